@@ -1,0 +1,77 @@
+use crate::components::{TabBar, TopBar};
+use crate::i18n::*;
+use crate::pages::*;
+use leptos::prelude::*;
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+/// The HTML document around the app, rendered only on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    provide_request_nonce();
+    view! {
+        <!DOCTYPE html>
+        <html lang="zh-CN">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
+                <meta name="theme-color" content="#0b7a75" />
+                <meta name="format-detection" content="telephone=no" />
+                <HashedStylesheet options=options.clone() id="leptos" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The server's CSP middleware puts a per-request nonce in the request; Leptos' inline
+/// scripts must carry the same one.
+#[cfg(feature = "ssr")]
+fn provide_request_nonce() {
+    if let Some(nonce) = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<CspNonce>().cloned())
+    {
+        provide_context(leptos::nonce::Nonce::from_value(nonce.0));
+    }
+}
+
+/// A per-request Content-Security-Policy nonce, made by the server.
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub String);
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <I18nContextProvider>
+            <Router>
+                <Title text=move || t_string!(use_i18n(), app_name).to_string() />
+                <a class="skip-link" href="#main">{t!(use_i18n(), skip_to_content)}</a>
+                <TopBar />
+                <main id="main" class="page">
+                    <Routes fallback=NotFound>
+                        <Route path=path!("/") view=HomePage />
+                        <Route path=path!("/register") view=RegisterPage />
+                        <Route path=path!("/login") view=LoginPage />
+                        <Route path=path!("/login/sms") view=SmsLoginPage />
+                        <Route path=path!("/password/reset") view=ResetPasswordPage />
+                        <Route path=path!("/me") view=MePage />
+                        <Route path=path!("/me/password") view=ChangePasswordPage />
+                        <Route path=path!("/consent") view=ConsentPage />
+                        <Route path=path!("/consent/:document") view=ConsentDocumentPage />
+                        <Route path=path!("/consults") view=ConsultsPage />
+                        <Route path=path!("/messages") view=MessagesPage />
+                    </Routes>
+                </main>
+                <TabBar />
+            </Router>
+        </I18nContextProvider>
+    }
+}

@@ -1,0 +1,13 @@
+//! Pure domain rules (R-…): no I/O, the clock is always passed in.
+//! Shared by the server (authoritative) and the browser (early feedback).
+
+pub mod consent;
+pub mod error;
+pub mod id_number;
+pub mod lockout;
+pub mod password;
+pub mod person_name;
+pub mod phone;
+pub mod sms;
+
+pub use error::{ErrorCode, Field, FieldError};

@@ -1,0 +1,20 @@
+//! Fuzhen's shared crate: pure domain rules, the pages, and the one server function
+//! the pages read their per-request state through.
+#![recursion_limit = "256"]
+
+// The build.rs code generator would pull ICU's source data into every build; the macro
+// form is deprecated but generates the same module.
+#[expect(deprecated)]
+mod i18n_module {
+    leptos_i18n::load_locales!();
+}
+pub use i18n_module::i18n;
+
+pub mod app;
+pub mod components;
+pub mod domain;
+pub mod messages;
+pub mod pages;
+pub mod viewer;
+
+pub use app::{App, shell};

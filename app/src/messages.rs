@@ -1,0 +1,103 @@
+//! Localized text for error codes and notices, from the translation files.
+use crate::domain::ErrorCode;
+use crate::i18n::*;
+
+/// The message shown (and sent by the API) for an error code.
+pub fn error_message(locale: Locale, code: ErrorCode) -> String {
+    use ErrorCode::*;
+    let s: &str = match code {
+        InvalidJson => td_string!(locale, errors.invalid_json),
+        UnsupportedMediaType => td_string!(locale, errors.unsupported_media_type),
+        PayloadTooLarge => td_string!(locale, errors.payload_too_large),
+        CsrfMissing => td_string!(locale, errors.csrf_missing),
+        PhoneInvalid => td_string!(locale, errors.phone_invalid),
+        PhoneTaken => td_string!(locale, errors.phone_taken),
+        SmsCodeFormat => td_string!(locale, errors.sms_code_format),
+        SmsCodeWrong => td_string!(locale, errors.sms_code_wrong),
+        SmsCodeExpired => td_string!(locale, errors.sms_code_expired),
+        SmsCodeTooManyAttempts => td_string!(locale, errors.sms_code_too_many_attempts),
+        SmsTooSoon => td_string!(locale, errors.sms_too_soon),
+        SmsPhoneQuota => td_string!(locale, errors.sms_phone_quota),
+        SmsIpQuota => td_string!(locale, errors.sms_ip_quota),
+        PurposeInvalid => td_string!(locale, errors.purpose_invalid),
+        PasswordTooShort => td_string!(locale, errors.password_too_short),
+        PasswordTooLong => td_string!(locale, errors.password_too_long),
+        PasswordTooCommon => td_string!(locale, errors.password_too_common),
+        PasswordWrong => td_string!(locale, errors.password_wrong),
+        RealNameInvalid => td_string!(locale, errors.real_name_invalid),
+        IdNumberFormat => td_string!(locale, errors.id_number_format),
+        IdNumberRegion => td_string!(locale, errors.id_number_region),
+        IdNumberBirthDate => td_string!(locale, errors.id_number_birth_date),
+        IdNumberFuture => td_string!(locale, errors.id_number_future),
+        IdNumberCheckDigit => td_string!(locale, errors.id_number_check_digit),
+        IdNumberTaken => td_string!(locale, errors.id_number_taken),
+        IdNumberMismatch => td_string!(locale, errors.id_number_mismatch),
+        ConsentMissing => td_string!(locale, errors.consent_missing),
+        ConsentOutdated => td_string!(locale, errors.consent_outdated),
+        ConsentRequired => td_string!(locale, errors.consent_required),
+        LoginFailed => td_string!(locale, errors.login_failed),
+        AccountLocked => return locked_message(locale, 15),
+        Unauthenticated => td_string!(locale, errors.unauthenticated),
+        NotFound => td_string!(locale, errors.not_found),
+        RateLimited => td_string!(locale, errors.rate_limited),
+        Internal => td_string!(locale, errors.internal),
+    };
+    s.to_owned()
+}
+
+/// "Locked: try again in N minutes" (R-REG-5), rounded up to whole minutes.
+pub fn locked_message(locale: Locale, minutes: i64) -> String {
+    let minutes = minutes.max(1);
+    fill(td_string!(locale, errors.account_locked), &[("minutes", &minutes.to_string())])
+}
+
+/// Puts values into a translation's `{name}` placeholders.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    values.iter().fold(template.to_owned(), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
+}
+
+/// The notice for a `?notice=` value after a redirect.
+pub fn notice_message(locale: Locale, key: &str) -> Option<&'static str> {
+    Some(match key {
+        "registered" => td_string!(locale, notice.registered),
+        "logged_in" => td_string!(locale, notice.logged_in),
+        "logged_out" => td_string!(locale, notice.logged_out),
+        "logged_out_all" => td_string!(locale, notice.logged_out_all),
+        "password_changed" => td_string!(locale, notice.password_changed),
+        "password_reset" => td_string!(locale, notice.password_reset),
+        "code_sent" => td_string!(locale, notice.code_sent),
+        "consent_recorded" => td_string!(locale, notice.consent_recorded),
+        "withdrawn" => td_string!(locale, notice.withdrawn),
+        "session_expired" => td_string!(locale, notice.session_expired),
+        _ => return None,
+    })
+}
+
+/// The locale named by a cookie or header value, for code outside the component tree.
+pub fn parse_locale(tag: &str) -> Option<Locale> {
+    let tag = tag.trim().to_ascii_lowercase();
+    if tag.starts_with("zh") {
+        Some(Locale::zh_CN)
+    } else if tag.starts_with("en") {
+        Some(Locale::en)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::error::ALL_CODES;
+
+    // R-SEC-6: every error has a message in both languages.
+    #[test]
+    fn every_code_has_a_message_in_both_languages() {
+        for code in ALL_CODES {
+            let zh = error_message(Locale::zh_CN, *code);
+            let en = error_message(Locale::en, *code);
+            assert!(!zh.is_empty() && !en.is_empty() && zh != en, "{code:?}");
+        }
+        assert!(locked_message(Locale::zh_CN, 7).contains('7'));
+    }
+}

@@ -1,0 +1,76 @@
+use crate::components::{CsrfField, FormAlerts, FormState, with_viewer};
+use crate::domain::consent::ConsentDocument;
+use crate::domain::Field;
+use crate::i18n::*;
+use crate::pages::register::ConsentCheckbox;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+pub fn document_title(document: ConsentDocument) -> &'static str {
+    let i18n = use_i18n();
+    match document {
+        ConsentDocument::ServiceAgreement => t_string!(i18n, docs.service_agreement),
+        ConsentDocument::InformedConsent => t_string!(i18n, docs.informed_consent),
+        ConsentDocument::SensitiveInfo => t_string!(i18n, docs.sensitive_info),
+    }
+}
+
+/// R-REG-2: when a text changed (or consent was withdrawn) the patient agrees again
+/// before anything else; the server sends every other page here until then.
+#[component]
+pub fn ConsentPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let state = FormState::from_query();
+    view! {
+        <h1>{t!(i18n, consent.title)}</h1>
+        {with_viewer(move |v| {
+            let s = state.clone();
+            let docs = if v.consents_outstanding.is_empty() { v.current_consents.clone() } else { v.consents_outstanding.clone() };
+            let withdrawn = v.patient.as_ref().is_some_and(|p| p.consents.is_empty());
+            view! {
+                <form method="post" action="/forms/consents" class="card form">
+                    <FormAlerts state=s.clone() />
+                    <p>{if withdrawn { t_string!(i18n, consent.stopped) } else if v.consents_outstanding.is_empty() { t_string!(i18n, consent.lead) } else { t_string!(i18n, consent.updated) }}</p>
+                    <CsrfField token=v.csrf_token.clone() />
+                    <fieldset class="consents">
+                        <legend>{t!(i18n, register.consents_title)}</legend>
+                        {docs.into_iter().map(|d| {
+                            let label = format!("{} 《{}》", t_string!(i18n, consent.agree), document_title(d.document));
+                            view! { <ConsentCheckbox document=d.document version=d.version label /> }
+                        }).collect_view()}
+                        {s.message_for(Field::Consent).map(|e| view! { <p class="field-error">{e}</p> })}
+                    </fieldset>
+                    <button type="submit" class="button button-block">{t!(i18n, consent.submit)}</button>
+                </form>
+            }
+        })}
+    }
+}
+
+/// The full text of one document, readable before registering.
+#[component]
+pub fn ConsentDocumentPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let document = move || params.with(|p| p.get("document").and_then(|d| ConsentDocument::parse(&d)));
+    move || match document() {
+        Some(doc) => {
+            let english = i18n.get_locale() == Locale::en;
+            let text = doc.text(english);
+            view! { <article class="card document">{render_plain_text(text)}</article> }.into_any()
+        }
+        None => view! { <crate::pages::NotFound /> }.into_any(),
+    }
+}
+
+/// Our texts use only `# title` and paragraphs; rendered as text, never as HTML.
+fn render_plain_text(text: &'static str) -> impl IntoView {
+    text.split("\n\n")
+        .map(str::trim)
+        .filter(|block| !block.is_empty())
+        .map(|block| match block.strip_prefix("# ") {
+            Some(title) => view! { <h1>{title}</h1> }.into_any(),
+            None => view! { <p>{block}</p> }.into_any(),
+        })
+        .collect_view()
+}

@@ -1,0 +1,43 @@
+use crate::components::with_viewer;
+use crate::i18n::*;
+use leptos::prelude::*;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <section class="hero">
+            <h1>{t!(i18n, home.title)}</h1>
+            <p class="lead">{t!(i18n, home.lead)}</p>
+            {with_viewer(move |v| {
+                if v.patient.is_some() {
+                    view! { <div class="actions"><a class="button" href="/me">{t!(i18n, home.cta_me)}</a></div> }.into_any()
+                } else {
+                    view! {
+                        <div class="actions">
+                            <a class="button" href="/register">{t!(i18n, home.cta_register)}</a>
+                            <a class="button button-secondary" href="/login">{t!(i18n, home.cta_login)}</a>
+                        </div>
+                    }.into_any()
+                }
+            })}
+        </section>
+        <section class="card card-warning" aria-labelledby="emergency-title">
+            <h2 id="emergency-title">{t!(i18n, home.emergency_title)}</h2>
+            <p>{t!(i18n, home.emergency_body)}</p>
+        </section>
+        <section class="card" aria-labelledby="follow-up-title">
+            <h2 id="follow-up-title">{t!(i18n, home.follow_up_title)}</h2>
+            <p>{t!(i18n, home.follow_up_body)}</p>
+        </section>
+        <section class="card" aria-labelledby="steps-title">
+            <h2 id="steps-title">{t!(i18n, home.steps_title)}</h2>
+            <ol class="steps">
+                <li>{t!(i18n, home.step1)}</li>
+                <li>{t!(i18n, home.step2)}</li>
+                <li>{t!(i18n, home.step3)}</li>
+                <li>{t!(i18n, home.step4)}</li>
+            </ol>
+        </section>
+    }
+}

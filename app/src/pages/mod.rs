@@ -1,0 +1,16 @@
+//! One module per screen.
+mod account;
+mod consent;
+mod home;
+mod login;
+mod me;
+mod register;
+mod tabs;
+
+pub use account::{ChangePasswordPage, ResetPasswordPage};
+pub use consent::{ConsentDocumentPage, ConsentPage};
+pub use home::HomePage;
+pub use login::{LoginPage, SmsLoginPage};
+pub use me::MePage;
+pub use register::RegisterPage;
+pub use tabs::{ConsultsPage, MessagesPage, NotFound};

@@ -1,0 +1,13 @@
+//! The Fuzhen server: configuration, state, the REST API, HTML form handlers and
+//! server-side rendering of the Leptos app.
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod identity;
+pub mod services;
+pub mod session_store;
+pub mod sms;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,39 @@
+use app::domain::{ErrorCode, FieldError};
+
+/// Either the user's input was refused (with what and, for limits, how long to
+/// wait), or something broke on our side (logged once, shown as `internal`).
+#[derive(Debug)]
+pub enum AppError {
+    Rejected { error: FieldError, retry_after_secs: Option<i64> },
+    Internal(anyhow::Error),
+}
+
+impl AppError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AppError::Rejected { error, .. } => error.code,
+            AppError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+    pub fn retry(error: FieldError, secs: i64) -> Self {
+        AppError::Rejected { error, retry_after_secs: Some(secs) }
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(error: FieldError) -> Self {
+        AppError::Rejected { error, retry_after_secs: None }
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(e: anyhow::Error) -> Self {
+        AppError::Internal(e)
+    }
+}

@@ -1,0 +1,19 @@
+//! The service layer: what the REST API, the HTML forms and the pages all call.
+pub mod accounts;
+pub mod consents;
+pub mod error;
+pub mod sms_codes;
+
+pub use error::AppError;
+
+use time::{OffsetDateTime, UtcOffset};
+
+/// China Standard Time: "today" for birth dates and what patients read.
+pub const CHINA: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
+    Ok(o) => o,
+    Err(_) => UtcOffset::UTC,
+};
+
+pub fn today_in_china(now: OffsetDateTime) -> time::Date {
+    now.to_offset(CHINA).date()
+}

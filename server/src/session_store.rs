@@ -1,0 +1,80 @@
+//! tower-sessions' store over our own database (no second SQL driver), so sessions
+//! survive restarts, are shared by instances, and can be revoked per patient.
+use crate::db::session;
+use async_trait::async_trait;
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::OnConflict};
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{Error, Result, SessionStore};
+
+pub const PATIENT_ID: &str = "patient_id";
+
+#[derive(Clone, Debug)]
+pub struct DbSessionStore {
+    db: DatabaseConnection,
+}
+
+impl DbSessionStore {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// Deletes every session of a patient except `keep` (R-REG-5: log out everywhere).
+    pub async fn revoke_patient(&self, patient_id: i64, keep: Option<Id>) -> anyhow::Result<u64> {
+        let mut q = session::Entity::delete_many().filter(session::Column::PatientId.eq(patient_id));
+        if let Some(keep) = keep {
+            q = q.filter(session::Column::Id.ne(keep.to_string()));
+        }
+        Ok(q.exec(&self.db).await?.rows_affected)
+    }
+
+    pub async fn delete_expired(&self, now: i64) -> anyhow::Result<u64> {
+        Ok(session::Entity::delete_many().filter(session::Column::ExpiresAt.lte(now)).exec(&self.db).await?.rows_affected)
+    }
+}
+
+fn backend(e: impl std::fmt::Display) -> Error {
+    Error::Backend(e.to_string())
+}
+
+#[async_trait]
+impl SessionStore for DbSessionStore {
+    async fn save(&self, record: &Record) -> Result<()> {
+        let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
+        let row = session::ActiveModel {
+            id: Set(record.id.to_string()),
+            patient_id: Set(record.data.get(PATIENT_ID).and_then(|v| v.as_i64())),
+            data: Set(data),
+            expires_at: Set(record.expiry_date.unix_timestamp()),
+        };
+        session::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(session::Column::Id)
+                    .update_columns([session::Column::PatientId, session::Column::Data, session::Column::ExpiresAt])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.db)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> Result<Option<Record>> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let Some(row) = session::Entity::find_by_id(id.to_string())
+            .filter(session::Column::ExpiresAt.gt(now))
+            .one(&self.db)
+            .await
+            .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let data = serde_json::from_str(&row.data).map_err(|e| Error::Decode(e.to_string()))?;
+        let expiry_date = time::OffsetDateTime::from_unix_timestamp(row.expires_at).map_err(|e| Error::Decode(e.to_string()))?;
+        Ok(Some(Record { id: *id, data, expiry_date }))
+    }
+
+    async fn delete(&self, id: &Id) -> Result<()> {
+        session::Entity::delete_by_id(id.to_string()).exec(&self.db).await.map_err(backend)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,56 @@
+//! Sending SMS. The default writes to the log and keeps a dev outbox; production
+//! would plug a gateway in behind the same trait.
+use async_trait::async_trait;
+use std::sync::Mutex;
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OutboxMessage {
+    pub phone: String,
+    pub body: String,
+    pub code: String,
+    pub sent_at: i64,
+}
+
+#[async_trait]
+pub trait SmsSender: Send + Sync {
+    async fn send_code(&self, phone: &str, code: &str, body: &str) -> anyhow::Result<()>;
+    /// Only the console sender has an outbox.
+    fn outbox(&self) -> Option<&ConsoleSms> {
+        None
+    }
+}
+
+#[derive(Default)]
+pub struct ConsoleSms {
+    messages: Mutex<Vec<OutboxMessage>>,
+}
+
+impl ConsoleSms {
+    pub fn messages_for(&self, phone: &str) -> Vec<OutboxMessage> {
+        let messages = self.messages.lock().unwrap_or_else(|e| e.into_inner());
+        messages.iter().filter(|m| m.phone == phone).cloned().collect()
+    }
+}
+
+#[async_trait]
+impl SmsSender for ConsoleSms {
+    async fn send_code(&self, phone: &str, code: &str, body: &str) -> anyhow::Result<()> {
+        // Dev only: the console sender exists so a developer can read the code.
+        tracing::info!(sms.to = phone, sms.body = body, "console SMS (dev)");
+        let mut messages = self.messages.lock().unwrap_or_else(|e| e.into_inner());
+        messages.push(OutboxMessage {
+            phone: phone.to_owned(),
+            body: body.to_owned(),
+            code: code.to_owned(),
+            sent_at: time::OffsetDateTime::now_utc().unix_timestamp(),
+        });
+        // Bounded: a dev server left running must not grow without end.
+        if messages.len() > 1000 {
+            messages.drain(..500);
+        }
+        Ok(())
+    }
+    fn outbox(&self) -> Option<&ConsoleSms> {
+        Some(self)
+    }
+}

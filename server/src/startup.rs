@@ -1,0 +1,152 @@
+//! Builds the app (binding first, so tests can use port 0) and runs it until a
+//! signal, letting in-flight requests finish.
+use crate::config::Config;
+use crate::state::{AppState, State};
+use crate::web;
+use app::{App, shell};
+use axum::Router;
+use axum::extract::{Request, State as AxState};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use leptos::config::LeptosOptions;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::{Key, SameSite};
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        tracing::info!(config = ?config, "starting");
+        let db = crate::db::connect_and_migrate(&config.database_url).await?;
+        let listener = TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name("fuzhen")
+            .site_root(config.site_root.to_string_lossy().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .hash_files(std::env::var("LEPTOS_HASH_FILES").is_ok_and(|v| v == "true"))
+            .build();
+        let state: AppState = Arc::new(State::new(&config, db, leptos_options.clone()).await?);
+        let router = router(&config, state.clone(), leptos_options);
+        Ok(Self { listener, router, state })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let sessions = self.state.sessions.clone();
+        // Expired sessions are cleaned up in the background.
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(300));
+            loop {
+                tick.tick().await;
+                let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                if let Err(e) = sessions.delete_expired(now).await {
+                    tracing::warn!(error = ?e, "deleting expired sessions failed");
+                }
+            }
+        });
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        self.state.db.clone().close().await?;
+        tracing::info!("stopped cleanly");
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}
+
+fn router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Router {
+    let routes = generate_route_list(App);
+    let session_layer = SessionManagerLayer::new(state.sessions.clone())
+        .with_name("fuzhen_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.mode == crate::config::Mode::Production)
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(config.session_idle_minutes)))
+        .with_always_save(true)
+        .with_signed(Key::from(config.cookie_key()));
+
+    let pkg_dir = config.site_root.join("pkg");
+    // File names carry a content hash, so they can be cached for a year.
+    let static_files = Router::new()
+        .nest_service("/pkg", ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip())
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable")));
+
+    let leptos_state = state.clone();
+    let pages = Router::new()
+        .leptos_routes_with_context(&leptos_options, routes, move || leptos::context::provide_context(leptos_state.clone()), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(leptos_options);
+
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(web::api::routes(config.mode))
+        .merge(web::forms::routes())
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .with_state(state.clone())
+        .merge(pages)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), web::viewer::attach_viewer))
+        .layer(session_layer)
+        .merge(static_files)
+        .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn_with_state(config.mode, web::security::security_headers))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            // The path only: queries may hold personal data.
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+async fn ready(AxState(state): AxState<AppState>) -> impl IntoResponse {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not reachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+    }
+}
