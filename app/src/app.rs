@@ -56,18 +56,18 @@ pub fn App() -> impl IntoView {
                 <a class="skip-link" href="#main">{t!(use_i18n(), skip_to_content)}</a>
                 <TopBar />
                 <main id="main" class="page">
-                    <Routes fallback=NotFound>
-                        <Route path=path!("/") view=HomePage />
-                        <Route path=path!("/register") view=RegisterPage />
-                        <Route path=path!("/login") view=LoginPage />
-                        <Route path=path!("/login/sms") view=SmsLoginPage />
-                        <Route path=path!("/password/reset") view=ResetPasswordPage />
-                        <Route path=path!("/me") view=MePage />
-                        <Route path=path!("/me/password") view=ChangePasswordPage />
-                        <Route path=path!("/consent") view=ConsentPage />
-                        <Route path=path!("/consent/:document") view=ConsentDocumentPage />
-                        <Route path=path!("/consults") view=ConsultsPage />
-                        <Route path=path!("/messages") view=MessagesPage />
+                    <Routes fallback=|| view! { <NotFound /> }.into_any()>
+                        <Route path=path!("/") view=|| view! { <HomePage /> }.into_any() />
+                        <Route path=path!("/register") view=|| view! { <RegisterPage /> }.into_any() />
+                        <Route path=path!("/login") view=|| view! { <LoginPage /> }.into_any() />
+                        <Route path=path!("/login/sms") view=|| view! { <SmsLoginPage /> }.into_any() />
+                        <Route path=path!("/password/reset") view=|| view! { <ResetPasswordPage /> }.into_any() />
+                        <Route path=path!("/me") view=|| view! { <MePage /> }.into_any() />
+                        <Route path=path!("/me/password") view=|| view! { <ChangePasswordPage /> }.into_any() />
+                        <Route path=path!("/consent") view=|| view! { <ConsentPage /> }.into_any() />
+                        <Route path=path!("/consent/:document") view=|| view! { <ConsentDocumentPage /> }.into_any() />
+                        <Route path=path!("/consults") view=|| view! { <ConsultsPage /> }.into_any() />
+                        <Route path=path!("/messages") view=|| view! { <MessagesPage /> }.into_any() />
                     </Routes>
                 </main>
                 <TabBar />

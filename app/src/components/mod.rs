@@ -18,7 +18,8 @@ where
         <Suspense fallback=|| ()>
             {move || {
                 let render = render.clone();
-                Suspend::new(async move { render(viewer.await) })
+                // Erasing the type here keeps the server's monomorphised view types small.
+                Suspend::new(async move { render(viewer.await).into_any() })
             }}
         </Suspense>
     }

@@ -10,7 +10,7 @@ use axum::extract::{DefaultBodyLimit, Query, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
+use axum::routing::{any, delete, get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
@@ -36,7 +36,8 @@ pub fn routes(mode: Mode) -> Router<AppState> {
         router = router.route("/api/v1/dev/sms-outbox", get(sms_outbox));
     }
     router
-        .fallback(not_found)
+        // Unknown API paths answer in the API's error shape, not with an HTML page.
+        .route("/api/v1/{*rest}", any(not_found))
         .layer(middleware::from_fn(require_csrf_header))
         .layer(DefaultBodyLimit::max(16 * 1024))
 }
@@ -232,9 +233,11 @@ struct ResetPassword {
     new_password: String,
 }
 
-async fn reset_password(State(state): State<AppState>, Lang(lang): Lang, ApiJson(body): ApiJson<ResetPassword>) -> ApiResult {
+async fn reset_password(State(state): State<AppState>, Lang(lang): Lang, session: Session, ApiJson(body): ApiJson<ResetPassword>) -> ApiResult {
     let id = accounts::reset_password(&state, &body.phone, &body.code, &body.new_password, OffsetDateTime::now_utc()).await.map_err(fail(lang))?;
     state.sessions.revoke_patient(id, None).await.map_err(|e| fail(lang)(e.into()))?;
+    // This request's own session would otherwise be saved again on the way out.
+    sessions::log_out(&session).await.map_err(fail(lang))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -140,6 +140,7 @@ async fn reset_password(State(state): State<AppState>, session: Session, Form(f)
         let now = OffsetDateTime::now_utc();
         let id = accounts::reset_password(&state, field(&f, "phone"), field(&f, "code"), field(&f, "new_password"), now).await?;
         state.sessions.revoke_patient(id, None).await?;
+        sessions::log_out(&session).await?;
         Ok("/login?notice=password_reset")
     }
     .await;

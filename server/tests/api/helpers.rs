@@ -1,0 +1,157 @@
+//! Starts the real server on a random port against a fresh database and talks HTTP.
+use reqwest::{Client, Response, StatusCode};
+use sea_orm::{ConnectionTrait, Database};
+use secrecy::SecretBox;
+use serde_json::{Value, json};
+use server::config::{Config, LogFormat, Mode};
+use server::startup::Application;
+use server::state::AppState;
+
+pub enum Db {
+    Sqlite,
+    Postgres(String),
+}
+
+impl Db {
+    /// PostgreSQL only when `FUZHEN_TEST_POSTGRES_URL` is set (as `.ci/run` does).
+    pub fn postgres() -> Option<Db> {
+        std::env::var("FUZHEN_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()).map(Db::Postgres)
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub state: AppState,
+    pub csrf: String,
+    pub _dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app(db: Db) -> TestApp {
+    spawn_app_with(db, |_| {}).await
+}
+
+pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = match db {
+        Db::Sqlite => format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
+        Db::Postgres(base) => fresh_postgres(&base).await,
+    };
+    let mut config = Config {
+        mode: Mode::Dev,
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        database_url,
+        data_dir: dir.path().to_path_buf(),
+        site_root: dir.path().join("site"),
+        field_key: SecretBox::new(Box::new(rand_bytes())),
+        cookie_key: SecretBox::new(Box::new([9u8; 64])),
+        session_idle_minutes: 30,
+        log_format: LogFormat::Text,
+        sms_per_phone_per_day: 10,
+        sms_per_ip_per_hour: 1000,
+        hash_concurrency: 2,
+    };
+    tweak(&mut config);
+    let app = Application::build(config).await.expect("app builds");
+    let base = format!("http://{}", app.address());
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+    let client = Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let mut app = TestApp { base, client, state, csrf: String::new(), _dir: dir };
+    app.refresh_csrf().await;
+    app
+}
+
+fn rand_bytes() -> [u8; 32] {
+    let mut b = [0u8; 32];
+    for (i, x) in b.iter_mut().enumerate() {
+        *x = (i as u8).wrapping_mul(31).wrapping_add(7);
+    }
+    b
+}
+
+/// A uniquely named database per test on the PostgreSQL server.
+async fn fresh_postgres(base: &str) -> String {
+    let name = format!("fuzhen_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(base).await.expect("connect to PostgreSQL");
+    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
+    let (prefix, _) = base.rsplit_once('/').expect("URL has a database part");
+    format!("{prefix}/{name}")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn refresh_csrf(&mut self) {
+        let body: Value = self.client.get(self.url("/api/v1/csrf")).send().await.expect("csrf").json().await.expect("json");
+        self.csrf = body["csrf_token"].as_str().expect("token").to_owned();
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).header("x-csrf-token", &self.csrf).json(body).send().await.expect("request")
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("request")
+    }
+
+    pub async fn send_code(&self, phone: &str, purpose: &str) -> Response {
+        self.post("/api/v1/sms-codes", &json!({ "phone": phone, "purpose": purpose })).await
+    }
+
+    /// The newest code the console SMS sent to `phone`.
+    pub async fn last_code(&self, phone: &str) -> String {
+        let body: Value = self.get(&format!("/api/v1/dev/sms-outbox?phone={phone}")).await.json().await.expect("json");
+        let messages = body["messages"].as_array().expect("messages");
+        messages.last().expect("a message was sent")["code"].as_str().expect("code").to_owned()
+    }
+
+    pub async fn consents(&self) -> Value {
+        let body: Value = self.get("/api/v1/consents").await.json().await.expect("json");
+        body["current"].clone()
+    }
+
+    pub async fn registration(&self, phone: &str, id_number: &str) -> Value {
+        json!({
+            "phone": phone,
+            "code": "",
+            "password": "a calm river at dawn",
+            "real_name": "张三",
+            "id_number": id_number,
+            "consents": self.consents().await,
+        })
+    }
+
+    /// Sends a code and registers; returns the response.
+    pub async fn register(&mut self, phone: &str, id_number: &str) -> Response {
+        assert_eq!(self.send_code(phone, "register").await.status(), StatusCode::ACCEPTED);
+        let mut body = self.registration(phone, id_number).await;
+        body["code"] = json!(self.last_code(phone).await);
+        let res = self.post("/api/v1/registrations", &body).await;
+        if res.status() == StatusCode::CREATED {
+            self.refresh_csrf().await;
+        }
+        res
+    }
+
+    pub async fn patient_count(&self) -> u64 {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        server::db::patient::Entity::find().count(&self.state.db).await.expect("count")
+    }
+}
+
+/// Asserts the documented error shape and returns the body.
+pub async fn assert_error(res: Response, status: u16, code: &str, field: Option<&str>) -> Value {
+    assert_eq!(res.status().as_u16(), status, "status for {code}");
+    let body: Value = res.json().await.expect("error body is JSON");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert_eq!(body["error"]["field"], field.map_or(Value::Null, |f| json!(f)), "{body}");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    body
+}

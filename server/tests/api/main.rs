@@ -1,0 +1,44 @@
+//! API integration tests: every scenario runs on a fresh SQLite file and, when
+//! `FUZHEN_TEST_POSTGRES_URL` is set, again on a fresh PostgreSQL database.
+mod helpers;
+mod pages;
+mod registration;
+mod sessions;
+
+/// Generates `sqlite::name` and `postgres::name` tests for each scenario.
+macro_rules! on_both_databases {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test] async fn $name() { crate::$module::$name(crate::helpers::Db::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test] async fn $name() {
+                match crate::helpers::Db::postgres() {
+                    Some(db) => crate::$module::$name(db).await,
+                    None => eprintln!("skipped: set FUZHEN_TEST_POSTGRES_URL to run on PostgreSQL"),
+                }
+            } )*
+        }
+    };
+}
+
+on_both_databases!(
+    registration::register_then_profile_shows_masked_id_and_derived_data,
+    registration::malformed_phone_is_refused,
+    registration::wrong_expired_and_reused_codes_are_refused,
+    registration::too_many_codes_are_refused,
+    registration::too_many_wrong_tries_burn_the_code,
+    registration::weak_password_is_refused,
+    registration::bad_id_numbers_are_refused,
+    registration::duplicate_id_and_phone_are_refused,
+    registration::missing_or_outdated_consent_is_refused,
+    registration::malformed_requests_get_the_error_shape,
+    registration::missing_csrf_token_is_refused,
+    sessions::login_logout_and_lockout,
+    sessions::sms_login_and_password_reset,
+    sessions::changed_text_requires_fresh_consent,
+    sessions::withdrawing_consent_stops_service,
+    sessions::logout_everywhere_revokes_other_sessions,
+    pages::pages_are_server_rendered_with_security_headers,
+    pages::personal_pages_need_login_and_forms_work_without_javascript,
+);
