@@ -1,0 +1,121 @@
+// Browser tests: a real Chromium at a phone's size, in zh-CN, once with JavaScript
+// (hydrated) and once without (plain forms). R-REG-1, R-REG-2, R-REG-4, R-REG-5.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.FUZHEN_URL ?? 'http://127.0.0.1:3000';
+const SHOTS = process.env.FUZHEN_SCREENSHOTS; // a folder, to look at the pages
+let browser;
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+after(async () => { await browser?.close(); });
+
+async function phonePage(javaScriptEnabled) {
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
+    locale: 'zh-CN', javaScriptEnabled,
+  });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (['error', 'warning'].includes(m.type())) problems.push(m.text()); });
+  page.on('pageerror', (e) => problems.push(String(e)));
+  return { context, page, problems };
+}
+
+async function lastCode(phone) {
+  const res = await fetch(`${BASE}/api/v1/dev/sms-outbox?phone=${phone}`);
+  const body = await res.json();
+  return body.messages.at(-1).code;
+}
+
+async function shot(page, name) {
+  if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+}
+
+async function registerLoginLogout({ javaScriptEnabled, phone, idNumber, name }) {
+  const { context, page, problems } = await phonePage(javaScriptEnabled);
+  const tag = javaScriptEnabled ? 'js' : 'nojs';
+  await page.goto(`${BASE}/`);
+  assert.match(await page.textContent('h1'), /在线复诊/);
+  await shot(page, `${tag}-home`);
+
+  await page.goto(`${BASE}/register`);
+  if (javaScriptEnabled) await page.waitForFunction(() => window.__hydrated || document.querySelector('body'));
+  await page.fill('#f-phone', phone);
+  await page.click('button[formaction="/forms/sms-code"]');
+  await page.waitForURL(/notice=code_sent/);
+  assert.equal(await page.inputValue('#f-phone'), phone, 'the phone is kept after sending the code');
+  await page.fill('#f-code', await lastCode(phone));
+  await page.fill('#f-password', '一句只有我知道的话 2026');
+  await page.fill('#f-real_name', name);
+  await page.fill('#f-id_number', idNumber.slice(0, 17) + (idNumber.endsWith('X') ? 'x' : idNumber.at(-1)));
+  if (javaScriptEnabled) {
+    // Hydrated: the birth date and sex derived from the ID are shown as it is typed.
+    await page.locator('.derived').waitFor({ timeout: 10_000 });
+    assert.match(await page.textContent('.derived'), /出生日期 \d{4}-\d{2}-\d{2}/);
+  }
+  for (const doc of ['service_agreement', 'informed_consent', 'sensitive_info']) {
+    await page.check(`#consent-${doc}`);
+  }
+  await shot(page, `${tag}-register`);
+  await page.click('button.button-block');
+  await page.waitForURL(/\/me\?notice=registered/);
+  assert.equal(await page.textContent('[data-testid=name]'), name);
+  const masked = await page.textContent('[data-testid=id-number]');
+  assert.equal(masked, `${idNumber.slice(0, 4)}**********${idNumber.slice(14)}`);
+  assert.ok(!(await page.content()).includes(idNumber), 'the full ID number is never on the page');
+  await shot(page, `${tag}-me`);
+
+  await page.click('form[action="/forms/logout"] button');
+  await page.waitForURL(/\/login\?notice=logged_out/);
+  await page.fill('#f-phone', phone);
+  await page.fill('#f-password', 'wrong password here');
+  await page.click('button.button-block');
+  await page.waitForURL(/error=login_failed/);
+  assert.match(await page.textContent('[role=alert]'), /手机号或密码不正确/);
+  await shot(page, `${tag}-login-error`);
+  await page.fill('#f-phone', phone);
+  await page.fill('#f-password', '一句只有我知道的话 2026');
+  await page.click('button.button-block');
+  await page.waitForURL(/\/me/);
+  assert.equal(await page.textContent('[data-testid=name]'), name);
+  await page.click('form[action="/forms/logout"] button');
+  await page.waitForURL(/\/login/);
+  await page.goto(`${BASE}/me`);
+  await page.waitForURL(/\/login\?error=unauthenticated/);
+
+  if (javaScriptEnabled) {
+    const hydrationProblems = problems.filter((p) => /hydrat|panicked|unreachable/i.test(p));
+    assert.deepEqual(hydrationProblems, [], 'no hydration warnings or panics in the console');
+  }
+  await context.close();
+}
+
+test('register, see the profile, log out and in again — with JavaScript', async () => {
+  await registerLoginLogout({ javaScriptEnabled: true, phone: '13800138001', idNumber: '11010519491231002X', name: '王芳' });
+});
+
+test('register, see the profile, log out and in again — without JavaScript', async () => {
+  await registerLoginLogout({ javaScriptEnabled: false, phone: '13800138002', idNumber: '310115198511204566', name: '阿依古丽·买买提' });
+});
+
+test('every form field has a label and tap targets are at least 44 px', async () => {
+  const { context, page } = await phonePage(true);
+  for (const path of ['/register', '/login', '/login/sms', '/password/reset', '/']) {
+    await page.goto(`${BASE}${path}`);
+    const unlabelled = await page.$$eval('input:not([type=hidden])', (inputs) =>
+      inputs.filter((i) => !(i.id && document.querySelector(`label[for="${i.id}"]`))).map((i) => i.name));
+    assert.deepEqual(unlabelled, [], `${path}: inputs without a label`);
+    const small = await page.$$eval('button, a.button, .tab-bar a, .lang-switch a', (els) =>
+      els.map((e) => [e.textContent.trim(), e.getBoundingClientRect().height]).filter(([, h]) => h > 0 && h < 44));
+    assert.deepEqual(small, [], `${path}: tap targets under 44 px`);
+  }
+  await context.close();
+});

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Every test: domain unit tests, API integration tests (SQLite, and PostgreSQL when
+# FUZHEN_TEST_POSTGRES_URL is set), then browser tests against the release build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+
+echo "== unit and integration tests"
+cargo test -p app --features ssr
+cargo test -p migrations -p server
+
+echo "== release build for the browser tests"
+cargo leptos build --release --precompress
+
+echo "== browser tests (Chromium, 390x844, zh-CN)"
+data=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+FUZHEN_DATA_DIR="$data" FUZHEN_LISTEN="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site LEPTOS_HASH_FILES=true \
+  FUZHEN_SMS_PER_IP_PER_HOUR=1000 ./target/release/server > "$data/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
+FUZHEN_URL="http://127.0.0.1:$port" node --test --test-concurrency=1 end2end/tests/
