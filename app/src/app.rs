@@ -3,7 +3,10 @@ use crate::i18n::*;
 use crate::pages::*;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
+// Async: the whole page is rendered before it is sent, so it is complete without
+// JavaScript (out-of-order streaming would need JS to place Suspense content).
 use leptos_router::{
+    SsrMode,
     components::{Route, Router, Routes},
     path,
 };
@@ -57,17 +60,17 @@ pub fn App() -> impl IntoView {
                 <TopBar />
                 <main id="main" class="page">
                     <Routes fallback=|| view! { <NotFound /> }.into_any()>
-                        <Route path=path!("/") view=|| view! { <HomePage /> }.into_any() />
-                        <Route path=path!("/register") view=|| view! { <RegisterPage /> }.into_any() />
-                        <Route path=path!("/login") view=|| view! { <LoginPage /> }.into_any() />
-                        <Route path=path!("/login/sms") view=|| view! { <SmsLoginPage /> }.into_any() />
-                        <Route path=path!("/password/reset") view=|| view! { <ResetPasswordPage /> }.into_any() />
-                        <Route path=path!("/me") view=|| view! { <MePage /> }.into_any() />
-                        <Route path=path!("/me/password") view=|| view! { <ChangePasswordPage /> }.into_any() />
-                        <Route path=path!("/consent") view=|| view! { <ConsentPage /> }.into_any() />
-                        <Route path=path!("/consent/:document") view=|| view! { <ConsentDocumentPage /> }.into_any() />
-                        <Route path=path!("/consults") view=|| view! { <ConsultsPage /> }.into_any() />
-                        <Route path=path!("/messages") view=|| view! { <MessagesPage /> }.into_any() />
+                        <Route path=path!("/") ssr=SsrMode::Async view=|| view! { <HomePage /> }.into_any() />
+                        <Route path=path!("/register") ssr=SsrMode::Async view=|| view! { <RegisterPage /> }.into_any() />
+                        <Route path=path!("/login") ssr=SsrMode::Async view=|| view! { <LoginPage /> }.into_any() />
+                        <Route path=path!("/login/sms") ssr=SsrMode::Async view=|| view! { <SmsLoginPage /> }.into_any() />
+                        <Route path=path!("/password/reset") ssr=SsrMode::Async view=|| view! { <ResetPasswordPage /> }.into_any() />
+                        <Route path=path!("/me") ssr=SsrMode::Async view=|| view! { <MePage /> }.into_any() />
+                        <Route path=path!("/me/password") ssr=SsrMode::Async view=|| view! { <ChangePasswordPage /> }.into_any() />
+                        <Route path=path!("/consent") ssr=SsrMode::Async view=|| view! { <ConsentPage /> }.into_any() />
+                        <Route path=path!("/consent/:document") ssr=SsrMode::Async view=|| view! { <ConsentDocumentPage /> }.into_any() />
+                        <Route path=path!("/consults") ssr=SsrMode::Async view=|| view! { <ConsultsPage /> }.into_any() />
+                        <Route path=path!("/messages") ssr=SsrMode::Async view=|| view! { <MessagesPage /> }.into_any() />
                     </Routes>
                 </main>
                 <TabBar />
