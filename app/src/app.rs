@@ -55,8 +55,7 @@ pub fn App() -> impl IntoView {
     view! {
         <I18nContextProvider>
             <Router>
-                <Title text=move || t_string!(use_i18n(), app_name).to_string() />
-                <a class="skip-link" href="#main">{t!(use_i18n(), skip_to_content)}</a>
+                <PageChrome />
                 <TopBar />
                 <main id="main" class="page">
                     <Routes fallback=|| view! { <NotFound /> }.into_any()>
@@ -76,5 +75,18 @@ pub fn App() -> impl IntoView {
                 <TabBar />
             </Router>
         </I18nContextProvider>
+    }
+}
+
+/// The title and skip link. Their text is resolved here, inside the i18n provider:
+/// leptos_meta renders the title after the body, where a lazy lookup finds no context.
+#[component]
+fn PageChrome() -> impl IntoView {
+    let i18n = use_i18n();
+    let title = t_string!(i18n, app_name).to_string();
+    let skip = t_string!(i18n, skip_to_content).to_string();
+    view! {
+        <Title text=title />
+        <a class="skip-link" href="#main">{skip}</a>
     }
 }
