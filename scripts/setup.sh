@@ -30,7 +30,7 @@ if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ];
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 fi
 
-if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || ! command -v wrk >/dev/null || ! command -v brotli >/dev/null; then
+if ! command -v chromium >/dev/null || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1 || ! command -v wrk >/dev/null || ! command -v brotli >/dev/null; then
   if [ "$(id -u)" = 0 ]; then
     say "installing Debian packages: chromium, CJK fonts, wrk, brotli"
     apt-get update -qq
