@@ -48,12 +48,19 @@ pub fn error_message(locale: Locale, code: ErrorCode) -> String {
 /// "Locked: try again in N minutes" (R-REG-5), rounded up to whole minutes.
 pub fn locked_message(locale: Locale, minutes: i64) -> String {
     let minutes = minutes.max(1);
-    fill(td_string!(locale, errors.account_locked), &[("minutes", &minutes.to_string())])
+    fill(
+        td_string!(locale, errors.account_locked),
+        &[("minutes", &minutes.to_string())],
+    )
 }
 
 /// Puts values into a translation's `{name}` placeholders.
 pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    values.iter().fold(template.to_owned(), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
+    values
+        .iter()
+        .fold(template.to_owned(), |text, (name, value)| {
+            text.replace(&format!("{{{name}}}"), value)
+        })
 }
 
 /// The notice for a `?notice=` value after a redirect.

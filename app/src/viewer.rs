@@ -61,5 +61,7 @@ pub struct ConsentRecordView {
 #[server(prefix = "/sfn", endpoint = "viewer", input = leptos::server_fn::codec::GetUrl)]
 pub async fn get_viewer() -> Result<Viewer, ServerFnError> {
     let parts = use_context::<http::request::Parts>();
-    Ok(parts.and_then(|p| p.extensions.get::<Viewer>().cloned()).unwrap_or_default())
+    Ok(parts
+        .and_then(|p| p.extensions.get::<Viewer>().cloned())
+        .unwrap_or_default())
 }

@@ -64,7 +64,9 @@ fn env(name: &str) -> Option<String> {
 
 fn env_parse<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
     match env(name) {
-        Some(v) => v.parse().map_err(|_| anyhow::anyhow!("{name} is not valid: {v:?}")),
+        Some(v) => v
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{name} is not valid: {v:?}")),
         None => Ok(default),
     }
 }
@@ -77,14 +79,16 @@ impl Config {
             Some(other) => bail!("FUZHEN_MODE must be dev or production, not {other:?}"),
         };
         let data_dir = PathBuf::from(env("FUZHEN_DATA_DIR").unwrap_or_else(|| "./data".into()));
-        std::fs::create_dir_all(&data_dir).with_context(|| format!("creating data dir {}", data_dir.display()))?;
+        std::fs::create_dir_all(&data_dir)
+            .with_context(|| format!("creating data dir {}", data_dir.display()))?;
         let listen = env("FUZHEN_LISTEN")
             .or_else(|| env("LEPTOS_SITE_ADDR"))
             .unwrap_or_else(|| "127.0.0.1:3000".into())
             .parse()
             .context("FUZHEN_LISTEN must be host:port")?;
-        let database_url = env("DATABASE_URL")
-            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("fuzhen.db").display()));
+        let database_url = env("DATABASE_URL").unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", data_dir.join("fuzhen.db").display())
+        });
         let field_key = secret::<32>("FUZHEN_FIELD_KEY", &data_dir, mode)?;
         let cookie_key = secret::<64>("FUZHEN_COOKIE_KEY", &data_dir, mode)?;
         let log_format = match env("FUZHEN_LOG_FORMAT").as_deref() {
@@ -95,7 +99,9 @@ impl Config {
             mode,
             listen,
             database_url,
-            site_root: PathBuf::from(env("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into())),
+            site_root: PathBuf::from(
+                env("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            ),
             field_key: SecretBox::new(Box::new(field_key)),
             cookie_key: SecretBox::new(Box::new(cookie_key)),
             session_idle_minutes: env_parse("FUZHEN_SESSION_IDLE_MINUTES", 30)?,
@@ -118,8 +124,12 @@ impl Config {
 /// A base64 key from the environment; in dev, generated once into `<data>/secrets/`.
 fn secret<const N: usize>(name: &str, data_dir: &Path, mode: Mode) -> anyhow::Result<[u8; N]> {
     let decode = |text: &str| -> anyhow::Result<[u8; N]> {
-        let bytes = STANDARD.decode(text.trim()).with_context(|| format!("{name} is not base64"))?;
-        bytes.try_into().map_err(|_| anyhow::anyhow!("{name} must be {N} bytes, base64-encoded"))
+        let bytes = STANDARD
+            .decode(text.trim())
+            .with_context(|| format!("{name} is not base64"))?;
+        bytes
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("{name} must be {N} bytes, base64-encoded"))
     };
     if let Some(value) = env(name) {
         return decode(&value);
@@ -145,7 +155,11 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     {
         use std::io::Write;
         use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new().create_new(true).write(true).mode(0o600).open(path)?;
+        let mut f = std::fs::OpenOptions::new()
+            .create_new(true)
+            .write(true)
+            .mode(0o600)
+            .open(path)?;
         f.write_all(text.as_bytes())?;
         Ok(())
     }
@@ -162,7 +176,13 @@ mod tests {
 
     #[test]
     fn database_passwords_are_redacted() {
-        assert_eq!(redact_url("postgres://fz:s3cret@db:5432/fz"), "postgres://fz:***@db:5432/fz");
-        assert_eq!(redact_url("sqlite://./data/x.db?mode=rwc"), "sqlite://./data/x.db?mode=rwc");
+        assert_eq!(
+            redact_url("postgres://fz:s3cret@db:5432/fz"),
+            "postgres://fz:***@db:5432/fz"
+        );
+        assert_eq!(
+            redact_url("sqlite://./data/x.db?mode=rwc"),
+            "sqlite://./data/x.db?mode=rwc"
+        );
     }
 }

@@ -20,7 +20,10 @@ pub struct Crypto {
 
 impl Crypto {
     pub fn new(field_key: &[u8; 32], hash_concurrency: usize) -> Self {
-        let hmac_key: [u8; 32] = Sha256::new_with_prefix(b"fuzhen-hmac-v1").chain_update(field_key).finalize().into();
+        let hmac_key: [u8; 32] = Sha256::new_with_prefix(b"fuzhen-hmac-v1")
+            .chain_update(field_key)
+            .finalize()
+            .into();
         Self {
             cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(field_key)),
             hmac_key,
@@ -31,7 +34,10 @@ impl Crypto {
     /// base64(nonce ‖ ciphertext ‖ tag).
     pub fn encrypt(&self, plaintext: &str) -> anyhow::Result<String> {
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
-        let ct = self.cipher.encrypt(&nonce, plaintext.as_bytes()).map_err(|_| anyhow::anyhow!("encryption failed"))?;
+        let ct = self
+            .cipher
+            .encrypt(&nonce, plaintext.as_bytes())
+            .map_err(|_| anyhow::anyhow!("encryption failed"))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ct);
         Ok(STANDARD.encode(out))
@@ -50,7 +56,8 @@ impl Crypto {
 
     /// A keyed hash for lookups on values we must not store in plaintext.
     pub fn keyed_hash(&self, domain: &str, value: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.hmac_key).expect("HMAC takes any key length");
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.hmac_key)
+            .expect("HMAC takes any key length");
         mac.update(domain.as_bytes());
         mac.update(&[0]);
         mac.update(value.as_bytes());
@@ -59,8 +66,11 @@ impl Crypto {
 
     /// Constant-time comparison of a value against a stored keyed hash.
     pub fn keyed_hash_matches(&self, domain: &str, value: &str, stored_hex: &str) -> bool {
-        let Ok(stored) = hex::decode(stored_hex) else { return false };
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.hmac_key).expect("HMAC takes any key length");
+        let Ok(stored) = hex::decode(stored_hex) else {
+            return false;
+        };
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.hmac_key)
+            .expect("HMAC takes any key length");
         mac.update(domain.as_bytes());
         mac.update(&[0]);
         mac.update(value.as_bytes());
@@ -82,8 +92,11 @@ impl Crypto {
     pub async fn verify_password(&self, password: String, stored: String) -> anyhow::Result<bool> {
         let _permit = self.hashing.acquire().await?;
         tokio::task::spawn_blocking(move || {
-            let parsed = PasswordHash::new(&stored).map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
-            Ok(argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+            let parsed = PasswordHash::new(&stored)
+                .map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
+            Ok(argon2()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok())
         })
         .await?
     }
@@ -109,7 +122,11 @@ mod tests {
         let c = Crypto::new(&[7; 32], 1);
         let stored = c.encrypt("11010519491231002X").unwrap();
         assert!(!stored.contains("1101"));
-        assert_ne!(stored, c.encrypt("11010519491231002X").unwrap(), "fresh nonce each time");
+        assert_ne!(
+            stored,
+            c.encrypt("11010519491231002X").unwrap(),
+            "fresh nonce each time"
+        );
         assert_eq!(c.decrypt(&stored).unwrap(), "11010519491231002X");
         let other = Crypto::new(&[8; 32], 1);
         assert!(other.decrypt(&stored).is_err());
@@ -122,16 +139,30 @@ mod tests {
         let h = c.keyed_hash("id", "11010519491231002X");
         assert!(c.keyed_hash_matches("id", "11010519491231002X", &h));
         assert!(!c.keyed_hash_matches("sms", "11010519491231002X", &h));
-        assert_ne!(h, Crypto::new(&[8; 32], 1).keyed_hash("id", "11010519491231002X"));
+        assert_ne!(
+            h,
+            Crypto::new(&[8; 32], 1).keyed_hash("id", "11010519491231002X")
+        );
     }
 
     // R-REG-5: argon2id.
     #[tokio::test]
     async fn passwords_hash_with_argon2id() {
         let c = Crypto::new(&[7; 32], 1);
-        let h = c.hash_password("correct horse battery".into()).await.unwrap();
+        let h = c
+            .hash_password("correct horse battery".into())
+            .await
+            .unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(c.verify_password("correct horse battery".into(), h.clone()).await.unwrap());
-        assert!(!c.verify_password("wrong horse battery".into(), h).await.unwrap());
+        assert!(
+            c.verify_password("correct horse battery".into(), h.clone())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !c.verify_password("wrong horse battery".into(), h)
+                .await
+                .unwrap()
+        );
     }
 }

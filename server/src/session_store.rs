@@ -2,7 +2,10 @@
 //! survive restarts, are shared by instances, and can be revoked per patient.
 use crate::db::session;
 use async_trait::async_trait;
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    sea_query::OnConflict,
+};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result, SessionStore};
 
@@ -20,7 +23,8 @@ impl DbSessionStore {
 
     /// Deletes every session of a patient except `keep` (R-REG-5: log out everywhere).
     pub async fn revoke_patient(&self, patient_id: i64, keep: Option<Id>) -> anyhow::Result<u64> {
-        let mut q = session::Entity::delete_many().filter(session::Column::PatientId.eq(patient_id));
+        let mut q =
+            session::Entity::delete_many().filter(session::Column::PatientId.eq(patient_id));
         if let Some(keep) = keep {
             q = q.filter(session::Column::Id.ne(keep.to_string()));
         }
@@ -28,7 +32,11 @@ impl DbSessionStore {
     }
 
     pub async fn delete_expired(&self, now: i64) -> anyhow::Result<u64> {
-        Ok(session::Entity::delete_many().filter(session::Column::ExpiresAt.lte(now)).exec(&self.db).await?.rows_affected)
+        Ok(session::Entity::delete_many()
+            .filter(session::Column::ExpiresAt.lte(now))
+            .exec(&self.db)
+            .await?
+            .rows_affected)
     }
 }
 
@@ -49,7 +57,11 @@ impl SessionStore for DbSessionStore {
         session::Entity::insert(row)
             .on_conflict(
                 OnConflict::column(session::Column::Id)
-                    .update_columns([session::Column::PatientId, session::Column::Data, session::Column::ExpiresAt])
+                    .update_columns([
+                        session::Column::PatientId,
+                        session::Column::Data,
+                        session::Column::ExpiresAt,
+                    ])
                     .to_owned(),
             )
             .exec_without_returning(&self.db)
@@ -69,12 +81,20 @@ impl SessionStore for DbSessionStore {
             return Ok(None);
         };
         let data = serde_json::from_str(&row.data).map_err(|e| Error::Decode(e.to_string()))?;
-        let expiry_date = time::OffsetDateTime::from_unix_timestamp(row.expires_at).map_err(|e| Error::Decode(e.to_string()))?;
-        Ok(Some(Record { id: *id, data, expiry_date }))
+        let expiry_date = time::OffsetDateTime::from_unix_timestamp(row.expires_at)
+            .map_err(|e| Error::Decode(e.to_string()))?;
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date,
+        }))
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
-        session::Entity::delete_by_id(id.to_string()).exec(&self.db).await.map_err(backend)?;
+        session::Entity::delete_by_id(id.to_string())
+            .exec(&self.db)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 }

@@ -28,7 +28,11 @@ pub struct ConsoleSms {
 impl ConsoleSms {
     pub fn messages_for(&self, phone: &str) -> Vec<OutboxMessage> {
         let messages = self.messages.lock().unwrap_or_else(|e| e.into_inner());
-        messages.iter().filter(|m| m.phone == phone).cloned().collect()
+        messages
+            .iter()
+            .filter(|m| m.phone == phone)
+            .cloned()
+            .collect()
     }
 }
 

@@ -44,11 +44,17 @@ impl Application {
             .build();
         let state: AppState = Arc::new(State::new(&config, db, leptos_options.clone()).await?);
         let router = router(&config, state.clone(), leptos_options);
-        Ok(Self { listener, router, state })
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
     }
 
     pub fn address(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     pub fn state(&self) -> AppState {
@@ -68,9 +74,13 @@ impl Application {
                 }
             }
         });
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
         self.state.db.clone().close().await?;
         tracing::info!("stopped cleanly");
         Ok(())
@@ -83,7 +93,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -100,22 +111,37 @@ fn router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Ro
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.mode == crate::config::Mode::Production)
-        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(config.session_idle_minutes)))
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
+            config.session_idle_minutes,
+        )))
         .with_always_save(true)
         .with_signed(Key::from(config.cookie_key()));
 
     let pkg_dir = config.site_root.join("pkg");
     // File names carry a content hash, so they can be cached for a year.
     let static_files = Router::new()
-        .nest_service("/pkg", ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip())
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable")));
+        .nest_service(
+            "/pkg",
+            ServeDir::new(pkg_dir)
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        ));
 
     let leptos_state = state.clone();
     let pages = Router::new()
-        .leptos_routes_with_context(&leptos_options, routes, move || leptos::context::provide_context(leptos_state.clone()), {
-            let options = leptos_options.clone();
-            move || shell(options.clone())
-        })
+        .leptos_routes_with_context(
+            &leptos_options,
+            routes,
+            move || leptos::context::provide_context(leptos_state.clone()),
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options);
 

@@ -30,9 +30,15 @@ pub struct State {
 }
 
 impl State {
-    pub async fn new(config: &Config, db: DatabaseConnection, leptos_options: leptos::config::LeptosOptions) -> anyhow::Result<Self> {
+    pub async fn new(
+        config: &Config,
+        db: DatabaseConnection,
+        leptos_options: leptos::config::LeptosOptions,
+    ) -> anyhow::Result<Self> {
         let crypto = Crypto::new(config.field_key(), config.hash_concurrency);
-        let dummy_hash = crypto.hash_password("not a real password, only for timing".into()).await?;
+        let dummy_hash = crypto
+            .hash_password("not a real password, only for timing".into())
+            .await?;
         Ok(Self {
             mode: config.mode,
             sessions: DbSessionStore::new(db.clone()),
@@ -46,17 +52,30 @@ impl State {
                 ..SmsPolicy::default()
             },
             lockout: LockoutPolicy::default(),
-            consents: ALL_DOCUMENTS.iter().map(|d| (*d, sha256_hex(&d.versioned_content()))).collect(),
+            consents: ALL_DOCUMENTS
+                .iter()
+                .map(|d| (*d, sha256_hex(&d.versioned_content())))
+                .collect(),
             dummy_hash,
             leptos_options,
         })
     }
 
     pub fn consent_version(&self, document: ConsentDocument) -> String {
-        self.consents.iter().find(|(d, _)| *d == document).map(|(_, v)| v.clone()).unwrap_or_default()
+        self.consents
+            .iter()
+            .find(|(d, _)| *d == document)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
     }
 
     pub fn current_consent_views(&self) -> Vec<ConsentDocumentView> {
-        self.consents.iter().map(|(document, version)| ConsentDocumentView { document: *document, version: version.clone() }).collect()
+        self.consents
+            .iter()
+            .map(|(document, version)| ConsentDocumentView {
+                document: *document,
+                version: version.clone(),
+            })
+            .collect()
     }
 }

@@ -44,7 +44,10 @@ impl FormState {
 pub fn FormAlerts(state: FormState) -> impl IntoView {
     let i18n = use_i18n();
     let error = state.error.map(|code| state.message(code));
-    let notice = state.notice.as_deref().and_then(|k| notice_message(i18n.get_locale_untracked(), k));
+    let notice = state
+        .notice
+        .as_deref()
+        .and_then(|k| notice_message(i18n.get_locale_untracked(), k));
     view! {
         {error.map(|message| view! {
             <div class="alert alert-error" role="alert" tabindex="-1" id="form-error">
@@ -82,11 +85,14 @@ pub fn InputField(
     let error_id = format!("{id}-error");
     let error = state.message_for(field);
     let invalid = error.is_some();
-    let described = [hint.as_ref().map(|_| hint_id.clone()), error.as_ref().map(|_| error_id.clone())]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let described = [
+        hint.as_ref().map(|_| hint_id.clone()),
+        error.as_ref().map(|_| error_id.clone()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
     view! {
         <div class="field" class:field-invalid=invalid>
             <label for=id.clone()>{label}</label>

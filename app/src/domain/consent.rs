@@ -10,8 +10,11 @@ pub enum ConsentDocument {
     SensitiveInfo,
 }
 
-pub const ALL_DOCUMENTS: [ConsentDocument; 3] =
-    [ConsentDocument::ServiceAgreement, ConsentDocument::InformedConsent, ConsentDocument::SensitiveInfo];
+pub const ALL_DOCUMENTS: [ConsentDocument; 3] = [
+    ConsentDocument::ServiceAgreement,
+    ConsentDocument::InformedConsent,
+    ConsentDocument::SensitiveInfo,
+];
 
 impl ConsentDocument {
     pub fn as_str(self) -> &'static str {
@@ -29,12 +32,24 @@ impl ConsentDocument {
     /// The text in Chinese (authoritative) and English.
     pub fn text(self, english: bool) -> &'static str {
         match (self, english) {
-            (ConsentDocument::ServiceAgreement, false) => include_str!("../../consents/service_agreement.zh-CN.md"),
-            (ConsentDocument::ServiceAgreement, true) => include_str!("../../consents/service_agreement.en.md"),
-            (ConsentDocument::InformedConsent, false) => include_str!("../../consents/informed_consent.zh-CN.md"),
-            (ConsentDocument::InformedConsent, true) => include_str!("../../consents/informed_consent.en.md"),
-            (ConsentDocument::SensitiveInfo, false) => include_str!("../../consents/sensitive_info.zh-CN.md"),
-            (ConsentDocument::SensitiveInfo, true) => include_str!("../../consents/sensitive_info.en.md"),
+            (ConsentDocument::ServiceAgreement, false) => {
+                include_str!("../../consents/service_agreement.zh-CN.md")
+            }
+            (ConsentDocument::ServiceAgreement, true) => {
+                include_str!("../../consents/service_agreement.en.md")
+            }
+            (ConsentDocument::InformedConsent, false) => {
+                include_str!("../../consents/informed_consent.zh-CN.md")
+            }
+            (ConsentDocument::InformedConsent, true) => {
+                include_str!("../../consents/informed_consent.en.md")
+            }
+            (ConsentDocument::SensitiveInfo, false) => {
+                include_str!("../../consents/sensitive_info.zh-CN.md")
+            }
+            (ConsentDocument::SensitiveInfo, true) => {
+                include_str!("../../consents/sensitive_info.en.md")
+            }
         }
     }
 
@@ -50,7 +65,10 @@ pub fn outstanding<'a>(
     current: &'a [(ConsentDocument, String)],
     accepted: &[(ConsentDocument, String)],
 ) -> Vec<&'a (ConsentDocument, String)> {
-    current.iter().filter(|doc| !accepted.contains(doc)).collect()
+    current
+        .iter()
+        .filter(|doc| !accepted.contains(doc))
+        .collect()
 }
 
 #[cfg(test)]
@@ -61,10 +79,22 @@ mod tests {
     // R-REG-2: a new version of a text requires fresh consent.
     #[test]
     fn a_changed_version_is_outstanding_again() {
-        let current = vec![(ServiceAgreement, "v2".to_owned()), (InformedConsent, "v1".to_owned())];
-        let accepted = vec![(ServiceAgreement, "v1".to_owned()), (InformedConsent, "v1".to_owned())];
-        assert_eq!(outstanding(&current, &accepted), vec![&(ServiceAgreement, "v2".to_owned())]);
-        let all = vec![(ServiceAgreement, "v2".to_owned()), (InformedConsent, "v1".to_owned())];
+        let current = vec![
+            (ServiceAgreement, "v2".to_owned()),
+            (InformedConsent, "v1".to_owned()),
+        ];
+        let accepted = vec![
+            (ServiceAgreement, "v1".to_owned()),
+            (InformedConsent, "v1".to_owned()),
+        ];
+        assert_eq!(
+            outstanding(&current, &accepted),
+            vec![&(ServiceAgreement, "v2".to_owned())]
+        );
+        let all = vec![
+            (ServiceAgreement, "v2".to_owned()),
+            (InformedConsent, "v1".to_owned()),
+        ];
         assert!(outstanding(&current, &all).is_empty());
     }
 

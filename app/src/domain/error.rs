@@ -130,7 +130,11 @@ impl ErrorCode {
             Unauthenticated | LoginFailed | PasswordWrong => 401,
             NotFound => 404,
             PhoneTaken | IdNumberTaken | ConsentOutdated => 409,
-            SmsTooSoon | SmsPhoneQuota | SmsIpQuota | SmsCodeTooManyAttempts | AccountLocked
+            SmsTooSoon
+            | SmsPhoneQuota
+            | SmsIpQuota
+            | SmsCodeTooManyAttempts
+            | AccountLocked
             | RateLimited => 429,
             Internal => 500,
             _ => 422,
@@ -141,13 +145,41 @@ impl ErrorCode {
 pub const ALL_CODES: &[ErrorCode] = {
     use ErrorCode::*;
     &[
-        InvalidJson, UnsupportedMediaType, PayloadTooLarge, CsrfMissing, PhoneInvalid, PhoneTaken,
-        SmsCodeFormat, SmsCodeWrong, SmsCodeExpired, SmsCodeTooManyAttempts, SmsTooSoon,
-        SmsPhoneQuota, SmsIpQuota, PurposeInvalid, PasswordTooShort, PasswordTooLong,
-        PasswordTooCommon, PasswordWrong, RealNameInvalid, IdNumberFormat, IdNumberRegion,
-        IdNumberBirthDate, IdNumberFuture, IdNumberCheckDigit, IdNumberTaken, IdNumberMismatch,
-        ConsentMissing, ConsentOutdated, ConsentRequired, LoginFailed, AccountLocked,
-        Unauthenticated, NotFound, RateLimited, Internal,
+        InvalidJson,
+        UnsupportedMediaType,
+        PayloadTooLarge,
+        CsrfMissing,
+        PhoneInvalid,
+        PhoneTaken,
+        SmsCodeFormat,
+        SmsCodeWrong,
+        SmsCodeExpired,
+        SmsCodeTooManyAttempts,
+        SmsTooSoon,
+        SmsPhoneQuota,
+        SmsIpQuota,
+        PurposeInvalid,
+        PasswordTooShort,
+        PasswordTooLong,
+        PasswordTooCommon,
+        PasswordWrong,
+        RealNameInvalid,
+        IdNumberFormat,
+        IdNumberRegion,
+        IdNumberBirthDate,
+        IdNumberFuture,
+        IdNumberCheckDigit,
+        IdNumberTaken,
+        IdNumberMismatch,
+        ConsentMissing,
+        ConsentOutdated,
+        ConsentRequired,
+        LoginFailed,
+        AccountLocked,
+        Unauthenticated,
+        NotFound,
+        RateLimited,
+        Internal,
     ]
 };
 
@@ -160,7 +192,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(code: ErrorCode, field: Field) -> Self {
-        Self { code, field: Some(field) }
+        Self {
+            code,
+            field: Some(field),
+        }
     }
     pub fn general(code: ErrorCode) -> Self {
         Self { code, field: None }

@@ -7,8 +7,8 @@ const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 const CHECK_CHARS: [u8; 11] = *b"10X98765432";
 /// Province-level codes (first two digits); 81–83 are HK/Macau/Taiwan residence permits.
 const PROVINCES: [u8; 36] = [
-    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51,
-    52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83, 91,
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
+    53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83, 91,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,11 +43,15 @@ impl IdNumber {
             return Err(err(ErrorCode::IdNumberRegion));
         }
         let num = |range: std::ops::Range<usize>| -> u32 {
-            bytes[range].iter().fold(0, |acc, b| acc * 10 + u32::from(b - b'0'))
+            bytes[range]
+                .iter()
+                .fold(0, |acc, b| acc * 10 + u32::from(b - b'0'))
         };
         let birth_date = Month::try_from(num(10..12) as u8)
             .ok()
-            .and_then(|month| Date::from_calendar_date(num(6..10) as i32, month, num(12..14) as u8).ok())
+            .and_then(|month| {
+                Date::from_calendar_date(num(6..10) as i32, month, num(12..14) as u8).ok()
+            })
             .filter(|d| d.year() >= 1800)
             .ok_or_else(|| err(ErrorCode::IdNumberBirthDate))?;
         if birth_date > today {
@@ -69,7 +73,11 @@ impl IdNumber {
 
     /// The 17th digit: odd for men, even for women.
     pub fn sex(&self) -> Sex {
-        if (self.value.as_bytes()[16] - b'0') % 2 == 1 { Sex::Male } else { Sex::Female }
+        if (self.value.as_bytes()[16] - b'0') % 2 == 1 {
+            Sex::Male
+        } else {
+            Sex::Female
+        }
     }
 
     /// `1101**********002X`: the only form pages and logs show.
@@ -88,7 +96,11 @@ pub fn mask(value: &str) -> String {
 }
 
 fn check_char(first17: &[u8]) -> u8 {
-    let sum: u32 = first17.iter().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
+    let sum: u32 = first17
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
     CHECK_CHARS[(sum % 11) as usize]
 }
 
@@ -148,33 +160,64 @@ mod tests {
 
     #[test]
     fn refuses_malformed_numbers() {
-        for bad in ["", "11010519491231002", "11010519491231002XX", "1101051949123100X2", "11010519491231002Y", "１１０１０５１９４９１２３１００２X"] {
+        for bad in [
+            "",
+            "11010519491231002",
+            "11010519491231002XX",
+            "1101051949123100X2",
+            "11010519491231002Y",
+            "１１０１０５１９４９１２３１００２X",
+        ] {
             assert_eq!(code(bad), ErrorCode::IdNumberFormat, "{bad}");
         }
     }
 
     #[test]
     fn refuses_unknown_regions() {
-        assert_eq!(code(&with_check("00010519491231002")), ErrorCode::IdNumberRegion);
-        assert_eq!(code(&with_check("99010519491231002")), ErrorCode::IdNumberRegion);
+        assert_eq!(
+            code(&with_check("00010519491231002")),
+            ErrorCode::IdNumberRegion
+        );
+        assert_eq!(
+            code(&with_check("99010519491231002")),
+            ErrorCode::IdNumberRegion
+        );
     }
 
     // R-REG-1: the birth date must be a real calendar date.
     #[test]
     fn refuses_impossible_birth_dates() {
-        assert_eq!(code(&with_check("11010519490230002")), ErrorCode::IdNumberBirthDate); // 30 Feb
-        assert_eq!(code(&with_check("11010519491301002")), ErrorCode::IdNumberBirthDate); // month 13
-        assert_eq!(code(&with_check("11010519490000002")), ErrorCode::IdNumberBirthDate);
-        assert_eq!(code(&with_check("11010520230229002")), ErrorCode::IdNumberBirthDate); // not a leap year
+        assert_eq!(
+            code(&with_check("11010519490230002")),
+            ErrorCode::IdNumberBirthDate
+        ); // 30 Feb
+        assert_eq!(
+            code(&with_check("11010519491301002")),
+            ErrorCode::IdNumberBirthDate
+        ); // month 13
+        assert_eq!(
+            code(&with_check("11010519490000002")),
+            ErrorCode::IdNumberBirthDate
+        );
+        assert_eq!(
+            code(&with_check("11010520230229002")),
+            ErrorCode::IdNumberBirthDate
+        ); // not a leap year
         assert!(IdNumber::parse(&with_check("11010520240229002"), TODAY).is_ok()); // leap year
-        assert_eq!(code(&with_check("11010517991231002")), ErrorCode::IdNumberBirthDate);
+        assert_eq!(
+            code(&with_check("11010517991231002")),
+            ErrorCode::IdNumberBirthDate
+        );
     }
 
     // R-REG-1: not born in the future; born today is fine.
     #[test]
     fn refuses_birth_dates_after_today() {
         assert!(IdNumber::parse(&with_check("11010520261122002"), TODAY).is_ok());
-        assert_eq!(code(&with_check("11010520261123002")), ErrorCode::IdNumberFuture);
+        assert_eq!(
+            code(&with_check("11010520261123002")),
+            ErrorCode::IdNumberFuture
+        );
     }
 
     #[test]

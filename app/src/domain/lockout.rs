@@ -10,7 +10,10 @@ pub struct LockoutPolicy {
 
 impl Default for LockoutPolicy {
     fn default() -> Self {
-        Self { max_failures: 5, lock_for: Duration::minutes(15) }
+        Self {
+            max_failures: 5,
+            lock_for: Duration::minutes(15),
+        }
     }
 }
 
@@ -23,7 +26,11 @@ pub struct AfterFailure {
 
 impl LockoutPolicy {
     /// Until when an account is locked, if it still is at `now`.
-    pub fn locked_until(&self, locked_until: Option<OffsetDateTime>, now: OffsetDateTime) -> Option<OffsetDateTime> {
+    pub fn locked_until(
+        &self,
+        locked_until: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Option<OffsetDateTime> {
         locked_until.filter(|until| *until > now)
     }
 
@@ -32,9 +39,15 @@ impl LockoutPolicy {
     pub fn record_failure(&self, failures_before: u32, now: OffsetDateTime) -> AfterFailure {
         let failures = failures_before.saturating_add(1);
         if failures >= self.max_failures {
-            AfterFailure { failures: 0, locked_until: Some(now + self.lock_for) }
+            AfterFailure {
+                failures: 0,
+                locked_until: Some(now + self.lock_for),
+            }
         } else {
-            AfterFailure { failures, locked_until: None }
+            AfterFailure {
+                failures,
+                locked_until: None,
+            }
         }
     }
 }
@@ -50,8 +63,20 @@ mod tests {
     #[test]
     fn fifth_failure_locks() {
         let p = LockoutPolicy::default();
-        assert_eq!(p.record_failure(3, NOW), AfterFailure { failures: 4, locked_until: None });
-        assert_eq!(p.record_failure(4, NOW), AfterFailure { failures: 0, locked_until: Some(NOW + Duration::minutes(15)) });
+        assert_eq!(
+            p.record_failure(3, NOW),
+            AfterFailure {
+                failures: 4,
+                locked_until: None
+            }
+        );
+        assert_eq!(
+            p.record_failure(4, NOW),
+            AfterFailure {
+                failures: 0,
+                locked_until: Some(NOW + Duration::minutes(15))
+            }
+        );
     }
 
     // R-REG-5: the lock ends exactly at its time.
@@ -60,7 +85,10 @@ mod tests {
         let p = LockoutPolicy::default();
         let until = NOW + Duration::minutes(15);
         assert_eq!(p.locked_until(Some(until), NOW), Some(until));
-        assert_eq!(p.locked_until(Some(until), until - Duration::seconds(1)), Some(until));
+        assert_eq!(
+            p.locked_until(Some(until), until - Duration::seconds(1)),
+            Some(until)
+        );
         assert_eq!(p.locked_until(Some(until), until), None);
         assert_eq!(p.locked_until(None, NOW), None);
     }

@@ -56,7 +56,9 @@ mod tests {
     use super::*;
 
     fn code(pw: &str) -> ErrorCode {
-        NewPassword::parse(pw, Field::Password, Some("13800138000")).unwrap_err().code
+        NewPassword::parse(pw, Field::Password, Some("13800138000"))
+            .unwrap_err()
+            .code
     }
 
     // R-REG-5: at least 8 characters.
@@ -65,14 +67,29 @@ mod tests {
         assert_eq!(code("Ab3$xyz"), ErrorCode::PasswordTooShort);
         assert!(NewPassword::parse("Ab3$xyzq", Field::Password, None).is_ok());
         assert!(NewPassword::parse(&"复诊安全口令".repeat(11), Field::Password, None).is_ok()); // 66 chars
-        assert!(NewPassword::parse(&"k".repeat(63).replace("kk", "kq"), Field::Password, None).is_ok());
+        assert!(
+            NewPassword::parse(&"k".repeat(63).replace("kk", "kq"), Field::Password, None).is_ok()
+        );
         assert_eq!(code(&"ab".repeat(65)), ErrorCode::PasswordTooLong);
     }
 
     // R-REG-5: the most common passwords are refused.
     #[test]
     fn refuses_common_and_trivial_passwords() {
-        for pw in ["password", "Password", "12345678", "87654321", "abcdefgh", "11111111", "qwertyuiop", "woaini1314", "a1234567", "iloveyou", "13800138000", "x13800138000"] {
+        for pw in [
+            "password",
+            "Password",
+            "12345678",
+            "87654321",
+            "abcdefgh",
+            "11111111",
+            "qwertyuiop",
+            "woaini1314",
+            "a1234567",
+            "iloveyou",
+            "13800138000",
+            "x13800138000",
+        ] {
             assert_eq!(code(pw), ErrorCode::PasswordTooCommon, "{pw}");
         }
     }

@@ -69,22 +69,48 @@ mod tests {
     // R-REG-1: the phone must be a real mainland mobile number.
     #[test]
     fn accepts_mainland_mobiles_with_common_decorations() {
-        for input in ["13800138000", "138 0013 8000", "+86 138-0013-8000", "8613800138000", "008613800138000"] {
-            assert_eq!(PhoneNumber::parse(input).map(|p| p.0), Ok("13800138000".into()), "{input}");
+        for input in [
+            "13800138000",
+            "138 0013 8000",
+            "+86 138-0013-8000",
+            "8613800138000",
+            "008613800138000",
+        ] {
+            assert_eq!(
+                PhoneNumber::parse(input).map(|p| p.0),
+                Ok("13800138000".into()),
+                "{input}"
+            );
         }
         assert!(PhoneNumber::parse("19912345678").is_ok());
     }
 
     #[test]
     fn refuses_what_is_not_a_mobile_number() {
-        for input in ["", "1380013800", "138001380001", "12800138000", "23800138000", "1380013800a", "１３８００１３８０００", "+1 415 555 0100"] {
+        for input in [
+            "",
+            "1380013800",
+            "138001380001",
+            "12800138000",
+            "23800138000",
+            "1380013800a",
+            "１３８００１３８０００",
+            "+1 415 555 0100",
+        ] {
             let err = PhoneNumber::parse(input).unwrap_err();
-            assert_eq!(err, FieldError::new(ErrorCode::PhoneInvalid, Field::Phone), "{input}");
+            assert_eq!(
+                err,
+                FieldError::new(ErrorCode::PhoneInvalid, Field::Phone),
+                "{input}"
+            );
         }
     }
 
     #[test]
     fn masks_the_middle_four_digits() {
-        assert_eq!(PhoneNumber::parse("13800138000").unwrap().masked(), "138****8000");
+        assert_eq!(
+            PhoneNumber::parse("13800138000").unwrap().masked(),
+            "138****8000"
+        );
     }
 }

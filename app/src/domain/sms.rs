@@ -109,23 +109,39 @@ impl SmsPolicy {
         if let Some(last) = h.last_sent_to_phone {
             let wait = (last + self.resend_after - now).whole_seconds();
             if wait > 0 {
-                return Err(SendRefusal { code: ErrorCode::SmsTooSoon, retry_after_secs: wait });
+                return Err(SendRefusal {
+                    code: ErrorCode::SmsTooSoon,
+                    retry_after_secs: wait,
+                });
             }
         }
         if h.sent_to_phone_last_day >= self.per_phone_per_day {
-            return Err(SendRefusal { code: ErrorCode::SmsPhoneQuota, retry_after_secs: 24 * 3600 });
+            return Err(SendRefusal {
+                code: ErrorCode::SmsPhoneQuota,
+                retry_after_secs: 24 * 3600,
+            });
         }
         if h.sent_from_ip_last_hour >= self.per_ip_per_hour {
-            return Err(SendRefusal { code: ErrorCode::SmsIpQuota, retry_after_secs: 3600 });
+            return Err(SendRefusal {
+                code: ErrorCode::SmsIpQuota,
+                retry_after_secs: 3600,
+            });
         }
         Ok(())
     }
 
     /// Judges one attempt. `matches` is the server's constant-time comparison.
     /// Every attempt, right or wrong, counts against `max_attempts`.
-    pub fn check(&self, code: Option<&IssuedCode>, matches: bool, now: OffsetDateTime) -> Result<(), FieldError> {
+    pub fn check(
+        &self,
+        code: Option<&IssuedCode>,
+        matches: bool,
+        now: OffsetDateTime,
+    ) -> Result<(), FieldError> {
         let err = |c| FieldError::new(c, Field::Code);
-        let Some(code) = code else { return Err(err(ErrorCode::SmsCodeWrong)) };
+        let Some(code) = code else {
+            return Err(err(ErrorCode::SmsCodeWrong));
+        };
         if code.consumed || now >= code.issued_at + self.code_ttl {
             return Err(err(ErrorCode::SmsCodeExpired));
         }
@@ -147,14 +163,21 @@ mod tests {
     const NOW: OffsetDateTime = datetime!(2026-11-22 10:00 UTC);
 
     fn issued(ago_secs: i64, attempts: u32) -> IssuedCode {
-        IssuedCode { issued_at: NOW - Duration::seconds(ago_secs), attempts, consumed: false }
+        IssuedCode {
+            issued_at: NOW - Duration::seconds(ago_secs),
+            attempts,
+            consumed: false,
+        }
     }
 
     #[test]
     fn code_is_six_digits() {
         assert!(SmsCode::parse(" 012345 ").is_ok());
         for bad in ["", "12345", "1234567", "12345a", "１２３４５６"] {
-            assert_eq!(SmsCode::parse(bad).unwrap_err().code, ErrorCode::SmsCodeFormat);
+            assert_eq!(
+                SmsCode::parse(bad).unwrap_err().code,
+                ErrorCode::SmsCodeFormat
+            );
         }
         assert_eq!(SmsCode::from_digits(42).expose(), "000042");
         assert!(!format!("{:?}", SmsCode::from_digits(123456)).contains("123456"));
@@ -165,7 +188,10 @@ mod tests {
     fn code_expires_after_five_minutes() {
         let p = SmsPolicy::default();
         assert_eq!(p.check(Some(&issued(299, 0)), true, NOW), Ok(()));
-        assert_eq!(p.check(Some(&issued(300, 0)), true, NOW).unwrap_err().code, ErrorCode::SmsCodeExpired);
+        assert_eq!(
+            p.check(Some(&issued(300, 0)), true, NOW).unwrap_err().code,
+            ErrorCode::SmsCodeExpired
+        );
     }
 
     // R-REG-1: at most 5 tries per code, and a used code never works again.
@@ -173,11 +199,26 @@ mod tests {
     fn code_allows_five_tries_and_one_use() {
         let p = SmsPolicy::default();
         assert_eq!(p.check(Some(&issued(10, 4)), true, NOW), Ok(()));
-        assert_eq!(p.check(Some(&issued(10, 5)), true, NOW).unwrap_err().code, ErrorCode::SmsCodeTooManyAttempts);
-        assert_eq!(p.check(Some(&issued(10, 0)), false, NOW).unwrap_err().code, ErrorCode::SmsCodeWrong);
-        let used = IssuedCode { consumed: true, ..issued(10, 1) };
-        assert_eq!(p.check(Some(&used), true, NOW).unwrap_err().code, ErrorCode::SmsCodeExpired);
-        assert_eq!(p.check(None, false, NOW).unwrap_err().code, ErrorCode::SmsCodeWrong);
+        assert_eq!(
+            p.check(Some(&issued(10, 5)), true, NOW).unwrap_err().code,
+            ErrorCode::SmsCodeTooManyAttempts
+        );
+        assert_eq!(
+            p.check(Some(&issued(10, 0)), false, NOW).unwrap_err().code,
+            ErrorCode::SmsCodeWrong
+        );
+        let used = IssuedCode {
+            consumed: true,
+            ..issued(10, 1)
+        };
+        assert_eq!(
+            p.check(Some(&used), true, NOW).unwrap_err().code,
+            ErrorCode::SmsCodeExpired
+        );
+        assert_eq!(
+            p.check(None, false, NOW).unwrap_err().code,
+            ErrorCode::SmsCodeWrong
+        );
     }
 
     // R-REG-1: resend after 60 s; per-phone and per-IP quotas.
@@ -189,18 +230,37 @@ mod tests {
             sent_to_phone_last_day: phone,
             sent_from_ip_last_hour: ip,
         };
-        assert_eq!(p.may_send(&h(59, 1, 1), NOW), Err(SendRefusal { code: ErrorCode::SmsTooSoon, retry_after_secs: 1 }));
+        assert_eq!(
+            p.may_send(&h(59, 1, 1), NOW),
+            Err(SendRefusal {
+                code: ErrorCode::SmsTooSoon,
+                retry_after_secs: 1
+            })
+        );
         assert_eq!(p.may_send(&h(60, 1, 1), NOW), Ok(()));
-        assert_eq!(p.may_send(&h(600, 10, 1), NOW).unwrap_err().code, ErrorCode::SmsPhoneQuota);
+        assert_eq!(
+            p.may_send(&h(600, 10, 1), NOW).unwrap_err().code,
+            ErrorCode::SmsPhoneQuota
+        );
         assert_eq!(p.may_send(&h(600, 9, 19), NOW), Ok(()));
-        assert_eq!(p.may_send(&h(600, 9, 20), NOW).unwrap_err().code, ErrorCode::SmsIpQuota);
-        let fresh = SendHistory { last_sent_to_phone: None, sent_to_phone_last_day: 0, sent_from_ip_last_hour: 0 };
+        assert_eq!(
+            p.may_send(&h(600, 9, 20), NOW).unwrap_err().code,
+            ErrorCode::SmsIpQuota
+        );
+        let fresh = SendHistory {
+            last_sent_to_phone: None,
+            sent_to_phone_last_day: 0,
+            sent_from_ip_last_hour: 0,
+        };
         assert_eq!(p.may_send(&fresh, NOW), Ok(()));
     }
 
     #[test]
     fn purposes_parse() {
         assert_eq!(CodePurpose::parse("register"), Ok(CodePurpose::Register));
-        assert_eq!(CodePurpose::parse("nope").unwrap_err().code, ErrorCode::PurposeInvalid);
+        assert_eq!(
+            CodePurpose::parse("nope").unwrap_err().code,
+            ErrorCode::PurposeInvalid
+        );
     }
 }

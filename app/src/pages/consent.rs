@@ -1,6 +1,6 @@
 use crate::components::{CsrfField, FormAlerts, FormState, with_viewer};
-use crate::domain::consent::ConsentDocument;
 use crate::domain::Field;
+use crate::domain::consent::ConsentDocument;
 use crate::i18n::*;
 use crate::pages::register::ConsentCheckbox;
 use leptos::prelude::*;
@@ -52,7 +52,8 @@ pub fn ConsentPage() -> impl IntoView {
 pub fn ConsentDocumentPage() -> impl IntoView {
     let i18n = use_i18n();
     let params = use_params_map();
-    let document = move || params.with(|p| p.get("document").and_then(|d| ConsentDocument::parse(&d)));
+    let document =
+        move || params.with(|p| p.get("document").and_then(|d| ConsentDocument::parse(&d)));
     move || match document() {
         Some(doc) => {
             let english = i18n.get_locale() == Locale::en;

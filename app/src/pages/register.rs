@@ -1,7 +1,7 @@
 use crate::components::{CsrfField, FormAlerts, FormState, InputField, with_viewer};
+use crate::domain::Field;
 use crate::domain::consent::ConsentDocument;
 use crate::domain::id_number::{IdNumber, Sex};
-use crate::domain::Field;
 use crate::i18n::*;
 use crate::messages::{error_message, fill};
 use leptos::prelude::*;
@@ -79,7 +79,11 @@ pub fn ConsentCheckbox(document: ConsentDocument, version: String, label: String
 #[component]
 fn IdNumberField(today: String, state: FormState) -> impl IntoView {
     let i18n = use_i18n();
-    let today = time::Date::parse(&today, time::macros::format_description!("[year]-[month]-[day]")).ok();
+    let today = time::Date::parse(
+        &today,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok();
     let (feedback, set_feedback) = signal(None::<Result<(String, Sex), crate::domain::ErrorCode>>);
     let on_input = move |ev| {
         let value: String = event_target_value(&ev);
@@ -88,7 +92,11 @@ fn IdNumberField(today: String, state: FormState) -> impl IntoView {
         set_feedback.set(if trimmed.len() < 18 {
             None
         } else {
-            Some(IdNumber::parse(trimmed, today).map(|id| (id.birth_date().to_string(), id.sex())).map_err(|e| e.code))
+            Some(
+                IdNumber::parse(trimmed, today)
+                    .map(|id| (id.birth_date().to_string(), id.sex()))
+                    .map_err(|e| e.code),
+            )
         });
     };
     let live = move || {

@@ -6,14 +6,19 @@ use crate::state::AppState;
 use app::domain::consent::{ConsentDocument, outstanding};
 use app::domain::{ErrorCode, Field, FieldError};
 use app::viewer::{ConsentDocumentView, ConsentRecordView};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
 use time::OffsetDateTime;
 
 pub const ACCEPT: &str = "accept";
 pub const WITHDRAW: &str = "withdraw";
 
 /// Each document's latest accept (not withdrawn), with when it was given.
-pub async fn effective(db: &impl ConnectionTrait, patient_id: i64) -> Result<Vec<consent_record::Model>, AppError> {
+pub async fn effective(
+    db: &impl ConnectionTrait,
+    patient_id: i64,
+) -> Result<Vec<consent_record::Model>, AppError> {
     let rows = consent_record::Entity::find()
         .filter(consent_record::Column::PatientId.eq(patient_id))
         .order_by_desc(consent_record::Column::Id)
@@ -31,13 +36,21 @@ pub async fn effective(db: &impl ConnectionTrait, patient_id: i64) -> Result<Vec
 }
 
 pub fn accepted_pairs(rows: &[consent_record::Model]) -> Vec<(ConsentDocument, String)> {
-    rows.iter().filter_map(|r| Some((ConsentDocument::parse(&r.document)?, r.version.clone()))).collect()
+    rows.iter()
+        .filter_map(|r| Some((ConsentDocument::parse(&r.document)?, r.version.clone())))
+        .collect()
 }
 
-pub fn outstanding_views(state: &AppState, rows: &[consent_record::Model]) -> Vec<ConsentDocumentView> {
+pub fn outstanding_views(
+    state: &AppState,
+    rows: &[consent_record::Model],
+) -> Vec<ConsentDocumentView> {
     outstanding(&state.consents, &accepted_pairs(rows))
         .into_iter()
-        .map(|(document, version)| ConsentDocumentView { document: *document, version: version.clone() })
+        .map(|(document, version)| ConsentDocumentView {
+            document: *document,
+            version: version.clone(),
+        })
         .collect()
 }
 
@@ -48,17 +61,28 @@ pub fn record_views(rows: &[consent_record::Model]) -> Vec<ConsentRecordView> {
             Some(ConsentRecordView {
                 document: ConsentDocument::parse(&r.document)?,
                 version: r.version.clone(),
-                accepted_at: OffsetDateTime::from_unix_timestamp(r.at).ok()?.to_offset(CHINA).format(format).ok()?,
+                accepted_at: OffsetDateTime::from_unix_timestamp(r.at)
+                    .ok()?
+                    .to_offset(CHINA)
+                    .format(format)
+                    .ok()?,
             })
         })
         .collect()
 }
 
 /// Checks that `given` names the current version of every document in `required`.
-pub fn check_given(state: &AppState, given: &[(String, String)], required: &[ConsentDocument]) -> Result<Vec<(ConsentDocument, String)>, AppError> {
+pub fn check_given(
+    state: &AppState,
+    given: &[(String, String)],
+    required: &[ConsentDocument],
+) -> Result<Vec<(ConsentDocument, String)>, AppError> {
     let mut accepted = Vec::new();
     for document in required {
-        let Some((_, version)) = given.iter().find(|(d, v)| d == document.as_str() && !v.is_empty()) else {
+        let Some((_, version)) = given
+            .iter()
+            .find(|(d, v)| d == document.as_str() && !v.is_empty())
+        else {
             return Err(FieldError::new(ErrorCode::ConsentMissing, Field::Consent).into());
         };
         let current = state.consent_version(*document);
@@ -70,7 +94,13 @@ pub fn check_given(state: &AppState, given: &[(String, String)], required: &[Con
     Ok(accepted)
 }
 
-pub fn new_rows(patient_id: i64, docs: &[(ConsentDocument, String)], action: &str, ip: &str, now: OffsetDateTime) -> Vec<consent_record::ActiveModel> {
+pub fn new_rows(
+    patient_id: i64,
+    docs: &[(ConsentDocument, String)],
+    action: &str,
+    ip: &str,
+    now: OffsetDateTime,
+) -> Vec<consent_record::ActiveModel> {
     docs.iter()
         .map(|(document, version)| consent_record::ActiveModel {
             patient_id: Set(patient_id),
@@ -85,23 +115,41 @@ pub fn new_rows(patient_id: i64, docs: &[(ConsentDocument, String)], action: &st
 }
 
 /// Records fresh consent to every outstanding document (R-REG-2).
-pub async fn accept_outstanding(state: &AppState, patient_id: i64, given: &[(String, String)], ip: &str, now: OffsetDateTime) -> Result<(), AppError> {
+pub async fn accept_outstanding(
+    state: &AppState,
+    patient_id: i64,
+    given: &[(String, String)],
+    ip: &str,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
     let rows = effective(&state.db, patient_id).await?;
-    let required: Vec<ConsentDocument> = outstanding_views(state, &rows).iter().map(|d| d.document).collect();
+    let required: Vec<ConsentDocument> = outstanding_views(state, &rows)
+        .iter()
+        .map(|d| d.document)
+        .collect();
     if required.is_empty() {
         return Ok(());
     }
     let accepted = check_given(state, given, &required)?;
-    consent_record::Entity::insert_many(new_rows(patient_id, &accepted, ACCEPT, ip, now)).exec(&state.db).await?;
+    consent_record::Entity::insert_many(new_rows(patient_id, &accepted, ACCEPT, ip, now))
+        .exec(&state.db)
+        .await?;
     Ok(())
 }
 
 /// Withdraws every consent: service stops until the patient agrees again.
-pub async fn withdraw_all(state: &AppState, patient_id: i64, ip: &str, now: OffsetDateTime) -> Result<(), AppError> {
+pub async fn withdraw_all(
+    state: &AppState,
+    patient_id: i64,
+    ip: &str,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
     let rows = effective(&state.db, patient_id).await?;
     let docs = accepted_pairs(&rows);
     if !docs.is_empty() {
-        consent_record::Entity::insert_many(new_rows(patient_id, &docs, WITHDRAW, ip, now)).exec(&state.db).await?;
+        consent_record::Entity::insert_many(new_rows(patient_id, &docs, WITHDRAW, ip, now))
+            .exec(&state.db)
+            .await?;
     }
     Ok(())
 }

@@ -4,7 +4,10 @@ use app::domain::{ErrorCode, FieldError};
 /// wait), or something broke on our side (logged once, shown as `internal`).
 #[derive(Debug)]
 pub enum AppError {
-    Rejected { error: FieldError, retry_after_secs: Option<i64> },
+    Rejected {
+        error: FieldError,
+        retry_after_secs: Option<i64>,
+    },
     Internal(anyhow::Error),
 }
 
@@ -16,13 +19,19 @@ impl AppError {
         }
     }
     pub fn retry(error: FieldError, secs: i64) -> Self {
-        AppError::Rejected { error, retry_after_secs: Some(secs) }
+        AppError::Rejected {
+            error,
+            retry_after_secs: Some(secs),
+        }
     }
 }
 
 impl From<FieldError> for AppError {
     fn from(error: FieldError) -> Self {
-        AppError::Rejected { error, retry_after_secs: None }
+        AppError::Rejected {
+            error,
+            retry_after_secs: None,
+        }
     }
 }
 

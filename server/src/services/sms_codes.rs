@@ -8,7 +8,10 @@ use app::domain::sms::{CodePurpose, IssuedCode, SendHistory, SmsCode};
 use app::domain::{ErrorCode, Field, FieldError};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder,
+};
 use time::OffsetDateTime;
 
 pub struct CodeSent {
@@ -21,10 +24,20 @@ fn hash_domain(purpose: CodePurpose, phone: &PhoneNumber) -> String {
     format!("sms:{}:{}", purpose.as_str(), phone.as_str())
 }
 
-pub async fn send(state: &AppState, phone: &str, purpose: &str, ip: &str, now: OffsetDateTime) -> Result<CodeSent, AppError> {
+pub async fn send(
+    state: &AppState,
+    phone: &str,
+    purpose: &str,
+    ip: &str,
+    now: OffsetDateTime,
+) -> Result<CodeSent, AppError> {
     let phone = PhoneNumber::parse(phone)?;
     let purpose = CodePurpose::parse(purpose)?;
-    let registered = patient::Entity::find().filter(patient::Column::Phone.eq(phone.as_str())).count(&state.db).await? > 0;
+    let registered = patient::Entity::find()
+        .filter(patient::Column::Phone.eq(phone.as_str()))
+        .count(&state.db)
+        .await?
+        > 0;
     if purpose == CodePurpose::Register && registered {
         return Err(FieldError::new(ErrorCode::PhoneTaken, Field::Phone).into());
     }
@@ -36,13 +49,18 @@ pub async fn send(state: &AppState, phone: &str, purpose: &str, ip: &str, now: O
         .one(&state.db)
         .await?;
     let history = SendHistory {
-        last_sent_to_phone: last.and_then(|c| OffsetDateTime::from_unix_timestamp(c.created_at).ok()),
-        sent_to_phone_last_day: count(state, sms_code::Column::Phone, phone.as_str(), ts - 86_400).await?,
+        last_sent_to_phone: last
+            .and_then(|c| OffsetDateTime::from_unix_timestamp(c.created_at).ok()),
+        sent_to_phone_last_day: count(state, sms_code::Column::Phone, phone.as_str(), ts - 86_400)
+            .await?,
         sent_from_ip_last_hour: count(state, sms_code::Column::Ip, ip, ts - 3_600).await?,
     };
-    policy
-        .may_send(&history, now)
-        .map_err(|refusal| AppError::retry(FieldError::new(refusal.code, Field::Phone), refusal.retry_after_secs))?;
+    policy.may_send(&history, now).map_err(|refusal| {
+        AppError::retry(
+            FieldError::new(refusal.code, Field::Phone),
+            refusal.retry_after_secs,
+        )
+    })?;
     let sent = CodeSent {
         phone: phone.clone(),
         resend_after_secs: policy.resend_after.whole_seconds(),
@@ -57,7 +75,9 @@ pub async fn send(state: &AppState, phone: &str, purpose: &str, ip: &str, now: O
     sms_code::ActiveModel {
         phone: Set(phone.as_str().to_owned()),
         purpose: Set(purpose.as_str().to_owned()),
-        code_hmac: Set(state.crypto.keyed_hash(&hash_domain(purpose, &phone), code.expose())),
+        code_hmac: Set(state
+            .crypto
+            .keyed_hash(&hash_domain(purpose, &phone), code.expose())),
         ip: Set(ip.to_owned()),
         created_at: Set(ts),
         attempts: Set(0),
@@ -66,12 +86,23 @@ pub async fn send(state: &AppState, phone: &str, purpose: &str, ip: &str, now: O
     }
     .insert(&state.db)
     .await?;
-    let body = format!("【复诊】您的验证码是 {}，5 分钟内有效。请勿告诉他人。", code.expose());
-    state.sms.send_code(phone.as_str(), code.expose(), &body).await?;
+    let body = format!(
+        "【复诊】您的验证码是 {}，5 分钟内有效。请勿告诉他人。",
+        code.expose()
+    );
+    state
+        .sms
+        .send_code(phone.as_str(), code.expose(), &body)
+        .await?;
     Ok(sent)
 }
 
-async fn count(state: &AppState, column: sms_code::Column, value: &str, since: i64) -> Result<u32, AppError> {
+async fn count(
+    state: &AppState,
+    column: sms_code::Column,
+    value: &str,
+    since: i64,
+) -> Result<u32, AppError> {
     let n = sms_code::Entity::find()
         .filter(column.eq(value))
         .filter(sms_code::Column::CreatedAt.gt(since))
@@ -81,7 +112,13 @@ async fn count(state: &AppState, column: sms_code::Column, value: &str, since: i
 }
 
 /// Checks a code and, if right, uses it up. Every attempt counts against the limit.
-pub async fn consume(state: &AppState, phone: &PhoneNumber, purpose: CodePurpose, code: &SmsCode, now: OffsetDateTime) -> Result<(), AppError> {
+pub async fn consume(
+    state: &AppState,
+    phone: &PhoneNumber,
+    purpose: CodePurpose,
+    code: &SmsCode,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
     let newest = sms_code::Entity::find()
         .filter(sms_code::Column::Phone.eq(phone.as_str()))
         .filter(sms_code::Column::Purpose.eq(purpose.as_str()))
@@ -96,14 +133,27 @@ pub async fn consume(state: &AppState, phone: &PhoneNumber, purpose: CodePurpose
             consumed: row.consumed_at.is_some(),
         })
     });
-    let matches = newest
-        .as_ref()
-        .is_some_and(|row| state.crypto.keyed_hash_matches(&hash_domain(purpose, phone), code.expose(), &row.code_hmac));
+    let matches = newest.as_ref().is_some_and(|row| {
+        state
+            .crypto
+            .keyed_hash_matches(&hash_domain(purpose, phone), code.expose(), &row.code_hmac)
+    });
     let verdict = state.sms_policy.check(issued.as_ref(), matches, now);
-    let Some(row) = newest else { return verdict.map_err(Into::into) };
-    if matches!(verdict, Err(FieldError { code: ErrorCode::SmsCodeWrong, .. }) | Ok(())) {
+    let Some(row) = newest else {
+        return verdict.map_err(Into::into);
+    };
+    if matches!(
+        verdict,
+        Err(FieldError {
+            code: ErrorCode::SmsCodeWrong,
+            ..
+        }) | Ok(())
+    ) {
         sms_code::Entity::update_many()
-            .col_expr(sms_code::Column::Attempts, Expr::col(sms_code::Column::Attempts).add(1))
+            .col_expr(
+                sms_code::Column::Attempts,
+                Expr::col(sms_code::Column::Attempts).add(1),
+            )
             .filter(sms_code::Column::Id.eq(row.id))
             .exec(&state.db)
             .await?;
@@ -111,7 +161,10 @@ pub async fn consume(state: &AppState, phone: &PhoneNumber, purpose: CodePurpose
     verdict?;
     // Conditional update: of two concurrent uses of one code, only one wins.
     let used = sms_code::Entity::update_many()
-        .col_expr(sms_code::Column::ConsumedAt, Expr::value(now.unix_timestamp()))
+        .col_expr(
+            sms_code::Column::ConsumedAt,
+            Expr::value(now.unix_timestamp()),
+        )
         .filter(sms_code::Column::Id.eq(row.id))
         .filter(sms_code::Column::ConsumedAt.is_null())
         .exec(&state.db)

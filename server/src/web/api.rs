@@ -43,11 +43,20 @@ pub fn routes(mode: Mode) -> Router<AppState> {
 }
 
 /// Every state-changing API call carries this session's token in `X-CSRF-Token`.
-async fn require_csrf_header(Lang(lang): Lang, session: Session, req: Request, next: Next) -> Response {
+async fn require_csrf_header(
+    Lang(lang): Lang,
+    session: Session,
+    req: Request,
+    next: Next,
+) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
-    let given = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let given = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     match check_csrf(&session, given.as_deref()).await {
         Ok(()) => next.run(req).await,
         Err(e) => api_error(lang, e),
@@ -74,8 +83,21 @@ struct SendCode {
     purpose: String,
 }
 
-async fn send_code(State(state): State<AppState>, Lang(lang): Lang, ClientIp(ip): ClientIp, ApiJson(body): ApiJson<SendCode>) -> ApiResult {
-    let sent = sms_codes::send(&state, &body.phone, &body.purpose, &ip, OffsetDateTime::now_utc()).await.map_err(fail(lang))?;
+async fn send_code(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<SendCode>,
+) -> ApiResult {
+    let sent = sms_codes::send(
+        &state,
+        &body.phone,
+        &body.purpose,
+        &ip,
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .map_err(fail(lang))?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "resend_after_secs": sent.resend_after_secs, "expires_in_secs": sent.expires_in_secs }))).into_response())
 }
 
@@ -101,7 +123,13 @@ fn pairs(given: Vec<ConsentGiven>) -> Vec<(String, String)> {
     given.into_iter().map(|c| (c.document, c.version)).collect()
 }
 
-async fn register(State(state): State<AppState>, Lang(lang): Lang, ClientIp(ip): ClientIp, session: Session, ApiJson(body): ApiJson<Register>) -> ApiResult {
+async fn register(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    ApiJson(body): ApiJson<Register>,
+) -> ApiResult {
     let now = OffsetDateTime::now_utc();
     let input = accounts::RegisterInput {
         phone: body.phone,
@@ -111,15 +139,28 @@ async fn register(State(state): State<AppState>, Lang(lang): Lang, ClientIp(ip):
         id_number: body.id_number,
         consents: pairs(body.consents),
     };
-    let id = accounts::register(&state, input, &ip, now).await.map_err(fail(lang))?;
+    let id = accounts::register(&state, input, &ip, now)
+        .await
+        .map_err(fail(lang))?;
     sessions::log_in(&session, id).await.map_err(fail(lang))?;
-    let me = me_body(&state, &session, id, now).await.map_err(fail(lang))?;
+    let me = me_body(&state, &session, id, now)
+        .await
+        .map_err(fail(lang))?;
     Ok((StatusCode::CREATED, Json(me)).into_response())
 }
 
-async fn me_body(state: &AppState, session: &Session, id: i64, now: OffsetDateTime) -> Result<serde_json::Value, AppError> {
-    let (profile, outstanding) = accounts::profile(state, id, now).await?.ok_or_else(|| FieldError::general(ErrorCode::Unauthenticated))?;
-    Ok(json!({ "patient": profile, "consents_outstanding": outstanding, "csrf_token": csrf_token(session).await? }))
+async fn me_body(
+    state: &AppState,
+    session: &Session,
+    id: i64,
+    now: OffsetDateTime,
+) -> Result<serde_json::Value, AppError> {
+    let (profile, outstanding) = accounts::profile(state, id, now)
+        .await?
+        .ok_or_else(|| FieldError::general(ErrorCode::Unauthenticated))?;
+    Ok(
+        json!({ "patient": profile, "consents_outstanding": outstanding, "csrf_token": csrf_token(session).await? }),
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -130,15 +171,33 @@ struct Login {
     code: Option<String>,
 }
 
-async fn login(State(state): State<AppState>, Lang(lang): Lang, session: Session, ApiJson(body): ApiJson<Login>) -> ApiResult {
+async fn login(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    session: Session,
+    ApiJson(body): ApiJson<Login>,
+) -> ApiResult {
     let now = OffsetDateTime::now_utc();
     let id = match (body.password, body.code) {
         (_, Some(code)) => accounts::login_with_code(&state, &body.phone, &code, now).await,
-        (password, None) => accounts::login_with_password(&state, &body.phone, password.as_deref().unwrap_or_default(), now).await,
+        (password, None) => {
+            accounts::login_with_password(
+                &state,
+                &body.phone,
+                password.as_deref().unwrap_or_default(),
+                now,
+            )
+            .await
+        }
     }
     .map_err(fail(lang))?;
     sessions::log_in(&session, id).await.map_err(fail(lang))?;
-    Ok(Json(me_body(&state, &session, id, now).await.map_err(fail(lang))?).into_response())
+    Ok(Json(
+        me_body(&state, &session, id, now)
+            .await
+            .map_err(fail(lang))?,
+    )
+    .into_response())
 }
 
 async fn logout(Lang(lang): Lang, session: Session) -> ApiResult {
@@ -146,15 +205,27 @@ async fn logout(Lang(lang): Lang, session: Session) -> ApiResult {
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn logout_everywhere(State(state): State<AppState>, Lang(lang): Lang, session: Session) -> ApiResult {
+async fn logout_everywhere(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    session: Session,
+) -> ApiResult {
     let id = require_patient(&session).await.map_err(fail(lang))?;
-    state.sessions.revoke_patient(id, None).await.map_err(|e| fail(lang)(e.into()))?;
+    state
+        .sessions
+        .revoke_patient(id, None)
+        .await
+        .map_err(|e| fail(lang)(e.into()))?;
     sessions::log_out(&session).await.map_err(fail(lang))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// The logged-in patient, who must have agreed to the current texts (R-REG-2).
-async fn consented_patient(state: &AppState, session: &Session, now: OffsetDateTime) -> Result<i64, AppError> {
+async fn consented_patient(
+    state: &AppState,
+    session: &Session,
+    now: OffsetDateTime,
+) -> Result<i64, AppError> {
     let id = require_patient(session).await?;
     let rows = consents::effective(&state.db, id).await?;
     if !consents::outstanding_views(state, &rows).is_empty() {
@@ -166,16 +237,29 @@ async fn consented_patient(state: &AppState, session: &Session, now: OffsetDateT
 
 async fn me(State(state): State<AppState>, Lang(lang): Lang, session: Session) -> ApiResult {
     let now = OffsetDateTime::now_utc();
-    let id = consented_patient(&state, &session, now).await.map_err(fail(lang))?;
-    Ok(Json(me_body(&state, &session, id, now).await.map_err(fail(lang))?).into_response())
+    let id = consented_patient(&state, &session, now)
+        .await
+        .map_err(fail(lang))?;
+    Ok(Json(
+        me_body(&state, &session, id, now)
+            .await
+            .map_err(fail(lang))?,
+    )
+    .into_response())
 }
 
-async fn list_consents(State(state): State<AppState>, Lang(lang): Lang, session: Session) -> ApiResult {
+async fn list_consents(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    session: Session,
+) -> ApiResult {
     let current = state.current_consent_views();
     let Some(id) = sessions::patient_id(&session).await else {
         return Ok(Json(json!({ "current": current })).into_response());
     };
-    let rows = consents::effective(&state.db, id).await.map_err(fail(lang))?;
+    let rows = consents::effective(&state.db, id)
+        .await
+        .map_err(fail(lang))?;
     Ok(Json(json!({
         "current": current,
         "accepted": consents::record_views(&rows),
@@ -190,9 +274,23 @@ struct AcceptConsents {
     consents: Vec<ConsentGiven>,
 }
 
-async fn accept_consents(State(state): State<AppState>, Lang(lang): Lang, ClientIp(ip): ClientIp, session: Session, ApiJson(body): ApiJson<AcceptConsents>) -> ApiResult {
+async fn accept_consents(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    ApiJson(body): ApiJson<AcceptConsents>,
+) -> ApiResult {
     let id = require_patient(&session).await.map_err(fail(lang))?;
-    consents::accept_outstanding(&state, id, &pairs(body.consents), &ip, OffsetDateTime::now_utc()).await.map_err(fail(lang))?;
+    consents::accept_outstanding(
+        &state,
+        id,
+        &pairs(body.consents),
+        &ip,
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .map_err(fail(lang))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -202,12 +300,23 @@ struct Withdraw {
     confirm: bool,
 }
 
-async fn withdraw_consents(State(state): State<AppState>, Lang(lang): Lang, ClientIp(ip): ClientIp, session: Session, ApiJson(body): ApiJson<Withdraw>) -> ApiResult {
+async fn withdraw_consents(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    ApiJson(body): ApiJson<Withdraw>,
+) -> ApiResult {
     let id = require_patient(&session).await.map_err(fail(lang))?;
     if !body.confirm {
-        return Err(api_error(lang, FieldError::new(ErrorCode::ConsentMissing, app::domain::Field::Consent).into()));
+        return Err(api_error(
+            lang,
+            FieldError::new(ErrorCode::ConsentMissing, app::domain::Field::Consent).into(),
+        ));
     }
-    consents::withdraw_all(&state, id, &ip, OffsetDateTime::now_utc()).await.map_err(fail(lang))?;
+    consents::withdraw_all(&state, id, &ip, OffsetDateTime::now_utc())
+        .await
+        .map_err(fail(lang))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -218,10 +327,23 @@ struct ChangePassword {
     new_password: String,
 }
 
-async fn change_password(State(state): State<AppState>, Lang(lang): Lang, session: Session, ApiJson(body): ApiJson<ChangePassword>) -> ApiResult {
-    let id = consented_patient(&state, &session, OffsetDateTime::now_utc()).await.map_err(fail(lang))?;
-    accounts::change_password(&state, id, &body.current_password, &body.new_password).await.map_err(fail(lang))?;
-    state.sessions.revoke_patient(id, session.id()).await.map_err(|e| fail(lang)(e.into()))?;
+async fn change_password(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    session: Session,
+    ApiJson(body): ApiJson<ChangePassword>,
+) -> ApiResult {
+    let id = consented_patient(&state, &session, OffsetDateTime::now_utc())
+        .await
+        .map_err(fail(lang))?;
+    accounts::change_password(&state, id, &body.current_password, &body.new_password)
+        .await
+        .map_err(fail(lang))?;
+    state
+        .sessions
+        .revoke_patient(id, session.id())
+        .await
+        .map_err(|e| fail(lang)(e.into()))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -233,9 +355,26 @@ struct ResetPassword {
     new_password: String,
 }
 
-async fn reset_password(State(state): State<AppState>, Lang(lang): Lang, session: Session, ApiJson(body): ApiJson<ResetPassword>) -> ApiResult {
-    let id = accounts::reset_password(&state, &body.phone, &body.code, &body.new_password, OffsetDateTime::now_utc()).await.map_err(fail(lang))?;
-    state.sessions.revoke_patient(id, None).await.map_err(|e| fail(lang)(e.into()))?;
+async fn reset_password(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    session: Session,
+    ApiJson(body): ApiJson<ResetPassword>,
+) -> ApiResult {
+    let id = accounts::reset_password(
+        &state,
+        &body.phone,
+        &body.code,
+        &body.new_password,
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .map_err(fail(lang))?;
+    state
+        .sessions
+        .revoke_patient(id, None)
+        .await
+        .map_err(|e| fail(lang)(e.into()))?;
     // This request's own session would otherwise be saved again on the way out.
     sessions::log_out(&session).await.map_err(fail(lang))?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -248,6 +387,10 @@ struct OutboxQuery {
 
 /// Dev only (the route does not exist in production): what the console SMS "sent".
 async fn sms_outbox(State(state): State<AppState>, Query(q): Query<OutboxQuery>) -> Response {
-    let messages = state.sms.outbox().map(|o| o.messages_for(&q.phone)).unwrap_or_default();
+    let messages = state
+        .sms
+        .outbox()
+        .map(|o| o.messages_for(&q.phone))
+        .unwrap_or_default();
     Json(json!({ "messages": messages })).into_response()
 }

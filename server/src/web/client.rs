@@ -47,7 +47,10 @@ pub fn locale_of(headers: &HeaderMap) -> Locale {
             headers
                 .get(axum::http::header::ACCEPT_LANGUAGE)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').find_map(|tag| parse_locale(tag.split(';').next().unwrap_or_default())))
+                .and_then(|v| {
+                    v.split(',')
+                        .find_map(|tag| parse_locale(tag.split(';').next().unwrap_or_default()))
+                })
         })
         .unwrap_or(Locale::zh_CN)
 }

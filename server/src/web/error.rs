@@ -5,15 +5,18 @@ use crate::services::AppError;
 use app::domain::{ErrorCode, Field, FieldError};
 use app::i18n::Locale;
 use app::messages::{error_message, locked_message};
+use axum::Json;
 use axum::extract::{FromRequest, Request, rejection::JsonRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::de::DeserializeOwned;
 
 pub fn api_error(locale: Locale, err: AppError) -> Response {
     let (error, retry) = match err {
-        AppError::Rejected { error, retry_after_secs } => (error, retry_after_secs),
+        AppError::Rejected {
+            error,
+            retry_after_secs,
+        } => (error, retry_after_secs),
         AppError::Internal(e) => {
             tracing::error!(error = ?e, "request failed");
             (FieldError::general(ErrorCode::Internal), None)
@@ -23,7 +26,8 @@ pub fn api_error(locale: Locale, err: AppError) -> Response {
         (ErrorCode::AccountLocked, Some(secs)) => locked_message(locale, (secs + 59) / 60),
         (code, _) => error_message(locale, code),
     };
-    let status = StatusCode::from_u16(error.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status =
+        StatusCode::from_u16(error.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::json!({
         "error": { "code": error.code.as_str(), "message": message, "field": error.field.map(Field::as_str) }
     });

@@ -9,7 +9,10 @@ use app::domain::{ErrorCode, FieldError};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Router, routing::{get, post}};
+use axum::{
+    Form, Router,
+    routing::{get, post},
+};
 use serde::Deserialize;
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -39,7 +42,10 @@ fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
 /// Back to `page` with the error in the query; the page shows it by its field.
 fn back_with(page: &str, err: AppError) -> Response {
     let (error, retry) = match err {
-        AppError::Rejected { error, retry_after_secs } => (error, retry_after_secs),
+        AppError::Rejected {
+            error,
+            retry_after_secs,
+        } => (error, retry_after_secs),
         AppError::Internal(e) => {
             tracing::error!(error = ?e, "form failed");
             (FieldError::general(ErrorCode::Internal), None)
@@ -64,15 +70,24 @@ fn outcome(page: &str, result: Result<&str, AppError>) -> Response {
 
 /// Only our own pages may be returned to.
 fn safe_back(back: &str) -> &'static str {
-    ["/register", "/login/sms", "/password/reset"].into_iter().find(|p| *p == back).unwrap_or("/")
+    ["/register", "/login/sms", "/password/reset"]
+        .into_iter()
+        .find(|p| *p == back)
+        .unwrap_or("/")
 }
 
-async fn send_code(State(state): State<AppState>, session: Session, ClientIp(ip): ClientIp, Form(f): Form<Fields>) -> Response {
+async fn send_code(
+    State(state): State<AppState>,
+    session: Session,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<Fields>,
+) -> Response {
     let page = safe_back(field(&f, "back"));
     let result = async {
         check_csrf(&session, f.get("csrf_token").map(String::as_str)).await?;
         let now = OffsetDateTime::now_utc();
-        let sent = sms_codes::send(&state, field(&f, "phone"), field(&f, "purpose"), &ip, now).await?;
+        let sent =
+            sms_codes::send(&state, field(&f, "phone"), field(&f, "purpose"), &ip, now).await?;
         let _ = session.insert(CODE_PHONE, sent.phone.as_str()).await;
         let _ = session.insert(CODE_SENT_AT, now.unix_timestamp()).await;
         Ok(())
@@ -90,7 +105,12 @@ async fn send_code(State(state): State<AppState>, session: Session, ClientIp(ip)
     }
 }
 
-async fn register(State(state): State<AppState>, session: Session, ClientIp(ip): ClientIp, Form(f): Form<Fields>) -> Response {
+async fn register(
+    State(state): State<AppState>,
+    session: Session,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<Fields>,
+) -> Response {
     let result = async {
         check_csrf(&session, f.get("csrf_token").map(String::as_str)).await?;
         let input = accounts::RegisterInput {
@@ -101,7 +121,10 @@ async fn register(State(state): State<AppState>, session: Session, ClientIp(ip):
             id_number: field(&f, "id_number").into(),
             consents: ALL_DOCUMENTS
                 .iter()
-                .filter_map(|d| f.get(&format!("consent_{}", d.as_str())).map(|v| (d.as_str().to_owned(), v.clone())))
+                .filter_map(|d| {
+                    f.get(&format!("consent_{}", d.as_str()))
+                        .map(|v| (d.as_str().to_owned(), v.clone()))
+                })
                 .collect(),
         };
         let id = accounts::register(&state, input, &ip, OffsetDateTime::now_utc()).await?;
@@ -115,7 +138,13 @@ async fn register(State(state): State<AppState>, session: Session, ClientIp(ip):
 async fn login(State(state): State<AppState>, session: Session, Form(f): Form<Fields>) -> Response {
     let result = async {
         check_csrf(&session, f.get("csrf_token").map(String::as_str)).await?;
-        let id = accounts::login_with_password(&state, field(&f, "phone"), field(&f, "password"), OffsetDateTime::now_utc()).await?;
+        let id = accounts::login_with_password(
+            &state,
+            field(&f, "phone"),
+            field(&f, "password"),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
         sessions::log_in(&session, id).await?;
         Ok("/me?notice=logged_in")
     }
@@ -123,10 +152,20 @@ async fn login(State(state): State<AppState>, session: Session, Form(f): Form<Fi
     outcome("/login", result)
 }
 
-async fn login_sms(State(state): State<AppState>, session: Session, Form(f): Form<Fields>) -> Response {
+async fn login_sms(
+    State(state): State<AppState>,
+    session: Session,
+    Form(f): Form<Fields>,
+) -> Response {
     let result = async {
         check_csrf(&session, f.get("csrf_token").map(String::as_str)).await?;
-        let id = accounts::login_with_code(&state, field(&f, "phone"), field(&f, "code"), OffsetDateTime::now_utc()).await?;
+        let id = accounts::login_with_code(
+            &state,
+            field(&f, "phone"),
+            field(&f, "code"),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
         sessions::log_in(&session, id).await?;
         Ok("/me?notice=logged_in")
     }
@@ -134,11 +173,22 @@ async fn login_sms(State(state): State<AppState>, session: Session, Form(f): For
     outcome("/login/sms", result)
 }
 
-async fn reset_password(State(state): State<AppState>, session: Session, Form(f): Form<Fields>) -> Response {
+async fn reset_password(
+    State(state): State<AppState>,
+    session: Session,
+    Form(f): Form<Fields>,
+) -> Response {
     let result = async {
         check_csrf(&session, f.get("csrf_token").map(String::as_str)).await?;
         let now = OffsetDateTime::now_utc();
-        let id = accounts::reset_password(&state, field(&f, "phone"), field(&f, "code"), field(&f, "new_password"), now).await?;
+        let id = accounts::reset_password(
+            &state,
+            field(&f, "phone"),
+            field(&f, "code"),
+            field(&f, "new_password"),
+            now,
+        )
+        .await?;
         state.sessions.revoke_patient(id, None).await?;
         sessions::log_out(&session).await?;
         Ok("/login?notice=password_reset")
@@ -147,11 +197,16 @@ async fn reset_password(State(state): State<AppState>, session: Session, Form(f)
     outcome("/password/reset", result)
 }
 
-async fn change_password(State(state): State<AppState>, session: Session, Form(f): Form<Fields>) -> Response {
+async fn change_password(
+    State(state): State<AppState>,
+    session: Session,
+    Form(f): Form<Fields>,
+) -> Response {
     let result = async {
         check_csrf(&session, f.get("csrf_token").map(String::as_str)).await?;
         let id = require_patient(&session).await?;
-        accounts::change_password(&state, id, field(&f, "password"), field(&f, "new_password")).await?;
+        accounts::change_password(&state, id, field(&f, "password"), field(&f, "new_password"))
+            .await?;
         state.sessions.revoke_patient(id, session.id()).await?;
         Ok("/me?notice=password_changed")
     }
@@ -169,7 +224,11 @@ async fn logout(session: Session, Form(f): Form<Fields>) -> Response {
     outcome("/me", result)
 }
 
-async fn logout_all(State(state): State<AppState>, session: Session, Form(f): Form<Fields>) -> Response {
+async fn logout_all(
+    State(state): State<AppState>,
+    session: Session,
+    Form(f): Form<Fields>,
+) -> Response {
     let result = async {
         check_csrf(&session, f.get("csrf_token").map(String::as_str)).await?;
         let id = require_patient(&session).await?;
@@ -181,13 +240,21 @@ async fn logout_all(State(state): State<AppState>, session: Session, Form(f): Fo
     outcome("/me", result)
 }
 
-async fn accept_consents(State(state): State<AppState>, session: Session, ClientIp(ip): ClientIp, Form(f): Form<Fields>) -> Response {
+async fn accept_consents(
+    State(state): State<AppState>,
+    session: Session,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<Fields>,
+) -> Response {
     let result = async {
         check_csrf(&session, f.get("csrf_token").map(String::as_str)).await?;
         let id = require_patient(&session).await?;
         let given: Vec<(String, String)> = ALL_DOCUMENTS
             .iter()
-            .filter_map(|d| f.get(&format!("consent_{}", d.as_str())).map(|v| (d.as_str().to_owned(), v.clone())))
+            .filter_map(|d| {
+                f.get(&format!("consent_{}", d.as_str()))
+                    .map(|v| (d.as_str().to_owned(), v.clone()))
+            })
             .collect();
         consents::accept_outstanding(&state, id, &given, &ip, OffsetDateTime::now_utc()).await?;
         Ok("/me?notice=consent_recorded")
@@ -196,12 +263,19 @@ async fn accept_consents(State(state): State<AppState>, session: Session, Client
     outcome("/consent", result)
 }
 
-async fn withdraw_consents(State(state): State<AppState>, session: Session, ClientIp(ip): ClientIp, Form(f): Form<Fields>) -> Response {
+async fn withdraw_consents(
+    State(state): State<AppState>,
+    session: Session,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<Fields>,
+) -> Response {
     let result = async {
         check_csrf(&session, f.get("csrf_token").map(String::as_str)).await?;
         let id = require_patient(&session).await?;
         if field(&f, "confirm") != "yes" {
-            return Err(FieldError::new(ErrorCode::ConsentMissing, app::domain::Field::Consent).into());
+            return Err(
+                FieldError::new(ErrorCode::ConsentMissing, app::domain::Field::Consent).into(),
+            );
         }
         consents::withdraw_all(&state, id, &ip, OffsetDateTime::now_utc()).await?;
         Ok("/consent?notice=withdrawn")
@@ -221,7 +295,10 @@ async fn switch_language(Path(tag): Path<String>, Query(q): Query<Back>) -> Resp
         "en" => "en",
         _ => "zh-CN",
     };
-    let back = q.back.filter(|b| b.starts_with('/') && !b.starts_with("//")).unwrap_or_else(|| "/".into());
+    let back = q
+        .back
+        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
+        .unwrap_or_else(|| "/".into());
     let mut res = Redirect::to(&back).into_response();
     let cookie = format!("{LOCALE_COOKIE}={locale}; Path=/; Max-Age=31536000; SameSite=Lax");
     if let Ok(v) = HeaderValue::from_str(&cookie) {

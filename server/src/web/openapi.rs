@@ -5,7 +5,10 @@ use serde_json::{Value, json};
 fn error_responses(codes: &[u16]) -> Value {
     let mut map = serde_json::Map::new();
     for code in codes {
-        map.insert(code.to_string(), json!({ "$ref": "#/components/responses/Error" }));
+        map.insert(
+            code.to_string(),
+            json!({ "$ref": "#/components/responses/Error" }),
+        );
     }
     Value::Object(map)
 }
@@ -13,7 +16,9 @@ fn error_responses(codes: &[u16]) -> Value {
 fn op(summary: &str, body: Option<&str>, ok: (u16, Option<&str>), errors: &[u16]) -> Value {
     let mut responses = error_responses(errors);
     let ok_body = match ok.1 {
-        Some(schema) => json!({ "description": "OK", "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } }),
+        Some(schema) => {
+            json!({ "description": "OK", "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+        }
         None => json!({ "description": "OK" }),
     };
     responses[ok.0.to_string()] = ok_body;

@@ -1,6 +1,6 @@
 //! What we keep in a session, and CSRF tokens (synchronizer pattern).
-use crate::session_store::PATIENT_ID;
 use crate::services::AppError;
+use crate::session_store::PATIENT_ID;
 use app::domain::{ErrorCode, FieldError};
 use rand::RngCore;
 use tower_sessions::Session;
@@ -28,7 +28,11 @@ pub async fn csrf_token(session: &Session) -> Result<String, AppError> {
 pub async fn check_csrf(session: &Session, given: Option<&str>) -> Result<(), AppError> {
     let expected = session.get::<String>(CSRF).await.map_err(internal)?;
     match (expected, given) {
-        (Some(expected), Some(given)) if constant_time_eq(expected.as_bytes(), given.as_bytes()) => Ok(()),
+        (Some(expected), Some(given))
+            if constant_time_eq(expected.as_bytes(), given.as_bytes()) =>
+        {
+            Ok(())
+        }
         _ => Err(FieldError::general(ErrorCode::CsrfMissing).into()),
     }
 }
@@ -42,15 +46,23 @@ pub async fn patient_id(session: &Session) -> Option<i64> {
 }
 
 pub async fn require_patient(session: &Session) -> Result<i64, AppError> {
-    patient_id(session).await.ok_or_else(|| FieldError::general(ErrorCode::Unauthenticated).into())
+    patient_id(session)
+        .await
+        .ok_or_else(|| FieldError::general(ErrorCode::Unauthenticated).into())
 }
 
 /// A new session id on login (no fixation) and a new CSRF token.
 pub async fn log_in(session: &Session, patient_id: i64) -> Result<(), AppError> {
     session.cycle_id().await.map_err(internal)?;
     session.remove::<String>(CSRF).await.map_err(internal)?;
-    session.remove::<String>(CODE_PHONE).await.map_err(internal)?;
-    session.insert(PATIENT_ID, patient_id).await.map_err(internal)?;
+    session
+        .remove::<String>(CODE_PHONE)
+        .await
+        .map_err(internal)?;
+    session
+        .insert(PATIENT_ID, patient_id)
+        .await
+        .map_err(internal)?;
     csrf_token(session).await?;
     Ok(())
 }

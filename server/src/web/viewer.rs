@@ -18,7 +18,12 @@ fn is_page(path: &str) -> bool {
     !excluded.iter().any(|p| path.starts_with(p)) && !last.contains('.')
 }
 
-pub async fn attach_viewer(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
+pub async fn attach_viewer(
+    State(state): State<AppState>,
+    session: Session,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path().to_owned();
     if !is_page(&path) {
         return next.run(req).await;
@@ -45,7 +50,11 @@ pub async fn attach_viewer(State(state): State<AppState>, session: Session, mut 
     next.run(req).await
 }
 
-async fn build(state: &AppState, session: &Session, now: OffsetDateTime) -> Result<Viewer, crate::services::AppError> {
+async fn build(
+    state: &AppState,
+    session: &Session,
+    now: OffsetDateTime,
+) -> Result<Viewer, crate::services::AppError> {
     let mut viewer = Viewer {
         csrf_token: csrf_token(session).await?,
         current_consents: state.current_consent_views(),
@@ -60,7 +69,8 @@ async fn build(state: &AppState, session: &Session, now: OffsetDateTime) -> Resu
     }
     viewer.code_phone = session.get::<String>(CODE_PHONE).await.ok().flatten();
     if let Some(sent) = session.get::<i64>(CODE_SENT_AT).await.ok().flatten() {
-        viewer.resend_in_secs = (sent + state.sms_policy.resend_after.whole_seconds() - now.unix_timestamp()).max(0);
+        viewer.resend_in_secs =
+            (sent + state.sms_policy.resend_after.whole_seconds() - now.unix_timestamp()).max(0);
     }
     Ok(viewer)
 }

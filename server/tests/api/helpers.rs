@@ -15,7 +15,10 @@ pub enum Db {
 impl Db {
     /// PostgreSQL only when `FUZHEN_TEST_POSTGRES_URL` is set (as `.ci/run` does).
     pub fn postgres() -> Option<Db> {
-        std::env::var("FUZHEN_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()).map(Db::Postgres)
+        std::env::var("FUZHEN_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .map(Db::Postgres)
     }
 }
 
@@ -61,7 +64,13 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut Config)) -> TestApp 
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    let mut app = TestApp { base, client, state, csrf: String::new(), _dir: dir };
+    let mut app = TestApp {
+        base,
+        client,
+        state,
+        csrf: String::new(),
+        _dir: dir,
+    };
     app.refresh_csrf().await;
     app
 }
@@ -77,8 +86,13 @@ fn rand_bytes() -> [u8; 32] {
 /// A uniquely named database per test on the PostgreSQL server.
 async fn fresh_postgres(base: &str) -> String {
     let name = format!("fuzhen_test_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(base).await.expect("connect to PostgreSQL");
-    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
+    let admin = Database::connect(base)
+        .await
+        .expect("connect to PostgreSQL");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create database");
     let (prefix, _) = base.rsplit_once('/').expect("URL has a database part");
     format!("{prefix}/{name}")
 }
@@ -89,31 +103,66 @@ impl TestApp {
     }
 
     pub async fn refresh_csrf(&mut self) {
-        let body: Value = self.client.get(self.url("/api/v1/csrf")).send().await.expect("csrf").json().await.expect("json");
+        let body: Value = self
+            .client
+            .get(self.url("/api/v1/csrf"))
+            .send()
+            .await
+            .expect("csrf")
+            .json()
+            .await
+            .expect("json");
         self.csrf = body["csrf_token"].as_str().expect("token").to_owned();
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Response {
-        self.client.post(self.url(path)).header("x-csrf-token", &self.csrf).json(body).send().await.expect("request")
+        self.client
+            .post(self.url(path))
+            .header("x-csrf-token", &self.csrf)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().await.expect("request")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn send_code(&self, phone: &str, purpose: &str) -> Response {
-        self.post("/api/v1/sms-codes", &json!({ "phone": phone, "purpose": purpose })).await
+        self.post(
+            "/api/v1/sms-codes",
+            &json!({ "phone": phone, "purpose": purpose }),
+        )
+        .await
     }
 
     /// The newest code the console SMS sent to `phone`.
     pub async fn last_code(&self, phone: &str) -> String {
-        let body: Value = self.get(&format!("/api/v1/dev/sms-outbox?phone={phone}")).await.json().await.expect("json");
+        let body: Value = self
+            .get(&format!("/api/v1/dev/sms-outbox?phone={phone}"))
+            .await
+            .json()
+            .await
+            .expect("json");
         let messages = body["messages"].as_array().expect("messages");
-        messages.last().expect("a message was sent")["code"].as_str().expect("code").to_owned()
+        messages.last().expect("a message was sent")["code"]
+            .as_str()
+            .expect("code")
+            .to_owned()
     }
 
     pub async fn consents(&self) -> Value {
-        let body: Value = self.get("/api/v1/consents").await.json().await.expect("json");
+        let body: Value = self
+            .get("/api/v1/consents")
+            .await
+            .json()
+            .await
+            .expect("json");
         body["current"].clone()
     }
 
@@ -130,7 +179,10 @@ impl TestApp {
 
     /// Sends a code and registers; returns the response.
     pub async fn register(&mut self, phone: &str, id_number: &str) -> Response {
-        assert_eq!(self.send_code(phone, "register").await.status(), StatusCode::ACCEPTED);
+        assert_eq!(
+            self.send_code(phone, "register").await.status(),
+            StatusCode::ACCEPTED
+        );
         let mut body = self.registration(phone, id_number).await;
         body["code"] = json!(self.last_code(phone).await);
         let res = self.post("/api/v1/registrations", &body).await;
@@ -142,7 +194,10 @@ impl TestApp {
 
     pub async fn patient_count(&self) -> u64 {
         use sea_orm::{EntityTrait, PaginatorTrait};
-        server::db::patient::Entity::find().count(&self.state.db).await.expect("count")
+        server::db::patient::Entity::find()
+            .count(&self.state.db)
+            .await
+            .expect("count")
     }
 }
 
@@ -151,7 +206,16 @@ pub async fn assert_error(res: Response, status: u16, code: &str, field: Option<
     assert_eq!(res.status().as_u16(), status, "status for {code}");
     let body: Value = res.json().await.expect("error body is JSON");
     assert_eq!(body["error"]["code"], code, "{body}");
-    assert_eq!(body["error"]["field"], field.map_or(Value::Null, |f| json!(f)), "{body}");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert_eq!(
+        body["error"]["field"],
+        field.map_or(Value::Null, |f| json!(f)),
+        "{body}"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     body
 }

@@ -15,18 +15,41 @@ pub async fn pages_are_server_rendered_with_security_headers(db: Db) {
     assert!(h.get("x-request-id").is_some());
     let html = res.text().await.unwrap();
     assert!(html.contains("只做复诊"), "home explains follow-up only");
-    assert!(html.contains("120"), "home tells what to do in an emergency");
-    let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
-    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "inline scripts carry this response's nonce");
+    assert!(
+        html.contains("120"),
+        "home tells what to do in an emergency"
+    );
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "inline scripts carry this response's nonce"
+    );
 
-    let en = app.client.get(app.url("/lang/en?back=/register")).send().await.unwrap();
+    let en = app
+        .client
+        .get(app.url("/lang/en?back=/register"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(en.status(), StatusCode::SEE_OTHER);
     assert_eq!(en.headers()["location"], "/register");
     let html = app.get("/register").await.text().await.unwrap();
-    assert!(html.contains("Register with your real name"), "the language choice persists");
+    assert!(
+        html.contains("Register with your real name"),
+        "the language choice persists"
+    );
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
     assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
-    assert_eq!(app.get("/no-such-page").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/no-such-page").await.status(),
+        StatusCode::NOT_FOUND
+    );
     let spec: serde_json::Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
     assert!(spec["paths"]["/api/v1/registrations"]["post"].is_object());
 }
@@ -36,28 +59,75 @@ pub async fn personal_pages_need_login_and_forms_work_without_javascript(db: Db)
     let app = spawn_app(db).await;
     let me = app.get("/me").await;
     assert_eq!(me.status(), StatusCode::SEE_OTHER);
-    assert!(me.headers()["location"].to_str().unwrap().starts_with("/login"));
+    assert!(
+        me.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
 
     let html = app.get("/register").await.text().await.unwrap();
-    let csrf = html.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let csrf = html
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
     let version = |doc: &str| {
-        html.split(&format!("name=\"consent_{doc}\" value=\"")).nth(1).unwrap().split('"').next().unwrap().to_owned()
+        html.split(&format!("name=\"consent_{doc}\" value=\""))
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned()
     };
-    let res = app.client.post(app.url("/forms/sms-code"))
-        .form(&[("csrf_token", csrf.as_str()), ("phone", "13800138000"), ("purpose", "register"), ("back", "/register")])
-        .send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/forms/sms-code"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("phone", "13800138000"),
+            ("purpose", "register"),
+            ("back", "/register"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.headers()["location"], "/register?notice=code_sent");
     let code = app.last_code("13800138000").await;
     let mut form = vec![
-        ("csrf_token", csrf.clone()), ("phone", "13800138000".into()), ("code", code.clone()),
-        ("password", "a calm river at dawn".into()), ("real_name", "李四".into()), ("id_number", "110101199003071234".into()),
-        ("consent_service_agreement", version("service_agreement")), ("consent_informed_consent", version("informed_consent")),
+        ("csrf_token", csrf.clone()),
+        ("phone", "13800138000".into()),
+        ("code", code.clone()),
+        ("password", "a calm river at dawn".into()),
+        ("real_name", "李四".into()),
+        ("id_number", "110101199003071234".into()),
+        ("consent_service_agreement", version("service_agreement")),
+        ("consent_informed_consent", version("informed_consent")),
         ("consent_sensitive_info", version("sensitive_info")),
     ];
-    let res = app.client.post(app.url("/forms/register")).form(&form).send().await.unwrap();
-    assert_eq!(res.headers()["location"], "/register?error=id_number_check_digit&field=id_number");
+    let res = app
+        .client
+        .post(app.url("/forms/register"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["location"],
+        "/register?error=id_number_check_digit&field=id_number"
+    );
     form[5].1 = "110101199003071233".into();
-    let res = app.client.post(app.url("/forms/register")).form(&form).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/forms/register"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.headers()["location"], "/me?notice=registered");
     let html = app.get("/me").await.text().await.unwrap();
     assert!(html.contains("1101**********1233"));

@@ -11,29 +11,76 @@ const PASSWORD: &str = "a calm river at dawn";
 pub async fn login_logout_and_lockout(db: Db) {
     let mut app = spawn_app(db).await;
     assert_eq!(app.register(PHONE, ID).await.status(), StatusCode::CREATED);
-    let res = app.client.delete(app.url("/api/v1/sessions/current")).header("x-csrf-token", &app.csrf).send().await.unwrap();
+    let res = app
+        .client
+        .delete(app.url("/api/v1/sessions/current"))
+        .header("x-csrf-token", &app.csrf)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_error(app.get("/api/v1/me").await, 401, "unauthenticated", None).await;
 
     app.refresh_csrf().await;
-    let ok = app.post("/api/v1/sessions", &json!({ "phone": PHONE, "password": PASSWORD })).await;
+    let ok = app
+        .post(
+            "/api/v1/sessions",
+            &json!({ "phone": PHONE, "password": PASSWORD }),
+        )
+        .await;
     assert_eq!(ok.status(), StatusCode::OK);
     app.refresh_csrf().await;
     assert_eq!(app.get("/api/v1/me").await.status(), StatusCode::OK);
 
     let wrong = json!({ "phone": PHONE, "password": "not the password" });
     for _ in 0..4 {
-        assert_error(app.post("/api/v1/sessions", &wrong).await, 401, "login_failed", None).await;
+        assert_error(
+            app.post("/api/v1/sessions", &wrong).await,
+            401,
+            "login_failed",
+            None,
+        )
+        .await;
     }
     let locked = app.post("/api/v1/sessions", &wrong).await;
-    let retry: i64 = locked.headers()["retry-after"].to_str().unwrap().parse().unwrap();
-    assert!((890..=900).contains(&retry), "locked for 15 minutes, got {retry}");
+    let retry: i64 = locked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (890..=900).contains(&retry),
+        "locked for 15 minutes, got {retry}"
+    );
     let body = assert_error(locked, 429, "account_locked", None).await;
-    assert!(body["error"]["message"].as_str().unwrap().contains("15"), "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("15"),
+        "{body}"
+    );
     // Even the right password waits for the lock to end.
-    assert_error(app.post("/api/v1/sessions", &json!({ "phone": PHONE, "password": PASSWORD })).await, 429, "account_locked", None).await;
+    assert_error(
+        app.post(
+            "/api/v1/sessions",
+            &json!({ "phone": PHONE, "password": PASSWORD }),
+        )
+        .await,
+        429,
+        "account_locked",
+        None,
+    )
+    .await;
     // Unknown phones fail like wrong passwords.
-    assert_error(app.post("/api/v1/sessions", &json!({ "phone": "13900139000", "password": PASSWORD })).await, 401, "login_failed", None).await;
+    assert_error(
+        app.post(
+            "/api/v1/sessions",
+            &json!({ "phone": "13900139000", "password": PASSWORD }),
+        )
+        .await,
+        401,
+        "login_failed",
+        None,
+    )
+    .await;
 }
 
 // R-REG-5: login by SMS code and password recovery by SMS.
@@ -41,32 +88,92 @@ pub async fn sms_login_and_password_reset(db: Db) {
     let mut app = spawn_app(db).await;
     assert_eq!(app.register(PHONE, ID).await.status(), StatusCode::CREATED);
     // One code per phone per 60 s, whatever its purpose.
-    assert_error(app.send_code(PHONE, "reset_password").await, 429, "sms_too_soon", Some("phone")).await;
-    app.state.db.execute_unprepared("UPDATE sms_code SET created_at = created_at - 120").await.unwrap();
-    assert_eq!(app.send_code(PHONE, "reset_password").await.status(), StatusCode::ACCEPTED);
+    assert_error(
+        app.send_code(PHONE, "reset_password").await,
+        429,
+        "sms_too_soon",
+        Some("phone"),
+    )
+    .await;
+    app.state
+        .db
+        .execute_unprepared("UPDATE sms_code SET created_at = created_at - 120")
+        .await
+        .unwrap();
+    assert_eq!(
+        app.send_code(PHONE, "reset_password").await.status(),
+        StatusCode::ACCEPTED
+    );
     let code = app.last_code(PHONE).await;
     let weak = json!({ "phone": PHONE, "code": code, "new_password": "123" });
-    assert_error(app.post("/api/v1/password-resets", &weak).await, 422, "password_too_short", Some("new_password")).await;
+    assert_error(
+        app.post("/api/v1/password-resets", &weak).await,
+        422,
+        "password_too_short",
+        Some("new_password"),
+    )
+    .await;
     let reset = json!({ "phone": PHONE, "code": code, "new_password": "a new river at dusk" });
-    assert_eq!(app.post("/api/v1/password-resets", &reset).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.post("/api/v1/password-resets", &reset).await.status(),
+        StatusCode::NO_CONTENT
+    );
     // The reset ended every session, including this one.
     assert_error(app.get("/api/v1/me").await, 401, "unauthenticated", None).await;
     app.refresh_csrf().await;
-    assert_error(app.post("/api/v1/sessions", &json!({ "phone": PHONE, "password": PASSWORD })).await, 401, "login_failed", None).await;
-    assert_eq!(app.post("/api/v1/sessions", &json!({ "phone": PHONE, "password": "a new river at dusk" })).await.status(), StatusCode::OK);
+    assert_error(
+        app.post(
+            "/api/v1/sessions",
+            &json!({ "phone": PHONE, "password": PASSWORD }),
+        )
+        .await,
+        401,
+        "login_failed",
+        None,
+    )
+    .await;
+    assert_eq!(
+        app.post(
+            "/api/v1/sessions",
+            &json!({ "phone": PHONE, "password": "a new river at dusk" })
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
 
     // A code for an unknown phone is "sent" (no enumeration) but nothing arrives.
     app.refresh_csrf().await;
-    assert_eq!(app.send_code("13900139000", "login").await.status(), StatusCode::ACCEPTED);
-    let outbox: Value = app.get("/api/v1/dev/sms-outbox?phone=13900139000").await.json().await.unwrap();
+    assert_eq!(
+        app.send_code("13900139000", "login").await.status(),
+        StatusCode::ACCEPTED
+    );
+    let outbox: Value = app
+        .get("/api/v1/dev/sms-outbox?phone=13900139000")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(outbox["messages"].as_array().unwrap().is_empty());
 
     tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     // Resend waits 60 s per phone, so age the last code.
-    app.state.db.execute_unprepared("UPDATE sms_code SET created_at = created_at - 120").await.unwrap();
-    assert_eq!(app.send_code(PHONE, "login").await.status(), StatusCode::ACCEPTED);
+    app.state
+        .db
+        .execute_unprepared("UPDATE sms_code SET created_at = created_at - 120")
+        .await
+        .unwrap();
+    assert_eq!(
+        app.send_code(PHONE, "login").await.status(),
+        StatusCode::ACCEPTED
+    );
     let code = app.last_code(PHONE).await;
-    assert_eq!(app.post("/api/v1/sessions", &json!({ "phone": PHONE, "code": code })).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.post("/api/v1/sessions", &json!({ "phone": PHONE, "code": code }))
+            .await
+            .status(),
+        StatusCode::OK
+    );
 }
 
 // R-REG-2: when a text changes, the patient must agree again before anything else.
@@ -76,7 +183,9 @@ pub async fn changed_text_requires_fresh_consent(db: Db) {
     // Pretend the patient agreed to an older informed-consent text.
     app.state
         .db
-        .execute_unprepared("UPDATE consent_record SET version = 'old' WHERE document = 'informed_consent'")
+        .execute_unprepared(
+            "UPDATE consent_record SET version = 'old' WHERE document = 'informed_consent'",
+        )
         .await
         .unwrap();
     assert_error(app.get("/api/v1/me").await, 403, "consent_required", None).await;
@@ -87,48 +196,149 @@ pub async fn changed_text_requires_fresh_consent(db: Db) {
     let outstanding = consents["outstanding"].as_array().unwrap();
     assert_eq!(outstanding.len(), 1);
     assert_eq!(outstanding[0]["document"], "informed_consent");
-    assert_error(app.post("/api/v1/consents", &json!({ "consents": [] })).await, 422, "consent_missing", Some("consent")).await;
-    assert_eq!(app.post("/api/v1/consents", &json!({ "consents": outstanding })).await.status(), StatusCode::NO_CONTENT);
+    assert_error(
+        app.post("/api/v1/consents", &json!({ "consents": [] }))
+            .await,
+        422,
+        "consent_missing",
+        Some("consent"),
+    )
+    .await;
+    assert_eq!(
+        app.post("/api/v1/consents", &json!({ "consents": outstanding }))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(app.get("/api/v1/me").await.status(), StatusCode::OK);
-    let rows = server::db::consent_record::Entity::find().count(&app.state.db).await.unwrap();
-    assert_eq!(rows, 4, "the new consent is a new record; the old one stays");
+    let rows = server::db::consent_record::Entity::find()
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        rows, 4,
+        "the new consent is a new record; the old one stays"
+    );
 }
 
 // R-REG-3: withdrawing consent stops service until the patient agrees again.
 pub async fn withdrawing_consent_stops_service(db: Db) {
     let mut app = spawn_app(db).await;
     assert_eq!(app.register(PHONE, ID).await.status(), StatusCode::CREATED);
-    assert_error(app.post("/api/v1/consents/withdrawal", &json!({ "confirm": false })).await, 422, "consent_missing", Some("consent")).await;
-    assert_eq!(app.post("/api/v1/consents/withdrawal", &json!({ "confirm": true })).await.status(), StatusCode::NO_CONTENT);
+    assert_error(
+        app.post("/api/v1/consents/withdrawal", &json!({ "confirm": false }))
+            .await,
+        422,
+        "consent_missing",
+        Some("consent"),
+    )
+    .await;
+    assert_eq!(
+        app.post("/api/v1/consents/withdrawal", &json!({ "confirm": true }))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
     assert_error(app.get("/api/v1/me").await, 403, "consent_required", None).await;
     let consents: Value = app.get("/api/v1/consents").await.json().await.unwrap();
     assert_eq!(consents["outstanding"].as_array().unwrap().len(), 3);
-    assert_eq!(app.post("/api/v1/consents", &json!({ "consents": consents["current"] })).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.post(
+            "/api/v1/consents",
+            &json!({ "consents": consents["current"] })
+        )
+        .await
+        .status(),
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(app.get("/api/v1/me").await.status(), StatusCode::OK);
 }
 
 // R-REG-5: accounts are personal; "log out everywhere" and a password change end other sessions.
 pub async fn logout_everywhere_revokes_other_sessions(db: Db) {
     let mut phone_a = spawn_app(db).await;
-    assert_eq!(phone_a.register(PHONE, ID).await.status(), StatusCode::CREATED);
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let csrf: Value = client.get(phone_a.url("/api/v1/csrf")).send().await.unwrap().json().await.unwrap();
-    let res = client.post(phone_a.url("/api/v1/sessions")).header("x-csrf-token", csrf["csrf_token"].as_str().unwrap())
-        .json(&json!({ "phone": PHONE, "password": PASSWORD })).send().await.unwrap();
+    assert_eq!(
+        phone_a.register(PHONE, ID).await.status(),
+        StatusCode::CREATED
+    );
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let csrf: Value = client
+        .get(phone_a.url("/api/v1/csrf"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let res = client
+        .post(phone_a.url("/api/v1/sessions"))
+        .header("x-csrf-token", csrf["csrf_token"].as_str().unwrap())
+        .json(&json!({ "phone": PHONE, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(client.get(phone_a.url("/api/v1/me")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        client
+            .get(phone_a.url("/api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
 
-    let change = json!({ "current_password": "wrong one", "new_password": "another quiet morning" });
-    let res = phone_a.client.put(phone_a.url("/api/v1/password")).header("x-csrf-token", &phone_a.csrf).json(&change).send().await.unwrap();
+    let change =
+        json!({ "current_password": "wrong one", "new_password": "another quiet morning" });
+    let res = phone_a
+        .client
+        .put(phone_a.url("/api/v1/password"))
+        .header("x-csrf-token", &phone_a.csrf)
+        .json(&change)
+        .send()
+        .await
+        .unwrap();
     assert_error(res, 401, "password_wrong", Some("password")).await;
     let change = json!({ "current_password": PASSWORD, "new_password": "another quiet morning" });
-    let res = phone_a.client.put(phone_a.url("/api/v1/password")).header("x-csrf-token", &phone_a.csrf).json(&change).send().await.unwrap();
+    let res = phone_a
+        .client
+        .put(phone_a.url("/api/v1/password"))
+        .header("x-csrf-token", &phone_a.csrf)
+        .json(&change)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_eq!(client.get(phone_a.url("/api/v1/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED, "other device logged out");
-    assert_eq!(phone_a.get("/api/v1/me").await.status(), StatusCode::OK, "this device stays");
+    assert_eq!(
+        client
+            .get(phone_a.url("/api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED,
+        "other device logged out"
+    );
+    assert_eq!(
+        phone_a.get("/api/v1/me").await.status(),
+        StatusCode::OK,
+        "this device stays"
+    );
 
-    let res = phone_a.client.delete(phone_a.url("/api/v1/sessions")).header("x-csrf-token", &phone_a.csrf).send().await.unwrap();
+    let res = phone_a
+        .client
+        .delete(phone_a.url("/api/v1/sessions"))
+        .header("x-csrf-token", &phone_a.csrf)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_eq!(phone_a.get("/api/v1/me").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        phone_a.get("/api/v1/me").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     phone_a.refresh_csrf().await;
 }
