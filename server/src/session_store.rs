@@ -40,31 +40,51 @@ impl DbSessionStore {
     }
 }
 
+impl DbSessionStore {
+    fn row(&self, record: &Record) -> Result<session::ActiveModel> {
+        let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
+        Ok(session::ActiveModel {
+            id: Set(record.id.to_string()),
+            patient_id: Set(record.data.get(PATIENT_ID).and_then(|v| v.as_i64())),
+            data: Set(data),
+            expires_at: Set(record.expiry_date.unix_timestamp()),
+        })
+    }
+}
+
 fn backend(e: impl std::fmt::Display) -> Error {
     Error::Backend(e.to_string())
 }
 
 #[async_trait]
 impl SessionStore for DbSessionStore {
+    /// New and re-keyed sessions are inserted, with a fresh id on the (unlikely) collision.
+    async fn create(&self, record: &mut Record) -> Result<()> {
+        loop {
+            let inserted = session::Entity::insert(self.row(record)?)
+                .on_conflict(
+                    OnConflict::column(session::Column::Id)
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(&self.db)
+                .await
+                .map_err(backend)?;
+            if inserted == 1 {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
+    /// Only updates: a session revoked ("log out everywhere", password reset) while one of
+    /// its requests was in flight must not be written back by that request.
     async fn save(&self, record: &Record) -> Result<()> {
-        let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
-        let row = session::ActiveModel {
-            id: Set(record.id.to_string()),
-            patient_id: Set(record.data.get(PATIENT_ID).and_then(|v| v.as_i64())),
-            data: Set(data),
-            expires_at: Set(record.expiry_date.unix_timestamp()),
-        };
-        session::Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(session::Column::Id)
-                    .update_columns([
-                        session::Column::PatientId,
-                        session::Column::Data,
-                        session::Column::ExpiresAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(&self.db)
+        let row = self.row(record)?;
+        session::Entity::update_many()
+            .set(row)
+            .filter(session::Column::Id.eq(record.id.to_string()))
+            .exec(&self.db)
             .await
             .map_err(backend)?;
         Ok(())

@@ -41,4 +41,5 @@ on_both_databases!(
     sessions::logout_everywhere_revokes_other_sessions,
     pages::pages_are_server_rendered_with_security_headers,
     pages::personal_pages_need_login_and_forms_work_without_javascript,
+    pages::production_mode_has_no_sms_outbox,
 );

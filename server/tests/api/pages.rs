@@ -1,4 +1,4 @@
-use crate::helpers::{Db, spawn_app};
+use crate::helpers::{Db, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 
 // The shell: server-rendered, zh-CN by default, security headers, a nonce on inline scripts.
@@ -133,4 +133,13 @@ pub async fn personal_pages_need_login_and_forms_work_without_javascript(db: Db)
     assert!(html.contains("1101**********1233"));
     assert!(html.contains("1990-03-07"));
     assert!(!html.contains("110101199003071233"));
+}
+
+// The console SMS outbox exists only in dev mode; production also sends HSTS.
+pub async fn production_mode_has_no_sms_outbox(db: Db) {
+    let app = spawn_app_with(db, |c| c.mode = server::config::Mode::Production).await;
+    let res = app.get("/api/v1/dev/sms-outbox?phone=13800138000").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app.get("/").await;
+    assert!(res.headers().get("strict-transport-security").is_some());
 }
