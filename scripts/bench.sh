@@ -1,9 +1,40 @@
 #!/usr/bin/env bash
-# Prints what a first visit downloads, SSR throughput and latency at 64 connections,
-# registrations per second, and `/` latency while registrations are hammered.
+# Prints what a first visit downloads, SSR throughput and latency at 64 connections
+# (anonymous, with the CSRF cookie a first visit sets, and logged in), registrations per
+# second, and `/` latency while registrations are hammered. Runs on SQLite, and also on
+# PostgreSQL when FUZHEN_BENCH_POSTGRES_URL (or FUZHEN_TEST_POSTGRES_URL) names a server:
+# a fresh database is created there for the run and dropped at the end.
+# Benchmarks print; they do not fail on the targets.
+#   BENCH_SECS   seconds per wrk run (default 10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+
+secs=${BENCH_SECS:-10}
+conns=64
+reg_secs=$((secs + 5))
+pg_admin=${FUZHEN_BENCH_POSTGRES_URL:-${FUZHEN_TEST_POSTGRES_URL:-}}
+wasm_target=200000 # bytes of brotli WASM a first visit may download (200 KB)
+
+for f in ./target/release/server target/site/pkg; do
+  [ -e "$f" ] || { echo "bench: $f is missing; run 'make build' (or 'make bench')" >&2; exit 1; }
+done
+
+server=""
+pg_db=""
+tmpdirs=()
+cleanup() {
+  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; server=""; fi
+  if [ -n "$pg_db" ]; then
+    psql "$pg_admin" -q -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null 2>&1 ||
+      echo "warning: could not drop database $pg_db" >&2
+    pg_db=""
+  fi
+  for d in "${tmpdirs[@]}"; do rm -rf "$d"; done
+  tmpdirs=()
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 echo "== first-visit downloads (bytes)"
 printf '%-34s %10s %10s %10s\n' file raw gzip brotli
@@ -15,24 +46,150 @@ for f in target/site/pkg/*.{wasm,js,css}; do
   printf '%-34s %10s %10s %10s\n' "$(basename "$f")" "$raw" "$gz" "$br"
 done
 
-data=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-FUZHEN_DATA_DIR="$data" FUZHEN_LISTEN="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site LEPTOS_HASH_FILES=true \
-  FUZHEN_SMS_PER_IP_PER_HOUR=1000000 FUZHEN_SMS_PER_PHONE_PER_DAY=1000000 RUST_LOG=warn \
-  ./target/release/server > "$data/server.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
-base="http://127.0.0.1:$port"
+# start_server DATABASE_URL: a release server on a free port, with a fresh data dir.
+start_server() {
+  local data port
+  data=$(mktemp -d)
+  tmpdirs+=("$data")
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  DATABASE_URL="${1:-sqlite://$data/fuzhen.db?mode=rwc}" FUZHEN_MODE=dev \
+    FUZHEN_DATA_DIR="$data" FUZHEN_LISTEN="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site LEPTOS_HASH_FILES=true \
+    FUZHEN_SMS_PER_IP_PER_HOUR=1000000 FUZHEN_SMS_PER_PHONE_PER_DAY=1000000 FUZHEN_LOGIN_PER_IP=1000000 \
+    RUST_LOG=warn ./target/release/server > "$data/server.log" 2>&1 &
+  server=$!
+  base="http://127.0.0.1:$port"
+  server_log="$data/server.log"
+  for _ in $(seq 1 150); do
+    curl -fs "$base/readyz" >/dev/null && return 0
+    kill -0 "$server" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "bench: the server did not get ready; its log:" >&2
+  tail -n 30 "$server_log" >&2
+  exit 1
+}
 
-for path in / /register; do
-  echo "== SSR $path: 64 connections, 10 s"
-  wrk -t2 -c64 -d10s --latency "$base$path" | grep -E 'Requests/sec|^ +50%|^ +99%|Non-2xx|Socket errors' || true
-done
+stop_server() {
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  server=""
+}
 
-echo "== registrations per second (8 clients, 15 s), with / measured meanwhile"
-python3 scripts/bench_register.py "$base" 8 15 &
-reg=$!
-sleep 3
-wrk -t1 -c16 -d8s --latency "$base/" | grep -E 'Requests/sec|^ +50%|^ +99%' | sed 's/^/   \/ under load: /'
-wait $reg
+# The brotli bytes of the WASM that `/` makes the browser download, against the target.
+first_visit_wasm() {
+  local html names total=0 served=0 name file br got enc
+  html=$(curl -fsS --compressed "$base/")
+  names=$(grep -oE '/pkg/[^"'"'"' ]+\.wasm' <<<"$html" | sort -u || true)
+  if [ -z "$names" ]; then # no reference in the page: count every .wasm in the site
+    names=$(cd target/site && ls pkg/*.wasm 2>/dev/null | sed 's|^|/|' || true)
+  fi
+  for name in $names; do
+    file="target/site$name"
+    br=$(brotli -c -q 11 "$file" | wc -c)
+    read -r got enc < <(curl -s -o /dev/null -H 'Accept-Encoding: br' \
+      -w '%{size_download} %header{content-encoding}\n' "$base$name")
+    total=$((total + br))
+    served=$((served + got))
+    printf '   %-40s %9s B brotli -q 11 · served %s B (%s)\n' "${name#/pkg/}" "$br" "$got" "${enc:-identity}"
+  done
+  printf '   %-40s %9s B brotli · target ≤ %s B: %s\n' "first visit to / : WASM total" "$total" "$wasm_target" \
+    "$([ "$total" -le "$wasm_target" ] && echo met || echo missed)"
+}
+
+# wrk's latency (e.g. 812.00us, 3.91ms, 1.02s) in milliseconds.
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    n = v + 0
+    if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000
+    printf "%.1f", n }'
+}
+
+table_header() {
+  printf '   %-22s %10s %8s %8s   %-30s %s\n' page "req/s" "p50 ms" "p99 ms" target "vs target"
+}
+
+# row LABEL PATH COOKIE MIN_RPS MAX_P99_MS [MUST_CONTAIN]
+warnings=()
+row() {
+  local label=$1 path=$2 cookie=$3 min_rps=$4 max_p99=$5 must=${6:-} status body out rps p50 p99 non2xx sock verdict
+  local hdr=(-H 'Accept-Encoding: br')
+  [ -n "$cookie" ] && hdr+=(-H "Cookie: $cookie")
+  # What wrk will measure must be the page itself (200), not a redirect or an error.
+  body=$(mktemp)
+  status=$(curl -s --compressed -o "$body" -w '%{http_code}' "${hdr[@]}" "$base$path")
+  if [ "$status" != 200 ]; then
+    warnings+=("$label: GET $path answers $status, not 200")
+  elif [ -n "$must" ] && ! grep -qF "$must" "$body"; then
+    warnings+=("$label: GET $path does not contain \"$must\"")
+  fi
+  rm -f "$body"
+  out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency "${hdr[@]}" "$base$path" 2>&1)
+  rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
+  p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
+  p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
+  non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' <<<"$out")
+  sock=$(grep -E 'Socket errors' <<<"$out" | sed 's/^ *//' || true)
+  [ -n "$non2xx" ] && warnings+=("$label: $non2xx responses were not 2xx/3xx")
+  [ -n "$sock" ] && warnings+=("$label: $sock")
+  if [ -z "$rps" ]; then
+    warnings+=("$label: wrk printed no figures: $(tr '\n' ' ' <<<"$out")")
+    rps=0
+  fi
+  verdict=$(awk -v r="$rps" -v p="$p99" -v mr="$min_rps" -v mp="$max_p99" \
+    'BEGIN { print (r >= mr && p <= mp) ? "met" : "missed" }')
+  printf '   %-22s %10s %8s %8s   %-30s %s\n' "$label" "$rps" "$p50" "$p99" \
+    "≥ $min_rps req/s, p99 ≤ $max_p99 ms" "$verdict"
+}
+
+# suite NAME [DATABASE_URL]
+suite() {
+  local name=$1 db=${2:-} anon session
+  echo
+  echo "==== $name"
+  warnings=()
+  start_server "$db"
+  if [ "$name" = SQLite ]; then
+    echo "== first visit to /: WASM"
+    first_visit_wasm
+  fi
+
+  # The cookie a first visit gets (the CSRF secret), and a logged-in patient's cookies.
+  anon=$(curl -s -D - -o /dev/null "$base/" | tr -d '\r' |
+    sed -n 's/^[Ss]et-[Cc]ookie: \(\(__Host-\)\{0,1\}fuzhen_csrf=[^;]*\).*/\1/p' | head -n 1)
+  [ -n "$anon" ] || warnings+=("$name: the first GET / set no fuzhen_csrf cookie")
+  session=$(cd scripts && python3 bench_login.py "$base") ||
+    { echo "bench: registering the logged-in patient failed; server log:" >&2; tail -n 30 "$server_log" >&2; exit 1; }
+
+  echo "== SSR at $conns connections, Accept-Encoding: br, ${secs} s each ($name)"
+  table_header
+  row "/ (no cookie)" / "" 15000 15
+  row "/register (no cookie)" /register "" 15000 15
+  row "/ (anonymous cookie)" / "$anon" 15000 15
+  row "/me (logged in)" /me "$session" 5000 30 "张三"
+  for w in "${warnings[@]}"; do echo "   warning: $w"; done
+
+  echo "== registrations per second (8 clients, ${reg_secs} s), with / measured meanwhile ($name)"
+  (cd scripts && exec python3 bench_register.py "$base" 8 "$reg_secs") &
+  local reg=$!
+  sleep 2
+  wrk -t1 -c16 -d"${secs}s" --latency -H 'Accept-Encoding: br' "$base/" |
+    awk '/^Requests\/sec:/ { rps = $2 } $1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 }
+         /Non-2xx/ { bad = $NF }
+         END { printf "   / under load (16 connections): %.0f req/s, p50 %s, p99 %s%s\n", rps, p50, p99,
+               bad ? " (warning: " bad " non-2xx/3xx)" : "" }'
+  wait "$reg"
+  stop_server
+}
+
+suite SQLite
+
+if [ -n "$pg_admin" ]; then
+  pg_db="fuzhen_bench_$(date +%s)_$RANDOM"
+  psql "$pg_admin" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $pg_db" >/dev/null
+  pg_url=$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' \
+    "$pg_admin" "$pg_db")
+  suite PostgreSQL "$pg_url"
+else
+  echo
+  echo "(PostgreSQL skipped: set FUZHEN_BENCH_POSTGRES_URL or FUZHEN_TEST_POSTGRES_URL to also run on it)"
+fi

@@ -1,4 +1,4 @@
-use crate::components::{TabBar, TopBar};
+use crate::components::{Access, TabBar, TopBar, gated};
 use crate::i18n::*;
 use crate::pages::*;
 use leptos::prelude::*;
@@ -59,18 +59,20 @@ pub fn App() -> impl IntoView {
                 <PageChrome />
                 <TopBar />
                 <main id="main" class="page">
+                    // Every page says who may see it (R-REG-2); a new page is Consented
+                    // unless it says otherwise.
                     <Routes fallback=|| view! { <NotFound /> }.into_any()>
-                        <Route path=path!("/") ssr=SsrMode::Async view=|| view! { <HomePage /> }.into_any() />
-                        <Route path=path!("/register") ssr=SsrMode::Async view=|| view! { <RegisterPage /> }.into_any() />
-                        <Route path=path!("/login") ssr=SsrMode::Async view=|| view! { <LoginPage /> }.into_any() />
-                        <Route path=path!("/login/sms") ssr=SsrMode::Async view=|| view! { <SmsLoginPage /> }.into_any() />
-                        <Route path=path!("/password/reset") ssr=SsrMode::Async view=|| view! { <ResetPasswordPage /> }.into_any() />
-                        <Route path=path!("/me") ssr=SsrMode::Async view=|| view! { <MePage /> }.into_any() />
-                        <Route path=path!("/me/password") ssr=SsrMode::Async view=|| view! { <ChangePasswordPage /> }.into_any() />
-                        <Route path=path!("/consent") ssr=SsrMode::Async view=|| view! { <ConsentPage /> }.into_any() />
-                        <Route path=path!("/consent/:document") ssr=SsrMode::Async view=|| view! { <ConsentDocumentPage /> }.into_any() />
-                        <Route path=path!("/consults") ssr=SsrMode::Async view=|| view! { <ConsultsPage /> }.into_any() />
-                        <Route path=path!("/messages") ssr=SsrMode::Async view=|| view! { <MessagesPage /> }.into_any() />
+                        <Route path=path!("/") ssr=SsrMode::Async view=|| gated(Access::Open, HomePage) />
+                        <Route path=path!("/register") ssr=SsrMode::Async view=|| gated(Access::Open, RegisterPage) />
+                        <Route path=path!("/login") ssr=SsrMode::Async view=|| gated(Access::Open, LoginPage) />
+                        <Route path=path!("/login/sms") ssr=SsrMode::Async view=|| gated(Access::Open, SmsLoginPage) />
+                        <Route path=path!("/password/reset") ssr=SsrMode::Async view=|| gated(Access::Open, ResetPasswordPage) />
+                        <Route path=path!("/me") ssr=SsrMode::Async view=|| gated(Access::Consented, MePage) />
+                        <Route path=path!("/me/password") ssr=SsrMode::Async view=|| gated(Access::Consented, ChangePasswordPage) />
+                        <Route path=path!("/consent") ssr=SsrMode::Async view=|| gated(Access::Patient, ConsentPage) />
+                        <Route path=path!("/consent/:document") ssr=SsrMode::Async view=|| gated(Access::Anyone, ConsentDocumentPage) />
+                        <Route path=path!("/consults") ssr=SsrMode::Async view=|| gated(Access::Consented, ConsultsPage) />
+                        <Route path=path!("/messages") ssr=SsrMode::Async view=|| gated(Access::Consented, MessagesPage) />
                     </Routes>
                 </main>
                 <TabBar />

@@ -32,6 +32,7 @@ impl Viewer {
     }
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PatientProfile {
     pub patient_number: String,
@@ -44,12 +45,14 @@ pub struct PatientProfile {
     pub consents: Vec<ConsentRecordView>,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConsentDocumentView {
     pub document: ConsentDocument,
     pub version: String,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConsentRecordView {
     pub document: ConsentDocument,

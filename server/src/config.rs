@@ -20,13 +20,33 @@ pub enum LogFormat {
 
 pub struct Config {
     pub mode: Mode,
+    /// Whether `FUZHEN_MODE` was set. Without it the binary refuses to serve with dev
+    /// secrets on anything but loopback.
+    pub mode_explicit: bool,
     pub listen: SocketAddr,
     pub database_url: String,
     pub data_dir: PathBuf,
     pub site_root: PathBuf,
     pub field_key: SecretBox<[u8; 32]>,
+    pub field_key_version: u32,
+    /// Older field keys by version, kept to decrypt until values are re-encrypted.
+    pub previous_field_keys: Vec<(u32, SecretBox<[u8; 32]>)>,
     pub cookie_key: SecretBox<[u8; 64]>,
+    /// Some key was generated into (or read from) the data dir rather than given.
+    pub generated_secrets: bool,
     pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    /// Proxies whose `X-Forwarded-For` is believed (CIDR list).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `console` (dev only) is the one sender so far.
+    pub sms_provider: String,
+    /// `local` (format checks only; dev only) is the one verifier so far.
+    pub identity_verifier: String,
+    /// Password guesses one client address may make in the lockout window.
+    pub login_per_ip: u32,
+    /// Hashes that may wait for the pool before the answer is "busy".
+    pub hash_queue: usize,
+    pub request_timeout_secs: u64,
     pub log_format: LogFormat,
     pub sms_per_phone_per_day: u32,
     pub sms_per_ip_per_hour: u32,
@@ -42,6 +62,10 @@ impl std::fmt::Debug for Config {
             .field("database_url", &redact_url(&self.database_url))
             .field("data_dir", &self.data_dir)
             .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("session_absolute_hours", &self.session_absolute_hours)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("sms_provider", &self.sms_provider)
+            .field("identity_verifier", &self.identity_verifier)
             .finish_non_exhaustive()
     }
 }
@@ -73,6 +97,7 @@ fn env_parse<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> 
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
+        let mode_explicit = env("FUZHEN_MODE").is_some();
         let mode = match env("FUZHEN_MODE").as_deref() {
             None | Some("dev") => Mode::Dev,
             Some("production") => Mode::Production,
@@ -89,28 +114,135 @@ impl Config {
         let database_url = env("DATABASE_URL").unwrap_or_else(|| {
             format!("sqlite://{}?mode=rwc", data_dir.join("fuzhen.db").display())
         });
-        let field_key = secret::<32>("FUZHEN_FIELD_KEY", &data_dir, mode)?;
-        let cookie_key = secret::<64>("FUZHEN_COOKIE_KEY", &data_dir, mode)?;
+        let (field_key, field_generated) = secret::<32>("FUZHEN_FIELD_KEY", &data_dir, mode)?;
+        let (cookie_key, cookie_generated) = secret::<64>("FUZHEN_COOKIE_KEY", &data_dir, mode)?;
         let log_format = match env("FUZHEN_LOG_FORMAT").as_deref() {
             Some("json") => LogFormat::Json,
             _ => LogFormat::Text,
         };
+        let trusted_proxies = env("FUZHEN_TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<ipnet::IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        anyhow::anyhow!("FUZHEN_TRUSTED_PROXIES: {s:?} is not a CIDR or address")
+                    })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let previous_field_keys = env("FUZHEN_FIELD_KEYS_PREVIOUS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|entry| {
+                let (version, key) = entry.split_once(':').ok_or_else(|| {
+                    anyhow::anyhow!("FUZHEN_FIELD_KEYS_PREVIOUS entries are version:base64")
+                })?;
+                let version: u32 = version
+                    .parse()
+                    .context("FUZHEN_FIELD_KEYS_PREVIOUS: version is not a number")?;
+                Ok((
+                    version,
+                    SecretBox::new(Box::new(decode_key::<32>(
+                        "FUZHEN_FIELD_KEYS_PREVIOUS",
+                        key,
+                    )?)),
+                ))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Self {
             mode,
+            mode_explicit,
             listen,
             database_url,
             site_root: PathBuf::from(
                 env("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             ),
             field_key: SecretBox::new(Box::new(field_key)),
+            field_key_version: env_parse("FUZHEN_FIELD_KEY_VERSION", 1)?,
+            previous_field_keys,
             cookie_key: SecretBox::new(Box::new(cookie_key)),
+            generated_secrets: field_generated || cookie_generated,
             session_idle_minutes: env_parse("FUZHEN_SESSION_IDLE_MINUTES", 30)?,
+            session_absolute_hours: env_parse("FUZHEN_SESSION_ABSOLUTE_HOURS", 12)?,
             log_format,
             sms_per_phone_per_day: env_parse("FUZHEN_SMS_PER_PHONE_PER_DAY", 10)?,
             sms_per_ip_per_hour: env_parse("FUZHEN_SMS_PER_IP_PER_HOUR", 20)?,
             hash_concurrency: env_parse("FUZHEN_HASH_CONCURRENCY", 2)?,
+            hash_queue: env_parse("FUZHEN_HASH_QUEUE", 64)?,
+            trusted_proxies,
+            sms_provider: env("FUZHEN_SMS_PROVIDER").unwrap_or_else(|| "console".into()),
+            identity_verifier: env("FUZHEN_IDENTITY_VERIFIER").unwrap_or_else(|| "local".into()),
+            login_per_ip: env_parse("FUZHEN_LOGIN_PER_IP", 50)?,
+            request_timeout_secs: env_parse("FUZHEN_REQUEST_TIMEOUT_SECS", 30)?,
             data_dir,
         })
+    }
+
+    /// The defaults `make run` uses, with the keys given: for tests and tools.
+    pub fn dev(
+        data_dir: PathBuf,
+        database_url: String,
+        field_key: [u8; 32],
+        cookie_key: [u8; 64],
+    ) -> Self {
+        Self {
+            mode: Mode::Dev,
+            mode_explicit: true,
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url,
+            site_root: data_dir.join("site"),
+            field_key: SecretBox::new(Box::new(field_key)),
+            field_key_version: 1,
+            previous_field_keys: Vec::new(),
+            cookie_key: SecretBox::new(Box::new(cookie_key)),
+            generated_secrets: false,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            log_format: LogFormat::Text,
+            sms_per_phone_per_day: 10,
+            sms_per_ip_per_hour: 20,
+            hash_concurrency: 2,
+            hash_queue: 64,
+            trusted_proxies: Vec::new(),
+            sms_provider: "console".into(),
+            identity_verifier: "local".into(),
+            login_per_ip: 50,
+            request_timeout_secs: 30,
+            data_dir,
+        }
+    }
+
+    /// Refuses settings that must never serve real patients, naming the setting.
+    pub fn check_safe(&self) -> anyhow::Result<()> {
+        if self.mode == Mode::Production {
+            if self.sms_provider == "console" {
+                bail!(
+                    "production mode refuses FUZHEN_SMS_PROVIDER=console (it prints codes to the log): configure a real SMS gateway"
+                );
+            }
+            if self.identity_verifier == "local" {
+                bail!(
+                    "production mode refuses FUZHEN_IDENTITY_VERIFIER=local (format checks only): configure a real-name verification service"
+                );
+            }
+            if self.generated_secrets {
+                bail!(
+                    "production mode refuses generated keys: set FUZHEN_FIELD_KEY and FUZHEN_COOKIE_KEY"
+                );
+            }
+        }
+        if !self.mode_explicit && self.generated_secrets && !self.listen.ip().is_loopback() {
+            bail!(
+                "refusing to serve on {} with generated dev keys and no FUZHEN_MODE: set FUZHEN_MODE=dev to accept that, or FUZHEN_MODE=production with real keys",
+                self.listen
+            );
+        }
+        Ok(())
     }
 
     pub fn field_key(&self) -> &[u8; 32] {
@@ -121,18 +253,24 @@ impl Config {
     }
 }
 
+fn decode_key<const N: usize>(name: &str, text: &str) -> anyhow::Result<[u8; N]> {
+    let bytes = STANDARD
+        .decode(text.trim())
+        .with_context(|| format!("{name} is not base64"))?;
+    bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("{name} must be {N} bytes, base64-encoded"))
+}
+
 /// A base64 key from the environment; in dev, generated once into `<data>/secrets/`.
-fn secret<const N: usize>(name: &str, data_dir: &Path, mode: Mode) -> anyhow::Result<[u8; N]> {
-    let decode = |text: &str| -> anyhow::Result<[u8; N]> {
-        let bytes = STANDARD
-            .decode(text.trim())
-            .with_context(|| format!("{name} is not base64"))?;
-        bytes
-            .try_into()
-            .map_err(|_| anyhow::anyhow!("{name} must be {N} bytes, base64-encoded"))
-    };
+/// (key, whether it was generated or read from the data dir rather than given).
+fn secret<const N: usize>(
+    name: &str,
+    data_dir: &Path,
+    mode: Mode,
+) -> anyhow::Result<([u8; N], bool)> {
     if let Some(value) = env(name) {
-        return decode(&value);
+        return Ok((decode_key(name, &value)?, false));
     }
     if mode == Mode::Production {
         bail!("{name} is required in production mode");
@@ -140,14 +278,14 @@ fn secret<const N: usize>(name: &str, data_dir: &Path, mode: Mode) -> anyhow::Re
     let dir = data_dir.join("secrets");
     let path = dir.join(name.to_ascii_lowercase());
     if let Ok(text) = std::fs::read_to_string(&path) {
-        return decode(&text);
+        return Ok((decode_key(name, &text)?, true));
     }
     std::fs::create_dir_all(&dir)?;
     let mut key = [0u8; N];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
     write_private(&path, &STANDARD.encode(key))?;
     tracing::info!(secret.name = name, path = %path.display(), "generated a dev secret");
-    Ok(key)
+    Ok((key, true))
 }
 
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
@@ -173,6 +311,49 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn dev() -> Config {
+        Config::dev(
+            PathBuf::from("/tmp/x"),
+            "sqlite::memory:".into(),
+            [1; 32],
+            [2; 64],
+        )
+    }
+
+    #[test]
+    fn production_refuses_dev_parts_and_names_the_setting() {
+        let mut c = dev();
+        c.mode = Mode::Production;
+        let e = c.check_safe().unwrap_err().to_string();
+        assert!(e.contains("FUZHEN_SMS_PROVIDER"), "{e}");
+        c.sms_provider = "gateway".into();
+        let e = c.check_safe().unwrap_err().to_string();
+        assert!(e.contains("FUZHEN_IDENTITY_VERIFIER"), "{e}");
+        c.identity_verifier = "service".into();
+        c.generated_secrets = true;
+        let e = c.check_safe().unwrap_err().to_string();
+        assert!(e.contains("FUZHEN_FIELD_KEY"), "{e}");
+        c.generated_secrets = false;
+        assert!(c.check_safe().is_ok());
+    }
+
+    #[test]
+    fn no_mode_and_dev_keys_serve_only_on_loopback() {
+        let mut c = dev();
+        c.mode_explicit = false;
+        c.generated_secrets = true;
+        assert!(c.check_safe().is_ok());
+        c.listen = "0.0.0.0:3000".parse().unwrap();
+        assert!(
+            c.check_safe()
+                .unwrap_err()
+                .to_string()
+                .contains("FUZHEN_MODE")
+        );
+        c.mode_explicit = true;
+        assert!(c.check_safe().is_ok());
+    }
 
     #[test]
     fn database_passwords_are_redacted() {

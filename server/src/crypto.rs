@@ -1,6 +1,6 @@
 //! Field encryption (AES-256-GCM), keyed hashes (HMAC-SHA256) and password hashing
 //! (argon2id, OWASP parameters) run off the async runtime on a bounded pool.
-use aes_gcm::aead::{Aead, KeyInit, OsRng};
+use aes_gcm::aead::{Aead, KeyInit, OsRng, Payload};
 use aes_gcm::{AeadCore, Aes256Gcm, Key, Nonce};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -10,48 +10,125 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
-#[derive(Clone)]
-pub struct Crypto {
-    cipher: Aes256Gcm,
-    /// Derived from the field key, so one secret serves both uses without reuse.
-    hmac_key: [u8; 32],
-    hashing: Arc<Semaphore>,
+/// Where an encrypted value lives. It is bound to its table, column and row as
+/// associated data, so a ciphertext copied to another row or column does not decrypt.
+pub struct FieldContext {
+    table: &'static str,
+    column: &'static str,
+    row: String,
 }
 
-impl Crypto {
-    pub fn new(field_key: &[u8; 32], hash_concurrency: usize) -> Self {
-        let hmac_key: [u8; 32] = Sha256::new_with_prefix(b"fuzhen-hmac-v1")
-            .chain_update(field_key)
-            .finalize()
-            .into();
+impl FieldContext {
+    /// The patient row is named by its patient number: unique, never changes, and known
+    /// before the row is inserted.
+    pub fn patient_id_number(patient_number: &str) -> Self {
         Self {
-            cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(field_key)),
-            hmac_key,
-            hashing: Arc::new(Semaphore::new(hash_concurrency.max(1))),
+            table: "patient",
+            column: "id_number",
+            row: patient_number.to_owned(),
         }
     }
 
-    /// base64(nonce ‖ ciphertext ‖ tag).
-    pub fn encrypt(&self, plaintext: &str) -> anyhow::Result<String> {
+    fn aad(&self) -> Vec<u8> {
+        format!("{}.{}:{}", self.table, self.column, self.row).into_bytes()
+    }
+}
+
+#[derive(Clone)]
+pub struct Crypto {
+    /// The key new values are encrypted with, and its version.
+    current: (u32, Aes256Gcm),
+    /// Older keys, still able to decrypt until every value is re-encrypted.
+    previous: Vec<(u32, Aes256Gcm)>,
+    /// Lookup hashes must never change with a key rotation (uniqueness depends on them),
+    /// so they use their own key, derived once from the version-1 field key.
+    hmac_key: [u8; 32],
+    hashing: Arc<Semaphore>,
+    /// Hashes allowed to wait for a place; beyond them the answer is "busy".
+    queue: Arc<Semaphore>,
+}
+
+/// A field key with its version number.
+pub struct FieldKey<'a> {
+    pub version: u32,
+    pub key: &'a [u8; 32],
+}
+
+impl Crypto {
+    pub fn new(
+        current: FieldKey<'_>,
+        previous: &[FieldKey<'_>],
+        hash_concurrency: usize,
+        hash_queue: usize,
+    ) -> Self {
+        let v1 = std::iter::once(&current)
+            .chain(previous.iter())
+            .find(|k| k.version == 1)
+            .unwrap_or(&current);
+        let hmac_key: [u8; 32] = Sha256::new_with_prefix(b"fuzhen-hmac-v1")
+            .chain_update(v1.key)
+            .finalize()
+            .into();
+        let cipher = |k: &FieldKey<'_>| {
+            (
+                k.version,
+                Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(k.key)),
+            )
+        };
+        let concurrency = hash_concurrency.max(1);
+        Self {
+            current: cipher(&current),
+            previous: previous.iter().map(cipher).collect(),
+            hmac_key,
+            hashing: Arc::new(Semaphore::new(concurrency)),
+            queue: Arc::new(Semaphore::new(concurrency + hash_queue)),
+        }
+    }
+
+    /// `v<version>:` base64(nonce ‖ ciphertext ‖ tag), bound to `ctx`.
+    pub fn encrypt(&self, plaintext: &str, ctx: &FieldContext) -> anyhow::Result<String> {
+        let (version, cipher) = &self.current;
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
-        let ct = self
-            .cipher
-            .encrypt(&nonce, plaintext.as_bytes())
+        let aad = ctx.aad();
+        let ct = cipher
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: &aad,
+                },
+            )
             .map_err(|_| anyhow::anyhow!("encryption failed"))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ct);
-        Ok(STANDARD.encode(out))
+        Ok(format!("v{version}:{}", STANDARD.encode(out)))
     }
 
-    pub fn decrypt(&self, stored: &str) -> anyhow::Result<String> {
-        let bytes = STANDARD.decode(stored)?;
+    pub fn decrypt(&self, stored: &str, ctx: &FieldContext) -> anyhow::Result<String> {
+        // Values written before versioning carry no prefix and no associated data.
+        let (version, body, aad) = match stored.split_once(':') {
+            Some((v, body)) if v.starts_with('v') => (v[1..].parse::<u32>()?, body, ctx.aad()),
+            _ => (1, stored, Vec::new()),
+        };
+        let cipher = std::iter::once(&self.current)
+            .chain(self.previous.iter())
+            .find(|(v, _)| *v == version)
+            .map(|(_, c)| c)
+            .ok_or_else(|| anyhow::anyhow!("no field key of version {version}"))?;
+        let bytes = STANDARD.decode(body)?;
         anyhow::ensure!(bytes.len() > 12, "ciphertext too short");
         let (nonce, ct) = bytes.split_at(12);
-        let pt = self
-            .cipher
-            .decrypt(Nonce::from_slice(nonce), ct)
-            .map_err(|_| anyhow::anyhow!("decryption failed (wrong key or tampered)"))?;
+        let pt = cipher
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: &aad })
+            .map_err(|_| {
+                anyhow::anyhow!("decryption failed (wrong key, wrong row, or tampered)")
+            })?;
         Ok(String::from_utf8(pt)?)
+    }
+
+    /// Whether a stored value should be re-encrypted with the current key.
+    pub fn needs_rotation(&self, stored: &str) -> bool {
+        !stored.starts_with(&format!("v{}:", self.current.0))
     }
 
     /// A keyed hash for lookups on values we must not store in plaintext.
@@ -77,7 +154,16 @@ impl Crypto {
         mac.verify_slice(&stored).is_ok()
     }
 
+    /// A place in the bounded hashing queue, or "busy" at once when it is full.
+    fn queue_place(&self) -> Result<tokio::sync::OwnedSemaphorePermit, HashingBusy> {
+        self.queue
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| HashingBusy)
+    }
+
     pub async fn hash_password(&self, password: String) -> anyhow::Result<String> {
+        let _place = self.queue_place()?;
         let _permit = self.hashing.acquire().await?;
         tokio::task::spawn_blocking(move || {
             let salt = SaltString::generate(&mut OsRng);
@@ -90,6 +176,7 @@ impl Crypto {
     }
 
     pub async fn verify_password(&self, password: String, stored: String) -> anyhow::Result<bool> {
+        let _place = self.queue_place()?;
         let _permit = self.hashing.acquire().await?;
         tokio::task::spawn_blocking(move || {
             let parsed = PasswordHash::new(&stored)
@@ -101,6 +188,11 @@ impl Crypto {
         .await?
     }
 }
+
+/// Every hashing place is taken: the caller answers 503 with `Retry-After`.
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing queue is full")]
+pub struct HashingBusy;
 
 /// OWASP: argon2id, 19 MiB, 2 iterations, 1 lane.
 fn argon2() -> Argon2<'static> {
@@ -116,39 +208,84 @@ pub fn sha256_hex(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn crypto(key: &[u8; 32]) -> Crypto {
+        Crypto::new(FieldKey { version: 1, key }, &[], 1, 4)
+    }
+
     // R-REG-4: encrypted at rest, round-trips, and tampering is detected.
     #[test]
     fn encryption_round_trips_and_detects_tampering() {
-        let c = Crypto::new(&[7; 32], 1);
-        let stored = c.encrypt("11010519491231002X").unwrap();
+        let c = crypto(&[7; 32]);
+        let here = FieldContext::patient_id_number("FZ0000000001");
+        let stored = c.encrypt("11010519491231002X", &here).unwrap();
         assert!(!stored.contains("1101"));
+        assert!(stored.starts_with("v1:"));
         assert_ne!(
             stored,
-            c.encrypt("11010519491231002X").unwrap(),
+            c.encrypt("11010519491231002X", &here).unwrap(),
             "fresh nonce each time"
         );
-        assert_eq!(c.decrypt(&stored).unwrap(), "11010519491231002X");
-        let other = Crypto::new(&[8; 32], 1);
-        assert!(other.decrypt(&stored).is_err());
+        assert_eq!(c.decrypt(&stored, &here).unwrap(), "11010519491231002X");
+        assert!(crypto(&[8; 32]).decrypt(&stored, &here).is_err());
+    }
+
+    // R-REG-4: a ciphertext moved to another patient's row does not decrypt.
+    #[test]
+    fn ciphertext_is_bound_to_its_row() {
+        let c = crypto(&[7; 32]);
+        let stored = c
+            .encrypt(
+                "11010519491231002X",
+                &FieldContext::patient_id_number("FZ0000000001"),
+            )
+            .unwrap();
+        let other_row = FieldContext::patient_id_number("FZ0000000002");
+        assert!(c.decrypt(&stored, &other_row).is_err());
+    }
+
+    // R-REG-4: keys rotate: old values still decrypt, new ones use the new key, and
+    // lookup hashes stay the same.
+    #[test]
+    fn keys_rotate_without_breaking_lookups() {
+        let old = crypto(&[7; 32]);
+        let here = FieldContext::patient_id_number("FZ0000000001");
+        let stored = old.encrypt("11010519491231002X", &here).unwrap();
+        let rotated = Crypto::new(
+            FieldKey {
+                version: 2,
+                key: &[9; 32],
+            },
+            &[FieldKey {
+                version: 1,
+                key: &[7; 32],
+            }],
+            1,
+            1,
+        );
+        assert_eq!(
+            rotated.decrypt(&stored, &here).unwrap(),
+            "11010519491231002X"
+        );
+        assert!(rotated.needs_rotation(&stored));
+        let fresh = rotated.encrypt("11010519491231002X", &here).unwrap();
+        assert!(fresh.starts_with("v2:") && !rotated.needs_rotation(&fresh));
+        assert_eq!(old.keyed_hash("id", "x"), rotated.keyed_hash("id", "x"));
     }
 
     // R-REG-4: uniqueness is checked on a keyed hash.
     #[test]
     fn keyed_hash_depends_on_key_and_domain() {
-        let c = Crypto::new(&[7; 32], 1);
+        let c = crypto(&[7; 32]);
         let h = c.keyed_hash("id", "11010519491231002X");
         assert!(c.keyed_hash_matches("id", "11010519491231002X", &h));
         assert!(!c.keyed_hash_matches("sms", "11010519491231002X", &h));
-        assert_ne!(
-            h,
-            Crypto::new(&[8; 32], 1).keyed_hash("id", "11010519491231002X")
-        );
+        assert_ne!(h, crypto(&[8; 32]).keyed_hash("id", "11010519491231002X"));
     }
 
     // R-REG-5: argon2id.
     #[tokio::test]
     async fn passwords_hash_with_argon2id() {
-        let c = Crypto::new(&[7; 32], 1);
+        let c = crypto(&[7; 32]);
         let h = c
             .hash_password("correct horse battery".into())
             .await

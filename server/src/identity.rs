@@ -9,6 +9,10 @@ use async_trait::async_trait;
 #[async_trait]
 pub trait RealNameVerifier: Send + Sync {
     async fn verify(&self, name: &RealName, id_number: &IdNumber) -> Result<(), FieldError>;
+    /// Local checks alone are for development; production refuses to start with them.
+    fn is_dev_only(&self) -> bool {
+        false
+    }
 }
 
 /// Accepts every well-formed pair; the format checks already happened in `IdNumber::parse`.
@@ -18,5 +22,8 @@ pub struct LocalChecksOnly;
 impl RealNameVerifier for LocalChecksOnly {
     async fn verify(&self, _name: &RealName, _id_number: &IdNumber) -> Result<(), FieldError> {
         Ok(())
+    }
+    fn is_dev_only(&self) -> bool {
+        true
     }
 }

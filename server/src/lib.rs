@@ -1,5 +1,6 @@
 //! The Fuzhen server: configuration, state, the REST API, HTML form handlers and
 //! server-side rendering of the Leptos app.
+pub mod audit;
 pub mod config;
 pub mod crypto;
 pub mod db;

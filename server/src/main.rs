@@ -1,8 +1,63 @@
+//! `server` starts the web server; `server audit verify` checks the audit log's hash
+//! chain (R-SEC-2), prints a one-line report and exits 0 if intact, 1 if broken and 2
+//! if it could not check.
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: server              start the web server\n       server audit verify check the audit log's hash chain";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        [] => match serve() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("Error: {e:?}");
+                ExitCode::FAILURE
+            }
+        },
+        ["audit", "verify"] => audit_verify(),
+        ["-h" | "--help" | "help"] => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn serve() -> anyhow::Result<()> {
     let config = server::config::Config::from_env()?;
     server::telemetry::init(config.log_format);
     let app = server::startup::Application::build(config).await?;
     tracing::info!(addr = %app.address(), "Fuzhen is listening: http://{}", app.address());
     app.run_until_stopped().await
+}
+
+#[tokio::main]
+async fn audit_verify() -> ExitCode {
+    let report = async {
+        let config = server::config::Config::from_env()?;
+        let db = server::db::connect_and_migrate(&config.database_url).await?;
+        let report = server::audit::verify(&db).await?;
+        db.close().await?;
+        anyhow::Ok(report)
+    };
+    match report.await {
+        Ok(report) => {
+            println!("{report}");
+            if report.is_intact() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("audit verify could not run: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -1,9 +1,11 @@
 //! tower-sessions' store over our own database (no second SQL driver), so sessions
 //! survive restarts, are shared by instances, and can be revoked per patient.
+//! Rows are keyed by a hash of the session id: a leaked table does not let anyone in.
+use crate::crypto::sha256_hex;
 use crate::db::session;
 use async_trait::async_trait;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     sea_query::OnConflict,
 };
 use tower_sessions::session::{Id, Record};
@@ -16,19 +18,28 @@ pub struct DbSessionStore {
     db: DatabaseConnection,
 }
 
+/// What the table holds instead of the id itself.
+pub fn stored_id(id: &Id) -> String {
+    sha256_hex(&id.to_string())
+}
+
+/// Deletes every session of a patient except `keep` (R-REG-5: log out everywhere,
+/// password change and reset), inside the caller's transaction.
+pub async fn revoke_patient(
+    db: &impl ConnectionTrait,
+    patient_id: i64,
+    keep: Option<Id>,
+) -> std::result::Result<u64, sea_orm::DbErr> {
+    let mut q = session::Entity::delete_many().filter(session::Column::PatientId.eq(patient_id));
+    if let Some(keep) = keep {
+        q = q.filter(session::Column::Id.ne(stored_id(&keep)));
+    }
+    Ok(q.exec(db).await?.rows_affected)
+}
+
 impl DbSessionStore {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
-    }
-
-    /// Deletes every session of a patient except `keep` (R-REG-5: log out everywhere).
-    pub async fn revoke_patient(&self, patient_id: i64, keep: Option<Id>) -> anyhow::Result<u64> {
-        let mut q =
-            session::Entity::delete_many().filter(session::Column::PatientId.eq(patient_id));
-        if let Some(keep) = keep {
-            q = q.filter(session::Column::Id.ne(keep.to_string()));
-        }
-        Ok(q.exec(&self.db).await?.rows_affected)
     }
 
     pub async fn delete_expired(&self, now: i64) -> anyhow::Result<u64> {
@@ -38,13 +49,11 @@ impl DbSessionStore {
             .await?
             .rows_affected)
     }
-}
 
-impl DbSessionStore {
     fn row(&self, record: &Record) -> Result<session::ActiveModel> {
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
         Ok(session::ActiveModel {
-            id: Set(record.id.to_string()),
+            id: Set(stored_id(&record.id)),
             patient_id: Set(record.data.get(PATIENT_ID).and_then(|v| v.as_i64())),
             data: Set(data),
             expires_at: Set(record.expiry_date.unix_timestamp()),
@@ -83,7 +92,7 @@ impl SessionStore for DbSessionStore {
         let row = self.row(record)?;
         session::Entity::update_many()
             .set(row)
-            .filter(session::Column::Id.eq(record.id.to_string()))
+            .filter(session::Column::Id.eq(stored_id(&record.id)))
             .exec(&self.db)
             .await
             .map_err(backend)?;
@@ -92,7 +101,7 @@ impl SessionStore for DbSessionStore {
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let Some(row) = session::Entity::find_by_id(id.to_string())
+        let Some(row) = session::Entity::find_by_id(stored_id(id))
             .filter(session::Column::ExpiresAt.gt(now))
             .one(&self.db)
             .await
@@ -111,7 +120,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
-        session::Entity::delete_by_id(id.to_string())
+        session::Entity::delete_by_id(stored_id(id))
             .exec(&self.db)
             .await
             .map_err(backend)?;

@@ -7,13 +7,19 @@ use std::sync::Mutex;
 pub struct OutboxMessage {
     pub phone: String,
     pub body: String,
-    pub code: String,
+    /// The code in the message, if it carries one (dev outbox only).
+    pub code: Option<String>,
     pub sent_at: i64,
 }
 
 #[async_trait]
 pub trait SmsSender: Send + Sync {
-    async fn send_code(&self, phone: &str, code: &str, body: &str) -> anyhow::Result<()>;
+    /// Sends `body`; `code` is the verification code in it, if any.
+    async fn send(&self, phone: &str, body: &str, code: Option<&str>) -> anyhow::Result<()>;
+    /// Console output is for development only; production refuses to start with it.
+    fn is_dev_only(&self) -> bool {
+        false
+    }
     /// Only the console sender has an outbox.
     fn outbox(&self) -> Option<&ConsoleSms> {
         None
@@ -38,14 +44,14 @@ impl ConsoleSms {
 
 #[async_trait]
 impl SmsSender for ConsoleSms {
-    async fn send_code(&self, phone: &str, code: &str, body: &str) -> anyhow::Result<()> {
+    async fn send(&self, phone: &str, body: &str, code: Option<&str>) -> anyhow::Result<()> {
         // Dev only: the console sender exists so a developer can read the code.
         tracing::info!(sms.to = phone, sms.body = body, "console SMS (dev)");
         let mut messages = self.messages.lock().unwrap_or_else(|e| e.into_inner());
         messages.push(OutboxMessage {
             phone: phone.to_owned(),
             body: body.to_owned(),
-            code: code.to_owned(),
+            code: code.map(str::to_owned),
             sent_at: time::OffsetDateTime::now_utc().unix_timestamp(),
         });
         // Bounded: a dev server left running must not grow without end.
@@ -56,5 +62,8 @@ impl SmsSender for ConsoleSms {
     }
     fn outbox(&self) -> Option<&ConsoleSms> {
         Some(self)
+    }
+    fn is_dev_only(&self) -> bool {
+        true
     }
 }

@@ -3,10 +3,13 @@
 use crate::config::Config;
 use crate::state::{AppState, State};
 use crate::web;
+use crate::web::csrf;
 use app::{App, shell};
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Request, State as AxState};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use leptos::config::LeptosOptions;
@@ -19,6 +22,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::{Key, SameSite};
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -32,6 +36,7 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         tracing::info!(config = ?config, "starting");
+        config.check_safe()?;
         let db = crate::db::connect_and_migrate(&config.database_url).await?;
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
@@ -43,6 +48,7 @@ impl Application {
             .hash_files(std::env::var("LEPTOS_HASH_FILES").is_ok_and(|v| v == "true"))
             .build();
         let state: AppState = Arc::new(State::new(&config, db, leptos_options.clone()).await?);
+        state.check_safe()?;
         let router = router(&config, state.clone(), leptos_options);
         Ok(Self {
             listener,
@@ -63,7 +69,8 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let sessions = self.state.sessions.clone();
-        // Expired sessions are cleaned up in the background.
+        let db = self.state.db.clone();
+        // Expired sessions and ended rate-limit windows are cleaned up in the background.
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(300));
             loop {
@@ -71,6 +78,9 @@ impl Application {
                 let now = time::OffsetDateTime::now_utc().unix_timestamp();
                 if let Err(e) = sessions.delete_expired(now).await {
                     tracing::warn!(error = ?e, "deleting expired sessions failed");
+                }
+                if let Err(e) = crate::db::delete_ended_counts(&db, now).await {
+                    tracing::warn!(error = ?e, "deleting ended rate counters failed");
                 }
             }
         });
@@ -104,17 +114,23 @@ async fn shutdown_signal() {
     tracing::info!("shutdown signal received; finishing in-flight requests");
 }
 
+/// Small JSON and form bodies only; uploads will get their own group and limit.
+const BODY_LIMIT: usize = 16 * 1024;
+
+/// Route groups, each with only the layers it needs:
+/// - API and forms: session, CSRF cookie + check, body limit;
+/// - pages and server functions: session, CSRF cookie, same-origin check, viewer;
+/// - language switch, health checks, static files: none of these (no session, no viewer).
 fn router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
     let session_layer = SessionManagerLayer::new(state.sessions.clone())
-        .with_name("fuzhen_session")
+        .with_name(state.cookies.session_name())
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(config.mode == crate::config::Mode::Production)
+        .with_secure(state.cookies.secure)
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
             config.session_idle_minutes,
         )))
-        .with_always_save(true)
         .with_signed(Key::from(config.cookie_key()));
 
     let pkg_dir = config.site_root.join("pkg");
@@ -131,6 +147,14 @@ fn router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Ro
             HeaderValue::from_static("public, max-age=31536000, immutable"),
         ));
 
+    let with_csrf = |r: Router<AppState>| {
+        r.layer(middleware::from_fn_with_state(state.clone(), csrf::require))
+            .layer(middleware::from_fn_with_state(state.clone(), csrf::issue))
+            .layer(DefaultBodyLimit::max(BODY_LIMIT))
+    };
+    let api = with_csrf(web::api::routes(config.mode, state.clone()));
+    let forms = with_csrf(web::forms::routes());
+
     let leptos_state = state.clone();
     let pages = Router::new()
         .leptos_routes_with_context(
@@ -142,20 +166,43 @@ fn router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Ro
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler(shell))
-        .with_state(leptos_options);
+        .with_state(leptos_options.clone())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            web::viewer::attach_viewer,
+        ))
+        .layer(middleware::from_fn(csrf::require_same_origin))
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::issue))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+
+    // Everything personal: never cached (WeChat's webview caches aggressively).
+    let personal = api
+        .merge(forms)
+        .with_state(state.clone())
+        .merge(pages)
+        .layer(session_layer)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
 
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
-        .merge(web::api::routes(config.mode))
-        .merge(web::forms::routes())
+        .merge(personal)
+        .merge(web::forms::language_routes().with_state(state.clone()))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
-        .with_state(state.clone())
-        .merge(pages)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), web::viewer::attach_viewer))
-        .layer(session_layer)
+        .route("/readyz", get(ready).with_state(state.clone()))
         .merge(static_files)
+        .fallback_service(
+            Router::new()
+                .fallback(leptos_axum::file_and_error_handler(shell))
+                .with_state(leptos_options),
+        )
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(config.request_timeout_secs),
+        ))
+        .layer(middleware::from_fn(web::error::render_errors))
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(config.mode, web::security::security_headers))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

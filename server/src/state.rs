@@ -1,14 +1,16 @@
 //! What every handler shares.
 use crate::config::{Config, Mode};
-use crate::crypto::{Crypto, sha256_hex};
+use crate::crypto::{Crypto, FieldKey, sha256_hex};
 use crate::identity::{LocalChecksOnly, RealNameVerifier};
 use crate::session_store::DbSessionStore;
 use crate::sms::{ConsoleSms, SmsSender};
+use crate::web::csrf::CsrfKey;
 use app::domain::consent::{ALL_DOCUMENTS, ConsentDocument};
 use app::domain::lockout::LockoutPolicy;
 use app::domain::sms::SmsPolicy;
 use app::viewer::ConsentDocumentView;
 use sea_orm::DatabaseConnection;
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 
 pub type AppState = Arc<State>;
@@ -24,6 +26,12 @@ pub struct State {
     /// Current (document, version): the version is the SHA-256 of the text.
     pub consents: Vec<(ConsentDocument, String)>,
     pub sessions: DbSessionStore,
+    pub session_absolute: time::Duration,
+    pub csrf_key: CsrfKey,
+    pub cookies: CookieNames,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Password guesses one address may make in the lockout window.
+    pub login_per_ip: u32,
     /// Verified against when a phone is unknown, so both paths cost the same.
     pub dummy_hash: String,
     pub leptos_options: leptos::config::LeptosOptions,
@@ -35,13 +43,36 @@ impl State {
         db: DatabaseConnection,
         leptos_options: leptos::config::LeptosOptions,
     ) -> anyhow::Result<Self> {
-        let crypto = Crypto::new(config.field_key(), config.hash_concurrency);
+        let previous: Vec<FieldKey<'_>> = config
+            .previous_field_keys
+            .iter()
+            .map(|(version, key)| FieldKey {
+                version: *version,
+                key: key.expose_secret(),
+            })
+            .collect();
+        let crypto = Crypto::new(
+            FieldKey {
+                version: config.field_key_version,
+                key: config.field_key(),
+            },
+            &previous,
+            config.hash_concurrency,
+            config.hash_queue,
+        );
         let dummy_hash = crypto
             .hash_password("not a real password, only for timing".into())
             .await?;
         Ok(Self {
             mode: config.mode,
             sessions: DbSessionStore::new(db.clone()),
+            session_absolute: time::Duration::hours(config.session_absolute_hours),
+            csrf_key: CsrfKey::derive(config.cookie_key()),
+            cookies: CookieNames {
+                secure: config.mode == Mode::Production,
+            },
+            trusted_proxies: config.trusted_proxies.clone(),
+            login_per_ip: config.login_per_ip,
             db,
             crypto,
             sms: Arc::new(ConsoleSms::default()),
@@ -61,6 +92,21 @@ impl State {
         })
     }
 
+    /// The parts production must not run with (R-SEC: safe defaults).
+    pub fn check_safe(&self) -> anyhow::Result<()> {
+        if self.mode == Mode::Production {
+            anyhow::ensure!(
+                !self.sms.is_dev_only(),
+                "production mode refuses the console SMS sender: set FUZHEN_SMS_PROVIDER"
+            );
+            anyhow::ensure!(
+                !self.verifier.is_dev_only(),
+                "production mode refuses local-only identity checks: set FUZHEN_IDENTITY_VERIFIER"
+            );
+        }
+        Ok(())
+    }
+
     pub fn consent_version(&self, document: ConsentDocument) -> String {
         self.consents
             .iter()
@@ -77,5 +123,29 @@ impl State {
                 version: version.clone(),
             })
             .collect()
+    }
+}
+
+/// Cookie names: in production the `__Host-` prefix (Secure, Path=/, no Domain) means no
+/// subdomain or plain-HTTP page can set or overwrite them.
+#[derive(Clone, Copy)]
+pub struct CookieNames {
+    pub secure: bool,
+}
+
+impl CookieNames {
+    pub fn session_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-fuzhen_session"
+        } else {
+            "fuzhen_session"
+        }
+    }
+    pub fn csrf_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-fuzhen_csrf"
+        } else {
+            "fuzhen_csrf"
+        }
     }
 }

@@ -1,9 +1,11 @@
 //! Pieces every page uses: the bars, the per-request viewer, form fields and alerts.
 mod bars;
 mod form;
+mod gate;
 
 pub use bars::{TabBar, TopBar};
 pub use form::{CsrfField, FormAlerts, FormState, InputField};
+pub use gate::{Access, gated, redirect_for};
 
 use crate::viewer::{Viewer, get_viewer};
 use leptos::prelude::*;
@@ -13,7 +15,12 @@ pub fn with_viewer<V>(render: impl Fn(Viewer) -> V + Send + Sync + Clone + 'stat
 where
     V: IntoView + 'static,
 {
-    let viewer = Resource::new(|| (), |_| async { get_viewer().await.unwrap_or_default() });
+    // The page's gate already fetched it; a component outside a gated page fetches its own.
+    let viewer = use_context::<ViewerResource>()
+        .map(|r| r.0)
+        .unwrap_or_else(|| {
+            Resource::new(|| (), |_| async { get_viewer().await.unwrap_or_default() })
+        });
     view! {
         <Suspense fallback=|| ()>
             {move || {
@@ -24,3 +31,7 @@ where
         </Suspense>
     }
 }
+
+/// The viewer fetched once for the current page.
+#[derive(Clone, Copy)]
+pub struct ViewerResource(pub Resource<Viewer>);

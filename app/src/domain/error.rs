@@ -1,187 +1,148 @@
 use serde::{Deserialize, Serialize};
 
-/// Which input a failure is about; serialised into the API error shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Field {
-    Phone,
-    Code,
-    Password,
-    NewPassword,
-    RealName,
-    IdNumber,
-    Consent,
-    Purpose,
-    Body,
-}
-
-impl Field {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Field::Phone => "phone",
-            Field::Code => "code",
-            Field::Password => "password",
-            Field::NewPassword => "new_password",
-            Field::RealName => "real_name",
-            Field::IdNumber => "id_number",
-            Field::Consent => "consent",
-            Field::Purpose => "purpose",
-            Field::Body => "body",
+/// Declares `Field` once: each variant with its wire name. Generates the enum (serde
+/// uses the same name), `Field::as_str`, `Field::parse` and `ALL_FIELDS`.
+macro_rules! fields {
+    ($( $(#[$meta:meta])* $variant:ident => $name:literal ),+ $(,)?) => {
+        /// Which input a failure is about; serialised into the API error shape.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum Field {
+            $( $(#[$meta])* #[serde(rename = $name)] $variant, )+
         }
-    }
-}
 
-/// Every failure a user can meet, as a stable machine code. The localized
-/// message comes from the translation files (`errors.<code>`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    InvalidJson,
-    UnsupportedMediaType,
-    PayloadTooLarge,
-    CsrfMissing,
-    PhoneInvalid,
-    PhoneTaken,
-    SmsCodeFormat,
-    SmsCodeWrong,
-    SmsCodeExpired,
-    SmsCodeTooManyAttempts,
-    SmsTooSoon,
-    SmsPhoneQuota,
-    SmsIpQuota,
-    PurposeInvalid,
-    PasswordTooShort,
-    PasswordTooLong,
-    PasswordTooCommon,
-    PasswordWrong,
-    RealNameInvalid,
-    IdNumberFormat,
-    IdNumberRegion,
-    IdNumberBirthDate,
-    IdNumberFuture,
-    IdNumberCheckDigit,
-    IdNumberTaken,
-    IdNumberMismatch,
-    ConsentMissing,
-    ConsentOutdated,
-    ConsentRequired,
-    LoginFailed,
-    AccountLocked,
-    Unauthenticated,
-    NotFound,
-    RateLimited,
-    Internal,
-}
+        impl Field {
+            /// The form field's `name`, and the `field` of the API error shape.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $( Field::$variant => $name, )+
+                }
+            }
 
-impl ErrorCode {
-    pub fn as_str(self) -> &'static str {
-        // serde's snake_case spelling, kept in one place for URLs and logs.
-        match self {
-            ErrorCode::InvalidJson => "invalid_json",
-            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
-            ErrorCode::PayloadTooLarge => "payload_too_large",
-            ErrorCode::CsrfMissing => "csrf_missing",
-            ErrorCode::PhoneInvalid => "phone_invalid",
-            ErrorCode::PhoneTaken => "phone_taken",
-            ErrorCode::SmsCodeFormat => "sms_code_format",
-            ErrorCode::SmsCodeWrong => "sms_code_wrong",
-            ErrorCode::SmsCodeExpired => "sms_code_expired",
-            ErrorCode::SmsCodeTooManyAttempts => "sms_code_too_many_attempts",
-            ErrorCode::SmsTooSoon => "sms_too_soon",
-            ErrorCode::SmsPhoneQuota => "sms_phone_quota",
-            ErrorCode::SmsIpQuota => "sms_ip_quota",
-            ErrorCode::PurposeInvalid => "purpose_invalid",
-            ErrorCode::PasswordTooShort => "password_too_short",
-            ErrorCode::PasswordTooLong => "password_too_long",
-            ErrorCode::PasswordTooCommon => "password_too_common",
-            ErrorCode::PasswordWrong => "password_wrong",
-            ErrorCode::RealNameInvalid => "real_name_invalid",
-            ErrorCode::IdNumberFormat => "id_number_format",
-            ErrorCode::IdNumberRegion => "id_number_region",
-            ErrorCode::IdNumberBirthDate => "id_number_birth_date",
-            ErrorCode::IdNumberFuture => "id_number_future",
-            ErrorCode::IdNumberCheckDigit => "id_number_check_digit",
-            ErrorCode::IdNumberTaken => "id_number_taken",
-            ErrorCode::IdNumberMismatch => "id_number_mismatch",
-            ErrorCode::ConsentMissing => "consent_missing",
-            ErrorCode::ConsentOutdated => "consent_outdated",
-            ErrorCode::ConsentRequired => "consent_required",
-            ErrorCode::LoginFailed => "login_failed",
-            ErrorCode::AccountLocked => "account_locked",
-            ErrorCode::Unauthenticated => "unauthenticated",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::RateLimited => "rate_limited",
-            ErrorCode::Internal => "internal",
+            pub fn parse(s: &str) -> Option<Self> {
+                match s {
+                    $( $name => Some(Field::$variant), )+
+                    _ => None,
+                }
+            }
         }
-    }
 
-    pub fn parse(s: &str) -> Option<Self> {
-        ALL_CODES.iter().copied().find(|c| c.as_str() == s)
-    }
-
-    /// The HTTP status the JSON API answers with.
-    pub fn http_status(self) -> u16 {
-        use ErrorCode::*;
-        match self {
-            InvalidJson => 400,
-            UnsupportedMediaType => 415,
-            PayloadTooLarge => 413,
-            CsrfMissing | ConsentRequired => 403,
-            Unauthenticated | LoginFailed | PasswordWrong => 401,
-            NotFound => 404,
-            PhoneTaken | IdNumberTaken | ConsentOutdated => 409,
-            SmsTooSoon
-            | SmsPhoneQuota
-            | SmsIpQuota
-            | SmsCodeTooManyAttempts
-            | AccountLocked
-            | RateLimited => 429,
-            Internal => 500,
-            _ => 422,
-        }
-    }
+        pub const ALL_FIELDS: &[Field] = &[ $( Field::$variant ),+ ];
+    };
 }
 
-pub const ALL_CODES: &[ErrorCode] = {
-    use ErrorCode::*;
-    &[
-        InvalidJson,
-        UnsupportedMediaType,
-        PayloadTooLarge,
-        CsrfMissing,
-        PhoneInvalid,
-        PhoneTaken,
-        SmsCodeFormat,
-        SmsCodeWrong,
-        SmsCodeExpired,
-        SmsCodeTooManyAttempts,
-        SmsTooSoon,
-        SmsPhoneQuota,
-        SmsIpQuota,
-        PurposeInvalid,
-        PasswordTooShort,
-        PasswordTooLong,
-        PasswordTooCommon,
-        PasswordWrong,
-        RealNameInvalid,
-        IdNumberFormat,
-        IdNumberRegion,
-        IdNumberBirthDate,
-        IdNumberFuture,
-        IdNumberCheckDigit,
-        IdNumberTaken,
-        IdNumberMismatch,
-        ConsentMissing,
-        ConsentOutdated,
-        ConsentRequired,
-        LoginFailed,
-        AccountLocked,
-        Unauthenticated,
-        NotFound,
-        RateLimited,
-        Internal,
-    ]
-};
+fields! {
+    Phone => "phone",
+    Code => "code",
+    Password => "password",
+    NewPassword => "new_password",
+    RealName => "real_name",
+    IdNumber => "id_number",
+    Consent => "consent",
+    Purpose => "purpose",
+    Body => "body",
+    /// The query string of the URL.
+    Query => "query",
+    /// The HTTP method of the request.
+    Method => "method",
+}
+
+/// Declares `ErrorCode` once: each code with its stable snake_case name and the HTTP
+/// status the JSON API answers with. Generates the enum (serde renames each variant
+/// to the same name), `ErrorCode::as_str`, `ErrorCode::parse`,
+/// `ErrorCode::http_status` and `ALL_CODES`.
+macro_rules! error_codes {
+    ($( $(#[$meta:meta])* $variant:ident => $name:literal, $status:literal; )+) => {
+        /// Every failure a user can meet, as a stable machine code. The localized
+        /// message comes from the translation files (`errors.<code>`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum ErrorCode {
+            $( $(#[$meta])* #[serde(rename = $name)] $variant, )+
+        }
+
+        impl ErrorCode {
+            /// The stable name, as in URLs (`?error=`), logs and the API.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $( ErrorCode::$variant => $name, )+
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s {
+                    $( $name => Some(ErrorCode::$variant), )+
+                    _ => None,
+                }
+            }
+
+            /// The HTTP status the JSON API answers with.
+            pub const fn http_status(self) -> u16 {
+                match self {
+                    $( ErrorCode::$variant => $status, )+
+                }
+            }
+        }
+
+        pub const ALL_CODES: &[ErrorCode] = &[ $( ErrorCode::$variant ),+ ];
+    };
+}
+
+error_codes! {
+    // The request itself.
+    InvalidJson => "invalid_json", 400;
+    /// A form body that cannot be read (wrong encoding, missing or malformed fields).
+    InvalidForm => "invalid_form", 400;
+    /// A query string that cannot be read.
+    InvalidQuery => "invalid_query", 400;
+    UnsupportedMediaType => "unsupported_media_type", 415;
+    PayloadTooLarge => "payload_too_large", 413;
+    MethodNotAllowed => "method_not_allowed", 405;
+    RequestTimeout => "request_timeout", 408;
+    CsrfMissing => "csrf_missing", 403;
+    // Phone and SMS codes (R-REG-1).
+    PhoneInvalid => "phone_invalid", 422;
+    PhoneTaken => "phone_taken", 409;
+    SmsCodeFormat => "sms_code_format", 422;
+    SmsCodeWrong => "sms_code_wrong", 422;
+    SmsCodeExpired => "sms_code_expired", 422;
+    SmsCodeTooManyAttempts => "sms_code_too_many_attempts", 429;
+    SmsTooSoon => "sms_too_soon", 429;
+    SmsPhoneQuota => "sms_phone_quota", 429;
+    SmsIpQuota => "sms_ip_quota", 429;
+    PurposeInvalid => "purpose_invalid", 422;
+    // Passwords (R-REG-5).
+    PasswordTooShort => "password_too_short", 422;
+    PasswordTooLong => "password_too_long", 422;
+    PasswordTooCommon => "password_too_common", 422;
+    PasswordWrong => "password_wrong", 401;
+    // Real name and ID number (R-REG-1, R-REG-7).
+    RealNameInvalid => "real_name_invalid", 422;
+    IdNumberFormat => "id_number_format", 422;
+    IdNumberRegion => "id_number_region", 422;
+    IdNumberBirthDate => "id_number_birth_date", 422;
+    IdNumberFuture => "id_number_future", 422;
+    IdNumberCheckDigit => "id_number_check_digit", 422;
+    IdNumberTaken => "id_number_taken", 409;
+    IdNumberMismatch => "id_number_mismatch", 422;
+    /// R-REG-7: under 18 周岁, a guardian registers and adds the minor as a dependant.
+    MinorNeedsGuardian => "minor_needs_guardian", 422;
+    /// The phone or ID number already has an account. Only ever shown to someone who
+    /// has just proved the phone by SMS, so it tells nothing to a stranger.
+    AccountExists => "account_exists", 409;
+    // Consent (R-REG-2, R-REG-3).
+    ConsentMissing => "consent_missing", 422;
+    ConsentOutdated => "consent_outdated", 409;
+    ConsentRequired => "consent_required", 403;
+    // Sessions and access (R-REG-5, R-SEC-1).
+    LoginFailed => "login_failed", 401;
+    AccountLocked => "account_locked", 429;
+    Unauthenticated => "unauthenticated", 401;
+    Forbidden => "forbidden", 403;
+    NotFound => "not_found", 404;
+    RateLimited => "rate_limited", 429;
+    // The server.
+    Busy => "busy", 503;
+    Internal => "internal", 500;
+}
 
 /// A failure tied (optionally) to the input that caused it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,19 +166,73 @@ impl FieldError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::de::{IntoDeserializer, value::Error as DeError};
 
+    // R-SEC-6: every code has one stable name: snake_case of the variant, the same for
+    // `as_str`, `parse` and serde.
     #[test]
     fn every_code_round_trips_through_its_name() {
         for code in ALL_CODES {
             assert_eq!(ErrorCode::parse(code.as_str()), Some(*code));
-            let json = serde_json_like(*code);
-            assert_eq!(json, code.as_str());
+            assert_eq!(snake_case(&format!("{code:?}")), code.as_str());
+            let de: Result<ErrorCode, DeError> =
+                ErrorCode::deserialize(code.as_str().into_deserializer());
+            assert_eq!(de, Ok(*code));
+        }
+        assert_eq!(ErrorCode::parse("no_such_code"), None);
+        assert_eq!(ErrorCode::parse("InvalidJson"), None);
+    }
+
+    #[test]
+    fn every_field_round_trips_through_its_name() {
+        for field in ALL_FIELDS {
+            assert_eq!(Field::parse(field.as_str()), Some(*field));
+            assert_eq!(snake_case(&format!("{field:?}")), field.as_str());
+            let de: Result<Field, DeError> = Field::deserialize(field.as_str().into_deserializer());
+            assert_eq!(de, Ok(*field));
         }
     }
 
-    fn serde_json_like(code: ErrorCode) -> String {
-        // serde's snake_case must agree with as_str; checked through Debug-free path.
-        let s = format!("{code:?}");
+    // R-SEC-6: the statuses the API answers with.
+    #[test]
+    fn codes_map_to_http_statuses() {
+        use ErrorCode::*;
+        for (code, status) in [
+            (InvalidJson, 400),
+            (InvalidForm, 400),
+            (InvalidQuery, 400),
+            (CsrfMissing, 403),
+            (Forbidden, 403),
+            (ConsentRequired, 403),
+            (NotFound, 404),
+            (MethodNotAllowed, 405),
+            (RequestTimeout, 408),
+            (PhoneTaken, 409),
+            (IdNumberTaken, 409),
+            (AccountExists, 409),
+            (ConsentOutdated, 409),
+            (PayloadTooLarge, 413),
+            (UnsupportedMediaType, 415),
+            (MinorNeedsGuardian, 422),
+            (IdNumberRegion, 422),
+            (PhoneInvalid, 422),
+            (Unauthenticated, 401),
+            (LoginFailed, 401),
+            (PasswordWrong, 401),
+            (AccountLocked, 429),
+            (RateLimited, 429),
+            (SmsTooSoon, 429),
+            (Internal, 500),
+            (Busy, 503),
+        ] {
+            assert_eq!(code.http_status(), status, "{code:?}");
+        }
+        for code in ALL_CODES {
+            assert!((400..600).contains(&code.http_status()), "{code:?}");
+        }
+    }
+
+    fn snake_case(s: &str) -> String {
         let mut out = String::new();
         for (i, ch) in s.chars().enumerate() {
             if ch.is_uppercase() {

@@ -1,13 +1,15 @@
 //! Pure domain rules (R-…): no I/O, the clock is always passed in.
 //! Shared by the server (authoritative) and the browser (early feedback).
 
+pub mod age;
 pub mod consent;
 pub mod error;
 pub mod id_number;
 pub mod lockout;
+pub mod normalize;
 pub mod password;
 pub mod person_name;
 pub mod phone;
 pub mod sms;
 
-pub use error::{ErrorCode, Field, FieldError};
+pub use error::{ALL_CODES, ALL_FIELDS, ErrorCode, Field, FieldError};

@@ -8,11 +8,7 @@ pub struct RealName(String);
 
 impl RealName {
     pub fn parse(input: &str) -> Result<Self, FieldError> {
-        let name: String = input
-            .trim()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let name: String = input.split_whitespace().collect::<Vec<_>>().join(" ");
         let count = name.chars().count();
         let allowed = |c: char| {
             matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{20000}'..='\u{2EBEF}')

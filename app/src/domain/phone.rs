@@ -1,4 +1,5 @@
 //! Mainland mobile numbers (R-REG-1).
+use super::normalize::normalize_identifier;
 use super::{ErrorCode, Field, FieldError};
 use serde::{Deserialize, Serialize};
 
@@ -8,12 +9,10 @@ use serde::{Deserialize, Serialize};
 pub struct PhoneNumber(String);
 
 impl PhoneNumber {
-    /// Accepts what people type: spaces, dashes, a `+86`/`0086`/`86` prefix.
+    /// Accepts what people type: spaces, dashes, full-width digits (see
+    /// [`normalize_identifier`]), a `+86`/`＋86`/`0086`/`86` prefix.
     pub fn parse(input: &str) -> Result<Self, FieldError> {
-        let digits: String = input
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '\u{3000}'))
-            .collect();
+        let digits = normalize_identifier(input);
         // An international prefix must be China's: "+1 415…" is not 1415….
         let digits = match digits.strip_prefix('+') {
             Some(rest) if rest.starts_with("86") => rest,
@@ -66,7 +65,8 @@ impl From<PhoneNumber> for String {
 mod tests {
     use super::*;
 
-    // R-REG-1: the phone must be a real mainland mobile number.
+    // R-REG-1: the phone must be a real mainland mobile number; spaces, hyphens and
+    // full-width digits from a Chinese input method are accepted.
     #[test]
     fn accepts_mainland_mobiles_with_common_decorations() {
         for input in [
@@ -75,6 +75,12 @@ mod tests {
             "+86 138-0013-8000",
             "8613800138000",
             "008613800138000",
+            "１３８００１３８０００",
+            "１３８ ００１３ ８０００",
+            "＋８６ １３８－００１３－８０００",
+            "138\u{3000}0013\u{3000}8000",
+            "138\t0013\t8000",
+            "138–0013–8000",
         ] {
             assert_eq!(
                 PhoneNumber::parse(input).map(|p| p.0),
@@ -94,8 +100,9 @@ mod tests {
             "12800138000",
             "23800138000",
             "1380013800a",
-            "１３８００１３８０００",
             "+1 415 555 0100",
+            "＋１ ４１５ ５５５ ０１００",
+            "１３８００１３８００Ｘ",
         ] {
             let err = PhoneNumber::parse(input).unwrap_err();
             assert_eq!(

@@ -1,4 +1,5 @@
 //! SMS verification codes (R-REG-1, R-REG-5): format, expiry, tries, resend and quotas.
+use super::normalize::normalize_identifier;
 use super::{ErrorCode, Field, FieldError};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
@@ -30,7 +31,7 @@ impl CodePurpose {
     }
 }
 
-/// Exactly six ASCII digits.
+/// Exactly six ASCII digits (after normalisation: `１２３ ４５６` is `123456`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct SmsCode(String);
 
@@ -42,9 +43,9 @@ impl std::fmt::Debug for SmsCode {
 
 impl SmsCode {
     pub fn parse(input: &str) -> Result<Self, FieldError> {
-        let s = input.trim();
+        let s = normalize_identifier(input);
         if s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(Self(s.to_owned()))
+            Ok(Self(s))
         } else {
             Err(FieldError::new(ErrorCode::SmsCodeFormat, Field::Code))
         }
@@ -170,10 +171,28 @@ mod tests {
         }
     }
 
+    // R-REG-1: six digits, however the keyboard typed them.
     #[test]
     fn code_is_six_digits() {
-        assert!(SmsCode::parse(" 012345 ").is_ok());
-        for bad in ["", "12345", "1234567", "12345a", "１２３４５６"] {
+        for ok in [
+            " 012345 ",
+            "０１２３４５",
+            "０１２ ３４５",
+            "012-345",
+            "012\u{3000}345",
+        ] {
+            assert_eq!(SmsCode::parse(ok).map(|c| c.0), Ok("012345".into()), "{ok}");
+        }
+        assert_eq!(SmsCode::parse("１２３ ４５６").unwrap().expose(), "123456");
+        for bad in [
+            "",
+            "12345",
+            "1234567",
+            "12345a",
+            "１２３４５",
+            "１２３ ４５６ ７",
+            "12345６x",
+        ] {
             assert_eq!(
                 SmsCode::parse(bad).unwrap_err().code,
                 ErrorCode::SmsCodeFormat

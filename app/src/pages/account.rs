@@ -27,7 +27,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                         </button>
                     </InputField>
                     <InputField field=Field::Code label=t_string!(i18n, login.code_label).to_string()
-                        autocomplete="one-time-code" inputmode="numeric" maxlength=6 state=s.clone() />
+                        autocomplete="one-time-code" inputmode="numeric" maxlength=10 state=s.clone() />
                     <InputField field=Field::NewPassword label=t_string!(i18n, reset.new_password_label).to_string()
                         hint=t_string!(i18n, register.password_hint).to_string()
                         input_type="password" autocomplete="new-password" maxlength=128 state=s.clone() />

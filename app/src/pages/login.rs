@@ -54,7 +54,7 @@ pub fn SmsLoginPage() -> impl IntoView {
                         </button>
                     </InputField>
                     <InputField field=Field::Code label=t_string!(i18n, login.code_label).to_string()
-                        autocomplete="one-time-code" inputmode="numeric" maxlength=6 state=s.clone() />
+                        autocomplete="one-time-code" inputmode="numeric" maxlength=10 state=s.clone() />
                     <button type="submit" class="button button-block">{t!(i18n, login.submit)}</button>
                     <p class="form-footer"><a href="/login">{t!(i18n, login.by_password)}</a></p>
                 </form>

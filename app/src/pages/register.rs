@@ -1,12 +1,16 @@
 use crate::components::{CsrfField, FormAlerts, FormState, InputField, with_viewer};
-use crate::domain::Field;
+use crate::domain::age::registrant_age_ok;
 use crate::domain::consent::ConsentDocument;
 use crate::domain::id_number::{IdNumber, Sex};
+use crate::domain::normalize::normalize_identifier;
+use crate::domain::{ErrorCode, Field};
 use crate::i18n::*;
 use crate::messages::{error_message, fill};
 use leptos::prelude::*;
+use time::Date;
 
-/// R-REG-1/2/3: phone and SMS code, password, real name and ID, three explicit consents.
+/// R-REG-1/2/3/7: phone and SMS code, password, real name and ID, three explicit consents.
+/// The purpose of the data is shown before the first input (R-REG-3).
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     let i18n = use_i18n();
@@ -14,6 +18,7 @@ pub fn RegisterPage() -> impl IntoView {
     view! {
         <h1>{t!(i18n, register.title)}</h1>
         <p class="lead">{t!(i18n, register.lead)}</p>
+        <PurposeNotice />
         {with_viewer(move |v| {
             let state = state.clone();
             let s = state.clone();
@@ -33,11 +38,10 @@ pub fn RegisterPage() -> impl IntoView {
                     </InputField>
                     <InputField field=Field::Code label=t_string!(i18n, register.code_label).to_string()
                         hint=t_string!(i18n, register.code_hint).to_string()
-                        autocomplete="one-time-code" inputmode="numeric" maxlength=6 state=s.clone() />
+                        autocomplete="one-time-code" inputmode="numeric" maxlength=10 state=s.clone() />
                     <InputField field=Field::Password label=t_string!(i18n, register.password_label).to_string()
                         hint=t_string!(i18n, register.password_hint).to_string()
                         input_type="password" autocomplete="new-password" maxlength=128 state=s.clone() />
-                    <p class="purpose">{t!(i18n, register.purpose)}</p>
                     <InputField field=Field::RealName label=t_string!(i18n, register.real_name_label).to_string()
                         hint=t_string!(i18n, register.real_name_hint).to_string()
                         autocomplete="name" maxlength=30 state=s.clone() />
@@ -60,6 +64,26 @@ pub fn RegisterPage() -> impl IntoView {
     }
 }
 
+/// R-REG-3: why we ask for the phone, the real name and the ID number, and how they
+/// are protected, shown before anything is collected.
+#[component]
+fn PurposeNotice() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <section class="purpose" aria-labelledby="purpose-title">
+            <h2 id="purpose-title">{t!(i18n, register.purpose_title)}</h2>
+            <p>{t!(i18n, register.purpose_phone)}</p>
+            <p>{t!(i18n, register.purpose_identity)}</p>
+            <p>{t!(i18n, register.purpose_protect)}</p>
+            <p>
+                <a href=format!("/consent/{}", ConsentDocument::SensitiveInfo.as_str()) target="_blank">
+                    {t!(i18n, register.purpose_link)}
+                </a>
+            </p>
+        </section>
+    }
+}
+
 /// A tick box whose value is the version of the text the patient saw.
 #[component]
 pub fn ConsentCheckbox(document: ConsentDocument, version: String, label: String) -> impl IntoView {
@@ -74,51 +98,139 @@ pub fn ConsentCheckbox(document: ConsentDocument, version: String, label: String
     }
 }
 
+/// What the live ID check shows for a complete number.
+#[derive(Debug, Clone, PartialEq)]
+struct IdFeedback {
+    /// Birth date (`YYYY-MM-DD`) and sex derived from a valid number.
+    derived: Option<(String, Sex)>,
+    /// What is wrong: the number itself, or (R-REG-7) the registrant's age.
+    error: Option<ErrorCode>,
+}
+
+/// The live check, with the same domain rules the server applies: nothing until 18
+/// characters are typed (after normalisation, so `１１０…` and spaces count right);
+/// then the parse error, or the derived birth date and sex plus the under-18 refusal.
+fn id_feedback(input: &str, today: Date) -> Option<IdFeedback> {
+    if normalize_identifier(input).chars().count() < 18 {
+        return None;
+    }
+    Some(match IdNumber::parse(input, today) {
+        Ok(id) => IdFeedback {
+            derived: Some((id.birth_date().to_string(), id.sex())),
+            error: registrant_age_ok(&id, today).err().map(|e| e.code),
+        },
+        Err(e) => IdFeedback {
+            derived: None,
+            error: Some(e.code),
+        },
+    })
+}
+
 /// The ID number, checked as it is typed (the server checks again); the derived
-/// birth date and sex are shown back for the patient to confirm.
+/// birth date and sex are shown back for the patient to confirm, and a minor is told
+/// at once that a guardian must register (R-REG-7).
 #[component]
 fn IdNumberField(today: String, state: FormState) -> impl IntoView {
     let i18n = use_i18n();
-    let today = time::Date::parse(
+    let today = Date::parse(
         &today,
         time::macros::format_description!("[year]-[month]-[day]"),
     )
     .ok();
-    let (feedback, set_feedback) = signal(None::<Result<(String, Sex), crate::domain::ErrorCode>>);
+    let (feedback, set_feedback) = signal(None::<IdFeedback>);
     let on_input = move |ev| {
         let value: String = event_target_value(&ev);
         let Some(today) = today else { return };
-        let trimmed = value.trim();
-        set_feedback.set(if trimmed.len() < 18 {
-            None
-        } else {
-            Some(
-                IdNumber::parse(trimmed, today)
-                    .map(|id| (id.birth_date().to_string(), id.sex()))
-                    .map_err(|e| e.code),
-            )
-        });
+        set_feedback.set(id_feedback(&value, today));
     };
     let live = move || {
-        feedback.get().map(|result| match result {
-            Ok((birth, sex)) => {
+        feedback.get().map(|f| {
+            let derived = f.derived.map(|(birth, sex)| {
                 let sex = match sex {
                     Sex::Male => t_string!(i18n, sex.male),
                     Sex::Female => t_string!(i18n, sex.female),
                 };
-                view! { <p class="derived" role="status">{fill(t_string!(i18n, register.derived), &[("birth", &birth), ("sex", sex)])}</p> }.into_any()
-            }
-            Err(code) => view! { <p class="field-error" role="status">{error_message(i18n.get_locale(), code)}</p> }.into_any(),
+                view! { <p class="derived" role="status">{fill(t_string!(i18n, register.derived), &[("birth", &birth), ("sex", sex)])}</p> }
+            });
+            let error = f.error.map(|code| {
+                view! { <p class="field-error" role="status">{error_message(i18n.get_locale(), code)}</p> }
+            });
+            view! { {derived}{error} }
         })
     };
     view! {
         // `input` events bubble from the field to this wrapper.
         <div on:input=on_input>
+            // Room for the spaces or hyphens people type between the groups.
             <InputField field=Field::IdNumber label=t_string!(i18n, register.id_number_label).to_string()
                 hint=t_string!(i18n, register.id_number_hint).to_string()
-                autocomplete="off" maxlength=18 state=state>
+                autocomplete="off" maxlength=24 state=state>
                 <div class="live" aria-live="polite">{live}</div>
             </InputField>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    const TODAY: Date = date!(2026 - 11 - 22);
+
+    // R-REG-1: nothing is judged until a whole number is typed.
+    #[test]
+    fn live_check_waits_for_eighteen_characters() {
+        assert_eq!(id_feedback("", TODAY), None);
+        assert_eq!(id_feedback("11010519491231002", TODAY), None);
+        // Six full-width digits are 18 bytes but only 6 characters.
+        assert_eq!(id_feedback("１１０１０５", TODAY), None);
+        assert_eq!(id_feedback("110105 19491231 00", TODAY), None);
+    }
+
+    // R-REG-1: a valid adult number shows its birth date and sex and no error.
+    #[test]
+    fn live_check_shows_derived_birth_date_and_sex() {
+        for input in [
+            "11010519491231002X",
+            "１１０１０５ １９４９１２３１ ００２ｘ",
+        ] {
+            assert_eq!(
+                id_feedback(input, TODAY),
+                Some(IdFeedback {
+                    derived: Some(("1949-12-31".into(), Sex::Female)),
+                    error: None
+                }),
+                "{input}"
+            );
+        }
+    }
+
+    // R-REG-1: an invalid number shows the same error the server would give.
+    #[test]
+    fn live_check_shows_the_parse_error() {
+        assert_eq!(
+            id_feedback("110105194912310021", TODAY),
+            Some(IdFeedback {
+                derived: None,
+                error: Some(ErrorCode::IdNumberCheckDigit)
+            })
+        );
+        assert_eq!(
+            id_feedback("83000019491231002X", TODAY).and_then(|f| f.error),
+            Some(ErrorCode::IdNumberRegion)
+        );
+    }
+
+    // R-REG-7: under 18 (the 18th birthday itself included) the page says a guardian
+    // must register, using the same domain rule as the server.
+    #[test]
+    fn live_check_refuses_a_minor() {
+        let on_birthday = crate::domain::id_number::with_check_digit("11010520081122001");
+        let f = id_feedback(&on_birthday, TODAY).expect("complete number");
+        assert_eq!(f.derived, Some(("2008-11-22".into(), Sex::Male)));
+        assert_eq!(f.error, Some(ErrorCode::MinorNeedsGuardian));
+        let adult = crate::domain::id_number::with_check_digit("11010520081121001");
+        assert_eq!(id_feedback(&adult, TODAY).and_then(|f| f.error), None);
     }
 }

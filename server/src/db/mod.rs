@@ -5,23 +5,103 @@ pub mod session;
 pub mod sms_code;
 
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
+};
+use std::time::Duration;
 
 pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
     options.sqlx_logging(false);
     if url.starts_with("sqlite:") {
-        // SQLite allows one writer; a small pool avoids lock contention.
-        options.max_connections(4).min_connections(1);
+        // SQLite allows one writer; a small pool avoids lock contention. The pragmas are
+        // connection options, so every pooled connection gets them, not just the first.
+        options
+            .max_connections(4)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(5))
+                    .foreign_keys(true)
+            });
     } else {
         options.max_connections(16);
     }
     let db = Database::connect(options).await?;
-    if url.starts_with("sqlite:") {
-        use sea_orm::ConnectionTrait;
-        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;")
-            .await?;
-    }
     Migrator::up(&db, None).await?;
     Ok(db)
+}
+
+/// A transaction that will write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`), so a read-then-write cannot fail half-way on a busy database.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+/// A hand-written statement in the SQL both databases understand, with `$1`-style
+/// placeholders (SQLite spells them `?1`).
+pub fn sql(backend: DbBackend, text: &str, values: Vec<Value>) -> Statement {
+    let text = match backend {
+        DbBackend::Sqlite => text.replace('$', "?"),
+        _ => text.to_owned(),
+    };
+    Statement::from_sql_and_values(backend, text, values)
+}
+
+/// Counts one event against `key` in a window of `window_secs` that starts at the
+/// key's first event, in one statement, and returns `(count, window_start)` after it.
+/// Parallel requests each get their own count, so none can slip past a limit.
+pub async fn count_hit(
+    db: &impl ConnectionTrait,
+    key: &str,
+    window_secs: i64,
+    now: i64,
+) -> Result<(i64, i64), DbErr> {
+    // Both CASEs read the row as it was before this statement.
+    let stmt = sql(
+        db.get_database_backend(),
+        r#"INSERT INTO rate_counter ("key", window_end, "count") VALUES ($1, $2 + $3, 1)
+           ON CONFLICT ("key") DO UPDATE SET
+             "count" = CASE WHEN rate_counter.window_end <= $2 THEN 1 ELSE rate_counter."count" + 1 END,
+             window_end = CASE WHEN rate_counter.window_end <= $2 THEN $2 + $3 ELSE rate_counter.window_end END
+           RETURNING "count", window_end"#,
+        vec![key.into(), now.into(), window_secs.into()],
+    );
+    let row = db
+        .query_one_raw(stmt)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("rate counter {key}")))?;
+    let count: i64 = row.try_get("", "count")?;
+    let window_end: i64 = row.try_get("", "window_end")?;
+    Ok((count, window_end - window_secs))
+}
+
+/// Forgets a key's count (a successful login clears its failures).
+pub async fn clear_count(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
+    db.execute_raw(sql(
+        db.get_database_backend(),
+        r#"DELETE FROM rate_counter WHERE "key" = $1"#,
+        vec![key.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Drops counters whose window has ended.
+pub async fn delete_ended_counts(db: &impl ConnectionTrait, now: i64) -> Result<u64, DbErr> {
+    Ok(db
+        .execute_raw(sql(
+            db.get_database_backend(),
+            "DELETE FROM rate_counter WHERE window_end <= $1",
+            vec![now.into()],
+        ))
+        .await?
+        .rows_affected())
 }

@@ -1,7 +1,13 @@
-//! Registration, login, passwords and the profile (R-REG-1 … R-REG-5).
+//! Registration, login, passwords and the profile (R-REG-1 … R-REG-5, R-REG-7).
+//!
+//! No answer here says whether some other person has an account (R-REG-1, PIPL): only
+//! someone who proved the phone by SMS learns it, and login failures, unknown phones and
+//! locked accounts look and take the same.
 use super::{AppError, consents, sms_codes, today_in_china};
-use crate::db::{consent_record, patient};
-use crate::state::AppState;
+use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::db::{self, consent_record, patient};
+use crate::session_store;
+use crate::state::State;
 use app::domain::consent::ALL_DOCUMENTS;
 use app::domain::id_number::{IdNumber, Sex, age_on};
 use app::domain::password::NewPassword;
@@ -12,10 +18,11 @@ use app::domain::{ErrorCode, Field, FieldError};
 use app::viewer::PatientProfile;
 use rand::Rng;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter,
 };
 use time::OffsetDateTime;
+use tower_sessions::session::Id as SessionId;
 
 const ID_HASH_DOMAIN: &str = "id_number";
 
@@ -33,8 +40,26 @@ pub struct RegisterInput {
     pub consents: Vec<(String, String)>,
 }
 
+fn event(
+    actor: Actor,
+    action: AuditAction,
+    patient: Option<i64>,
+    ip: &str,
+    now: OffsetDateTime,
+) -> AuditEvent {
+    AuditEvent {
+        actor,
+        on_behalf_of: None,
+        action,
+        entity: patient.map(|id| ("patient", id.to_string())),
+        ip: ip.to_owned(),
+        at: now,
+        detail: None,
+    }
+}
+
 pub async fn register(
-    state: &AppState,
+    state: &State,
     input: RegisterInput,
     ip: &str,
     now: OffsetDateTime,
@@ -44,28 +69,47 @@ pub async fn register(
     let code = SmsCode::parse(&input.code)?;
     let password = NewPassword::parse(&input.password, Field::Password, Some(phone.as_str()))?;
     let name = RealName::parse(&input.real_name)?;
-    let id_number = IdNumber::parse(&input.id_number, today_in_china(now))?;
+    let today = today_in_china(now);
+    let id_number = IdNumber::parse(&input.id_number, today)?;
+    app::domain::age::registrant_age_ok(&id_number, today)?;
     let accepted = consents::check_given(state, &input.consents, &ALL_DOCUMENTS)?;
     state.verifier.verify(&name, &id_number).await?;
 
-    let id_hmac = state.crypto.keyed_hash(ID_HASH_DOMAIN, id_number.as_str());
-    if exists(state, patient::Column::Phone, phone.as_str()).await? {
-        return Err(FieldError::new(ErrorCode::PhoneTaken, Field::Phone).into());
-    }
-    if exists(state, patient::Column::IdNumberHmac, &id_hmac).await? {
-        return Err(FieldError::new(ErrorCode::IdNumberTaken, Field::IdNumber).into());
-    }
-    sms_codes::consume(state, &phone, CodePurpose::Register, &code, now).await?;
+    // The phone is proved before anything that depends on other accounts is looked at.
+    let code_id =
+        sms_codes::check(state, &state.db, &phone, CodePurpose::Register, &code, now).await?;
     let password_hash = state
         .crypto
         .hash_password(password.expose().to_owned())
         .await?;
+    let id_hmac = state.crypto.keyed_hash(ID_HASH_DOMAIN, id_number.as_str());
+    let patient_number = new_patient_number();
+
+    let txn = db::begin_write(&state.db).await?;
+    sms_codes::consume(&txn, code_id, now).await?;
+    let taken = patient::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(patient::Column::Phone.eq(phone.as_str()))
+                .add(patient::Column::IdNumberHmac.eq(&id_hmac)),
+        )
+        .count(&txn)
+        .await?
+        > 0;
+    if taken {
+        // The code is used up either way; the one who proved the phone may know.
+        txn.commit().await?;
+        return Err(FieldError::general(ErrorCode::AccountExists).into());
+    }
     let row = patient::ActiveModel {
-        patient_number: Set(new_patient_number()),
+        patient_number: Set(patient_number.clone()),
         phone: Set(phone.as_str().to_owned()),
         password_hash: Set(password_hash),
         real_name: Set(name.as_str().to_owned()),
-        id_number_cipher: Set(state.crypto.encrypt(id_number.as_str())?),
+        id_number_cipher: Set(state.crypto.encrypt(
+            id_number.as_str(),
+            &crate::crypto::FieldContext::patient_id_number(&patient_number),
+        )?),
         id_number_hmac: Set(id_hmac),
         id_number_masked: Set(id_number.masked()),
         birth_date: Set(id_number.birth_date().to_string()),
@@ -79,17 +123,12 @@ pub async fn register(
         created_at: Set(now.unix_timestamp()),
         ..Default::default()
     };
-    let txn = state.db.begin().await?;
     let inserted = match row.insert(&txn).await {
         Ok(p) => p,
         // Lost a race with a concurrent registration of the same phone or ID.
         Err(e) if is_unique_violation(&e) => {
-            let field_error = if exists(state, patient::Column::Phone, phone.as_str()).await? {
-                FieldError::new(ErrorCode::PhoneTaken, Field::Phone)
-            } else {
-                FieldError::new(ErrorCode::IdNumberTaken, Field::IdNumber)
-            };
-            return Err(field_error.into());
+            txn.rollback().await?;
+            return Err(FieldError::general(ErrorCode::AccountExists).into());
         }
         Err(e) => return Err(e.into()),
     };
@@ -101,6 +140,17 @@ pub async fn register(
         now,
     ))
     .exec(&txn)
+    .await?;
+    let me = Actor::Patient(inserted.id);
+    audit::record(
+        &txn,
+        event(me, AuditAction::Registered, Some(inserted.id), ip, now),
+    )
+    .await?;
+    audit::record(
+        &txn,
+        event(me, AuditAction::ConsentGiven, Some(inserted.id), ip, now),
+    )
     .await?;
     txn.commit().await?;
     tracing::info!(patient.id = inserted.id, "patient registered");
@@ -114,14 +164,6 @@ fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
     )
 }
 
-async fn exists(state: &AppState, column: patient::Column, value: &str) -> Result<bool, AppError> {
-    Ok(patient::Entity::find()
-        .filter(column.eq(value))
-        .count(&state.db)
-        .await?
-        > 0)
-}
-
 /// R-EMR-3: one unique patient number, not derived from anything personal.
 fn new_patient_number() -> String {
     format!(
@@ -131,156 +173,279 @@ fn new_patient_number() -> String {
 }
 
 async fn find_by_phone(
-    state: &AppState,
+    db: &impl ConnectionTrait,
     phone: &PhoneNumber,
 ) -> Result<Option<patient::Model>, AppError> {
     Ok(patient::Entity::find()
         .filter(patient::Column::Phone.eq(phone.as_str()))
-        .one(&state.db)
+        .one(db)
         .await?)
 }
 
-fn locked_error(until: OffsetDateTime, now: OffsetDateTime) -> AppError {
-    AppError::retry(
-        FieldError::general(ErrorCode::AccountLocked),
-        (until - now).whole_seconds().max(1),
-    )
+/// Counts one password guess for this phone and this address, before it is judged.
+/// Returns whether the guess may be judged at all, and whether this one hit the limit.
+async fn count_guess(
+    state: &State,
+    phone: &PhoneNumber,
+    ip: &str,
+    now: OffsetDateTime,
+) -> Result<(bool, bool), AppError> {
+    let ts = now.unix_timestamp();
+    let window = state.lockout.lock_for.whole_seconds();
+    let per_phone = i64::from(state.lockout.max_failures);
+    let (by_phone, _) = db::count_hit(&state.db, &login_key(state, phone), window, ts).await?;
+    let (by_ip, _) = db::count_hit(&state.db, &format!("login-ip:{ip}"), window, ts).await?;
+    let allowed = by_phone <= per_phone && by_ip <= i64::from(state.login_per_ip);
+    Ok((allowed, by_phone == per_phone))
 }
 
-/// Phone + password. Unknown phones and wrong passwords look the same (R-REG-5).
+fn login_key(state: &State, phone: &PhoneNumber) -> String {
+    sms_codes::phone_key(state, "login", phone)
+}
+
+fn login_failed() -> AppError {
+    FieldError::general(ErrorCode::LoginFailed).into()
+}
+
+/// Phone + password (R-REG-5). A wrong password, an unknown phone and a locked phone
+/// give the same answer after the same work (one argon2id verification).
 pub async fn login_with_password(
-    state: &AppState,
+    state: &State,
     phone: &str,
     password: &str,
+    ip: &str,
     now: OffsetDateTime,
 ) -> Result<i64, AppError> {
     let phone = PhoneNumber::parse(phone)?;
-    let failed = || AppError::from(FieldError::general(ErrorCode::LoginFailed));
-    let Some(patient) = find_by_phone(state, &phone).await? else {
-        // Spend the same time as a real check so timing does not reveal accounts.
-        let _ = state
-            .crypto
-            .verify_password(password.to_owned(), state.dummy_hash.clone())
-            .await;
-        return Err(failed());
+    let (allowed, reached_limit) = count_guess(state, &phone, ip, now).await?;
+    let patient = find_by_phone(&state.db, &phone).await?;
+    let (hash, patient_id) = match (&patient, allowed) {
+        (Some(p), true) => (p.password_hash.clone(), Some(p.id)),
+        (p, _) => (state.dummy_hash.clone(), p.as_ref().map(|p| p.id)),
     };
-    let locked_until = patient
-        .locked_until
-        .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok());
-    if let Some(until) = state.lockout.locked_until(locked_until, now) {
-        return Err(locked_error(until, now));
-    }
-    if state
+    let right = state
         .crypto
-        .verify_password(password.to_owned(), patient.password_hash.clone())
-        .await?
-    {
-        reset_failures(state, &patient).await?;
-        return Ok(patient.id);
-    }
-    let after = state
-        .lockout
-        .record_failure(u32::try_from(patient.failed_logins).unwrap_or(0), now);
-    let mut row: patient::ActiveModel = patient.into();
-    row.failed_logins = Set(i32::try_from(after.failures).unwrap_or(i32::MAX));
-    row.locked_until = Set(after.locked_until.map(|t| t.unix_timestamp()));
-    row.update(&state.db).await?;
-    match after.locked_until {
-        Some(until) => Err(locked_error(until, now)),
-        None => Err(failed()),
-    }
-}
-
-async fn reset_failures(state: &AppState, patient: &patient::Model) -> Result<(), AppError> {
-    if patient.failed_logins != 0 || patient.locked_until.is_some() {
-        let mut row: patient::ActiveModel = patient.clone().into();
-        row.failed_logins = Set(0);
-        row.locked_until = Set(None);
-        row.update(&state.db).await?;
-    }
-    Ok(())
+        .verify_password(password.to_owned(), hash)
+        .await?;
+    let txn = db::begin_write(&state.db).await?;
+    let outcome = match (patient_id, right && allowed && patient.is_some()) {
+        (Some(id), true) => {
+            db::clear_count(&txn, &login_key(state, &phone)).await?;
+            audit::record(
+                &txn,
+                event(
+                    Actor::Patient(id),
+                    AuditAction::LoginSucceeded,
+                    Some(id),
+                    ip,
+                    now,
+                ),
+            )
+            .await?;
+            Ok(id)
+        }
+        (id, _) => {
+            let mut e = event(Actor::Anonymous, AuditAction::LoginFailed, id, ip, now);
+            e.detail = Some(serde_json::json!({ "judged": allowed }));
+            audit::record(&txn, e).await?;
+            if reached_limit {
+                audit::record(
+                    &txn,
+                    event(Actor::System, AuditAction::LockedOut, id, ip, now),
+                )
+                .await?;
+            }
+            Err(login_failed())
+        }
+    };
+    txn.commit().await?;
+    outcome
 }
 
 /// Phone + SMS code. Proving the phone also lifts a password lockout.
 pub async fn login_with_code(
-    state: &AppState,
+    state: &State,
     phone: &str,
     code: &str,
+    ip: &str,
     now: OffsetDateTime,
 ) -> Result<i64, AppError> {
     let phone = PhoneNumber::parse(phone)?;
     let code = SmsCode::parse(code)?;
-    sms_codes::consume(state, &phone, CodePurpose::Login, &code, now).await?;
-    let patient = find_by_phone(state, &phone)
-        .await?
-        .ok_or_else(|| FieldError::new(ErrorCode::SmsCodeWrong, Field::Code))?;
-    reset_failures(state, &patient).await?;
+    let code_id =
+        sms_codes::check(state, &state.db, &phone, CodePurpose::Login, &code, now).await?;
+    let txn = db::begin_write(&state.db).await?;
+    sms_codes::consume(&txn, code_id, now).await?;
+    let Some(patient) = find_by_phone(&txn, &phone).await? else {
+        txn.commit().await?;
+        return Err(login_failed());
+    };
+    db::clear_count(&txn, &login_key(state, &phone)).await?;
+    let mut e = event(
+        Actor::Patient(patient.id),
+        AuditAction::LoginSucceeded,
+        Some(patient.id),
+        ip,
+        now,
+    );
+    e.detail = Some(serde_json::json!({ "by": "sms" }));
+    audit::record(&txn, e).await?;
+    txn.commit().await?;
     Ok(patient.id)
 }
 
+/// Changes the password and ends the patient's other sessions, as one change. Guesses of
+/// the current password count against the same limit as logins.
 pub async fn change_password(
-    state: &AppState,
+    state: &State,
     patient_id: i64,
     current: &str,
     new: &str,
+    keep_session: Option<SessionId>,
+    ip: &str,
+    now: OffsetDateTime,
 ) -> Result<(), AppError> {
     let patient = patient::Entity::find_by_id(patient_id)
         .one(&state.db)
         .await?
         .ok_or_else(|| FieldError::general(ErrorCode::Unauthenticated))?;
+    let phone = PhoneNumber::parse(&patient.phone)?;
     let new = NewPassword::parse(new, Field::NewPassword, Some(&patient.phone))?;
-    if !state
+    let (allowed, _) = count_guess(state, &phone, ip, now).await?;
+    let hash = if allowed {
+        patient.password_hash.clone()
+    } else {
+        state.dummy_hash.clone()
+    };
+    let right = state
         .crypto
-        .verify_password(current.to_owned(), patient.password_hash.clone())
-        .await?
-    {
+        .verify_password(current.to_owned(), hash)
+        .await?;
+    if !(allowed && right) {
         return Err(FieldError::new(ErrorCode::PasswordWrong, Field::Password).into());
     }
     let hash = state.crypto.hash_password(new.expose().to_owned()).await?;
-    let mut row: patient::ActiveModel = patient.into();
-    row.password_hash = Set(hash);
-    row.update(&state.db).await?;
+    let txn = db::begin_write(&state.db).await?;
+    patient::Entity::update_many()
+        .col_expr(
+            patient::Column::PasswordHash,
+            sea_orm::sea_query::Expr::value(hash),
+        )
+        .filter(patient::Column::Id.eq(patient_id))
+        .exec(&txn)
+        .await?;
+    db::clear_count(&txn, &login_key(state, &phone)).await?;
+    session_store::revoke_patient(&txn, patient_id, keep_session).await?;
+    audit::record(
+        &txn,
+        event(
+            Actor::Patient(patient_id),
+            AuditAction::PasswordChanged,
+            Some(patient_id),
+            ip,
+            now,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(())
 }
 
-/// R-REG-5: recover by SMS. Returns the patient, whose sessions the caller revokes.
+/// R-REG-5: recover by SMS. Every session of the patient ends in the same change.
 pub async fn reset_password(
-    state: &AppState,
+    state: &State,
     phone: &str,
     code: &str,
     new: &str,
+    ip: &str,
     now: OffsetDateTime,
 ) -> Result<i64, AppError> {
     let phone = PhoneNumber::parse(phone)?;
     let code = SmsCode::parse(code)?;
     let new = NewPassword::parse(new, Field::NewPassword, Some(phone.as_str()))?;
-    sms_codes::consume(state, &phone, CodePurpose::ResetPassword, &code, now).await?;
-    let patient = find_by_phone(state, &phone)
-        .await?
-        .ok_or_else(|| FieldError::new(ErrorCode::SmsCodeWrong, Field::Code))?;
+    let code_id = sms_codes::check(
+        state,
+        &state.db,
+        &phone,
+        CodePurpose::ResetPassword,
+        &code,
+        now,
+    )
+    .await?;
     let hash = state.crypto.hash_password(new.expose().to_owned()).await?;
-    let id = patient.id;
-    let mut row: patient::ActiveModel = patient.into();
-    row.password_hash = Set(hash);
-    row.failed_logins = Set(0);
-    row.locked_until = Set(None);
-    row.update(&state.db).await?;
-    Ok(id)
+    let txn = db::begin_write(&state.db).await?;
+    sms_codes::consume(&txn, code_id, now).await?;
+    let Some(patient) = find_by_phone(&txn, &phone).await? else {
+        txn.commit().await?;
+        return Err(FieldError::new(ErrorCode::SmsCodeWrong, Field::Code).into());
+    };
+    patient::Entity::update_many()
+        .col_expr(
+            patient::Column::PasswordHash,
+            sea_orm::sea_query::Expr::value(hash),
+        )
+        .filter(patient::Column::Id.eq(patient.id))
+        .exec(&txn)
+        .await?;
+    db::clear_count(&txn, &login_key(state, &phone)).await?;
+    session_store::revoke_patient(&txn, patient.id, None).await?;
+    audit::record(
+        &txn,
+        event(
+            Actor::Patient(patient.id),
+            AuditAction::PasswordReset,
+            Some(patient.id),
+            ip,
+            now,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(patient.id)
+}
+
+/// "Log out everywhere": every session of the patient ends.
+pub async fn log_out_everywhere(
+    state: &State,
+    patient_id: i64,
+    ip: &str,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let txn = db::begin_write(&state.db).await?;
+    session_store::revoke_patient(&txn, patient_id, None).await?;
+    audit::record(
+        &txn,
+        event(
+            Actor::Patient(patient_id),
+            AuditAction::LoggedOutEverywhere,
+            Some(patient_id),
+            ip,
+            now,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Rows masked by an older rule showed more; only the last four are ever shown now.
+fn mask_all_but_last4(masked: &str) -> String {
+    let chars: Vec<char> = masked.chars().collect();
+    let keep = chars.len().saturating_sub(4);
+    "*".repeat(keep) + &chars[keep..].iter().collect::<String>()
 }
 
 /// The profile pages and `/api/v1/me` show: masked ID, derived birth date, sex, age.
 pub async fn profile(
-    state: &AppState,
+    state: &State,
+    db: &impl ConnectionTrait,
     patient_id: i64,
     now: OffsetDateTime,
 ) -> Result<Option<(PatientProfile, Vec<app::viewer::ConsentDocumentView>)>, AppError> {
-    let Some(p) = patient::Entity::find_by_id(patient_id)
-        .one(&state.db)
-        .await?
-    else {
+    let Some(p) = patient::Entity::find_by_id(patient_id).one(db).await? else {
         return Ok(None);
     };
-    let rows = consents::effective(&state.db, patient_id).await?;
+    let rows = consents::effective(db, patient_id).await?;
     let birth = time::Date::parse(
         &p.birth_date,
         time::macros::format_description!("[year]-[month]-[day]"),
@@ -292,7 +457,7 @@ pub async fn profile(
         phone_masked: PhoneNumber::parse(&p.phone)
             .map(|ph| ph.masked())
             .unwrap_or_default(),
-        id_number_masked: p.id_number_masked,
+        id_number_masked: mask_all_but_last4(&p.id_number_masked),
         birth_date: p.birth_date,
         sex: if p.sex == "male" {
             Sex::Male

@@ -1,8 +1,9 @@
 //! Consent records (R-REG-2, R-REG-3): append-only; what counts is each document's
 //! latest record.
 use super::{AppError, CHINA};
-use crate::db::consent_record;
-use crate::state::AppState;
+use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::db::{self, consent_record};
+use crate::state::State;
 use app::domain::consent::{ConsentDocument, outstanding};
 use app::domain::{ErrorCode, Field, FieldError};
 use app::viewer::{ConsentDocumentView, ConsentRecordView};
@@ -42,7 +43,7 @@ pub fn accepted_pairs(rows: &[consent_record::Model]) -> Vec<(ConsentDocument, S
 }
 
 pub fn outstanding_views(
-    state: &AppState,
+    state: &State,
     rows: &[consent_record::Model],
 ) -> Vec<ConsentDocumentView> {
     outstanding(&state.consents, &accepted_pairs(rows))
@@ -73,7 +74,7 @@ pub fn record_views(rows: &[consent_record::Model]) -> Vec<ConsentRecordView> {
 
 /// Checks that `given` names the current version of every document in `required`.
 pub fn check_given(
-    state: &AppState,
+    state: &State,
     given: &[(String, String)],
     required: &[ConsentDocument],
 ) -> Result<Vec<(ConsentDocument, String)>, AppError> {
@@ -114,15 +115,38 @@ pub fn new_rows(
         .collect()
 }
 
+/// What this patient has still to agree to (empty: the consent gate is open).
+pub async fn outstanding_for(
+    db: &impl ConnectionTrait,
+    state: &State,
+    patient_id: i64,
+) -> Result<Vec<ConsentDocumentView>, AppError> {
+    let rows = effective(db, patient_id).await?;
+    Ok(outstanding_views(state, &rows))
+}
+
+fn audit_event(patient_id: i64, action: AuditAction, ip: &str, now: OffsetDateTime) -> AuditEvent {
+    AuditEvent {
+        actor: Actor::Patient(patient_id),
+        on_behalf_of: None,
+        action,
+        entity: Some(("patient", patient_id.to_string())),
+        ip: ip.to_owned(),
+        at: now,
+        detail: None,
+    }
+}
+
 /// Records fresh consent to every outstanding document (R-REG-2).
 pub async fn accept_outstanding(
-    state: &AppState,
+    state: &State,
     patient_id: i64,
     given: &[(String, String)],
     ip: &str,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let rows = effective(&state.db, patient_id).await?;
+    let txn = db::begin_write(&state.db).await?;
+    let rows = effective(&txn, patient_id).await?;
     let required: Vec<ConsentDocument> = outstanding_views(state, &rows)
         .iter()
         .map(|d| d.document)
@@ -132,24 +156,37 @@ pub async fn accept_outstanding(
     }
     let accepted = check_given(state, given, &required)?;
     consent_record::Entity::insert_many(new_rows(patient_id, &accepted, ACCEPT, ip, now))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
+    audit::record(
+        &txn,
+        audit_event(patient_id, AuditAction::ConsentGiven, ip, now),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(())
 }
 
 /// Withdraws every consent: service stops until the patient agrees again.
 pub async fn withdraw_all(
-    state: &AppState,
+    state: &State,
     patient_id: i64,
     ip: &str,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let rows = effective(&state.db, patient_id).await?;
+    let txn = db::begin_write(&state.db).await?;
+    let rows = effective(&txn, patient_id).await?;
     let docs = accepted_pairs(&rows);
     if !docs.is_empty() {
         consent_record::Entity::insert_many(new_rows(patient_id, &docs, WITHDRAW, ip, now))
-            .exec(&state.db)
+            .exec(&txn)
             .await?;
+        audit::record(
+            &txn,
+            audit_event(patient_id, AuditAction::ConsentWithdrawn, ip, now),
+        )
+        .await?;
     }
+    txn.commit().await?;
     Ok(())
 }

@@ -8,6 +8,10 @@ pub enum AppError {
         error: FieldError,
         retry_after_secs: Option<i64>,
     },
+    /// Too much work queued (password hashing): try again shortly.
+    Busy {
+        retry_after_secs: i64,
+    },
     Internal(anyhow::Error),
 }
 
@@ -15,6 +19,7 @@ impl AppError {
     pub fn code(&self) -> ErrorCode {
         match self {
             AppError::Rejected { error, .. } => error.code,
+            AppError::Busy { .. } => ErrorCode::Busy,
             AppError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -43,6 +48,11 @@ impl From<sea_orm::DbErr> for AppError {
 
 impl From<anyhow::Error> for AppError {
     fn from(e: anyhow::Error) -> Self {
+        if e.downcast_ref::<crate::crypto::HashingBusy>().is_some() {
+            return AppError::Busy {
+                retry_after_secs: 2,
+            };
+        }
         AppError::Internal(e)
     }
 }

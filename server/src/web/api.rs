@@ -1,121 +1,169 @@
 //! The JSON API under /api/v1: the same operations as the forms, the same services.
+//! Routes sit in groups by what they need: a new route in the patient groups cannot be
+//! reached without a logged-in (and consented) patient.
+use super::auth::{self, ConsentedPatient, Patient};
 use super::client::{ClientIp, Lang};
-use super::error::{ApiJson, api_error};
-use super::sessions::{self, check_csrf, csrf_token, require_patient};
+use super::csrf::CsrfToken;
+use super::error::ApiError;
+use super::extract::{Json, Query};
+use super::openapi::{self, ErrorBody};
 use crate::config::Mode;
 use crate::services::{AppError, accounts, consents, sms_codes};
 use crate::state::AppState;
-use app::domain::{ErrorCode, FieldError};
-use axum::extract::{DefaultBodyLimit, Query, Request, State};
-use axum::http::{Method, StatusCode};
-use axum::middleware::{self, Next};
+use app::domain::{ErrorCode, Field, FieldError};
+use app::viewer::{ConsentDocumentView, ConsentRecordView, PatientProfile};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, delete, get, post, put};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::json;
+use axum::routing::any;
+use axum::{Extension, Router, middleware};
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tower_sessions::Session;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-type ApiResult = Result<Response, Response>;
+type ApiResult = Result<Response, ApiError>;
 
-pub fn routes(mode: Mode) -> Router<AppState> {
-    let mut router = Router::new()
-        .route("/api/v1/csrf", get(csrf))
-        .route("/api/v1/sms-codes", post(send_code))
-        .route("/api/v1/registrations", post(register))
-        .route("/api/v1/sessions", post(login).delete(logout_everywhere))
-        .route("/api/v1/sessions/current", delete(logout))
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/consents", get(list_consents).post(accept_consents))
-        .route("/api/v1/consents/withdrawal", post(withdraw_consents))
-        .route("/api/v1/password", put(change_password))
-        .route("/api/v1/password-resets", post(reset_password))
-        .route("/api/v1/openapi.json", get(super::openapi::document));
-    if mode == Mode::Dev {
-        router = router.route("/api/v1/dev/sms-outbox", get(sms_outbox));
-    }
+/// The API's routes and their OpenAPI document, built from the same declarations: a
+/// handler is routed through `routes!`, which also documents it.
+pub fn routes(mode: Mode, state: AppState) -> Router<AppState> {
+    let (router, doc) = documented_routes(mode, state).split_for_parts();
+    let doc = openapi::finish(doc);
     router
         // Unknown API paths answer in the API's error shape, not with an HTML page.
         .route("/api/v1/{*rest}", any(not_found))
-        .layer(middleware::from_fn(require_csrf_header))
-        .layer(DefaultBodyLimit::max(16 * 1024))
+        .layer(Extension(doc))
 }
 
-/// Every state-changing API call carries this session's token in `X-CSRF-Token`.
-async fn require_csrf_header(
-    Lang(lang): Lang,
-    session: Session,
-    req: Request,
-    next: Next,
-) -> Response {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return next.run(req).await;
+pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState> {
+    let public = OpenApiRouter::new()
+        .routes(routes!(csrf))
+        .routes(routes!(send_code))
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(list_consents))
+        .routes(routes!(reset_password))
+        .routes(routes!(openapi::document));
+    let public = if mode == Mode::Dev {
+        public.routes(routes!(sms_outbox))
+    } else {
+        public
+    };
+    // Logged in; consent may be outstanding (these are how it is given or withdrawn).
+    let patient = OpenApiRouter::new()
+        .routes(routes!(logout_everywhere))
+        .routes(routes!(accept_consents))
+        .routes(routes!(withdraw_consents))
+        .route_layer(middleware::from_extractor_with_state::<Patient, _>(
+            state.clone(),
+        ));
+    // Logged in and agreed to the texts in force (R-REG-2): everything else.
+    let consented = OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(change_password))
+        .route_layer(middleware::from_extractor_with_state::<ConsentedPatient, _>(state));
+    OpenApiRouter::with_openapi(openapi::base())
+        .merge(public)
+        .merge(patient)
+        .merge(consented)
+}
+
+async fn not_found() -> ApiError {
+    FieldError::general(ErrorCode::NotFound).into()
+}
+
+impl<T: serde::Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
     }
-    let given = req
-        .headers()
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    match check_csrf(&session, given.as_deref()).await {
-        Ok(()) => next.run(req).await,
-        Err(e) => api_error(lang, e),
-    }
 }
 
-async fn not_found(Lang(lang): Lang) -> Response {
-    api_error(lang, FieldError::general(ErrorCode::NotFound).into())
+/// The token to send back in `X-CSRF-Token` on every state-changing call.
+#[derive(Serialize, ToSchema)]
+struct Csrf {
+    csrf_token: String,
 }
 
-fn fail(lang: app::i18n::Locale) -> impl Fn(AppError) -> Response {
-    move |e| api_error(lang, e)
+/// The CSRF token bound to this client's `fuzhen_csrf` cookie (set if missing).
+#[utoipa::path(get, path = "/api/v1/csrf", tag = "session",
+    responses((status = 200, body = Csrf)))]
+async fn csrf(Extension(token): Extension<CsrfToken>) -> Json<Csrf> {
+    Json(Csrf {
+        csrf_token: token.0,
+    })
 }
 
-async fn csrf(Lang(lang): Lang, session: Session) -> ApiResult {
-    let token = csrf_token(&session).await.map_err(fail(lang))?;
-    Ok(Json(json!({ "csrf_token": token })).into_response())
-}
-
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 struct SendCode {
+    /// Mainland mobile number, 11 digits (spaces, dashes and +86 are accepted).
     phone: String,
+    /// `register`, `login` or `reset_password`.
+    #[schema(example = "register")]
     purpose: String,
 }
 
+#[derive(Serialize, ToSchema)]
+struct CodeSent {
+    /// Seconds until another code may be asked for this phone.
+    resend_after_secs: i64,
+    /// Seconds the code stays valid (R-REG-1: 5 minutes).
+    expires_in_secs: i64,
+}
+
+/// Send a 6-digit SMS code (5 minutes, 5 tries, resend after 60 s). The answer is the
+/// same whether or not the phone has an account (R-REG-1).
+#[utoipa::path(post, path = "/api/v1/sms-codes", tag = "registration",
+    request_body = SendCode,
+    responses(
+        (status = 202, body = CodeSent),
+        (status = 400, description = "Unreadable body", body = ErrorBody),
+        (status = 422, description = "Invalid phone or purpose", body = ErrorBody),
+        (status = 429, description = "Too soon, or the phone's or address's quota is used", body = ErrorBody),
+    ))]
 async fn send_code(
     State(state): State<AppState>,
-    Lang(lang): Lang,
     ClientIp(ip): ClientIp,
-    ApiJson(body): ApiJson<SendCode>,
+    Json(body): Json<SendCode>,
 ) -> ApiResult {
     let sent = sms_codes::send(
         &state,
         &body.phone,
         &body.purpose,
-        &ip,
+        &ip.to_string(),
         OffsetDateTime::now_utc(),
     )
-    .await
-    .map_err(fail(lang))?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "resend_after_secs": sent.resend_after_secs, "expires_in_secs": sent.expires_in_secs }))).into_response())
+    .await?;
+    let body = CodeSent {
+        resend_after_secs: sent.resend_after_secs,
+        expires_in_secs: sent.expires_in_secs,
+    };
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Serialize, Deserialize, Default, ToSchema)]
 #[serde(default)]
 struct ConsentGiven {
+    /// `service_agreement`, `informed_consent` or `sensitive_info`.
     document: String,
+    /// The version in force (from `GET /api/v1/consents`).
     version: String,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 struct Register {
     phone: String,
+    /// The SMS code sent for `register`.
     code: String,
     password: String,
+    /// As on the resident ID card.
     real_name: String,
+    /// 18-character resident ID number; the registrant must be 18 or older (R-REG-7).
     id_number: String,
+    /// All three current documents (R-REG-2, R-REG-3).
     consents: Vec<ConsentGiven>,
 }
 
@@ -123,12 +171,30 @@ fn pairs(given: Vec<ConsentGiven>) -> Vec<(String, String)> {
     given.into_iter().map(|c| (c.document, c.version)).collect()
 }
 
+/// The logged-in patient, with what is still to be agreed to.
+#[derive(Serialize, ToSchema)]
+struct Me {
+    patient: PatientProfile,
+    consents_outstanding: Vec<ConsentDocumentView>,
+    csrf_token: String,
+}
+
+/// Register with real name, ID number, SMS code and the three consents; logs in.
+#[utoipa::path(post, path = "/api/v1/registrations", tag = "registration",
+    request_body = Register,
+    responses(
+        (status = 201, body = Me),
+        (status = 400, description = "Unreadable body", body = ErrorBody),
+        (status = 409, description = "An account exists (told only after the SMS code is proved)", body = ErrorBody),
+        (status = 422, description = "A field is invalid; `field` names it", body = ErrorBody),
+        (status = 429, description = "Too many wrong codes", body = ErrorBody),
+    ))]
 async fn register(
     State(state): State<AppState>,
-    Lang(lang): Lang,
     ClientIp(ip): ClientIp,
+    Extension(token): Extension<CsrfToken>,
     session: Session,
-    ApiJson(body): ApiJson<Register>,
+    Json(body): Json<Register>,
 ) -> ApiResult {
     let now = OffsetDateTime::now_utc();
     let input = accounts::RegisterInput {
@@ -139,258 +205,341 @@ async fn register(
         id_number: body.id_number,
         consents: pairs(body.consents),
     };
-    let id = accounts::register(&state, input, &ip, now)
-        .await
-        .map_err(fail(lang))?;
-    sessions::log_in(&session, id).await.map_err(fail(lang))?;
-    let me = me_body(&state, &session, id, now)
-        .await
-        .map_err(fail(lang))?;
+    let id = accounts::register(&state, input, &ip.to_string(), now).await?;
+    auth::log_in(&session, id).await?;
+    let me = me_body(&state, id, &token, now).await?;
     Ok((StatusCode::CREATED, Json(me)).into_response())
 }
 
 async fn me_body(
     state: &AppState,
-    session: &Session,
     id: i64,
+    token: &CsrfToken,
     now: OffsetDateTime,
-) -> Result<serde_json::Value, AppError> {
-    let (profile, outstanding) = accounts::profile(state, id, now)
+) -> Result<Me, AppError> {
+    let (patient, consents_outstanding) = accounts::profile(state, &state.db, id, now)
         .await?
         .ok_or_else(|| FieldError::general(ErrorCode::Unauthenticated))?;
-    Ok(
-        json!({ "patient": profile, "consents_outstanding": outstanding, "csrf_token": csrf_token(session).await? }),
-    )
+    Ok(Me {
+        patient,
+        consents_outstanding,
+        csrf_token: token.0.clone(),
+    })
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 struct Login {
     phone: String,
+    /// Either `password` …
     password: Option<String>,
+    /// … or an SMS code sent for `login`.
     code: Option<String>,
 }
 
+/// Log in with phone and password, or phone and SMS code. Every failure answers the
+/// same `login_failed`, whether or not the phone has an account (R-REG-5).
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "session",
+    request_body = Login,
+    responses(
+        (status = 200, body = Me),
+        (status = 400, description = "Unreadable body", body = ErrorBody),
+        (status = 401, description = "login_failed", body = ErrorBody),
+        (status = 403, description = "Consent withdrawn or outdated: give it first", body = ErrorBody),
+        (status = 429, description = "Paused after repeated failures", body = ErrorBody),
+        (status = 503, description = "Busy; retry after `Retry-After`", body = ErrorBody),
+    ))]
 async fn login(
     State(state): State<AppState>,
-    Lang(lang): Lang,
+    ClientIp(ip): ClientIp,
+    Extension(token): Extension<CsrfToken>,
     session: Session,
-    ApiJson(body): ApiJson<Login>,
+    Json(body): Json<Login>,
 ) -> ApiResult {
     let now = OffsetDateTime::now_utc();
+    let ip = ip.to_string();
     let id = match (body.password, body.code) {
-        (_, Some(code)) => accounts::login_with_code(&state, &body.phone, &code, now).await,
+        (_, Some(code)) => accounts::login_with_code(&state, &body.phone, &code, &ip, now).await,
         (password, None) => {
-            accounts::login_with_password(
-                &state,
-                &body.phone,
-                password.as_deref().unwrap_or_default(),
-                now,
-            )
-            .await
+            let password = password.unwrap_or_default();
+            accounts::login_with_password(&state, &body.phone, &password, &ip, now).await
         }
-    }
-    .map_err(fail(lang))?;
-    sessions::log_in(&session, id).await.map_err(fail(lang))?;
-    Ok(Json(
-        me_body(&state, &session, id, now)
-            .await
-            .map_err(fail(lang))?,
-    )
-    .into_response())
+    }?;
+    auth::log_in(&session, id).await?;
+    Ok(Json(me_body(&state, id, &token, now).await?).into_response())
 }
 
-async fn logout(Lang(lang): Lang, session: Session) -> ApiResult {
-    sessions::log_out(&session).await.map_err(fail(lang))?;
+/// Log out on this device.
+#[utoipa::path(delete, path = "/api/v1/sessions/current", tag = "session",
+    responses((status = 204, description = "Logged out")))]
+async fn logout(session: Session) -> ApiResult {
+    auth::log_out(&session).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// Log out on every device.
+#[utoipa::path(delete, path = "/api/v1/sessions", tag = "session",
+    responses(
+        (status = 204, description = "Every session ended"),
+        (status = 401, body = ErrorBody),
+    ))]
 async fn logout_everywhere(
     State(state): State<AppState>,
-    Lang(lang): Lang,
+    patient: Patient,
+    ClientIp(ip): ClientIp,
     session: Session,
 ) -> ApiResult {
-    let id = require_patient(&session).await.map_err(fail(lang))?;
-    state
-        .sessions
-        .revoke_patient(id, None)
-        .await
-        .map_err(|e| fail(lang)(e.into()))?;
-    sessions::log_out(&session).await.map_err(fail(lang))?;
+    accounts::log_out_everywhere(
+        &state,
+        patient.id,
+        &ip.to_string(),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    auth::log_out(&session).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// The logged-in patient, who must have agreed to the current texts (R-REG-2).
-async fn consented_patient(
-    state: &AppState,
-    session: &Session,
-    now: OffsetDateTime,
-) -> Result<i64, AppError> {
-    let id = require_patient(session).await?;
-    let rows = consents::effective(&state.db, id).await?;
-    if !consents::outstanding_views(state, &rows).is_empty() {
-        return Err(FieldError::general(ErrorCode::ConsentRequired).into());
-    }
-    let _ = now;
-    Ok(id)
+/// The logged-in patient: ID number masked to its last four, birth date, sex, age.
+#[utoipa::path(get, path = "/api/v1/me", tag = "patient",
+    responses(
+        (status = 200, body = Me),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "consent_required", body = ErrorBody),
+    ))]
+async fn me(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    Extension(token): Extension<CsrfToken>,
+) -> ApiResult {
+    let body = me_body(&state, patient.id, &token, OffsetDateTime::now_utc()).await?;
+    Ok(Json(body).into_response())
 }
 
-async fn me(State(state): State<AppState>, Lang(lang): Lang, session: Session) -> ApiResult {
-    let now = OffsetDateTime::now_utc();
-    let id = consented_patient(&state, &session, now)
-        .await
-        .map_err(fail(lang))?;
-    Ok(Json(
-        me_body(&state, &session, id, now)
-            .await
-            .map_err(fail(lang))?,
-    )
-    .into_response())
+#[derive(Serialize, ToSchema)]
+struct Consents {
+    /// The documents and versions in force.
+    current: Vec<ConsentDocumentView>,
+    /// Logged in only: what this patient agreed to and when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    accepted: Option<Vec<ConsentRecordView>>,
+    /// Logged in only: what is still to be agreed to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outstanding: Option<Vec<ConsentDocumentView>>,
 }
 
+/// The consent texts in force; for a logged-in patient also what they accepted.
+#[utoipa::path(get, path = "/api/v1/consents", tag = "consent",
+    responses((status = 200, body = Consents)))]
 async fn list_consents(
     State(state): State<AppState>,
-    Lang(lang): Lang,
-    session: Session,
+    mut parts: axum::http::request::Parts,
 ) -> ApiResult {
     let current = state.current_consent_views();
-    let Some(id) = sessions::patient_id(&session).await else {
-        return Ok(Json(json!({ "current": current })).into_response());
+    let Some(patient) = auth::current_patient(&mut parts, &state).await? else {
+        let body = Consents {
+            current,
+            accepted: None,
+            outstanding: None,
+        };
+        return Ok(Json(body).into_response());
     };
-    let rows = consents::effective(&state.db, id)
-        .await
-        .map_err(fail(lang))?;
-    Ok(Json(json!({
-        "current": current,
-        "accepted": consents::record_views(&rows),
-        "outstanding": consents::outstanding_views(&state, &rows),
-    }))
+    let rows = consents::effective(&state.db, patient.id).await?;
+    Ok(Json(Consents {
+        current,
+        accepted: Some(consents::record_views(&rows)),
+        outstanding: Some(consents::outstanding_views(&state, &rows)),
+    })
     .into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 struct AcceptConsents {
+    /// Every outstanding document with the version in force.
     consents: Vec<ConsentGiven>,
 }
 
+/// Agree to every outstanding text (after an update, or to resume after withdrawing).
+#[utoipa::path(post, path = "/api/v1/consents", tag = "consent",
+    request_body = AcceptConsents,
+    responses(
+        (status = 204, description = "Agreed"),
+        (status = 401, body = ErrorBody),
+        (status = 409, description = "A version is no longer in force", body = ErrorBody),
+        (status = 422, description = "A document is missing", body = ErrorBody),
+    ))]
 async fn accept_consents(
     State(state): State<AppState>,
-    Lang(lang): Lang,
+    patient: Patient,
     ClientIp(ip): ClientIp,
-    session: Session,
-    ApiJson(body): ApiJson<AcceptConsents>,
+    Json(body): Json<AcceptConsents>,
 ) -> ApiResult {
-    let id = require_patient(&session).await.map_err(fail(lang))?;
     consents::accept_outstanding(
         &state,
-        id,
+        patient.id,
         &pairs(body.consents),
-        &ip,
+        &ip.to_string(),
         OffsetDateTime::now_utc(),
     )
-    .await
-    .map_err(fail(lang))?;
+    .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 struct Withdraw {
+    /// Must be `true`: withdrawing stops the service until consent is given again.
     confirm: bool,
 }
 
+/// Withdraw consent (PIPL art. 15); the service stops until it is given again.
+#[utoipa::path(post, path = "/api/v1/consents/withdrawal", tag = "consent",
+    request_body = Withdraw,
+    responses(
+        (status = 204, description = "Withdrawn"),
+        (status = 401, body = ErrorBody),
+        (status = 422, description = "`confirm` was not true", body = ErrorBody),
+    ))]
 async fn withdraw_consents(
     State(state): State<AppState>,
-    Lang(lang): Lang,
+    patient: Patient,
     ClientIp(ip): ClientIp,
-    session: Session,
-    ApiJson(body): ApiJson<Withdraw>,
+    Json(body): Json<Withdraw>,
 ) -> ApiResult {
-    let id = require_patient(&session).await.map_err(fail(lang))?;
     if !body.confirm {
-        return Err(api_error(
-            lang,
-            FieldError::new(ErrorCode::ConsentMissing, app::domain::Field::Consent).into(),
-        ));
+        return Err(FieldError::new(ErrorCode::ConsentMissing, Field::Consent).into());
     }
-    consents::withdraw_all(&state, id, &ip, OffsetDateTime::now_utc())
-        .await
-        .map_err(fail(lang))?;
+    consents::withdraw_all(
+        &state,
+        patient.id,
+        &ip.to_string(),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 struct ChangePassword {
     current_password: String,
     new_password: String,
 }
 
+/// Change the password; every other session ends.
+#[utoipa::path(put, path = "/api/v1/password", tag = "patient",
+    request_body = ChangePassword,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 401, description = "Not logged in, or the current password is wrong", body = ErrorBody),
+        (status = 403, description = "consent_required", body = ErrorBody),
+        (status = 422, description = "The new password is too short, long or common", body = ErrorBody),
+    ))]
 async fn change_password(
     State(state): State<AppState>,
-    Lang(lang): Lang,
+    patient: ConsentedPatient,
+    ClientIp(ip): ClientIp,
     session: Session,
-    ApiJson(body): ApiJson<ChangePassword>,
+    Json(body): Json<ChangePassword>,
 ) -> ApiResult {
-    let id = consented_patient(&state, &session, OffsetDateTime::now_utc())
-        .await
-        .map_err(fail(lang))?;
-    accounts::change_password(&state, id, &body.current_password, &body.new_password)
-        .await
-        .map_err(fail(lang))?;
-    state
-        .sessions
-        .revoke_patient(id, session.id())
-        .await
-        .map_err(|e| fail(lang)(e.into()))?;
+    accounts::change_password(
+        &state,
+        patient.id,
+        &body.current_password,
+        &body.new_password,
+        session.id(),
+        &ip.to_string(),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 struct ResetPassword {
     phone: String,
+    /// The SMS code sent for `reset_password`.
     code: String,
     new_password: String,
 }
 
+/// Reset the password with an SMS code; every session ends.
+#[utoipa::path(post, path = "/api/v1/password-resets", tag = "session",
+    request_body = ResetPassword,
+    responses(
+        (status = 204, description = "Reset; log in with the new password"),
+        (status = 422, description = "Wrong or expired code, or a weak password", body = ErrorBody),
+        (status = 429, description = "Too many wrong codes", body = ErrorBody),
+    ))]
 async fn reset_password(
     State(state): State<AppState>,
-    Lang(lang): Lang,
+    ClientIp(ip): ClientIp,
     session: Session,
-    ApiJson(body): ApiJson<ResetPassword>,
+    Json(body): Json<ResetPassword>,
 ) -> ApiResult {
-    let id = accounts::reset_password(
+    accounts::reset_password(
         &state,
         &body.phone,
         &body.code,
         &body.new_password,
+        &ip.to_string(),
         OffsetDateTime::now_utc(),
     )
-    .await
-    .map_err(fail(lang))?;
-    state
-        .sessions
-        .revoke_patient(id, None)
-        .await
-        .map_err(|e| fail(lang)(e.into()))?;
+    .await?;
     // This request's own session would otherwise be saved again on the way out.
-    sessions::log_out(&session).await.map_err(fail(lang))?;
+    auth::log_out(&session).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct OutboxQuery {
+    /// The phone, as it was sent to (11 digits).
     phone: String,
 }
 
-/// Dev only (the route does not exist in production): what the console SMS "sent".
-async fn sms_outbox(State(state): State<AppState>, Query(q): Query<OutboxQuery>) -> Response {
+#[derive(Serialize, ToSchema)]
+struct Outbox {
+    messages: Vec<OutboxEntry>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct OutboxEntry {
+    phone: String,
+    body: String,
+    code: Option<String>,
+    /// Unix seconds.
+    sent_at: i64,
+}
+
+/// Dev mode only (the route does not exist in production), and only to this machine:
+/// what the console SMS "sent".
+#[utoipa::path(get, path = "/api/v1/dev/sms-outbox", tag = "dev",
+    params(OutboxQuery),
+    responses((status = 200, body = Outbox), (status = 404, body = ErrorBody)))]
+async fn sms_outbox(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Lang(_): Lang,
+    Query(q): Query<OutboxQuery>,
+) -> ApiResult {
+    if !ip.is_loopback() {
+        return Err(FieldError::general(ErrorCode::NotFound).into());
+    }
     let messages = state
         .sms
         .outbox()
         .map(|o| o.messages_for(&q.phone))
-        .unwrap_or_default();
-    Json(json!({ "messages": messages })).into_response()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| OutboxEntry {
+            phone: m.phone,
+            body: m.body,
+            code: m.code,
+            sent_at: m.sent_at,
+        })
+        .collect();
+    Ok(Json(Outbox { messages }).into_response())
 }

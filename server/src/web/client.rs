@@ -1,26 +1,76 @@
 //! Who is asking: their address and their language.
+use crate::state::AppState;
 use app::i18n::Locale;
 use app::messages::parse_locale;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::{HeaderMap, request::Parts};
-use std::net::SocketAddr;
+use ipnet::IpNet;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// The cookie leptos_i18n keeps the chosen language in.
 pub const LOCALE_COOKIE: &str = "i18n_pref_locale";
 
-pub struct ClientIp(pub String);
+/// The client's address: the socket's, or — only when the socket is one of our trusted
+/// proxies — the nearest untrusted address in `X-Forwarded-For`. Consent records, rate
+/// limits and the audit log use it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        // Behind a load balancer this would read its forwarded header instead.
-        let ip = parts
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(ip) = parts.extensions.get::<ClientIp>() {
+            return Ok(*ip);
+        }
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
-        Ok(ClientIp(ip))
+            .map(|ConnectInfo(addr)| addr.ip())
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",");
+        let ip = ClientIp(client_ip(peer, &forwarded, &state.trusted_proxies));
+        parts.extensions.insert(ip);
+        Ok(ip)
     }
+}
+
+impl std::fmt::Display for ClientIp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Walks `X-Forwarded-For` from the right (the entries our own proxies appended) and
+/// stops at the first address that is not a trusted proxy. Entries further left were
+/// written by the client and prove nothing.
+pub fn client_ip(peer: IpAddr, forwarded_for: &str, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for entry in forwarded_for.rsplit(',') {
+        match entry.trim().parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !is_trusted(&ip) {
+                    break;
+                }
+            }
+            // Garbage: stop at the last address we could trust to be real.
+            Err(_) => break,
+        }
+    }
+    client
 }
 
 pub struct Lang(pub Locale);
@@ -32,17 +82,22 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
     }
 }
 
-/// The language cookie, else the first language of `Accept-Language` we have, else zh-CN.
-pub fn locale_of(headers: &HeaderMap) -> Locale {
-    let from_cookie = headers
+/// The value of a cookie in the request, if present.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == LOCALE_COOKIE)
-        .and_then(|(_, value)| parse_locale(value));
-    from_cookie
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value)
+}
+
+/// The language cookie, else the first language of `Accept-Language` we have, else zh-CN.
+pub fn locale_of(headers: &HeaderMap) -> Locale {
+    cookie(headers, LOCALE_COOKIE)
+        .and_then(parse_locale)
         .or_else(|| {
             headers
                 .get(axum::http::header::ACCEPT_LANGUAGE)
@@ -53,4 +108,41 @@ pub fn locale_of(headers: &HeaderMap) -> Locale {
                 })
         })
         .unwrap_or(Locale::zh_CN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_is_ignored_from_an_untrusted_peer() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        assert_eq!(
+            client_ip(ip("203.0.113.9"), "1.2.3.4", &trusted),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            client_ip(ip("203.0.113.9"), "1.2.3.4", &[]),
+            ip("203.0.113.9")
+        );
+    }
+
+    #[test]
+    fn behind_trusted_proxies_the_nearest_untrusted_address_wins() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        // The client made up the first entry; our proxies appended the rest.
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), "6.6.6.6, 198.51.100.7, 10.0.0.1", &trusted),
+            ip("198.51.100.7")
+        );
+        assert_eq!(client_ip(ip("10.0.0.2"), "", &trusted), ip("10.0.0.2"));
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), "nonsense", &trusted),
+            ip("10.0.0.2")
+        );
+    }
 }

@@ -1,62 +1,117 @@
-//! One error shape for every API failure:
+//! One error type for the web layer. Handlers, extractors and layers return
+//! [`ApiError`]; [`render_errors`] turns it — and the rejections axum and tower-http
+//! make on their own (405, 408, 413) — into the documented shape, in the asker's language:
 //! `{"error": {"code": "...", "message": "<localized>", "field": "<name or null>"}}`.
 use super::client::locale_of;
 use crate::services::AppError;
 use app::domain::{ErrorCode, Field, FieldError};
-use app::i18n::Locale;
-use app::messages::{error_message, locked_message};
+use app::messages::error_message;
 use axum::Json;
-use axum::extract::{FromRequest, Request, rejection::JsonRejection};
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde::de::DeserializeOwned;
 
-pub fn api_error(locale: Locale, err: AppError) -> Response {
-    let (error, retry) = match err {
-        AppError::Rejected {
-            error,
-            retry_after_secs,
-        } => (error, retry_after_secs),
-        AppError::Internal(e) => {
-            tracing::error!(error = ?e, "request failed");
-            (FieldError::general(ErrorCode::Internal), None)
-        }
-    };
-    let message = match (error.code, retry) {
-        (ErrorCode::AccountLocked, Some(secs)) => locked_message(locale, (secs + 59) / 60),
-        (code, _) => error_message(locale, code),
-    };
-    let status =
-        StatusCode::from_u16(error.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = serde_json::json!({
-        "error": { "code": error.code.as_str(), "message": message, "field": error.field.map(Field::as_str) }
-    });
-    let mut response = (status, Json(body)).into_response();
-    if let Some(secs) = retry {
-        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-    }
-    response
+#[derive(Debug, Clone, Copy)]
+pub struct ApiError {
+    pub error: FieldError,
+    pub retry_after_secs: Option<i64>,
 }
 
-/// `Json<T>` whose rejections use our error shape.
-pub struct ApiJson<T>(pub T);
+impl ApiError {
+    pub fn new(code: ErrorCode, field: Option<Field>) -> Self {
+        Self {
+            error: FieldError { code, field },
+            retry_after_secs: None,
+        }
+    }
+}
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
-    type Rejection = Response;
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let locale = locale_of(req.headers());
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => {
-                let code = match &rejection {
-                    JsonRejection::MissingJsonContentType(_) => ErrorCode::UnsupportedMediaType,
-                    r if r.status() == StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
-                    _ => ErrorCode::InvalidJson,
-                };
-                Err(api_error(locale, FieldError::new(code, Field::Body).into()))
+impl From<FieldError> for ApiError {
+    fn from(error: FieldError) -> Self {
+        Self {
+            error,
+            retry_after_secs: None,
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Rejected {
+                error,
+                retry_after_secs,
+            } => Self {
+                error,
+                retry_after_secs,
+            },
+            AppError::Busy { retry_after_secs } => Self {
+                error: FieldError::general(ErrorCode::Busy),
+                retry_after_secs: Some(retry_after_secs),
+            },
+            AppError::Internal(e) => {
+                // Logged once, here, where it is handled; the client learns nothing more.
+                tracing::error!(error = ?e, "request failed");
+                Self::new(ErrorCode::Internal, None)
             }
         }
     }
+}
+
+/// Waits in the response for [`render_errors`], which knows the request's language.
+#[derive(Clone, Copy)]
+struct Unrendered(ApiError);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.error.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut res = status.into_response();
+        res.extensions_mut().insert(Unrendered(self));
+        res
+    }
+}
+
+/// The outermost layer: renders every [`ApiError`] and axum's own bare rejections.
+pub async fn render_errors(req: Request, next: Next) -> Response {
+    let locale = locale_of(req.headers());
+    let mut res = next.run(req).await;
+    let pending = res.extensions_mut().remove::<Unrendered>().map(|u| u.0);
+    let bare = res.headers().get(header::CONTENT_TYPE).is_none();
+    let error = match (pending, res.status()) {
+        (Some(e), _) => e,
+        (None, StatusCode::METHOD_NOT_ALLOWED) if bare => {
+            ApiError::new(ErrorCode::MethodNotAllowed, None)
+        }
+        (None, StatusCode::REQUEST_TIMEOUT) if bare => {
+            ApiError::new(ErrorCode::RequestTimeout, None)
+        }
+        (None, StatusCode::PAYLOAD_TOO_LARGE) if bare => {
+            ApiError::new(ErrorCode::PayloadTooLarge, Some(Field::Body))
+        }
+        _ => return res,
+    };
+    let message = error_message(locale, error.error.code);
+    let body = serde_json::json!({
+        "error": {
+            "code": error.error.code.as_str(),
+            "message": message,
+            "field": error.error.field.map(Field::as_str),
+        }
+    });
+    let (mut parts, _) = res.into_parts();
+    let rendered = Json(body).into_response();
+    // Keep what the rejection set (status, `Allow`, cookies), take the JSON body and type.
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    if let Some(secs) = error.retry_after_secs {
+        if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
+            parts.headers.insert(header::RETRY_AFTER, v);
+        }
+    }
+    Response::from_parts(parts, rendered.into_body())
 }

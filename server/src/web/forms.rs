@@ -1,16 +1,19 @@
 //! HTML form posts (progressive enhancement: they work without JavaScript).
 //! Each answers 303: onward on success, back to its page with `?error=` otherwise.
+//! CSRF is checked by the group's layer before any of these run.
+use super::auth::{self, CODE_PHONE, CODE_SENT_AT, ConsentedPatient, Patient};
 use super::client::{ClientIp, LOCALE_COOKIE};
-use super::sessions::{self, CODE_PHONE, CODE_SENT_AT, check_csrf, require_patient};
+use super::error::ApiError;
+use super::extract::{Form, Query};
 use crate::services::{AppError, accounts, consents, sms_codes};
 use crate::state::AppState;
 use app::domain::consent::ALL_DOCUMENTS;
 use app::domain::{ErrorCode, FieldError};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{
-    Form, Router,
+    Router,
     routing::{get, post},
 };
 use serde::Deserialize;
@@ -30,7 +33,11 @@ pub fn routes() -> Router<AppState> {
         .route("/forms/logout-all", post(logout_all))
         .route("/forms/consents", post(accept_consents))
         .route("/forms/consents/withdraw", post(withdraw_consents))
-        .route("/lang/{tag}", get(switch_language))
+}
+
+/// Not state-changing and needs no session: the language switch.
+pub fn language_routes() -> Router<AppState> {
+    Router::new().route("/lang/{tag}", get(switch_language))
 }
 
 type Fields = HashMap<String, String>;
@@ -41,21 +48,12 @@ fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
 
 /// Back to `page` with the error in the query; the page shows it by its field.
 fn back_with(page: &str, err: AppError) -> Response {
-    let (error, retry) = match err {
-        AppError::Rejected {
-            error,
-            retry_after_secs,
-        } => (error, retry_after_secs),
-        AppError::Internal(e) => {
-            tracing::error!(error = ?e, "form failed");
-            (FieldError::general(ErrorCode::Internal), None)
-        }
-    };
-    let mut url = format!("{page}?error={}", error.code.as_str());
-    if let Some(f) = error.field {
+    let e = ApiError::from(err);
+    let mut url = format!("{page}?error={}", e.error.code.as_str());
+    if let Some(f) = e.error.field {
         url.push_str(&format!("&field={}", f.as_str()));
     }
-    if let Some(secs) = retry {
+    if let Some(secs) = e.retry_after_secs {
         url.push_str(&format!("&retry={}", (secs + 59) / 60));
     }
     Redirect::to(&url).into_response()
@@ -83,18 +81,22 @@ async fn send_code(
     Form(f): Form<Fields>,
 ) -> Response {
     let page = safe_back(field(&f, "back"));
-    let result = async {
-        check_csrf(&session, f.get("csrf_token").map(String::as_str)).await?;
-        let now = OffsetDateTime::now_utc();
-        let sent =
-            sms_codes::send(&state, field(&f, "phone"), field(&f, "purpose"), &ip, now).await?;
-        let _ = session.insert(CODE_PHONE, sent.phone.as_str()).await;
-        let _ = session.insert(CODE_SENT_AT, now.unix_timestamp()).await;
-        Ok(())
-    }
+    let now = OffsetDateTime::now_utc();
+    let result = sms_codes::send(
+        &state,
+        field(&f, "phone"),
+        field(&f, "purpose"),
+        &ip.to_string(),
+        now,
+    )
     .await;
+    // A multi-step flow has begun: this is when an anonymous visitor gets a session.
     match result {
-        Ok(()) => Redirect::to(&format!("{page}?notice=code_sent")).into_response(),
+        Ok(sent) => {
+            let _ = session.insert(CODE_PHONE, sent.phone.as_str()).await;
+            let _ = session.insert(CODE_SENT_AT, now.unix_timestamp()).await;
+            Redirect::to(&format!("{page}?notice=code_sent")).into_response()
+        }
         Err(e) => {
             // Keep what was typed so the patient need not type it again.
             if let Ok(phone) = app::domain::phone::PhoneNumber::parse(field(&f, "phone")) {
@@ -112,7 +114,6 @@ async fn register(
     Form(f): Form<Fields>,
 ) -> Response {
     let result = async {
-        check_csrf(&session, f.get("csrf_token").map(String::as_str)).await?;
         let input = accounts::RegisterInput {
             phone: field(&f, "phone").into(),
             code: field(&f, "code").into(),
@@ -127,25 +128,31 @@ async fn register(
                 })
                 .collect(),
         };
-        let id = accounts::register(&state, input, &ip, OffsetDateTime::now_utc()).await?;
-        sessions::log_in(&session, id).await?;
+        let id =
+            accounts::register(&state, input, &ip.to_string(), OffsetDateTime::now_utc()).await?;
+        auth::log_in(&session, id).await?;
         Ok("/me?notice=registered")
     }
     .await;
     outcome("/register", result)
 }
 
-async fn login(State(state): State<AppState>, session: Session, Form(f): Form<Fields>) -> Response {
+async fn login(
+    State(state): State<AppState>,
+    session: Session,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<Fields>,
+) -> Response {
     let result = async {
-        check_csrf(&session, f.get("csrf_token").map(String::as_str)).await?;
         let id = accounts::login_with_password(
             &state,
             field(&f, "phone"),
             field(&f, "password"),
+            &ip.to_string(),
             OffsetDateTime::now_utc(),
         )
         .await?;
-        sessions::log_in(&session, id).await?;
+        auth::log_in(&session, id).await?;
         Ok("/me?notice=logged_in")
     }
     .await;
@@ -155,18 +162,19 @@ async fn login(State(state): State<AppState>, session: Session, Form(f): Form<Fi
 async fn login_sms(
     State(state): State<AppState>,
     session: Session,
+    ClientIp(ip): ClientIp,
     Form(f): Form<Fields>,
 ) -> Response {
     let result = async {
-        check_csrf(&session, f.get("csrf_token").map(String::as_str)).await?;
         let id = accounts::login_with_code(
             &state,
             field(&f, "phone"),
             field(&f, "code"),
+            &ip.to_string(),
             OffsetDateTime::now_utc(),
         )
         .await?;
-        sessions::log_in(&session, id).await?;
+        auth::log_in(&session, id).await?;
         Ok("/me?notice=logged_in")
     }
     .await;
@@ -176,21 +184,20 @@ async fn login_sms(
 async fn reset_password(
     State(state): State<AppState>,
     session: Session,
+    ClientIp(ip): ClientIp,
     Form(f): Form<Fields>,
 ) -> Response {
     let result = async {
-        check_csrf(&session, f.get("csrf_token").map(String::as_str)).await?;
-        let now = OffsetDateTime::now_utc();
-        let id = accounts::reset_password(
+        accounts::reset_password(
             &state,
             field(&f, "phone"),
             field(&f, "code"),
             field(&f, "new_password"),
-            now,
+            &ip.to_string(),
+            OffsetDateTime::now_utc(),
         )
         .await?;
-        state.sessions.revoke_patient(id, None).await?;
-        sessions::log_out(&session).await?;
+        auth::log_out(&session).await?;
         Ok("/login?notice=password_reset")
     }
     .await;
@@ -199,41 +206,47 @@ async fn reset_password(
 
 async fn change_password(
     State(state): State<AppState>,
+    patient: ConsentedPatient,
     session: Session,
+    ClientIp(ip): ClientIp,
     Form(f): Form<Fields>,
 ) -> Response {
-    let result = async {
-        check_csrf(&session, f.get("csrf_token").map(String::as_str)).await?;
-        let id = require_patient(&session).await?;
-        accounts::change_password(&state, id, field(&f, "password"), field(&f, "new_password"))
-            .await?;
-        state.sessions.revoke_patient(id, session.id()).await?;
-        Ok("/me?notice=password_changed")
-    }
-    .await;
+    let result = accounts::change_password(
+        &state,
+        patient.id,
+        field(&f, "password"),
+        field(&f, "new_password"),
+        session.id(),
+        &ip.to_string(),
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .map(|()| "/me?notice=password_changed");
     outcome("/me/password", result)
 }
 
-async fn logout(session: Session, Form(f): Form<Fields>) -> Response {
-    let result = async {
-        check_csrf(&session, f.get("csrf_token").map(String::as_str)).await?;
-        sessions::log_out(&session).await?;
-        Ok("/login?notice=logged_out")
-    }
-    .await;
+async fn logout(session: Session) -> Response {
+    let result = auth::log_out(&session)
+        .await
+        .map(|()| "/login?notice=logged_out");
     outcome("/me", result)
 }
 
 async fn logout_all(
     State(state): State<AppState>,
+    patient: Patient,
     session: Session,
-    Form(f): Form<Fields>,
+    ClientIp(ip): ClientIp,
 ) -> Response {
     let result = async {
-        check_csrf(&session, f.get("csrf_token").map(String::as_str)).await?;
-        let id = require_patient(&session).await?;
-        state.sessions.revoke_patient(id, None).await?;
-        sessions::log_out(&session).await?;
+        accounts::log_out_everywhere(
+            &state,
+            patient.id,
+            &ip.to_string(),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+        auth::log_out(&session).await?;
         Ok("/login?notice=logged_out_all")
     }
     .await;
@@ -242,42 +255,48 @@ async fn logout_all(
 
 async fn accept_consents(
     State(state): State<AppState>,
-    session: Session,
+    patient: Patient,
     ClientIp(ip): ClientIp,
     Form(f): Form<Fields>,
 ) -> Response {
-    let result = async {
-        check_csrf(&session, f.get("csrf_token").map(String::as_str)).await?;
-        let id = require_patient(&session).await?;
-        let given: Vec<(String, String)> = ALL_DOCUMENTS
-            .iter()
-            .filter_map(|d| {
-                f.get(&format!("consent_{}", d.as_str()))
-                    .map(|v| (d.as_str().to_owned(), v.clone()))
-            })
-            .collect();
-        consents::accept_outstanding(&state, id, &given, &ip, OffsetDateTime::now_utc()).await?;
-        Ok("/me?notice=consent_recorded")
-    }
-    .await;
+    let given: Vec<(String, String)> = ALL_DOCUMENTS
+        .iter()
+        .filter_map(|d| {
+            f.get(&format!("consent_{}", d.as_str()))
+                .map(|v| (d.as_str().to_owned(), v.clone()))
+        })
+        .collect();
+    let result = consents::accept_outstanding(
+        &state,
+        patient.id,
+        &given,
+        &ip.to_string(),
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .map(|()| "/me?notice=consent_recorded");
     outcome("/consent", result)
 }
 
 async fn withdraw_consents(
     State(state): State<AppState>,
-    session: Session,
+    patient: Patient,
     ClientIp(ip): ClientIp,
     Form(f): Form<Fields>,
 ) -> Response {
     let result = async {
-        check_csrf(&session, f.get("csrf_token").map(String::as_str)).await?;
-        let id = require_patient(&session).await?;
         if field(&f, "confirm") != "yes" {
             return Err(
                 FieldError::new(ErrorCode::ConsentMissing, app::domain::Field::Consent).into(),
             );
         }
-        consents::withdraw_all(&state, id, &ip, OffsetDateTime::now_utc()).await?;
+        consents::withdraw_all(
+            &state,
+            patient.id,
+            &ip.to_string(),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
         Ok("/consent?notice=withdrawn")
     }
     .await;
@@ -289,6 +308,40 @@ struct Back {
     back: Option<String>,
 }
 
+/// A path of this app to return to, or `None`. Refuses anything a browser could read as
+/// another origin: `//evil`, `/\evil`, and the same hidden behind percent-escapes or
+/// control characters (`/%5Cevil.com`, `/%09/evil.com`).
+pub fn local_path(target: &str) -> Option<String> {
+    // A full URL of ours (a Referer): keep its path and query.
+    let target = match target.split_once("://") {
+        Some((_, rest)) => &rest[rest.find('/')?..],
+        None => target,
+    };
+    let decoded: String = percent_decode(target)?;
+    let bytes = decoded.as_bytes();
+    let ok = bytes.first() == Some(&b'/')
+        && !matches!(bytes.get(1), Some(b'/' | b'\\'))
+        && !decoded.chars().any(|c| c.is_control() || c == '\\');
+    ok.then(|| target.to_owned())
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(s.len());
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// Sets the language cookie leptos_i18n reads, then returns to the page.
 async fn switch_language(Path(tag): Path<String>, Query(q): Query<Back>) -> Response {
     let locale = match tag.as_str() {
@@ -297,7 +350,7 @@ async fn switch_language(Path(tag): Path<String>, Query(q): Query<Back>) -> Resp
     };
     let back = q
         .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
+        .and_then(|b| local_path(&b))
         .unwrap_or_else(|| "/".into());
     let mut res = Redirect::to(&back).into_response();
     let cookie = format!("{LOCALE_COOKIE}={locale}; Path=/; Max-Age=31536000; SameSite=Lax");
@@ -305,4 +358,36 @@ async fn switch_language(Path(tag): Path<String>, Query(q): Query<Back>) -> Resp
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    // R-SEC: redirect targets are the app's own paths only.
+    #[test]
+    fn only_local_paths_are_returned_to() {
+        for ok in ["/", "/me", "/register?x=1", "/consent/sensitive_info"] {
+            assert_eq!(local_path(ok).as_deref(), Some(ok), "{ok}");
+        }
+        for bad in [
+            "//evil.com",
+            "/\\evil.com",
+            "/%5Cevil.com",
+            "/%5cevil.com",
+            "/%09/evil.com",
+            "/%2F/evil.com",
+            "/\t/evil.com",
+            "https:evil.com",
+            "evil.com",
+            "",
+            "/%zz",
+        ] {
+            assert_eq!(local_path(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            local_path("http://127.0.0.1:3000/me?x=1").as_deref(),
+            Some("/me?x=1")
+        );
+    }
 }

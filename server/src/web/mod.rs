@@ -1,9 +1,11 @@
-//! HTTP: the JSON API, the HTML form handlers, security middleware and the viewer.
+//! The web layer: route groups, extractors, layers. Services do the work.
 pub mod api;
+pub mod auth;
 pub mod client;
+pub mod csrf;
 pub mod error;
+pub mod extract;
 pub mod forms;
 pub mod openapi;
 pub mod security;
-pub mod sessions;
 pub mod viewer;

@@ -1,80 +1,117 @@
-//! The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json.
-use axum::Json;
-use serde_json::{Value, json};
+//! The OpenAPI 3.1 description of /api/v1, generated from the handlers' `#[utoipa::path]`
+//! declarations and the request and response types themselves, served at
+//! /api/v1/openapi.json. What is generic to every operation is added here once.
+use app::domain::{ALL_CODES, ALL_FIELDS};
+use axum::Extension;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::{InfoBuilder, OpenApi, OpenApiBuilder, RefOr, Required};
+use utoipa::{PartialSchema, ToSchema};
 
-fn error_responses(codes: &[u16]) -> Value {
-    let mut map = serde_json::Map::new();
-    for code in codes {
-        map.insert(
-            code.to_string(),
-            json!({ "$ref": "#/components/responses/Error" }),
-        );
-    }
-    Value::Object(map)
+/// The serialized document, built once at start.
+#[derive(Clone)]
+pub struct OpenApiJson(Arc<String>);
+
+pub fn base() -> OpenApi {
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("Fuzhen patient API")
+                .version("1")
+                .description(Some(
+                    "Registration, login and consent for Fuzhen. Authentication is the \
+                     session cookie set by logging in. State-changing calls need the CSRF \
+                     token (`GET /api/v1/csrf`) in `X-CSRF-Token`. Errors have one shape, \
+                     `ErrorBody`; messages follow the `i18n_pref_locale` cookie or \
+                     `Accept-Language` (zh-CN by default).",
+                ))
+                .build(),
+        )
+        .build()
 }
 
-fn op(summary: &str, body: Option<&str>, ok: (u16, Option<&str>), errors: &[u16]) -> Value {
-    let mut responses = error_responses(errors);
-    let ok_body = match ok.1 {
-        Some(schema) => {
-            json!({ "description": "OK", "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+/// Adds what every state-changing operation shares, then serializes the document.
+pub fn finish(mut doc: OpenApi) -> OpenApiJson {
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            add_csrf_header(op);
         }
-        None => json!({ "description": "OK" }),
-    };
-    responses[ok.0.to_string()] = ok_body;
-    let mut o = json!({ "summary": summary, "responses": responses });
-    if let Some(schema) = body {
-        o["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } });
-        o["parameters"] = json!([{ "$ref": "#/components/parameters/Csrf" }]);
     }
-    o
+    let json = doc
+        .to_json()
+        .unwrap_or_else(|e| format!(r#"{{"error":"openapi: {e}"}}"#));
+    OpenApiJson(Arc::new(json))
 }
 
-pub async fn document() -> Json<Value> {
-    let s = |props: Value, required: &[&str]| json!({ "type": "object", "properties": props, "required": required });
-    let string = json!({ "type": "string" });
-    Json(json!({
-        "openapi": "3.1.0",
-        "info": { "title": "Fuzhen patient API", "version": "1",
-            "description": "Registration, login and consent for Fuzhen. State-changing calls need the session's CSRF token (GET /api/v1/csrf) in X-CSRF-Token. Messages follow the i18n_pref_locale cookie or Accept-Language (zh-CN default)." },
-        "paths": {
-            "/api/v1/csrf": { "get": op("This session's CSRF token (starts a session)", None, (200, Some("Csrf")), &[]) },
-            "/api/v1/sms-codes": { "post": op("Send an SMS code (6 digits, 5 minutes, 5 tries, resend after 60 s)", Some("SendCode"), (202, Some("CodeSent")), &[400, 403, 409, 413, 415, 422, 429]) },
-            "/api/v1/registrations": { "post": op("Register with real name, ID number, SMS code and the three consents; logs in", Some("Register"), (201, Some("Me")), &[400, 403, 409, 413, 415, 422, 429]) },
-            "/api/v1/sessions": {
-                "post": op("Log in with phone and password, or phone and SMS code", Some("Login"), (200, Some("Me")), &[400, 401, 403, 415, 422, 429]),
-                "delete": op("Log out on every device", None, (204, None), &[401, 403]),
-            },
-            "/api/v1/sessions/current": { "delete": op("Log out", None, (204, None), &[403]) },
-            "/api/v1/me": { "get": op("The logged-in patient (ID masked)", None, (200, Some("Me")), &[401, 403]) },
-            "/api/v1/consents": {
-                "get": op("Current texts and versions; the patient's accepted and outstanding ones", None, (200, Some("Consents")), &[]),
-                "post": op("Agree to every outstanding text", Some("AcceptConsents"), (204, None), &[400, 401, 403, 409, 422]),
-            },
-            "/api/v1/consents/withdrawal": { "post": op("Withdraw consent (service stops)", Some("Withdraw"), (204, None), &[400, 401, 403, 422]) },
-            "/api/v1/password": { "put": op("Change password (other sessions end)", Some("ChangePassword"), (204, None), &[400, 401, 403, 422]) },
-            "/api/v1/password-resets": { "post": op("Reset password with an SMS code (all sessions end)", Some("ResetPassword"), (204, None), &[400, 403, 422, 429]) },
-            "/api/v1/dev/sms-outbox": { "get": { "summary": "Dev mode only: SMS the console sender kept", "parameters": [{ "name": "phone", "in": "query", "required": true, "schema": string }], "responses": { "200": { "description": "OK" } } } },
-        },
-        "components": {
-            "parameters": { "Csrf": { "name": "X-CSRF-Token", "in": "header", "required": true, "schema": string } },
-            "responses": { "Error": { "description": "Error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } } },
-            "schemas": {
-                "Error": s(json!({ "error": s(json!({ "code": string, "message": string, "field": { "type": ["string", "null"] } }), &["code", "message", "field"]) }), &["error"]),
-                "Csrf": s(json!({ "csrf_token": string }), &["csrf_token"]),
-                "SendCode": s(json!({ "phone": string, "purpose": { "enum": ["register", "login", "reset_password"] } }), &["phone", "purpose"]),
-                "CodeSent": s(json!({ "resend_after_secs": { "type": "integer" }, "expires_in_secs": { "type": "integer" } }), &[]),
-                "ConsentGiven": s(json!({ "document": { "enum": ["service_agreement", "informed_consent", "sensitive_info"] }, "version": string }), &["document", "version"]),
-                "Register": s(json!({ "phone": string, "code": string, "password": string, "real_name": string, "id_number": string,
-                    "consents": { "type": "array", "items": { "$ref": "#/components/schemas/ConsentGiven" } } }), &["phone", "code", "password", "real_name", "id_number", "consents"]),
-                "Login": s(json!({ "phone": string, "password": string, "code": string }), &["phone"]),
-                "Me": s(json!({ "patient": { "type": "object" }, "consents_outstanding": { "type": "array" }, "csrf_token": string }), &["patient"]),
-                "Consents": s(json!({ "current": { "type": "array" }, "accepted": { "type": "array" }, "outstanding": { "type": "array" } }), &["current"]),
-                "AcceptConsents": s(json!({ "consents": { "type": "array", "items": { "$ref": "#/components/schemas/ConsentGiven" } } }), &["consents"]),
-                "Withdraw": s(json!({ "confirm": { "type": "boolean" } }), &["confirm"]),
-                "ChangePassword": s(json!({ "current_password": string, "new_password": string }), &["current_password", "new_password"]),
-                "ResetPassword": s(json!({ "phone": string, "code": string, "new_password": string }), &["phone", "code", "new_password"]),
-            }
-        }
-    }))
+fn add_csrf_header(op: &mut Operation) {
+    let csrf = ParameterBuilder::new()
+        .name("X-CSRF-Token")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::True)
+        .description(Some(
+            "From `GET /api/v1/csrf`; or the form field `csrf_token`.",
+        ))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build();
+    op.parameters.get_or_insert_with(Vec::new).push(csrf);
 }
+
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta",
+    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
+pub async fn document(Extension(doc): Extension<OpenApiJson>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        doc.0.as_str().to_owned(),
+    )
+        .into_response()
+}
+
+/// Every error: `{"error": {"code", "message", "field"}}`. The codes and fields are
+/// listed from the same declarations the server uses.
+pub struct ErrorBody;
+
+impl PartialSchema for ErrorBody {
+    fn schema() -> RefOr<Schema> {
+        let code = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("Stable machine code"))
+            .enum_values(Some(ALL_CODES.iter().map(|c| c.as_str())));
+        let field = ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+            .description(Some("The input at fault, if one is"))
+            .enum_values(Some(
+                ALL_FIELDS
+                    .iter()
+                    .map(|f| serde_json::Value::from(f.as_str()))
+                    .chain([serde_json::Value::Null]),
+            ));
+        let message = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("Localized, for people"));
+        let detail = ObjectBuilder::new()
+            .property("code", code)
+            .required("code")
+            .property("message", message)
+            .required("message")
+            .property("field", field)
+            .required("field");
+        ObjectBuilder::new()
+            .property("error", detail)
+            .required("error")
+            .into()
+    }
+}
+
+impl ToSchema for ErrorBody {}

@@ -1,9 +1,8 @@
 //! Starts the real server on a random port against a fresh database and talks HTTP.
 use reqwest::{Client, Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database};
-use secrecy::SecretBox;
 use serde_json::{Value, json};
-use server::config::{Config, LogFormat, Mode};
+use server::config::Config;
 use server::startup::Application;
 use server::state::AppState;
 
@@ -28,6 +27,33 @@ pub struct TestApp {
     pub state: AppState,
     pub csrf: String,
     pub _dir: tempfile::TempDir,
+    /// The PostgreSQL database made for this test, dropped when the test ends.
+    pub postgres: Option<(String, String)>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let Some((base, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime: use a thread with its own.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                if let Ok(admin) = Database::connect(&base).await {
+                    let _ = admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 pub async fn spawn_app(db: Db) -> TestApp {
@@ -36,24 +62,23 @@ pub async fn spawn_app(db: Db) -> TestApp {
 
 pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = match db {
-        Db::Sqlite => format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
-        Db::Postgres(base) => fresh_postgres(&base).await,
+    let (database_url, postgres) = match db {
+        Db::Sqlite => (
+            format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
+            None,
+        ),
+        Db::Postgres(base) => {
+            let (url, name) = fresh_postgres(&base).await;
+            (url, Some((base, name)))
+        }
     };
-    let mut config = Config {
-        mode: Mode::Dev,
-        listen: "127.0.0.1:0".parse().expect("addr"),
+    let mut config = Config::dev(
+        dir.path().to_path_buf(),
         database_url,
-        data_dir: dir.path().to_path_buf(),
-        site_root: dir.path().join("site"),
-        field_key: SecretBox::new(Box::new(rand_bytes())),
-        cookie_key: SecretBox::new(Box::new([9u8; 64])),
-        session_idle_minutes: 30,
-        log_format: LogFormat::Text,
-        sms_per_phone_per_day: 10,
-        sms_per_ip_per_hour: 1000,
-        hash_concurrency: 2,
-    };
+        rand_bytes(),
+        [9u8; 64],
+    );
+    config.sms_per_ip_per_hour = 1000;
     tweak(&mut config);
     let app = Application::build(config).await.expect("app builds");
     let base = format!("http://{}", app.address());
@@ -70,6 +95,7 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut Config)) -> TestApp 
         state,
         csrf: String::new(),
         _dir: dir,
+        postgres,
     };
     app.refresh_csrf().await;
     app
@@ -83,8 +109,8 @@ fn rand_bytes() -> [u8; 32] {
     b
 }
 
-/// A uniquely named database per test on the PostgreSQL server.
-async fn fresh_postgres(base: &str) -> String {
+/// A uniquely named database per test on the PostgreSQL server: (URL, name).
+async fn fresh_postgres(base: &str) -> (String, String) {
     let name = format!("fuzhen_test_{}", uuid::Uuid::new_v4().simple());
     let admin = Database::connect(base)
         .await
@@ -94,10 +120,37 @@ async fn fresh_postgres(base: &str) -> String {
         .await
         .expect("create database");
     let (prefix, _) = base.rsplit_once('/').expect("URL has a database part");
-    format!("{prefix}/{name}")
+    (format!("{prefix}/{name}"), name)
 }
 
 impl TestApp {
+    /// A client that keeps no cookies.
+    pub fn bare_client() -> Client {
+        Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// Another browser on the same server: its own cookies, no shared state.
+    pub async fn other_client(&self) -> TestApp {
+        let client = Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let mut other = TestApp {
+            base: self.base.clone(),
+            client,
+            state: self.state.clone(),
+            csrf: String::new(),
+            _dir: tempfile::tempdir().expect("temp dir"),
+            postgres: None,
+        };
+        other.refresh_csrf().await;
+        other
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -125,6 +178,31 @@ impl TestApp {
             .expect("request")
     }
 
+    /// A page as a browser asks for it (gates answer a browser with a redirect).
+    pub async fn page(&self, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .header("accept", "text/html,application/xhtml+xml")
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Codes sent and rate-limit windows begun so far are two minutes old.
+    pub async fn two_minutes_pass(&self) {
+        use sea_orm::ConnectionTrait;
+        for sql in [
+            "UPDATE sms_code SET created_at = created_at - 120",
+            "UPDATE rate_counter SET window_end = window_end - 120",
+        ] {
+            self.state
+                .db
+                .execute_unprepared(sql)
+                .await
+                .expect("time passes");
+        }
+    }
+
     pub async fn get(&self, path: &str) -> Response {
         self.client
             .get(self.url(path))
@@ -133,12 +211,32 @@ impl TestApp {
             .expect("request")
     }
 
+    pub fn outbox_len(&self, phone: &str) -> usize {
+        self.state
+            .sms
+            .outbox()
+            .map_or(0, |o| o.messages_for(phone).len())
+    }
+
+    /// Asks for a code. SMS go out in the background, so this waits (up to 1 s) until the
+    /// outbox has one more message, when one is expected.
     pub async fn send_code(&self, phone: &str, purpose: &str) -> Response {
-        self.post(
-            "/api/v1/sms-codes",
-            &json!({ "phone": phone, "purpose": purpose }),
-        )
-        .await
+        let before = self.outbox_len(phone);
+        let res = self
+            .post(
+                "/api/v1/sms-codes",
+                &json!({ "phone": phone, "purpose": purpose }),
+            )
+            .await;
+        if res.status() == StatusCode::ACCEPTED {
+            for _ in 0..100 {
+                if self.outbox_len(phone) > before {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        }
+        res
     }
 
     /// The newest code the console SMS sent to `phone`.

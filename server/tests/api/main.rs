@@ -1,6 +1,8 @@
 //! API integration tests: every scenario runs on a fresh SQLite file and, when
 //! `FUZHEN_TEST_POSTGRES_URL` is set, again on a fresh PostgreSQL database.
+mod hardening;
 mod helpers;
+mod openapi;
 mod pages;
 mod registration;
 mod sessions;
@@ -41,5 +43,21 @@ on_both_databases!(
     sessions::logout_everywhere_revokes_other_sessions,
     pages::pages_are_server_rendered_with_security_headers,
     pages::personal_pages_need_login_and_forms_work_without_javascript,
-    pages::production_mode_has_no_sms_outbox,
+    pages::production_refuses_dev_parts_and_outbox_is_loopback_only,
+    hardening::anonymous_page_views_write_nothing,
+    hardening::logged_in_views_write_once_a_minute_and_sessions_end,
+    hardening::concurrent_code_guesses_stop_at_the_limit,
+    hardening::concurrent_password_guesses_stop_at_the_limit,
+    hardening::answers_do_not_reveal_accounts,
+    hardening::full_hashing_queue_answers_busy,
+    hardening::forwarded_for_from_untrusted_peers_is_ignored,
+    hardening::personal_responses_are_not_stored,
+    hardening::open_redirects_are_refused,
+    hardening::consent_gate_holds_for_forms_and_server_functions,
+    hardening::audit_log_records_account_events,
+    hardening::minors_cannot_register_and_full_width_input_is_accepted,
+    hardening::swapped_ciphertexts_do_not_decrypt,
+    hardening::csrf_tokens_belong_to_their_cookie,
+    hardening::rejections_use_the_error_shape,
+    openapi::every_api_route_is_documented,
 );

@@ -14,7 +14,8 @@ pub async fn register_then_profile_shows_masked_id_and_derived_data(db: Db) {
     assert_eq!(res.status(), StatusCode::CREATED);
     let body: Value = res.json().await.unwrap();
     let p = &body["patient"];
-    assert_eq!(p["id_number_masked"], "1101**********002X");
+    // Only the last 4: with the birth date and sex shown beside it, more would give it away.
+    assert_eq!(p["id_number_masked"], "**************002X");
     assert_eq!(p["birth_date"], "1949-12-31");
     assert_eq!(p["sex"], "female");
     assert_eq!(p["phone_masked"], "138****8000");
@@ -34,7 +35,16 @@ pub async fn register_then_profile_shows_masked_id_and_derived_data(db: Db) {
         .unwrap()
         .unwrap();
     assert!(!row.id_number_cipher.contains("1101"));
-    assert_eq!(app.state.crypto.decrypt(&row.id_number_cipher).unwrap(), ID);
+    assert_eq!(
+        app.state
+            .crypto
+            .decrypt(
+                &row.id_number_cipher,
+                &server::crypto::FieldContext::patient_id_number(&row.patient_number)
+            )
+            .unwrap(),
+        ID
+    );
     assert_ne!(row.id_number_hmac, ID);
     assert!(row.password_hash.starts_with("$argon2id$"));
 }
@@ -136,7 +146,8 @@ pub async fn wrong_expired_and_reused_codes_are_refused(db: Db) {
 
 // R-REG-1: resend only after 60 s; per-phone and per-address quotas.
 pub async fn too_many_codes_are_refused(db: Db) {
-    let app = spawn_app_with(db, |c| c.sms_per_ip_per_hour = 2).await;
+    // Every request counts against the address's quota, refused ones too.
+    let app = spawn_app_with(db, |c| c.sms_per_ip_per_hour = 3).await;
     assert_eq!(
         app.send_code(PHONE, "register").await.status(),
         StatusCode::ACCEPTED
@@ -249,12 +260,13 @@ pub async fn bad_id_numbers_are_refused(db: Db) {
     assert_eq!(app.patient_count().await, 0);
 }
 
-// R-REG-1: one account per ID number and per phone.
+// R-REG-1: one account per ID number and per phone; only someone who proved the phone
+// learns that an account exists.
 pub async fn duplicate_id_and_phone_are_refused(db: Db) {
     let mut app = spawn_app(db).await;
     assert_eq!(app.register(PHONE, ID).await.status(), StatusCode::CREATED);
     let other = spawn_second_client(&app).await;
-    // Same ID, new phone.
+    // Same ID, new phone: the phone is proved first, then the answer says so.
     assert_eq!(
         other.send_code("13900139000", "register").await.status(),
         StatusCode::ACCEPTED
@@ -262,40 +274,43 @@ pub async fn duplicate_id_and_phone_are_refused(db: Db) {
     let mut body = other
         .registration("13900139000", "11010519491231002x")
         .await;
+    body["code"] = json!("000000");
+    if other.last_code("13900139000").await == "000000" {
+        body["code"] = json!("111111");
+    }
+    // A wrong code says only that the code is wrong.
+    assert_error(
+        other.post("/api/v1/registrations", &body).await,
+        422,
+        "sms_code_wrong",
+        Some("code"),
+    )
+    .await;
     body["code"] = json!(other.last_code("13900139000").await);
     assert_error(
         other.post("/api/v1/registrations", &body).await,
         409,
-        "id_number_taken",
-        Some("id_number"),
+        "account_exists",
+        None,
     )
     .await;
-    // Same phone: refused when asking for a code.
-    assert_error(
-        other.send_code(PHONE, "register").await,
-        409,
-        "phone_taken",
-        Some("phone"),
-    )
-    .await;
+    other.two_minutes_pass().await;
+    // Same phone: a code request is answered as for any phone; the owner's SMS says
+    // the phone is registered and carries no code.
+    let asked = other.send_code(PHONE, "register").await;
+    assert_eq!(asked.status(), StatusCode::ACCEPTED);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let outbox = app.state.sms.outbox().unwrap().messages_for(PHONE);
+    let last = outbox.last().unwrap();
+    assert!(
+        last.code.is_none() && last.body.contains("已注册"),
+        "{last:?}"
+    );
     assert_eq!(app.patient_count().await, 1);
 }
 
 async fn spawn_second_client(app: &crate::helpers::TestApp) -> crate::helpers::TestApp {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let mut other = crate::helpers::TestApp {
-        base: app.base.clone(),
-        client,
-        state: app.state.clone(),
-        csrf: String::new(),
-        _dir: tempfile::tempdir().unwrap(),
-    };
-    other.refresh_csrf().await;
-    other
+    app.other_client().await
 }
 
 // R-REG-2, R-REG-3: each document, including the sensitive-information consent, is ticked explicitly.

@@ -1,0 +1,107 @@
+//! Who may see a page, checked on the server for full loads (a redirect response) and
+//! in the browser for client-side navigation, from the same [`Viewer`].
+use super::ViewerResource;
+use crate::viewer::{Viewer, get_viewer};
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+/// A route's access rule. Every route in `app.rs` is wrapped in [`gated`]; the default
+/// for a new page is [`Access::Consented`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, even a patient whose consent is outstanding (the consent texts).
+    Anyone,
+    /// Anyone; a logged-in patient with outstanding consent is sent to agree first.
+    Open,
+    /// A logged-in patient, consent outstanding or not (the consent page itself).
+    Patient,
+    /// A logged-in patient who has agreed to the texts in force (R-REG-2).
+    Consented,
+}
+
+/// Where the viewer must go instead, if anywhere.
+pub fn redirect_for(access: Access, v: &Viewer) -> Option<&'static str> {
+    let logged_in = v.patient.is_some();
+    let outstanding = logged_in && !v.consents_outstanding.is_empty();
+    match access {
+        Access::Anyone => None,
+        Access::Open | Access::Consented if outstanding => Some("/consent"),
+        Access::Open => None,
+        Access::Patient | Access::Consented if !logged_in => Some("/login?error=unauthenticated"),
+        Access::Patient | Access::Consented => None,
+    }
+}
+
+/// Renders `page` if the viewer may see it; otherwise redirects. One viewer fetch is
+/// shared by the gate and the page (through context).
+pub fn gated<V: IntoView + 'static>(access: Access, page: fn() -> V) -> AnyView {
+    let viewer = Resource::new(|| (), |_| async { get_viewer().await.unwrap_or_default() });
+    provide_context(ViewerResource(viewer));
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match redirect_for(access, &viewer.await) {
+                    Some(path) => view! { <Redirect path=path /> }.into_any(),
+                    None => page().into_any(),
+                }
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::consent::ConsentDocument;
+    use crate::viewer::{ConsentDocumentView, PatientProfile};
+
+    fn patient(outstanding: bool) -> Viewer {
+        Viewer {
+            patient: Some(PatientProfile {
+                patient_number: "FZ1".into(),
+                real_name: "张三".into(),
+                phone_masked: String::new(),
+                id_number_masked: String::new(),
+                birth_date: String::new(),
+                sex: crate::domain::id_number::Sex::Female,
+                age: 30,
+                consents: vec![],
+            }),
+            consents_outstanding: if outstanding {
+                vec![ConsentDocumentView {
+                    document: ConsentDocument::InformedConsent,
+                    version: "v".into(),
+                }]
+            } else {
+                vec![]
+            },
+            ..Viewer::default()
+        }
+    }
+
+    // R-REG-2: outstanding consent stops every page but the consent texts; personal pages
+    // need a login.
+    #[test]
+    fn gates_send_each_viewer_where_they_may_go() {
+        let anon = Viewer::default();
+        let login = Some("/login?error=unauthenticated");
+        assert_eq!(redirect_for(Access::Open, &anon), None);
+        assert_eq!(redirect_for(Access::Consented, &anon), login);
+        assert_eq!(redirect_for(Access::Patient, &anon), login);
+        let owing = patient(true);
+        assert_eq!(redirect_for(Access::Open, &owing), Some("/consent"));
+        assert_eq!(redirect_for(Access::Consented, &owing), Some("/consent"));
+        assert_eq!(redirect_for(Access::Patient, &owing), None);
+        assert_eq!(redirect_for(Access::Anyone, &owing), None);
+        let fine = patient(false);
+        for a in [
+            Access::Anyone,
+            Access::Open,
+            Access::Patient,
+            Access::Consented,
+        ] {
+            assert_eq!(redirect_for(a, &fine), None);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! The `audit_log` table (R-SEC-2). Rows are only ever inserted, by [`super::record`];
+//! the database refuses UPDATE and DELETE.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "audit_log")]
+pub struct Model {
+    /// 1, 2, 3… without gaps, taken from `audit_head`.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub seq: i64,
+    /// Unix seconds.
+    pub at: i64,
+    /// "anonymous", "patient", "staff" or "system".
+    pub actor_kind: String,
+    /// The patient's or staff member's id; none for anonymous and system actors.
+    pub actor_id: Option<i64>,
+    /// The patient acted for, when someone (a guardian) acts on a patient's behalf.
+    pub on_behalf_of: Option<i64>,
+    /// [`super::AuditAction::as_str`].
+    pub action: String,
+    /// The table of the record the event concerns, if any.
+    pub entity_type: Option<String>,
+    /// That record's id, as text.
+    pub entity_id: Option<String>,
+    pub ip: String,
+    /// JSON text, exactly as hashed; never personal data.
+    pub detail: Option<String>,
+    /// The previous row's `hash` (the genesis hash for seq 1).
+    pub prev_hash: String,
+    /// Hex SHA-256 over `prev_hash` and every other column: [`super::chain::row_hash`].
+    pub hash: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,179 @@
+//! Who is logged in, as extractors: a handler, form or server function states what it
+//! needs in its signature ([`Patient`], [`ConsentedPatient`]) and cannot forget it.
+//! Sessions are written only when someone logs in, starts an SMS flow, or — at most once
+//! a minute — when the idle expiry needs moving.
+use super::error::ApiError;
+use crate::services::{AppError, consents};
+use crate::session_store::PATIENT_ID;
+use crate::state::AppState;
+use app::domain::{ErrorCode, FieldError};
+use axum::extract::FromRequestParts;
+use axum::http::{header, request::Parts};
+use axum::response::{IntoResponse, Redirect, Response};
+use time::OffsetDateTime;
+use tower_sessions::Session;
+
+const LOGIN_AT: &str = "login_at";
+const TOUCHED_AT: &str = "touched_at";
+pub const CODE_PHONE: &str = "code_phone";
+pub const CODE_SENT_AT: &str = "code_sent_at";
+
+/// The idle expiry moves only when it is at least this stale: one write a minute at most.
+const TOUCH_EVERY_SECS: i64 = 60;
+
+fn internal(e: tower_sessions::session::Error) -> AppError {
+    AppError::Internal(anyhow::anyhow!("session store: {e}"))
+}
+
+/// The logged-in patient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Patient {
+    pub id: i64,
+}
+
+/// The logged-in patient, who has agreed to the texts now in force (R-REG-2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsentedPatient {
+    pub id: i64,
+}
+
+/// Resolved once per request and kept in its extensions.
+#[derive(Clone, Copy)]
+struct Resolved(Option<Patient>);
+
+/// The session's patient, if any: applies the absolute lifetime and refreshes the idle
+/// expiry when it is stale.
+pub async fn current_patient(
+    parts: &mut Parts,
+    state: &AppState,
+) -> Result<Option<Patient>, AppError> {
+    if let Some(Resolved(p)) = parts.extensions.get::<Resolved>() {
+        return Ok(*p);
+    }
+    let patient = match parts.extensions.get::<Session>().cloned() {
+        Some(session) => resolve(&session, state, OffsetDateTime::now_utc()).await?,
+        None => None,
+    };
+    parts.extensions.insert(Resolved(patient));
+    Ok(patient)
+}
+
+async fn resolve(
+    session: &Session,
+    state: &AppState,
+    now: OffsetDateTime,
+) -> Result<Option<Patient>, AppError> {
+    let Some(id) = session.get::<i64>(PATIENT_ID).await.map_err(internal)? else {
+        return Ok(None);
+    };
+    let ts = now.unix_timestamp();
+    let login_at = session
+        .get::<i64>(LOGIN_AT)
+        .await
+        .map_err(internal)?
+        .unwrap_or(0);
+    if ts - login_at >= state.session_absolute.whole_seconds() {
+        session.flush().await.map_err(internal)?;
+        return Ok(None);
+    }
+    let touched = session
+        .get::<i64>(TOUCHED_AT)
+        .await
+        .map_err(internal)?
+        .unwrap_or(0);
+    if ts - touched >= TOUCH_EVERY_SECS {
+        // Marks the session changed, so the store saves it with a fresh idle expiry.
+        session.insert(TOUCHED_AT, ts).await.map_err(internal)?;
+    }
+    Ok(Some(Patient { id }))
+}
+
+/// A new session id on login (no fixation), the login time for the absolute lifetime.
+pub async fn log_in(session: &Session, patient_id: i64) -> Result<(), AppError> {
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    session.cycle_id().await.map_err(internal)?;
+    session.clear().await;
+    session
+        .insert(PATIENT_ID, patient_id)
+        .await
+        .map_err(internal)?;
+    session.insert(LOGIN_AT, now).await.map_err(internal)?;
+    session.insert(TOUCHED_AT, now).await.map_err(internal)?;
+    Ok(())
+}
+
+pub async fn log_out(session: &Session) -> Result<(), AppError> {
+    session.flush().await.map_err(internal)
+}
+
+/// Why an extractor refused. Browsers (forms, page loads) are sent where they can act;
+/// API clients get the error shape.
+pub struct AuthRejection {
+    error: ApiError,
+    browser: bool,
+}
+
+impl IntoResponse for AuthRejection {
+    fn into_response(self) -> Response {
+        if !self.browser {
+            return self.error.into_response();
+        }
+        match self.error.error.code {
+            ErrorCode::Unauthenticated => {
+                Redirect::to("/login?error=unauthenticated").into_response()
+            }
+            ErrorCode::ConsentRequired => Redirect::to("/consent").into_response(),
+            _ => self.error.into_response(),
+        }
+    }
+}
+
+fn is_browser(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
+}
+
+fn reject(parts: &Parts, error: impl Into<ApiError>) -> AuthRejection {
+    AuthRejection {
+        error: error.into(),
+        browser: is_browser(parts),
+    }
+}
+
+impl FromRequestParts<AppState> for Patient {
+    type Rejection = AuthRejection;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match current_patient(parts, state).await {
+            Ok(Some(p)) => Ok(p),
+            Ok(None) => Err(reject(
+                parts,
+                FieldError::general(ErrorCode::Unauthenticated),
+            )),
+            Err(e) => Err(reject(parts, e)),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for ConsentedPatient {
+    type Rejection = AuthRejection;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Patient { id } = Patient::from_request_parts(parts, state).await?;
+        match consents::outstanding_for(&state.db, state, id).await {
+            Ok(outstanding) if outstanding.is_empty() => Ok(ConsentedPatient { id }),
+            Ok(_) => Err(reject(
+                parts,
+                FieldError::general(ErrorCode::ConsentRequired),
+            )),
+            Err(e) => Err(reject(parts, e)),
+        }
+    }
+}
