@@ -12,6 +12,13 @@ if ! rustup target list --installed | grep -q wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+for component in clippy rustfmt; do
+  if ! rustup component list --installed | grep -q "^$component"; then
+    say "adding $component"
+    rustup component add "$component"
+  fi
+done
+
 if [ ! -x "$HOME/.cargo/bin/cargo-leptos" ]; then
   say "installing cargo-leptos 0.3.10 (about 17 minutes, once)"
   cargo install cargo-leptos --version 0.3.10 --locked

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Every test: domain unit tests, API integration tests (SQLite, and PostgreSQL when
-# FUZHEN_TEST_POSTGRES_URL is set), then browser tests against the release build.
+# Every test: formatting and lints (server and browser builds), domain unit tests, API
+# integration tests (SQLite, and PostgreSQL when FUZHEN_TEST_POSTGRES_URL is set), then
+# browser tests against the release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+
+echo "== formatting and lints"
+cargo fmt --all --check
+cargo clippy -p app -p migrations -p server --all-targets --features app/ssr -- -D warnings
+cargo clippy -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
 echo "== unit and integration tests"
 cargo test -p app --features ssr
@@ -15,9 +21,19 @@ cargo leptos build --release --precompress
 echo "== browser tests (Chromium, 390x844, zh-CN)"
 data=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-FUZHEN_DATA_DIR="$data" FUZHEN_LISTEN="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site LEPTOS_HASH_FILES=true \
-  FUZHEN_SMS_PER_IP_PER_HOUR=1000 ./target/release/server > "$data/server.log" 2>&1 &
+FUZHEN_MODE=dev FUZHEN_DATA_DIR="$data" FUZHEN_LISTEN="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site \
+  LEPTOS_HASH_FILES=true FUZHEN_SMS_PER_IP_PER_HOUR=1000 ./target/release/server > "$data/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
+ready=""
+for _ in $(seq 1 150); do
+  if curl -fs "http://127.0.0.1:$port/readyz" >/dev/null; then ready=1; break; fi
+  kill -0 "$server" 2>/dev/null || break
+  sleep 0.2
+done
+if [ -z "$ready" ]; then
+  echo "the server for the browser tests did not start; its log:" >&2
+  tail -n 40 "$data/server.log" >&2
+  exit 1
+fi
 FUZHEN_URL="http://127.0.0.1:$port" node --test --test-concurrency=1 end2end/tests/

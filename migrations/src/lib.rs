@@ -1,3 +1,5 @@
+// Iden enums name columns; `patient_number` in table `patient` is the schema, not a style choice.
+#![allow(clippy::enum_variant_names)]
 //! Schema migrations, applied at start on SQLite and PostgreSQL alike.
 pub use sea_orm_migration::prelude::*;
 

@@ -132,7 +132,7 @@ pub async fn require(State(state): State<AppState>, req: Request, next: Next) ->
             .headers()
             .get(header::REFERER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|r| super::forms::local_path(r))
+            .and_then(super::forms::local_path)
             .unwrap_or_else(|| "/".to_owned());
         let sep = if back.contains('?') { '&' } else { '?' };
         return Redirect::to(&format!("{back}{sep}error=csrf_missing")).into_response();

@@ -108,10 +108,11 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
         HeaderValue::from_static("application/json"),
     );
     parts.headers.remove(header::CONTENT_LENGTH);
-    if let Some(secs) = error.retry_after_secs {
-        if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
-            parts.headers.insert(header::RETRY_AFTER, v);
-        }
+    if let Some(v) = error
+        .retry_after_secs
+        .and_then(|secs| HeaderValue::from_str(&secs.max(1).to_string()).ok())
+    {
+        parts.headers.insert(header::RETRY_AFTER, v);
     }
     Response::from_parts(parts, rendered.into_body())
 }

@@ -40,13 +40,12 @@ async fn build(
         today: today_in_china(now).to_string(),
         ..Viewer::default()
     };
-    if let Some(patient) = current_patient(parts, state).await? {
-        if let Some((profile, outstanding)) =
+    if let Some(patient) = current_patient(parts, state).await?
+        && let Some((profile, outstanding)) =
             accounts::profile(state, &state.db, patient.id, now).await?
-        {
-            viewer.patient = Some(profile);
-            viewer.consents_outstanding = outstanding;
-        }
+    {
+        viewer.patient = Some(profile);
+        viewer.consents_outstanding = outstanding;
     }
     if let Some(session) = parts.extensions.get::<Session>() {
         // Only a session that already exists is read: no cookie, no query.

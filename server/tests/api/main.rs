@@ -1,5 +1,7 @@
 //! API integration tests: every scenario runs on a fresh SQLite file and, when
 //! `FUZHEN_TEST_POSTGRES_URL` is set, again on a fresh PostgreSQL database.
+// Tests: an unwrap that fails is a failed assertion.
+#![allow(clippy::unwrap_used)]
 mod hardening;
 mod helpers;
 mod openapi;
