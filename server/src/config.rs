@@ -44,6 +44,9 @@ pub struct Config {
     pub identity_verifier: String,
     /// Password guesses one client address may make in the lockout window.
     pub login_per_ip: u32,
+    /// Requests per minute one address may make to the SMS, login and registration
+    /// endpoints (a burst of a quarter of it), before the database counters are asked.
+    pub throttle_per_minute: u32,
     /// Hashes that may wait for the pool before the answer is "busy".
     pub hash_queue: usize,
     pub request_timeout_secs: u64,
@@ -178,6 +181,7 @@ impl Config {
             sms_provider: env("FUZHEN_SMS_PROVIDER").unwrap_or_else(|| "console".into()),
             identity_verifier: env("FUZHEN_IDENTITY_VERIFIER").unwrap_or_else(|| "local".into()),
             login_per_ip: env_parse("FUZHEN_LOGIN_PER_IP", 50)?,
+            throttle_per_minute: env_parse("FUZHEN_THROTTLE_PER_MINUTE", 60)?,
             request_timeout_secs: env_parse("FUZHEN_REQUEST_TIMEOUT_SECS", 30)?,
             data_dir,
         })
@@ -212,6 +216,7 @@ impl Config {
             sms_provider: "console".into(),
             identity_verifier: "local".into(),
             login_per_ip: 50,
+            throttle_per_minute: 60,
             request_timeout_secs: 30,
             data_dir,
         }

@@ -32,6 +32,7 @@ pub struct State {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Password guesses one address may make in the lockout window.
     pub login_per_ip: u32,
+    pub throttle: crate::web::throttle::Throttle,
     /// Verified against when a phone is unknown, so both paths cost the same.
     pub dummy_hash: String,
     pub leptos_options: leptos::config::LeptosOptions,
@@ -73,6 +74,7 @@ impl State {
             },
             trusted_proxies: config.trusted_proxies.clone(),
             login_per_ip: config.login_per_ip,
+            throttle: crate::web::throttle::Throttle::per_minute(config.throttle_per_minute),
             db,
             crypto,
             sms: Arc::new(ConsoleSms::default()),

@@ -7,6 +7,7 @@ use super::csrf::CsrfToken;
 use super::error::ApiError;
 use super::extract::{Json, Query};
 use super::openapi::{self, ErrorBody};
+use super::throttle;
 use crate::config::Mode;
 use crate::services::{AppError, accounts, consents, sms_codes};
 use crate::state::AppState;
@@ -37,15 +38,19 @@ pub fn routes(mode: Mode, state: AppState) -> Router<AppState> {
 }
 
 pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState> {
+    let throttled = || middleware::from_fn_with_state(state.clone(), throttle::limit);
     let public = OpenApiRouter::new()
         .routes(routes!(csrf))
+        .routes(routes!(logout))
+        .routes(routes!(list_consents))
+        .routes(routes!(openapi::document));
+    // What sends an SMS, judges a secret or creates an account: limited per address.
+    let guessing = OpenApiRouter::new()
         .routes(routes!(send_code))
         .routes(routes!(register))
         .routes(routes!(login))
-        .routes(routes!(logout))
-        .routes(routes!(list_consents))
         .routes(routes!(reset_password))
-        .routes(routes!(openapi::document));
+        .route_layer(throttled());
     let public = if mode == Mode::Dev {
         public.routes(routes!(sms_outbox))
     } else {
@@ -62,10 +67,15 @@ pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState>
     // Logged in and agreed to the texts in force (R-REG-2): everything else.
     let consented = OpenApiRouter::new()
         .routes(routes!(me))
-        .routes(routes!(change_password))
-        .route_layer(middleware::from_extractor_with_state::<ConsentedPatient, _>(state));
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(change_password))
+                .route_layer(throttled()),
+        )
+        .route_layer(middleware::from_extractor_with_state::<ConsentedPatient, _>(state.clone()));
     OpenApiRouter::with_openapi(openapi::base())
         .merge(public)
+        .merge(guessing)
         .merge(patient)
         .merge(consented)
 }

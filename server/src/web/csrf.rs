@@ -10,7 +10,7 @@ use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
@@ -128,14 +128,7 @@ pub async fn require(State(state): State<AppState>, req: Request, next: Next) ->
     }
     if is_form {
         // A browser form (an old tab, cleared cookies): back to the page, with the reason.
-        let back = req
-            .headers()
-            .get(header::REFERER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(super::forms::local_path)
-            .unwrap_or_else(|| "/".to_owned());
-        let sep = if back.contains('?') { '&' } else { '?' };
-        return Redirect::to(&format!("{back}{sep}error=csrf_missing")).into_response();
+        return super::forms::back_with_error(req.headers(), ErrorCode::CsrfMissing);
     }
     ApiError::from(FieldError::general(ErrorCode::CsrfMissing)).into_response()
 }

@@ -21,14 +21,21 @@ use std::collections::HashMap;
 use time::OffsetDateTime;
 use tower_sessions::Session;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes(state: AppState) -> Router<AppState> {
+    // What sends an SMS, judges a secret or creates an account: limited per address.
+    let guessing = Router::new()
         .route("/forms/sms-code", post(send_code))
         .route("/forms/register", post(register))
         .route("/forms/login", post(login))
         .route("/forms/login-sms", post(login_sms))
         .route("/forms/password-reset", post(reset_password))
         .route("/forms/password", post(change_password))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            super::throttle::limit,
+        ));
+    Router::new()
+        .merge(guessing)
         .route("/forms/logout", post(logout))
         .route("/forms/logout-all", post(logout_all))
         .route("/forms/consents", post(accept_consents))
@@ -306,6 +313,25 @@ async fn withdraw_consents(
 #[derive(Deserialize)]
 struct Back {
     back: Option<String>,
+}
+
+/// Sends a browser form back to the page it came from, with the reason in `?error=`.
+pub fn is_browser_form(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+}
+
+/// Back to the page a form was posted from (only a path of ours), with `?error=code`.
+pub fn back_with_error(headers: &axum::http::HeaderMap, code: ErrorCode) -> Response {
+    let back = headers
+        .get(axum::http::header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(local_path)
+        .unwrap_or_else(|| "/".to_owned());
+    let sep = if back.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{back}{sep}error={}", code.as_str())).into_response()
 }
 
 /// A path of this app to return to, or `None`. Refuses anything a browser could read as

@@ -8,4 +8,5 @@ pub mod extract;
 pub mod forms;
 pub mod openapi;
 pub mod security;
+pub mod throttle;
 pub mod viewer;

@@ -701,3 +701,59 @@ pub async fn rejections_use_the_error_shape(db: Db) {
         .unwrap();
     assert_error(res, 413, "payload_too_large", Some("body")).await;
 }
+
+// Per-address limits on the endpoints that send SMS or judge secrets: a flood from one
+// address is turned away before it costs a hash or a database write; pages are not limited.
+pub async fn one_address_is_throttled_on_guessing_endpoints(db: Db) {
+    let app = spawn_app_with(db, |c| c.throttle_per_minute = 8).await; // bursts of 2
+    let phones = ["13800138001", "13800138002", "13800138003"];
+    assert_eq!(app.send_code(phones[0], "register").await.status(), 202);
+    assert_eq!(app.send_code(phones[1], "register").await.status(), 202);
+    let before = fingerprint(&app).await;
+    let res = app
+        .post(
+            "/api/v1/sms-codes",
+            &json!({ "phone": phones[2], "purpose": "register" }),
+        )
+        .await;
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=10).contains(&retry), "Retry-After {retry}");
+    assert_error(res, 429, "rate_limited", None).await;
+    let res = app
+        .post(
+            "/api/v1/sessions",
+            &json!({ "phone": PHONE, "password": PASSWORD }),
+        )
+        .await;
+    assert_error(res, 429, "rate_limited", None).await;
+    assert_eq!(
+        fingerprint(&app).await,
+        before,
+        "a throttled request writes nothing"
+    );
+    assert_eq!(app.outbox_len(phones[2]), 0);
+
+    // A browser form goes back to its page with the reason.
+    let res = app
+        .client
+        .post(app.url("/forms/login"))
+        .header("referer", app.url("/login"))
+        .form(&[
+            ("csrf_token", app.csrf.as_str()),
+            ("phone", PHONE),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/login?error=rate_limited");
+    // Reading pages is not limited.
+    for _ in 0..5 {
+        assert_eq!(app.page("/login").await.status(), StatusCode::OK);
+    }
+}

@@ -61,5 +61,6 @@ on_both_databases!(
     hardening::swapped_ciphertexts_do_not_decrypt,
     hardening::csrf_tokens_belong_to_their_cookie,
     hardening::rejections_use_the_error_shape,
+    hardening::one_address_is_throttled_on_guessing_endpoints,
     openapi::every_api_route_is_documented,
 );
