@@ -1,6 +1,8 @@
-//! What a page needs to know about who is looking: the CSRF token, the patient if
+//! What a page needs to know about who is looking: the CSRF token, whether a patient is
 //! logged in, and what registration has done so far. The server computes it once per
 //! request; pages read it through one server function so hydration gets the same value.
+//! It holds nothing personal, because every page carries it in its hydration data: the
+//! profile is a separate server function that only the profile page calls.
 use crate::domain::consent::ConsentDocument;
 use crate::domain::id_number::Sex;
 use leptos::prelude::*;
@@ -9,7 +11,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Viewer {
     pub csrf_token: String,
-    pub patient: Option<PatientProfile>,
+    /// Set when a patient is logged in.
+    pub signed_in: Option<SignedIn>,
     /// The phone a registration or login code was last sent to, to refill the form.
     pub code_phone: Option<String>,
     /// Seconds until another code may be sent to `code_phone`.
@@ -30,6 +33,13 @@ impl Viewer {
             .map(|c| c.version.clone())
             .unwrap_or_default()
     }
+}
+
+/// The logged-in patient, as far as every page needs to know.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SignedIn {
+    /// No consent in force at all: the patient withdrew it (service stopped).
+    pub consents_withdrawn: bool,
 }
 
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -67,4 +77,35 @@ pub async fn get_viewer() -> Result<Viewer, ServerFnError> {
     Ok(parts
         .and_then(|p| p.extensions.get::<Viewer>().cloned())
         .unwrap_or_default())
+}
+
+/// Loads the logged-in, consented patient's profile for a request; the server provides
+/// it as context (the app crate knows no database).
+#[cfg(feature = "ssr")]
+#[derive(Clone)]
+pub struct ProfileLoader(
+    #[allow(clippy::type_complexity)]
+    pub  std::sync::Arc<
+        dyn Fn(
+                http::request::Parts,
+            ) -> std::pin::Pin<
+                Box<
+                    dyn std::future::Future<Output = Result<Option<PatientProfile>, String>> + Send,
+                >,
+            > + Send
+            + Sync,
+    >,
+);
+
+/// The profile page's data: `None` unless a patient who has agreed to the texts in force
+/// is logged in (R-REG-2 holds for this call as for the page).
+#[server(prefix = "/sfn", endpoint = "profile", input = leptos::server_fn::codec::GetUrl)]
+pub async fn get_profile() -> Result<Option<PatientProfile>, ServerFnError> {
+    let (Some(parts), Some(loader)) = (
+        use_context::<http::request::Parts>(),
+        use_context::<ProfileLoader>(),
+    ) else {
+        return Ok(None);
+    };
+    (loader.0)(parts).await.map_err(ServerFnError::new)
 }

@@ -160,7 +160,10 @@ fn router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Ro
         .leptos_routes_with_context(
             &leptos_options,
             routes,
-            move || leptos::context::provide_context(leptos_state.clone()),
+            move || {
+                leptos::context::provide_context(leptos_state.clone());
+                leptos::context::provide_context(web::viewer::profile_loader(leptos_state.clone()));
+            },
             {
                 let options = leptos_options.clone();
                 move || shell(options.clone())

@@ -21,7 +21,7 @@ pub enum Access {
 
 /// Where the viewer must go instead, if anywhere.
 pub fn redirect_for(access: Access, v: &Viewer) -> Option<&'static str> {
-    let logged_in = v.patient.is_some();
+    let logged_in = v.signed_in.is_some();
     let outstanding = logged_in && !v.consents_outstanding.is_empty();
     match access {
         Access::Anyone => None,
@@ -54,20 +54,11 @@ pub fn gated<V: IntoView + 'static>(access: Access, page: fn() -> V) -> AnyView 
 mod tests {
     use super::*;
     use crate::domain::consent::ConsentDocument;
-    use crate::viewer::{ConsentDocumentView, PatientProfile};
+    use crate::viewer::{ConsentDocumentView, SignedIn};
 
     fn patient(outstanding: bool) -> Viewer {
         Viewer {
-            patient: Some(PatientProfile {
-                patient_number: "FZ1".into(),
-                real_name: "张三".into(),
-                phone_masked: String::new(),
-                id_number_masked: String::new(),
-                birth_date: String::new(),
-                sex: crate::domain::id_number::Sex::Female,
-                age: 30,
-                consents: vec![],
-            }),
+            signed_in: Some(SignedIn::default()),
             consents_outstanding: if outstanding {
                 vec![ConsentDocumentView {
                     document: ConsentDocument::InformedConsent,

@@ -26,7 +26,7 @@ pub fn ConsentPage() -> impl IntoView {
         {with_viewer(move |v| {
             let s = state.clone();
             let docs = if v.consents_outstanding.is_empty() { v.current_consents.clone() } else { v.consents_outstanding.clone() };
-            let withdrawn = v.patient.as_ref().is_some_and(|p| p.consents.is_empty());
+            let withdrawn = v.signed_in.as_ref().is_some_and(|s| s.consents_withdrawn);
             view! {
                 <form method="post" action="/forms/consents" class="card form">
                     <FormAlerts state=s.clone() />

@@ -10,7 +10,7 @@ pub fn HomePage() -> impl IntoView {
             <h1>{t!(i18n, home.title)}</h1>
             <p class="lead">{t!(i18n, home.lead)}</p>
             {with_viewer(move |v| {
-                if v.patient.is_some() {
+                if v.signed_in.is_some() {
                     view! { <div class="actions"><a class="button" href="/me">{t!(i18n, home.cta_me)}</a></div> }.into_any()
                 } else {
                     view! {

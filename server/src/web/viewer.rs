@@ -1,14 +1,17 @@
 //! The [`Viewer`] for pages and server functions: a layer on the page group only.
 //! It reads (the session, the patient, their consents) and writes nothing, except the
 //! once-a-minute idle refresh of a logged-in session.
+use super::auth::ConsentedPatient;
 use super::auth::{CODE_PHONE, CODE_SENT_AT, current_patient};
 use super::csrf::CsrfToken;
-use crate::services::{AppError, accounts, today_in_china};
+use crate::services::{AppError, accounts, consents, today_in_china};
 use crate::state::AppState;
-use app::viewer::Viewer;
+use app::viewer::{PatientProfile, ProfileLoader, SignedIn, Viewer};
+use axum::extract::FromRequestParts;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use std::sync::Arc;
 use time::OffsetDateTime;
 use tower_sessions::Session;
 
@@ -40,12 +43,12 @@ async fn build(
         today: today_in_china(now).to_string(),
         ..Viewer::default()
     };
-    if let Some(patient) = current_patient(parts, state).await?
-        && let Some((profile, outstanding)) =
-            accounts::profile(state, &state.db, patient.id, now).await?
-    {
-        viewer.patient = Some(profile);
-        viewer.consents_outstanding = outstanding;
+    if let Some(patient) = current_patient(parts, state).await? {
+        let rows = consents::effective(&state.db, patient.id).await?;
+        viewer.consents_outstanding = consents::outstanding_views(state, &rows);
+        viewer.signed_in = Some(SignedIn {
+            consents_withdrawn: rows.is_empty(),
+        });
     }
     if let Some(session) = parts.extensions.get::<Session>() {
         // Only a session that already exists is read: no cookie, no query.
@@ -59,4 +62,29 @@ async fn build(
         }
     }
     Ok(viewer)
+}
+
+/// The profile page's data, for the `get_profile` server function: only for a logged-in
+/// patient who has agreed to the texts in force.
+pub fn profile_loader(state: AppState) -> ProfileLoader {
+    ProfileLoader(Arc::new(move |mut parts| {
+        let state = state.clone();
+        Box::pin(async move { load_profile(&state, &mut parts).await })
+    }))
+}
+
+async fn load_profile(
+    state: &AppState,
+    parts: &mut axum::http::request::Parts,
+) -> Result<Option<PatientProfile>, String> {
+    let Ok(patient) = ConsentedPatient::from_request_parts(parts, state).await else {
+        return Ok(None);
+    };
+    match accounts::profile(state, &state.db, patient.id, OffsetDateTime::now_utc()).await {
+        Ok(found) => Ok(found.map(|(profile, _)| profile)),
+        Err(e) => {
+            let _ = super::error::ApiError::from(e); // logs it
+            Err("internal".into())
+        }
+    }
 }

@@ -416,7 +416,14 @@ pub async fn forwarded_for_from_untrusted_peers_is_ignored(db: Db) {
 pub async fn personal_responses_are_not_stored(db: Db) {
     let mut app = spawn_app(db).await;
     assert_eq!(app.register(PHONE, ID).await.status(), StatusCode::CREATED);
-    for path in ["/api/v1/me", "/me", "/", "/sfn/viewer", "/api/v1/consents"] {
+    for path in [
+        "/api/v1/me",
+        "/me",
+        "/",
+        "/sfn/viewer",
+        "/sfn/profile",
+        "/api/v1/consents",
+    ] {
         let res = app.page(path).await;
         assert_eq!(
             res.headers()
@@ -487,6 +494,8 @@ pub async fn consent_gate_holds_for_forms_and_server_functions(db: Db) {
         viewer.contains("informed_consent"),
         "the browser's gate learns it: {viewer}"
     );
+    let profile = app.get("/sfn/profile").await.text().await.unwrap();
+    assert_eq!(profile, "null", "no profile until consent is given again");
     // Nothing changed: the old password still logs in.
     let other = app.other_client().await;
     let res = other
@@ -756,4 +765,28 @@ pub async fn one_address_is_throttled_on_guessing_endpoints(db: Db) {
     for _ in 0..5 {
         assert_eq!(app.page("/login").await.status(), StatusCode::OK);
     }
+}
+
+// R-SEC-6: personal fields are only in the hydration data of the page that shows them.
+pub async fn personal_fields_stay_out_of_other_pages(db: Db) {
+    let mut app = spawn_app(db).await;
+    assert_eq!(app.register(PHONE, ID).await.status(), StatusCode::CREATED);
+    let masked = format!("{}{}", "*".repeat(14), &ID[14..]);
+    for path in [
+        "/",
+        "/register",
+        "/login",
+        "/consent/service_agreement",
+        "/me/password",
+    ] {
+        let html = app.page(path).await.text().await.unwrap();
+        assert!(!html.contains("张三"), "{path} carries the name");
+        assert!(!html.contains(&masked), "{path} carries the ID number");
+        assert!(!html.contains("138****8000"), "{path} carries the phone");
+    }
+    let me = app.page("/me").await.text().await.unwrap();
+    assert!(me.contains("张三") && me.contains(&masked));
+    assert!(!me.contains(ID), "never the full ID number");
+    let viewer = app.get("/sfn/viewer").await.text().await.unwrap();
+    assert!(!viewer.contains("张三"), "{viewer}");
 }

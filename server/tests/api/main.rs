@@ -62,5 +62,6 @@ on_both_databases!(
     hardening::csrf_tokens_belong_to_their_cookie,
     hardening::rejections_use_the_error_shape,
     hardening::one_address_is_throttled_on_guessing_endpoints,
+    hardening::personal_fields_stay_out_of_other_pages,
     openapi::every_api_route_is_documented,
 );
