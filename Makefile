@@ -10,7 +10,7 @@ build: setup
 	cargo leptos build --release --precompress
 
 run: build
-	LEPTOS_SITE_ROOT=target/site LEPTOS_HASH_FILES=true ./target/release/server
+	FUZHEN_MODE=dev LEPTOS_SITE_ROOT=target/site LEPTOS_HASH_FILES=true ./target/release/server
 
 test: setup
 	@bash scripts/test.sh
