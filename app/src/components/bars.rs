@@ -13,7 +13,7 @@ pub fn TopBar() -> impl IntoView {
         <header class="top-bar">
             <a class="brand" href="/">
                 <span class="brand-mark" aria-hidden="true">"复"</span>
-                <span class="brand-name">{t!(i18n, app_name)}</span>
+                <span class="brand-name">{t_string!(i18n, app_name)}</span>
             </a>
             <nav class="lang-switch" aria-label=move || t_string!(i18n, lang.label)>
                 <a href=move || href("zh-CN") hreflang="zh-CN" lang="zh-CN" rel="external"
@@ -32,19 +32,19 @@ pub fn TabBar() -> impl IntoView {
         <nav class="tab-bar" aria-label=move || t_string!(i18n, nav.main)>
             <A href="/" exact=true>
                 <svg aria-hidden="true" viewBox="0 0 24 24"><path d="M3 11 12 3l9 8v10h-6v-6H9v6H3z" /></svg>
-                <span>{t!(i18n, nav.home)}</span>
+                <span>{t_string!(i18n, nav.home)}</span>
             </A>
             <A href="/consults">
                 <svg aria-hidden="true" viewBox="0 0 24 24"><path d="M4 4h16v12H8l-4 4z" /></svg>
-                <span>{t!(i18n, nav.consults)}</span>
+                <span>{t_string!(i18n, nav.consults)}</span>
             </A>
             <A href="/messages">
                 <svg aria-hidden="true" viewBox="0 0 24 24"><path d="M12 3a6 6 0 0 0-6 6v5l-2 3h16l-2-3V9a6 6 0 0 0-6-6zm-2 16a2 2 0 0 0 4 0" /></svg>
-                <span>{t!(i18n, nav.messages)}</span>
+                <span>{t_string!(i18n, nav.messages)}</span>
             </A>
             <A href="/me">
                 <svg aria-hidden="true" viewBox="0 0 24 24"><path d="M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-8 9a8 8 0 0 1 16 0z" /></svg>
-                <span>{t!(i18n, nav.me)}</span>
+                <span>{t_string!(i18n, nav.me)}</span>
             </A>
         </nav>
     }

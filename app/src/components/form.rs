@@ -51,7 +51,7 @@ pub fn FormAlerts(state: FormState) -> impl IntoView {
     view! {
         {error.map(|message| view! {
             <div class="alert alert-error" role="alert" tabindex="-1" id="form-error">
-                <strong>{t!(i18n, errors.title)}</strong>
+                <strong>{t_string!(i18n, errors.title)}</strong>
                 <p>{message}</p>
             </div>
         })}

@@ -29,6 +29,16 @@ pub fn age_on(birth: Date, on: Date) -> u32 {
     u32::try_from(years).unwrap_or(0)
 }
 
+/// `YYYY-MM-DD` (how the server sends "today in China"), without `time`'s parser, which
+/// would add to the browser's download.
+pub fn parse_ymd(s: &str) -> Option<Date> {
+    let mut parts = s.splitn(3, '-');
+    let year = parts.next()?.parse().ok()?;
+    let month = Month::try_from(parts.next()?.parse::<u8>().ok()?).ok()?;
+    let day = parts.next()?.parse().ok()?;
+    Date::from_calendar_date(year, month, day).ok()
+}
+
 /// The (month, day) of the birthday in `year`: 29 February becomes 28 February in a
 /// common year.
 fn birthday_in(birth: Date, year: i32) -> (Month, u8) {
@@ -59,6 +69,23 @@ pub fn registrant_age_ok(id: &IdNumber, today: Date) -> Result<(), FieldError> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn today_from_the_server_parses_and_nonsense_does_not() {
+        assert_eq!(parse_ymd("2026-11-24"), Some(date!(2026 - 11 - 24)));
+        assert_eq!(parse_ymd("2024-02-29"), Some(date!(2024 - 02 - 29)));
+        for bad in [
+            "",
+            "2026-11",
+            "2026-13-01",
+            "2025-02-29",
+            "20261124",
+            "x-1-1",
+        ] {
+            assert_eq!(parse_ymd(bad), None, "{bad}");
+        }
+    }
+
     use super::*;
     use time::macros::date;
 

@@ -30,7 +30,9 @@ impl ConsentDocument {
         ALL_DOCUMENTS.into_iter().find(|d| d.as_str() == s)
     }
 
-    /// The text in Chinese (authoritative) and English.
+    /// The text in Chinese (authoritative) and English. Server only: the page gets it
+    /// from the server, so the browser's download does not carry every text.
+    #[cfg(feature = "ssr")]
     pub fn text(self, english: bool) -> &'static str {
         match (self, english) {
             (ConsentDocument::ServiceAgreement, false) => {
@@ -55,6 +57,7 @@ impl ConsentDocument {
     }
 
     /// What the version hash covers: both languages, so a change to either asks again.
+    #[cfg(feature = "ssr")]
     pub fn versioned_content(self) -> String {
         format!("{}\n---\n{}", self.text(false), self.text(true))
     }
@@ -100,6 +103,7 @@ mod tests {
     }
 
     // R-REG-3: the sensitive-information consent is its own document.
+    #[cfg(feature = "ssr")]
     #[test]
     fn three_separate_documents_with_texts_in_both_languages() {
         for doc in ALL_DOCUMENTS {

@@ -9,7 +9,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let i18n = use_i18n();
     let state = FormState::from_query();
     view! {
-        <h1>{t!(i18n, reset.title)}</h1>
+        <h1>{t_string!(i18n, reset.title)}</h1>
         {with_viewer(move |v| {
             let s = state.clone();
             view! {
@@ -23,7 +23,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                         value=v.code_phone.clone().unwrap_or_default() state=s.clone()>
                         <button type="submit" class="button button-secondary button-inline"
                             formaction="/forms/sms-code" formnovalidate=true>
-                            {t!(i18n, login.send_code)}
+                            {t_string!(i18n, login.send_code)}
                         </button>
                     </InputField>
                     <InputField field=Field::Code label=t_string!(i18n, login.code_label).to_string()
@@ -31,7 +31,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                     <InputField field=Field::NewPassword label=t_string!(i18n, reset.new_password_label).to_string()
                         hint=t_string!(i18n, register.password_hint).to_string()
                         input_type="password" autocomplete="new-password" maxlength=128 state=s.clone() />
-                    <button type="submit" class="button button-block">{t!(i18n, reset.submit)}</button>
+                    <button type="submit" class="button button-block">{t_string!(i18n, reset.submit)}</button>
                 </form>
             }
         })}
@@ -44,7 +44,7 @@ pub fn ChangePasswordPage() -> impl IntoView {
     let i18n = use_i18n();
     let state = FormState::from_query();
     view! {
-        <h1>{t!(i18n, password.title)}</h1>
+        <h1>{t_string!(i18n, password.title)}</h1>
         {with_viewer(move |v| {
             let s = state.clone();
             view! {
@@ -56,7 +56,7 @@ pub fn ChangePasswordPage() -> impl IntoView {
                     <InputField field=Field::NewPassword label=t_string!(i18n, password.new).to_string()
                         hint=t_string!(i18n, register.password_hint).to_string()
                         input_type="password" autocomplete="new-password" maxlength=128 state=s.clone() />
-                    <button type="submit" class="button button-block">{t!(i18n, password.submit)}</button>
+                    <button type="submit" class="button button-block">{t_string!(i18n, password.submit)}</button>
                 </form>
             }
         })}

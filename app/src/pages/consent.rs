@@ -22,7 +22,7 @@ pub fn ConsentPage() -> impl IntoView {
     let i18n = use_i18n();
     let state = FormState::from_query();
     view! {
-        <h1>{t!(i18n, consent.title)}</h1>
+        <h1>{t_string!(i18n, consent.title)}</h1>
         {with_viewer(move |v| {
             let s = state.clone();
             let docs = if v.consents_outstanding.is_empty() { v.current_consents.clone() } else { v.consents_outstanding.clone() };
@@ -33,14 +33,14 @@ pub fn ConsentPage() -> impl IntoView {
                     <p>{if withdrawn { t_string!(i18n, consent.stopped) } else if v.consents_outstanding.is_empty() { t_string!(i18n, consent.lead) } else { t_string!(i18n, consent.updated) }}</p>
                     <CsrfField token=v.csrf_token.clone() />
                     <fieldset class="consents">
-                        <legend>{t!(i18n, register.consents_title)}</legend>
+                        <legend>{t_string!(i18n, register.consents_title)}</legend>
                         {docs.into_iter().map(|d| {
                             let label = format!("{} 《{}》", t_string!(i18n, consent.agree), document_title(d.document));
                             view! { <ConsentCheckbox document=d.document version=d.version label /> }
                         }).collect_view()}
                         {s.message_for(Field::Consent).map(|e| view! { <p class="field-error">{e}</p> })}
                     </fieldset>
-                    <button type="submit" class="button button-block">{t!(i18n, consent.submit)}</button>
+                    <button type="submit" class="button button-block">{t_string!(i18n, consent.submit)}</button>
                 </form>
             }
         })}
@@ -54,24 +54,42 @@ pub fn ConsentDocumentPage() -> impl IntoView {
     let params = use_params_map();
     let document =
         move || params.with(|p| p.get("document").and_then(|d| ConsentDocument::parse(&d)));
-    move || match document() {
-        Some(doc) => {
-            let english = i18n.get_locale() == Locale::en;
-            let text = doc.text(english);
-            view! { <article class="card document">{render_plain_text(text)}</article> }.into_any()
+    let english = i18n.get_locale_untracked() == Locale::en;
+    let text = Resource::new(document, move |doc| async move {
+        match doc {
+            Some(doc) => consent_text(doc, english).await.ok(),
+            None => None,
         }
-        None => view! { <crate::pages::NotFound /> }.into_any(),
+    });
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match text.await {
+                    Some(text) => view! { <article class="card document">{render_plain_text(&text)}</article> }.into_any(),
+                    None => view! { <crate::pages::NotFound /> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 
+/// One document's text in the page's language.
+#[server(prefix = "/sfn", endpoint = "consent-text", input = leptos::server_fn::codec::GetUrl)]
+pub async fn consent_text(
+    document: ConsentDocument,
+    english: bool,
+) -> Result<String, ServerFnError> {
+    Ok(document.text(english).to_owned())
+}
+
 /// Our texts use only `# title` and paragraphs; rendered as text, never as HTML.
-fn render_plain_text(text: &'static str) -> impl IntoView {
+fn render_plain_text(text: &str) -> impl IntoView {
     text.split("\n\n")
         .map(str::trim)
         .filter(|block| !block.is_empty())
         .map(|block| match block.strip_prefix("# ") {
-            Some(title) => view! { <h1>{title}</h1> }.into_any(),
-            None => view! { <p>{block}</p> }.into_any(),
+            Some(title) => view! { <h1>{title.to_owned()}</h1> }.into_any(),
+            None => view! { <p>{block.to_owned()}</p> }.into_any(),
         })
         .collect_view()
 }

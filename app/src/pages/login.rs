@@ -8,7 +8,7 @@ pub fn LoginPage() -> impl IntoView {
     let i18n = use_i18n();
     let state = FormState::from_query();
     view! {
-        <h1>{t!(i18n, login.title)}</h1>
+        <h1>{t_string!(i18n, login.title)}</h1>
         {with_viewer(move |v| {
             let s = state.clone();
             view! {
@@ -19,12 +19,12 @@ pub fn LoginPage() -> impl IntoView {
                         input_type="tel" autocomplete="username" inputmode="numeric" maxlength=20 state=s.clone() />
                     <InputField field=Field::Password label=t_string!(i18n, login.password_label).to_string()
                         input_type="password" autocomplete="current-password" maxlength=128 state=s.clone() />
-                    <button type="submit" class="button button-block">{t!(i18n, login.submit)}</button>
+                    <button type="submit" class="button button-block">{t_string!(i18n, login.submit)}</button>
                     <p class="form-footer">
-                        <a href="/login/sms">{t!(i18n, login.by_sms)}</a>
-                        <a href="/password/reset">{t!(i18n, login.forgot)}</a>
+                        <a href="/login/sms">{t_string!(i18n, login.by_sms)}</a>
+                        <a href="/password/reset">{t_string!(i18n, login.forgot)}</a>
                     </p>
-                    <p class="form-footer"><a href="/register">{t!(i18n, login.no_account)}</a></p>
+                    <p class="form-footer"><a href="/register">{t_string!(i18n, login.no_account)}</a></p>
                 </form>
             }
         })}
@@ -36,7 +36,7 @@ pub fn SmsLoginPage() -> impl IntoView {
     let i18n = use_i18n();
     let state = FormState::from_query();
     view! {
-        <h1>{t!(i18n, login.sms_title)}</h1>
+        <h1>{t_string!(i18n, login.sms_title)}</h1>
         {with_viewer(move |v| {
             let s = state.clone();
             view! {
@@ -50,13 +50,13 @@ pub fn SmsLoginPage() -> impl IntoView {
                         value=v.code_phone.clone().unwrap_or_default() state=s.clone()>
                         <button type="submit" class="button button-secondary button-inline"
                             formaction="/forms/sms-code" formnovalidate=true>
-                            {t!(i18n, login.send_code)}
+                            {t_string!(i18n, login.send_code)}
                         </button>
                     </InputField>
                     <InputField field=Field::Code label=t_string!(i18n, login.code_label).to_string()
                         autocomplete="one-time-code" inputmode="numeric" maxlength=10 state=s.clone() />
-                    <button type="submit" class="button button-block">{t!(i18n, login.submit)}</button>
-                    <p class="form-footer"><a href="/login">{t!(i18n, login.by_password)}</a></p>
+                    <button type="submit" class="button button-block">{t_string!(i18n, login.submit)}</button>
+                    <p class="form-footer"><a href="/login">{t_string!(i18n, login.by_password)}</a></p>
                 </form>
             }
         })}

@@ -14,7 +14,7 @@ pub fn MePage() -> impl IntoView {
     // Personal data comes from its own call, so it is in this page's hydration data only.
     let profile = Resource::new(|| (), |_| async { get_profile().await.ok().flatten() });
     view! {
-        <h1>{t!(i18n, me.title)}</h1>
+        <h1>{t_string!(i18n, me.title)}</h1>
         {with_viewer(move |v| {
             let state = state.clone();
             view! {
@@ -34,10 +34,10 @@ fn profile_view(v: Viewer, state: FormState, profile: Option<PatientProfile>) ->
     let Some(p) = profile else {
         return view! {
             <div class="card empty">
-                <p>{t!(i18n, me.not_logged_in)}</p>
+                <p>{t_string!(i18n, me.not_logged_in)}</p>
                 <div class="actions">
-                    <a class="button" href="/login">{t!(i18n, home.cta_login)}</a>
-                    <a class="button button-secondary" href="/register">{t!(i18n, home.cta_register)}</a>
+                    <a class="button" href="/login">{t_string!(i18n, home.cta_login)}</a>
+                    <a class="button button-secondary" href="/register">{t_string!(i18n, home.cta_register)}</a>
                 </div>
             </div>
         }.into_any();
@@ -51,20 +51,20 @@ fn profile_view(v: Viewer, state: FormState, profile: Option<PatientProfile>) ->
     view! {
         <FormAlerts state=state.clone() />
         <section class="card" aria-labelledby="profile-title">
-            <h2 id="profile-title">{t!(i18n, me.profile)}</h2>
-            {just_registered.then(|| view! { <p class="hint">{t!(i18n, me.check_details)}</p> })}
+            <h2 id="profile-title">{t_string!(i18n, me.profile)}</h2>
+            {just_registered.then(|| view! { <p class="hint">{t_string!(i18n, me.check_details)}</p> })}
             <dl class="profile">
-                <dt>{t!(i18n, me.name)}</dt><dd data-testid="name">{p.real_name.clone()}</dd>
-                <dt>{t!(i18n, me.patient_number)}</dt><dd>{p.patient_number.clone()}</dd>
-                <dt>{t!(i18n, me.phone)}</dt><dd data-testid="phone">{p.phone_masked.clone()}</dd>
-                <dt>{t!(i18n, me.id_number)}</dt><dd data-testid="id-number">{p.id_number_masked.clone()}</dd>
-                <dt>{t!(i18n, me.birth_date)}</dt><dd data-testid="birth-date">{p.birth_date.clone()}</dd>
-                <dt>{t!(i18n, me.sex)}</dt><dd data-testid="sex">{sex}</dd>
-                <dt>{t!(i18n, me.age)}</dt><dd>{fill(t_string!(i18n, me.age_value), &[("years", &years.to_string())])}</dd>
+                <dt>{t_string!(i18n, me.name)}</dt><dd data-testid="name">{p.real_name.clone()}</dd>
+                <dt>{t_string!(i18n, me.patient_number)}</dt><dd>{p.patient_number.clone()}</dd>
+                <dt>{t_string!(i18n, me.phone)}</dt><dd data-testid="phone">{p.phone_masked.clone()}</dd>
+                <dt>{t_string!(i18n, me.id_number)}</dt><dd data-testid="id-number">{p.id_number_masked.clone()}</dd>
+                <dt>{t_string!(i18n, me.birth_date)}</dt><dd data-testid="birth-date">{p.birth_date.clone()}</dd>
+                <dt>{t_string!(i18n, me.sex)}</dt><dd data-testid="sex">{sex}</dd>
+                <dt>{t_string!(i18n, me.age)}</dt><dd>{fill(t_string!(i18n, me.age_value), &[("years", &years.to_string())])}</dd>
             </dl>
         </section>
         <section class="card" aria-labelledby="consents-title">
-            <h2 id="consents-title">{t!(i18n, me.consents_title)}</h2>
+            <h2 id="consents-title">{t_string!(i18n, me.consents_title)}</h2>
             <ul class="consent-list">
                 {p.consents.iter().map(|c| {
                     let at = c.accepted_at.clone();
@@ -72,36 +72,36 @@ fn profile_view(v: Viewer, state: FormState, profile: Option<PatientProfile>) ->
                         <li>
                             <a href=format!("/consent/{}", c.document.as_str())>{document_title(c.document)}</a>
                             <span class="hint">{fill(t_string!(i18n, me.accepted_at), &[("at", &at)])}</span>
-                            <span class="hint version">{t!(i18n, me.version)}" "{c.version.chars().take(8).collect::<String>()}</span>
+                            <span class="hint version">{t_string!(i18n, me.version)}" "{c.version.chars().take(8).collect::<String>()}</span>
                         </li>
                     }
                 }).collect_view()}
             </ul>
         </section>
         <section class="card" aria-labelledby="security-title">
-            <h2 id="security-title">{t!(i18n, me.security)}</h2>
+            <h2 id="security-title">{t_string!(i18n, me.security)}</h2>
             <div class="actions">
-                <a class="button button-secondary" href="/me/password">{t!(i18n, me.change_password)}</a>
+                <a class="button button-secondary" href="/me/password">{t_string!(i18n, me.change_password)}</a>
                 <form method="post" action="/forms/logout">
                     <CsrfField token=v.csrf_token.clone() />
-                    <button type="submit" class="button button-secondary">{t!(i18n, me.logout)}</button>
+                    <button type="submit" class="button button-secondary">{t_string!(i18n, me.logout)}</button>
                 </form>
                 <form method="post" action="/forms/logout-all">
                     <CsrfField token=v.csrf_token.clone() />
-                    <button type="submit" class="button button-secondary">{t!(i18n, me.logout_all)}</button>
+                    <button type="submit" class="button button-secondary">{t_string!(i18n, me.logout_all)}</button>
                 </form>
             </div>
         </section>
         <section class="card card-danger" aria-labelledby="withdraw-title">
-            <h2 id="withdraw-title">{t!(i18n, me.withdraw_title)}</h2>
-            <p>{t!(i18n, me.withdraw_body)}</p>
+            <h2 id="withdraw-title">{t_string!(i18n, me.withdraw_title)}</h2>
+            <p>{t_string!(i18n, me.withdraw_body)}</p>
             <form method="post" action="/forms/consents/withdraw">
                 <CsrfField token=v.csrf_token.clone() />
                 <div class="check">
                     <input type="checkbox" id="withdraw-confirm" name="confirm" value="yes" required=true />
-                    <label for="withdraw-confirm">{t!(i18n, me.withdraw_confirm)}</label>
+                    <label for="withdraw-confirm">{t_string!(i18n, me.withdraw_confirm)}</label>
                 </div>
-                <button type="submit" class="button button-danger">{t!(i18n, me.withdraw_button)}</button>
+                <button type="submit" class="button button-danger">{t_string!(i18n, me.withdraw_button)}</button>
             </form>
         </section>
     }.into_any()

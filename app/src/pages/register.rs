@@ -1,5 +1,5 @@
 use crate::components::{CsrfField, FormAlerts, FormState, InputField, with_viewer};
-use crate::domain::age::registrant_age_ok;
+use crate::domain::age::{parse_ymd, registrant_age_ok};
 use crate::domain::consent::ConsentDocument;
 use crate::domain::id_number::{IdNumber, Sex};
 use crate::domain::normalize::normalize_identifier;
@@ -16,8 +16,8 @@ pub fn RegisterPage() -> impl IntoView {
     let i18n = use_i18n();
     let state = FormState::from_query();
     view! {
-        <h1>{t!(i18n, register.title)}</h1>
-        <p class="lead">{t!(i18n, register.lead)}</p>
+        <h1>{t_string!(i18n, register.title)}</h1>
+        <p class="lead">{t_string!(i18n, register.lead)}</p>
         <PurposeNotice />
         {with_viewer(move |v| {
             let state = state.clone();
@@ -33,7 +33,7 @@ pub fn RegisterPage() -> impl IntoView {
                         value=v.code_phone.clone().unwrap_or_default() state=s.clone()>
                         <button type="submit" class="button button-secondary button-inline"
                             formaction="/forms/sms-code" formnovalidate=true>
-                            {t!(i18n, register.send_code)}
+                            {t_string!(i18n, register.send_code)}
                         </button>
                     </InputField>
                     <InputField field=Field::Code label=t_string!(i18n, register.code_label).to_string()
@@ -47,7 +47,7 @@ pub fn RegisterPage() -> impl IntoView {
                         autocomplete="name" maxlength=30 state=s.clone() />
                     <IdNumberField today=v.today.clone() state=s.clone() />
                     <fieldset class="consents">
-                        <legend>{t!(i18n, register.consents_title)}</legend>
+                        <legend>{t_string!(i18n, register.consents_title)}</legend>
                         <ConsentCheckbox document=ConsentDocument::ServiceAgreement version=v.current_version(ConsentDocument::ServiceAgreement)
                             label=t_string!(i18n, register.agree_service).to_string() />
                         <ConsentCheckbox document=ConsentDocument::InformedConsent version=v.current_version(ConsentDocument::InformedConsent)
@@ -56,8 +56,8 @@ pub fn RegisterPage() -> impl IntoView {
                             label=t_string!(i18n, register.agree_sensitive).to_string() />
                         {s.message_for(Field::Consent).map(|e| view! { <p class="field-error">{e}</p> })}
                     </fieldset>
-                    <button type="submit" class="button button-block">{t!(i18n, register.submit)}</button>
-                    <p class="form-footer"><a href="/login">{t!(i18n, register.have_account)}</a></p>
+                    <button type="submit" class="button button-block">{t_string!(i18n, register.submit)}</button>
+                    <p class="form-footer"><a href="/login">{t_string!(i18n, register.have_account)}</a></p>
                 </form>
             }
         })}
@@ -71,13 +71,13 @@ fn PurposeNotice() -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <section class="purpose" aria-labelledby="purpose-title">
-            <h2 id="purpose-title">{t!(i18n, register.purpose_title)}</h2>
-            <p>{t!(i18n, register.purpose_phone)}</p>
-            <p>{t!(i18n, register.purpose_identity)}</p>
-            <p>{t!(i18n, register.purpose_protect)}</p>
+            <h2 id="purpose-title">{t_string!(i18n, register.purpose_title)}</h2>
+            <p>{t_string!(i18n, register.purpose_phone)}</p>
+            <p>{t_string!(i18n, register.purpose_identity)}</p>
+            <p>{t_string!(i18n, register.purpose_protect)}</p>
             <p>
                 <a href=format!("/consent/{}", ConsentDocument::SensitiveInfo.as_str()) target="_blank">
-                    {t!(i18n, register.purpose_link)}
+                    {t_string!(i18n, register.purpose_link)}
                 </a>
             </p>
         </section>
@@ -93,7 +93,7 @@ pub fn ConsentCheckbox(document: ConsentDocument, version: String, label: String
         <div class="check">
             <input type="checkbox" id=id.clone() name=format!("consent_{}", document.as_str()) value=version required=true />
             <label for=id>{label}</label>
-            <a class="read-link" href=format!("/consent/{}", document.as_str()) target="_blank">{t!(i18n, register.read)}</a>
+            <a class="read-link" href=format!("/consent/{}", document.as_str()) target="_blank">{t_string!(i18n, register.read)}</a>
         </div>
     }
 }
@@ -132,11 +132,7 @@ fn id_feedback(input: &str, today: Date) -> Option<IdFeedback> {
 #[component]
 fn IdNumberField(today: String, state: FormState) -> impl IntoView {
     let i18n = use_i18n();
-    let today = Date::parse(
-        &today,
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .ok();
+    let today = parse_ymd(&today);
     let (feedback, set_feedback) = signal(None::<IdFeedback>);
     let on_input = move |ev| {
         let value: String = event_target_value(&ev);

@@ -5,10 +5,10 @@ use leptos::prelude::*;
 pub fn ConsultsPage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <h1>{t!(i18n, consults.title)}</h1>
+        <h1>{t_string!(i18n, consults.title)}</h1>
         <div class="card empty">
-            <p>{t!(i18n, consults.empty)}</p>
-            <p class="hint">{t!(i18n, consults.next)}</p>
+            <p>{t_string!(i18n, consults.empty)}</p>
+            <p class="hint">{t_string!(i18n, consults.next)}</p>
         </div>
     }
 }
@@ -17,8 +17,8 @@ pub fn ConsultsPage() -> impl IntoView {
 pub fn MessagesPage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <h1>{t!(i18n, messages.title)}</h1>
-        <div class="card empty"><p>{t!(i18n, messages.empty)}</p></div>
+        <h1>{t_string!(i18n, messages.title)}</h1>
+        <div class="card empty"><p>{t_string!(i18n, messages.empty)}</p></div>
     }
 }
 
@@ -30,7 +30,7 @@ pub fn NotFound() -> impl IntoView {
     }
     let i18n = use_i18n();
     view! {
-        <h1>{t!(i18n, not_found.title)}</h1>
-        <p><a class="button" href="/">{t!(i18n, not_found.back)}</a></p>
+        <h1>{t_string!(i18n, not_found.title)}</h1>
+        <p><a class="button" href="/">{t_string!(i18n, not_found.back)}</a></p>
     }
 }
