@@ -54,7 +54,7 @@ start_server() {
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   DATABASE_URL="${1:-sqlite://$data/fuzhen.db?mode=rwc}" FUZHEN_MODE=dev \
     FUZHEN_DATA_DIR="$data" FUZHEN_LISTEN="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site LEPTOS_HASH_FILES=true \
-    FUZHEN_SMS_PER_IP_PER_HOUR=1000000 FUZHEN_SMS_PER_PHONE_PER_DAY=1000000 FUZHEN_LOGIN_PER_IP=1000000 \
+    FUZHEN_SMS_PER_IP_PER_HOUR=1000000 FUZHEN_SMS_PER_PHONE_PER_DAY=1000000 FUZHEN_LOGIN_PER_IP=1000000 FUZHEN_THROTTLE_PER_MINUTE=100000000 \
     RUST_LOG=warn ./target/release/server > "$data/server.log" 2>&1 &
   server=$!
   base="http://127.0.0.1:$port"
