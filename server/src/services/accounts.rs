@@ -442,10 +442,21 @@ pub async fn profile(
     patient_id: i64,
     now: OffsetDateTime,
 ) -> Result<Option<(PatientProfile, Vec<app::viewer::ConsentDocumentView>)>, AppError> {
+    let rows = consents::effective(db, patient_id).await?;
+    profile_with(state, db, patient_id, &rows, now).await
+}
+
+/// [`profile`], given the patient's effective consent rows (already read this request).
+pub async fn profile_with(
+    state: &State,
+    db: &impl ConnectionTrait,
+    patient_id: i64,
+    rows: &[crate::db::consent_record::Model],
+    now: OffsetDateTime,
+) -> Result<Option<(PatientProfile, Vec<app::viewer::ConsentDocumentView>)>, AppError> {
     let Some(p) = patient::Entity::find_by_id(patient_id).one(db).await? else {
         return Ok(None);
     };
-    let rows = consents::effective(db, patient_id).await?;
     let birth = time::Date::parse(
         &p.birth_date,
         time::macros::format_description!("[year]-[month]-[day]"),
@@ -465,7 +476,7 @@ pub async fn profile(
             Sex::Female
         },
         age: age_on(birth, today_in_china(now)),
-        consents: consents::record_views(&rows),
+        consents: consents::record_views(rows),
     };
-    Ok(Some((profile, consents::outstanding_views(state, &rows))))
+    Ok(Some((profile, consents::outstanding_views(state, rows))))
 }

@@ -3,6 +3,7 @@
 //! Sessions are written only when someone logs in, starts an SMS flow, or — at most once
 //! a minute — when the idle expiry needs moving.
 use super::error::ApiError;
+use crate::db::consent_record;
 use crate::services::{AppError, consents};
 use crate::session_store::PATIENT_ID;
 use crate::state::AppState;
@@ -167,8 +168,10 @@ impl FromRequestParts<AppState> for ConsentedPatient {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let Patient { id } = Patient::from_request_parts(parts, state).await?;
-        match consents::outstanding_for(&state.db, state, id).await {
-            Ok(outstanding) if outstanding.is_empty() => Ok(ConsentedPatient { id }),
+        match consent_rows(parts, state, id).await {
+            Ok(rows) if consents::outstanding_views(state, &rows).is_empty() => {
+                Ok(ConsentedPatient { id })
+            }
             Ok(_) => Err(reject(
                 parts,
                 FieldError::general(ErrorCode::ConsentRequired),
@@ -176,4 +179,26 @@ impl FromRequestParts<AppState> for ConsentedPatient {
             Err(e) => Err(reject(parts, e)),
         }
     }
+}
+
+/// The patient's consents in force, read once per request and kept in its extensions
+/// (the viewer, the consent gate and the profile all need them).
+#[derive(Clone)]
+struct ConsentRows(i64, std::sync::Arc<Vec<consent_record::Model>>);
+
+pub async fn consent_rows(
+    parts: &mut Parts,
+    state: &AppState,
+    patient_id: i64,
+) -> Result<std::sync::Arc<Vec<consent_record::Model>>, AppError> {
+    if let Some(ConsentRows(id, rows)) = parts.extensions.get::<ConsentRows>()
+        && *id == patient_id
+    {
+        return Ok(rows.clone());
+    }
+    let rows = std::sync::Arc::new(consents::effective(&state.db, patient_id).await?);
+    parts
+        .extensions
+        .insert(ConsentRows(patient_id, rows.clone()));
+    Ok(rows)
 }

@@ -2,7 +2,7 @@
 //! It reads (the session, the patient, their consents) and writes nothing, except the
 //! once-a-minute idle refresh of a logged-in session.
 use super::auth::ConsentedPatient;
-use super::auth::{CODE_PHONE, CODE_SENT_AT, current_patient};
+use super::auth::{CODE_PHONE, CODE_SENT_AT, consent_rows, current_patient};
 use super::csrf::CsrfToken;
 use crate::services::{AppError, accounts, consents, today_in_china};
 use crate::state::AppState;
@@ -44,7 +44,7 @@ async fn build(
         ..Viewer::default()
     };
     if let Some(patient) = current_patient(parts, state).await? {
-        let rows = consents::effective(&state.db, patient.id).await?;
+        let rows = consent_rows(parts, state, patient.id).await?;
         viewer.consents_outstanding = consents::outstanding_views(state, &rows);
         viewer.signed_in = Some(SignedIn {
             consents_withdrawn: rows.is_empty(),
@@ -80,7 +80,11 @@ async fn load_profile(
     let Ok(patient) = ConsentedPatient::from_request_parts(parts, state).await else {
         return Ok(None);
     };
-    match accounts::profile(state, &state.db, patient.id, OffsetDateTime::now_utc()).await {
+    let rows = consent_rows(parts, state, patient.id)
+        .await
+        .map_err(|_| "internal".to_owned())?;
+    let now = OffsetDateTime::now_utc();
+    match accounts::profile_with(state, &state.db, patient.id, &rows, now).await {
         Ok(found) => Ok(found.map(|(profile, _)| profile)),
         Err(e) => {
             let _ = super::error::ApiError::from(e); // logs it
