@@ -125,3 +125,39 @@ test('every form field has a label and tap targets are at least 44 px', async ()
   }
   await context.close();
 });
+
+// R-REG-2: after consent is withdrawn, client-side navigation (no full page load) is
+// stopped at the consent page too, not only server-rendered loads.
+test('the consent gate holds for client-side navigation', async () => {
+  const { context, page, problems } = await phonePage(true);
+  const phone = '13800138003';
+  const api = context.request;
+  const { csrf_token: csrf } = await (await api.get(`${BASE}/api/v1/csrf`)).json();
+  const headers = { 'x-csrf-token': csrf };
+  assert.equal((await api.post(`${BASE}/api/v1/sms-codes`, { headers, data: { phone, purpose: 'register' } })).status(), 202);
+  const { current } = await (await api.get(`${BASE}/api/v1/consents`)).json();
+  const registered = await api.post(`${BASE}/api/v1/registrations`, {
+    headers,
+    data: {
+      phone, code: await lastCode(phone), password: '一句只有我知道的话 2026', real_name: '李雷',
+      id_number: '110105199001011232', consents: current,
+    },
+  });
+  assert.equal(registered.status(), 201, await registered.text());
+  const withdrawn = await api.post(`${BASE}/api/v1/consents/withdrawal`, { headers, data: { confirm: true } });
+  assert.equal(withdrawn.status(), 204);
+
+  // A page anyone may read, then the 我的 tab: the router navigates in the browser.
+  await page.goto(`${BASE}/consent/service_agreement`);
+  await page.waitForFunction(() => document.querySelector('article h1'));
+  await page.waitForTimeout(500); // hydration
+  await page.evaluate(() => { window.__samePage = true; });
+  await page.click('.tab-bar a[href="/me"]');
+  await page.waitForURL(/\/consent$/);
+  assert.equal(await page.evaluate(() => window.__samePage), true, 'no full page load happened');
+  assert.match(await page.textContent('main'), /停止|同意/);
+  assert.ok(!(await page.content()).includes('李雷'), 'no profile while consent is withdrawn');
+  await shot(page, 'js-consent-gate');
+  assert.deepEqual(problems.filter((p) => /panicked|unreachable/i.test(p)), []);
+  await context.close();
+});
