@@ -326,28 +326,48 @@ pub async fn change_password(
     }
     let hash = state.crypto.hash_password(new.expose().to_owned()).await?;
     let txn = db::begin_write(&state.db).await?;
+    let change = PasswordChange {
+        patient_id,
+        phone: &phone,
+        hash,
+        keep_session,
+        action: AuditAction::PasswordChanged,
+    };
+    replace_password(state, &txn, change, ip, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+struct PasswordChange<'a> {
+    patient_id: i64,
+    phone: &'a PhoneNumber,
+    hash: String,
+    keep_session: Option<SessionId>,
+    action: AuditAction,
+}
+
+/// The new hash, the login-failure count cleared, every other session ended, and the
+/// audit row: one change, in the caller's transaction.
+async fn replace_password(
+    state: &State,
+    txn: &sea_orm::DatabaseTransaction,
+    change: PasswordChange<'_>,
+    ip: &str,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let id = change.patient_id;
     patient::Entity::update_many()
         .col_expr(
             patient::Column::PasswordHash,
-            sea_orm::sea_query::Expr::value(hash),
+            sea_orm::sea_query::Expr::value(change.hash),
         )
-        .filter(patient::Column::Id.eq(patient_id))
-        .exec(&txn)
+        .filter(patient::Column::Id.eq(id))
+        .exec(txn)
         .await?;
-    db::clear_count(&txn, &login_key(state, &phone)).await?;
-    session_store::revoke_patient(&txn, patient_id, keep_session).await?;
-    audit::record(
-        &txn,
-        event(
-            Actor::Patient(patient_id),
-            AuditAction::PasswordChanged,
-            Some(patient_id),
-            ip,
-            now,
-        ),
-    )
-    .await?;
-    txn.commit().await?;
+    db::clear_count(txn, &login_key(state, change.phone)).await?;
+    session_store::revoke_patient(txn, id, change.keep_session).await?;
+    let record = event(Actor::Patient(id), change.action, Some(id), ip, now);
+    audit::record(txn, record).await?;
     Ok(())
 }
 
@@ -379,27 +399,14 @@ pub async fn reset_password(
         txn.commit().await?;
         return Err(FieldError::new(ErrorCode::SmsCodeWrong, Field::Code).into());
     };
-    patient::Entity::update_many()
-        .col_expr(
-            patient::Column::PasswordHash,
-            sea_orm::sea_query::Expr::value(hash),
-        )
-        .filter(patient::Column::Id.eq(patient.id))
-        .exec(&txn)
-        .await?;
-    db::clear_count(&txn, &login_key(state, &phone)).await?;
-    session_store::revoke_patient(&txn, patient.id, None).await?;
-    audit::record(
-        &txn,
-        event(
-            Actor::Patient(patient.id),
-            AuditAction::PasswordReset,
-            Some(patient.id),
-            ip,
-            now,
-        ),
-    )
-    .await?;
+    let change = PasswordChange {
+        patient_id: patient.id,
+        phone: &phone,
+        hash,
+        keep_session: None,
+        action: AuditAction::PasswordReset,
+    };
+    replace_password(state, &txn, change, ip, now).await?;
     txn.commit().await?;
     Ok(patient.id)
 }
