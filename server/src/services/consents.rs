@@ -115,16 +115,6 @@ pub fn new_rows(
         .collect()
 }
 
-/// What this patient has still to agree to (empty: the consent gate is open).
-pub async fn outstanding_for(
-    db: &impl ConnectionTrait,
-    state: &State,
-    patient_id: i64,
-) -> Result<Vec<ConsentDocumentView>, AppError> {
-    let rows = effective(db, patient_id).await?;
-    Ok(outstanding_views(state, &rows))
-}
-
 fn audit_event(patient_id: i64, action: AuditAction, ip: &str, now: OffsetDateTime) -> AuditEvent {
     AuditEvent {
         actor: Actor::Patient(patient_id),

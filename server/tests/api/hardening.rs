@@ -714,15 +714,15 @@ pub async fn rejections_use_the_error_shape(db: Db) {
 // Per-address limits on the endpoints that send SMS or judge secrets: a flood from one
 // address is turned away before it costs a hash or a database write; pages are not limited.
 pub async fn one_address_is_throttled_on_guessing_endpoints(db: Db) {
-    let app = spawn_app_with(db, |c| c.throttle_per_minute = 8).await; // bursts of 2
-    let phones = ["13800138001", "13800138002", "13800138003"];
+    // One request a minute, so a slow machine cannot earn another one during the test.
+    let app = spawn_app_with(db, |c| c.throttle_per_minute = 1).await;
+    let phones = ["13800138001", "13800138002"];
     assert_eq!(app.send_code(phones[0], "register").await.status(), 202);
-    assert_eq!(app.send_code(phones[1], "register").await.status(), 202);
     let before = fingerprint(&app).await;
     let res = app
         .post(
             "/api/v1/sms-codes",
-            &json!({ "phone": phones[2], "purpose": "register" }),
+            &json!({ "phone": phones[1], "purpose": "register" }),
         )
         .await;
     let retry: u64 = res.headers()["retry-after"]
@@ -730,7 +730,7 @@ pub async fn one_address_is_throttled_on_guessing_endpoints(db: Db) {
         .unwrap()
         .parse()
         .unwrap();
-    assert!((1..=10).contains(&retry), "Retry-After {retry}");
+    assert!((1..=61).contains(&retry), "Retry-After {retry}");
     assert_error(res, 429, "rate_limited", None).await;
     let res = app
         .post(
@@ -744,7 +744,7 @@ pub async fn one_address_is_throttled_on_guessing_endpoints(db: Db) {
         before,
         "a throttled request writes nothing"
     );
-    assert_eq!(app.outbox_len(phones[2]), 0);
+    assert_eq!(app.outbox_len(phones[1]), 0);
 
     // A browser form goes back to its page with the reason.
     let res = app
