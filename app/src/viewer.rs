@@ -1,8 +1,7 @@
 //! What a page needs to know about who is looking: the CSRF token, whether a patient is
 //! logged in, and what registration has done so far. The server computes it once per
-//! request; pages read it through one server function so hydration gets the same value.
-//! It holds nothing personal, because every page carries it in its hydration data: the
-//! profile is a separate server function that only the profile page calls.
+//! request, before rendering. It holds nothing personal: the profile is loaded only by
+//! the page that shows it.
 use crate::domain::consent::ConsentDocument;
 use crate::domain::id_number::Sex;
 use leptos::prelude::*;
@@ -71,12 +70,19 @@ pub struct ConsentRecordView {
     pub accepted_at: String,
 }
 
-#[server(prefix = "/sfn", endpoint = "viewer", input = leptos::server_fn::codec::GetUrl)]
-pub async fn get_viewer() -> Result<Viewer, ServerFnError> {
-    let parts = use_context::<http::request::Parts>();
-    Ok(parts
-        .and_then(|p| p.extensions.get::<Viewer>().cloned())
-        .unwrap_or_default())
+/// The viewer the server computed for this request. Pages render on the server only
+/// (islands mode), so they read it directly; the browser never needs it.
+pub fn current_viewer() -> Viewer {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .and_then(|p| p.extensions.get::<Viewer>().cloned())
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        Viewer::default()
+    }
 }
 
 /// Loads the logged-in, consented patient's profile for a request; the server provides

@@ -1,7 +1,6 @@
-//! Who may see a page, checked on the server for full loads (a redirect response) and
-//! in the browser for client-side navigation, from the same [`Viewer`].
-use super::ViewerResource;
-use crate::viewer::{Viewer, get_viewer};
+//! Who may see a page. Pages render on the server only (islands mode: every link is a
+//! request to the server), so this one check, a redirect response, covers every way in.
+use crate::viewer::{Viewer, current_viewer};
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
@@ -32,22 +31,12 @@ pub fn redirect_for(access: Access, v: &Viewer) -> Option<&'static str> {
     }
 }
 
-/// Renders `page` if the viewer may see it; otherwise redirects. One viewer fetch is
-/// shared by the gate and the page (through context).
+/// Renders `page` if the viewer may see it; otherwise redirects.
 pub fn gated<V: IntoView + 'static>(access: Access, page: fn() -> V) -> AnyView {
-    let viewer = Resource::new(|| (), |_| async { get_viewer().await.unwrap_or_default() });
-    provide_context(ViewerResource(viewer));
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match redirect_for(access, &viewer.await) {
-                    Some(path) => view! { <Redirect path=path /> }.into_any(),
-                    None => page().into_any(),
-                }
-            })}
-        </Suspense>
+    match redirect_for(access, &current_viewer()) {
+        Some(path) => view! { <Redirect path=path /> }.into_any(),
+        None => page().into_any(),
     }
-    .into_any()
 }
 
 #[cfg(test)]

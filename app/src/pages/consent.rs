@@ -53,33 +53,26 @@ pub fn ConsentDocumentPage() -> impl IntoView {
     let i18n = use_i18n();
     let params = use_params_map();
     let document =
-        move || params.with(|p| p.get("document").and_then(|d| ConsentDocument::parse(&d)));
+        params.with_untracked(|p| p.get("document").and_then(|d| ConsentDocument::parse(&d)));
     let english = i18n.get_locale_untracked() == Locale::en;
-    let text = Resource::new(document, move |doc| async move {
-        match doc {
-            Some(doc) => consent_text(doc, english).await.ok(),
-            None => None,
-        }
-    });
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match text.await {
-                    Some(text) => view! { <article class="card document">{render_plain_text(&text)}</article> }.into_any(),
-                    None => view! { <crate::pages::NotFound /> }.into_any(),
-                }
-            })}
-        </Suspense>
+    match document.map(|d| consent_text(d, english)) {
+        Some(text) => view! { <article class="card document">{render_plain_text(&text)}</article> }.into_any(),
+        None => view! { <crate::pages::NotFound /> }.into_any(),
     }
 }
 
-/// One document's text in the page's language.
-#[server(prefix = "/sfn", endpoint = "consent-text", input = leptos::server_fn::codec::GetUrl)]
-pub async fn consent_text(
-    document: ConsentDocument,
-    english: bool,
-) -> Result<String, ServerFnError> {
-    Ok(document.text(english).to_owned())
+/// One document's text in the page's language. The texts are compiled into the server
+/// only: pages render there (islands mode), so the browser's code never holds them.
+fn consent_text(document: ConsentDocument, english: bool) -> String {
+    #[cfg(feature = "ssr")]
+    {
+        document.text(english).to_owned()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = (document, english);
+        String::new()
+    }
 }
 
 /// Our texts use only `# title` and paragraphs; rendered as text, never as HTML.

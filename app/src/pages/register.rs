@@ -132,6 +132,22 @@ fn id_feedback(input: &str, today: Date) -> Option<IdFeedback> {
 #[component]
 fn IdNumberField(today: String, state: FormState) -> impl IntoView {
     let i18n = use_i18n();
+    let english = i18n.get_locale_untracked() == Locale::en;
+    view! {
+        <IdLiveCheck today english>
+            // Room for the spaces or hyphens people type between the groups.
+            <InputField field=Field::IdNumber label=t_string!(i18n, register.id_number_label).to_string()
+                hint=t_string!(i18n, register.id_number_hint).to_string()
+                autocomplete="off" maxlength=24 state=state />
+        </IdLiveCheck>
+    }
+}
+
+/// The live part of [`IdNumberField`]: the one piece of the page that runs in the
+/// browser. Its props come from the server, as it cannot read the page's context.
+#[island]
+fn IdLiveCheck(today: String, english: bool, children: Children) -> impl IntoView {
+    let locale = if english { Locale::en } else { Locale::zh_CN };
     let today = parse_ymd(&today);
     let (feedback, set_feedback) = signal(None::<IdFeedback>);
     let on_input = move |ev| {
@@ -143,26 +159,22 @@ fn IdNumberField(today: String, state: FormState) -> impl IntoView {
         feedback.get().map(|f| {
             let derived = f.derived.map(|(birth, sex)| {
                 let sex = match sex {
-                    Sex::Male => t_string!(i18n, sex.male),
-                    Sex::Female => t_string!(i18n, sex.female),
+                    Sex::Male => td_string!(locale, sex.male),
+                    Sex::Female => td_string!(locale, sex.female),
                 };
-                view! { <p class="derived" role="status">{fill(t_string!(i18n, register.derived), &[("birth", &birth), ("sex", sex)])}</p> }
+                view! { <p class="derived" role="status">{fill(td_string!(locale, register.derived), &[("birth", &birth), ("sex", sex)])}</p> }
             });
             let error = f.error.map(|code| {
-                view! { <p class="field-error" role="status">{error_message(i18n.get_locale(), code)}</p> }
+                view! { <p class="field-error" role="status">{error_message(locale, code)}</p> }
             });
             view! { {derived}{error} }
         })
     };
     view! {
         // `input` events bubble from the field to this wrapper.
-        <div on:input=on_input>
-            // Room for the spaces or hyphens people type between the groups.
-            <InputField field=Field::IdNumber label=t_string!(i18n, register.id_number_label).to_string()
-                hint=t_string!(i18n, register.id_number_hint).to_string()
-                autocomplete="off" maxlength=24 state=state>
-                <div class="live" aria-live="polite">{live}</div>
-            </InputField>
+        <div class="id-check" on:input=on_input>
+            {children()}
+            <div class="live" aria-live="polite">{live}</div>
         </div>
     }
 }

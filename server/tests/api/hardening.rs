@@ -420,7 +420,6 @@ pub async fn personal_responses_are_not_stored(db: Db) {
         "/api/v1/me",
         "/me",
         "/",
-        "/sfn/viewer",
         "/sfn/profile",
         "/api/v1/consents",
     ] {
@@ -489,11 +488,10 @@ pub async fn consent_gate_holds_for_forms_and_server_functions(db: Db) {
         .await
         .unwrap();
     assert_error(api, 403, "consent_required", None).await;
-    let viewer = app.get("/sfn/viewer").await.text().await.unwrap();
-    assert!(
-        viewer.contains("informed_consent"),
-        "the browser's gate learns it: {viewer}"
-    );
+    // Every page is rendered by the server (islands), so following a link is gated too.
+    let page = app.page("/me").await;
+    assert!(page.status().is_redirection());
+    assert_eq!(page.headers()["location"], "/consent");
     let profile = app.get("/sfn/profile").await.text().await.unwrap();
     assert_eq!(profile, "null", "no profile until consent is given again");
     // Nothing changed: the old password still logs in.
@@ -787,6 +785,6 @@ pub async fn personal_fields_stay_out_of_other_pages(db: Db) {
     let me = app.page("/me").await.text().await.unwrap();
     assert!(me.contains("张三") && me.contains(&masked));
     assert!(!me.contains(ID), "never the full ID number");
-    let viewer = app.get("/sfn/viewer").await.text().await.unwrap();
-    assert!(!viewer.contains("张三"), "{viewer}");
+    // Pages hydrate as islands only: no page carries the app's state in a script.
+    assert!(!me.contains("__RESOLVED_RESOURCES"), "no serialized resources");
 }
