@@ -1,5 +1,6 @@
 //! Localized text for error codes and notices, from the translation files.
 use crate::domain::ErrorCode;
+use crate::domain::eligibility::Refusal;
 use crate::i18n::*;
 
 /// The message shown (and sent by the API) for an error code.
@@ -41,6 +42,12 @@ pub fn error_message(locale: Locale, code: ErrorCode) -> String {
         ConsentMissing => td_string!(locale, errors.consent_missing),
         ConsentOutdated => td_string!(locale, errors.consent_outdated),
         ConsentRequired => td_string!(locale, errors.consent_required),
+        EligibilityFirstVisit => td_string!(locale, errors.eligibility_first_visit),
+        EligibilityWrongDepartment => td_string!(locale, errors.eligibility_wrong_department),
+        EligibilityProofExpired => td_string!(locale, errors.eligibility_proof_expired),
+        EligibilityTooYoung => td_string!(locale, errors.eligibility_too_young),
+        EligibilityTooOld => td_string!(locale, errors.eligibility_too_old),
+        EligibilityCritical => td_string!(locale, errors.eligibility_critical),
         LoginFailed => td_string!(locale, errors.login_failed),
         AccountLocked => return locked_message(locale, 15),
         Unauthenticated => td_string!(locale, errors.unauthenticated),
@@ -60,6 +67,38 @@ pub fn locked_message(locale: Locale, minutes: i64) -> String {
         td_string!(locale, errors.account_locked),
         &[("minutes", &minutes.to_string())],
     )
+}
+
+/// Why a consult cannot start, with the department, dates or ages that apply.
+pub fn refusal_message(locale: Locale, refusal: Refusal) -> String {
+    let english = locale == Locale::en;
+    let reason = error_message(locale, refusal.code());
+    let detail = match refusal {
+        Refusal::WrongDepartment { treated_by } => fill(
+            td_string!(locale, eligibility.wrong_department),
+            &[("department", treated_by.name(english))],
+        ),
+        Refusal::ProofExpired {
+            diagnosed_on,
+            valid_until,
+        } => fill(
+            td_string!(locale, eligibility.proof_expired),
+            &[
+                ("diagnosed_on", &diagnosed_on.to_string()),
+                ("valid_until", &valid_until.to_string()),
+            ],
+        ),
+        Refusal::TooYoung { min_age_days } => fill(
+            td_string!(locale, eligibility.too_young),
+            &[("days", &min_age_days.to_string())],
+        ),
+        Refusal::TooOld { max_age_years } => fill(
+            td_string!(locale, eligibility.too_old),
+            &[("years", &max_age_years.to_string())],
+        ),
+        Refusal::ConsentMissing | Refusal::Critical | Refusal::FirstVisit => return reason,
+    };
+    format!("{reason} {detail}")
 }
 
 /// Puts values into a translation's `{name}` placeholders.
@@ -129,5 +168,40 @@ mod tests {
             "未满 18 周岁不能自行注册：请由监护人注册后，在「就诊人」中添加您。"
         );
         assert!(error_message(Locale::en, ErrorCode::MinorNeedsGuardian).contains("guardian"));
+    }
+
+    // R-ELIG-1/3/5: a refusal says what applies, in words the patient can act on.
+    #[test]
+    fn refusals_name_the_department_dates_and_ages() {
+        use crate::domain::department::Department;
+        use time::macros::date;
+        let zh = |r| refusal_message(Locale::zh_CN, r);
+        assert!(zh(Refusal::FirstVisit).contains("首次就诊"));
+        assert!(
+            zh(Refusal::WrongDepartment {
+                treated_by: Department::Endocrinology
+            })
+            .ends_with("请改挂内分泌科。")
+        );
+        let expired = zh(Refusal::ProofExpired {
+            diagnosed_on: date!(2025 - 11 - 23),
+            valid_until: date!(2026 - 11 - 23),
+        });
+        assert!(
+            expired.contains("2025-11-23") && expired.contains("2026-11-23"),
+            "{expired}"
+        );
+        assert!(zh(Refusal::TooYoung { min_age_days: 28 }).contains("28 天"));
+        assert!(zh(Refusal::TooOld { max_age_years: 80 }).contains("80 周岁"));
+        let en = refusal_message(
+            Locale::en,
+            Refusal::WrongDepartment {
+                treated_by: Department::Ent,
+            },
+        );
+        assert!(en.contains("Ear, nose and throat"), "{en}");
+        for r in [Refusal::Critical, Refusal::TooOld { max_age_years: 75 }] {
+            assert!(!zh(r).contains('{') && !refusal_message(Locale::en, r).contains('{'));
+        }
     }
 }

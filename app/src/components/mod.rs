@@ -11,6 +11,7 @@ use crate::viewer::{Viewer, current_viewer};
 use leptos::prelude::*;
 
 /// Renders `render` with the request's [`Viewer`] (pages render on the server only).
-pub fn with_viewer<V: IntoView>(render: impl FnOnce(Viewer) -> V) -> V {
-    render(current_viewer())
+/// Erasing the type keeps the server's monomorphised view types shallow.
+pub fn with_viewer<V: IntoView + 'static>(render: impl FnOnce(Viewer) -> V) -> AnyView {
+    render(current_viewer()).into_any()
 }

@@ -54,7 +54,7 @@ macro_rules! error_codes {
     ($( $(#[$meta:meta])* $variant:ident => $name:literal, $status:literal; )+) => {
         /// Every failure a user can meet, as a stable machine code. The localized
         /// message comes from the translation files (`errors.<code>`).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum ErrorCode {
             $( $(#[$meta])* #[serde(rename = $name)] $variant, )+
         }
@@ -132,6 +132,13 @@ error_codes! {
     ConsentMissing => "consent_missing", 422;
     ConsentOutdated => "consent_outdated", 409;
     ConsentRequired => "consent_required", 403;
+    // Follow-up eligibility (R-ELIG-1, R-ELIG-3, R-ELIG-5): the consult cannot start.
+    EligibilityFirstVisit => "eligibility_first_visit", 422;
+    EligibilityWrongDepartment => "eligibility_wrong_department", 422;
+    EligibilityProofExpired => "eligibility_proof_expired", 422;
+    EligibilityTooYoung => "eligibility_too_young", 422;
+    EligibilityTooOld => "eligibility_too_old", 422;
+    EligibilityCritical => "eligibility_critical", 422;
     // Sessions and access (R-REG-5, R-SEC-1).
     LoginFailed => "login_failed", 401;
     AccountLocked => "account_locked", 429;

@@ -3,6 +3,8 @@
 
 pub mod age;
 pub mod consent;
+pub mod department;
+pub mod eligibility;
 pub mod error;
 pub mod id_number;
 pub mod lockout;

@@ -56,7 +56,9 @@ pub fn ConsentDocumentPage() -> impl IntoView {
         params.with_untracked(|p| p.get("document").and_then(|d| ConsentDocument::parse(&d)));
     let english = i18n.get_locale_untracked() == Locale::en;
     match document.map(|d| consent_text(d, english)) {
-        Some(text) => view! { <article class="card document">{render_plain_text(&text)}</article> }.into_any(),
+        Some(text) => {
+            view! { <article class="card document">{render_plain_text(&text)}</article> }.into_any()
+        }
         None => view! { <crate::pages::NotFound /> }.into_any(),
     }
 }
