@@ -9,7 +9,6 @@
 use super::ErrorCode;
 use super::age::age_on;
 use super::department::Department;
-use serde::{Deserialize, Serialize};
 use time::{Date, Month};
 
 /// The hospital's settings for who may consult online.
@@ -100,7 +99,7 @@ pub struct ConsultRequest<'a> {
 }
 
 /// Yes, with what the consult must then respect.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Eligible {
     /// The proof the consult is booked against.
     pub proof_id: i64,
@@ -111,8 +110,7 @@ pub struct Eligible {
 }
 
 /// No, and why, in terms the patient can act on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "reason", rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     /// The acting account has not agreed to the texts in force.
     ConsentMissing,
