@@ -3,6 +3,9 @@
 //! if it could not check.
 use std::process::ExitCode;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "usage: server              start the web server\n       server audit verify check the audit log's hash chain";
 
 fn main() -> ExitCode {
