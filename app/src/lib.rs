@@ -13,6 +13,7 @@ pub use i18n_module::i18n;
 pub mod app;
 pub mod components;
 pub mod domain;
+pub mod family;
 pub mod messages;
 pub mod pages;
 pub mod viewer;

@@ -29,6 +29,15 @@ impl FieldContext {
         }
     }
 
+    /// A dependant's row, named by its member number in the same way.
+    pub fn family_member_id_number(member_number: &str) -> Self {
+        Self {
+            table: "family_member",
+            column: "id_number",
+            row: member_number.to_owned(),
+        }
+    }
+
     fn aad(&self) -> Vec<u8> {
         format!("{}.{}:{}", self.table, self.column, self.row).into_bytes()
     }

@@ -38,6 +38,10 @@ fields! {
     RealName => "real_name",
     IdNumber => "id_number",
     Consent => "consent",
+    Relationship => "relationship",
+    GuardianConfirmed => "guardian_confirmed",
+    AdultLacksCapacity => "adult_lacks_capacity",
+    MemberNumber => "member_number",
     Purpose => "purpose",
     Body => "body",
     /// The query string of the URL.
@@ -132,6 +136,14 @@ error_codes! {
     ConsentMissing => "consent_missing", 422;
     ConsentOutdated => "consent_outdated", 409;
     ConsentRequired => "consent_required", 403;
+    // Family members (R-REG-7).
+    FamilyRelationshipInvalid => "family_relationship_invalid", 422;
+    FamilyGuardianUnconfirmed => "family_guardian_unconfirmed", 422;
+    /// An adult with full capacity registers an account of their own.
+    FamilyAdultHasCapacity => "family_adult_has_capacity", 422;
+    /// The ID number is already on file (an account holder or someone's dependant).
+    FamilyMemberOnFile => "family_member_on_file", 409;
+    FamilyLimitReached => "family_limit_reached", 409;
     // Follow-up eligibility (R-ELIG-1, R-ELIG-3, R-ELIG-5): the consult cannot start.
     EligibilityFirstVisit => "eligibility_first_visit", 422;
     EligibilityWrongDepartment => "eligibility_wrong_department", 422;

@@ -6,6 +6,7 @@ pub mod consent;
 pub mod department;
 pub mod eligibility;
 pub mod error;
+pub mod family;
 pub mod id_number;
 pub mod lockout;
 pub mod normalize;

@@ -14,7 +14,7 @@ pub struct Model {
     pub actor_kind: String,
     /// The patient's or staff member's id; none for anonymous and system actors.
     pub actor_id: Option<i64>,
-    /// The patient acted for, when someone (a guardian) acts on a patient's behalf.
+    /// The family member (`family_member.id`) a guardian acted for (R-REG-7).
     pub on_behalf_of: Option<i64>,
     /// [`super::AuditAction::as_str`].
     pub action: String,

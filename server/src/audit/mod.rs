@@ -70,6 +70,8 @@ pub enum AuditAction {
     PasswordReset,
     ConsentGiven,
     ConsentWithdrawn,
+    FamilyMemberAdded,
+    FamilyMemberRemoved,
 }
 
 impl AuditAction {
@@ -85,6 +87,8 @@ impl AuditAction {
             AuditAction::PasswordReset => "password_reset",
             AuditAction::ConsentGiven => "consent_given",
             AuditAction::ConsentWithdrawn => "consent_withdrawn",
+            AuditAction::FamilyMemberAdded => "family_member_added",
+            AuditAction::FamilyMemberRemoved => "family_member_removed",
         }
     }
 }
@@ -99,7 +103,8 @@ impl fmt::Display for AuditAction {
 #[derive(Debug, Clone)]
 pub struct AuditEvent {
     pub actor: Actor,
-    /// The patient acted for, when the actor acts on someone's behalf (a guardian).
+    /// The family member (`family_member.id`) a guardian acted for (R-REG-7); none
+    /// when patients act for themselves.
     pub on_behalf_of: Option<i64>,
     pub action: AuditAction,
     /// The record concerned: (table, id).

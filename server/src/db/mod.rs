@@ -1,5 +1,7 @@
 //! The database: entities and connection. One way in: sea-orm.
 pub mod consent_record;
+pub mod family_member;
+pub mod identity_claim;
 pub mod patient;
 pub mod session;
 pub mod sms_code;

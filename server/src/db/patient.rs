@@ -16,6 +16,8 @@ pub struct Model {
     pub sex: String,
     pub failed_logins: i32,
     pub locked_until: Option<i64>,
+    /// Active dependants; raised only by a conditional update below the cap.
+    pub dependant_count: i32,
     pub created_at: i64,
 }
 

@@ -5,7 +5,7 @@
 //! locked accounts look and take the same.
 use super::{AppError, consents, sms_codes, today_in_china};
 use crate::audit::{self, Actor, AuditAction, AuditEvent};
-use crate::db::{self, consent_record, patient};
+use crate::db::{self, consent_record, identity_claim, patient};
 use crate::session_store;
 use crate::state::State;
 use app::domain::consent::ALL_DOCUMENTS;
@@ -24,7 +24,7 @@ use sea_orm::{
 use time::OffsetDateTime;
 use tower_sessions::session::Id as SessionId;
 
-const ID_HASH_DOMAIN: &str = "id_number";
+pub(super) const ID_HASH_DOMAIN: &str = "id_number";
 
 /// Raw registration input, exactly as received.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -96,10 +96,25 @@ pub async fn register(
         .count(&txn)
         .await?
         > 0;
+    // A dependant's ID number is on file too (R-REG-7): the same answer as an account.
+    let taken = taken
+        || identity_claim::Entity::find_by_id(id_hmac.clone())
+            .one(&txn)
+            .await?
+            .is_some();
     if taken {
         // The code is used up either way; the one who proved the phone may know.
         txn.commit().await?;
         return Err(FieldError::general(ErrorCode::AccountExists).into());
+    }
+    match claim_id_number(&txn, &id_hmac, identity_claim::ACCOUNT, now).await {
+        Ok(()) => {}
+        // Lost a race with a concurrent registration or dependant of the same ID.
+        Err(e) if is_unique_violation(&e) => {
+            txn.rollback().await?;
+            return Err(FieldError::general(ErrorCode::AccountExists).into());
+        }
+        Err(e) => return Err(e.into()),
     }
     let row = patient::ActiveModel {
         patient_number: Set(patient_number.clone()),
@@ -157,7 +172,25 @@ pub async fn register(
     Ok(inserted.id)
 }
 
-fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
+/// Claims an ID number for an account holder or a dependant (R-REG-7); fails with a
+/// unique violation if anyone holds it, whichever transaction commits first.
+pub(super) async fn claim_id_number(
+    db: &impl ConnectionTrait,
+    id_hmac: &str,
+    holder_kind: &str,
+    now: OffsetDateTime,
+) -> Result<(), sea_orm::DbErr> {
+    identity_claim::ActiveModel {
+        id_number_hmac: Set(id_hmac.to_owned()),
+        holder_kind: Set(holder_kind.to_owned()),
+        created_at: Set(now.unix_timestamp()),
+    }
+    .insert(db)
+    .await
+    .map(|_| ())
+}
+
+pub(super) fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
     matches!(
         e.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
@@ -165,7 +198,7 @@ fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
 }
 
 /// R-EMR-3: one unique patient number, not derived from anything personal.
-fn new_patient_number() -> String {
+pub(super) fn new_patient_number() -> String {
     format!(
         "FZ{:010}",
         rand::rngs::OsRng.gen_range(0..10_000_000_000u64)
@@ -436,7 +469,7 @@ pub async fn log_out_everywhere(
 }
 
 /// Rows masked by an older rule showed more; only the last four are ever shown now.
-fn mask_all_but_last4(masked: &str) -> String {
+pub(super) fn mask_all_but_last4(masked: &str) -> String {
     let chars: Vec<char> = masked.chars().collect();
     let keep = chars.len().saturating_sub(4);
     "*".repeat(keep) + &chars[keep..].iter().collect::<String>()

@@ -2,6 +2,7 @@
 pub mod accounts;
 pub mod consents;
 pub mod error;
+pub mod family;
 pub mod sms_codes;
 
 pub use error::AppError;

@@ -18,11 +18,13 @@ const LOGIN_AT: &str = "login_at";
 const TOUCHED_AT: &str = "touched_at";
 pub const CODE_PHONE: &str = "code_phone";
 pub const CODE_SENT_AT: &str = "code_sent_at";
+/// The family member (就诊人) the patient acts for this session (R-REG-7); absent: themselves.
+pub const CARE_FOR: &str = "care_for";
 
 /// The idle expiry moves only when it is at least this stale: one write a minute at most.
 const TOUCH_EVERY_SECS: i64 = 60;
 
-fn internal(e: tower_sessions::session::Error) -> AppError {
+pub fn internal(e: tower_sessions::session::Error) -> AppError {
     AppError::Internal(anyhow::anyhow!("session store: {e}"))
 }
 

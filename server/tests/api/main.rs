@@ -2,6 +2,7 @@
 //! `FUZHEN_TEST_POSTGRES_URL` is set, again on a fresh PostgreSQL database.
 // Tests: an unwrap that fails is a failed assertion.
 #![allow(clippy::unwrap_used)]
+mod family;
 mod hardening;
 mod helpers;
 mod openapi;
@@ -64,4 +65,10 @@ on_both_databases!(
     hardening::one_address_is_throttled_on_guessing_endpoints,
     hardening::personal_fields_stay_out_of_other_pages,
     openapi::every_api_route_is_documented,
+    family::guardian_adds_a_child_and_acts_for_them,
+    family::a_person_is_on_file_once,
+    family::who_may_be_added_is_checked,
+    family::another_accounts_member_is_not_found,
+    family::concurrent_adds_stop_at_the_cap,
+    family::racing_guardians_cannot_both_add_a_child,
 );

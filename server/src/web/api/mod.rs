@@ -1,6 +1,8 @@
 //! The JSON API under /api/v1: the same operations as the forms, the same services.
 //! Routes sit in groups by what they need: a new route in the patient groups cannot be
 //! reached without a logged-in (and consented) patient.
+mod family;
+
 use super::auth::{self, ConsentedPatient, Patient};
 use super::client::{ClientIp, Lang};
 use super::csrf::CsrfToken;
@@ -67,6 +69,9 @@ pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState>
     // Logged in and agreed to the texts in force (R-REG-2): everything else.
     let consented = OpenApiRouter::new()
         .routes(routes!(me))
+        .routes(routes!(family::list_family, family::add_family_member))
+        .routes(routes!(family::remove_family_member))
+        .routes(routes!(family::choose_acting_for))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(change_password))

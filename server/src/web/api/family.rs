@@ -1,0 +1,162 @@
+//! Family members (就诊人) and which one the patient is acting for (R-REG-7).
+use super::{ApiResult, ErrorBody};
+use crate::services::family::{self, AddInput};
+use crate::state::AppState;
+use crate::web::auth::{CARE_FOR, ConsentedPatient, internal};
+use crate::web::client::ClientIp;
+use crate::web::extract::Json;
+use app::domain::{ErrorCode, Field, FieldError};
+use app::family::FamilyMemberView;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tower_sessions::Session;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub(super) struct FamilyMembers {
+    members: Vec<FamilyMemberView>,
+    /// The member the patient is acting for this session; none: themselves.
+    acting_for: Option<String>,
+}
+
+/// The patient's family members, and whom they are acting for.
+#[utoipa::path(get, path = "/api/v1/family-members", tag = "family",
+    responses(
+        (status = 200, body = FamilyMembers),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "consent_required", body = ErrorBody),
+    ))]
+pub(super) async fn list_family(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    session: Session,
+) -> ApiResult {
+    let members = family::list(&state.db, patient.id, OffsetDateTime::now_utc()).await?;
+    let acting_for = acting_for(&session, &members).await?;
+    Ok(Json(FamilyMembers {
+        members,
+        acting_for,
+    })
+    .into_response())
+}
+
+/// Add a child under 18, or an adult without full capacity, whose legal guardian the
+/// patient declares to be (R-REG-7). The ID number is checked as at registration, and
+/// cannot be one already on file.
+#[utoipa::path(post, path = "/api/v1/family-members", tag = "family",
+    request_body = AddInput,
+    responses(
+        (status = 201, body = FamilyMemberView),
+        (status = 409, description = "family_member_on_file or family_limit_reached", body = ErrorBody),
+        (status = 422, description = "Invalid name, ID number or relationship; declaration missing; an adult with full capacity", body = ErrorBody),
+        (status = 429, description = "Too many attempts today", body = ErrorBody),
+    ))]
+pub(super) async fn add_family_member(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    ClientIp(ip): ClientIp,
+    Json(body): Json<AddInput>,
+) -> ApiResult {
+    let member = family::add(
+        &state,
+        patient.id,
+        body,
+        &ip.to_string(),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(member)).into_response())
+}
+
+/// Remove a family member from the account (their records stay).
+#[utoipa::path(delete, path = "/api/v1/family-members/{member_number}", tag = "family",
+    params(("member_number" = String, Path, description = "The member's public id")),
+    responses(
+        (status = 204),
+        (status = 404, description = "Not this patient's family member", body = ErrorBody),
+    ))]
+pub(super) async fn remove_family_member(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    Path(member_number): Path<String>,
+) -> ApiResult {
+    family::remove(
+        &state,
+        patient.id,
+        &member_number,
+        &ip.to_string(),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    if session.get::<String>(CARE_FOR).await.map_err(internal)? == Some(member_number) {
+        session.remove::<String>(CARE_FOR).await.map_err(internal)?;
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub(super) struct ActingFor {
+    /// A family member's number; none (or empty) to act for oneself.
+    member_number: Option<String>,
+}
+
+/// Choose whom the following uploads, checks and bookings are for; remembered for the
+/// session.
+#[utoipa::path(put, path = "/api/v1/acting-for", tag = "family",
+    request_body = ActingFor,
+    responses(
+        (status = 204),
+        (status = 404, description = "Not this patient's family member", body = ErrorBody),
+    ))]
+pub(super) async fn choose_acting_for(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    session: Session,
+    Json(body): Json<ActingFor>,
+) -> ApiResult {
+    choose(&state, patient.id, &session, body.member_number).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Records the choice in the session, after checking the member is the patient's own.
+pub async fn choose(
+    state: &AppState,
+    patient_id: i64,
+    session: &Session,
+    member_number: Option<String>,
+) -> Result<(), crate::web::error::ApiError> {
+    match member_number.filter(|m| !m.trim().is_empty()) {
+        None => {
+            session.remove::<String>(CARE_FOR).await.map_err(internal)?;
+        }
+        Some(number) => {
+            if family::find(&state.db, patient_id, number.trim())
+                .await?
+                .is_none()
+            {
+                return Err(FieldError::new(ErrorCode::NotFound, Field::MemberNumber).into());
+            }
+            session
+                .insert(CARE_FOR, number.trim().to_owned())
+                .await
+                .map_err(internal)?;
+        }
+    }
+    Ok(())
+}
+
+/// The session's choice, if it still names one of `members` (a removed member is
+/// forgotten).
+pub async fn acting_for(
+    session: &Session,
+    members: &[FamilyMemberView],
+) -> Result<Option<String>, crate::web::error::ApiError> {
+    let chosen = session.get::<String>(CARE_FOR).await.map_err(internal)?;
+    Ok(chosen.filter(|c| members.iter().any(|m| &m.member_number == c)))
+}
