@@ -69,6 +69,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/password/reset") ssr=SsrMode::Async view=|| gated(Access::Open, ResetPasswordPage) />
                         <Route path=path!("/me") ssr=SsrMode::Async view=|| gated(Access::Consented, MePage) />
                         <Route path=path!("/me/password") ssr=SsrMode::Async view=|| gated(Access::Consented, ChangePasswordPage) />
+                        <Route path=path!("/family") ssr=SsrMode::Async view=|| gated(Access::Consented, FamilyListPage) />
+                        <Route path=path!("/family/new") ssr=SsrMode::Async view=|| gated(Access::Consented, AddFamilyMemberPage) />
                         <Route path=path!("/consent") ssr=SsrMode::Async view=|| gated(Access::Patient, ConsentPage) />
                         <Route path=path!("/consent/:document") ssr=SsrMode::Async view=|| gated(Access::Anyone, ConsentDocumentPage) />
                         <Route path=path!("/consults") ssr=SsrMode::Async view=|| gated(Access::Consented, ConsultsPage) />

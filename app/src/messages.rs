@@ -128,6 +128,9 @@ pub fn notice_message(locale: Locale, key: &str) -> Option<&'static str> {
         "consent_recorded" => td_string!(locale, notice.consent_recorded),
         "withdrawn" => td_string!(locale, notice.withdrawn),
         "session_expired" => td_string!(locale, notice.session_expired),
+        "family_added" => td_string!(locale, notice.family_added),
+        "family_removed" => td_string!(locale, notice.family_removed),
+        "acting_for" => td_string!(locale, notice.acting_for),
         _ => return None,
     })
 }

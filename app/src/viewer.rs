@@ -85,33 +85,56 @@ pub fn current_viewer() -> Viewer {
     }
 }
 
-/// Loads the logged-in, consented patient's profile for a request; the server provides
-/// it as context (the app crate knows no database).
+/// A boxed future, as the server's loaders return them.
+#[cfg(feature = "ssr")]
+pub type Loading<T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, String>> + Send>>;
+
+/// What pages load from the database, for a request: the server provides it as context
+/// (the app crate knows no database). Each answers `None` unless a patient who has agreed
+/// to the texts in force is logged in (R-REG-2).
+#[cfg(feature = "ssr")]
+pub trait PageData: Send + Sync {
+    fn profile(&self, parts: http::request::Parts) -> Loading<Option<PatientProfile>>;
+    fn family(&self, parts: http::request::Parts) -> Loading<Option<FamilyPage>>;
+}
+
+/// The server's [`PageData`], as context.
 #[cfg(feature = "ssr")]
 #[derive(Clone)]
-pub struct ProfileLoader(
-    #[allow(clippy::type_complexity)]
-    pub  std::sync::Arc<
-        dyn Fn(
-                http::request::Parts,
-            ) -> std::pin::Pin<
-                Box<
-                    dyn std::future::Future<Output = Result<Option<PatientProfile>, String>> + Send,
-                >,
-            > + Send
-            + Sync,
-    >,
-);
+pub struct PageDataContext(pub std::sync::Arc<dyn PageData>);
 
-/// The profile page's data: `None` unless a patient who has agreed to the texts in force
-/// is logged in (R-REG-2 holds for this call as for the page).
+/// The family page's data: the members and whom the patient acts for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FamilyPage {
+    pub members: Vec<crate::family::FamilyMemberView>,
+    /// The member acted for this session; `None`: the patient themselves.
+    pub acting_for: Option<String>,
+}
+
+/// The family page's data for this request (pages render on the server only); `None`
+/// unless a consented patient is logged in, and always in the browser's build.
+pub async fn load_family() -> Option<FamilyPage> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<http::request::Parts>()?;
+        let data = use_context::<PageDataContext>()?;
+        data.0.family(parts).await.ok().flatten()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+/// The profile page's data (R-REG-2 holds for this call as for the page).
 #[server(prefix = "/sfn", endpoint = "profile", input = leptos::server_fn::codec::GetUrl)]
 pub async fn get_profile() -> Result<Option<PatientProfile>, ServerFnError> {
-    let (Some(parts), Some(loader)) = (
+    let (Some(parts), Some(data)) = (
         use_context::<http::request::Parts>(),
-        use_context::<ProfileLoader>(),
+        use_context::<PageDataContext>(),
     ) else {
         return Ok(None);
     };
-    (loader.0)(parts).await.map_err(ServerFnError::new)
+    data.0.profile(parts).await.map_err(ServerFnError::new)
 }

@@ -159,3 +159,59 @@ test('the consent gate holds for in-app links', async () => {
   assert.deepEqual(problems.filter((p) => /panicked|unreachable/i.test(p)), []);
   await context.close();
 });
+
+// R-REG-7: a guardian adds a child and acts for them, by plain forms (with and without
+// JavaScript); an adult with full capacity is refused with the reason at the ID field.
+async function addChild({ javaScriptEnabled, phone, idNumber, childId }) {
+  const { context, page, problems } = await phonePage(javaScriptEnabled);
+  const tag = javaScriptEnabled ? 'js' : 'nojs';
+  const api = context.request;
+  const { csrf_token: csrf } = await (await api.get(`${BASE}/api/v1/csrf`)).json();
+  const headers = { 'x-csrf-token': csrf };
+  assert.equal((await api.post(`${BASE}/api/v1/sms-codes`, { headers, data: { phone, purpose: 'register' } })).status(), 202);
+  const { current } = await (await api.get(`${BASE}/api/v1/consents`)).json();
+  const registered = await api.post(`${BASE}/api/v1/registrations`, {
+    headers,
+    data: { phone, code: await lastCode(phone), password: '一句只有我知道的话 2026', real_name: '韩梅梅', id_number: idNumber, consents: current },
+  });
+  assert.equal(registered.status(), 201, await registered.text());
+
+  await page.goto(`${BASE}/me`);
+  await page.click('a[href="/family"]');
+  await page.waitForURL(/\/family$/);
+  await page.click('a[href="/family/new"]');
+  await page.waitForURL(/\/family\/new$/);
+  // An adult with full capacity cannot be added as a dependant.
+  await page.fill('#f-real_name', '韩大人');
+  await page.fill('#f-id_number', '110101199003071233');
+  await page.check('#f-guardian_confirmed');
+  await page.click('button.button-block');
+  await page.waitForURL(/\/family\/new\?error=family_adult_has_capacity/);
+  assert.match(await page.textContent('#f-id_number-error'), /自行注册/);
+  await shot(page, `${tag}-family-new-error`);
+
+  await page.fill('#f-real_name', '韩小宝');
+  await page.fill('#f-id_number', childId);
+  await page.selectOption('#f-relationship', 'child');
+  await page.check('#f-guardian_confirmed');
+  await shot(page, `${tag}-family-new`);
+  await page.click('button.button-block');
+  await page.waitForURL(/\/family\?notice=family_added/);
+  const row = page.locator('[data-testid=family-member]');
+  assert.match(await row.textContent(), /韩小宝/);
+  assert.match(await row.textContent(), /子女/);
+  await row.locator('form[action="/forms/acting-for"] button').click();
+  await page.waitForURL(/\/family\?notice=acting_for/);
+  assert.match(await page.locator('[data-testid=family-member] .badge').textContent(), /当前/);
+  await shot(page, `${tag}-family`);
+  if (javaScriptEnabled) assert.deepEqual(problems.filter((p) => /panicked|unreachable/i.test(p)), []);
+  await context.close();
+}
+
+test('a guardian adds a child and acts for them — with JavaScript', async () => {
+  await addChild({ javaScriptEnabled: true, phone: '13800138004', idNumber: '110105198001011238', childId: '110105201906010015' });
+});
+
+test('a guardian adds a child and acts for them — without JavaScript', async () => {
+  await addChild({ javaScriptEnabled: false, phone: '13800138005', idNumber: '11010519820202123X', childId: '110105201801020022' });
+});

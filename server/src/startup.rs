@@ -162,7 +162,7 @@ fn router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Ro
             routes,
             move || {
                 leptos::context::provide_context(leptos_state.clone());
-                leptos::context::provide_context(web::viewer::profile_loader(leptos_state.clone()));
+                leptos::context::provide_context(web::viewer::page_data(leptos_state.clone()));
             },
             {
                 let options = leptos_options.clone();

@@ -1,6 +1,7 @@
 //! One module per screen.
 mod account;
 mod consent;
+mod family;
 mod home;
 mod login;
 mod me;
@@ -9,6 +10,7 @@ mod tabs;
 
 pub use account::{ChangePasswordPage, ResetPasswordPage};
 pub use consent::{ConsentDocumentPage, ConsentPage};
+pub use family::{AddFamilyMemberPage, FamilyListPage};
 pub use home::HomePage;
 pub use login::{LoginPage, SmsLoginPage};
 pub use me::MePage;

@@ -5,7 +5,7 @@ use super::auth::{self, CODE_PHONE, CODE_SENT_AT, ConsentedPatient, Patient};
 use super::client::{ClientIp, LOCALE_COOKIE};
 use super::error::ApiError;
 use super::extract::{Form, Query};
-use crate::services::{AppError, accounts, consents, sms_codes};
+use crate::services::{AppError, accounts, consents, family, sms_codes};
 use crate::state::AppState;
 use app::domain::consent::ALL_DOCUMENTS;
 use app::domain::{ErrorCode, FieldError};
@@ -40,6 +40,9 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/forms/logout-all", post(logout_all))
         .route("/forms/consents", post(accept_consents))
         .route("/forms/consents/withdraw", post(withdraw_consents))
+        .route("/forms/family", post(add_family_member))
+        .route("/forms/family/remove", post(remove_family_member))
+        .route("/forms/acting-for", post(choose_acting_for))
 }
 
 /// Not state-changing and needs no session: the language switch.
@@ -308,6 +311,82 @@ async fn withdraw_consents(
     }
     .await;
     outcome("/me", result)
+}
+
+fn checked(f: &Fields, name: &str) -> bool {
+    matches!(field(f, name), "yes" | "on" | "true")
+}
+
+async fn add_family_member(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<Fields>,
+) -> Response {
+    let input = family::AddInput {
+        real_name: field(&f, "real_name").into(),
+        id_number: field(&f, "id_number").into(),
+        relationship: field(&f, "relationship").into(),
+        guardian_confirmed: checked(&f, "guardian_confirmed"),
+        adult_lacks_capacity: checked(&f, "adult_lacks_capacity"),
+    };
+    let result = family::add(
+        &state,
+        patient.id,
+        input,
+        &ip.to_string(),
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .map(|_| "/family?notice=family_added");
+    outcome("/family/new", result)
+}
+
+async fn remove_family_member(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    session: Session,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<Fields>,
+) -> Response {
+    let number = field(&f, "member_number");
+    let result = async {
+        family::remove(
+            &state,
+            patient.id,
+            number,
+            &ip.to_string(),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+        if session
+            .get::<String>(auth::CARE_FOR)
+            .await
+            .map_err(auth::internal)?
+            == Some(number.to_owned())
+        {
+            session
+                .remove::<String>(auth::CARE_FOR)
+                .await
+                .map_err(auth::internal)?;
+        }
+        Ok("/family?notice=family_removed")
+    }
+    .await;
+    outcome("/family", result)
+}
+
+async fn choose_acting_for(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    session: Session,
+    Form(f): Form<Fields>,
+) -> Response {
+    let chosen = Some(field(&f, "member_number").to_owned());
+    let result = super::acting_for::choose(&state, patient.id, &session, chosen)
+        .await
+        .map(|()| "/family?notice=acting_for");
+    outcome("/family", result)
 }
 
 #[derive(Deserialize)]

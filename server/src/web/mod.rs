@@ -1,4 +1,5 @@
 //! The web layer: route groups, extractors, layers. Services do the work.
+pub mod acting_for;
 pub mod api;
 pub mod auth;
 pub mod client;

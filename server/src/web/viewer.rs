@@ -4,11 +4,14 @@
 use super::auth::ConsentedPatient;
 use super::auth::{CODE_PHONE, CODE_SENT_AT, consent_rows, current_patient};
 use super::csrf::CsrfToken;
-use crate::services::{AppError, accounts, consents, today_in_china};
+use crate::services::{AppError, accounts, consents, family, today_in_china};
 use crate::state::AppState;
-use app::viewer::{PatientProfile, ProfileLoader, SignedIn, Viewer};
+use app::viewer::{
+    FamilyPage, Loading, PageData, PageDataContext, PatientProfile, SignedIn, Viewer,
+};
 use axum::extract::FromRequestParts;
 use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
 use std::sync::Arc;
@@ -64,31 +67,55 @@ async fn build(
     Ok(viewer)
 }
 
-/// The profile page's data, for the `get_profile` server function: only for a logged-in
-/// patient who has agreed to the texts in force.
-pub fn profile_loader(state: AppState) -> ProfileLoader {
-    ProfileLoader(Arc::new(move |mut parts| {
-        let state = state.clone();
-        Box::pin(async move { load_profile(&state, &mut parts).await })
-    }))
+/// What pages load from the database: only for a logged-in patient who has agreed to
+/// the texts in force (the same extractor as the API's).
+pub fn page_data(state: AppState) -> PageDataContext {
+    PageDataContext(Arc::new(ServerPageData(state)))
+}
+
+struct ServerPageData(AppState);
+
+impl PageData for ServerPageData {
+    fn profile(&self, parts: Parts) -> Loading<Option<PatientProfile>> {
+        let state = self.0.clone();
+        Box::pin(async move { load_profile(&state, parts).await.map_err(logged) })
+    }
+
+    fn family(&self, parts: Parts) -> Loading<Option<FamilyPage>> {
+        let state = self.0.clone();
+        Box::pin(async move { load_family(&state, parts).await.map_err(logged) })
+    }
+}
+
+fn logged(e: AppError) -> String {
+    let _ = super::error::ApiError::from(e); // logs it
+    "internal".into()
 }
 
 async fn load_profile(
     state: &AppState,
-    parts: &mut axum::http::request::Parts,
-) -> Result<Option<PatientProfile>, String> {
-    let Ok(patient) = ConsentedPatient::from_request_parts(parts, state).await else {
+    mut parts: Parts,
+) -> Result<Option<PatientProfile>, AppError> {
+    let Ok(patient) = ConsentedPatient::from_request_parts(&mut parts, state).await else {
         return Ok(None);
     };
-    let rows = consent_rows(parts, state, patient.id)
-        .await
-        .map_err(|_| "internal".to_owned())?;
+    let rows = consent_rows(&mut parts, state, patient.id).await?;
     let now = OffsetDateTime::now_utc();
-    match accounts::profile_with(state, &state.db, patient.id, &rows, now).await {
-        Ok(found) => Ok(found.map(|(profile, _)| profile)),
-        Err(e) => {
-            let _ = super::error::ApiError::from(e); // logs it
-            Err("internal".into())
-        }
-    }
+    let found = accounts::profile_with(state, &state.db, patient.id, &rows, now).await?;
+    Ok(found.map(|(profile, _)| profile))
+}
+
+async fn load_family(state: &AppState, mut parts: Parts) -> Result<Option<FamilyPage>, AppError> {
+    let Ok(patient) = ConsentedPatient::from_request_parts(&mut parts, state).await else {
+        return Ok(None);
+    };
+    let members = family::list(&state.db, patient.id, OffsetDateTime::now_utc()).await?;
+    let acting_for = match parts.extensions.get::<Session>() {
+        Some(session) => super::acting_for::current(session, &members).await?,
+        None => None,
+    };
+    Ok(Some(FamilyPage {
+        members,
+        acting_for,
+    }))
 }

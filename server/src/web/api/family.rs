@@ -2,10 +2,10 @@
 use super::{ApiResult, ErrorBody};
 use crate::services::family::{self, AddInput};
 use crate::state::AppState;
+use crate::web::acting_for;
 use crate::web::auth::{CARE_FOR, ConsentedPatient, internal};
 use crate::web::client::ClientIp;
 use crate::web::extract::Json;
-use app::domain::{ErrorCode, Field, FieldError};
 use app::family::FamilyMemberView;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -35,7 +35,7 @@ pub(super) async fn list_family(
     session: Session,
 ) -> ApiResult {
     let members = family::list(&state.db, patient.id, OffsetDateTime::now_utc()).await?;
-    let acting_for = acting_for(&session, &members).await?;
+    let acting_for = acting_for::current(&session, &members).await?;
     Ok(Json(FamilyMembers {
         members,
         acting_for,
@@ -120,43 +120,6 @@ pub(super) async fn choose_acting_for(
     session: Session,
     Json(body): Json<ActingFor>,
 ) -> ApiResult {
-    choose(&state, patient.id, &session, body.member_number).await?;
+    acting_for::choose(&state, patient.id, &session, body.member_number).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-/// Records the choice in the session, after checking the member is the patient's own.
-pub async fn choose(
-    state: &AppState,
-    patient_id: i64,
-    session: &Session,
-    member_number: Option<String>,
-) -> Result<(), crate::web::error::ApiError> {
-    match member_number.filter(|m| !m.trim().is_empty()) {
-        None => {
-            session.remove::<String>(CARE_FOR).await.map_err(internal)?;
-        }
-        Some(number) => {
-            if family::find(&state.db, patient_id, number.trim())
-                .await?
-                .is_none()
-            {
-                return Err(FieldError::new(ErrorCode::NotFound, Field::MemberNumber).into());
-            }
-            session
-                .insert(CARE_FOR, number.trim().to_owned())
-                .await
-                .map_err(internal)?;
-        }
-    }
-    Ok(())
-}
-
-/// The session's choice, if it still names one of `members` (a removed member is
-/// forgotten).
-pub async fn acting_for(
-    session: &Session,
-    members: &[FamilyMemberView],
-) -> Result<Option<String>, crate::web::error::ApiError> {
-    let chosen = session.get::<String>(CARE_FOR).await.map_err(internal)?;
-    Ok(chosen.filter(|c| members.iter().any(|m| &m.member_number == c)))
 }
