@@ -55,6 +55,8 @@ pub struct Config {
     pub sms_per_ip_per_hour: u32,
     /// Concurrent argon2 hashes; bounds CPU spent on logins and registrations.
     pub hash_concurrency: usize,
+    /// The operator's blocked-words list (R-CONS-5); the built-in one when unset.
+    pub blocked_words_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Config {
@@ -176,6 +178,7 @@ impl Config {
             sms_per_phone_per_day: env_parse("FUZHEN_SMS_PER_PHONE_PER_DAY", 10)?,
             sms_per_ip_per_hour: env_parse("FUZHEN_SMS_PER_IP_PER_HOUR", 20)?,
             hash_concurrency: env_parse("FUZHEN_HASH_CONCURRENCY", 2)?,
+            blocked_words_file: env("FUZHEN_BLOCKED_WORDS_FILE").map(PathBuf::from),
             hash_queue: env_parse("FUZHEN_HASH_QUEUE", 64)?,
             trusted_proxies,
             sms_provider: env("FUZHEN_SMS_PROVIDER").unwrap_or_else(|| "console".into()),
@@ -211,6 +214,7 @@ impl Config {
             sms_per_phone_per_day: 10,
             sms_per_ip_per_hour: 20,
             hash_concurrency: 2,
+            blocked_words_file: None,
             hash_queue: 64,
             trusted_proxies: Vec::new(),
             sms_provider: "console".into(),

@@ -1,6 +1,7 @@
 //! The Fuzhen server: configuration, state, the REST API, HTML form handlers and
 //! server-side rendering of the Leptos app.
 pub mod audit;
+pub mod conditions;
 pub mod config;
 pub mod crypto;
 pub mod db;
@@ -12,3 +13,4 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod web;
+pub mod words;

@@ -68,6 +68,8 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        // The operator's blocked-words file is re-read when it changes (R-CONS-5).
+        self.state.words.clone().watch(Duration::from_secs(5));
         let sessions = self.state.sessions.clone();
         let db = self.state.db.clone();
         // Expired sessions and ended rate-limit windows are cleaned up in the background.

@@ -36,6 +36,10 @@ pub struct State {
     /// Verified against when a phone is unknown, so both paths cost the same.
     pub dummy_hash: String,
     pub leptos_options: leptos::config::LeptosOptions,
+    /// The conditions a diagnosis is picked from (R-ELIG-2).
+    pub conditions: Arc<crate::conditions::Conditions>,
+    /// The sensitive-word filter for text users write (R-CONS-5).
+    pub words: Arc<crate::words::Words>,
 }
 
 impl State {
@@ -91,6 +95,10 @@ impl State {
                 .collect(),
             dummy_hash,
             leptos_options,
+            conditions: Arc::new(crate::conditions::Conditions::built_in()?),
+            words: Arc::new(crate::words::Words::load(
+                config.blocked_words_file.clone(),
+            )?),
         })
     }
 

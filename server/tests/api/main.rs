@@ -2,6 +2,7 @@
 //! `FUZHEN_TEST_POSTGRES_URL` is set, again on a fresh PostgreSQL database.
 // Tests: an unwrap that fails is a failed assertion.
 #![allow(clippy::unwrap_used)]
+mod eligibility;
 mod family;
 mod hardening;
 mod helpers;
@@ -71,4 +72,5 @@ on_both_databases!(
     family::another_accounts_member_is_not_found,
     family::concurrent_adds_stop_at_the_cap,
     family::racing_guardians_cannot_both_add_a_child,
+    eligibility::conditions_are_searched_by_chinese_initials_and_code,
 );

@@ -45,6 +45,7 @@ pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState>
         .routes(routes!(csrf))
         .routes(routes!(logout))
         .routes(routes!(list_consents))
+        .routes(routes!(search_conditions))
         .routes(routes!(openapi::document));
     // What sends an SMS, judges a secret or creates an account: limited per address.
     let guessing = OpenApiRouter::new()
@@ -557,4 +558,35 @@ async fn sms_outbox(
         })
         .collect();
     Ok(Json(Outbox { messages }).into_response())
+}
+
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+struct ConditionQuery {
+    /// Chinese, pinyin initials, English or an ICD-10 code: `高血压`, `gxy`, `I10`.
+    q: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ConditionMatches {
+    /// Best first; at most 20.
+    conditions: Vec<crate::conditions::Condition>,
+}
+
+/// Search the list of common and chronic conditions (ICD-10) a diagnosis is picked from.
+#[utoipa::path(get, path = "/api/v1/conditions", tag = "eligibility",
+    params(ConditionQuery),
+    responses((status = 200, body = ConditionMatches)))]
+async fn search_conditions(
+    State(state): State<AppState>,
+    Query(query): Query<ConditionQuery>,
+) -> ApiResult {
+    let conditions = state
+        .conditions
+        .search(&query.q)
+        .into_iter()
+        .cloned()
+        .collect();
+    Ok(Json(ConditionMatches { conditions }).into_response())
 }
