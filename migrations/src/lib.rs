@@ -7,6 +7,7 @@ mod m20261122_000001_accounts;
 mod m20261124_000001_request_pipeline;
 mod m20261124_000002_audit_log;
 mod m20261124_000003_family;
+mod m20261124_000004_staff;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_request_pipeline::Migration),
             Box::new(m20261124_000002_audit_log::Migration),
             Box::new(m20261124_000003_family::Migration),
+            Box::new(m20261124_000004_staff::Migration),
         ]
     }
 }

@@ -57,6 +57,8 @@ pub struct Config {
     pub hash_concurrency: usize,
     /// The operator's blocked-words list (R-CONS-5); the built-in one when unset.
     pub blocked_words_file: Option<PathBuf>,
+    /// Idle minutes after which a staff session ends (R-SEC-3).
+    pub staff_idle_minutes: i64,
 }
 
 impl std::fmt::Debug for Config {
@@ -179,6 +181,10 @@ impl Config {
             sms_per_ip_per_hour: env_parse("FUZHEN_SMS_PER_IP_PER_HOUR", 20)?,
             hash_concurrency: env_parse("FUZHEN_HASH_CONCURRENCY", 2)?,
             blocked_words_file: env("FUZHEN_BLOCKED_WORDS_FILE").map(PathBuf::from),
+            staff_idle_minutes: env_parse(
+                "FUZHEN_STAFF_IDLE_MINUTES",
+                app::domain::staff::STAFF_IDLE_MINUTES,
+            )?,
             hash_queue: env_parse("FUZHEN_HASH_QUEUE", 64)?,
             trusted_proxies,
             sms_provider: env("FUZHEN_SMS_PROVIDER").unwrap_or_else(|| "console".into()),
@@ -215,6 +221,7 @@ impl Config {
             sms_per_ip_per_hour: 20,
             hash_concurrency: 2,
             blocked_words_file: None,
+            staff_idle_minutes: app::domain::staff::STAFF_IDLE_MINUTES,
             hash_queue: 64,
             trusted_proxies: Vec::new(),
             sms_provider: "console".into(),

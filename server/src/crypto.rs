@@ -38,6 +38,15 @@ impl FieldContext {
         }
     }
 
+    /// A staff member's authenticator secret (`totp_secret` or `totp_pending`).
+    pub fn staff(column: &'static str, staff_id: i64) -> Self {
+        Self {
+            table: "staff",
+            column,
+            row: staff_id.to_string(),
+        }
+    }
+
     fn aad(&self) -> Vec<u8> {
         format!("{}.{}:{}", self.table, self.column, self.row).into_bytes()
     }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: server              start the web server\n       server audit verify check the audit log's hash chain";
+const USAGE: &str = "usage: server              start the web server\n       server audit verify check the audit log's hash chain\n       server staff create-admin <username> <display name>\n                           create an admin account (the first one); prints its first password";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -20,6 +20,7 @@ fn main() -> ExitCode {
             }
         },
         ["audit", "verify"] => audit_verify(),
+        ["staff", "create-admin", username, display_name] => create_admin(username, display_name),
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -60,6 +61,50 @@ async fn audit_verify() -> ExitCode {
         }
         Err(e) => {
             eprintln!("audit verify could not run: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The first admin (R-SEC-1): nobody can create staff accounts before one exists.
+#[tokio::main]
+async fn create_admin(username: &str, display_name: &str) -> ExitCode {
+    let created = async {
+        let config = server::config::Config::from_env()?;
+        let db = server::db::connect_and_migrate(&config.database_url).await?;
+        let options = leptos::config::LeptosOptions::builder()
+            .output_name("fuzhen")
+            .build();
+        let state = server::state::State::new(&config, db, options).await?;
+        let input = server::services::staff::NewStaff {
+            username: username.to_owned(),
+            display_name: display_name.to_owned(),
+            role: "admin".to_owned(),
+            department: None,
+        };
+        let created = server::services::staff::create(
+            &state,
+            None,
+            input,
+            "cli",
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.code().as_str()))?;
+        state.db.clone().close().await?;
+        anyhow::Ok(created)
+    };
+    match created.await {
+        Ok(created) => {
+            println!(
+                "created admin {} (id {}). First password, shown once: {}\n\
+                 Log in at /staff/login and set up the authenticator app.",
+                created.staff.username, created.staff.id, created.initial_password
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("staff create-admin failed: {e:#}");
             ExitCode::from(2)
         }
     }

@@ -40,6 +40,8 @@ pub struct State {
     pub conditions: Arc<crate::conditions::Conditions>,
     /// The sensitive-word filter for text users write (R-CONS-5).
     pub words: Arc<crate::words::Words>,
+    /// A staff session ends after this long without a request (R-SEC-3).
+    pub staff_idle: time::Duration,
 }
 
 impl State {
@@ -96,6 +98,7 @@ impl State {
             dummy_hash,
             leptos_options,
             conditions: Arc::new(crate::conditions::Conditions::built_in()?),
+            staff_idle: time::Duration::minutes(config.staff_idle_minutes),
             words: Arc::new(crate::words::Words::load(
                 config.blocked_words_file.clone(),
             )?),

@@ -42,6 +42,8 @@ fields! {
     GuardianConfirmed => "guardian_confirmed",
     AdultLacksCapacity => "adult_lacks_capacity",
     MemberNumber => "member_number",
+    Role => "role",
+    Username => "username",
     Purpose => "purpose",
     Body => "body",
     /// The query string of the URL.
@@ -144,6 +146,13 @@ error_codes! {
     /// The ID number is already on file (an account holder or someone's dependant).
     FamilyMemberOnFile => "family_member_on_file", 409;
     FamilyLimitReached => "family_limit_reached", 409;
+    // Staff (R-SEC-1, R-SEC-3).
+    StaffRoleInvalid => "staff_role_invalid", 422;
+    StaffUsernameInvalid => "staff_username_invalid", 422;
+    StaffUsernameTaken => "staff_username_taken", 409;
+    /// Password accepted; the second factor (or its enrolment) is still owed.
+    SecondFactorRequired => "second_factor_required", 401;
+    SecondFactorWrong => "second_factor_wrong", 401;
     // Follow-up eligibility (R-ELIG-1, R-ELIG-3, R-ELIG-5): the consult cannot start.
     EligibilityFirstVisit => "eligibility_first_visit", 422;
     EligibilityWrongDepartment => "eligibility_wrong_department", 422;

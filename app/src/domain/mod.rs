@@ -14,5 +14,6 @@ pub mod password;
 pub mod person_name;
 pub mod phone;
 pub mod sms;
+pub mod staff;
 
 pub use error::{ALL_CODES, ALL_FIELDS, ErrorCode, Field, FieldError};

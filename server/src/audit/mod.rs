@@ -72,6 +72,12 @@ pub enum AuditAction {
     ConsentWithdrawn,
     FamilyMemberAdded,
     FamilyMemberRemoved,
+    StaffCreated,
+    StaffEnrolled,
+    StaffLoginSucceeded,
+    StaffLoginFailed,
+    StaffDisabled,
+    StaffEnabled,
 }
 
 impl AuditAction {
@@ -89,6 +95,12 @@ impl AuditAction {
             AuditAction::ConsentWithdrawn => "consent_withdrawn",
             AuditAction::FamilyMemberAdded => "family_member_added",
             AuditAction::FamilyMemberRemoved => "family_member_removed",
+            AuditAction::StaffCreated => "staff_created",
+            AuditAction::StaffEnrolled => "staff_enrolled",
+            AuditAction::StaffLoginSucceeded => "staff_login_succeeded",
+            AuditAction::StaffLoginFailed => "staff_login_failed",
+            AuditAction::StaffDisabled => "staff_disabled",
+            AuditAction::StaffEnabled => "staff_enabled",
         }
     }
 }

@@ -5,6 +5,8 @@ pub mod identity_claim;
 pub mod patient;
 pub mod session;
 pub mod sms_code;
+pub mod staff;
+pub mod staff_recovery_code;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};

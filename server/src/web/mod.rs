@@ -9,5 +9,6 @@ pub mod extract;
 pub mod forms;
 pub mod openapi;
 pub mod security;
+pub mod staff_auth;
 pub mod throttle;
 pub mod viewer;

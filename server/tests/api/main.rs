@@ -10,6 +10,7 @@ mod openapi;
 mod pages;
 mod registration;
 mod sessions;
+mod staff;
 
 /// Generates `sqlite::name` and `postgres::name` tests for each scenario.
 macro_rules! on_both_databases {
@@ -73,4 +74,7 @@ on_both_databases!(
     family::concurrent_adds_stop_at_the_cap,
     family::racing_guardians_cannot_both_add_a_child,
     eligibility::conditions_are_searched_by_chinese_initials_and_code,
+    staff::staff_log_in_with_a_second_factor,
+    staff::roles_are_least_privilege_and_disabling_is_immediate,
+    staff::idle_staff_sessions_end,
 );

@@ -2,6 +2,7 @@
 //! Routes sit in groups by what they need: a new route in the patient groups cannot be
 //! reached without a logged-in (and consented) patient.
 mod family;
+mod staff;
 
 use super::auth::{self, ConsentedPatient, Patient};
 use super::client::{ClientIp, Lang};
@@ -53,6 +54,9 @@ pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState>
         .routes(routes!(register))
         .routes(routes!(login))
         .routes(routes!(reset_password))
+        .routes(routes!(staff::staff_login, staff::staff_logout))
+        .routes(routes!(staff::second_factor))
+        .routes(routes!(staff::enrolment, staff::confirm_enrolment))
         .route_layer(throttled());
     let public = if mode == Mode::Dev {
         public.routes(routes!(sms_outbox))
@@ -79,7 +83,17 @@ pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState>
                 .route_layer(throttled()),
         )
         .route_layer(middleware::from_extractor_with_state::<ConsentedPatient, _>(state.clone()));
+    // Staff with both factors (R-SEC-3); each handler checks its role's permission.
+    let staff = OpenApiRouter::new()
+        .routes(routes!(staff::staff_me))
+        .routes(routes!(staff::list_staff, staff::create_staff))
+        .routes(routes!(staff::set_disabled))
+        .route_layer(middleware::from_extractor_with_state::<
+            crate::web::staff_auth::StaffMember,
+            _,
+        >(state.clone()));
     OpenApiRouter::with_openapi(openapi::base())
+        .merge(staff)
         .merge(public)
         .merge(guessing)
         .merge(patient)

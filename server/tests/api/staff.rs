@@ -1,0 +1,323 @@
+//! Staff accounts: least privilege (R-SEC-1), a second factor and immediate disabling
+//! (R-SEC-3), all audited (R-SEC-2).
+use crate::helpers::{Db, TestApp, assert_error, spawn_app};
+use reqwest::StatusCode;
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+use server::services::staff::{self, NewStaff, current_code};
+use time::OffsetDateTime;
+
+/// Creates a staff account as the CLI does; returns its first password.
+async fn create(app: &TestApp, username: &str, role: &str) -> String {
+    staff::create(
+        &app.state,
+        None,
+        NewStaff {
+            username: username.into(),
+            display_name: "李明".into(),
+            role: role.into(),
+            department: None,
+        },
+        "test",
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .unwrap()
+    .initial_password
+}
+
+async fn put(app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
+    app.client
+        .put(app.url(path))
+        .header("x-csrf-token", &app.csrf)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Logs in and enrols an authenticator; returns (secret, the code used, recovery codes).
+async fn log_in_and_enrol(
+    app: &TestApp,
+    username: &str,
+    password: &str,
+) -> (String, String, Vec<String>) {
+    let res = app
+        .post(
+            "/api/v1/staff/sessions",
+            &json!({ "username": username, "password": password }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["second_factor"], "enrol");
+    let enrolment: Value = app
+        .get("/api/v1/staff/enrolment")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = enrolment["secret"].as_str().unwrap().to_owned();
+    assert!(enrolment["qr_svg"].as_str().unwrap().contains("<svg"));
+    assert!(
+        enrolment["otpauth_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/")
+    );
+    let code = current_code(&secret, OffsetDateTime::now_utc()).unwrap();
+    let res = app
+        .post("/api/v1/staff/enrolment", &json!({ "code": code }))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let codes: Vec<String> = res.json::<Value>().await.unwrap()["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    (secret, code, codes)
+}
+
+// R-SEC-3: a password alone is not a staff login; enrolment by authenticator app; each
+// code is accepted once; recovery codes work once.
+pub async fn staff_log_in_with_a_second_factor(db: Db) {
+    let mut app = spawn_app(db).await;
+    let password = create(&app, "admin.li", "admin").await;
+
+    let res = app
+        .post(
+            "/api/v1/staff/sessions",
+            &json!({ "username": "admin.li", "password": "wrong password" }),
+        )
+        .await;
+    assert_error(res, 401, "login_failed", None).await;
+    let res = app
+        .post(
+            "/api/v1/staff/sessions",
+            &json!({ "username": "nobody.here", "password": password }),
+        )
+        .await;
+    assert_error(res, 401, "login_failed", None).await;
+
+    let res = app
+        .post(
+            "/api/v1/staff/sessions",
+            &json!({ "username": "ADMIN.LI", "password": password }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.refresh_csrf().await;
+    let res = app.get("/api/v1/staff/me").await;
+    assert_error(res, 401, "second_factor_required", None).await;
+    let res = app
+        .post("/api/v1/staff/enrolment", &json!({ "code": "000000" }))
+        .await;
+    // (A one-in-a-million chance that 000000 is the right code.)
+    assert_error(res, 401, "second_factor_wrong", Some("code")).await;
+    let enrolment: Value = app
+        .get("/api/v1/staff/enrolment")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = enrolment["secret"].as_str().unwrap().to_owned();
+    let used = current_code(&secret, OffsetDateTime::now_utc()).unwrap();
+    let res = app
+        .post("/api/v1/staff/enrolment", &json!({ "code": used }))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let codes = res.json::<Value>().await.unwrap()["recovery_codes"].clone();
+    assert_eq!(codes.as_array().unwrap().len(), 10);
+    app.refresh_csrf().await;
+    let me: Value = app.get("/api/v1/staff/me").await.json().await.unwrap();
+    assert_eq!(me["role"], "admin");
+    assert_eq!(me["enrolled"], true);
+
+    // Log in again: the code already used is refused (RFC 6238 5.2), a recovery code
+    // works once.
+    let mut again = app.other_client().await;
+    let res = again
+        .post(
+            "/api/v1/staff/sessions",
+            &json!({ "username": "admin.li", "password": password }),
+        )
+        .await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["second_factor"],
+        "verify"
+    );
+    again.refresh_csrf().await;
+    let res = again
+        .post("/api/v1/staff/second-factor", &json!({ "code": used }))
+        .await;
+    assert_error(res, 401, "second_factor_wrong", Some("code")).await;
+    let recovery = codes[0].as_str().unwrap().to_uppercase();
+    let res = again
+        .post("/api/v1/staff/second-factor", &json!({ "code": recovery }))
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    again.refresh_csrf().await;
+    assert_eq!(again.get("/api/v1/staff/me").await.status(), StatusCode::OK);
+
+    let mut third = app.other_client().await;
+    third
+        .post(
+            "/api/v1/staff/sessions",
+            &json!({ "username": "admin.li", "password": password }),
+        )
+        .await;
+    third.refresh_csrf().await;
+    let res = third
+        .post("/api/v1/staff/second-factor", &json!({ "code": recovery }))
+        .await;
+    assert_error(res, 401, "second_factor_wrong", Some("code")).await;
+    assert_eq!(
+        third.get("/api/v1/staff/me").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+// R-SEC-1: each role does only its own work; R-SEC-3: a disabled account's session
+// ends at once and it cannot log in; patients are not staff.
+pub async fn roles_are_least_privilege_and_disabling_is_immediate(db: Db) {
+    let mut admin = spawn_app(db).await;
+    let password = create(&admin, "admin.li", "admin").await;
+    log_in_and_enrol(&admin, "admin.li", &password).await;
+    admin.refresh_csrf().await;
+
+    let res = admin
+        .post(
+            "/api/v1/staff/accounts",
+            &json!({ "username": "op.wang", "display_name": "王芳", "role": "operator" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: Value = res.json().await.unwrap();
+    let op_id = created["staff"]["id"].as_i64().unwrap();
+    let op_password = created["initial_password"].as_str().unwrap().to_owned();
+    let res = admin
+        .post(
+            "/api/v1/staff/accounts",
+            &json!({ "username": "op.wang", "display_name": "王芳", "role": "operator" }),
+        )
+        .await;
+    assert_error(res, 409, "staff_username_taken", Some("username")).await;
+    let res = admin
+        .post(
+            "/api/v1/staff/accounts",
+            &json!({ "username": "x", "display_name": "王芳", "role": "operator" }),
+        )
+        .await;
+    assert_error(res, 422, "staff_username_invalid", Some("username")).await;
+    let res = admin
+        .post(
+            "/api/v1/staff/accounts",
+            &json!({ "username": "root.user", "display_name": "王芳", "role": "root" }),
+        )
+        .await;
+    assert_error(res, 422, "staff_role_invalid", Some("role")).await;
+
+    let mut op = admin.other_client().await;
+    log_in_and_enrol(&op, "op.wang", &op_password).await;
+    op.refresh_csrf().await;
+    assert_eq!(op.get("/api/v1/staff/me").await.status(), StatusCode::OK);
+    let res = op.get("/api/v1/staff/accounts").await;
+    assert_error(res, 403, "forbidden", None).await;
+    let res = op
+        .post(
+            "/api/v1/staff/accounts",
+            &json!({ "username": "op.two", "display_name": "王芳", "role": "admin" }),
+        )
+        .await;
+    assert_error(res, 403, "forbidden", None).await;
+
+    let auditor_password = create(&admin, "audit.zhao", "auditor").await;
+    let mut auditor = admin.other_client().await;
+    log_in_and_enrol(&auditor, "audit.zhao", &auditor_password).await;
+    auditor.refresh_csrf().await;
+    let res = put(
+        &auditor,
+        &format!("/api/v1/staff/accounts/{op_id}/disabled"),
+        &json!({ "disabled": true }),
+    )
+    .await;
+    assert_error(res, 403, "forbidden", None).await;
+
+    // Disabled: the operator's open session stops now, and logging in fails.
+    let res = put(
+        &admin,
+        &format!("/api/v1/staff/accounts/{op_id}/disabled"),
+        &json!({ "disabled": true }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = op.get("/api/v1/staff/me").await;
+    assert_error(res, 401, "unauthenticated", None).await;
+    let res = op
+        .post(
+            "/api/v1/staff/sessions",
+            &json!({ "username": "op.wang", "password": op_password }),
+        )
+        .await;
+    assert_error(res, 401, "login_failed", None).await;
+    let list: Value = admin
+        .get("/api/v1/staff/accounts")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let op_row = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == op_id)
+        .unwrap()
+        .clone();
+    assert_eq!(op_row["disabled"], true);
+
+    // A patient session is not a staff session.
+    let mut patient = admin.other_client().await;
+    assert_eq!(
+        patient
+            .register("13800138000", "110101199003071233")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let res = patient.get("/api/v1/staff/me").await;
+    assert_error(res, 401, "unauthenticated", None).await;
+    let res = patient.get("/api/v1/staff/accounts").await;
+    assert_error(res, 401, "unauthenticated", None).await;
+
+    let audit = admin
+        .state
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            admin.state.db.get_database_backend(),
+            "SELECT action FROM audit_log WHERE action LIKE 'staff_%' ORDER BY seq",
+        ))
+        .await
+        .unwrap();
+    let actions: Vec<String> = audit
+        .iter()
+        .map(|r| r.try_get::<String>("", "action").unwrap())
+        .collect();
+    for needed in [
+        "staff_created",
+        "staff_enrolled",
+        "staff_disabled",
+        "staff_login_failed",
+    ] {
+        assert!(actions.iter().any(|a| a == needed), "{needed}: {actions:?}");
+    }
+}
+
+// R-SEC-3: a staff session ends after its idle limit (here set to zero minutes, so the
+// next request is already past it), independently of the patients' longer one.
+pub async fn idle_staff_sessions_end(db: Db) {
+    let app = crate::helpers::spawn_app_with(db, |c| c.staff_idle_minutes = 0).await;
+    let password = create(&app, "op.wang", "operator").await;
+    log_in_and_enrol(&app, "op.wang", &password).await;
+    let res = app.get("/api/v1/staff/me").await;
+    assert_error(res, 401, "unauthenticated", None).await;
+}
