@@ -36,4 +36,4 @@ if [ -z "$ready" ]; then
   tail -n 40 "$data/server.log" >&2
   exit 1
 fi
-FUZHEN_URL="http://127.0.0.1:$port" node --test --test-concurrency=1 end2end/tests/
+FUZHEN_DATA_DIR="$data" FUZHEN_URL="http://127.0.0.1:$port" node --test --test-concurrency=1 end2end/tests/

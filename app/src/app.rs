@@ -58,7 +58,7 @@ pub fn App() -> impl IntoView {
             <Router>
                 <PageChrome />
                 <TopBar />
-                <main id="main" class="page">
+                <PageMain>
                     // Every page says who may see it (R-REG-2); a new page is Consented
                     // unless it says otherwise.
                     <Routes fallback=|| view! { <NotFound /> }.into_any()>
@@ -71,12 +71,17 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/me/password") ssr=SsrMode::Async view=|| gated(Access::Consented, ChangePasswordPage) />
                         <Route path=path!("/family") ssr=SsrMode::Async view=|| gated(Access::Consented, FamilyListPage) />
                         <Route path=path!("/family/new") ssr=SsrMode::Async view=|| gated(Access::Consented, AddFamilyMemberPage) />
+                        // Staff (R-SEC-3): desktop-first pages of their own.
+                        <Route path=path!("/staff/login") ssr=SsrMode::Async view=|| gated(Access::Anyone, StaffLoginPage) />
+                        <Route path=path!("/staff/second-factor") ssr=SsrMode::Async view=|| gated(Access::StaffSecondStep, StaffSecondFactorPage) />
+                        <Route path=path!("/staff/enrol") ssr=SsrMode::Async view=|| gated(Access::StaffSecondStep, StaffEnrolPage) />
+                        <Route path=path!("/staff") ssr=SsrMode::Async view=|| gated(Access::Staff, StaffHomePage) />
                         <Route path=path!("/consent") ssr=SsrMode::Async view=|| gated(Access::Patient, ConsentPage) />
                         <Route path=path!("/consent/:document") ssr=SsrMode::Async view=|| gated(Access::Anyone, ConsentDocumentPage) />
                         <Route path=path!("/consults") ssr=SsrMode::Async view=|| gated(Access::Consented, ConsultsPage) />
                         <Route path=path!("/messages") ssr=SsrMode::Async view=|| gated(Access::Consented, MessagesPage) />
                     </Routes>
-                </main>
+                </PageMain>
                 <TabBar />
             </Router>
         </I18nContextProvider>
@@ -94,4 +99,14 @@ fn PageChrome() -> impl IntoView {
         <Title text=title />
         <a class="skip-link" href="#main">{skip}</a>
     }
+}
+
+/// The main landmark; staff pages get the wide, desktop-first layout.
+#[component]
+fn PageMain(children: Children) -> impl IntoView {
+    let wide = leptos_router::hooks::use_location()
+        .pathname
+        .get_untracked()
+        .starts_with("/staff");
+    view! { <main id="main" class="page" class:page-wide=wide>{children()}</main> }
 }

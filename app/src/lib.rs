@@ -16,6 +16,7 @@ pub mod domain;
 pub mod family;
 pub mod messages;
 pub mod pages;
+pub mod staff;
 pub mod viewer;
 
 pub use app::{App, shell};

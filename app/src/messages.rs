@@ -136,6 +136,10 @@ pub fn notice_message(locale: Locale, key: &str) -> Option<&'static str> {
         "family_added" => td_string!(locale, notice.family_added),
         "family_removed" => td_string!(locale, notice.family_removed),
         "acting_for" => td_string!(locale, notice.acting_for),
+        "enrolled" => td_string!(locale, notice.enrolled),
+        "staff_created" => td_string!(locale, notice.staff_created),
+        "staff_disabled" => td_string!(locale, notice.staff_disabled),
+        "staff_enabled" => td_string!(locale, notice.staff_enabled),
         _ => return None,
     })
 }

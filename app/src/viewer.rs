@@ -22,6 +22,17 @@ pub struct Viewer {
     pub current_consents: Vec<ConsentDocumentView>,
     /// Today in China (`YYYY-MM-DD`), so the browser checks ID birth dates like the server.
     pub today: String,
+    /// A staff member logged in with both factors.
+    pub staff: Option<StaffSignedIn>,
+    /// Passed the staff password step; `true` if an authenticator is enrolled.
+    pub staff_pending: Option<bool>,
+}
+
+/// The logged-in staff member, as every staff page needs to know.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaffSignedIn {
+    pub display_name: String,
+    pub role: crate::domain::staff::Role,
 }
 
 impl Viewer {
@@ -97,6 +108,10 @@ pub type Loading<T> =
 pub trait PageData: Send + Sync {
     fn profile(&self, parts: http::request::Parts) -> Loading<Option<PatientProfile>>;
     fn family(&self, parts: http::request::Parts) -> Loading<Option<FamilyPage>>;
+    /// A new authenticator secret for a staff member between password and enrolment.
+    fn enrolment(&self, parts: http::request::Parts) -> Loading<Option<crate::staff::Enrolment>>;
+    /// The staff pages' data for a staff member with both factors.
+    fn staff(&self, parts: http::request::Parts) -> Loading<Option<crate::staff::StaffPage>>;
 }
 
 /// The server's [`PageData`], as context.
@@ -120,6 +135,34 @@ pub async fn load_family() -> Option<FamilyPage> {
         let parts = use_context::<http::request::Parts>()?;
         let data = use_context::<PageDataContext>()?;
         data.0.family(parts).await.ok().flatten()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+/// The enrolment page's data; `None` unless between the staff password and enrolment.
+pub async fn load_enrolment() -> Option<crate::staff::Enrolment> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<http::request::Parts>()?;
+        let data = use_context::<PageDataContext>()?;
+        data.0.enrolment(parts).await.ok().flatten()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+/// The staff pages' data; `None` unless a staff member with both factors is logged in.
+pub async fn load_staff() -> Option<crate::staff::StaffPage> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<http::request::Parts>()?;
+        let data = use_context::<PageDataContext>()?;
+        data.0.staff(parts).await.ok().flatten()
     }
     #[cfg(not(feature = "ssr"))]
     {

@@ -28,6 +28,14 @@ pub fn TopBar() -> impl IntoView {
 #[component]
 pub fn TabBar() -> impl IntoView {
     let i18n = use_i18n();
+    // Staff pages are not the patients' app: no patient tabs there.
+    if use_location()
+        .pathname
+        .get_untracked()
+        .starts_with("/staff")
+    {
+        return ().into_any();
+    }
     view! {
         <nav class="tab-bar" aria-label=move || t_string!(i18n, nav.main)>
             <A href="/" exact=true>
@@ -48,4 +56,5 @@ pub fn TabBar() -> impl IntoView {
             </A>
         </nav>
     }
+    .into_any()
 }

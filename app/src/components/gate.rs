@@ -16,6 +16,10 @@ pub enum Access {
     Patient,
     /// A logged-in patient who has agreed to the texts in force (R-REG-2).
     Consented,
+    /// Between the staff password and the second factor.
+    StaffSecondStep,
+    /// A staff member with both factors (R-SEC-3); roles are checked by the page's data.
+    Staff,
 }
 
 /// Where the viewer must go instead, if anywhere.
@@ -24,6 +28,10 @@ pub fn redirect_for(access: Access, v: &Viewer) -> Option<&'static str> {
     let outstanding = logged_in && !v.consents_outstanding.is_empty();
     match access {
         Access::Anyone => None,
+        Access::StaffSecondStep if v.staff_pending.is_none() => Some("/staff/login"),
+        Access::StaffSecondStep => None,
+        Access::Staff if v.staff.is_none() => Some("/staff/login"),
+        Access::Staff => None,
         Access::Open | Access::Consented if outstanding => Some("/consent"),
         Access::Open => None,
         Access::Patient | Access::Consented if !logged_in => Some("/login?error=unauthenticated"),

@@ -6,6 +6,7 @@ mod home;
 mod login;
 mod me;
 mod register;
+mod staff;
 mod tabs;
 
 pub use account::{ChangePasswordPage, ResetPasswordPage};
@@ -15,4 +16,5 @@ pub use home::HomePage;
 pub use login::{LoginPage, SmsLoginPage};
 pub use me::MePage;
 pub use register::RegisterPage;
+pub use staff::{StaffEnrolPage, StaffHomePage, StaffLoginPage, StaffSecondFactorPage};
 pub use tabs::{ConsultsPage, MessagesPage, NotFound};

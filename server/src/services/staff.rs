@@ -20,18 +20,7 @@ use time::OffsetDateTime;
 const RECOVERY_DOMAIN: &str = "staff_recovery";
 const ISSUER: &str = "Fuzhen";
 
-/// A staff member as the web layer sees them.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct StaffView {
-    pub id: i64,
-    pub username: String,
-    pub display_name: String,
-    pub role: Role,
-    pub department: Option<Department>,
-    /// The second factor is set up.
-    pub enrolled: bool,
-    pub disabled: bool,
-}
+pub use app::staff::{Enrolment, StaffView};
 
 fn view(s: &staff::Model) -> Result<StaffView, AppError> {
     Ok(StaffView {
@@ -225,16 +214,6 @@ pub async fn check_password(
     };
     txn.commit().await?;
     outcome
-}
-
-/// An authenticator secret to enrol: kept pending until a code from it is confirmed.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct Enrolment {
-    /// Base32, for typing into an app by hand.
-    pub secret: String,
-    pub otpauth_url: String,
-    /// The same URL as a QR code (SVG).
-    pub qr_svg: String,
 }
 
 /// Starts (or restarts) enrolment for a staff member who has passed the password step

@@ -10,5 +10,6 @@ pub mod forms;
 pub mod openapi;
 pub mod security;
 pub mod staff_auth;
+pub mod staff_forms;
 pub mod throttle;
 pub mod viewer;

@@ -3,12 +3,14 @@
 //! disabling it ends its sessions at once, and a staff session ends after a shorter idle
 //! time than a patient's (15 minutes by default).
 use super::auth::internal;
+use super::error::ApiError;
 use crate::services::{AppError, staff};
 use crate::state::AppState;
 use app::domain::staff::{Permission, Role};
 use app::domain::{ErrorCode, FieldError};
 use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
+use axum::http::{header, request::Parts};
+use axum::response::{IntoResponse, Redirect, Response};
 use time::OffsetDateTime;
 use tower_sessions::Session;
 
@@ -53,15 +55,46 @@ pub struct PendingStaff {
     pub id: i64,
 }
 
+/// A browser goes back to the staff login page; an API client gets the error shape.
+pub struct StaffRejection {
+    error: ApiError,
+    browser: bool,
+}
+
+impl IntoResponse for StaffRejection {
+    fn into_response(self) -> Response {
+        if self.browser && self.error.error.code != ErrorCode::Internal {
+            let to = format!("/staff/login?error={}", self.error.error.code.as_str());
+            return Redirect::to(&to).into_response();
+        }
+        self.error.into_response()
+    }
+}
+
+fn reject(parts: &Parts, error: impl Into<ApiError>) -> StaffRejection {
+    StaffRejection {
+        error: error.into(),
+        browser: parts
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html")),
+    }
+}
+
 impl FromRequestParts<AppState> for PendingStaff {
-    type Rejection = super::error::ApiError;
+    type Rejection = StaffRejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
-        let session = session_of(parts)?;
-        match session.get::<i64>(STAFF_PENDING).await.map_err(internal)? {
-            Some(id) => Ok(PendingStaff { id }),
-            None => Err(unauthenticated().into()),
-        }
+        let pending = async {
+            let session = session_of(parts)?;
+            match session.get::<i64>(STAFF_PENDING).await.map_err(internal)? {
+                Some(id) => Ok(PendingStaff { id }),
+                None => Err(unauthenticated()),
+            }
+        };
+        let result = pending.await;
+        result.map_err(|e| reject(parts, e))
     }
 }
 
@@ -88,54 +121,57 @@ impl StaffMember {
 }
 
 impl FromRequestParts<AppState> for StaffMember {
-    type Rejection = super::error::ApiError;
+    type Rejection = StaffRejection;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if let Some(found) = parts.extensions.get::<StaffMember>() {
-            return Ok(found.clone());
-        }
-        let session = session_of(parts)?;
-        let Some(id) = session.get::<i64>(STAFF_ID).await.map_err(internal)? else {
-            if session
-                .get::<i64>(STAFF_PENDING)
-                .await
-                .map_err(internal)?
-                .is_some()
-            {
-                return Err(
-                    AppError::from(FieldError::general(ErrorCode::SecondFactorRequired)).into(),
-                );
-            }
-            return Err(unauthenticated().into());
-        };
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        let touched = session
-            .get::<i64>(STAFF_TOUCHED_AT)
+        let result = member(parts, state).await;
+        result.map_err(|e| reject(parts, e))
+    }
+}
+
+async fn member(parts: &mut Parts, state: &AppState) -> Result<StaffMember, AppError> {
+    if let Some(found) = parts.extensions.get::<StaffMember>() {
+        return Ok(found.clone());
+    }
+    let session = session_of(parts)?;
+    let Some(id) = session.get::<i64>(STAFF_ID).await.map_err(internal)? else {
+        if session
+            .get::<i64>(STAFF_PENDING)
             .await
             .map_err(internal)?
-            .unwrap_or(0);
-        if now - touched >= state.staff_idle.whole_seconds() {
-            session.flush().await.map_err(internal)?;
-            return Err(unauthenticated().into());
+            .is_some()
+        {
+            return Err(FieldError::general(ErrorCode::SecondFactorRequired).into());
         }
-        let Some((_, view)) = staff::find_active(&state.db, id).await? else {
-            // Disabled (or gone): this session ends now.
-            session.flush().await.map_err(internal)?;
-            return Err(unauthenticated().into());
-        };
-        if now - touched >= TOUCH_EVERY_SECS {
-            session
-                .insert(STAFF_TOUCHED_AT, now)
-                .await
-                .map_err(internal)?;
-        }
-        let member = StaffMember { id, view };
-        parts.extensions.insert(member.clone());
-        Ok(member)
+        return Err(unauthenticated());
+    };
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let touched = session
+        .get::<i64>(STAFF_TOUCHED_AT)
+        .await
+        .map_err(internal)?
+        .unwrap_or(0);
+    if now - touched >= state.staff_idle.whole_seconds() {
+        session.flush().await.map_err(internal)?;
+        return Err(unauthenticated());
     }
+    let Some((_, view)) = staff::find_active(&state.db, id).await? else {
+        // Disabled (or gone): this session ends now.
+        session.flush().await.map_err(internal)?;
+        return Err(unauthenticated());
+    };
+    if now - touched >= TOUCH_EVERY_SECS {
+        session
+            .insert(STAFF_TOUCHED_AT, now)
+            .await
+            .map_err(internal)?;
+    }
+    let member = StaffMember { id, view };
+    parts.extensions.insert(member.clone());
+    Ok(member)
 }
 
 fn session_of(parts: &Parts) -> Result<Session, AppError> {

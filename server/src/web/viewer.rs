@@ -4,10 +4,13 @@
 use super::auth::ConsentedPatient;
 use super::auth::{CODE_PHONE, CODE_SENT_AT, consent_rows, current_patient};
 use super::csrf::CsrfToken;
-use crate::services::{AppError, accounts, consents, family, today_in_china};
+use super::staff_auth::{PendingStaff, STAFF_ID, STAFF_PENDING, StaffMember};
+use crate::services::{AppError, accounts, consents, family, staff, today_in_china};
 use crate::state::AppState;
+use app::domain::staff::Permission;
+use app::staff::{Enrolment, StaffPage};
 use app::viewer::{
-    FamilyPage, Loading, PageData, PageDataContext, PatientProfile, SignedIn, Viewer,
+    FamilyPage, Loading, PageData, PageDataContext, PatientProfile, SignedIn, StaffSignedIn, Viewer,
 };
 use axum::extract::FromRequestParts;
 use axum::extract::{Request, State};
@@ -53,6 +56,24 @@ async fn build(
             consents_withdrawn: rows.is_empty(),
         });
     }
+    if let Some(session) = parts.extensions.get::<Session>().cloned()
+        && session.id().is_some()
+    {
+        let staff_id = session.get::<i64>(STAFF_ID).await.ok().flatten();
+        if staff_id.is_some()
+            && let Ok(member) = StaffMember::from_request_parts(parts, state).await
+        {
+            viewer.staff = Some(StaffSignedIn {
+                display_name: member.view.display_name.clone(),
+                role: member.view.role,
+            });
+        }
+        if let Some(id) = session.get::<i64>(STAFF_PENDING).await.ok().flatten()
+            && let Some((_, view)) = staff::find_active(&state.db, id).await?
+        {
+            viewer.staff_pending = Some(view.enrolled);
+        }
+    }
     if let Some(session) = parts.extensions.get::<Session>() {
         // Only a session that already exists is read: no cookie, no query.
         if session.id().is_some() {
@@ -85,6 +106,61 @@ impl PageData for ServerPageData {
         let state = self.0.clone();
         Box::pin(async move { load_family(&state, parts).await.map_err(logged) })
     }
+
+    fn enrolment(&self, parts: Parts) -> Loading<Option<Enrolment>> {
+        let state = self.0.clone();
+        Box::pin(async move { load_enrolment(&state, parts).await.map_err(logged) })
+    }
+
+    fn staff(&self, parts: Parts) -> Loading<Option<StaffPage>> {
+        let state = self.0.clone();
+        Box::pin(async move { load_staff(&state, parts).await.map_err(logged) })
+    }
+}
+
+async fn load_enrolment(state: &AppState, mut parts: Parts) -> Result<Option<Enrolment>, AppError> {
+    let Ok(pending) = PendingStaff::from_request_parts(&mut parts, state).await else {
+        return Ok(None);
+    };
+    match staff::begin_enrolment(state, pending.id).await {
+        Ok(e) => Ok(Some(e)),
+        // Already enrolled: the page sends them to the code instead.
+        Err(AppError::Rejected { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Shown once, then forgotten: the session keys of what a form left for its page.
+pub const FLASH_RECOVERY_CODES: &str = "flash_recovery_codes";
+pub const FLASH_CREATED: &str = "flash_created";
+
+async fn load_staff(state: &AppState, mut parts: Parts) -> Result<Option<StaffPage>, AppError> {
+    let Ok(member) = StaffMember::from_request_parts(&mut parts, state).await else {
+        return Ok(None);
+    };
+    let accounts = if member.role().may(Permission::ManageStaff) {
+        staff::list(&state.db).await?
+    } else {
+        Vec::new()
+    };
+    let (mut recovery_codes, mut created) = (Vec::new(), None);
+    if let Some(session) = parts.extensions.get::<Session>() {
+        recovery_codes = session
+            .remove::<Vec<String>>(FLASH_RECOVERY_CODES)
+            .await
+            .map_err(super::auth::internal)?
+            .unwrap_or_default();
+        created = session
+            .remove::<(String, String)>(FLASH_CREATED)
+            .await
+            .map_err(super::auth::internal)?;
+    }
+    Ok(Some(StaffPage {
+        me: member.view,
+        accounts,
+        recovery_codes,
+        created,
+    }))
 }
 
 fn logged(e: AppError) -> String {

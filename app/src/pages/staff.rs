@@ -1,0 +1,256 @@
+//! Staff pages (R-SEC-1, R-SEC-3): login, the second factor, enrolment, and the
+//! workbench with an admin's account management. Desktop-first, usable on a phone;
+//! plain forms that work without JavaScript.
+use crate::components::{CsrfField, FormAlerts, FormState, InputField, with_viewer};
+use crate::domain::Field;
+use crate::domain::department::ALL_DEPARTMENTS;
+use crate::domain::staff::{ALL_ROLES, Role};
+use crate::i18n::*;
+use crate::messages::fill;
+use crate::staff::{StaffPage, StaffView};
+use crate::viewer::{load_enrolment, load_staff};
+use leptos::prelude::*;
+
+pub fn role_name(role: Role) -> &'static str {
+    let i18n = use_i18n();
+    match role {
+        Role::Operator => t_string!(i18n, staff.role_operator),
+        Role::Doctor => t_string!(i18n, staff.role_doctor),
+        Role::Pharmacist => t_string!(i18n, staff.role_pharmacist),
+        Role::Auditor => t_string!(i18n, staff.role_auditor),
+        Role::Admin => t_string!(i18n, staff.role_admin),
+    }
+}
+
+#[component]
+pub fn StaffLoginPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let state = FormState::from_query();
+    view! {
+        <h1>{t_string!(i18n, staff.login_title)}</h1>
+        <p class="lead">{t_string!(i18n, staff.login_lead)}</p>
+        {with_viewer(move |v| {
+            let s = state.clone();
+            view! {
+                <form method="post" action="/forms/staff/login" class="card form">
+                    <FormAlerts state=s.clone() />
+                    <CsrfField token=v.csrf_token.clone() />
+                    <InputField field=Field::Username label=t_string!(i18n, staff.username).to_string()
+                        autocomplete="username" maxlength=32 state=s.clone() />
+                    <InputField field=Field::Password label=t_string!(i18n, staff.password).to_string()
+                        input_type="password" autocomplete="current-password" maxlength=128 state=s.clone() />
+                    <button type="submit" class="button button-block">{t_string!(i18n, staff.login)}</button>
+                </form>
+            }
+        })}
+    }
+}
+
+#[component]
+pub fn StaffSecondFactorPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let state = FormState::from_query();
+    view! {
+        <h1>{t_string!(i18n, staff.second_title)}</h1>
+        <p class="lead">{t_string!(i18n, staff.second_lead)}</p>
+        {with_viewer(move |v| {
+            let s = state.clone();
+            view! {
+                <form method="post" action="/forms/staff/second-factor" class="card form">
+                    <FormAlerts state=s.clone() />
+                    <CsrfField token=v.csrf_token.clone() />
+                    <InputField field=Field::Code label=t_string!(i18n, staff.code).to_string()
+                        autocomplete="one-time-code" maxlength=12 state=s.clone() />
+                    <button type="submit" class="button button-block">{t_string!(i18n, staff.verify)}</button>
+                </form>
+            }
+        })}
+    }
+}
+
+#[component]
+pub fn StaffEnrolPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let state = FormState::from_query();
+    let enrolment = Resource::new(|| (), |_| load_enrolment());
+    view! {
+        <h1>{t_string!(i18n, staff.enrol_title)}</h1>
+        <p class="lead">{t_string!(i18n, staff.enrol_lead)}</p>
+        {with_viewer(move |v| {
+            let (state, csrf) = (state.clone(), v.csrf_token);
+            view! {
+                <Suspense fallback=|| ()>
+                    {move || {
+                        let (s, csrf) = (state.clone(), csrf.clone());
+                        Suspend::new(async move {
+                            let Some(e) = enrolment.await else {
+                                // Already enrolled: the code is asked for instead.
+                                return view! { <leptos_router::components::Redirect path="/staff/second-factor" /> }.into_any();
+                            };
+                            view! {
+                                <form method="post" action="/forms/staff/enrol" class="card form">
+                                    <FormAlerts state=s.clone() />
+                                    // The SVG is made by the server from the otpauth URL; it holds no script.
+                                    <div class="qr" inner_html=e.qr_svg></div>
+                                    <p class="hint">{t_string!(i18n, staff.secret)}": "<code data-testid="totp-secret">{e.secret}</code></p>
+                                    <CsrfField token=csrf />
+                                    <InputField field=Field::Code label=t_string!(i18n, staff.code).to_string()
+                                        autocomplete="one-time-code" inputmode="numeric" maxlength=12 state=s.clone() />
+                                    <button type="submit" class="button button-block">{t_string!(i18n, staff.enrol)}</button>
+                                </form>
+                            }.into_any()
+                        })
+                    }}
+                </Suspense>
+            }
+        })}
+    }
+}
+
+/// The workbench: who is logged in, the recovery codes once after enrolment, and for
+/// an admin the staff accounts.
+#[component]
+pub fn StaffHomePage() -> impl IntoView {
+    let i18n = use_i18n();
+    let state = FormState::from_query();
+    let data = Resource::new(|| (), |_| load_staff());
+    view! {
+        <h1>{t_string!(i18n, staff.home_title)}</h1>
+        <FormAlerts state=state.clone() />
+        {with_viewer(move |v| {
+            let csrf = v.csrf_token;
+            view! {
+                <Suspense fallback=|| ()>
+                    {move || {
+                        let (csrf, state) = (csrf.clone(), state.clone());
+                        Suspend::new(async move {
+                            match data.await {
+                                Some(page) => workbench(page, csrf, state).into_any(),
+                                None => view! { <leptos_router::components::Redirect path="/staff/login" /> }.into_any(),
+                            }
+                        })
+                    }}
+                </Suspense>
+            }
+        })}
+    }
+}
+
+fn workbench(page: StaffPage, csrf: String, state: FormState) -> impl IntoView {
+    let i18n = use_i18n();
+    let hello = fill(
+        t_string!(i18n, staff.hello),
+        &[("name", &page.me.display_name)],
+    );
+    let is_admin = page.me.role == Role::Admin;
+    let codes = page.recovery_codes;
+    let created = page.created.map(|(username, password)| {
+        fill(
+            t_string!(i18n, staff.created),
+            &[("username", &username), ("password", &password)],
+        )
+    });
+    view! {
+        <section class="card" aria-labelledby="me-title">
+            <h2 id="me-title">{hello}</h2>
+            <p>{t_string!(i18n, staff.role)}": "<strong data-testid="staff-role">{role_name(page.me.role)}</strong></p>
+            <form method="post" action="/forms/staff/logout">
+                <CsrfField token=csrf.clone() />
+                <button type="submit" class="button button-secondary">{t_string!(i18n, staff.logout)}</button>
+            </form>
+        </section>
+        {(!codes.is_empty()).then(|| view! {
+            <section class="card card-warning" aria-labelledby="codes-title">
+                <h2 id="codes-title">{t_string!(i18n, staff.recovery_title)}</h2>
+                <p>{t_string!(i18n, staff.recovery_lead)}</p>
+                <ul class="codes" data-testid="recovery-codes">
+                    {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
+                </ul>
+            </section>
+        })}
+        {(!is_admin).then(|| view! { <section class="card"><p class="hint">{t_string!(i18n, staff.queue_soon)}</p></section> })}
+        {is_admin.then(|| accounts(page.accounts, page.me.id, csrf.clone(), state, created))}
+    }
+}
+
+fn accounts(
+    all: Vec<StaffView>,
+    me: i64,
+    csrf: String,
+    state: FormState,
+    created: Option<String>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let english = i18n.get_locale_untracked() == Locale::en;
+    view! {
+        <section class="card" aria-labelledby="accounts-title">
+            <h2 id="accounts-title">{t_string!(i18n, staff.accounts_title)}</h2>
+            {created.map(|c| view! { <div class="alert alert-notice" role="status" data-testid="created">{c}</div> })}
+            <div class="table-wrap">
+                <table class="table">
+                    <thead><tr>
+                        <th>{t_string!(i18n, staff.username)}</th>
+                        <th>{t_string!(i18n, staff.display_name)}</th>
+                        <th>{t_string!(i18n, staff.role)}</th>
+                        <th></th>
+                    </tr></thead>
+                    <tbody>
+                        {all.into_iter().map(|s| {
+                            let status = if s.disabled {
+                                t_string!(i18n, staff.disabled)
+                            } else if s.enrolled {
+                                t_string!(i18n, staff.enrolled)
+                            } else {
+                                t_string!(i18n, staff.not_enrolled)
+                            };
+                            let (label, value) = if s.disabled {
+                                (t_string!(i18n, staff.enable), "no")
+                            } else {
+                                (t_string!(i18n, staff.disable), "yes")
+                            };
+                            view! {
+                                <tr class:row-disabled=s.disabled>
+                                    <td>{s.username.clone()}</td>
+                                    <td>{s.display_name.clone()}</td>
+                                    <td>{role_name(s.role)}<br /><span class="hint">{status}</span></td>
+                                    <td>
+                                        {(s.id != me).then(|| view! {
+                                            <form method="post" action="/forms/staff/accounts/disabled">
+                                                <CsrfField token=csrf.clone() />
+                                                <input type="hidden" name="staff_id" value=s.id.to_string() />
+                                                <input type="hidden" name="disabled" value=value />
+                                                <button type="submit" class="button button-secondary button-small">{label}</button>
+                                            </form>
+                                        })}
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+        <form method="post" action="/forms/staff/accounts" class="card form" aria-labelledby="create-title">
+            <h2 id="create-title">{t_string!(i18n, staff.create_title)}</h2>
+            <CsrfField token=csrf />
+            <InputField field=Field::Username label=t_string!(i18n, staff.username).to_string()
+                autocomplete="off" maxlength=32 state=state.clone() />
+            <InputField field=Field::RealName label=t_string!(i18n, staff.display_name).to_string()
+                autocomplete="off" maxlength=30 state=state.clone() />
+            <div class="field">
+                <label for="f-role">{t_string!(i18n, staff.role)}</label>
+                <select id="f-role" name="role" required=true>
+                    {ALL_ROLES.iter().map(|r| view! { <option value=r.as_str()>{role_name(*r)}</option> }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="f-department">{t_string!(i18n, staff.department)}</label>
+                <select id="f-department" name="department">
+                    <option value="">{t_string!(i18n, staff.none)}</option>
+                    {ALL_DEPARTMENTS.iter().map(|d| view! { <option value=d.as_str()>{d.name(english)}</option> }).collect_view()}
+                </select>
+            </div>
+            <button type="submit" class="button button-block">{t_string!(i18n, staff.create)}</button>
+        </form>
+    }
+}

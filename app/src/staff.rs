@@ -1,0 +1,41 @@
+//! What staff pages and the API show of staff accounts, and the staff pages' data.
+use crate::domain::department::Department;
+use crate::domain::staff::Role;
+use serde::{Deserialize, Serialize};
+
+/// A staff member as pages and the API show them.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffView {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub department: Option<Department>,
+    /// The second factor is set up.
+    pub enrolled: bool,
+    pub disabled: bool,
+}
+
+/// The enrolment page: a new authenticator secret as a QR code and as text.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolment {
+    /// Base32, for typing into an app by hand.
+    pub secret: String,
+    pub otpauth_url: String,
+    /// The same URL as a QR code (SVG).
+    pub qr_svg: String,
+}
+
+/// The staff pages' data for a logged-in staff member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffPage {
+    pub me: StaffView,
+    /// Admins: every account.
+    pub accounts: Vec<StaffView>,
+    /// Shown once after enrolment: the recovery codes.
+    pub recovery_codes: Vec<String>,
+    /// Shown once after an admin created an account: (username, first password).
+    pub created: Option<(String, String)>,
+}

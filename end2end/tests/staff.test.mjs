@@ -1,0 +1,97 @@
+// Staff pages at a desktop viewport, in zh-CN: the first admin (made by the CLI, as in
+// production) logs in, enrols an authenticator from the QR page, sees the recovery codes
+// once, and creates an operator; with and without JavaScript. R-SEC-1, R-SEC-3.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.FUZHEN_URL ?? 'http://127.0.0.1:3000';
+const SHOTS = process.env.FUZHEN_SCREENSHOTS;
+const DATA_DIR = process.env.FUZHEN_DATA_DIR;
+let browser;
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
+});
+after(async () => { await browser?.close(); });
+
+/// The CLI that makes the first admin; prints its first password.
+function createAdmin(username) {
+  const out = execFileSync('./target/release/server', ['staff', 'create-admin', username, '测试管理员'], {
+    env: { ...process.env, FUZHEN_MODE: 'dev', FUZHEN_DATA_DIR: DATA_DIR, RUST_LOG: 'warn' },
+  }).toString();
+  const password = out.match(/shown once: (\S+)/)?.[1];
+  assert.ok(password, out);
+  return password;
+}
+
+/// RFC 6238 with SHA-1, 6 digits, 30 s: what an authenticator app shows.
+function totp(base32, at = Date.now()) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of base32.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  const n = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(n).padStart(6, '0');
+}
+
+async function adminEnrolsAndCreatesAnOperator(javaScriptEnabled, username) {
+  const password = createAdmin(username);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', javaScriptEnabled });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(String(e)));
+  const tag = javaScriptEnabled ? 'js' : 'nojs';
+
+  await page.goto(`${BASE}/staff`);
+  await page.waitForURL(/\/staff\/login/);
+  assert.equal(await page.locator('.tab-bar').count(), 0, 'no patient tabs on staff pages');
+  await page.fill('#f-username', username);
+  await page.fill('#f-password', 'not the password');
+  await page.click('button.button-block');
+  await page.waitForURL(/error=login_failed/);
+  await page.fill('#f-username', username);
+  await page.fill('#f-password', password);
+  await page.click('button.button-block');
+  await page.waitForURL(/\/staff\/enrol$/);
+  assert.equal(await page.locator('.qr svg').count(), 1, 'the QR code is on the page');
+  const secret = (await page.textContent('[data-testid=totp-secret]')).trim();
+  await page.screenshot({ path: SHOTS ? `${SHOTS}/${tag}-staff-enrol.png` : '/dev/null' });
+  await page.fill('#f-code', totp(secret));
+  await page.click('button.button-block');
+  await page.waitForURL(/\/staff\?notice=enrolled/);
+  assert.equal(await page.locator('[data-testid=recovery-codes] li').count(), 10);
+  assert.match(await page.textContent('[data-testid=staff-role]'), /系统管理员/);
+  if (SHOTS) await page.screenshot({ path: `${SHOTS}/${tag}-staff-home.png`, fullPage: true });
+  // Shown once: a reload no longer has them.
+  await page.goto(`${BASE}/staff`);
+  assert.equal(await page.locator('[data-testid=recovery-codes]').count(), 0);
+
+  await page.fill('#f-username', `op.${username}`);
+  await page.fill('#f-real_name', '王审核');
+  await page.selectOption('#f-role', 'operator');
+  await page.click('form[action="/forms/staff/accounts"] button[type=submit]');
+  await page.waitForURL(/notice=staff_created/);
+  assert.match(await page.textContent('[data-testid=created]'), new RegExp(`op.${username}`));
+  assert.match(await page.textContent('table'), /运营审核/);
+  if (SHOTS) await page.screenshot({ path: `${SHOTS}/${tag}-staff-accounts.png`, fullPage: true });
+  assert.deepEqual(problems, []);
+  await context.close();
+}
+
+test('the first admin enrols an authenticator and creates an operator — with JavaScript', async () => {
+  await adminEnrolsAndCreatesAnOperator(true, 'admin.js');
+});
+
+test('the first admin enrols an authenticator and creates an operator — without JavaScript', async () => {
+  await adminEnrolsAndCreatesAnOperator(false, 'admin.nojs');
+});

@@ -1,0 +1,215 @@
+//! The staff pages' form posts (R-SEC-1, R-SEC-3): login, second factor, enrolment, and
+//! an admin's account management. Each answers 303, like the patients' forms.
+use super::client::ClientIp;
+use super::error::ApiError;
+use super::extract::Form;
+use super::staff_auth::{self, PendingStaff, StaffMember};
+use super::viewer::{FLASH_CREATED, FLASH_RECOVERY_CODES};
+use crate::services::{AppError, staff};
+use crate::state::AppState;
+use app::domain::staff::Permission;
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+use std::collections::HashMap;
+use time::OffsetDateTime;
+use tower_sessions::Session;
+
+type Fields = HashMap<String, String>;
+
+pub fn routes(state: AppState) -> Router<AppState> {
+    // What judges a secret: limited per address, as the patients' logins are.
+    let guessing = Router::new()
+        .route("/forms/staff/login", post(login))
+        .route("/forms/staff/second-factor", post(second_factor))
+        .route("/forms/staff/enrol", post(enrol))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            super::throttle::limit,
+        ));
+    Router::new()
+        .merge(guessing)
+        .route("/forms/staff/logout", post(logout))
+        .route("/forms/staff/accounts", post(create_account))
+        .route("/forms/staff/accounts/disabled", post(set_disabled))
+}
+
+fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
+    f.get(name).map(String::as_str).unwrap_or_default()
+}
+
+fn outcome(page: &str, result: Result<String, AppError>) -> Response {
+    match result {
+        Ok(to) => Redirect::to(&to).into_response(),
+        Err(err) => {
+            let e = ApiError::from(err);
+            let mut url = format!("{page}?error={}", e.error.code.as_str());
+            if let Some(f) = e.error.field {
+                url.push_str(&format!("&field={}", f.as_str()));
+            }
+            if let Some(secs) = e.retry_after_secs {
+                url.push_str(&format!("&retry={}", (secs + 59) / 60));
+            }
+            Redirect::to(&url).into_response()
+        }
+    }
+}
+
+async fn login(
+    State(state): State<AppState>,
+    session: Session,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<Fields>,
+) -> Response {
+    let result = async {
+        let (id, enrolled) = staff::check_password(
+            &state,
+            field(&f, "username"),
+            field(&f, "password"),
+            &ip.to_string(),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+        staff_auth::begin(&session, id).await?;
+        Ok(if enrolled {
+            "/staff/second-factor".to_owned()
+        } else {
+            "/staff/enrol".to_owned()
+        })
+    }
+    .await;
+    outcome("/staff/login", result)
+}
+
+async fn second_factor(
+    State(state): State<AppState>,
+    pending: PendingStaff,
+    session: Session,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<Fields>,
+) -> Response {
+    let result = async {
+        staff::verify_second_factor(
+            &state,
+            pending.id,
+            field(&f, "code"),
+            &ip.to_string(),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+        staff_auth::complete(&session, pending.id).await?;
+        Ok("/staff".to_owned())
+    }
+    .await;
+    outcome("/staff/second-factor", result)
+}
+
+async fn enrol(
+    State(state): State<AppState>,
+    pending: PendingStaff,
+    session: Session,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<Fields>,
+) -> Response {
+    let result = async {
+        let codes = staff::confirm_enrolment(
+            &state,
+            pending.id,
+            field(&f, "code"),
+            &ip.to_string(),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+        staff_auth::complete(&session, pending.id).await?;
+        session
+            .insert(FLASH_RECOVERY_CODES, codes)
+            .await
+            .map_err(super::auth::internal)?;
+        Ok("/staff?notice=enrolled".to_owned())
+    }
+    .await;
+    outcome("/staff/enrol", result)
+}
+
+async fn logout(session: Session) -> Response {
+    let result = session
+        .flush()
+        .await
+        .map_err(super::auth::internal)
+        .map(|()| "/staff/login?notice=logged_out".to_owned());
+    outcome("/staff", result)
+}
+
+async fn create_account(
+    State(state): State<AppState>,
+    member: StaffMember,
+    session: Session,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<Fields>,
+) -> Response {
+    let result = async {
+        member.require(Permission::ManageStaff)?;
+        let department = Some(field(&f, "department").to_owned()).filter(|d| !d.is_empty());
+        let created = staff::create(
+            &state,
+            Some(member.id),
+            staff::NewStaff {
+                username: field(&f, "username").into(),
+                // The form shows the name with the real-name field and its error.
+                display_name: field(&f, "real_name").into(),
+                role: field(&f, "role").into(),
+                department,
+            },
+            &ip.to_string(),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+        session
+            .insert(
+                FLASH_CREATED,
+                (created.staff.username, created.initial_password),
+            )
+            .await
+            .map_err(super::auth::internal)?;
+        Ok("/staff?notice=staff_created".to_owned())
+    }
+    .await;
+    outcome("/staff", result)
+}
+
+async fn set_disabled(
+    State(state): State<AppState>,
+    member: StaffMember,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<Fields>,
+) -> Response {
+    let result = async {
+        member.require(Permission::ManageStaff)?;
+        let id: i64 = field(&f, "staff_id").parse().map_err(|_| {
+            AppError::from(app::domain::FieldError::general(
+                app::domain::ErrorCode::NotFound,
+            ))
+        })?;
+        let disabled = field(&f, "disabled") == "yes";
+        staff::set_disabled(
+            &state,
+            member.id,
+            id,
+            disabled,
+            &ip.to_string(),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+        Ok(format!(
+            "/staff?notice={}",
+            if disabled {
+                "staff_disabled"
+            } else {
+                "staff_enabled"
+            }
+        ))
+    }
+    .await;
+    outcome("/staff", result)
+}
