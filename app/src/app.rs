@@ -80,6 +80,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/consent/:document") ssr=SsrMode::Async view=|| gated(Access::Anyone, ConsentDocumentPage) />
                         <Route path=path!("/consults") ssr=SsrMode::Async view=|| gated(Access::Consented, ConsultsPage) />
                         <Route path=path!("/messages") ssr=SsrMode::Async view=|| gated(Access::Consented, MessagesPage) />
+                        <Route path=path!("/messages/:id") ssr=SsrMode::Async view=|| gated(Access::Consented, MessagePage) />
                     </Routes>
                 </PageMain>
                 <TabBar />

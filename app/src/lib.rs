@@ -15,6 +15,7 @@ pub mod components;
 pub mod domain;
 pub mod family;
 pub mod messages;
+pub mod messages_view;
 pub mod pages;
 pub mod staff;
 pub mod viewer;

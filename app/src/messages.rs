@@ -111,6 +111,34 @@ pub fn refusal_message(locale: Locale, refusal: Refusal) -> String {
     format!("{reason} {detail}")
 }
 
+/// A message-centre notice's title and body in `locale`, from its kind and parameters.
+pub fn render_message(
+    locale: Locale,
+    kind: crate::domain::message::MessageKind,
+    params: &[(String, String)],
+) -> (String, String) {
+    use crate::domain::message::MessageKind::*;
+    let (title, body) = match kind {
+        FamilyMemberAdded => (
+            td_string!(locale, messages.family_member_added_title),
+            td_string!(locale, messages.family_member_added_body),
+        ),
+        ProofApproved => (
+            td_string!(locale, messages.proof_approved_title),
+            td_string!(locale, messages.proof_approved_body),
+        ),
+        ProofRejected => (
+            td_string!(locale, messages.proof_rejected_title),
+            td_string!(locale, messages.proof_rejected_body),
+        ),
+    };
+    let values: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    (title.to_owned(), fill(body, &values))
+}
+
 /// Puts values into a translation's `{name}` placeholders.
 pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
     values

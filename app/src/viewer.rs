@@ -26,6 +26,8 @@ pub struct Viewer {
     pub staff: Option<StaffSignedIn>,
     /// Passed the staff password step; `true` if an authenticator is enrolled.
     pub staff_pending: Option<bool>,
+    /// Unread notices in the message centre, for the 消息 tab.
+    pub unread_messages: u32,
 }
 
 /// The logged-in staff member, as every staff page needs to know.
@@ -112,6 +114,17 @@ pub trait PageData: Send + Sync {
     fn enrolment(&self, parts: http::request::Parts) -> Loading<Option<crate::staff::Enrolment>>;
     /// The staff pages' data for a staff member with both factors.
     fn staff(&self, parts: http::request::Parts) -> Loading<Option<crate::staff::StaffPage>>;
+    /// The message centre's list.
+    fn messages(
+        &self,
+        parts: http::request::Parts,
+    ) -> Loading<Option<crate::messages_view::MessageList>>;
+    /// One notice, marked read; `None` for anyone else's.
+    fn message(
+        &self,
+        parts: http::request::Parts,
+        id: i64,
+    ) -> Loading<Option<crate::messages_view::MessageView>>;
 }
 
 /// The server's [`PageData`], as context.
@@ -163,6 +176,36 @@ pub async fn load_staff() -> Option<crate::staff::StaffPage> {
         let parts = use_context::<http::request::Parts>()?;
         let data = use_context::<PageDataContext>()?;
         data.0.staff(parts).await.ok().flatten()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+/// The message centre's list for this request.
+pub async fn load_messages() -> Option<crate::messages_view::MessageList> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<http::request::Parts>()?;
+        let data = use_context::<PageDataContext>()?;
+        data.0.messages(parts).await.ok().flatten()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+/// One notice for this request, marked read.
+pub async fn load_message(
+    #[cfg_attr(not(feature = "ssr"), allow(unused_variables))] id: i64,
+) -> Option<crate::messages_view::MessageView> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<http::request::Parts>()?;
+        let data = use_context::<PageDataContext>()?;
+        data.0.message(parts, id).await.ok().flatten()
     }
     #[cfg(not(feature = "ssr"))]
     {

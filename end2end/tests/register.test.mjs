@@ -204,6 +204,15 @@ async function addChild({ javaScriptEnabled, phone, idNumber, childId }) {
   await page.waitForURL(/\/family\?notice=acting_for/);
   assert.match(await page.locator('[data-testid=family-member] .badge').textContent(), /当前/);
   await shot(page, `${tag}-family`);
+  // The message centre has the notice; the 消息 tab shows it unread until it is opened.
+  assert.equal((await page.textContent('[data-testid=unread-badge]')).trim(), '1');
+  await page.click('.tab-bar a[href="/messages"]');
+  await page.waitForURL(/\/messages$/);
+  await shot(page, `${tag}-messages`);
+  await page.click('.notice a');
+  await page.waitForURL(/\/messages\/\d+$/);
+  assert.match(await page.textContent('main'), /韩小宝/);
+  assert.equal(await page.locator('[data-testid=unread-badge]').count(), 0);
   if (javaScriptEnabled) assert.deepEqual(problems.filter((p) => /panicked|unreachable/i.test(p)), []);
   await context.close();
 }

@@ -8,6 +8,7 @@ mod m20261124_000001_request_pipeline;
 mod m20261124_000002_audit_log;
 mod m20261124_000003_family;
 mod m20261124_000004_staff;
+mod m20261124_000005_messages;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_audit_log::Migration),
             Box::new(m20261124_000003_family::Migration),
             Box::new(m20261124_000004_staff::Migration),
+            Box::new(m20261124_000005_messages::Migration),
         ]
     }
 }

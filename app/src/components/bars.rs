@@ -36,6 +36,7 @@ pub fn TabBar() -> impl IntoView {
     {
         return ().into_any();
     }
+    let unread = crate::viewer::current_viewer().unread_messages;
     view! {
         <nav class="tab-bar" aria-label=move || t_string!(i18n, nav.main)>
             <A href="/" exact=true>
@@ -49,6 +50,7 @@ pub fn TabBar() -> impl IntoView {
             <A href="/messages">
                 <svg aria-hidden="true" viewBox="0 0 24 24"><path d="M12 3a6 6 0 0 0-6 6v5l-2 3h16l-2-3V9a6 6 0 0 0-6-6zm-2 16a2 2 0 0 0 4 0" /></svg>
                 <span>{t_string!(i18n, nav.messages)}</span>
+                {(unread > 0).then(|| view! { <span class="tab-badge" data-testid="unread-badge">{if unread > 99 { "99+".to_owned() } else { unread.to_string() }}</span> })}
             </A>
             <A href="/me">
                 <svg aria-hidden="true" viewBox="0 0 24 24"><path d="M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-8 9a8 8 0 0 1 16 0z" /></svg>

@@ -9,6 +9,7 @@ pub mod error;
 pub mod family;
 pub mod id_number;
 pub mod lockout;
+pub mod message;
 pub mod normalize;
 pub mod password;
 pub mod person_name;

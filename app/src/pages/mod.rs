@@ -17,4 +17,4 @@ pub use login::{LoginPage, SmsLoginPage};
 pub use me::MePage;
 pub use register::RegisterPage;
 pub use staff::{StaffEnrolPage, StaffHomePage, StaffLoginPage, StaffSecondFactorPage};
-pub use tabs::{ConsultsPage, MessagesPage, NotFound};
+pub use tabs::{ConsultsPage, MessagePage, MessagesPage, NotFound};

@@ -2,6 +2,7 @@
 pub mod consent_record;
 pub mod family_member;
 pub mod identity_claim;
+pub mod message;
 pub mod patient;
 pub mod session;
 pub mod sms_code;

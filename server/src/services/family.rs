@@ -159,6 +159,17 @@ pub async fn add(
         },
     )
     .await?;
+    super::notices::record(
+        &txn,
+        super::notices::Notice {
+            patient_id: guardian_id,
+            family_member_id: Some(row.id),
+            kind: app::domain::message::MessageKind::FamilyMemberAdded,
+            params: vec![("name".into(), row.real_name.clone())],
+        },
+        now,
+    )
+    .await?;
     txn.commit().await?;
     view(row, today)
 }

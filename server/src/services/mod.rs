@@ -3,6 +3,7 @@ pub mod accounts;
 pub mod consents;
 pub mod error;
 pub mod family;
+pub mod notices;
 pub mod sms_codes;
 pub mod staff;
 

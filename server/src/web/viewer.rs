@@ -5,9 +5,10 @@ use super::auth::ConsentedPatient;
 use super::auth::{CODE_PHONE, CODE_SENT_AT, consent_rows, current_patient};
 use super::csrf::CsrfToken;
 use super::staff_auth::{PendingStaff, STAFF_ID, STAFF_PENDING, StaffMember};
-use crate::services::{AppError, accounts, consents, family, staff, today_in_china};
+use crate::services::{AppError, accounts, consents, family, notices, staff, today_in_china};
 use crate::state::AppState;
 use app::domain::staff::Permission;
+use app::messages_view::{MessageList, MessageView};
 use app::staff::{Enrolment, StaffPage};
 use app::viewer::{
     FamilyPage, Loading, PageData, PageDataContext, PatientProfile, SignedIn, StaffSignedIn, Viewer,
@@ -55,6 +56,9 @@ async fn build(
         viewer.signed_in = Some(SignedIn {
             consents_withdrawn: rows.is_empty(),
         });
+        if viewer.consents_outstanding.is_empty() {
+            viewer.unread_messages = notices::unread(&state.db, patient.id).await?;
+        }
     }
     if let Some(session) = parts.extensions.get::<Session>().cloned()
         && session.id().is_some()
@@ -115,6 +119,33 @@ impl PageData for ServerPageData {
     fn staff(&self, parts: Parts) -> Loading<Option<StaffPage>> {
         let state = self.0.clone();
         Box::pin(async move { load_staff(&state, parts).await.map_err(logged) })
+    }
+
+    fn messages(&self, mut parts: Parts) -> Loading<Option<MessageList>> {
+        let state = self.0.clone();
+        Box::pin(async move {
+            let Ok(patient) = ConsentedPatient::from_request_parts(&mut parts, &state).await else {
+                return Ok(None);
+            };
+            let locale = super::client::locale_of(&parts.headers);
+            notices::list(&state.db, patient.id, locale)
+                .await
+                .map(Some)
+                .map_err(logged)
+        })
+    }
+
+    fn message(&self, mut parts: Parts, id: i64) -> Loading<Option<MessageView>> {
+        let state = self.0.clone();
+        Box::pin(async move {
+            let Ok(patient) = ConsentedPatient::from_request_parts(&mut parts, &state).await else {
+                return Ok(None);
+            };
+            let locale = super::client::locale_of(&parts.headers);
+            notices::open(&state.db, patient.id, id, locale, OffsetDateTime::now_utc())
+                .await
+                .map_err(logged)
+        })
     }
 }
 

@@ -6,6 +6,7 @@ mod eligibility;
 mod family;
 mod hardening;
 mod helpers;
+mod messages;
 mod openapi;
 mod pages;
 mod registration;
@@ -77,4 +78,5 @@ on_both_databases!(
     staff::staff_log_in_with_a_second_factor,
     staff::roles_are_least_privilege_and_disabling_is_immediate,
     staff::idle_staff_sessions_end,
+    messages::notices_arrive_and_are_read,
 );

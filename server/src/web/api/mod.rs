@@ -2,6 +2,7 @@
 //! Routes sit in groups by what they need: a new route in the patient groups cannot be
 //! reached without a logged-in (and consented) patient.
 mod family;
+mod messages;
 mod staff;
 
 use super::auth::{self, ConsentedPatient, Patient};
@@ -77,6 +78,8 @@ pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState>
         .routes(routes!(family::list_family, family::add_family_member))
         .routes(routes!(family::remove_family_member))
         .routes(routes!(family::choose_acting_for))
+        .routes(routes!(messages::list_messages))
+        .routes(routes!(messages::open_message))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(change_password))
