@@ -212,7 +212,11 @@ async function addChild({ javaScriptEnabled, phone, idNumber, childId }) {
   await page.click('.notice a');
   await page.waitForURL(/\/messages\/\d+$/);
   assert.match(await page.textContent('main'), /韩小宝/);
+  // Read now: back on the list, neither the tab nor the list marks it unread.
+  await page.click('a[href="/messages"]:not(.tab-bar a)');
+  await page.waitForURL(/\/messages$/);
   assert.equal(await page.locator('[data-testid=unread-badge]').count(), 0);
+  assert.equal(await page.locator('.notice-unread').count(), 0);
   if (javaScriptEnabled) assert.deepEqual(problems.filter((p) => /panicked|unreachable/i.test(p)), []);
   await context.close();
 }
