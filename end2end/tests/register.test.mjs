@@ -228,3 +228,43 @@ test('a guardian adds a child and acts for them — with JavaScript', async () =
 test('a guardian adds a child and acts for them — without JavaScript', async () => {
   await addChild({ javaScriptEnabled: false, phone: '13800138005', idNumber: '11010519820202123X', childId: '110105201801020022' });
 });
+
+// R-ELIG-4: before a consult, any emergency answer stops the flow with the go-to-hospital
+// page (with and without JavaScript).
+async function emergencyStops({ javaScriptEnabled, phone, idNumber }) {
+  const { context, page, problems } = await phonePage(javaScriptEnabled);
+  const tag = javaScriptEnabled ? 'js' : 'nojs';
+  const api = context.request;
+  const { csrf_token: csrf } = await (await api.get(`${BASE}/api/v1/csrf`)).json();
+  const headers = { 'x-csrf-token': csrf };
+  assert.equal((await api.post(`${BASE}/api/v1/sms-codes`, { headers, data: { phone, purpose: 'register' } })).status(), 202);
+  const { current } = await (await api.get(`${BASE}/api/v1/consents`)).json();
+  const registered = await api.post(`${BASE}/api/v1/registrations`, {
+    headers,
+    data: { phone, code: await lastCode(phone), password: '一句只有我知道的话 2026', real_name: '李华', id_number: idNumber, consents: current },
+  });
+  assert.equal(registered.status(), 201, await registered.text());
+
+  await page.goto(`${BASE}/consults`);
+  await page.click('a[href="/consult/screen"]');
+  await page.waitForURL(/\/consult\/screen$/);
+  const names = await page.$$eval('.question input[value=no]', (inputs) => inputs.map((i) => i.name));
+  assert.equal(names.length, 10);
+  for (const name of names) await page.click(`label[for="q-${name}-${name === 'chest_pain' ? 'yes' : 'no'}"]`);
+  await shot(page, `${tag}-screen`);
+  await page.click('button.button-block');
+  await page.waitForURL(/\/emergency\?flags=chest_pain/);
+  assert.match(await page.textContent('h1'), /请立即线下就医/);
+  assert.equal(await page.getAttribute('a.button-call', 'href'), 'tel:120');
+  await shot(page, `${tag}-emergency`);
+  if (javaScriptEnabled) assert.deepEqual(problems.filter((p) => /panicked|unreachable/i.test(p)), []);
+  await context.close();
+}
+
+test('an emergency answer shows the go-to-hospital page — with JavaScript', async () => {
+  await emergencyStops({ javaScriptEnabled: true, phone: '13800138006', idNumber: '110105197503030012' });
+});
+
+test('an emergency answer shows the go-to-hospital page — without JavaScript', async () => {
+  await emergencyStops({ javaScriptEnabled: false, phone: '13800138007', idNumber: '110105197604040025' });
+});

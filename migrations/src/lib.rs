@@ -9,6 +9,7 @@ mod m20261124_000002_audit_log;
 mod m20261124_000003_family;
 mod m20261124_000004_staff;
 mod m20261124_000005_messages;
+mod m20261124_000006_emergency_screen;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_family::Migration),
             Box::new(m20261124_000004_staff::Migration),
             Box::new(m20261124_000005_messages::Migration),
+            Box::new(m20261124_000006_emergency_screen::Migration),
         ]
     }
 }

@@ -44,6 +44,7 @@ fields! {
     MemberNumber => "member_number",
     Role => "role",
     Username => "username",
+    Screen => "screen",
     Purpose => "purpose",
     Body => "body",
     /// The query string of the URL.
@@ -153,6 +154,8 @@ error_codes! {
     /// Password accepted; the second factor (or its enrolment) is still owed.
     SecondFactorRequired => "second_factor_required", 401;
     SecondFactorWrong => "second_factor_wrong", 401;
+    /// R-ELIG-4: every emergency question needs a yes or a no.
+    ScreenUnanswered => "screen_unanswered", 422;
     // Follow-up eligibility (R-ELIG-1, R-ELIG-3, R-ELIG-5): the consult cannot start.
     EligibilityFirstVisit => "eligibility_first_visit", 422;
     EligibilityWrongDepartment => "eligibility_wrong_department", 422;

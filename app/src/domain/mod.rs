@@ -5,6 +5,7 @@ pub mod age;
 pub mod consent;
 pub mod department;
 pub mod eligibility;
+pub mod emergency;
 pub mod error;
 pub mod family;
 pub mod id_number;

@@ -6,6 +6,7 @@ mod home;
 mod login;
 mod me;
 mod register;
+mod screen;
 mod staff;
 mod tabs;
 
@@ -16,5 +17,6 @@ pub use home::HomePage;
 pub use login::{LoginPage, SmsLoginPage};
 pub use me::MePage;
 pub use register::RegisterPage;
+pub use screen::{EmergencyPage, ScreenPage};
 pub use staff::{StaffEnrolPage, StaffHomePage, StaffLoginPage, StaffSecondFactorPage};
 pub use tabs::{ConsultsPage, MessagePage, MessagesPage, NotFound};

@@ -78,6 +78,7 @@ pub enum AuditAction {
     StaffLoginFailed,
     StaffDisabled,
     StaffEnabled,
+    EmergencyScreenStopped,
 }
 
 impl AuditAction {
@@ -101,6 +102,7 @@ impl AuditAction {
             AuditAction::StaffLoginFailed => "staff_login_failed",
             AuditAction::StaffDisabled => "staff_disabled",
             AuditAction::StaffEnabled => "staff_enabled",
+            AuditAction::EmergencyScreenStopped => "emergency_screen_stopped",
         }
     }
 }

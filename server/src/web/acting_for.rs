@@ -43,3 +43,18 @@ pub async fn current(
     let chosen = session.get::<String>(CARE_FOR).await.map_err(internal)?;
     Ok(chosen.filter(|c| members.iter().any(|m| &m.member_number == c)))
 }
+
+/// The `family_member.id` the patient is acting for, checked again now (a removed
+/// member is forgotten); `None`: themselves.
+pub async fn member_id(
+    state: &AppState,
+    patient_id: i64,
+    session: &Session,
+) -> Result<Option<i64>, AppError> {
+    let Some(number) = session.get::<String>(CARE_FOR).await.map_err(internal)? else {
+        return Ok(None);
+    };
+    Ok(family::find(&state.db, patient_id, &number)
+        .await?
+        .map(|m| m.id))
+}

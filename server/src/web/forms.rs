@@ -43,6 +43,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/forms/family", post(add_family_member))
         .route("/forms/family/remove", post(remove_family_member))
         .route("/forms/acting-for", post(choose_acting_for))
+        .route("/forms/consult/screen", post(emergency_screen))
 }
 
 /// Not state-changing and needs no session: the language switch.
@@ -387,6 +388,56 @@ async fn choose_acting_for(
         .await
         .map(|()| "/family?notice=acting_for");
     outcome("/family", result)
+}
+
+/// R-ELIG-4: each question is a yes/no radio named by its red flag.
+async fn emergency_screen(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    session: Session,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<Fields>,
+) -> Response {
+    use app::domain::emergency::{ALL_RED_FLAGS, Screen};
+    let answers: HashMap<String, bool> = ALL_RED_FLAGS
+        .iter()
+        .filter_map(|flag| match field(&f, flag.as_str()) {
+            "yes" => Some((flag.as_str().to_owned(), true)),
+            "no" => Some((flag.as_str().to_owned(), false)),
+            _ => None,
+        })
+        .collect();
+    let result = async {
+        let member = super::acting_for::member_id(&state, patient.id, &session).await?;
+        let now = OffsetDateTime::now_utc();
+        let screen = crate::services::screen::submit(
+            &state,
+            patient.id,
+            member,
+            &answers,
+            &ip.to_string(),
+            now,
+        )
+        .await?;
+        Ok(match screen {
+            Screen::Clear => {
+                session
+                    .insert(super::api::screen::SCREEN_PASSED_AT, now.unix_timestamp())
+                    .await
+                    .map_err(auth::internal)?;
+                "/consults?notice=screen_clear".to_owned()
+            }
+            Screen::Emergency(flags) => {
+                let codes: Vec<&str> = flags.iter().map(|f| f.as_str()).collect();
+                format!("/emergency?flags={}", codes.join(","))
+            }
+        })
+    }
+    .await;
+    match result {
+        Ok(to) => Redirect::to(&to).into_response(),
+        Err(e) => back_with("/consult/screen", e),
+    }
 }
 
 #[derive(Deserialize)]

@@ -10,6 +10,7 @@ mod messages;
 mod openapi;
 mod pages;
 mod registration;
+mod screen;
 mod sessions;
 mod staff;
 
@@ -79,4 +80,5 @@ on_both_databases!(
     staff::roles_are_least_privilege_and_disabling_is_immediate,
     staff::idle_staff_sessions_end,
     messages::notices_arrive_and_are_read,
+    screen::any_yes_stops_the_consult_and_is_logged,
 );

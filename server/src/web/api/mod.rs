@@ -3,6 +3,7 @@
 //! reached without a logged-in (and consented) patient.
 mod family;
 mod messages;
+pub mod screen;
 mod staff;
 
 use super::auth::{self, ConsentedPatient, Patient};
@@ -80,6 +81,7 @@ pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState>
         .routes(routes!(family::choose_acting_for))
         .routes(routes!(messages::list_messages))
         .routes(routes!(messages::open_message))
+        .routes(routes!(screen::emergency_screen))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(change_password))
