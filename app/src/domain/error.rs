@@ -45,6 +45,11 @@ fields! {
     Role => "role",
     Username => "username",
     Screen => "screen",
+    Files => "files",
+    Institution => "institution",
+    DiagnosedOn => "diagnosed_on",
+    Icd10 => "icd10",
+    Note => "note",
     Purpose => "purpose",
     Body => "body",
     /// The query string of the URL.
@@ -156,6 +161,20 @@ error_codes! {
     SecondFactorWrong => "second_factor_wrong", 401;
     /// R-ELIG-4: every emergency question needs a yes or a no.
     ScreenUnanswered => "screen_unanswered", 422;
+    // Diagnosis proofs (R-ELIG-2) and uploads (OWASP file-upload rules).
+    FileTypeRefused => "file_type_refused", 422;
+    FileEmpty => "file_empty", 422;
+    FileDamaged => "file_damaged", 422;
+    FileTooLarge => "file_too_large", 413;
+    ImageTooLarge => "image_too_large", 422;
+    FilesMissing => "files_missing", 422;
+    FilesTooMany => "files_too_many", 422;
+    InstitutionInvalid => "institution_invalid", 422;
+    DiagnosisDateInvalid => "diagnosis_date_invalid", 422;
+    ConditionUnknown => "condition_unknown", 422;
+    /// R-CONS-5: the text holds words on the blocked list (the answer names them).
+    TextBlocked => "text_blocked", 422;
+    ProofNotPending => "proof_not_pending", 409;
     // Follow-up eligibility (R-ELIG-1, R-ELIG-3, R-ELIG-5): the consult cannot start.
     EligibilityFirstVisit => "eligibility_first_visit", 422;
     EligibilityWrongDepartment => "eligibility_wrong_department", 422;

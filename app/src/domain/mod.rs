@@ -17,5 +17,6 @@ pub mod person_name;
 pub mod phone;
 pub mod sms;
 pub mod staff;
+pub mod upload;
 
 pub use error::{ALL_CODES, ALL_FIELDS, ErrorCode, Field, FieldError};

@@ -1,0 +1,158 @@
+//! What a diagnosis proof upload may be (R-ELIG-2, OWASP file-upload rules): the kind
+//! is told by the content's magic bytes, never by the name or the declared type; sizes
+//! and pixel counts are bounded before anything is decoded.
+use super::{ErrorCode, Field, FieldError};
+
+/// Files per proof.
+pub const MAX_FILES: usize = 5;
+/// Default limit per file (configurable): 10 MB.
+pub const DEFAULT_MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
+/// Largest side of an image we decode.
+pub const MAX_IMAGE_SIDE: u32 = 12_000;
+/// Most pixels an image may have (a phone photo is 12–50 MP): against decompression bombs.
+pub const MAX_IMAGE_PIXELS: u64 = 60_000_000;
+/// Thumbnails fit in this square.
+pub const THUMBNAIL_SIDE: u32 = 320;
+
+/// The kinds accepted, by content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Jpeg,
+    Png,
+    Webp,
+    Pdf,
+}
+
+impl FileKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Jpeg => "jpeg",
+            FileKind::Png => "png",
+            FileKind::Webp => "webp",
+            FileKind::Pdf => "pdf",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [FileKind::Jpeg, FileKind::Png, FileKind::Webp, FileKind::Pdf]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+
+    pub const fn content_type(self) -> &'static str {
+        match self {
+            FileKind::Jpeg => "image/jpeg",
+            FileKind::Png => "image/png",
+            FileKind::Webp => "image/webp",
+            FileKind::Pdf => "application/pdf",
+        }
+    }
+
+    pub const fn extension(self) -> &'static str {
+        match self {
+            FileKind::Jpeg => "jpg",
+            FileKind::Png => "png",
+            FileKind::Webp => "webp",
+            FileKind::Pdf => "pdf",
+        }
+    }
+
+    pub const fn is_image(self) -> bool {
+        !matches!(self, FileKind::Pdf)
+    }
+}
+
+/// The kind of `bytes` by their magic numbers; anything else (an executable, HTML, a
+/// ZIP, a HEIC the phone did not convert) is refused.
+pub fn sniff(bytes: &[u8]) -> Result<FileKind, FieldError> {
+    let refused = || FieldError::new(ErrorCode::FileTypeRefused, Field::Files);
+    if bytes.is_empty() {
+        return Err(FieldError::new(ErrorCode::FileEmpty, Field::Files));
+    }
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Ok(FileKind::Jpeg)
+    } else if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+        Ok(FileKind::Png)
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Ok(FileKind::Webp)
+    } else if bytes.starts_with(b"%PDF-") {
+        // A PDF ends with an end-of-file marker (possibly followed by whitespace).
+        let tail = &bytes[bytes.len().saturating_sub(1024)..];
+        if tail.windows(5).any(|w| w == b"%%EOF") {
+            Ok(FileKind::Pdf)
+        } else {
+            Err(FieldError::new(ErrorCode::FileDamaged, Field::Files))
+        }
+    } else {
+        Err(refused())
+    }
+}
+
+/// Before decoding: the dimensions read from the header are within bounds.
+pub fn dimensions_ok(width: u32, height: u32) -> Result<(), FieldError> {
+    let pixels = u64::from(width) * u64::from(height);
+    if width == 0 || height == 0 {
+        return Err(FieldError::new(ErrorCode::FileDamaged, Field::Files));
+    }
+    if width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE || pixels > MAX_IMAGE_PIXELS {
+        return Err(FieldError::new(ErrorCode::ImageTooLarge, Field::Files));
+    }
+    Ok(())
+}
+
+/// How many files a proof may have.
+pub fn count_ok(n: usize) -> Result<(), FieldError> {
+    match n {
+        0 => Err(FieldError::new(ErrorCode::FilesMissing, Field::Files)),
+        n if n > MAX_FILES => Err(FieldError::new(ErrorCode::FilesTooMany, Field::Files)),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // R-ELIG-2 / OWASP: the content decides, not the name.
+    #[test]
+    fn kinds_are_told_by_content() {
+        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]), Ok(FileKind::Jpeg));
+        assert_eq!(
+            sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
+            Ok(FileKind::Png)
+        );
+        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Ok(FileKind::Webp));
+        assert_eq!(sniff(b"%PDF-1.7\n...\n%%EOF\n"), Ok(FileKind::Pdf));
+        for bad in [
+            &b"MZ\x90\0executable"[..],
+            b"\x7fELF\x02\x01",
+            b"<html><script>",
+            b"PK\x03\x04zip",
+            b"\0\0\0\x18ftypheic",
+        ] {
+            assert_eq!(sniff(bad).map_err(|e| e.code), Err(ErrorCode::FileTypeRefused));
+        }
+        assert_eq!(sniff(b"").map_err(|e| e.code), Err(ErrorCode::FileEmpty));
+        assert_eq!(
+            sniff(b"%PDF-1.7\ntruncated").map_err(|e| e.code),
+            Err(ErrorCode::FileDamaged)
+        );
+    }
+
+    // Decompression bombs: 30,000 x 30,000 is refused before decoding.
+    #[test]
+    fn huge_images_are_refused_from_their_header() {
+        assert!(dimensions_ok(4032, 3024).is_ok());
+        assert!(dimensions_ok(12_000, 5_000).is_ok());
+        for (w, h) in [(30_000, 30_000), (12_001, 10), (10_000, 10_000), (0, 10)] {
+            assert!(dimensions_ok(w, h).is_err(), "{w}x{h}");
+        }
+    }
+
+    #[test]
+    fn one_to_five_files() {
+        assert!(count_ok(0).is_err());
+        assert!(count_ok(1).is_ok() && count_ok(5).is_ok());
+        assert_eq!(count_ok(6).map_err(|e| e.code), Err(ErrorCode::FilesTooMany));
+    }
+}
