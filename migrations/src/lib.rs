@@ -10,6 +10,7 @@ mod m20261124_000003_family;
 mod m20261124_000004_staff;
 mod m20261124_000005_messages;
 mod m20261124_000006_emergency_screen;
+mod m20261124_000007_proofs;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_staff::Migration),
             Box::new(m20261124_000005_messages::Migration),
             Box::new(m20261124_000006_emergency_screen::Migration),
+            Box::new(m20261124_000007_proofs::Migration),
         ]
     }
 }

@@ -219,7 +219,11 @@ fn argon2() -> Argon2<'static> {
 }
 
 pub fn sha256_hex(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
+    sha256_hex_bytes(text.as_bytes())
+}
+
+pub fn sha256_hex_bytes(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
 }
 
 #[cfg(test)]

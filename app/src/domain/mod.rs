@@ -15,6 +15,7 @@ pub mod normalize;
 pub mod password;
 pub mod person_name;
 pub mod phone;
+pub mod proof;
 pub mod sms;
 pub mod staff;
 pub mod upload;

@@ -69,10 +69,27 @@ pub fn sniff(bytes: &[u8]) -> Result<FileKind, FieldError> {
     if bytes.is_empty() {
         return Err(FieldError::new(ErrorCode::FileEmpty, Field::Files));
     }
+    let damaged = || FieldError::new(ErrorCode::FileDamaged, Field::Files);
+    // Decoders fill in what is missing, so a cut-off file is caught by its end marker.
+    let trimmed = {
+        let end = bytes
+            .iter()
+            .rposition(|b| *b != 0 && !b.is_ascii_whitespace());
+        &bytes[..end.map_or(0, |e| e + 1)]
+    };
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Ok(FileKind::Jpeg)
+        if trimmed.ends_with(&[0xFF, 0xD9]) {
+            Ok(FileKind::Jpeg)
+        } else {
+            Err(damaged())
+        }
     } else if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
-        Ok(FileKind::Png)
+        let tail = &trimmed[trimmed.len().saturating_sub(16)..];
+        if tail.windows(4).any(|w| w == b"IEND") {
+            Ok(FileKind::Png)
+        } else {
+            Err(damaged())
+        }
     } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
         Ok(FileKind::Webp)
     } else if bytes.starts_with(b"%PDF-") {
@@ -81,7 +98,7 @@ pub fn sniff(bytes: &[u8]) -> Result<FileKind, FieldError> {
         if tail.windows(5).any(|w| w == b"%%EOF") {
             Ok(FileKind::Pdf)
         } else {
-            Err(FieldError::new(ErrorCode::FileDamaged, Field::Files))
+            Err(damaged())
         }
     } else {
         Err(refused())
@@ -116,10 +133,22 @@ mod tests {
     // R-ELIG-2 / OWASP: the content decides, not the name.
     #[test]
     fn kinds_are_told_by_content() {
-        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]), Ok(FileKind::Jpeg));
         assert_eq!(
-            sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
+            sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0, 0xFF, 0xD9]),
+            Ok(FileKind::Jpeg)
+        );
+        assert_eq!(
+            sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR...\0\0\0\0IEND\xaeB`\x82"),
             Ok(FileKind::Png)
+        );
+        // Cut off before the end marker.
+        assert_eq!(
+            sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]).map_err(|e| e.code),
+            Err(ErrorCode::FileDamaged)
+        );
+        assert_eq!(
+            sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").map_err(|e| e.code),
+            Err(ErrorCode::FileDamaged)
         );
         assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Ok(FileKind::Webp));
         assert_eq!(sniff(b"%PDF-1.7\n...\n%%EOF\n"), Ok(FileKind::Pdf));
@@ -130,7 +159,10 @@ mod tests {
             b"PK\x03\x04zip",
             b"\0\0\0\x18ftypheic",
         ] {
-            assert_eq!(sniff(bad).map_err(|e| e.code), Err(ErrorCode::FileTypeRefused));
+            assert_eq!(
+                sniff(bad).map_err(|e| e.code),
+                Err(ErrorCode::FileTypeRefused)
+            );
         }
         assert_eq!(sniff(b"").map_err(|e| e.code), Err(ErrorCode::FileEmpty));
         assert_eq!(
@@ -153,6 +185,9 @@ mod tests {
     fn one_to_five_files() {
         assert!(count_ok(0).is_err());
         assert!(count_ok(1).is_ok() && count_ok(5).is_ok());
-        assert_eq!(count_ok(6).map_err(|e| e.code), Err(ErrorCode::FilesTooMany));
+        assert_eq!(
+            count_ok(6).map_err(|e| e.code),
+            Err(ErrorCode::FilesTooMany)
+        );
     }
 }

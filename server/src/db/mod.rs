@@ -1,10 +1,12 @@
 //! The database: entities and connection. One way in: sea-orm.
 pub mod consent_record;
+pub mod diagnosis_proof;
 pub mod emergency_screen;
 pub mod family_member;
 pub mod identity_claim;
 pub mod message;
 pub mod patient;
+pub mod proof_file;
 pub mod session;
 pub mod sms_code;
 pub mod staff;

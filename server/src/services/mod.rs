@@ -7,6 +7,7 @@ pub mod notices;
 pub mod screen;
 pub mod sms_codes;
 pub mod staff;
+pub mod uploads;
 
 pub use error::AppError;
 
