@@ -79,11 +79,7 @@ impl RejectReason {
 
 /// The institution that diagnosed it: 2–60 characters after trimming.
 pub fn institution(input: &str) -> Result<String, FieldError> {
-    let name: String = input
-        .trim()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let name: String = input.split_whitespace().collect::<Vec<_>>().join(" ");
     let n = name.chars().count();
     if (2..=60).contains(&n) && !name.chars().any(char::is_control) {
         Ok(name)
