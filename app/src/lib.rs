@@ -17,6 +17,7 @@ pub mod family;
 pub mod messages;
 pub mod messages_view;
 pub mod pages;
+pub mod proofs;
 pub mod staff;
 pub mod viewer;
 

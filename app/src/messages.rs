@@ -152,6 +152,22 @@ pub fn render_message(
     (title.to_owned(), fill(body, &values))
 }
 
+/// Why a proof was rejected, as the patient reads it.
+pub fn reject_reason_text(
+    locale: Locale,
+    reason: crate::domain::proof::RejectReason,
+) -> &'static str {
+    use crate::domain::proof::RejectReason::*;
+    match reason {
+        Unreadable => td_string!(locale, reject.unreadable),
+        NotADiagnosis => td_string!(locale, reject.not_a_diagnosis),
+        WrongPerson => td_string!(locale, reject.wrong_person),
+        NoInstitutionOrDate => td_string!(locale, reject.no_institution_or_date),
+        DiagnosisMismatch => td_string!(locale, reject.diagnosis_mismatch),
+        Other => td_string!(locale, reject.other),
+    }
+}
+
 /// Puts values into a translation's `{name}` placeholders.
 pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
     values

@@ -59,6 +59,8 @@ pub struct Config {
     pub blocked_words_file: Option<PathBuf>,
     /// Idle minutes after which a staff session ends (R-SEC-3).
     pub staff_idle_minutes: i64,
+    /// The largest uploaded file, in bytes (R-ELIG-2).
+    pub max_upload_bytes: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -181,6 +183,10 @@ impl Config {
             sms_per_ip_per_hour: env_parse("FUZHEN_SMS_PER_IP_PER_HOUR", 20)?,
             hash_concurrency: env_parse("FUZHEN_HASH_CONCURRENCY", 2)?,
             blocked_words_file: env("FUZHEN_BLOCKED_WORDS_FILE").map(PathBuf::from),
+            max_upload_bytes: env_parse(
+                "FUZHEN_MAX_UPLOAD_BYTES",
+                app::domain::upload::DEFAULT_MAX_FILE_BYTES,
+            )?,
             staff_idle_minutes: env_parse(
                 "FUZHEN_STAFF_IDLE_MINUTES",
                 app::domain::staff::STAFF_IDLE_MINUTES,
@@ -222,6 +228,7 @@ impl Config {
             hash_concurrency: 2,
             blocked_words_file: None,
             staff_idle_minutes: app::domain::staff::STAFF_IDLE_MINUTES,
+            max_upload_bytes: app::domain::upload::DEFAULT_MAX_FILE_BYTES,
             hash_queue: 64,
             trusted_proxies: Vec::new(),
             sms_provider: "console".into(),

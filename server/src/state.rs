@@ -42,6 +42,10 @@ pub struct State {
     pub words: Arc<crate::words::Words>,
     /// A staff session ends after this long without a request (R-SEC-3).
     pub staff_idle: time::Duration,
+    /// Uploaded files (R-ELIG-2).
+    pub files: crate::files::Files,
+    /// The largest file one upload may hold.
+    pub max_upload_bytes: usize,
 }
 
 impl State {
@@ -99,6 +103,8 @@ impl State {
             leptos_options,
             conditions: Arc::new(crate::conditions::Conditions::built_in()?),
             staff_idle: time::Duration::minutes(config.staff_idle_minutes),
+            files: crate::files::Files::local(&config.data_dir.join("files"))?,
+            max_upload_bytes: config.max_upload_bytes,
             words: Arc::new(crate::words::Words::load(
                 config.blocked_words_file.clone(),
             )?),

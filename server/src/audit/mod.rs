@@ -79,6 +79,12 @@ pub enum AuditAction {
     StaffDisabled,
     StaffEnabled,
     EmergencyScreenStopped,
+    ProofSubmitted,
+    ProofWithdrawn,
+    ProofApproved,
+    ProofRejected,
+    /// A staff member opened a patient's proof file (R-EMR-2).
+    ProofFileViewed,
 }
 
 impl AuditAction {
@@ -103,6 +109,11 @@ impl AuditAction {
             AuditAction::StaffDisabled => "staff_disabled",
             AuditAction::StaffEnabled => "staff_enabled",
             AuditAction::EmergencyScreenStopped => "emergency_screen_stopped",
+            AuditAction::ProofSubmitted => "proof_submitted",
+            AuditAction::ProofWithdrawn => "proof_withdrawn",
+            AuditAction::ProofApproved => "proof_approved",
+            AuditAction::ProofRejected => "proof_rejected",
+            AuditAction::ProofFileViewed => "proof_file_viewed",
         }
     }
 }

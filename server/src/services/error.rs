@@ -8,6 +8,11 @@ pub enum AppError {
         error: FieldError,
         retry_after_secs: Option<i64>,
     },
+    /// Free text with words on the blocked list (R-CONS-5): which, and in which field.
+    Blocked {
+        field: app::domain::Field,
+        words: Vec<String>,
+    },
     /// Too much work queued (password hashing): try again shortly.
     Busy {
         retry_after_secs: i64,
@@ -19,6 +24,7 @@ impl AppError {
     pub fn code(&self) -> ErrorCode {
         match self {
             AppError::Rejected { error, .. } => error.code,
+            AppError::Blocked { .. } => ErrorCode::TextBlocked,
             AppError::Busy { .. } => ErrorCode::Busy,
             AppError::Internal(_) => ErrorCode::Internal,
         }

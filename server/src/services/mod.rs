@@ -4,6 +4,7 @@ pub mod consents;
 pub mod error;
 pub mod family;
 pub mod notices;
+pub mod proofs;
 pub mod screen;
 pub mod sms_codes;
 pub mod staff;

@@ -12,10 +12,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ApiError {
     pub error: FieldError,
     pub retry_after_secs: Option<i64>,
+    /// For `text_blocked` (R-CONS-5): the words to change, named in the answer.
+    pub blocked_words: Vec<String>,
 }
 
 impl ApiError {
@@ -23,6 +25,7 @@ impl ApiError {
         Self {
             error: FieldError { code, field },
             retry_after_secs: None,
+            blocked_words: Vec::new(),
         }
     }
 }
@@ -32,6 +35,7 @@ impl From<FieldError> for ApiError {
         Self {
             error,
             retry_after_secs: None,
+            blocked_words: Vec::new(),
         }
     }
 }
@@ -45,10 +49,17 @@ impl From<AppError> for ApiError {
             } => Self {
                 error,
                 retry_after_secs,
+                blocked_words: Vec::new(),
+            },
+            AppError::Blocked { field, words } => Self {
+                error: FieldError::new(ErrorCode::TextBlocked, field),
+                retry_after_secs: None,
+                blocked_words: words,
             },
             AppError::Busy { retry_after_secs } => Self {
                 error: FieldError::general(ErrorCode::Busy),
                 retry_after_secs: Some(retry_after_secs),
+                blocked_words: Vec::new(),
             },
             AppError::Internal(e) => {
                 // Logged once, here, where it is handled; the client learns nothing more.
@@ -60,7 +71,7 @@ impl From<AppError> for ApiError {
 }
 
 /// Waits in the response for [`render_errors`], which knows the request's language.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Unrendered(ApiError);
 
 impl IntoResponse for ApiError {
@@ -92,14 +103,19 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
         }
         _ => return res,
     };
-    let message = error_message(locale, error.error.code);
-    let body = serde_json::json!({
+    let mut message = error_message(locale, error.error.code);
+    let mut body = serde_json::json!({
         "error": {
             "code": error.error.code.as_str(),
-            "message": message,
+            "message": "",
             "field": error.error.field.map(Field::as_str),
         }
     });
+    if !error.blocked_words.is_empty() {
+        message = format!("{message} {}", error.blocked_words.join("、"));
+        body["error"]["words"] = serde_json::json!(error.blocked_words);
+    }
+    body["error"]["message"] = serde_json::json!(message);
     let (mut parts, _) = res.into_parts();
     let rendered = Json(body).into_response();
     // Keep what the rejection set (status, `Allow`, cookies), take the JSON body and type.

@@ -1,0 +1,42 @@
+//! What pages and the API show of diagnosis proofs (R-ELIG-2).
+use crate::domain::department::Department;
+use crate::domain::proof::{ProofStatus, RejectReason};
+use serde::{Deserialize, Serialize};
+
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofFileView {
+    /// 1-based, in upload order.
+    pub position: i32,
+    /// `jpeg`, `png` or `pdf`.
+    pub kind: String,
+    pub has_thumbnail: bool,
+}
+
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofView {
+    pub proof_number: String,
+    /// The family member it is for; none: the account holder.
+    pub member_number: Option<String>,
+    /// Whose diagnosis: the account holder's or the family member's name.
+    pub person_name: String,
+    pub institution: String,
+    pub diagnosed_on: String,
+    pub icd10: String,
+    /// The condition's name in the reader's language.
+    pub diagnosis: String,
+    pub department: Department,
+    pub note: String,
+    pub status: ProofStatus,
+    pub reject_reason: Option<RejectReason>,
+    pub reject_note: Option<String>,
+    /// As approved (the approver may correct them).
+    pub approved_icd10: Option<String>,
+    pub approved_department: Option<Department>,
+    pub files: Vec<ProofFileView>,
+    /// Local time, `YYYY-MM-DD HH:MM`.
+    pub submitted_at: String,
+    /// Seconds since submission (the review queue's waiting time).
+    pub waiting_secs: i64,
+}
