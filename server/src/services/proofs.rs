@@ -270,7 +270,13 @@ pub async fn view(
     let diagnosis = state
         .conditions
         .by_code(&p.icd10)
-        .map(|c| if english { c.name_en.clone() } else { c.name_zh.clone() })
+        .map(|c| {
+            if english {
+                c.name_en.clone()
+            } else {
+                c.name_zh.clone()
+            }
+        })
         .unwrap_or_default();
     let submitted = OffsetDateTime::from_unix_timestamp(p.created_at)
         .map_err(|e| anyhow::anyhow!("stored time: {e}"))?
@@ -375,14 +381,8 @@ pub async fn file(
 /// What an approver confirms, or why they reject.
 #[derive(Debug, Clone)]
 pub enum Decision {
-    Approve {
-        icd10: String,
-        department: String,
-    },
-    Reject {
-        reason: String,
-        note: String,
-    },
+    Approve { icd10: String, department: String },
+    Reject { reason: String, note: String },
 }
 
 /// An operator or doctor decides a waiting proof, once (a concurrent decision loses with
@@ -411,7 +411,9 @@ pub async fn decide(
             diagnosis_proof::Column::DecidedAt,
             sea_orm::sea_query::Expr::value(now.unix_timestamp()),
         );
-    let person = view(state, p.clone(), Locale::zh_CN, now).await?.person_name;
+    let person = view(state, p.clone(), Locale::zh_CN, now)
+        .await?
+        .person_name;
     let (status, action, kind, params) = match &decision {
         Decision::Approve { icd10, department } => {
             let condition = state

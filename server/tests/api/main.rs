@@ -9,6 +9,7 @@ mod helpers;
 mod messages;
 mod openapi;
 mod pages;
+mod proofs;
 mod registration;
 mod screen;
 mod sessions;
@@ -81,4 +82,6 @@ on_both_databases!(
     staff::idle_staff_sessions_end,
     messages::notices_arrive_and_are_read,
     screen::any_yes_stops_the_consult_and_is_logged,
+    proofs::uploads_are_checked_by_content_and_stored_once,
+    proofs::operators_review_proofs_once_and_patients_are_told,
 );

@@ -3,6 +3,7 @@
 //! reached without a logged-in (and consented) patient.
 mod family;
 mod messages;
+mod proofs;
 pub mod screen;
 mod staff;
 
@@ -82,10 +83,21 @@ pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState>
         .routes(routes!(messages::list_messages))
         .routes(routes!(messages::open_message))
         .routes(routes!(screen::emergency_screen))
+        .routes(routes!(proofs::list_proofs))
+        .routes(routes!(proofs::withdraw_proof))
+        .routes(routes!(proofs::proof_file))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(change_password))
                 .route_layer(throttled()),
+        )
+        .merge(
+            // Up to five files of the configured size, and the form's fields.
+            OpenApiRouter::new()
+                .routes(routes!(proofs::upload_proof))
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    state.max_upload_bytes * app::domain::upload::MAX_FILES + 64 * 1024,
+                )),
         )
         .route_layer(middleware::from_extractor_with_state::<ConsentedPatient, _>(state.clone()));
     // Staff with both factors (R-SEC-3); each handler checks its role's permission.
@@ -93,6 +105,9 @@ pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState>
         .routes(routes!(staff::staff_me))
         .routes(routes!(staff::list_staff, staff::create_staff))
         .routes(routes!(staff::set_disabled))
+        .routes(routes!(proofs::review_queue))
+        .routes(routes!(proofs::staff_proof_file))
+        .routes(routes!(proofs::decide_proof))
         .route_layer(middleware::from_extractor_with_state::<
             crate::web::staff_auth::StaffMember,
             _,

@@ -1,0 +1,441 @@
+//! Diagnosis proofs and the review queue: R-ELIG-2, R-EMR-2, R-SEC-1, R-CONS-5, and the
+//! OWASP file-upload rules.
+use crate::helpers::{Db, TestApp, assert_error, spawn_app};
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+use server::services::staff::{self, NewStaff, current_code};
+use time::OffsetDateTime;
+
+fn jpeg(w: u32, h: u32) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::new_rgb8(w, h)
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .unwrap();
+    out.into_inner()
+}
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for b in bytes {
+        crc ^= u32::from(*b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A tiny PNG file that says it is 30,000 x 30,000 pixels: a decompression bomb's header.
+fn png_bomb() -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = |kind: &[u8], data: &[u8]| {
+        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        png.extend_from_slice(&body);
+        png.extend_from_slice(&crc32(&body).to_be_bytes());
+    };
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&30_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&30_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    chunk(b"IHDR", &ihdr);
+    chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    chunk(b"IEND", &[]);
+    png
+}
+
+/// Named files of one upload.
+type Files<'a> = Vec<(&'a str, Vec<u8>)>;
+
+fn upload_form(key: &str, files: Files<'_>) -> Form {
+    let mut form = Form::new()
+        .text("institution", "北京协和医院")
+        .text("diagnosed_on", "2026-06-01")
+        .text("icd10", "I10")
+        .text("note", "")
+        .text("idempotency_key", key.to_owned());
+    for (name, bytes) in files {
+        form = form.part("files", Part::bytes(bytes).file_name(name.to_owned()));
+    }
+    form
+}
+
+async fn upload(app: &TestApp, form: Form) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/proofs"))
+        .header("x-csrf-token", &app.csrf)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    app.state
+        .db
+        .query_one_raw(Statement::from_string(
+            app.state.db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap()
+}
+
+async fn patient(db: Db) -> TestApp {
+    let mut app = spawn_app(db).await;
+    assert_eq!(
+        app.register("13800138000", "110101199003071233")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    app
+}
+
+/// Counts the stored files under the data dir's `files/`.
+fn stored_files(app: &TestApp) -> usize {
+    fn walk(dir: &std::path::Path) -> usize {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| {
+                        if e.path().is_dir() {
+                            walk(&e.path())
+                        } else {
+                            1
+                        }
+                    })
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+    walk(&app._dir.path().join("files"))
+}
+
+// R-ELIG-2 / OWASP: kinds by content, sizes and pixels bounded, nothing half-stored,
+// names never used, a retry finds the first upload.
+pub async fn uploads_are_checked_by_content_and_stored_once(db: Db) {
+    let app = patient(db).await;
+    let res = upload(
+        &app,
+        upload_form(
+            "key-00000001",
+            vec![
+                ("../../etc/passwd.jpg", jpeg(1200, 900)),
+                ("report.jpg", PDF.to_vec()),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let proof: Value = res.json().await.unwrap();
+    assert_eq!(proof["status"], "submitted");
+    assert_eq!(proof["diagnosis"], "原发性高血压");
+    assert_eq!(proof["department"], "cardiology");
+    assert_eq!(proof["files"][0]["kind"], "jpeg");
+    assert_eq!(
+        proof["files"][1]["kind"], "pdf",
+        "a PDF named .jpg is a PDF"
+    );
+    let number = proof["proof_number"].as_str().unwrap().to_owned();
+    assert_eq!(stored_files(&app), 3, "image, its thumbnail, the PDF");
+    assert!(!app._dir.path().join("etc").exists());
+
+    // The same key again (a retry after a lost answer): the first proof, nothing new.
+    let again = upload(
+        &app,
+        upload_form("key-00000001", vec![("a.jpg", jpeg(10, 10))]),
+    )
+    .await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(
+        again.json::<Value>().await.unwrap()["proof_number"],
+        json!(number)
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) AS n FROM diagnosis_proof").await,
+        1
+    );
+
+    // Files are served to the owner as data: the PDF downloads, nothing sniffs.
+    let pdf = app.get(&format!("/api/v1/proofs/{number}/files/2")).await;
+    assert_eq!(pdf.status(), StatusCode::OK);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert!(
+        pdf.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert_eq!(pdf.headers()["x-content-type-options"], "nosniff");
+    let thumb = app
+        .get(&format!("/api/v1/proofs/{number}/files/1?thumbnail=true"))
+        .await;
+    assert_eq!(thumb.headers()["content-type"], "image/jpeg");
+    let thumb = image::load_from_memory(&thumb.bytes().await.unwrap()).unwrap();
+    assert!(thumb.width() <= 320);
+
+    let bad: Vec<(&str, Files, u16, &str)> = vec![
+        (
+            "exe",
+            vec![(
+                "photo.jpg",
+                b"MZ\x90\0\x03\0\0\0 this is a program".to_vec(),
+            )],
+            422,
+            "file_type_refused",
+        ),
+        ("empty", vec![("empty.jpg", Vec::new())], 422, "file_empty"),
+        (
+            "bomb",
+            vec![("big.png", png_bomb())],
+            422,
+            "image_too_large",
+        ),
+        (
+            "cut",
+            vec![("cut.jpg", {
+                let mut j = jpeg(600, 400);
+                j.truncate(j.len() / 2);
+                j
+            })],
+            422,
+            "file_damaged",
+        ),
+        ("none", vec![], 422, "files_missing"),
+        (
+            "six",
+            (0..6).map(|_| ("p.jpg", jpeg(20, 20))).collect(),
+            422,
+            "files_too_many",
+        ),
+    ];
+    for (what, files, status, code) in bad {
+        let res = upload(&app, upload_form(&format!("key-bad-{what}"), files)).await;
+        assert_error(res, status, code, Some("files")).await;
+    }
+    // Blocked words in the note name themselves (R-CONS-5).
+    let form =
+        upload_form("key-words-1", vec![("a.jpg", jpeg(10, 10))]).text("note", "请帮我代开处方");
+    let body = assert_error(upload(&app, form).await, 422, "text_blocked", Some("note")).await;
+    assert_eq!(body["error"]["words"], json!(["代开处方"]));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("代开处方")
+    );
+    let form = upload_form("key-code-1", vec![("a.jpg", jpeg(10, 10))]).text("icd10", "Z99.99");
+    assert_error(
+        upload(&app, form).await,
+        422,
+        "condition_unknown",
+        Some("icd10"),
+    )
+    .await;
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) AS n FROM diagnosis_proof").await,
+        1
+    );
+    assert_eq!(
+        stored_files(&app),
+        3,
+        "refused uploads leave no file behind"
+    );
+
+    // Someone else's proof is not found; a proof is withdrawn once.
+    let mut other = app.other_client().await;
+    assert_eq!(
+        other
+            .register("13900139000", "11010119880505123X")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let res = other.get(&format!("/api/v1/proofs/{number}/files/1")).await;
+    assert_error(res, 404, "not_found", None).await;
+    let del = |who: &TestApp| {
+        who.client
+            .delete(who.url(&format!("/api/v1/proofs/{number}")))
+            .header("x-csrf-token", &who.csrf)
+            .send()
+    };
+    assert_error(del(&other).await.unwrap(), 404, "not_found", None).await;
+    assert_eq!(del(&app).await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_error(del(&app).await.unwrap(), 409, "proof_not_pending", None).await;
+    let list: Value = app.get("/api/v1/proofs").await.json().await.unwrap();
+    assert_eq!(list[0]["status"], "withdrawn");
+}
+
+async fn staff_client(app: &TestApp, username: &str, role: &str) -> TestApp {
+    let password = staff::create(
+        &app.state,
+        None,
+        NewStaff {
+            username: username.into(),
+            display_name: "李明".into(),
+            role: role.into(),
+            department: None,
+        },
+        "test",
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .unwrap()
+    .initial_password;
+    let client = app.other_client().await;
+    client
+        .post(
+            "/api/v1/staff/sessions",
+            &json!({ "username": username, "password": password }),
+        )
+        .await;
+    let e: Value = client
+        .get("/api/v1/staff/enrolment")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let code = current_code(e["secret"].as_str().unwrap(), OffsetDateTime::now_utc()).unwrap();
+    let res = client
+        .post("/api/v1/staff/enrolment", &json!({ "code": code }))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    client
+}
+
+// R-ELIG-2: the queue is oldest first; an operator opens the file (logged, R-EMR-2)
+// and decides once; the patient is told in the message centre and by SMS. R-SEC-1: the
+// auditor only reads; patients are not staff.
+pub async fn operators_review_proofs_once_and_patients_are_told(db: Db) {
+    let app = patient(db).await;
+    for key in ["key-first-001", "key-second-02"] {
+        let res = upload(&app, upload_form(key, vec![("a.jpg", jpeg(300, 200))])).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let res = app.get("/api/v1/staff/proofs").await;
+    assert_error(res, 401, "unauthenticated", None).await;
+
+    let operator = staff_client(&app, "op.wang", "operator").await;
+    let queue: Value = operator
+        .get("/api/v1/staff/proofs")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let queue = queue.as_array().unwrap();
+    assert_eq!(queue.len(), 2);
+    assert!(
+        queue[0]["waiting_secs"].as_i64().unwrap() >= queue[1]["waiting_secs"].as_i64().unwrap()
+    );
+    let number = queue[0]["proof_number"].as_str().unwrap().to_owned();
+    let file = operator
+        .get(&format!("/api/v1/staff/proofs/{number}/files/1"))
+        .await;
+    assert_eq!(file.status(), StatusCode::OK);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'proof_file_viewed'"
+        )
+        .await,
+        1
+    );
+
+    let auditor = staff_client(&app, "audit.zhao", "auditor").await;
+    assert_eq!(
+        auditor.get("/api/v1/staff/proofs").await.status(),
+        StatusCode::OK
+    );
+    let approve = json!({ "decision": "approve", "icd10": "I10", "department": "cardiology" });
+    let res = auditor
+        .post(&format!("/api/v1/staff/proofs/{number}/decision"), &approve)
+        .await;
+    assert_error(res, 403, "forbidden", None).await;
+
+    let res = operator
+        .post(&format!("/api/v1/staff/proofs/{number}/decision"), &approve)
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = operator
+        .post(
+            &format!("/api/v1/staff/proofs/{number}/decision"),
+            &json!({ "decision": "reject", "reason": "unreadable", "note": "" }),
+        )
+        .await;
+    assert_error(res, 409, "proof_not_pending", None).await;
+
+    let second = queue[1]["proof_number"].as_str().unwrap().to_owned();
+    let res = operator
+        .post(
+            &format!("/api/v1/staff/proofs/{second}/decision"),
+            &json!({ "decision": "reject", "reason": "unreadable", "note": "照片太模糊" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+
+    let list: Value = app.get("/api/v1/proofs").await.json().await.unwrap();
+    let by = |n: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["proof_number"] == n)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by(&number)["status"], "approved");
+    assert_eq!(by(&number)["approved_icd10"], "I10");
+    assert_eq!(by(&second)["status"], "rejected");
+    assert_eq!(by(&second)["reject_reason"], "unreadable");
+    let messages: Value = app.get("/api/v1/messages").await.json().await.unwrap();
+    let titles: Vec<&str> = messages["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["title"].as_str().unwrap())
+        .collect();
+    assert!(
+        titles.contains(&"诊断证明已通过审核") && titles.contains(&"诊断证明未通过审核"),
+        "{titles:?}"
+    );
+    let rejected = messages["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["kind"] == "proof_rejected")
+        .unwrap();
+    assert!(rejected["body"].as_str().unwrap().contains("照片太模糊"));
+    // The SMS goes out in the background.
+    let mut sms = 0;
+    for _ in 0..50 {
+        sms = app
+            .state
+            .sms
+            .outbox()
+            .map(|o| {
+                o.messages_for("13800138000")
+                    .iter()
+                    .filter(|m| m.body.contains("诊断证明"))
+                    .count()
+            })
+            .unwrap_or(0);
+        if sms == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(sms, 2, "one SMS per decision");
+}
