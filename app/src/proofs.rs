@@ -40,3 +40,23 @@ pub struct ProofView {
     /// Seconds since submission (the review queue's waiting time).
     pub waiting_secs: i64,
 }
+
+/// An approved diagnosis a consult can follow up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiagnosisOption {
+    pub icd10: String,
+    pub name: String,
+    pub department: Department,
+}
+
+/// The consult start page: whom it is for, what they may follow up, and (after asking)
+/// the answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsultStart {
+    pub person_name: String,
+    pub diagnoses: Vec<DiagnosisOption>,
+    /// Asked and allowed: the proof it is booked against.
+    pub eligible_proof: Option<String>,
+    /// Not allowed, and why (also when there is nothing approved to follow up).
+    pub refusal: Option<String>,
+}

@@ -114,6 +114,12 @@ pub trait PageData: Send + Sync {
     fn enrolment(&self, parts: http::request::Parts) -> Loading<Option<crate::staff::Enrolment>>;
     /// The staff pages' data for a staff member with both factors.
     fn staff(&self, parts: http::request::Parts) -> Loading<Option<crate::staff::StaffPage>>;
+    /// The consult start page, with the answer for `(icd10, department)` if asked.
+    fn consult_start(
+        &self,
+        parts: http::request::Parts,
+        asked: Option<(String, String)>,
+    ) -> Loading<Option<crate::proofs::ConsultStart>>;
     /// The message centre's list.
     fn messages(
         &self,
@@ -176,6 +182,22 @@ pub async fn load_staff() -> Option<crate::staff::StaffPage> {
         let parts = use_context::<http::request::Parts>()?;
         let data = use_context::<PageDataContext>()?;
         data.0.staff(parts).await.ok().flatten()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+/// The consult start page's data for this request.
+pub async fn load_consult_start(
+    #[cfg_attr(not(feature = "ssr"), allow(unused_variables))] asked: Option<(String, String)>,
+) -> Option<crate::proofs::ConsultStart> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<http::request::Parts>()?;
+        let data = use_context::<PageDataContext>()?;
+        data.0.consult_start(parts, asked).await.ok().flatten()
     }
     #[cfg(not(feature = "ssr"))]
     {

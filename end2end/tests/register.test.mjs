@@ -245,9 +245,14 @@ async function emergencyStops({ javaScriptEnabled, phone, idNumber }) {
   });
   assert.equal(registered.status(), 201, await registered.text());
 
+  // R-ELIG-1: nothing approved to follow up: turned away with the explanation.
   await page.goto(`${BASE}/consults`);
-  await page.click('a[href="/consult/screen"]');
-  await page.waitForURL(/\/consult\/screen$/);
+  await page.click('a[href="/consult/start"]');
+  await page.waitForURL(/\/consult\/start$/);
+  assert.match(await page.textContent('[data-testid=refusal]'), /首次就诊请先到医院面诊/);
+  await shot(page, `${tag}-consult-refused`);
+  // The screen itself (reached after an eligible choice) stops at any emergency answer.
+  await page.goto(`${BASE}/consult/screen`);
   const names = await page.$$eval('.question input[value=no]', (inputs) => inputs.map((i) => i.name));
   assert.equal(names.length, 10);
   for (const name of names) await page.click(`label[for="q-${name}-${name === 'chest_pain' ? 'yes' : 'no'}"]`);
@@ -261,10 +266,10 @@ async function emergencyStops({ javaScriptEnabled, phone, idNumber }) {
   await context.close();
 }
 
-test('an emergency answer shows the go-to-hospital page — with JavaScript', async () => {
+test('no approved diagnosis is turned away; an emergency answer shows the go-to-hospital page — with JavaScript', async () => {
   await emergencyStops({ javaScriptEnabled: true, phone: '13800138006', idNumber: '110105197503030012' });
 });
 
-test('an emergency answer shows the go-to-hospital page — without JavaScript', async () => {
+test('no approved diagnosis is turned away; an emergency answer shows the go-to-hospital page — without JavaScript', async () => {
   await emergencyStops({ javaScriptEnabled: false, phone: '13800138007', idNumber: '110105197604040025' });
 });

@@ -61,6 +61,8 @@ pub struct Config {
     pub staff_idle_minutes: i64,
     /// The largest uploaded file, in bytes (R-ELIG-2).
     pub max_upload_bytes: usize,
+    /// Who may consult online (R-ELIG-2, R-ELIG-5): proof age and the age policy.
+    pub eligibility: app::domain::eligibility::EligibilityPolicy,
 }
 
 impl std::fmt::Debug for Config {
@@ -89,6 +91,24 @@ fn redact_url(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// `FUZHEN_AGE_POLICY` is `national` (default) or `hospital` (no infants under 28 days,
+/// nobody older than `FUZHEN_MAX_CONSULT_AGE` (default 80), no critical patients);
+/// `FUZHEN_PROOF_VALID_MONTHS` (default 12).
+fn eligibility_policy() -> anyhow::Result<app::domain::eligibility::EligibilityPolicy> {
+    use app::domain::eligibility::{AgePolicy, EligibilityPolicy};
+    let age = match env("FUZHEN_AGE_POLICY").as_deref() {
+        None | Some("national") => AgePolicy::national(),
+        Some("hospital") => AgePolicy::hospital(env_parse("FUZHEN_MAX_CONSULT_AGE", 80)?),
+        Some(other) => {
+            anyhow::bail!("FUZHEN_AGE_POLICY must be national or hospital, not {other:?}")
+        }
+    };
+    Ok(EligibilityPolicy {
+        proof_valid_months: env_parse("FUZHEN_PROOF_VALID_MONTHS", 12)?,
+        age,
+    })
 }
 
 fn env(name: &str) -> Option<String> {
@@ -183,6 +203,7 @@ impl Config {
             sms_per_ip_per_hour: env_parse("FUZHEN_SMS_PER_IP_PER_HOUR", 20)?,
             hash_concurrency: env_parse("FUZHEN_HASH_CONCURRENCY", 2)?,
             blocked_words_file: env("FUZHEN_BLOCKED_WORDS_FILE").map(PathBuf::from),
+            eligibility: eligibility_policy()?,
             max_upload_bytes: env_parse(
                 "FUZHEN_MAX_UPLOAD_BYTES",
                 app::domain::upload::DEFAULT_MAX_FILE_BYTES,
@@ -229,6 +250,7 @@ impl Config {
             blocked_words_file: None,
             staff_idle_minutes: app::domain::staff::STAFF_IDLE_MINUTES,
             max_upload_bytes: app::domain::upload::DEFAULT_MAX_FILE_BYTES,
+            eligibility: app::domain::eligibility::EligibilityPolicy::default(),
             hash_queue: 64,
             trusted_proxies: Vec::new(),
             sms_provider: "console".into(),

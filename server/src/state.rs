@@ -46,6 +46,7 @@ pub struct State {
     pub files: crate::files::Files,
     /// The largest file one upload may hold.
     pub max_upload_bytes: usize,
+    pub eligibility: app::domain::eligibility::EligibilityPolicy,
 }
 
 impl State {
@@ -105,6 +106,7 @@ impl State {
             staff_idle: time::Duration::minutes(config.staff_idle_minutes),
             files: crate::files::Files::local(&config.data_dir.join("files"))?,
             max_upload_bytes: config.max_upload_bytes,
+            eligibility: config.eligibility.clone(),
             words: Arc::new(crate::words::Words::load(
                 config.blocked_words_file.clone(),
             )?),

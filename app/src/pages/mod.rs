@@ -1,6 +1,7 @@
 //! One module per screen.
 mod account;
 mod consent;
+mod consult_start;
 mod family;
 mod home;
 mod login;
@@ -12,6 +13,7 @@ mod tabs;
 
 pub use account::{ChangePasswordPage, ResetPasswordPage};
 pub use consent::{ConsentDocumentPage, ConsentPage};
+pub use consult_start::ConsultStartPage;
 pub use family::{AddFamilyMemberPage, FamilyListPage};
 pub use home::HomePage;
 pub use login::{LoginPage, SmsLoginPage};

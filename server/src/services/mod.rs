@@ -1,6 +1,7 @@
 //! The service layer: what the REST API, the HTML forms and the pages all call.
 pub mod accounts;
 pub mod consents;
+pub mod eligibility;
 pub mod error;
 pub mod family;
 pub mod notices;

@@ -5,10 +5,13 @@ use super::auth::ConsentedPatient;
 use super::auth::{CODE_PHONE, CODE_SENT_AT, consent_rows, current_patient};
 use super::csrf::CsrfToken;
 use super::staff_auth::{PendingStaff, STAFF_ID, STAFF_PENDING, StaffMember};
-use crate::services::{AppError, accounts, consents, family, notices, staff, today_in_china};
+use crate::services::{
+    AppError, accounts, consents, eligibility, family, notices, staff, today_in_china,
+};
 use crate::state::AppState;
 use app::domain::staff::Permission;
 use app::messages_view::{MessageList, MessageView};
+use app::proofs::{ConsultStart, DiagnosisOption};
 use app::staff::{Enrolment, StaffPage};
 use app::viewer::{
     FamilyPage, Loading, PageData, PageDataContext, PatientProfile, SignedIn, StaffSignedIn, Viewer,
@@ -18,6 +21,7 @@ use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
+use sea_orm::EntityTrait;
 use std::sync::Arc;
 use time::OffsetDateTime;
 use tower_sessions::Session;
@@ -121,6 +125,23 @@ impl PageData for ServerPageData {
         Box::pin(async move { load_staff(&state, parts).await.map_err(logged) })
     }
 
+    fn consult_start(
+        &self,
+        mut parts: Parts,
+        asked: Option<(String, String)>,
+    ) -> Loading<Option<ConsultStart>> {
+        let state = self.0.clone();
+        Box::pin(async move {
+            let Ok(patient) = ConsentedPatient::from_request_parts(&mut parts, &state).await else {
+                return Ok(None);
+            };
+            load_consult_start(&state, &mut parts, patient.id, asked)
+                .await
+                .map(Some)
+                .map_err(logged)
+        })
+    }
+
     fn messages(&self, mut parts: Parts) -> Loading<Option<MessageList>> {
         let state = self.0.clone();
         Box::pin(async move {
@@ -159,6 +180,84 @@ async fn load_enrolment(state: &AppState, mut parts: Parts) -> Result<Option<Enr
         Err(AppError::Rejected { .. }) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+async fn load_consult_start(
+    state: &AppState,
+    parts: &mut Parts,
+    patient_id: i64,
+    asked: Option<(String, String)>,
+) -> Result<ConsultStart, AppError> {
+    let locale = super::client::locale_of(&parts.headers);
+    let english = locale == app::i18n::Locale::en;
+    let session = parts.extensions.get::<Session>().cloned();
+    let member = match &session {
+        Some(s) => super::acting_for::member_id(state, patient_id, s).await?,
+        None => None,
+    };
+    let person_name = match member {
+        Some(id) => crate::db::family_member::Entity::find_by_id(id)
+            .one(&state.db)
+            .await?
+            .map(|m| m.real_name),
+        None => crate::db::patient::Entity::find_by_id(patient_id)
+            .one(&state.db)
+            .await?
+            .map(|p| p.real_name),
+    }
+    .unwrap_or_default();
+    let approved = eligibility::approved(state, patient_id, member).await?;
+    let mut diagnoses: Vec<DiagnosisOption> = Vec::new();
+    for (_, d) in &approved {
+        if diagnoses.iter().any(|o| o.icd10 == d.icd10) {
+            continue;
+        }
+        let name = state
+            .conditions
+            .by_code(&d.icd10)
+            .map(|c| {
+                if english {
+                    c.name_en.clone()
+                } else {
+                    c.name_zh.clone()
+                }
+            })
+            .unwrap_or_else(|| d.icd10.clone());
+        diagnoses.push(DiagnosisOption {
+            icd10: d.icd10.clone(),
+            name,
+            department: d.department,
+        });
+    }
+    let now = OffsetDateTime::now_utc();
+    let mut page = ConsultStart {
+        person_name,
+        diagnoses,
+        eligible_proof: None,
+        refusal: None,
+    };
+    let asked = asked.and_then(|(icd10, dept)| {
+        app::domain::department::Department::parse(&dept).map(|d| (icd10, d))
+    });
+    match asked {
+        Some((icd10, department)) => {
+            match eligibility::check(state, patient_id, member, &icd10, department, false, now)
+                .await?
+            {
+                Ok((_, proof)) => page.eligible_proof = Some(proof),
+                Err(r) => page.refusal = Some(app::messages::refusal_message(locale, r)),
+            }
+        }
+        // Nothing approved to follow up: say so before anything is chosen.
+        None if page.diagnoses.is_empty() => {
+            page.refusal = Some(app::messages::refusal_message(
+                locale,
+                app::domain::eligibility::Refusal::FirstVisit,
+            ));
+        }
+        None => {}
+    }
+    Ok(page)
 }
 
 /// Shown once, then forgotten: the session keys of what a form left for its page.

@@ -438,4 +438,46 @@ pub async fn operators_review_proofs_once_and_patients_are_told(db: Db) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(sms, 2, "one SMS per decision");
+
+    // R-ELIG-1/3: the approved diagnosis makes a consult possible, with its department.
+    let ask = |icd10: &str, department: &str| json!({ "icd10": icd10, "department": department });
+    let yes: Value = app
+        .post("/api/v1/eligibility", &ask("I10", "cardiology"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(yes["eligible"], true, "{yes}");
+    assert_eq!(yes["proof_number"], json!(number));
+    let other_dept: Value = app
+        .post("/api/v1/eligibility", &ask("I10", "neurology"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(other_dept["eligible"], false);
+    assert_eq!(other_dept["reason"], "eligibility_wrong_department");
+    assert!(
+        other_dept["message"]
+            .as_str()
+            .unwrap()
+            .contains("心血管内科")
+    );
+    let first: Value = app
+        .post("/api/v1/eligibility", &ask("E11.9", "endocrinology"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["reason"], "eligibility_first_visit");
+    let page = app
+        .page("/consult/start?choice=I10:cardiology")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("data-testid=\"eligible\""),
+        "the start page says yes"
+    );
 }

@@ -1,6 +1,7 @@
 //! The JSON API under /api/v1: the same operations as the forms, the same services.
 //! Routes sit in groups by what they need: a new route in the patient groups cannot be
 //! reached without a logged-in (and consented) patient.
+mod eligibility;
 mod family;
 mod messages;
 mod proofs;
@@ -83,6 +84,7 @@ pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState>
         .routes(routes!(messages::list_messages))
         .routes(routes!(messages::open_message))
         .routes(routes!(screen::emergency_screen))
+        .routes(routes!(eligibility::check_eligibility))
         .routes(routes!(proofs::list_proofs))
         .routes(routes!(proofs::withdraw_proof))
         .routes(routes!(proofs::proof_file))

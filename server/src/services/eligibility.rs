@@ -1,0 +1,95 @@
+//! Whether the person a patient acts for may start a follow-up consult (R-ELIG-1,
+//! R-ELIG-3, R-ELIG-5, R-REG-2): gathers the facts from the database and asks the one
+//! domain rule, `app::domain::eligibility::decide`.
+use super::{AppError, consents, today_in_china};
+use crate::db::{diagnosis_proof, family_member, patient};
+use crate::state::State;
+use app::domain::age::parse_ymd;
+use app::domain::department::Department;
+use app::domain::eligibility::{
+    ApprovedDiagnosis, Candidate, ConsultRequest, Eligible, Refusal, decide,
+};
+use app::domain::proof::ProofStatus;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use time::OffsetDateTime;
+
+/// The approved diagnoses of one person (the account holder, or `member`).
+pub async fn approved(
+    state: &State,
+    patient_id: i64,
+    member: Option<i64>,
+) -> Result<Vec<(String, ApprovedDiagnosis)>, AppError> {
+    let mut q = diagnosis_proof::Entity::find()
+        .filter(diagnosis_proof::Column::PatientId.eq(patient_id))
+        .filter(diagnosis_proof::Column::Status.eq(ProofStatus::Approved.as_str()));
+    q = match member {
+        Some(id) => q.filter(diagnosis_proof::Column::FamilyMemberId.eq(id)),
+        None => q.filter(diagnosis_proof::Column::FamilyMemberId.is_null()),
+    };
+    Ok(q.all(&state.db)
+        .await?
+        .into_iter()
+        .filter_map(|p| {
+            Some((
+                p.proof_number,
+                ApprovedDiagnosis {
+                    proof_id: p.id,
+                    icd10: p.approved_icd10?,
+                    department: Department::parse(&p.approved_department?)?,
+                    diagnosed_on: parse_ymd(&p.diagnosed_on)?,
+                },
+            ))
+        })
+        .collect())
+}
+
+/// The decision for one consult request, and the proof it would be booked against.
+pub async fn check(
+    state: &State,
+    patient_id: i64,
+    member: Option<i64>,
+    icd10: &str,
+    department: Department,
+    critical: bool,
+    now: OffsetDateTime,
+) -> Result<Result<(Eligible, String), Refusal>, AppError> {
+    let birth = match member {
+        Some(id) => family_member::Entity::find_by_id(id)
+            .one(&state.db)
+            .await?
+            .map(|m| m.birth_date),
+        None => patient::Entity::find_by_id(patient_id)
+            .one(&state.db)
+            .await?
+            .map(|p| p.birth_date),
+    }
+    .and_then(|b| parse_ymd(&b))
+    .ok_or_else(|| anyhow::anyhow!("the person's birth date is unreadable"))?;
+    let rows = consents::effective(&state.db, patient_id).await?;
+    let consents_in_force =
+        !rows.is_empty() && consents::outstanding_views(state, &rows).is_empty();
+    let approved = approved(state, patient_id, member).await?;
+    let diagnoses: Vec<ApprovedDiagnosis> = approved.iter().map(|(_, d)| d.clone()).collect();
+    let decision = decide(
+        &state.eligibility,
+        Candidate {
+            birth_date: birth,
+            consents_in_force,
+            critical,
+            diagnoses: &diagnoses,
+        },
+        ConsultRequest {
+            icd10,
+            department,
+            today: today_in_china(now),
+        },
+    );
+    Ok(decision.map(|e| {
+        let number = approved
+            .iter()
+            .find(|(_, d)| d.proof_id == e.proof_id)
+            .map(|(n, _)| n.clone())
+            .unwrap_or_default();
+        (e, number)
+    }))
+}
