@@ -60,3 +60,13 @@ pub struct ConsultStart {
     /// Not allowed, and why (also when there is nothing approved to follow up).
     pub refusal: Option<String>,
 }
+
+/// The upload page's data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofForm {
+    pub person_name: String,
+    /// Every condition on the list, by department, in the reader's language.
+    pub conditions: Vec<DiagnosisOption>,
+    /// A fresh key for this form: a re-sent form finds the first upload.
+    pub idempotency_key: String,
+}

@@ -120,6 +120,11 @@ pub trait PageData: Send + Sync {
         parts: http::request::Parts,
         asked: Option<(String, String)>,
     ) -> Loading<Option<crate::proofs::ConsultStart>>;
+    /// The account's diagnosis proofs.
+    fn proofs(&self, parts: http::request::Parts)
+    -> Loading<Option<Vec<crate::proofs::ProofView>>>;
+    /// The upload form's data.
+    fn proof_form(&self, parts: http::request::Parts) -> Loading<Option<crate::proofs::ProofForm>>;
     /// The message centre's list.
     fn messages(
         &self,
@@ -198,6 +203,34 @@ pub async fn load_consult_start(
         let parts = use_context::<http::request::Parts>()?;
         let data = use_context::<PageDataContext>()?;
         data.0.consult_start(parts, asked).await.ok().flatten()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+/// The account's proofs for this request.
+pub async fn load_proofs() -> Option<Vec<crate::proofs::ProofView>> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<http::request::Parts>()?;
+        let data = use_context::<PageDataContext>()?;
+        data.0.proofs(parts).await.ok().flatten()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+/// The upload form's data for this request.
+pub async fn load_proof_form() -> Option<crate::proofs::ProofForm> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<http::request::Parts>()?;
+        let data = use_context::<PageDataContext>()?;
+        data.0.proof_form(parts).await.ok().flatten()
     }
     #[cfg(not(feature = "ssr"))]
     {

@@ -2,6 +2,7 @@
 // (the islands hydrated) and once without (plain forms). R-REG-1, R-REG-2, R-REG-4, R-REG-5.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { deflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 const BASE = process.env.FUZHEN_URL ?? 'http://127.0.0.1:3000';
@@ -272,4 +273,73 @@ test('no approved diagnosis is turned away; an emergency answer shows the go-to-
 
 test('no approved diagnosis is turned away; an emergency answer shows the go-to-hospital page — without JavaScript', async () => {
   await emergencyStops({ javaScriptEnabled: false, phone: '13800138007', idNumber: '110105197604040025' });
+});
+
+/// A small valid PNG (a grey square), made here so the test needs no fixture file.
+function png(size) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const sum = Buffer.alloc(4); sum.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, sum]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(size, 0); ihdr.writeUInt32BE(size, 4); ihdr[8] = 8; ihdr[9] = 0;
+  const rows = Buffer.alloc((size + 1) * size, 0x80);
+  for (let y = 0; y < size; y++) rows[y * (size + 1)] = 0;
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+// R-ELIG-2: a patient uploads a proof from the phone form (camera or gallery), sees it
+// waiting for review, with its thumbnail; with and without JavaScript.
+async function uploadProof({ javaScriptEnabled, phone, idNumber }) {
+  const { context, page, problems } = await phonePage(javaScriptEnabled);
+  const tag = javaScriptEnabled ? 'js' : 'nojs';
+  const api = context.request;
+  const { csrf_token: csrf } = await (await api.get(`${BASE}/api/v1/csrf`)).json();
+  const headers = { 'x-csrf-token': csrf };
+  assert.equal((await api.post(`${BASE}/api/v1/sms-codes`, { headers, data: { phone, purpose: 'register' } })).status(), 202);
+  const { current } = await (await api.get(`${BASE}/api/v1/consents`)).json();
+  const registered = await api.post(`${BASE}/api/v1/registrations`, {
+    headers,
+    data: { phone, code: await lastCode(phone), password: '一句只有我知道的话 2026', real_name: '赵敏', id_number: idNumber, consents: current },
+  });
+  assert.equal(registered.status(), 201, await registered.text());
+
+  await page.goto(`${BASE}/me`);
+  await page.click('a[href="/proofs"]');
+  await page.click('a[href="/proofs/new"]');
+  await page.waitForURL(/\/proofs\/new$/);
+  await page.selectOption('#f-icd10', 'I10');
+  await page.fill('#f-institution', '北京协和医院');
+  await page.fill('#f-diagnosed_on', '2026-06-01');
+  await page.setInputFiles('#f-files', [{ name: 'IMG_0001.PNG', mimeType: 'image/png', buffer: png(64) }]);
+  await shot(page, `${tag}-proof-new`);
+  await page.click('button.button-block');
+  await page.waitForURL(/\/proofs(\/new)?\?/);
+  assert.match(page.url(), /notice=proof_submitted/);
+  const card = page.locator('[data-testid=proof]');
+  assert.match(await card.textContent(), /待审核/);
+  assert.match(await card.textContent(), /原发性高血压/);
+  if (javaScriptEnabled) {
+    // The thumbnail is served to its owner and decodes.
+    await page.waitForFunction(() => document.querySelector('.proof-thumb')?.naturalWidth > 0);
+  }
+  await shot(page, `${tag}-proofs`);
+  if (javaScriptEnabled) assert.deepEqual(problems.filter((p) => /panicked|unreachable/i.test(p)), []);
+  await context.close();
+}
+
+test('a patient uploads a proof from the phone form — with JavaScript', async () => {
+  await uploadProof({ javaScriptEnabled: true, phone: '13800138008', idNumber: '110105197705050011' });
+});
+
+test('a patient uploads a proof from the phone form — without JavaScript', async () => {
+  await uploadProof({ javaScriptEnabled: false, phone: '13800138009', idNumber: '110105197806060024' });
 });

@@ -71,6 +71,11 @@ impl Conditions {
         Ok(Self { all })
     }
 
+    /// The whole list, in file order.
+    pub fn all(&self) -> &[Condition] {
+        &self.all
+    }
+
     pub fn len(&self) -> usize {
         self.all.len()
     }

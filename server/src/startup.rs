@@ -155,8 +155,11 @@ fn router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Ro
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
     };
     let api = with_csrf(web::api::routes(config.mode, state.clone()));
-    let forms =
-        with_csrf(web::forms::routes(state.clone()).merge(web::staff_forms::routes(state.clone())));
+    let forms = with_csrf(
+        web::forms::routes(state.clone())
+            .merge(web::staff_forms::routes(state.clone()))
+            .merge(web::forms::upload_routes(&state)),
+    );
 
     let leptos_state = state.clone();
     let pages = Router::new()

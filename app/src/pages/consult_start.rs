@@ -32,6 +32,7 @@ pub fn ConsultStartPage() -> impl IntoView {
                             <h2>{t_string!(i18n, start.refused)}</h2>
                             <p>{r}</p>
                             <p class="hint">{t_string!(i18n, start.proof_hint)}</p>
+                            <a class="button button-secondary" href="/proofs/new">{t_string!(i18n, proofs.add)}</a>
                         </div>
                     })}
                     {page.eligible_proof.map(|_| view! {

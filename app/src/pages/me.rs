@@ -66,7 +66,10 @@ fn profile_view(v: Viewer, state: FormState, profile: Option<PatientProfile>) ->
         <section class="card" aria-labelledby="family-title">
             <h2 id="family-title">{t_string!(i18n, family.title)}</h2>
             <p class="hint">{t_string!(i18n, family.lead)}</p>
-            <div class="actions"><a class="button button-secondary" href="/family">{t_string!(i18n, family.manage)}</a></div>
+            <div class="actions">
+                <a class="button button-secondary" href="/family">{t_string!(i18n, family.manage)}</a>
+                <a class="button button-secondary" href="/proofs">{t_string!(i18n, proofs.title)}</a>
+            </div>
         </section>
         <section class="card" aria-labelledby="consents-title">
             <h2 id="consents-title">{t_string!(i18n, me.consents_title)}</h2>

@@ -120,17 +120,35 @@ pub async fn require(State(state): State<AppState>, req: Request, next: Next) ->
                 .map(|(_, v)| v.into_owned());
             (Request::from_parts(parts, Body::from(bytes)), token)
         }
+        // A multipart form (a no-JS file upload) carries the token in its action's query:
+        // the body is files, read only by the handler. The token is bound to the cookie,
+        // so one seen in a log is useless on its own.
+        None if is_multipart(&req) => {
+            let token = req.uri().query().and_then(|q| {
+                form_urlencoded::parse(q.as_bytes())
+                    .find(|(k, _)| k == "csrf_token")
+                    .map(|(_, v)| v.into_owned())
+            });
+            (req, token)
+        }
         None => (req, None),
     };
     let ok = matches!((&secret, &given), (Some(s), Some(g)) if state.csrf_key.matches(s, g));
     if ok {
         return next.run(req).await;
     }
-    if is_form {
+    if is_form || is_multipart(&req) {
         // A browser form (an old tab, cleared cookies): back to the page, with the reason.
         return super::forms::back_with_error(req.headers(), ErrorCode::CsrfMissing);
     }
     ApiError::from(FieldError::general(ErrorCode::CsrfMissing)).into_response()
+}
+
+fn is_multipart(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"))
 }
 
 /// For server functions, which Leptos' client posts without our token: the browser's

@@ -44,6 +44,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/forms/family/remove", post(remove_family_member))
         .route("/forms/acting-for", post(choose_acting_for))
         .route("/forms/consult/screen", post(emergency_screen))
+        .route("/forms/proofs/withdraw", post(withdraw_proof))
 }
 
 /// Not state-changing and needs no session: the language switch.
@@ -388,6 +389,66 @@ async fn choose_acting_for(
         .await
         .map(|()| "/family?notice=acting_for");
     outcome("/family", result)
+}
+
+/// The no-JS upload of a proof (R-ELIG-2): a multipart form, with its own body limit.
+pub fn upload_routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/forms/proofs", post(upload_proof))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.max_upload_bytes * app::domain::upload::MAX_FILES + 64 * 1024,
+        ))
+}
+
+async fn upload_proof(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    session: Session,
+    ClientIp(ip): ClientIp,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let result = async {
+        let multipart = multipart.map_err(|_| {
+            AppError::from(FieldError::new(
+                ErrorCode::InvalidForm,
+                app::domain::Field::Body,
+            ))
+        })?;
+        let (input, files) =
+            super::api::proofs::read_upload(multipart, state.max_upload_bytes).await?;
+        let member = super::acting_for::member_id(&state, patient.id, &session).await?;
+        crate::services::proofs::submit(
+            &state,
+            patient.id,
+            member,
+            input,
+            files,
+            &ip.to_string(),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+        Ok("/proofs?notice=proof_submitted")
+    }
+    .await;
+    outcome("/proofs/new", result)
+}
+
+async fn withdraw_proof(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<Fields>,
+) -> Response {
+    let result = crate::services::proofs::withdraw(
+        &state,
+        patient.id,
+        field(&f, "proof_number"),
+        &ip.to_string(),
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .map(|()| "/proofs?notice=proof_withdrawn");
+    outcome("/proofs", result)
 }
 
 /// R-ELIG-4: each question is a yes/no radio named by its red flag.

@@ -11,7 +11,7 @@ use crate::services::{
 use crate::state::AppState;
 use app::domain::staff::Permission;
 use app::messages_view::{MessageList, MessageView};
-use app::proofs::{ConsultStart, DiagnosisOption};
+use app::proofs::{ConsultStart, DiagnosisOption, ProofForm, ProofView};
 use app::staff::{Enrolment, StaffPage};
 use app::viewer::{
     FamilyPage, Loading, PageData, PageDataContext, PatientProfile, SignedIn, StaffSignedIn, Viewer,
@@ -139,6 +139,56 @@ impl PageData for ServerPageData {
                 .await
                 .map(Some)
                 .map_err(logged)
+        })
+    }
+
+    fn proofs(&self, mut parts: Parts) -> Loading<Option<Vec<ProofView>>> {
+        let state = self.0.clone();
+        Box::pin(async move {
+            let Ok(patient) = ConsentedPatient::from_request_parts(&mut parts, &state).await else {
+                return Ok(None);
+            };
+            let locale = super::client::locale_of(&parts.headers);
+            crate::services::proofs::list(&state, patient.id, locale, OffsetDateTime::now_utc())
+                .await
+                .map(Some)
+                .map_err(logged)
+        })
+    }
+
+    fn proof_form(&self, mut parts: Parts) -> Loading<Option<ProofForm>> {
+        let state = self.0.clone();
+        Box::pin(async move {
+            let Ok(patient) = ConsentedPatient::from_request_parts(&mut parts, &state).await else {
+                return Ok(None);
+            };
+            let english = super::client::locale_of(&parts.headers) == app::i18n::Locale::en;
+            let start = load_consult_start(&state, &mut parts, patient.id, None)
+                .await
+                .map_err(logged)?;
+            let mut conditions: Vec<DiagnosisOption> = state
+                .conditions
+                .all()
+                .iter()
+                .map(|c| DiagnosisOption {
+                    icd10: c.icd10.clone(),
+                    name: if english {
+                        c.name_en.clone()
+                    } else {
+                        c.name_zh.clone()
+                    },
+                    department: c.department,
+                })
+                .collect();
+            conditions.sort_by(|a, b| a.department.cmp(&b.department).then(a.icd10.cmp(&b.icd10)));
+            Ok(Some(ProofForm {
+                person_name: start.person_name,
+                conditions,
+                idempotency_key: format!(
+                    "form-{:x}",
+                    OffsetDateTime::now_utc().unix_timestamp_nanos()
+                ),
+            }))
         })
     }
 

@@ -4,7 +4,7 @@
 mod eligibility;
 mod family;
 mod messages;
-mod proofs;
+pub(crate) mod proofs;
 pub mod screen;
 mod staff;
 

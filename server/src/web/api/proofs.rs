@@ -42,7 +42,7 @@ pub(super) struct ProofUpload {
 }
 
 /// Reads the parts, refusing a file over the limit as soon as it passes it.
-async fn read_upload(
+pub(crate) async fn read_upload(
     mut multipart: Multipart,
     max_bytes: usize,
 ) -> Result<(ProofInput, Vec<Vec<u8>>), AppError> {
