@@ -197,6 +197,7 @@ pub fn notice_message(locale: Locale, key: &str) -> Option<&'static str> {
         "screen_clear" => td_string!(locale, notice.screen_clear),
         "proof_submitted" => td_string!(locale, notice.proof_submitted),
         "proof_withdrawn" => td_string!(locale, notice.proof_withdrawn),
+        "proof_decided" => td_string!(locale, notice.proof_decided),
         "staff_created" => td_string!(locale, notice.staff_created),
         "staff_disabled" => td_string!(locale, notice.staff_disabled),
         "staff_enabled" => td_string!(locale, notice.staff_enabled),

@@ -38,4 +38,8 @@ pub struct StaffPage {
     pub recovery_codes: Vec<String>,
     /// Shown once after an admin created an account: (username, first password).
     pub created: Option<(String, String)>,
+    /// Roles that review: proofs waiting, oldest first.
+    pub queue: Vec<crate::proofs::ProofView>,
+    /// Whether this role may decide (the auditor only reads).
+    pub may_decide: bool,
 }

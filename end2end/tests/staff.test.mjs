@@ -84,8 +84,65 @@ async function adminEnrolsAndCreatesAnOperator(javaScriptEnabled, username) {
   assert.match(await page.textContent('[data-testid=created]'), new RegExp(`op.${username}`));
   assert.match(await page.textContent('table'), /运营审核/);
   if (SHOTS) await page.screenshot({ path: `${SHOTS}/${tag}-staff-accounts.png`, fullPage: true });
+  const opPassword = (await page.textContent('[data-testid=created]')).match(/：\s*(\S+)$/)[1];
   assert.deepEqual(problems, []);
   await context.close();
+
+  // R-ELIG-2: a patient's proof waits in the queue; the operator (password + TOTP)
+  // approves it at a desktop viewport; the patient reads it in the message centre.
+  const patient = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, locale: 'zh-CN', javaScriptEnabled });
+  const api = patient.request;
+  const phone = javaScriptEnabled ? '13600136001' : '13600136002';
+  const idNumber = javaScriptEnabled ? '110105197909090015' : '110105198008080025';
+  const { csrf_token: csrf } = await (await api.get(`${BASE}/api/v1/csrf`)).json();
+  const headers = { 'x-csrf-token': csrf };
+  assert.equal((await api.post(`${BASE}/api/v1/sms-codes`, { headers, data: { phone, purpose: 'register' } })).status(), 202);
+  let code;
+  for (let i = 0; i < 50 && !code; i++) {
+    code = (await (await fetch(`${BASE}/api/v1/dev/sms-outbox?phone=${phone}`)).json()).messages.at(-1)?.code;
+    if (!code) await new Promise((r) => setTimeout(r, 100));
+  }
+  const { current } = await (await api.get(`${BASE}/api/v1/consents`)).json();
+  const reg = await api.post(`${BASE}/api/v1/registrations`, {
+    headers, data: { phone, code, password: '一句只有我知道的话 2026', real_name: '周芷若', id_number: idNumber, consents: current },
+  });
+  assert.equal(reg.status(), 201, await reg.text());
+  const pdf = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+  const up = await api.post(`${BASE}/api/v1/proofs`, {
+    headers,
+    multipart: {
+      institution: '北京协和医院', diagnosed_on: '2026-06-01', icd10: 'E11.9', note: '',
+      idempotency_key: `e2e-${tag}-proof-1`,
+      files: { name: 'report.pdf', mimeType: 'application/pdf', buffer: pdf },
+    },
+  });
+  assert.equal(up.status(), 201, await up.text());
+
+  const opContext = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', javaScriptEnabled });
+  const op = await opContext.newPage();
+  await op.goto(`${BASE}/staff/login`);
+  await op.fill('#f-username', `op.${username}`);
+  await op.fill('#f-password', opPassword);
+  await op.click('button.button-block');
+  await op.waitForURL(/\/staff\/enrol$/);
+  const opSecret = (await op.textContent('[data-testid=totp-secret]')).trim();
+  await op.fill('#f-code', totp(opSecret));
+  await op.click('button.button-block');
+  await op.waitForURL(/\/staff\?notice=enrolled/);
+  const item = op.locator('[data-testid=queue-item]', { hasText: '周芷若' });
+  assert.match(await item.textContent(), /2型糖尿病|E11\.9/);
+  if (SHOTS) await op.screenshot({ path: `${SHOTS}/${tag}-staff-queue.png`, fullPage: true });
+  await item.locator('form:has(input[value=approve]) button').click();
+  await op.waitForURL(/notice=proof_decided/);
+  assert.equal(await op.locator('[data-testid=queue-item]', { hasText: '周芷若' }).count(), 0);
+  await opContext.close();
+
+  const mine = await patient.newPage();
+  await mine.goto(`${BASE}/messages`);
+  assert.match(await mine.textContent('main'), /诊断证明已通过审核/);
+  await mine.goto(`${BASE}/proofs`);
+  assert.match(await mine.textContent('[data-testid=proof]'), /已通过/);
+  await patient.close();
 }
 
 test('the first admin enrols an authenticator and creates an operator — with JavaScript', async () => {

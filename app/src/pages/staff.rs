@@ -4,9 +4,10 @@
 use crate::components::{CsrfField, FormAlerts, FormState, InputField, with_viewer};
 use crate::domain::Field;
 use crate::domain::department::ALL_DEPARTMENTS;
+use crate::domain::proof::ALL_REJECT_REASONS;
 use crate::domain::staff::{ALL_ROLES, Role};
 use crate::i18n::*;
-use crate::messages::fill;
+use crate::messages::{fill, reject_reason_text};
 use crate::staff::{StaffPage, StaffView};
 use crate::viewer::{load_enrolment, load_staff};
 use leptos::prelude::*;
@@ -168,8 +169,83 @@ fn workbench(page: StaffPage, csrf: String, state: FormState) -> impl IntoView {
                 </ul>
             </section>
         })}
-        {(!is_admin).then(|| view! { <section class="card"><p class="hint">{t_string!(i18n, staff.queue_soon)}</p></section> })}
+        {(!is_admin).then(|| review_queue(page.queue, page.may_decide, csrf.clone()))}
         {is_admin.then(|| accounts(page.accounts, page.me.id, csrf.clone(), state, created))}
+    }
+}
+
+/// R-ELIG-2: proofs waiting, oldest first; open the files (each view is logged) and
+/// approve, confirming code and department, or reject with a reason.
+fn review_queue(
+    queue: Vec<crate::proofs::ProofView>,
+    may_decide: bool,
+    csrf: String,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    let english = locale == Locale::en;
+    let count = fill(
+        t_string!(i18n, staff.queue_count),
+        &[("count", &queue.len().to_string())],
+    );
+    view! {
+        <section class="card" aria-labelledby="queue-title">
+            <h2 id="queue-title">{t_string!(i18n, staff.queue_title)}</h2>
+            <p class="hint" data-testid="queue-count">{count}</p>
+            {queue.into_iter().map(|p| {
+                let hours = p.waiting_secs / 3600;
+                let minutes = (p.waiting_secs % 3600) / 60;
+                let waited = fill(t_string!(i18n, staff.waiting), &[("hours", &hours.to_string()), ("minutes", &minutes.to_string())]);
+                let number = p.proof_number.clone();
+                let files = p.files.iter().map(|f| {
+                    let href = format!("/api/v1/staff/proofs/{}/files/{}", p.proof_number, f.position);
+                    let label = fill(t_string!(i18n, staff.open_file), &[("n", &f.position.to_string()), ("kind", &f.kind)]);
+                    view! { <a class="button button-secondary button-small" href=href target="_blank" rel="noopener">{label}</a> }
+                }).collect_view();
+                view! {
+                    <article class="queue-item" data-testid="queue-item">
+                        <div class="proof-head">
+                            <strong>{format!("{} · {} ({})", p.person_name, p.diagnosis, p.icd10)}</strong>
+                            <span class="badge">{waited}</span>
+                        </div>
+                        <p class="hint">{format!("{} · {} · {}", p.institution, p.diagnosed_on, p.department.name(english))}</p>
+                        {(!p.note.is_empty()).then(|| view! { <p>{p.note.clone()}</p> })}
+                        <div class="actions">{files}</div>
+                        {may_decide.then(|| view! {
+                            <div class="decide">
+                                <form method="post" action="/forms/staff/proofs/decision" class="inline-form">
+                                    <CsrfField token=csrf.clone() />
+                                    <input type="hidden" name="proof_number" value=number.clone() />
+                                    <input type="hidden" name="decision" value="approve" />
+                                    <label for=format!("icd-{number}")>{t_string!(i18n, staff.confirm_code)}</label>
+                                    <input id=format!("icd-{number}") name="icd10" value=p.icd10.clone() maxlength="16" required=true />
+                                    <label for=format!("dept-{number}")>{t_string!(i18n, staff.confirm_department)}</label>
+                                    <select id=format!("dept-{number}") name="department">
+                                        {ALL_DEPARTMENTS.iter().map(|d| {
+                                            let chosen = *d == p.department;
+                                            view! { <option value=d.as_str() selected=chosen>{d.name(english)}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                    <button type="submit" class="button button-small">{t_string!(i18n, staff.approve)}</button>
+                                </form>
+                                <form method="post" action="/forms/staff/proofs/decision" class="inline-form">
+                                    <CsrfField token=csrf.clone() />
+                                    <input type="hidden" name="proof_number" value=number.clone() />
+                                    <input type="hidden" name="decision" value="reject" />
+                                    <label for=format!("reason-{number}")>{t_string!(i18n, staff.reason)}</label>
+                                    <select id=format!("reason-{number}") name="reason">
+                                        {ALL_REJECT_REASONS.iter().map(|r| view! { <option value=r.as_str()>{reject_reason_text(locale, *r)}</option> }).collect_view()}
+                                    </select>
+                                    <label for=format!("note-{number}")>{t_string!(i18n, staff.reject_note)}</label>
+                                    <input id=format!("note-{number}") name="note" maxlength="200" />
+                                    <button type="submit" class="button button-danger button-small">{t_string!(i18n, staff.reject)}</button>
+                                </form>
+                            </div>
+                        })}
+                    </article>
+                }
+            }).collect_view()}
+        </section>
     }
 }
 

@@ -33,6 +33,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/forms/staff/logout", post(logout))
         .route("/forms/staff/accounts", post(create_account))
         .route("/forms/staff/accounts/disabled", post(set_disabled))
+        .route("/forms/staff/proofs/decision", post(decide_proof))
 }
 
 fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
@@ -209,6 +210,40 @@ async fn set_disabled(
                 "staff_enabled"
             }
         ))
+    }
+    .await;
+    outcome("/staff", result)
+}
+
+async fn decide_proof(
+    State(state): State<AppState>,
+    member: StaffMember,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<Fields>,
+) -> Response {
+    let result = async {
+        member.require(Permission::DecideProofs)?;
+        let decision = if field(&f, "decision") == "approve" {
+            crate::services::proofs::Decision::Approve {
+                icd10: field(&f, "icd10").into(),
+                department: field(&f, "department").into(),
+            }
+        } else {
+            crate::services::proofs::Decision::Reject {
+                reason: field(&f, "reason").into(),
+                note: field(&f, "note").into(),
+            }
+        };
+        crate::services::proofs::decide(
+            &state,
+            member.id,
+            field(&f, "proof_number"),
+            decision,
+            &ip.to_string(),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+        Ok("/staff?notice=proof_decided".to_owned())
     }
     .await;
     outcome("/staff", result)

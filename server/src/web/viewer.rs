@@ -335,11 +335,19 @@ async fn load_staff(state: &AppState, mut parts: Parts) -> Result<Option<StaffPa
             .await
             .map_err(super::auth::internal)?;
     }
+    let queue = if member.role().may(Permission::ViewReviewQueue) {
+        let locale = super::client::locale_of(&parts.headers);
+        crate::services::proofs::queue(state, locale, OffsetDateTime::now_utc()).await?
+    } else {
+        Vec::new()
+    };
     Ok(Some(StaffPage {
+        may_decide: member.role().may(Permission::DecideProofs),
         me: member.view,
         accounts,
         recovery_codes,
         created,
+        queue,
     }))
 }
 
