@@ -10,6 +10,7 @@ build: setup
 	cargo leptos build --release --precompress
 
 run: build
+	FUZHEN_MODE=dev ./target/release/server dev seed
 	FUZHEN_MODE=dev LEPTOS_SITE_ROOT=target/site LEPTOS_HASH_FILES=true ./target/release/server
 
 test: setup

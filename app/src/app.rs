@@ -83,6 +83,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/proofs/new") ssr=SsrMode::Async view=|| gated(Access::Consented, NewProofPage) />
                         <Route path=path!("/consult/start") ssr=SsrMode::Async view=|| gated(Access::Consented, ConsultStartPage) />
                         <Route path=path!("/consult/screen") ssr=SsrMode::Async view=|| gated(Access::Consented, ScreenPage) />
+                        <Route path=path!("/consult/consent") ssr=SsrMode::Async view=|| gated(Access::Consented, ConsultConsentPage) />
                         <Route path=path!("/emergency") ssr=SsrMode::Async view=|| gated(Access::Anyone, EmergencyPage) />
                         <Route path=path!("/messages") ssr=SsrMode::Async view=|| gated(Access::Consented, MessagesPage) />
                         <Route path=path!("/messages/:id") ssr=SsrMode::Async view=|| gated(Access::Consented, MessagePage) />

@@ -70,3 +70,30 @@ pub struct ProofForm {
     /// A fresh key for this form: a re-sent form finds the first upload.
     pub idempotency_key: String,
 }
+
+/// The consult's risk notice and informed consent page (R-REG-6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsultConsentView {
+    pub person_name: String,
+    /// `<ICD-10>:<department>`, passed on by the form.
+    pub choice: String,
+    /// The diagnosis in the reader's language, with its code.
+    pub diagnosis: String,
+    pub department: Department,
+    pub step: ConsultConsentStep,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConsultConsentStep {
+    /// No clear emergency screen for this person in the last 30 minutes.
+    ScreenFirst,
+    /// Not eligible (a critical condition under the hospital's rule included), in words.
+    Refused(String),
+    /// The notice to confirm, and its version.
+    Notice {
+        text: String,
+        version: String,
+        /// Under 6: a guardian and a relevant specialist must be present (R-RX-3).
+        guardian_and_specialist_present: bool,
+    },
+}

@@ -120,6 +120,12 @@ pub trait PageData: Send + Sync {
         parts: http::request::Parts,
         asked: Option<(String, String)>,
     ) -> Loading<Option<crate::proofs::ConsultStart>>;
+    /// The consult's notice page for `<ICD-10>:<department>` (R-REG-6).
+    fn consult_consent(
+        &self,
+        parts: http::request::Parts,
+        choice: String,
+    ) -> Loading<Option<crate::proofs::ConsultConsentView>>;
     /// The account's diagnosis proofs.
     fn proofs(&self, parts: http::request::Parts)
     -> Loading<Option<Vec<crate::proofs::ProofView>>>;
@@ -203,6 +209,22 @@ pub async fn load_consult_start(
         let parts = use_context::<http::request::Parts>()?;
         let data = use_context::<PageDataContext>()?;
         data.0.consult_start(parts, asked).await.ok().flatten()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+/// The consult notice page's data for this request; `None` without a valid choice.
+pub async fn load_consult_consent(
+    #[cfg_attr(not(feature = "ssr"), allow(unused_variables))] choice: Option<String>,
+) -> Option<crate::proofs::ConsultConsentView> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<http::request::Parts>()?;
+        let data = use_context::<PageDataContext>()?;
+        data.0.consult_consent(parts, choice?).await.ok().flatten()
     }
     #[cfg(not(feature = "ssr"))]
     {

@@ -255,7 +255,7 @@ async function emergencyStops({ javaScriptEnabled, phone, idNumber }) {
   // The screen itself (reached after an eligible choice) stops at any emergency answer.
   await page.goto(`${BASE}/consult/screen`);
   const names = await page.$$eval('.question input[value=no]', (inputs) => inputs.map((i) => i.name));
-  assert.equal(names.length, 10);
+  assert.equal(names.length, 11, 'ten red flags and the critical question');
   for (const name of names) await page.click(`label[for="q-${name}-${name === 'chest_pain' ? 'yes' : 'no'}"]`);
   await shot(page, `${tag}-screen`);
   await page.click('button.button-block');
@@ -297,7 +297,8 @@ function png(size) {
 }
 
 // R-ELIG-2: a patient uploads a proof from the phone form (camera or gallery), sees it
-// waiting for review, with its thumbnail; with and without JavaScript.
+// waiting for review, with its thumbnail; with and without JavaScript. With it, the
+// diagnosis is searched for and a failed upload is retried without picking the files.
 async function uploadProof({ javaScriptEnabled, phone, idNumber }) {
   const { context, page, problems } = await phonePage(javaScriptEnabled);
   const tag = javaScriptEnabled ? 'js' : 'nojs';
@@ -316,15 +317,40 @@ async function uploadProof({ javaScriptEnabled, phone, idNumber }) {
   await page.click('a[href="/proofs"]');
   await page.click('a[href="/proofs/new"]');
   await page.waitForURL(/\/proofs\/new$/);
-  await page.selectOption('#f-icd10', 'I10');
+  if (javaScriptEnabled) {
+    // The diagnosis found by its pinyin initials; picking it selects it in the list.
+    await page.locator('#f-condition-q').waitFor({ state: 'visible', timeout: 10_000 });
+    await page.fill('#f-condition-q', 'gxy');
+    await page.locator('.condition-match', { hasText: '原发性高血压' }).click();
+    assert.equal(await page.inputValue('#f-icd10'), 'I10');
+    assert.match(await page.textContent('.condition-search [role=status]'), /已选择：原发性高血压 \(I10\)/);
+  } else {
+    assert.ok(!(await page.isVisible('#f-condition-q')), 'no search box that cannot work');
+    await page.selectOption('#f-icd10', 'I10');
+  }
   await page.fill('#f-institution', '北京协和医院');
   await page.fill('#f-diagnosed_on', '2026-06-01');
   await page.setInputFiles('#f-files', [{ name: 'IMG_0001.PNG', mimeType: 'image/png', buffer: png(64) }]);
   await shot(page, `${tag}-proof-new`);
-  await page.click('button.button-block');
+  if (javaScriptEnabled) {
+    // A flaky network: the first upload reaches the server but its answer is lost. The
+    // retry sends the same files again without picking them, and the server finds the
+    // first upload by its key instead of storing a second one.
+    let lost = 0;
+    await page.route('**/api/v1/proofs', async (route) => {
+      if (lost++ === 0) { await route.fetch(); await route.abort('connectionreset'); } else await route.continue();
+    });
+    await page.click('button.button-block');
+    await page.locator('[data-testid=upload-failed]').waitFor({ timeout: 10_000 });
+    await shot(page, `${tag}-proof-retry`);
+    await page.click('[data-testid=upload-failed] button');
+  } else {
+    await page.click('button.button-block');
+  }
   await page.waitForURL(/\/proofs(\/new)?\?/);
   assert.match(page.url(), /notice=proof_submitted/);
   const card = page.locator('[data-testid=proof]');
+  assert.equal(await card.count(), 1, 'one proof, however many times it was sent');
   assert.match(await card.textContent(), /待审核/);
   assert.match(await card.textContent(), /原发性高血压/);
   if (javaScriptEnabled) {

@@ -142,6 +142,26 @@ async function adminEnrolsAndCreatesAnOperator(javaScriptEnabled, username) {
   assert.match(await mine.textContent('main'), /诊断证明已通过审核/);
   await mine.goto(`${BASE}/proofs`);
   assert.match(await mine.textContent('[data-testid=proof]'), /已通过/);
+
+  // R-ELIG-1/4, R-REG-6: with the approved diagnosis the patient starts a consult:
+  // eligible, the emergency screen (all no), then the consult's risk notice, confirmed.
+  await mine.goto(`${BASE}/consult/start`);
+  await mine.locator('label', { hasText: '2型糖尿病' }).click();
+  await mine.click('form button.button-block');
+  await mine.locator('[data-testid=eligible]').waitFor();
+  await mine.click('[data-testid=eligible] a');
+  await mine.waitForURL(/\/consult\/screen\?choice=E11\.9:endocrinology$/);
+  for (const no of await mine.locator('input[type=radio][value=no]').all()) await no.check();
+  if (SHOTS) await mine.screenshot({ path: `${SHOTS}/${tag}-consult-screen.png`, fullPage: true });
+  await mine.click('button.button-block');
+  await mine.waitForURL(/\/consult\/consent\?choice=E11\.9:endocrinology$/);
+  assert.match(await mine.textContent('[data-testid=consult-summary]'), /2型糖尿病/);
+  assert.match(await mine.textContent('[data-testid=consult-notice]'), /拨打 120/);
+  if (SHOTS) await mine.screenshot({ path: `${SHOTS}/${tag}-consult-consent.png`, fullPage: true });
+  await mine.check('#f-accept');
+  await mine.click('button.button-block');
+  await mine.waitForURL(/\/consults\?notice=consult_ready/);
+  assert.match(await mine.textContent('main'), /已确认风险告知和知情同意/);
   await patient.close();
 }
 

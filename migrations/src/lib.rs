@@ -11,6 +11,7 @@ mod m20261124_000004_staff;
 mod m20261124_000005_messages;
 mod m20261124_000006_emergency_screen;
 mod m20261124_000007_proofs;
+mod m20261124_000008_consult_consent;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_messages::Migration),
             Box::new(m20261124_000006_emergency_screen::Migration),
             Box::new(m20261124_000007_proofs::Migration),
+            Box::new(m20261124_000008_consult_consent::Migration),
         ]
     }
 }

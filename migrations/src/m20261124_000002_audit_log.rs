@@ -95,7 +95,7 @@ const POSTGRES_DROP: &[&str] = &[
     "DROP FUNCTION IF EXISTS audit_log_refuse_change()",
 ];
 
-fn backend_sql(
+pub(crate) fn backend_sql(
     backend: DbBackend,
     sqlite: &'static [&'static str],
     postgres: &'static [&'static str],

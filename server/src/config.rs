@@ -63,6 +63,59 @@ pub struct Config {
     pub max_upload_bytes: usize,
     /// Who may consult online (R-ELIG-2, R-ELIG-5): proof age and the age policy.
     pub eligibility: app::domain::eligibility::EligibilityPolicy,
+    /// Where uploaded files go: the data dir unless an S3 bucket is configured.
+    pub object_storage: Option<S3Settings>,
+}
+
+/// S3-compatible object storage (`FUZHEN_S3_*`), for uploaded files in production.
+#[derive(Clone)]
+pub struct S3Settings {
+    pub bucket: String,
+    /// Empty: AWS itself; otherwise the service's URL (MinIO, Ceph, a cloud's S3 API).
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: SecretBox<str>,
+    /// Objects under this prefix, so one bucket can hold several environments.
+    pub prefix: String,
+}
+
+impl std::fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("bucket", &self.bucket)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl S3Settings {
+    /// `FUZHEN_S3_BUCKET` turns S3 on; then the key pair is required.
+    fn from_env() -> anyhow::Result<Option<Self>> {
+        let Some(bucket) = env("FUZHEN_S3_BUCKET") else {
+            return Ok(None);
+        };
+        let required = |name: &str| {
+            env(name).ok_or_else(|| anyhow::anyhow!("{name} is required with FUZHEN_S3_BUCKET"))
+        };
+        Ok(Some(Self {
+            bucket,
+            endpoint: env("FUZHEN_S3_ENDPOINT"),
+            region: env("FUZHEN_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+            access_key_id: required("FUZHEN_S3_ACCESS_KEY_ID")?,
+            secret_access_key: SecretBox::from(required("FUZHEN_S3_SECRET_ACCESS_KEY")?),
+            prefix: env("FUZHEN_S3_PREFIX").unwrap_or_default(),
+        }))
+    }
+
+    /// Plain HTTP sends medical files and the signing key's work in clear text.
+    pub fn is_plain_http(&self) -> bool {
+        self.endpoint
+            .as_deref()
+            .is_some_and(|e| e.to_ascii_lowercase().starts_with("http://"))
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -204,6 +257,7 @@ impl Config {
             hash_concurrency: env_parse("FUZHEN_HASH_CONCURRENCY", 2)?,
             blocked_words_file: env("FUZHEN_BLOCKED_WORDS_FILE").map(PathBuf::from),
             eligibility: eligibility_policy()?,
+            object_storage: S3Settings::from_env()?,
             max_upload_bytes: env_parse(
                 "FUZHEN_MAX_UPLOAD_BYTES",
                 app::domain::upload::DEFAULT_MAX_FILE_BYTES,
@@ -251,6 +305,7 @@ impl Config {
             staff_idle_minutes: app::domain::staff::STAFF_IDLE_MINUTES,
             max_upload_bytes: app::domain::upload::DEFAULT_MAX_FILE_BYTES,
             eligibility: app::domain::eligibility::EligibilityPolicy::default(),
+            object_storage: None,
             hash_queue: 64,
             trusted_proxies: Vec::new(),
             sms_provider: "console".into(),
@@ -278,6 +333,15 @@ impl Config {
             if self.generated_secrets {
                 bail!(
                     "production mode refuses generated keys: set FUZHEN_FIELD_KEY and FUZHEN_COOKIE_KEY"
+                );
+            }
+            if self
+                .object_storage
+                .as_ref()
+                .is_some_and(S3Settings::is_plain_http)
+            {
+                bail!(
+                    "production mode refuses an http:// FUZHEN_S3_ENDPOINT (patients' files would cross the network unencrypted): use https"
                 );
             }
         }
@@ -381,6 +445,20 @@ mod tests {
         assert!(e.contains("FUZHEN_FIELD_KEY"), "{e}");
         c.generated_secrets = false;
         assert!(c.check_safe().is_ok());
+        let s3 = |endpoint: &str| S3Settings {
+            bucket: "proofs".into(),
+            endpoint: Some(endpoint.into()),
+            region: "cn-north-1".into(),
+            access_key_id: "id".into(),
+            secret_access_key: SecretBox::from(String::from("not printed")),
+            prefix: String::new(),
+        };
+        c.object_storage = Some(s3("HTTP://minio.internal:9000"));
+        let e = c.check_safe().unwrap_err().to_string();
+        assert!(e.contains("FUZHEN_S3_ENDPOINT"), "{e}");
+        c.object_storage = Some(s3("https://minio.internal"));
+        assert!(c.check_safe().is_ok());
+        assert!(!format!("{:?}", c.object_storage).contains("not printed"));
     }
 
     #[test]

@@ -22,6 +22,36 @@ impl Files {
         })
     }
 
+    /// An S3-compatible bucket (production). Plain `http://` endpoints are allowed here
+    /// for a local test server; production mode refuses them at start.
+    pub fn s3(settings: &crate::config::S3Settings) -> anyhow::Result<Self> {
+        use secrecy::ExposeSecret;
+        // The HTTPS client needs one crypto provider for the process (already set is fine).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut builder = object_store::aws::AmazonS3Builder::new()
+            .with_bucket_name(&settings.bucket)
+            .with_region(&settings.region)
+            .with_access_key_id(&settings.access_key_id)
+            .with_secret_access_key(settings.secret_access_key.expose_secret());
+        if let Some(endpoint) = &settings.endpoint {
+            builder = builder
+                .with_endpoint(endpoint)
+                .with_allow_http(settings.is_plain_http())
+                // Most S3-compatible services address buckets by path, not by host name.
+                .with_virtual_hosted_style_request(false);
+        }
+        let store: Arc<dyn ObjectStore> = Arc::new(builder.build()?);
+        let store = if settings.prefix.is_empty() {
+            store
+        } else {
+            Arc::new(object_store::prefix::PrefixStore::new(
+                store,
+                settings.prefix.as_str(),
+            ))
+        };
+        Ok(Self { store })
+    }
+
     /// Any store (S3 in production, memory in tests).
     pub fn new(store: Arc<dyn ObjectStore>) -> Self {
         Self { store }
@@ -41,6 +71,21 @@ impl Files {
             .await?
             .bytes()
             .await?)
+    }
+
+    /// Keys under `prefix` last written before `before` (Unix seconds).
+    pub async fn written_before(&self, prefix: &str, before: i64) -> anyhow::Result<Vec<String>> {
+        use futures_util::TryStreamExt;
+        let listed: Vec<object_store::ObjectMeta> = self
+            .store
+            .list(Some(&ObjectPath::parse(prefix)?))
+            .try_collect()
+            .await?;
+        Ok(listed
+            .into_iter()
+            .filter(|m| m.last_modified.timestamp() < before)
+            .map(|m| m.location.to_string())
+            .collect())
     }
 
     /// Deletes `key`; a key already gone is fine (cleanup may run twice).

@@ -5,6 +5,7 @@ pub mod conditions;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod demo;
 pub mod files;
 pub mod identity;
 pub mod services;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: server              start the web server\n       server audit verify check the audit log's hash chain\n       server staff create-admin <username> <display name>\n                           create an admin account (the first one); prints its first password";
+const USAGE: &str = "usage: server              start the web server\n       server audit verify check the audit log's hash chain\n       server staff create-admin <username> <display name>\n                           create an admin account (the first one); prints its first password\n       server dev seed      add demo staff, patients and proofs (dev mode only; once)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         },
         ["audit", "verify"] => audit_verify(),
         ["staff", "create-admin", username, display_name] => create_admin(username, display_name),
+        ["dev", "seed"] => seed_demo_data(),
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -61,6 +62,36 @@ async fn audit_verify() -> ExitCode {
         }
         Err(e) => {
             eprintln!("audit verify could not run: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Demo data for local use (dev mode only; a second run changes nothing).
+#[tokio::main]
+async fn seed_demo_data() -> ExitCode {
+    let seeded = async {
+        let config = server::config::Config::from_env()?;
+        let db = server::db::connect_and_migrate(&config.database_url).await?;
+        let options = leptos::config::LeptosOptions::builder()
+            .output_name("fuzhen")
+            .build();
+        let state = std::sync::Arc::new(server::state::State::new(&config, db, options).await?);
+        let seeded = server::demo::seed(&state, config.mode).await?;
+        state.db.clone().close().await?;
+        anyhow::Ok(seeded)
+    };
+    match seeded.await {
+        Ok(server::demo::Seeded::Created) => {
+            println!("demo data added: the README lists the accounts (local use only)");
+            ExitCode::SUCCESS
+        }
+        Ok(server::demo::Seeded::AlreadyThere) => {
+            println!("demo data is already there");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("dev seed failed: {e:#}");
             ExitCode::from(2)
         }
     }

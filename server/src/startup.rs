@@ -72,7 +72,9 @@ impl Application {
         self.state.words.clone().watch(Duration::from_secs(5));
         let sessions = self.state.sessions.clone();
         let db = self.state.db.clone();
-        // Expired sessions and ended rate-limit windows are cleaned up in the background.
+        let files_state = self.state.clone();
+        // Expired sessions, ended rate-limit windows and files without a proof are cleaned
+        // up in the background.
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(300));
             loop {
@@ -83,6 +85,9 @@ impl Application {
                 }
                 if let Err(e) = crate::db::delete_ended_counts(&db, now).await {
                     tracing::warn!(error = ?e, "deleting ended rate counters failed");
+                }
+                if let Err(e) = crate::services::orphans::sweep(&files_state, now).await {
+                    tracing::warn!(error = ?e, "sweeping files without a proof failed");
                 }
             }
         });

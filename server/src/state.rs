@@ -25,6 +25,8 @@ pub struct State {
     pub lockout: LockoutPolicy,
     /// Current (document, version): the version is the SHA-256 of the text.
     pub consents: Vec<(ConsentDocument, String)>,
+    /// The consult risk notice's version (R-REG-6): the SHA-256 of its text.
+    pub consult_notice_version: String,
     pub sessions: DbSessionStore,
     pub session_absolute: time::Duration,
     pub csrf_key: CsrfKey,
@@ -96,6 +98,9 @@ impl State {
                 ..SmsPolicy::default()
             },
             lockout: LockoutPolicy::default(),
+            consult_notice_version: sha256_hex(
+                &app::domain::consult_consent::notice_versioned_content(),
+            ),
             consents: ALL_DOCUMENTS
                 .iter()
                 .map(|d| (*d, sha256_hex(&d.versioned_content())))
@@ -104,7 +109,10 @@ impl State {
             leptos_options,
             conditions: Arc::new(crate::conditions::Conditions::built_in()?),
             staff_idle: time::Duration::minutes(config.staff_idle_minutes),
-            files: crate::files::Files::local(&config.data_dir.join("files"))?,
+            files: match &config.object_storage {
+                Some(s3) => crate::files::Files::s3(s3)?,
+                None => crate::files::Files::local(&config.data_dir.join("files"))?,
+            },
             max_upload_bytes: config.max_upload_bytes,
             eligibility: config.eligibility.clone(),
             words: Arc::new(crate::words::Words::load(

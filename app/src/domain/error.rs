@@ -161,6 +161,8 @@ error_codes! {
     SecondFactorWrong => "second_factor_wrong", 401;
     /// R-ELIG-4: every emergency question needs a yes or a no.
     ScreenUnanswered => "screen_unanswered", 422;
+    /// R-REG-6: the emergency screen for this person, in the last 30 minutes, comes first.
+    ScreenRequired => "screen_required", 409;
     // Diagnosis proofs (R-ELIG-2) and uploads (OWASP file-upload rules).
     FileTypeRefused => "file_type_refused", 422;
     FileEmpty => "file_empty", 422;

@@ -3,6 +3,7 @@
 
 pub mod age;
 pub mod consent;
+pub mod consult_consent;
 pub mod department;
 pub mod eligibility;
 pub mod emergency;

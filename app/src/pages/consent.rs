@@ -77,14 +77,15 @@ fn consent_text(document: ConsentDocument, english: bool) -> String {
     }
 }
 
-/// Our texts use only `# title` and paragraphs; rendered as text, never as HTML.
-fn render_plain_text(text: &str) -> impl IntoView {
-    text.split("\n\n")
+/// Our texts use only `# title` and paragraphs, one per line (a numbered point is a
+/// line of its own); rendered as text, never as HTML.
+pub(crate) fn render_plain_text(text: &str) -> impl IntoView + use<> {
+    text.lines()
         .map(str::trim)
-        .filter(|block| !block.is_empty())
-        .map(|block| match block.strip_prefix("# ") {
+        .filter(|line| !line.is_empty())
+        .map(|line| match line.strip_prefix("# ") {
             Some(title) => view! { <h1>{title.to_owned()}</h1> }.into_any(),
-            None => view! { <p>{block.to_owned()}</p> }.into_any(),
+            None => view! { <p>{line.to_owned()}</p> }.into_any(),
         })
         .collect_view()
 }

@@ -16,11 +16,14 @@ pub fn ConsultStartPage() -> impl IntoView {
         q.get("choice")
             .and_then(|c| c.split_once(':').map(|(a, b)| (a.to_owned(), b.to_owned())))
     });
+    let next = asked
+        .as_ref()
+        .map(|(icd10, department)| format!("/consult/screen?choice={icd10}:{department}"));
     let data = Resource::new(move || asked.clone(), load_consult_start);
     view! {
         <h1>{t_string!(i18n, start.title)}</h1>
         <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
+            {move || { let next = next.clone(); Suspend::new(async move {
                 let Some(page) = data.await else {
                     return ().into_any();
                 };
@@ -38,7 +41,7 @@ pub fn ConsultStartPage() -> impl IntoView {
                     {page.eligible_proof.map(|_| view! {
                         <div class="card" role="status" data-testid="eligible">
                             <p>{t_string!(i18n, start.eligible)}</p>
-                            <a class="button button-block" href="/consult/screen">{t_string!(i18n, start.next)}</a>
+                            <a class="button button-block" href=next.unwrap_or_default()>{t_string!(i18n, start.next)}</a>
                         </div>
                     })}
                     {(!page.diagnoses.is_empty()).then(|| view! {
@@ -60,7 +63,7 @@ pub fn ConsultStartPage() -> impl IntoView {
                         </form>
                     })}
                 }.into_any()
-            })}
+            })}}
         </Suspense>
     }
 }

@@ -1,11 +1,13 @@
 //! One module per screen.
 mod account;
 mod consent;
+mod consult_consent;
 mod consult_start;
 mod family;
 mod home;
 mod login;
 mod me;
+mod proof_upload;
 mod proofs;
 mod register;
 mod screen;
@@ -14,6 +16,7 @@ mod tabs;
 
 pub use account::{ChangePasswordPage, ResetPasswordPage};
 pub use consent::{ConsentDocumentPage, ConsentPage};
+pub use consult_consent::ConsultConsentPage;
 pub use consult_start::ConsultStartPage;
 pub use family::{AddFamilyMemberPage, FamilyListPage};
 pub use home::HomePage;

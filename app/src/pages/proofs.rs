@@ -1,6 +1,7 @@
 //! Diagnosis proofs for the patient (R-ELIG-2): the list with each proof's status (and
 //! the reason when rejected), withdrawal while waiting, and the upload form. Plain forms
 //! that work without JavaScript; on a phone the file input offers camera or gallery.
+use super::proof_upload::{ConditionSearch, ProofUploadForm};
 use crate::components::{CsrfField, FormAlerts, FormState, with_viewer};
 use crate::domain::Field;
 use crate::domain::proof::ProofStatus;
@@ -113,12 +114,15 @@ pub fn NewProofPage() -> impl IntoView {
                                 }
                             }
                             let err = |f: Field| s.message_for(f).map(|e| view! { <p class="field-error" id=format!("f-{}-error", f.as_str())>{e}</p> });
+                            // The island's children must own what they show.
+                            let [icd10_err, institution_err, date_err, files_err, note_err] =
+                                [Field::Icd10, Field::Institution, Field::DiagnosedOn, Field::Files, Field::Note].map(err);
                             view! {
                                 <p class="lead">{who}" "<a href="/family">{t_string!(i18n, start.switch)}</a></p>
-                                <form method="post" enctype="multipart/form-data"
-                                    action=format!("/forms/proofs?csrf_token={csrf}") class="card form">
+                                <ProofUploadForm csrf english>
                                     <FormAlerts state=s.clone() />
                                     <input type="hidden" name="idempotency_key" value=form.idempotency_key />
+                                    <ConditionSearch english />
                                     <div class="field">
                                         <label for="f-icd10">{t_string!(i18n, proofs.diagnosis)}</label>
                                         <select id="f-icd10" name="icd10" required=true>
@@ -129,32 +133,31 @@ pub fn NewProofPage() -> impl IntoView {
                                                 </optgroup>
                                             }).collect_view()}
                                         </select>
-                                        {err(Field::Icd10)}
+                                        {icd10_err}
                                     </div>
                                     <div class="field">
                                         <label for="f-institution">{t_string!(i18n, proofs.institution)}</label>
                                         <input id="f-institution" name="institution" maxlength="60" required=true />
-                                        {err(Field::Institution)}
+                                        {institution_err}
                                     </div>
                                     <div class="field">
                                         <label for="f-diagnosed_on">{t_string!(i18n, proofs.diagnosed_on)}</label>
                                         <input id="f-diagnosed_on" name="diagnosed_on" type="date" required=true />
-                                        {err(Field::DiagnosedOn)}
+                                        {date_err}
                                     </div>
                                     <div class="field">
                                         <label for="f-files">{t_string!(i18n, proofs.files)}</label>
                                         <input id="f-files" name="files" type="file" multiple=true required=true
                                             accept="image/jpeg,image/png,image/webp,application/pdf" />
                                         <p class="hint">{t_string!(i18n, proofs.files_hint)}</p>
-                                        {err(Field::Files)}
+                                        {files_err}
                                     </div>
                                     <div class="field">
                                         <label for="f-note">{t_string!(i18n, proofs.note)}</label>
                                         <textarea id="f-note" name="note" maxlength="200" rows="3"></textarea>
-                                        {err(Field::Note)}
+                                        {note_err}
                                     </div>
-                                    <button type="submit" class="button button-block">{t_string!(i18n, proofs.submit)}</button>
-                                </form>
+                                </ProofUploadForm>
                             }.into_any()
                         })
                     }}

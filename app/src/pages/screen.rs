@@ -27,6 +27,10 @@ pub fn question(flag: RedFlag) -> &'static str {
 pub fn ScreenPage() -> impl IntoView {
     let i18n = use_i18n();
     let state = FormState::from_query();
+    // The diagnosis chosen on the start page, passed on to the consult's notice.
+    let choice = use_query_map()
+        .with_untracked(|q| q.get("choice"))
+        .unwrap_or_default();
     view! {
         <h1>{t_string!(i18n, screen.title)}</h1>
         <p class="lead">{t_string!(i18n, screen.lead)}</p>
@@ -36,6 +40,7 @@ pub fn ScreenPage() -> impl IntoView {
                 <form method="post" action="/forms/consult/screen" class="card form">
                     <FormAlerts state=s.clone() />
                     <CsrfField token=v.csrf_token.clone() />
+                    <input type="hidden" name="choice" value=choice.clone() />
                     {ALL_RED_FLAGS.iter().map(|flag| {
                         let name = flag.as_str();
                         let (yes, no) = (format!("q-{name}-yes"), format!("q-{name}-no"));
@@ -51,6 +56,16 @@ pub fn ScreenPage() -> impl IntoView {
                             </fieldset>
                         }
                     }).collect_view()}
+                    // R-ELIG-5: not a red flag, but the hospital's rule may refuse it.
+                    <fieldset class="question">
+                        <legend>{t_string!(i18n, screen.q_critical)}</legend>
+                        <div class="yes-no">
+                            <input type="radio" id="q-critical-yes" name="critical" value="yes" required=true />
+                            <label for="q-critical-yes">{t_string!(i18n, screen.yes)}</label>
+                            <input type="radio" id="q-critical-no" name="critical" value="no" required=true />
+                            <label for="q-critical-no">{t_string!(i18n, screen.no)}</label>
+                        </div>
+                    </fieldset>
                     {s.message_for(Field::Screen).map(|e| view! { <p class="field-error">{e}</p> })}
                     <button type="submit" class="button button-block">{t_string!(i18n, screen.submit)}</button>
                 </form>

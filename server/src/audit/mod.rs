@@ -85,6 +85,8 @@ pub enum AuditAction {
     ProofRejected,
     /// A staff member opened a patient's proof file (R-EMR-2).
     ProofFileViewed,
+    /// The consult's risk notice confirmed (R-REG-6).
+    ConsultConsentGiven,
 }
 
 impl AuditAction {
@@ -114,6 +116,7 @@ impl AuditAction {
             AuditAction::ProofApproved => "proof_approved",
             AuditAction::ProofRejected => "proof_rejected",
             AuditAction::ProofFileViewed => "proof_file_viewed",
+            AuditAction::ConsultConsentGiven => "consult_consent_given",
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The database: entities and connection. One way in: sea-orm.
 pub mod consent_record;
+pub mod consult_consent;
 pub mod diagnosis_proof;
 pub mod emergency_screen;
 pub mod family_member;

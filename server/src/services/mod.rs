@@ -1,10 +1,12 @@
 //! The service layer: what the REST API, the HTML forms and the pages all call.
 pub mod accounts;
 pub mod consents;
+pub mod consult_consents;
 pub mod eligibility;
 pub mod error;
 pub mod family;
 pub mod notices;
+pub mod orphans;
 pub mod proofs;
 pub mod screen;
 pub mod sms_codes;

@@ -519,6 +519,37 @@ fn unix(now: OffsetDateTime) -> u64 {
     u64::try_from(now.unix_timestamp()).unwrap_or(0)
 }
 
+/// Dev demo data only (the caller refuses production mode): a known password and an
+/// authenticator already enrolled with a known secret, so a developer can log in.
+pub async fn set_demo_credentials(
+    state: &State,
+    staff_id: i64,
+    password: &str,
+    secret_b32: &str,
+) -> Result<(), AppError> {
+    let hash = state.crypto.hash_password(password.to_owned()).await?;
+    let cipher = state
+        .crypto
+        .encrypt(secret_b32, &totp_context(staff_id, "totp_secret"))?;
+    staff::Entity::update_many()
+        .col_expr(
+            staff::Column::PasswordHash,
+            sea_orm::sea_query::Expr::value(hash),
+        )
+        .col_expr(
+            staff::Column::TotpSecretCipher,
+            sea_orm::sea_query::Expr::value(cipher),
+        )
+        .col_expr(
+            staff::Column::TotpPendingCipher,
+            sea_orm::sea_query::Expr::value(Option::<String>::None),
+        )
+        .filter(staff::Column::Id.eq(staff_id))
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}
+
 fn totp_context(staff_id: i64, column: &'static str) -> FieldContext {
     FieldContext::staff(column, staff_id)
 }

@@ -58,3 +58,17 @@ pub async fn member_id(
         .await?
         .map(|m| m.id))
 }
+
+/// After a member is removed: if the session was acting for them, back to oneself.
+pub async fn forget(session: &Session, member_number: &str) -> Result<(), AppError> {
+    if session
+        .get::<String>(CARE_FOR)
+        .await
+        .map_err(internal)?
+        .as_deref()
+        == Some(member_number)
+    {
+        session.remove::<String>(CARE_FOR).await.map_err(internal)?;
+    }
+    Ok(())
+}

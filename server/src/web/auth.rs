@@ -131,7 +131,8 @@ impl IntoResponse for AuthRejection {
     }
 }
 
-fn is_browser(parts: &Parts) -> bool {
+/// A browser navigating (it asks for HTML): answered with a redirect, not JSON.
+pub(crate) fn is_browser(parts: &Parts) -> bool {
     parts
         .headers
         .get(header::ACCEPT)

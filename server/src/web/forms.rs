@@ -8,6 +8,7 @@ use super::extract::{Form, Query};
 use crate::services::{AppError, accounts, consents, family, sms_codes};
 use crate::state::AppState;
 use app::domain::consent::ALL_DOCUMENTS;
+use app::domain::consult_consent::parse_choice;
 use app::domain::{ErrorCode, FieldError};
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
@@ -44,6 +45,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/forms/family/remove", post(remove_family_member))
         .route("/forms/acting-for", post(choose_acting_for))
         .route("/forms/consult/screen", post(emergency_screen))
+        .route("/forms/consult/consent", post(consult_consent))
         .route("/forms/proofs/withdraw", post(withdraw_proof))
 }
 
@@ -52,16 +54,17 @@ pub fn language_routes() -> Router<AppState> {
     Router::new().route("/lang/{tag}", get(switch_language))
 }
 
-type Fields = HashMap<String, String>;
+pub(super) type Fields = HashMap<String, String>;
 
-fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
+pub(super) fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
     f.get(name).map(String::as_str).unwrap_or_default()
 }
 
 /// Back to `page` with the error in the query; the page shows it by its field.
 fn back_with(page: &str, err: AppError) -> Response {
     let e = ApiError::from(err);
-    let mut url = format!("{page}?error={}", e.error.code.as_str());
+    let sep = if page.contains('?') { '&' } else { '?' };
+    let mut url = format!("{page}{sep}error={}", e.error.code.as_str());
     if let Some(f) = e.error.field {
         url.push_str(&format!("&field={}", f.as_str()));
     }
@@ -71,9 +74,9 @@ fn back_with(page: &str, err: AppError) -> Response {
     Redirect::to(&url).into_response()
 }
 
-fn outcome(page: &str, result: Result<&str, AppError>) -> Response {
+pub(super) fn outcome(page: &str, result: Result<impl AsRef<str>, AppError>) -> Response {
     match result {
-        Ok(to) => Redirect::to(to).into_response(),
+        Ok(to) => Redirect::to(to.as_ref()).into_response(),
         Err(e) => back_with(page, e),
     }
 }
@@ -361,17 +364,7 @@ async fn remove_family_member(
             OffsetDateTime::now_utc(),
         )
         .await?;
-        if session
-            .get::<String>(auth::CARE_FOR)
-            .await
-            .map_err(auth::internal)?
-            == Some(number.to_owned())
-        {
-            session
-                .remove::<String>(auth::CARE_FOR)
-                .await
-                .map_err(auth::internal)?;
-        }
+        super::acting_for::forget(&session, number).await?;
         Ok("/family?notice=family_removed")
     }
     .await;
@@ -451,7 +444,8 @@ async fn withdraw_proof(
     outcome("/proofs", result)
 }
 
-/// R-ELIG-4: each question is a yes/no radio named by its red flag.
+/// R-ELIG-4: each question is a yes/no radio named by its red flag, and `critical`
+/// (R-ELIG-5). A clear screen leads to the consult's notice for the chosen diagnosis.
 async fn emergency_screen(
     State(state): State<AppState>,
     patient: ConsentedPatient,
@@ -460,44 +454,71 @@ async fn emergency_screen(
     Form(f): Form<Fields>,
 ) -> Response {
     use app::domain::emergency::{ALL_RED_FLAGS, Screen};
+    let yes_no = |name: &str| match field(&f, name) {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    };
     let answers: HashMap<String, bool> = ALL_RED_FLAGS
         .iter()
-        .filter_map(|flag| match field(&f, flag.as_str()) {
-            "yes" => Some((flag.as_str().to_owned(), true)),
-            "no" => Some((flag.as_str().to_owned(), false)),
-            _ => None,
-        })
+        .filter_map(|flag| yes_no(flag.as_str()).map(|a| (flag.as_str().to_owned(), a)))
         .collect();
-    let result = async {
-        let member = super::acting_for::member_id(&state, patient.id, &session).await?;
-        let now = OffsetDateTime::now_utc();
-        let screen = crate::services::screen::submit(
-            &state,
-            patient.id,
-            member,
-            &answers,
-            &ip.to_string(),
-            now,
-        )
-        .await?;
-        Ok(match screen {
-            Screen::Clear => {
-                session
-                    .insert(super::api::screen::SCREEN_PASSED_AT, now.unix_timestamp())
-                    .await
-                    .map_err(auth::internal)?;
-                "/consults?notice=screen_clear".to_owned()
-            }
-            Screen::Emergency(flags) => {
-                let codes: Vec<&str> = flags.iter().map(|f| f.as_str()).collect();
-                format!("/emergency?flags={}", codes.join(","))
-            }
-        })
-    }
+    // Rebuilt from its parts: nothing the client sent goes into a URL unchecked.
+    let choice = parse_choice(field(&f, "choice"))
+        .map(|(icd10, department)| format!("choice={icd10}:{}", department.as_str()));
+    let screen = super::api::screen::answer_screen(
+        &state,
+        patient.id,
+        &session,
+        &answers,
+        yes_no("critical"),
+        &ip.to_string(),
+    )
     .await;
-    match result {
-        Ok(to) => Redirect::to(&to).into_response(),
-        Err(e) => back_with("/consult/screen", e),
+    match screen {
+        Ok(Screen::Clear) => match &choice {
+            Some(c) => Redirect::to(&format!("/consult/consent?{c}")).into_response(),
+            None => Redirect::to("/consult/start?notice=screen_clear").into_response(),
+        },
+        Ok(Screen::Emergency(flags)) => {
+            let codes: Vec<&str> = flags.iter().map(|f| f.as_str()).collect();
+            Redirect::to(&format!("/emergency?flags={}", codes.join(","))).into_response()
+        }
+        Err(e) => back_with(&with_query("/consult/screen", choice.as_deref()), e),
+    }
+}
+
+/// R-REG-6: the consult's risk notice, confirmed.
+async fn consult_consent(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    session: Session,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<Fields>,
+) -> Response {
+    let Some((icd10, department)) = parse_choice(field(&f, "choice")) else {
+        return Redirect::to("/consult/start").into_response();
+    };
+    let page = format!("/consult/consent?choice={icd10}:{}", department.as_str());
+    let result = super::api::screen::give(
+        &state,
+        patient.id,
+        &session,
+        &icd10,
+        department,
+        field(&f, "accept") == "yes",
+        field(&f, "version"),
+        &ip.to_string(),
+    )
+    .await
+    .map(|_| "/consults?notice=consult_ready");
+    outcome(&page, result)
+}
+
+fn with_query(path: &str, query: Option<&str>) -> String {
+    match query {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_owned(),
     }
 }
 

@@ -9,7 +9,7 @@ use crate::state::AppState;
 use app::domain::staff::{Permission, Role};
 use app::domain::{ErrorCode, FieldError};
 use axum::extract::FromRequestParts;
-use axum::http::{header, request::Parts};
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use time::OffsetDateTime;
 use tower_sessions::Session;
@@ -74,11 +74,7 @@ impl IntoResponse for StaffRejection {
 fn reject(parts: &Parts, error: impl Into<ApiError>) -> StaffRejection {
     StaffRejection {
         error: error.into(),
-        browser: parts
-            .headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html")),
+        browser: super::auth::is_browser(parts),
     }
 }
 

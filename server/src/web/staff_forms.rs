@@ -1,8 +1,8 @@
 //! The staff pages' form posts (R-SEC-1, R-SEC-3): login, second factor, enrolment, and
 //! an admin's account management. Each answers 303, like the patients' forms.
 use super::client::ClientIp;
-use super::error::ApiError;
 use super::extract::Form;
+use super::forms::{Fields, field, outcome};
 use super::staff_auth::{self, PendingStaff, StaffMember};
 use super::viewer::{FLASH_CREATED, FLASH_RECOVERY_CODES};
 use crate::services::{AppError, staff};
@@ -10,13 +10,10 @@ use crate::state::AppState;
 use app::domain::staff::Permission;
 use axum::Router;
 use axum::extract::State;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::post;
-use std::collections::HashMap;
 use time::OffsetDateTime;
 use tower_sessions::Session;
-
-type Fields = HashMap<String, String>;
 
 pub fn routes(state: AppState) -> Router<AppState> {
     // What judges a secret: limited per address, as the patients' logins are.
@@ -34,27 +31,6 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/forms/staff/accounts", post(create_account))
         .route("/forms/staff/accounts/disabled", post(set_disabled))
         .route("/forms/staff/proofs/decision", post(decide_proof))
-}
-
-fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
-    f.get(name).map(String::as_str).unwrap_or_default()
-}
-
-fn outcome(page: &str, result: Result<String, AppError>) -> Response {
-    match result {
-        Ok(to) => Redirect::to(&to).into_response(),
-        Err(err) => {
-            let e = ApiError::from(err);
-            let mut url = format!("{page}?error={}", e.error.code.as_str());
-            if let Some(f) = e.error.field {
-                url.push_str(&format!("&field={}", f.as_str()));
-            }
-            if let Some(secs) = e.retry_after_secs {
-                url.push_str(&format!("&retry={}", (secs + 59) / 60));
-            }
-            Redirect::to(&url).into_response()
-        }
-    }
 }
 
 async fn login(

@@ -11,7 +11,9 @@ use crate::services::{
 use crate::state::AppState;
 use app::domain::staff::Permission;
 use app::messages_view::{MessageList, MessageView};
-use app::proofs::{ConsultStart, DiagnosisOption, ProofForm, ProofView};
+use app::proofs::{
+    ConsultConsentStep, ConsultConsentView, ConsultStart, DiagnosisOption, ProofForm, ProofView,
+};
 use app::staff::{Enrolment, StaffPage};
 use app::viewer::{
     FamilyPage, Loading, PageData, PageDataContext, PatientProfile, SignedIn, StaffSignedIn, Viewer,
@@ -142,6 +144,22 @@ impl PageData for ServerPageData {
         })
     }
 
+    fn consult_consent(
+        &self,
+        mut parts: Parts,
+        choice: String,
+    ) -> Loading<Option<ConsultConsentView>> {
+        let state = self.0.clone();
+        Box::pin(async move {
+            let Ok(patient) = ConsentedPatient::from_request_parts(&mut parts, &state).await else {
+                return Ok(None);
+            };
+            load_consult_consent(&state, &parts, patient.id, &choice)
+                .await
+                .map_err(logged)
+        })
+    }
+
     fn proofs(&self, mut parts: Parts) -> Loading<Option<Vec<ProofView>>> {
         let state = self.0.clone();
         Box::pin(async move {
@@ -163,7 +181,13 @@ impl PageData for ServerPageData {
                 return Ok(None);
             };
             let english = super::client::locale_of(&parts.headers) == app::i18n::Locale::en;
-            let start = load_consult_start(&state, &mut parts, patient.id, None)
+            let member = match parts.extensions.get::<Session>() {
+                Some(session) => super::acting_for::member_id(&state, patient.id, session)
+                    .await
+                    .map_err(logged)?,
+                None => None,
+            };
+            let person_name = person_name(&state, patient.id, member)
                 .await
                 .map_err(logged)?;
             let mut conditions: Vec<DiagnosisOption> = state
@@ -182,7 +206,7 @@ impl PageData for ServerPageData {
                 .collect();
             conditions.sort_by(|a, b| a.department.cmp(&b.department).then(a.icd10.cmp(&b.icd10)));
             Ok(Some(ProofForm {
-                person_name: start.person_name,
+                person_name,
                 conditions,
                 idempotency_key: format!(
                     "form-{:x}",
@@ -232,6 +256,25 @@ async fn load_enrolment(state: &AppState, mut parts: Parts) -> Result<Option<Enr
     }
 }
 
+/// The name of whom the patient acts for: a family member, or themselves.
+async fn person_name(
+    state: &AppState,
+    patient_id: i64,
+    member: Option<i64>,
+) -> Result<String, AppError> {
+    Ok(match member {
+        Some(id) => crate::db::family_member::Entity::find_by_id(id)
+            .one(&state.db)
+            .await?
+            .map(|m| m.real_name),
+        None => crate::db::patient::Entity::find_by_id(patient_id)
+            .one(&state.db)
+            .await?
+            .map(|p| p.real_name),
+    }
+    .unwrap_or_default())
+}
+
 async fn load_consult_start(
     state: &AppState,
     parts: &mut Parts,
@@ -245,17 +288,7 @@ async fn load_consult_start(
         Some(s) => super::acting_for::member_id(state, patient_id, s).await?,
         None => None,
     };
-    let person_name = match member {
-        Some(id) => crate::db::family_member::Entity::find_by_id(id)
-            .one(&state.db)
-            .await?
-            .map(|m| m.real_name),
-        None => crate::db::patient::Entity::find_by_id(patient_id)
-            .one(&state.db)
-            .await?
-            .map(|p| p.real_name),
-    }
-    .unwrap_or_default();
+    let person_name = person_name(state, patient_id, member).await?;
     let approved = eligibility::approved(state, patient_id, member).await?;
     let mut diagnoses: Vec<DiagnosisOption> = Vec::new();
     for (_, d) in &approved {
@@ -308,6 +341,62 @@ async fn load_consult_start(
         None => {}
     }
     Ok(page)
+}
+
+/// The consult notice page (R-REG-6): screen first, a refusal, or the notice to confirm.
+async fn load_consult_consent(
+    state: &AppState,
+    parts: &Parts,
+    patient_id: i64,
+    choice: &str,
+) -> Result<Option<ConsultConsentView>, AppError> {
+    use crate::services::consult_consents::{ConsultFor, Prepared, prepare};
+    use app::domain::consult_consent::{ScreenPass, notice_text, parse_choice};
+    let Some((icd10, department)) = parse_choice(choice) else {
+        return Ok(None);
+    };
+    let Some(session) = parts.extensions.get::<Session>() else {
+        return Ok(None);
+    };
+    let locale = super::client::locale_of(&parts.headers);
+    let english = locale == app::i18n::Locale::en;
+    let member = super::acting_for::member_id(state, patient_id, session).await?;
+    let pass = session
+        .get::<ScreenPass>(super::api::screen::SCREEN_PASS)
+        .await
+        .map_err(super::auth::internal)?;
+    let consult = ConsultFor {
+        patient_id,
+        member,
+        icd10,
+        department,
+    };
+    let step = match prepare(state, &consult, pass, OffsetDateTime::now_utc()).await? {
+        Prepared::ScreenFirst => ConsultConsentStep::ScreenFirst,
+        Prepared::Refused(r) => {
+            ConsultConsentStep::Refused(app::messages::refusal_message(locale, r))
+        }
+        Prepared::Ready(eligible) => ConsultConsentStep::Notice {
+            text: notice_text(english).to_owned(),
+            version: state.consult_notice_version.clone(),
+            guardian_and_specialist_present: eligible.guardian_and_specialist_present,
+        },
+    };
+    let diagnosis = state
+        .conditions
+        .by_code(&consult.icd10)
+        .map(|c| if english { &c.name_en } else { &c.name_zh })
+        .map_or_else(
+            || consult.icd10.clone(),
+            |name| format!("{name} ({})", consult.icd10),
+        );
+    Ok(Some(ConsultConsentView {
+        person_name: person_name(state, patient_id, member).await?,
+        choice: format!("{}:{}", consult.icd10, department.as_str()),
+        diagnosis,
+        department,
+        step,
+    }))
 }
 
 /// Shown once, then forgotten: the session keys of what a form left for its page.

@@ -2,11 +2,14 @@
 //! `FUZHEN_TEST_POSTGRES_URL` is set, again on a fresh PostgreSQL database.
 // Tests: an unwrap that fails is a failed assertion.
 #![allow(clippy::unwrap_used)]
+mod consult_consent;
+mod demo;
 mod eligibility;
 mod family;
 mod hardening;
 mod helpers;
 mod messages;
+mod object_storage;
 mod openapi;
 mod pages;
 mod proofs;
@@ -33,6 +36,12 @@ macro_rules! on_both_databases {
 }
 
 on_both_databases!(
+    demo::demo_data_covers_every_role_and_state,
+    consult_consent::the_consult_notice_is_confirmed_after_a_clear_screen,
+    consult_consent::a_screen_counts_only_for_the_person_it_was_for,
+    consult_consent::a_critical_condition_is_refused_under_the_hospital_rule,
+    consult_consent::the_consult_notice_works_as_plain_forms,
+    object_storage::files_without_a_proof_are_swept,
     registration::register_then_profile_shows_masked_id_and_derived_data,
     registration::malformed_phone_is_refused,
     registration::wrong_expired_and_reused_codes_are_refused,

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use server::services::staff::{self, NewStaff, current_code};
 use time::OffsetDateTime;
 
-fn jpeg(w: u32, h: u32) -> Vec<u8> {
+pub(crate) fn jpeg(w: u32, h: u32) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     image::DynamicImage::new_rgb8(w, h)
         .write_to(&mut out, image::ImageFormat::Jpeg)
@@ -54,9 +54,9 @@ fn png_bomb() -> Vec<u8> {
 }
 
 /// Named files of one upload.
-type Files<'a> = Vec<(&'a str, Vec<u8>)>;
+pub(crate) type Files<'a> = Vec<(&'a str, Vec<u8>)>;
 
-fn upload_form(key: &str, files: Files<'_>) -> Form {
+pub(crate) fn upload_form(key: &str, files: Files<'_>) -> Form {
     let mut form = Form::new()
         .text("institution", "北京协和医院")
         .text("diagnosed_on", "2026-06-01")
@@ -69,7 +69,7 @@ fn upload_form(key: &str, files: Files<'_>) -> Form {
     form
 }
 
-async fn upload(app: &TestApp, form: Form) -> reqwest::Response {
+pub(crate) async fn upload(app: &TestApp, form: Form) -> reqwest::Response {
     app.client
         .post(app.url("/api/v1/proofs"))
         .header("x-csrf-token", &app.csrf)
@@ -93,7 +93,7 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
         .unwrap()
 }
 
-async fn patient(db: Db) -> TestApp {
+pub(crate) async fn patient(db: Db) -> TestApp {
     let mut app = spawn_app(db).await;
     assert_eq!(
         app.register("13800138000", "110101199003071233")
@@ -318,7 +318,7 @@ pub async fn uploads_are_checked_by_content_and_stored_once(db: Db) {
     assert_eq!(first["status"], "withdrawn");
 }
 
-async fn staff_client(app: &TestApp, username: &str, role: &str) -> TestApp {
+pub(crate) async fn staff_client(app: &TestApp, username: &str, role: &str) -> TestApp {
     let password = staff::create(
         &app.state,
         None,

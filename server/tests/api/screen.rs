@@ -17,12 +17,12 @@ const FLAGS: [&str; 10] = [
     "self_harm",
 ];
 
-fn answers(yes: &[&str]) -> Value {
+pub(crate) fn answers(yes: &[&str]) -> Value {
     let map: Map<String, Value> = FLAGS
         .iter()
         .map(|f| (f.to_string(), json!(yes.contains(f))))
         .collect();
-    json!({ "answers": map })
+    json!({ "answers": map, "critical": false })
 }
 
 async fn rows(app: &TestApp, sql: &str) -> Vec<sea_orm::QueryResult> {
@@ -65,6 +65,11 @@ pub async fn any_yes_stops_the_consult_and_is_logged(db: Db) {
         .unwrap()
         .remove("seizure");
     let res = app.post("/api/v1/emergency-screen", &partial).await;
+    assert_error(res, 422, "screen_unanswered", Some("screen")).await;
+    // R-ELIG-5: the critical question is part of the screen.
+    let mut no_critical = answers(&[]);
+    no_critical.as_object_mut().unwrap().remove("critical");
+    let res = app.post("/api/v1/emergency-screen", &no_critical).await;
     assert_error(res, 422, "screen_unanswered", Some("screen")).await;
 
     // Acting for a child: the stop is recorded for the child.

@@ -3,7 +3,7 @@ use super::{ApiResult, ErrorBody};
 use crate::services::family::{self, AddInput};
 use crate::state::AppState;
 use crate::web::acting_for;
-use crate::web::auth::{CARE_FOR, ConsentedPatient, internal};
+use crate::web::auth::ConsentedPatient;
 use crate::web::client::ClientIp;
 use crate::web::extract::Json;
 use app::family::FamilyMemberView;
@@ -93,9 +93,7 @@ pub(super) async fn remove_family_member(
         OffsetDateTime::now_utc(),
     )
     .await?;
-    if session.get::<String>(CARE_FOR).await.map_err(internal)? == Some(member_number) {
-        session.remove::<String>(CARE_FOR).await.map_err(internal)?;
-    }
+    acting_for::forget(&session, &member_number).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -84,6 +84,8 @@ pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState>
         .routes(routes!(messages::list_messages))
         .routes(routes!(messages::open_message))
         .routes(routes!(screen::emergency_screen))
+        .routes(routes!(screen::consult_notice))
+        .routes(routes!(screen::give_consult_consent))
         .routes(routes!(eligibility::check_eligibility))
         .routes(routes!(proofs::list_proofs))
         .routes(routes!(proofs::withdraw_proof))

@@ -1,13 +1,19 @@
-//! The emergency screen before a consult (R-ELIG-4).
+//! Before a consult: the emergency screen (R-ELIG-4), then the consult's risk notice
+//! and informed consent (R-REG-6).
 use super::{ApiResult, ErrorBody};
-use crate::services::screen;
+use crate::services::consult_consents::{self, ConsultFor};
+use crate::services::{AppError, screen};
 use crate::state::AppState;
 use crate::web::acting_for;
 use crate::web::auth::{ConsentedPatient, internal};
-use crate::web::client::ClientIp;
+use crate::web::client::{ClientIp, Lang};
 use crate::web::extract::Json;
+use app::domain::consult_consent::ScreenPass;
+use app::domain::department::Department;
 use app::domain::emergency::{RedFlag, Screen};
+use app::domain::{ErrorCode, Field, FieldError};
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -15,8 +21,44 @@ use time::OffsetDateTime;
 use tower_sessions::Session;
 use utoipa::ToSchema;
 
-/// When the last clear screen was answered, in the session (unix seconds).
-pub const SCREEN_PASSED_AT: &str = "screen_passed_at";
+/// The last clear screen ([`ScreenPass`]), in the session.
+pub const SCREEN_PASS: &str = "screen_pass";
+/// The last consult consent's number, in the session, for the booking to carry.
+pub const CONSULT_CONSENT: &str = "consult_consent";
+
+/// Judges a screen and remembers a clear one for the person it was for.
+pub(crate) async fn answer_screen(
+    state: &AppState,
+    patient_id: i64,
+    session: &Session,
+    answers: &HashMap<String, bool>,
+    critical: Option<bool>,
+    ip: &str,
+) -> Result<Screen, AppError> {
+    let member = acting_for::member_id(state, patient_id, session).await?;
+    let now = OffsetDateTime::now_utc();
+    let result = screen::submit(state, patient_id, member, answers, ip, now).await?;
+    match &result {
+        Screen::Clear => {
+            // Asked with the red flags: unanswered is unanswered.
+            let critical =
+                critical.ok_or(FieldError::new(ErrorCode::ScreenUnanswered, Field::Screen))?;
+            let pass = ScreenPass {
+                at: now.unix_timestamp(),
+                member,
+                critical,
+            };
+            session.insert(SCREEN_PASS, pass).await.map_err(internal)?;
+        }
+        Screen::Emergency(_) => {
+            session
+                .remove::<ScreenPass>(SCREEN_PASS)
+                .await
+                .map_err(internal)?;
+        }
+    }
+    Ok(result)
+}
 
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
@@ -25,6 +67,9 @@ pub(super) struct ScreenAnswers {
     /// `lost_consciousness`, `stroke_signs`, `seizure`, `severe_allergy`, `poisoning`,
     /// `infant_high_fever`, `self_harm`) with true for yes.
     answers: HashMap<String, bool>,
+    /// Has a doctor said the person is critically ill? Required; refused only under the
+    /// hospital's stricter rule (R-ELIG-5), at the consult's consent.
+    critical: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -36,7 +81,7 @@ pub(super) struct ScreenResult {
 }
 
 /// Answer the emergency screen for the person the patient is acting for. A yes to any
-/// question stops the consult (and is recorded).
+/// question stops the consult (and is recorded); a clear screen counts for 30 minutes.
 #[utoipa::path(post, path = "/api/v1/emergency-screen", tag = "eligibility",
     request_body = ScreenAnswers,
     responses(
@@ -50,38 +95,138 @@ pub(super) async fn emergency_screen(
     ClientIp(ip): ClientIp,
     Json(body): Json<ScreenAnswers>,
 ) -> ApiResult {
-    let member = acting_for::member_id(&state, patient.id, &session).await?;
-    let now = OffsetDateTime::now_utc();
-    let result = match screen::submit(
+    let result = match answer_screen(
         &state,
         patient.id,
-        member,
+        &session,
         &body.answers,
+        body.critical,
         &ip.to_string(),
-        now,
     )
     .await?
     {
-        Screen::Clear => {
-            session
-                .insert(SCREEN_PASSED_AT, now.unix_timestamp())
-                .await
-                .map_err(internal)?;
-            ScreenResult {
-                outcome: "clear",
-                flags: vec![],
-            }
-        }
-        Screen::Emergency(flags) => {
-            session
-                .remove::<i64>(SCREEN_PASSED_AT)
-                .await
-                .map_err(internal)?;
-            ScreenResult {
-                outcome: "emergency",
-                flags,
-            }
-        }
+        Screen::Clear => ScreenResult {
+            outcome: "clear",
+            flags: vec![],
+        },
+        Screen::Emergency(flags) => ScreenResult {
+            outcome: "emergency",
+            flags,
+        },
     };
     Ok(Json(result).into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+pub(super) struct ConsultNotice {
+    /// Send it back with the confirmation: a changed text is confirmed anew.
+    version: String,
+    /// In the reader's language: `# title`, then one paragraph per line.
+    text: &'static str,
+}
+
+/// The risk notice each consult's confirmation covers (R-REG-6).
+#[utoipa::path(get, path = "/api/v1/consult-notice", tag = "eligibility",
+    responses((status = 200, body = ConsultNotice)))]
+pub(super) async fn consult_notice(State(state): State<AppState>, Lang(locale): Lang) -> ApiResult {
+    Ok(Json(ConsultNotice {
+        version: state.consult_notice_version.clone(),
+        text: app::domain::consult_consent::notice_text(locale == app::i18n::Locale::en),
+    })
+    .into_response())
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub(super) struct ConsultConsentRequest {
+    /// The approved diagnosis to follow up (ICD-10).
+    icd10: String,
+    department: String,
+    /// The notice's version, from `/api/v1/consult-notice`.
+    version: String,
+    /// The patient ticked "I agree".
+    accept: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(super) struct ConsultConsentGiven {
+    consent_number: String,
+}
+
+/// Confirm the risk notice for a consult for the person the patient is acting for,
+/// after a clear emergency screen for them in the last 30 minutes. Eligibility is asked
+/// again, with the screen's answers.
+#[utoipa::path(post, path = "/api/v1/consult-consents", tag = "eligibility",
+    request_body = ConsultConsentRequest,
+    responses(
+        (status = 201, body = ConsultConsentGiven),
+        (status = 409, description = "screen_required, consent_outdated", body = ErrorBody),
+        (status = 422, description = "consent_missing, or why the consult cannot be (eligibility_…)", body = ErrorBody),
+    ))]
+pub(super) async fn give_consult_consent(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    session: Session,
+    ClientIp(ip): ClientIp,
+    Json(body): Json<ConsultConsentRequest>,
+) -> ApiResult {
+    let department = Department::parse(body.department.trim())
+        .ok_or(FieldError::new(ErrorCode::InvalidForm, Field::Body))?;
+    let number = give(
+        &state,
+        patient.id,
+        &session,
+        body.icd10.trim(),
+        department,
+        body.accept,
+        &body.version,
+        &ip.to_string(),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ConsultConsentGiven {
+            consent_number: number,
+        }),
+    )
+        .into_response())
+}
+
+/// The confirmation for the API and the form alike; remembered for the booking.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn give(
+    state: &AppState,
+    patient_id: i64,
+    session: &Session,
+    icd10: &str,
+    department: Department,
+    accept: bool,
+    version: &str,
+    ip: &str,
+) -> Result<String, AppError> {
+    let consult = ConsultFor {
+        patient_id,
+        member: acting_for::member_id(state, patient_id, session).await?,
+        icd10: icd10.to_owned(),
+        department,
+    };
+    let pass = session
+        .get::<ScreenPass>(SCREEN_PASS)
+        .await
+        .map_err(internal)?;
+    let number = consult_consents::give(
+        state,
+        &consult,
+        pass,
+        accept,
+        version,
+        ip,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    session
+        .insert(CONSULT_CONSENT, number.clone())
+        .await
+        .map_err(internal)?;
+    Ok(number)
 }

@@ -1,0 +1,353 @@
+//! Demo data for trying the app locally (`server dev seed`; `make run` calls it): staff
+//! of every role with known passwords and authenticator secrets, patients with family
+//! members, and proofs in every state. Refused in production mode; running it again
+//! changes nothing. The credentials are in the README, for local use only.
+use crate::config::Mode;
+use crate::services::accounts::{self, RegisterInput};
+use crate::services::family::{self, AddInput};
+use crate::services::proofs::{self, Decision, ProofInput};
+use crate::services::{sms_codes, staff};
+use crate::state::AppState;
+use anyhow::{Context, bail};
+use time::OffsetDateTime;
+
+/// Every demo staff member's password.
+pub const STAFF_PASSWORD: &str = "fuzhen-demo-staff-2026";
+/// Every demo patient's password.
+pub const PATIENT_PASSWORD: &str = "fuzhen-demo-patient-2026";
+
+/// (username, display name, role, department, TOTP secret in base32).
+pub const STAFF: &[(&str, &str, &str, Option<&str>, &str)] = &[
+    (
+        "demo.admin",
+        "演示管理员",
+        "admin",
+        None,
+        "FUZHENDEMOADMINAAAAAAAAAAAAAAAAA",
+    ),
+    (
+        "demo.operator",
+        "王运营",
+        "operator",
+        None,
+        "FUZHENDEMOOPERATORAAAAAAAAAAAAAA",
+    ),
+    (
+        "demo.doctor",
+        "刘医生",
+        "doctor",
+        Some("cardiology"),
+        "FUZHENDEMODOCTORAAAAAAAAAAAAAAAA",
+    ),
+    (
+        "demo.pharmacist",
+        "陈药师",
+        "pharmacist",
+        None,
+        "FUZHENDEMOPHARMACISTAAAAAAAAAAAA",
+    ),
+    (
+        "demo.auditor",
+        "赵审计",
+        "auditor",
+        None,
+        "FUZHENDEMOAUDITORAAAAAAAAAAAAAAA",
+    ),
+];
+
+/// (phone, name, ID number). The ID numbers are made up, with valid check digits.
+pub const PATIENTS: &[(&str, &str, &str)] = &[
+    ("13900000001", "王建国", "110105196505050039"),
+    ("13900000002", "李秀英", "110105195808120044"),
+    ("13900000003", "陈晨", "110105199203030052"),
+];
+
+const IP: &str = "demo-seed";
+
+/// What a run did.
+pub enum Seeded {
+    Created,
+    AlreadyThere,
+}
+
+pub async fn seed(state: &AppState, mode: Mode) -> anyhow::Result<Seeded> {
+    if mode == Mode::Production {
+        bail!("demo data is for dev mode only: production starts empty");
+    }
+    if staff::list(&state.db)
+        .await
+        .map_err(anyhow_of)?
+        .iter()
+        .any(|s| s.username == STAFF[0].0)
+    {
+        return Ok(Seeded::AlreadyThere);
+    }
+    let now = OffsetDateTime::now_utc();
+    let mut operator = None;
+    for (username, name, role, department, secret) in STAFF {
+        let created = staff::create(
+            state,
+            None,
+            staff::NewStaff {
+                username: (*username).into(),
+                display_name: (*name).into(),
+                role: (*role).into(),
+                department: department.map(Into::into),
+            },
+            IP,
+            now,
+        )
+        .await
+        .map_err(anyhow_of)
+        .with_context(|| format!("staff {username}"))?;
+        staff::set_demo_credentials(state, created.staff.id, STAFF_PASSWORD, secret)
+            .await
+            .map_err(anyhow_of)?;
+        if *role == "operator" {
+            operator = Some(created.staff.id);
+        }
+    }
+    let operator = operator.context("no demo operator")?;
+
+    let mut ids = Vec::new();
+    for (phone, name, id_number) in PATIENTS {
+        ids.push(register(state, phone, name, id_number, now).await?);
+    }
+    let (wang, li) = (ids[0], ids[1]);
+
+    // 王建国: hypertension approved, diabetes waiting; his son's asthma proof rejected.
+    let approved = proof(
+        state,
+        wang,
+        None,
+        "I10",
+        "北京协和医院",
+        "2026-03-12",
+        1,
+        now,
+    )
+    .await?;
+    decide(
+        state,
+        operator,
+        &approved,
+        approve("I10", "cardiology"),
+        now,
+    )
+    .await?;
+    proof(
+        state,
+        wang,
+        None,
+        "E11.9",
+        "北京大学第一医院",
+        "2026-05-20",
+        2,
+        now,
+    )
+    .await?;
+    let son = family::add(
+        state,
+        wang,
+        AddInput {
+            real_name: "王小宇".into(),
+            id_number: "110105201907090010".into(),
+            relationship: "child".into(),
+            guardian_confirmed: true,
+            adult_lacks_capacity: false,
+        },
+        IP,
+        now,
+    )
+    .await
+    .map_err(anyhow_of)?;
+    let son = family::find(&state.db, wang, &son.member_number)
+        .await
+        .map_err(anyhow_of)?
+        .context("the demo child")?
+        .id;
+    let asthma = proof(
+        state,
+        wang,
+        Some(son),
+        "J45.0",
+        "首都儿科研究所附属儿童医院",
+        "2026-01-08",
+        3,
+        now,
+    )
+    .await?;
+    let blurry = Decision::Reject {
+        reason: "unreadable".into(),
+        note: "照片模糊，请重新拍摄诊断页".into(),
+    };
+    decide(state, operator, &asthma, blurry, now).await?;
+
+    // 李秀英: rheumatoid arthritis approved; a withdrawn upload; her mother in her care.
+    let ra = proof(
+        state,
+        li,
+        None,
+        "M06.9",
+        "北京积水潭医院",
+        "2025-12-02",
+        4,
+        now,
+    )
+    .await?;
+    decide(state, operator, &ra, approve("M06.9", "rheumatology"), now).await?;
+    let withdrawn = proof(
+        state,
+        li,
+        None,
+        "K21.9",
+        "北京朝阳医院",
+        "2026-07-15",
+        5,
+        now,
+    )
+    .await?;
+    proofs::withdraw(state, li, &withdrawn, IP, now)
+        .await
+        .map_err(anyhow_of)?;
+    family::add(
+        state,
+        li,
+        AddInput {
+            real_name: "张桂兰".into(),
+            id_number: "110105194011110020".into(),
+            relationship: "parent".into(),
+            guardian_confirmed: true,
+            adult_lacks_capacity: true,
+        },
+        IP,
+        now,
+    )
+    .await
+    .map_err(anyhow_of)?;
+    // 陈晨 has nothing approved: a first visit, turned away with the reason.
+    Ok(Seeded::Created)
+}
+
+fn approve(icd10: &str, department: &str) -> Decision {
+    Decision::Approve {
+        icd10: icd10.into(),
+        department: department.into(),
+    }
+}
+
+async fn decide(
+    state: &AppState,
+    operator: i64,
+    number: &str,
+    decision: Decision,
+    now: OffsetDateTime,
+) -> anyhow::Result<()> {
+    proofs::decide(state, operator, number, decision, IP, now)
+        .await
+        .map_err(anyhow_of)
+}
+
+async fn register(
+    state: &AppState,
+    phone: &str,
+    name: &str,
+    id_number: &str,
+    now: OffsetDateTime,
+) -> anyhow::Result<i64> {
+    sms_codes::send(state, phone, "register", IP, now)
+        .await
+        .map_err(anyhow_of)?;
+    // The console sender delivers in the background.
+    let mut code = None;
+    for _ in 0..100 {
+        code = state
+            .sms
+            .outbox()
+            .and_then(|o| o.messages_for(phone).pop())
+            .and_then(|m| m.code);
+        if code.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let code = code.context("demo data needs the console SMS sender")?;
+    let consents = state
+        .consents
+        .iter()
+        .map(|(d, v)| (d.as_str().to_owned(), v.clone()))
+        .collect();
+    accounts::register(
+        state,
+        RegisterInput {
+            phone: phone.into(),
+            code,
+            password: PATIENT_PASSWORD.into(),
+            real_name: name.into(),
+            id_number: id_number.into(),
+            consents,
+        },
+        IP,
+        now,
+    )
+    .await
+    .map_err(anyhow_of)
+    .with_context(|| format!("patient {phone}"))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn proof(
+    state: &AppState,
+    patient: i64,
+    member: Option<i64>,
+    icd10: &str,
+    institution: &str,
+    diagnosed_on: &str,
+    n: u32,
+    now: OffsetDateTime,
+) -> anyhow::Result<String> {
+    let (number, _) = proofs::submit(
+        state,
+        patient,
+        member,
+        ProofInput {
+            institution: institution.into(),
+            diagnosed_on: diagnosed_on.into(),
+            icd10: icd10.into(),
+            note: String::new(),
+            idempotency_key: format!("demo-proof-{n:04}"),
+        },
+        vec![document_photo(n)?],
+        IP,
+        now,
+    )
+    .await
+    .map_err(anyhow_of)?;
+    Ok(number)
+}
+
+/// A made-up photo of a paper report: a white page with a title bar and lines of text.
+fn document_photo(n: u32) -> anyhow::Result<Vec<u8>> {
+    let (w, h) = (600u32, 800u32);
+    let page = image::RgbImage::from_fn(w, h, |x, y| {
+        let margin = x > 60 && x < w - 60;
+        let title = margin && (80..110).contains(&y);
+        let line = margin && y > 160 && y < h - 120 && (y - 160) % 36 < 10;
+        // Lines end at different places, as text does.
+        let short = x > w - 60 - ((y / 36 + n) % 5) * 60;
+        if title {
+            image::Rgb([40, 90, 160])
+        } else if line && !short {
+            image::Rgb([120, 120, 120])
+        } else {
+            image::Rgb([250, 250, 246])
+        }
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(page).write_to(&mut out, image::ImageFormat::Jpeg)?;
+    Ok(out.into_inner())
+}
+
+fn anyhow_of(e: crate::services::AppError) -> anyhow::Error {
+    anyhow::anyhow!("{}", e.code().as_str())
+}
