@@ -67,6 +67,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/login") ssr=SsrMode::Async view=|| gated(Access::Open, LoginPage) />
                         <Route path=path!("/login/sms") ssr=SsrMode::Async view=|| gated(Access::Open, SmsLoginPage) />
                         <Route path=path!("/password/reset") ssr=SsrMode::Async view=|| gated(Access::Open, ResetPasswordPage) />
+                        <Route path=path!("/doctors") ssr=SsrMode::Async view=|| gated(Access::Open, DoctorsPage) />
+                        <Route path=path!("/doctors/:number") ssr=SsrMode::Async view=|| gated(Access::Open, DoctorPage) />
                         <Route path=path!("/me") ssr=SsrMode::Async view=|| gated(Access::Consented, MePage) />
                         <Route path=path!("/me/password") ssr=SsrMode::Async view=|| gated(Access::Consented, ChangePasswordPage) />
                         <Route path=path!("/family") ssr=SsrMode::Async view=|| gated(Access::Consented, FamilyListPage) />

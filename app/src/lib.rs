@@ -12,6 +12,7 @@ pub use i18n_module::i18n;
 
 pub mod app;
 pub mod components;
+pub mod doctors;
 pub mod domain;
 pub mod family;
 pub mod messages;

@@ -126,6 +126,18 @@ pub trait PageData: Send + Sync {
         parts: http::request::Parts,
         choice: String,
     ) -> Loading<Option<crate::proofs::ConsultConsentView>>;
+    /// A page of the doctor directory; `mine` counts only for a consented patient.
+    fn directory(
+        &self,
+        parts: http::request::Parts,
+        query: crate::doctors::DirectoryQuery,
+    ) -> Loading<Option<crate::doctors::DirectoryPage>>;
+    /// A doctor's public profile.
+    fn doctor(
+        &self,
+        parts: http::request::Parts,
+        number: String,
+    ) -> Loading<Option<crate::doctors::DoctorProfile>>;
     /// The account's diagnosis proofs.
     fn proofs(&self, parts: http::request::Parts)
     -> Loading<Option<Vec<crate::proofs::ProofView>>>;
@@ -225,6 +237,39 @@ pub async fn load_consult_consent(
         let parts = use_context::<http::request::Parts>()?;
         let data = use_context::<PageDataContext>()?;
         data.0.consult_consent(parts, choice?).await.ok().flatten()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+/// The directory page's data for this request (public).
+pub async fn load_directory(
+    #[cfg_attr(not(feature = "ssr"), allow(unused_variables))]
+    query: crate::doctors::DirectoryQuery,
+) -> Option<crate::doctors::DirectoryPage> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<http::request::Parts>()?;
+        let data = use_context::<PageDataContext>()?;
+        data.0.directory(parts, query).await.ok().flatten()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+/// A doctor's profile for this request (public).
+pub async fn load_doctor(
+    #[cfg_attr(not(feature = "ssr"), allow(unused_variables))] number: String,
+) -> Option<crate::doctors::DoctorProfile> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<http::request::Parts>()?;
+        let data = use_context::<PageDataContext>()?;
+        data.0.doctor(parts, number).await.ok().flatten()
     }
     #[cfg(not(feature = "ssr"))]
     {

@@ -12,6 +12,7 @@ mod m20261124_000005_messages;
 mod m20261124_000006_emergency_screen;
 mod m20261124_000007_proofs;
 mod m20261124_000008_consult_consent;
+mod m20261124_000009_doctors;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000006_emergency_screen::Migration),
             Box::new(m20261124_000007_proofs::Migration),
             Box::new(m20261124_000008_consult_consent::Migration),
+            Box::new(m20261124_000009_doctors::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod demo;
+mod demo_doctors;
 pub mod files;
 pub mod identity;
 pub mod services;

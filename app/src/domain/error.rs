@@ -52,6 +52,9 @@ fields! {
     Note => "note",
     Purpose => "purpose",
     Body => "body",
+    LicenceNumber => "licence_number",
+    /// A page number of a list.
+    Page => "page",
     /// The query string of the URL.
     Query => "query",
     /// The HTTP method of the request.
@@ -184,6 +187,16 @@ error_codes! {
     EligibilityTooYoung => "eligibility_too_young", 422;
     EligibilityTooOld => "eligibility_too_old", 422;
     EligibilityCritical => "eligibility_critical", 422;
+    // Doctors and schedules (R-DOC-1, R-BOOK-1, R-BOOK-4).
+    LicenceNumberInvalid => "licence_number_invalid", 422;
+    LicenceNumberTaken => "licence_number_taken", 409;
+    /// R-DOC-1: fewer than three years of independent practice.
+    DoctorPracticeTooShort => "doctor_practice_too_short", 422;
+    ScheduleTimesInvalid => "schedule_times_invalid", 422;
+    ScheduleInPast => "schedule_in_past", 422;
+    ScheduleTooFarAhead => "schedule_too_far_ahead", 422;
+    ScheduleSlotLength => "schedule_slot_length", 422;
+    ScheduleCapacity => "schedule_capacity", 422;
     // Sessions and access (R-REG-5, R-SEC-1).
     LoginFailed => "login_failed", 401;
     AccountLocked => "account_locked", 429;

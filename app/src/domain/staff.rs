@@ -49,11 +49,14 @@ impl Role {
     pub const fn may(self, what: Permission) -> bool {
         use Permission::*;
         match self {
-            Role::Operator => matches!(what, ViewReviewQueue | ViewProofFiles | DecideProofs),
+            Role::Operator => matches!(
+                what,
+                ViewReviewQueue | ViewProofFiles | DecideProofs | ManageDirectory
+            ),
             Role::Doctor => matches!(what, ViewReviewQueue | ViewProofFiles | DecideProofs),
             Role::Pharmacist => false,
             Role::Auditor => matches!(what, ViewReviewQueue | ViewProofFiles | ReadAuditLog),
-            Role::Admin => matches!(what, ManageStaff | ReadAuditLog),
+            Role::Admin => matches!(what, ManageStaff | ReadAuditLog | ManageDirectory),
         }
     }
 }
@@ -69,6 +72,8 @@ pub enum Permission {
     /// Create, disable and enable staff accounts.
     ManageStaff,
     ReadAuditLog,
+    /// Add doctors to the directory and publish the price list (R-DOC-1).
+    ManageDirectory,
 }
 
 pub const ALL_PERMISSIONS: &[Permission] = &[
@@ -77,6 +82,7 @@ pub const ALL_PERMISSIONS: &[Permission] = &[
     Permission::DecideProofs,
     Permission::ManageStaff,
     Permission::ReadAuditLog,
+    Permission::ManageDirectory,
 ];
 
 /// A staff login name: 3–32 of `a-z 0-9 . _ -`, starting with a letter; case-folded.

@@ -11,12 +11,18 @@ pub fn HomePage() -> impl IntoView {
             <p class="lead">{t_string!(i18n, home.lead)}</p>
             {with_viewer(move |v| {
                 if v.signed_in.is_some() {
-                    view! { <div class="actions"><a class="button" href="/me">{t_string!(i18n, home.cta_me)}</a></div> }.into_any()
+                    view! {
+                        <div class="actions">
+                            <a class="button" href="/me">{t_string!(i18n, home.cta_me)}</a>
+                            <a class="button button-secondary" href="/doctors">{t_string!(i18n, home.find_doctor)}</a>
+                        </div>
+                    }.into_any()
                 } else {
                     view! {
                         <div class="actions">
                             <a class="button" href="/register">{t_string!(i18n, home.cta_register)}</a>
                             <a class="button button-secondary" href="/login">{t_string!(i18n, home.cta_login)}</a>
+                            <a class="button button-secondary" href="/doctors">{t_string!(i18n, home.find_doctor)}</a>
                         </div>
                     }.into_any()
                 }

@@ -1,7 +1,9 @@
 //! The database: entities and connection. One way in: sea-orm.
 pub mod consent_record;
 pub mod consult_consent;
+pub mod consult_price;
 pub mod diagnosis_proof;
+pub mod doctor;
 pub mod emergency_screen;
 pub mod family_member;
 pub mod identity_claim;

@@ -2,6 +2,7 @@
 pub mod accounts;
 pub mod consents;
 pub mod consult_consents;
+pub mod doctors;
 pub mod eligibility;
 pub mod error;
 pub mod family;

@@ -9,6 +9,7 @@ use crate::services::{
     AppError, accounts, consents, eligibility, family, notices, staff, today_in_china,
 };
 use crate::state::AppState;
+use app::doctors::{DirectoryPage, DirectoryQuery, DoctorProfile};
 use app::domain::staff::Permission;
 use app::messages_view::{MessageList, MessageView};
 use app::proofs::{
@@ -155,6 +156,55 @@ impl PageData for ServerPageData {
                 return Ok(None);
             };
             load_consult_consent(&state, &parts, patient.id, &choice)
+                .await
+                .map_err(logged)
+        })
+    }
+
+    fn directory(&self, mut parts: Parts, query: DirectoryQuery) -> Loading<Option<DirectoryPage>> {
+        let state = self.0.clone();
+        Box::pin(async move {
+            let now = OffsetDateTime::now_utc();
+            let mut filter = crate::services::doctors::Filter {
+                department: query.department,
+                q: query.q.clone(),
+                departments: None,
+                page: query
+                    .page
+                    .clamp(1, app::domain::doctor::MAX_PAGE.unsigned_abs()),
+            };
+            let mut whose = None;
+            if query.mine
+                && let Ok(patient) = ConsentedPatient::from_request_parts(&mut parts, &state).await
+                && let Some(session) = parts.extensions.get::<Session>()
+            {
+                let found = async {
+                    let member = super::acting_for::member_id(&state, patient.id, session).await?;
+                    let departments =
+                        super::api::doctors::treating_departments(&state, patient.id, member)
+                            .await?;
+                    let name = person_name(&state, patient.id, member).await?;
+                    Ok::<_, AppError>((departments, name))
+                }
+                .await
+                .map_err(logged)?;
+                filter.departments = Some(found.0);
+                whose = Some(found.1);
+            }
+            let list = crate::services::doctors::list(&state, &filter, now)
+                .await
+                .map_err(logged)?;
+            Ok(Some(DirectoryPage {
+                list,
+                person_name: whose,
+            }))
+        })
+    }
+
+    fn doctor(&self, _parts: Parts, number: String) -> Loading<Option<DoctorProfile>> {
+        let state = self.0.clone();
+        Box::pin(async move {
+            crate::services::doctors::profile(&state, &number, OffsetDateTime::now_utc())
                 .await
                 .map_err(logged)
         })

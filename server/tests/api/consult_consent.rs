@@ -9,7 +9,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 /// A patient with an approved hypertension proof (cardiology).
-async fn approved_patient(db: Db, policy: EligibilityPolicy) -> TestApp {
+pub(crate) async fn approved_patient(db: Db, policy: EligibilityPolicy) -> TestApp {
     let mut app = spawn_app_with(db, |c| c.eligibility = policy).await;
     assert_eq!(
         app.register("13800138000", "110101199003071233")

@@ -61,25 +61,6 @@ async fn count(app: &TestApp, table: &str) -> i64 {
     row.try_get::<i64>("", "n").unwrap()
 }
 
-async fn delete(app: &TestApp, path: &str) -> reqwest::Response {
-    app.client
-        .delete(app.url(path))
-        .header("x-csrf-token", &app.csrf)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn put(app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
-    app.client
-        .put(app.url(path))
-        .header("x-csrf-token", &app.csrf)
-        .json(body)
-        .send()
-        .await
-        .unwrap()
-}
-
 // R-REG-7, R-SEC-2: a guardian adds a child, chooses to act for them, and the audit log
 // says which account acted for whom.
 pub async fn guardian_adds_a_child_and_acts_for_them(db: Db) {
@@ -110,12 +91,9 @@ pub async fn guardian_adds_a_child_and_acts_for_them(db: Db) {
         Value::Null,
         "acting for oneself at first"
     );
-    let chosen = put(
-        &app,
-        "/api/v1/acting-for",
-        &json!({ "member_number": number }),
-    )
-    .await;
+    let chosen = app
+        .put("/api/v1/acting-for", &json!({ "member_number": number }))
+        .await;
     assert_eq!(chosen.status(), StatusCode::NO_CONTENT);
     let list: Value = app
         .get("/api/v1/family-members")
@@ -128,12 +106,9 @@ pub async fn guardian_adds_a_child_and_acts_for_them(db: Db) {
         json!(number),
         "remembered for the session"
     );
-    let back = put(
-        &app,
-        "/api/v1/acting-for",
-        &json!({ "member_number": null }),
-    )
-    .await;
+    let back = app
+        .put("/api/v1/acting-for", &json!({ "member_number": null }))
+        .await;
     assert_eq!(back.status(), StatusCode::NO_CONTENT);
     let list: Value = app
         .get("/api/v1/family-members")
@@ -246,7 +221,7 @@ pub async fn a_person_is_on_file_once(db: Db) {
 
     // Removed: the child is off the list and may be added by the other guardian.
     assert_eq!(
-        delete(&app, &format!("/api/v1/family-members/{number}"))
+        app.delete(&format!("/api/v1/family-members/{number}"))
             .await
             .status(),
         StatusCode::NO_CONTENT
@@ -348,14 +323,13 @@ pub async fn another_accounts_member_is_not_found(db: Db) {
         .as_str()
         .unwrap()
         .to_owned();
-    let res = delete(&other, &format!("/api/v1/family-members/{number}")).await;
+    let res = other
+        .delete(&format!("/api/v1/family-members/{number}"))
+        .await;
     assert_error(res, 404, "not_found", None).await;
-    let res = put(
-        &other,
-        "/api/v1/acting-for",
-        &json!({ "member_number": number }),
-    )
-    .await;
+    let res = other
+        .put("/api/v1/acting-for", &json!({ "member_number": number }))
+        .await;
     assert_error(res, 404, "not_found", Some("member_number")).await;
     let list: Value = other
         .get("/api/v1/family-members")

@@ -170,6 +170,25 @@ impl TestApp {
         self.csrf = body["csrf_token"].as_str().expect("token").to_owned();
     }
 
+    pub async fn put(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .put(self.url(path))
+            .header("x-csrf-token", &self.csrf)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.client
+            .delete(self.url(path))
+            .header("x-csrf-token", &self.csrf)
+            .send()
+            .await
+            .expect("request")
+    }
+
     pub async fn post(&self, path: &str, body: &Value) -> Response {
         self.client
             .post(self.url(path))

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 mod consult_consent;
 mod demo;
+mod doctors;
 mod eligibility;
 mod family;
 mod hardening;
@@ -36,6 +37,8 @@ macro_rules! on_both_databases {
 }
 
 on_both_databases!(
+    doctors::the_directory_is_searched_filtered_and_paged,
+    doctors::patients_find_doctors_for_their_approved_diagnoses,
     demo::demo_data_covers_every_role_and_state,
     consult_consent::the_consult_notice_is_confirmed_after_a_clear_screen,
     consult_consent::a_screen_counts_only_for_the_person_it_was_for,

@@ -26,16 +26,6 @@ async fn create(app: &TestApp, username: &str, role: &str) -> String {
     .initial_password
 }
 
-async fn put(app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
-    app.client
-        .put(app.url(path))
-        .header("x-csrf-token", &app.csrf)
-        .json(body)
-        .send()
-        .await
-        .unwrap()
-}
-
 /// Logs in and enrols an authenticator; returns (secret, the code used, recovery codes).
 async fn log_in_and_enrol(
     app: &TestApp,
@@ -235,21 +225,21 @@ pub async fn roles_are_least_privilege_and_disabling_is_immediate(db: Db) {
     let mut auditor = admin.other_client().await;
     log_in_and_enrol(&auditor, "audit.zhao", &auditor_password).await;
     auditor.refresh_csrf().await;
-    let res = put(
-        &auditor,
-        &format!("/api/v1/staff/accounts/{op_id}/disabled"),
-        &json!({ "disabled": true }),
-    )
-    .await;
+    let res = auditor
+        .put(
+            &format!("/api/v1/staff/accounts/{op_id}/disabled"),
+            &json!({ "disabled": true }),
+        )
+        .await;
     assert_error(res, 403, "forbidden", None).await;
 
     // Disabled: the operator's open session stops now, and logging in fails.
-    let res = put(
-        &admin,
-        &format!("/api/v1/staff/accounts/{op_id}/disabled"),
-        &json!({ "disabled": true }),
-    )
-    .await;
+    let res = admin
+        .put(
+            &format!("/api/v1/staff/accounts/{op_id}/disabled"),
+            &json!({ "disabled": true }),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let res = op.get("/api/v1/staff/me").await;
     assert_error(res, 401, "unauthenticated", None).await;

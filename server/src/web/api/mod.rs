@@ -1,6 +1,7 @@
 //! The JSON API under /api/v1: the same operations as the forms, the same services.
 //! Routes sit in groups by what they need: a new route in the patient groups cannot be
 //! reached without a logged-in (and consented) patient.
+pub(crate) mod doctors;
 mod eligibility;
 mod family;
 mod messages;
@@ -51,6 +52,9 @@ pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState>
         .routes(routes!(logout))
         .routes(routes!(list_consents))
         .routes(routes!(search_conditions))
+        .routes(routes!(doctors::list_doctors))
+        .routes(routes!(doctors::doctor_profile))
+        .routes(routes!(doctors::doctor_photo))
         .routes(routes!(openapi::document));
     // What sends an SMS, judges a secret or creates an account: limited per address.
     let guessing = OpenApiRouter::new()
@@ -87,6 +91,7 @@ pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState>
         .routes(routes!(screen::consult_notice))
         .routes(routes!(screen::give_consult_consent))
         .routes(routes!(eligibility::check_eligibility))
+        .routes(routes!(doctors::my_doctors))
         .routes(routes!(proofs::list_proofs))
         .routes(routes!(proofs::withdraw_proof))
         .routes(routes!(proofs::proof_file))
@@ -112,6 +117,8 @@ pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState>
         .routes(routes!(proofs::review_queue))
         .routes(routes!(proofs::staff_proof_file))
         .routes(routes!(proofs::decide_proof))
+        .routes(routes!(doctors::create_doctor))
+        .routes(routes!(doctors::publish_price))
         .route_layer(middleware::from_extractor_with_state::<
             crate::web::staff_auth::StaffMember,
             _,

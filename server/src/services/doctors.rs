@@ -1,0 +1,304 @@
+//! The doctor directory (R-DOC-1): profiles, search by name, specialty or condition (in
+//! Chinese or pinyin initials), the department filter for a patient's approved
+//! diagnoses (R-ELIG-3), fees from the published price list, and photos.
+use super::{AppError, today_in_china};
+use crate::db::{self, consult_price, doctor};
+use crate::state::State;
+use app::doctors::{DoctorCard, DoctorList, DoctorProfile, Fee};
+use app::domain::department::Department;
+use app::domain::doctor::{LicenceNumber, PAGE_SIZE, practice_years, rating};
+use app::domain::person_name::RealName;
+use app::domain::schedule::{ConsultType, DoctorTitle, may_consult_online};
+use app::domain::{ErrorCode, Field, FieldError};
+use rand::Rng;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use time::{Date, OffsetDateTime};
+
+/// A doctor as an operator (or the demo data) enters them.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct NewDoctor {
+    pub name: String,
+    /// `chief`, `associate_chief`, `attending` or `resident`.
+    pub title: String,
+    pub department: String,
+    /// 医师执业证书编码: 15 digits.
+    pub licence_number: String,
+    /// `YYYY-MM-DD`: the start of independent practice.
+    pub practicing_since: String,
+    /// 、-separated.
+    pub specialties: String,
+    pub bio: String,
+}
+
+/// What search matches: the name and specialties, and their pinyin initials.
+pub fn search_text(name: &str, specialties: &str) -> String {
+    format!(
+        "{} {} {} {}",
+        name.to_lowercase(),
+        initials(name),
+        specialties.to_lowercase(),
+        initials(specialties)
+    )
+}
+
+/// `zxb` for 张晓波; letters and digits kept, punctuation dropped.
+pub fn initials(text: &str) -> String {
+    use pinyin::ToPinyin;
+    text.chars()
+        .filter_map(|c| match c.to_pinyin() {
+            Some(p) => p.first_letter().chars().next(),
+            None if c.is_ascii_alphanumeric() => Some(c.to_ascii_lowercase()),
+            None => None,
+        })
+        .collect()
+}
+
+/// Adds a doctor; returns the public number. The licence number is unique.
+pub async fn create(
+    state: &State,
+    input: NewDoctor,
+    now: OffsetDateTime,
+) -> Result<String, AppError> {
+    let name = RealName::parse(&input.name)?;
+    let title = DoctorTitle::parse(input.title.trim())
+        .ok_or(FieldError::new(ErrorCode::InvalidForm, Field::Body))?;
+    let department = Department::parse(input.department.trim())
+        .ok_or(FieldError::new(ErrorCode::InvalidForm, Field::Body))?;
+    let licence = LicenceNumber::parse(&input.licence_number)?;
+    let since = Date::parse(
+        input.practicing_since.trim(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()
+    .filter(|d| *d <= today_in_china(now))
+    .ok_or(FieldError::new(ErrorCode::InvalidForm, Field::Body))?;
+    let specialties = input.specialties.trim().to_owned();
+    let bio = input.bio.trim().to_owned();
+    if specialties.chars().count() > 200 || bio.chars().count() > 500 {
+        return Err(FieldError::new(ErrorCode::InvalidForm, Field::Body).into());
+    }
+    let number = format!("DR{:012x}", rand::rngs::OsRng.r#gen::<u64>() >> 16);
+    let row = doctor::ActiveModel {
+        doctor_number: Set(number.clone()),
+        staff_id: Set(None),
+        name: Set(name.as_str().to_owned()),
+        title: Set(title.as_str().to_owned()),
+        department: Set(department.as_str().to_owned()),
+        licence_number: Set(licence.as_str().to_owned()),
+        practicing_since: Set(since.to_string()),
+        search_text: Set(search_text(name.as_str(), &specialties)),
+        specialties: Set(specialties),
+        bio: Set(bio),
+        photo_key: Set(None),
+        rating_sum: Set(0),
+        rating_count: Set(0),
+        good_count: Set(0),
+        listed: Set(true),
+        created_at: Set(now.unix_timestamp()),
+        ..Default::default()
+    };
+    match row.insert(&state.db).await {
+        Ok(_) => Ok(number),
+        Err(e) if super::accounts::is_unique_violation(&e) => {
+            Err(FieldError::new(ErrorCode::LicenceNumberTaken, Field::LicenceNumber).into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Stores a doctor's photo (already a re-encoded JPEG) and points the profile at it.
+pub async fn set_photo(state: &State, number: &str, jpeg: Vec<u8>) -> Result<(), AppError> {
+    let key = format!("doctors/{number}.jpg");
+    state.files.put(&key, jpeg).await?;
+    doctor::Entity::update_many()
+        .col_expr(
+            doctor::Column::PhotoKey,
+            sea_orm::sea_query::Expr::value(key),
+        )
+        .filter(doctor::Column::DoctorNumber.eq(number))
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}
+
+pub async fn photo(state: &State, number: &str) -> Result<Option<bytes::Bytes>, AppError> {
+    let key: Option<Option<String>> = doctor::Entity::find()
+        .select_only()
+        .column(doctor::Column::PhotoKey)
+        .filter(doctor::Column::DoctorNumber.eq(number))
+        .filter(doctor::Column::Listed.eq(true))
+        .into_tuple()
+        .one(&state.db)
+        .await?;
+    match key.flatten() {
+        Some(key) => Ok(Some(state.files.get(&key).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Publishes (or changes) the fee for a title and consult type.
+pub async fn publish_price(
+    state: &State,
+    title: DoctorTitle,
+    consult_type: ConsultType,
+    fee_fen: i64,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    if !(0..=1_000_000).contains(&fee_fen) {
+        return Err(FieldError::new(ErrorCode::InvalidForm, Field::Body).into());
+    }
+    let txn = db::begin_write(&state.db).await?;
+    let updated = consult_price::Entity::update_many()
+        .col_expr(
+            consult_price::Column::FeeFen,
+            sea_orm::sea_query::Expr::value(fee_fen),
+        )
+        .col_expr(
+            consult_price::Column::PublishedAt,
+            sea_orm::sea_query::Expr::value(now.unix_timestamp()),
+        )
+        .filter(consult_price::Column::Title.eq(title.as_str()))
+        .filter(consult_price::Column::ConsultType.eq(consult_type.as_str()))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if updated == 0 {
+        consult_price::ActiveModel {
+            title: Set(title.as_str().to_owned()),
+            consult_type: Set(consult_type.as_str().to_owned()),
+            fee_fen: Set(fee_fen),
+            published_at: Set(now.unix_timestamp()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// What to list.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub department: Option<Department>,
+    pub q: String,
+    /// Only these departments (those treating the person's approved diagnoses).
+    pub departments: Option<Vec<Department>>,
+    pub page: u64,
+}
+
+/// A page of listed doctors, in a stable order.
+pub async fn list(
+    state: &State,
+    filter: &Filter,
+    now: OffsetDateTime,
+) -> Result<DoctorList, AppError> {
+    let mut select = doctor::Entity::find().filter(doctor::Column::Listed.eq(true));
+    if let Some(d) = filter.department {
+        select = select.filter(doctor::Column::Department.eq(d.as_str()));
+    }
+    if let Some(allowed) = &filter.departments {
+        select =
+            select.filter(doctor::Column::Department.is_in(allowed.iter().map(|d| d.as_str())));
+    }
+    // LIKE's wildcards never occur in a name or specialty: dropped, not escaped.
+    let q: String = filter
+        .q
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| !matches!(c, '%' | '_' | '\\'))
+        .take(30)
+        .collect();
+    if !q.is_empty() {
+        // A condition's name, initials or code finds the department that treats it.
+        let treating: Vec<&str> = state
+            .conditions
+            .search(&q)
+            .iter()
+            .map(|c| c.department.as_str())
+            .collect();
+        let mut any = sea_orm::Condition::any().add(doctor::Column::SearchText.contains(&q));
+        if !treating.is_empty() {
+            any = any.add(doctor::Column::Department.is_in(treating));
+        }
+        select = select.filter(any);
+    }
+    let total = select.clone().count(&state.db).await?;
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    let page = filter.page.clamp(1, pages);
+    let rows = select
+        .order_by_asc(doctor::Column::Id)
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+        .all(&state.db)
+        .await?;
+    let prices = consult_price::Entity::find().all(&state.db).await?;
+    let today = today_in_china(now);
+    Ok(DoctorList {
+        doctors: rows.iter().map(|d| card(d, &prices, today)).collect(),
+        page,
+        pages,
+        total,
+    })
+}
+
+pub async fn profile(
+    state: &State,
+    number: &str,
+    now: OffsetDateTime,
+) -> Result<Option<DoctorProfile>, AppError> {
+    let Some(d) = doctor::Entity::find()
+        .filter(doctor::Column::DoctorNumber.eq(number))
+        .filter(doctor::Column::Listed.eq(true))
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let prices = consult_price::Entity::find()
+        .filter(consult_price::Column::Title.eq(&d.title))
+        .all(&state.db)
+        .await?;
+    Ok(Some(DoctorProfile {
+        card: card(&d, &prices, today_in_china(now)),
+        licence_number: d.licence_number.clone(),
+        bio: d.bio.clone(),
+    }))
+}
+
+fn card(d: &doctor::Model, prices: &[consult_price::Model], today: Date) -> DoctorCard {
+    let years = Date::parse(
+        &d.practicing_since,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map(|since| practice_years(since, today))
+    .unwrap_or(0);
+    let mut fees: Vec<Fee> = prices
+        .iter()
+        .filter(|p| p.title == d.title)
+        .filter_map(|p| {
+            ConsultType::parse(&p.consult_type).map(|t| Fee {
+                consult_type: t,
+                fen: p.fee_fen,
+            })
+        })
+        .collect();
+    fees.sort_by_key(|f| f.consult_type);
+    DoctorCard {
+        doctor_number: d.doctor_number.clone(),
+        name: d.name.clone(),
+        title: DoctorTitle::parse(&d.title).unwrap_or(DoctorTitle::Resident),
+        department: Department::parse(&d.department).unwrap_or(Department::Cardiology),
+        practice_years: years,
+        may_consult_online: may_consult_online(years),
+        specialties: d.specialties.clone(),
+        rating: rating(d.rating_sum, d.rating_count, d.good_count),
+        fees,
+        has_photo: d.photo_key.is_some(),
+    }
+}
