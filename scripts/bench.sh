@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prints what a first visit downloads, SSR throughput and latency at 64 connections
-# (anonymous, with the CSRF cookie a first visit sets, and logged in), registrations per
+# (anonymous, with the CSRF cookie a first visit sets, logged in, and the doctor
+# directory over the demo data), registrations per
 # second, and `/` latency while registrations are hammered. Runs on SQLite, and also on
 # PostgreSQL when FUZHEN_BENCH_POSTGRES_URL (or FUZHEN_TEST_POSTGRES_URL) names a server:
 # a fresh database is created there for the run and dropped at the end.
@@ -52,6 +53,10 @@ start_server() {
   data=$(mktemp -d)
   tmpdirs+=("$data")
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  # The demo directory (36 doctors) for the doctor-list rows.
+  DATABASE_URL="${1:-sqlite://$data/fuzhen.db?mode=rwc}" FUZHEN_MODE=dev FUZHEN_DATA_DIR="$data" \
+    RUST_LOG=warn ./target/release/server dev seed > "$data/seed.log" 2>&1 ||
+    { echo "bench: seeding the demo data failed:" >&2; cat "$data/seed.log" >&2; exit 1; }
   DATABASE_URL="${1:-sqlite://$data/fuzhen.db?mode=rwc}" FUZHEN_MODE=dev \
     FUZHEN_DATA_DIR="$data" FUZHEN_LISTEN="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site LEPTOS_HASH_FILES=true \
     FUZHEN_SMS_PER_IP_PER_HOUR=1000000 FUZHEN_SMS_PER_PHONE_PER_DAY=1000000 FUZHEN_LOGIN_PER_IP=1000000 FUZHEN_THROTTLE_PER_MINUTE=100000000 \
@@ -166,6 +171,11 @@ suite() {
   row "/register (no cookie)" /register "" 15000 15
   row "/ (anonymous cookie)" / "$anon" 15000 15
   row "/me (logged in)" /me "$session" 5000 30 "张三"
+  local doctor
+  doctor=$(curl -fsS "$base/api/v1/doctors" | python3 -c 'import json, sys; print(json.load(sys.stdin)["doctors"][0]["doctor_number"])')
+  row "/doctors (list)" /doctors "" 10000 30 "¥"
+  row "/doctors?q=gxy (search)" "/doctors?q=gxy" "" 10000 30 "¥"
+  row "/doctors/{number}" "/doctors/$doctor" "" 10000 30 "¥"
   for w in "${warnings[@]}"; do echo "   warning: $w"; done
 
   echo "== registrations per second (8 clients, ${reg_secs} s), with / measured meanwhile ($name)"

@@ -74,6 +74,15 @@ pub fn error_message(locale: Locale, code: ErrorCode) -> String {
         ScheduleTooFarAhead => td_string!(locale, errors.schedule_too_far_ahead),
         ScheduleSlotLength => td_string!(locale, errors.schedule_slot_length),
         ScheduleCapacity => td_string!(locale, errors.schedule_capacity),
+        SlotTaken => td_string!(locale, errors.slot_taken),
+        SlotCancelled => td_string!(locale, errors.slot_cancelled),
+        SlotStarted => td_string!(locale, errors.slot_started),
+        BookingOverlaps => td_string!(locale, errors.booking_overlaps),
+        ConsultConsentRequired => td_string!(locale, errors.consult_consent_required),
+        HoldExpired => td_string!(locale, errors.hold_expired),
+        PaymentPending => td_string!(locale, errors.payment_pending),
+        BookingNotActive => td_string!(locale, errors.booking_not_active),
+        ScheduleNoticeTooShort => td_string!(locale, errors.schedule_notice_too_short),
         EligibilityFirstVisit => td_string!(locale, errors.eligibility_first_visit),
         EligibilityWrongDepartment => td_string!(locale, errors.eligibility_wrong_department),
         EligibilityProofExpired => td_string!(locale, errors.eligibility_proof_expired),
@@ -152,6 +161,22 @@ pub fn render_message(
         ProofRejected => (
             td_string!(locale, messages.proof_rejected_title),
             td_string!(locale, messages.proof_rejected_body),
+        ),
+        HoldExpired => (
+            td_string!(locale, messages.hold_expired_title),
+            td_string!(locale, messages.hold_expired_body),
+        ),
+        BookingConfirmed => (
+            td_string!(locale, messages.booking_confirmed_title),
+            td_string!(locale, messages.booking_confirmed_body),
+        ),
+        BookingCancelled => (
+            td_string!(locale, messages.booking_cancelled_title),
+            td_string!(locale, messages.booking_cancelled_body),
+        ),
+        SlotCancelled => (
+            td_string!(locale, messages.slot_cancelled_title),
+            td_string!(locale, messages.slot_cancelled_body),
         ),
     };
     let values: Vec<(&str, &str)> = params

@@ -13,6 +13,7 @@ mod m20261124_000006_emergency_screen;
 mod m20261124_000007_proofs;
 mod m20261124_000008_consult_consent;
 mod m20261124_000009_doctors;
+mod m20261124_000010_booking;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000007_proofs::Migration),
             Box::new(m20261124_000008_consult_consent::Migration),
             Box::new(m20261124_000009_doctors::Migration),
+            Box::new(m20261124_000010_booking::Migration),
         ]
     }
 }

@@ -65,6 +65,10 @@ pub struct Config {
     pub eligibility: app::domain::eligibility::EligibilityPolicy,
     /// Where uploaded files go: the data dir unless an S3 bucket is configured.
     pub object_storage: Option<S3Settings>,
+    /// How long a slot is held for payment (R-BOOK-2).
+    pub hold_minutes: i64,
+    /// A patient cancels a paid booking free of charge until this long before it.
+    pub free_cancel_hours: i64,
 }
 
 /// S3-compatible object storage (`FUZHEN_S3_*`), for uploaded files in production.
@@ -258,6 +262,8 @@ impl Config {
             blocked_words_file: env("FUZHEN_BLOCKED_WORDS_FILE").map(PathBuf::from),
             eligibility: eligibility_policy()?,
             object_storage: S3Settings::from_env()?,
+            hold_minutes: env_parse("FUZHEN_HOLD_MINUTES", 15)?,
+            free_cancel_hours: env_parse("FUZHEN_FREE_CANCEL_HOURS", 2)?,
             max_upload_bytes: env_parse(
                 "FUZHEN_MAX_UPLOAD_BYTES",
                 app::domain::upload::DEFAULT_MAX_FILE_BYTES,
@@ -306,6 +312,8 @@ impl Config {
             max_upload_bytes: app::domain::upload::DEFAULT_MAX_FILE_BYTES,
             eligibility: app::domain::eligibility::EligibilityPolicy::default(),
             object_storage: None,
+            hold_minutes: 15,
+            free_cancel_hours: 2,
             hash_queue: 64,
             trusted_proxies: Vec::new(),
             sms_provider: "console".into(),

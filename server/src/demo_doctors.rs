@@ -82,10 +82,13 @@ pub async fn seed(state: &State, now: OffsetDateTime) -> Result<usize, AppError>
             let i = d * 3 + k;
             let title = TITLES[(i + k) % 4];
             // Two residents are in their second year: listed, not online (R-DOC-1).
-            let years = if i == 3 || i == 19 {
-                2
-            } else {
-                4 + (i * 7) % 25
+            // Years that fit the title; two residents are in their second year.
+            let years = match title {
+                _ if i == 3 || i == 22 => 2,
+                DoctorTitle::Chief => 20 + i % 11,
+                DoctorTitle::AssociateChief => 12 + i % 8,
+                DoctorTitle::Attending => 5 + i % 7,
+                DoctorTitle::Resident => 3 + i % 2,
             };
             let since = today
                 .replace_year(today.year() - years as i32)

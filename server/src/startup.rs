@@ -73,6 +73,19 @@ impl Application {
         let sessions = self.state.sessions.clone();
         let db = self.state.db.clone();
         let files_state = self.state.clone();
+        // Holds past their time give their places back within seconds; the job runs at
+        // start too, so a restart catches up (R-BOOK-2).
+        let holds_state = self.state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(10));
+            loop {
+                tick.tick().await;
+                let now = time::OffsetDateTime::now_utc();
+                if let Err(e) = crate::services::bookings::expire_holds(&holds_state, now).await {
+                    tracing::warn!(error = ?e, "expiring holds failed");
+                }
+            }
+        });
         // Expired sessions, ended rate-limit windows and files without a proof are cleaned
         // up in the background.
         tokio::spawn(async move {

@@ -25,6 +25,12 @@ pub struct State {
     pub lockout: LockoutPolicy,
     /// Current (document, version): the version is the SHA-256 of the text.
     pub consents: Vec<(ConsentDocument, String)>,
+    /// Takes payments and owes refunds (the sandbox until the payment issue).
+    pub payments: Arc<dyn crate::services::bookings::Payments>,
+    /// Seconds a slot is held for payment.
+    pub hold_secs: i64,
+    /// Seconds before the start until which a patient cancels free.
+    pub free_cancel_secs: i64,
     /// The consult risk notice's version (R-REG-6): the SHA-256 of its text.
     pub consult_notice_version: String,
     pub sessions: DbSessionStore,
@@ -98,6 +104,9 @@ impl State {
                 ..SmsPolicy::default()
             },
             lockout: LockoutPolicy::default(),
+            payments: Arc::new(crate::services::bookings::SandboxPayments),
+            hold_secs: config.hold_minutes.clamp(1, 24 * 60) * 60,
+            free_cancel_secs: config.free_cancel_hours.max(0) * 3600,
             consult_notice_version: sha256_hex(
                 &app::domain::consult_consent::notice_versioned_content(),
             ),

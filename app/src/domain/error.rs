@@ -197,6 +197,16 @@ error_codes! {
     ScheduleTooFarAhead => "schedule_too_far_ahead", 422;
     ScheduleSlotLength => "schedule_slot_length", 422;
     ScheduleCapacity => "schedule_capacity", 422;
+    // Holds and bookings (R-BOOK-2, R-BOOK-4).
+    SlotTaken => "slot_taken", 409;
+    SlotCancelled => "slot_cancelled", 409;
+    SlotStarted => "slot_started", 409;
+    BookingOverlaps => "booking_overlaps", 409;
+    ConsultConsentRequired => "consult_consent_required", 409;
+    HoldExpired => "hold_expired", 409;
+    PaymentPending => "payment_pending", 409;
+    BookingNotActive => "booking_not_active", 409;
+    ScheduleNoticeTooShort => "schedule_notice_too_short", 409;
     // Sessions and access (R-REG-5, R-SEC-1).
     LoginFailed => "login_failed", 401;
     AccountLocked => "account_locked", 429;

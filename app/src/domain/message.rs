@@ -14,12 +14,20 @@ pub enum MessageKind {
     ProofApproved,
     /// A diagnosis proof was rejected, with the reason (R-ELIG-2).
     ProofRejected,
+    HoldExpired,
+    BookingConfirmed,
+    BookingCancelled,
+    SlotCancelled,
 }
 
 pub const ALL_KINDS: &[MessageKind] = &[
     MessageKind::FamilyMemberAdded,
     MessageKind::ProofApproved,
     MessageKind::ProofRejected,
+    MessageKind::HoldExpired,
+    MessageKind::BookingConfirmed,
+    MessageKind::BookingCancelled,
+    MessageKind::SlotCancelled,
 ];
 
 impl MessageKind {
@@ -28,6 +36,10 @@ impl MessageKind {
             MessageKind::FamilyMemberAdded => "family_member_added",
             MessageKind::ProofApproved => "proof_approved",
             MessageKind::ProofRejected => "proof_rejected",
+            MessageKind::HoldExpired => "hold_expired",
+            MessageKind::BookingConfirmed => "booking_confirmed",
+            MessageKind::BookingCancelled => "booking_cancelled",
+            MessageKind::SlotCancelled => "slot_cancelled",
         }
     }
 
@@ -39,7 +51,11 @@ impl MessageKind {
     pub const fn by_sms(self) -> bool {
         matches!(
             self,
-            MessageKind::ProofApproved | MessageKind::ProofRejected
+            MessageKind::ProofApproved
+                | MessageKind::ProofRejected
+                | MessageKind::BookingConfirmed
+                | MessageKind::BookingCancelled
+                | MessageKind::SlotCancelled
         )
     }
 }

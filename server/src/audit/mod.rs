@@ -87,6 +87,11 @@ pub enum AuditAction {
     ProofFileViewed,
     /// The consult's risk notice confirmed (R-REG-6).
     ConsultConsentGiven,
+    SlotHeld,
+    BookingConfirmed,
+    BookingCancelled,
+    /// A doctor's published slot was cancelled (R-BOOK-4).
+    SlotCancelled,
 }
 
 impl AuditAction {
@@ -117,6 +122,10 @@ impl AuditAction {
             AuditAction::ProofRejected => "proof_rejected",
             AuditAction::ProofFileViewed => "proof_file_viewed",
             AuditAction::ConsultConsentGiven => "consult_consent_given",
+            AuditAction::SlotHeld => "slot_held",
+            AuditAction::BookingConfirmed => "booking_confirmed",
+            AuditAction::BookingCancelled => "booking_cancelled",
+            AuditAction::SlotCancelled => "slot_cancelled",
         }
     }
 }

@@ -1,4 +1,5 @@
 //! The database: entities and connection. One way in: sea-orm.
+pub mod booking;
 pub mod consent_record;
 pub mod consult_consent;
 pub mod consult_price;
@@ -10,7 +11,9 @@ pub mod identity_claim;
 pub mod message;
 pub mod patient;
 pub mod proof_file;
+pub mod schedule_session;
 pub mod session;
+pub mod slot;
 pub mod sms_code;
 pub mod staff;
 pub mod staff_recovery_code;

@@ -13,6 +13,10 @@ pub enum AppError {
         field: app::domain::Field,
         words: Vec<String>,
     },
+    /// R-BOOK-2: the last place went to someone else; the doctor's next free slots.
+    SlotTaken {
+        next: Vec<super::bookings::FreeSlot>,
+    },
     /// Too much work queued (password hashing): try again shortly.
     Busy {
         retry_after_secs: i64,
@@ -25,6 +29,7 @@ impl AppError {
         match self {
             AppError::Rejected { error, .. } => error.code,
             AppError::Blocked { .. } => ErrorCode::TextBlocked,
+            AppError::SlotTaken { .. } => ErrorCode::SlotTaken,
             AppError::Busy { .. } => ErrorCode::Busy,
             AppError::Internal(_) => ErrorCode::Internal,
         }

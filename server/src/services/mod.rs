@@ -1,5 +1,6 @@
 //! The service layer: what the REST API, the HTML forms and the pages all call.
 pub mod accounts;
+pub mod bookings;
 pub mod consents;
 pub mod consult_consents;
 pub mod doctors;

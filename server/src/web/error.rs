@@ -18,6 +18,8 @@ pub struct ApiError {
     pub retry_after_secs: Option<i64>,
     /// For `text_blocked` (R-CONS-5): the words to change, named in the answer.
     pub blocked_words: Vec<String>,
+    /// For `slot_taken` (R-BOOK-2): the doctor's next free slots.
+    pub next_slots: Vec<crate::services::bookings::FreeSlot>,
 }
 
 impl ApiError {
@@ -26,6 +28,7 @@ impl ApiError {
             error: FieldError { code, field },
             retry_after_secs: None,
             blocked_words: Vec::new(),
+            next_slots: Vec::new(),
         }
     }
 }
@@ -36,6 +39,7 @@ impl From<FieldError> for ApiError {
             error,
             retry_after_secs: None,
             blocked_words: Vec::new(),
+            next_slots: Vec::new(),
         }
     }
 }
@@ -50,16 +54,25 @@ impl From<AppError> for ApiError {
                 error,
                 retry_after_secs,
                 blocked_words: Vec::new(),
+                next_slots: Vec::new(),
             },
             AppError::Blocked { field, words } => Self {
                 error: FieldError::new(ErrorCode::TextBlocked, field),
                 retry_after_secs: None,
                 blocked_words: words,
+                next_slots: Vec::new(),
+            },
+            AppError::SlotTaken { next } => Self {
+                error: FieldError::general(ErrorCode::SlotTaken),
+                retry_after_secs: None,
+                blocked_words: Vec::new(),
+                next_slots: next,
             },
             AppError::Busy { retry_after_secs } => Self {
                 error: FieldError::general(ErrorCode::Busy),
                 retry_after_secs: Some(retry_after_secs),
                 blocked_words: Vec::new(),
+                next_slots: Vec::new(),
             },
             AppError::Internal(e) => {
                 // Logged once, here, where it is handled; the client learns nothing more.
@@ -114,6 +127,9 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     if !error.blocked_words.is_empty() {
         message = format!("{message} {}", error.blocked_words.join("、"));
         body["error"]["words"] = serde_json::json!(error.blocked_words);
+    }
+    if error.error.code == ErrorCode::SlotTaken {
+        body["error"]["next_slots"] = serde_json::json!(error.next_slots);
     }
     body["error"]["message"] = serde_json::json!(message);
     let (mut parts, _) = res.into_parts();

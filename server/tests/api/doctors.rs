@@ -43,7 +43,7 @@ pub async fn the_directory_is_searched_filtered_and_paged(db: Db) {
                 "cardiology",
                 "110110000000001",
                 "2015-03-01",
-                "高血压、冠心病",
+                "高血压、运动处方",
             ),
         )
         .await;
@@ -119,7 +119,10 @@ pub async fn the_directory_is_searched_filtered_and_paged(db: Db) {
     );
     assert_eq!(names(&list(&app, "?q=zxb").await), ["张晓波"]);
     // A specialty, in Chinese or by its initials.
-    assert_eq!(names(&list(&app, "?q=%E8%BF%90%E5%8A%A8").await), ["张晓波"]);
+    assert_eq!(
+        names(&list(&app, "?q=%E8%BF%90%E5%8A%A8").await),
+        ["张晓波"]
+    );
     assert_eq!(names(&list(&app, "?q=YDCF").await), ["张晓波"]);
     // A condition (hypertension: 高血压, gxy, I10) finds the department that treats it:
     // both cardiologists.
@@ -142,12 +145,18 @@ pub async fn the_directory_is_searched_filtered_and_paged(db: Db) {
         (page["page"].as_u64(), page["pages"].as_u64()),
         (Some(1), Some(1))
     );
-    for bad in ["0", "-1", "1001", "99999999999999999999", "x"] {
+    for (bad, field) in [
+        ("0", "page"),
+        ("-1", "page"),
+        ("1001", "page"),
+        ("99999999999999999999", "query"),
+        ("x", "query"),
+    ] {
         let res = app.get(&format!("/api/v1/doctors?page={bad}")).await;
-        assert_error(res, 400, "invalid_query", None).await;
+        assert_error(res, 400, "invalid_query", Some(field)).await;
     }
     let res = app.get("/api/v1/doctors?department=nowhere").await;
-    assert_error(res, 400, "invalid_query", None).await;
+    assert_error(res, 400, "invalid_query", Some("query")).await;
     let res = app.get("/api/v1/doctors/DR000000000000").await;
     assert_error(res, 404, "not_found", None).await;
     let res = app.get("/api/v1/doctors/DR000000000000/photo").await;

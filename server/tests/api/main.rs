@@ -2,6 +2,7 @@
 //! `FUZHEN_TEST_POSTGRES_URL` is set, again on a fresh PostgreSQL database.
 // Tests: an unwrap that fails is a failed assertion.
 #![allow(clippy::unwrap_used)]
+mod booking;
 mod consult_consent;
 mod demo;
 mod doctors;
@@ -37,6 +38,8 @@ macro_rules! on_both_databases {
 }
 
 on_both_databases!(
+    booking::slots_are_published_held_paid_and_cancelled,
+    booking::two_hundred_holds_for_the_last_place,
     doctors::the_directory_is_searched_filtered_and_paged,
     doctors::patients_find_doctors_for_their_approved_diagnoses,
     demo::demo_data_covers_every_role_and_state,

@@ -1,6 +1,7 @@
 //! The JSON API under /api/v1: the same operations as the forms, the same services.
 //! Routes sit in groups by what they need: a new route in the patient groups cannot be
 //! reached without a logged-in (and consented) patient.
+mod bookings;
 pub(crate) mod doctors;
 mod eligibility;
 mod family;
@@ -55,6 +56,7 @@ pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState>
         .routes(routes!(doctors::list_doctors))
         .routes(routes!(doctors::doctor_profile))
         .routes(routes!(doctors::doctor_photo))
+        .routes(routes!(bookings::doctor_slots))
         .routes(routes!(openapi::document));
     // What sends an SMS, judges a secret or creates an account: limited per address.
     let guessing = OpenApiRouter::new()
@@ -92,6 +94,9 @@ pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState>
         .routes(routes!(screen::give_consult_consent))
         .routes(routes!(eligibility::check_eligibility))
         .routes(routes!(doctors::my_doctors))
+        .routes(routes!(bookings::hold))
+        .routes(routes!(bookings::pay))
+        .routes(routes!(bookings::cancel))
         .routes(routes!(proofs::list_proofs))
         .routes(routes!(proofs::withdraw_proof))
         .routes(routes!(proofs::proof_file))
@@ -119,6 +124,8 @@ pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState>
         .routes(routes!(proofs::decide_proof))
         .routes(routes!(doctors::create_doctor))
         .routes(routes!(doctors::publish_price))
+        .routes(routes!(bookings::publish_session))
+        .routes(routes!(bookings::cancel_slot))
         .route_layer(middleware::from_extractor_with_state::<
             crate::web::staff_auth::StaffMember,
             _,

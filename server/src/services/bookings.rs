@@ -1,0 +1,703 @@
+//! Fixed schedules and bookings (R-BOOK-1, R-BOOK-2, R-BOOK-3, R-BOOK-4, R-ELIG-3).
+//!
+//! The database keeps every promise under any concurrency, on SQLite and PostgreSQL:
+//! a place is taken by one conditional update (`taken < capacity`), checked again by a
+//! CHECK constraint; one person's holds are serialised by a lock row taken first in the
+//! same transaction, so an overlapping booking is always seen; a partial unique index
+//! refuses the same slot twice. Holds end by a conditional update from `held`, so an
+//! expiry job on several servers frees each place exactly once, and catches up after a
+//! restart because it looks only at the clock and the rows.
+use super::{AppError, notices};
+use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::db::{self, booking, consult_consent, doctor, schedule_session, slot};
+use crate::state::State;
+use app::domain::department::Department;
+use app::domain::doctor::practice_years;
+use app::domain::message::MessageKind;
+use app::domain::schedule::{
+    ConsultType, DayWord, SessionPlan, cancel_is_free, change_allowed, china_clock, day_word,
+    plan_slots,
+};
+use app::domain::{ErrorCode, Field, FieldError};
+use rand::Rng;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use std::sync::Arc;
+use time::{Date, OffsetDateTime};
+
+pub const HELD: &str = "held";
+pub const CONFIRMED: &str = "confirmed";
+pub const CANCELLED: &str = "cancelled";
+pub const EXPIRED: &str = "expired";
+const OPEN: &str = "open";
+
+/// How many free slots a "just taken" answer suggests.
+pub const NEXT_SLOTS: u64 = 5;
+
+/// A free slot, as lists and the "just taken" answer show it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct FreeSlot {
+    pub slot_number: String,
+    pub consult_type: ConsultType,
+    /// Unix seconds (UTC).
+    pub starts_at: i64,
+    pub ends_at: i64,
+    /// `YYYY-MM-DD HH:MM`, China time.
+    pub local: String,
+    pub free: i32,
+}
+
+fn new_number(prefix: &str) -> String {
+    format!("{prefix}{:014x}", rand::rngs::OsRng.r#gen::<u64>() >> 8)
+}
+
+fn local(at: i64) -> String {
+    let day = app::domain::schedule::china_day(at);
+    format!("{day} {}", china_clock(at))
+}
+
+fn free_slot(s: &slot::Model) -> Option<FreeSlot> {
+    Some(FreeSlot {
+        slot_number: s.slot_number.clone(),
+        consult_type: ConsultType::parse(&s.consult_type)?,
+        starts_at: s.starts_at,
+        ends_at: s.ends_at,
+        local: local(s.starts_at),
+        free: s.capacity - s.taken,
+    })
+}
+
+async fn listed_doctor(db: &impl ConnectionTrait, number: &str) -> Result<doctor::Model, AppError> {
+    doctor::Entity::find()
+        .filter(doctor::Column::DoctorNumber.eq(number))
+        .filter(doctor::Column::Listed.eq(true))
+        .one(db)
+        .await?
+        .ok_or_else(|| FieldError::general(ErrorCode::NotFound).into())
+}
+
+fn years_of(d: &doctor::Model, now: OffsetDateTime) -> u32 {
+    Date::parse(
+        &d.practicing_since,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map(|since| practice_years(since, super::today_in_china(now)))
+    .unwrap_or(0)
+}
+
+/// Publishes a session of a doctor's schedule; returns the new slots' numbers. A doctor
+/// with fewer than three years of practice is refused here, by the server (R-DOC-1).
+pub async fn publish_session(
+    state: &State,
+    doctor_number: &str,
+    consult_type: ConsultType,
+    plan: SessionPlan,
+    by_staff: i64,
+    now: OffsetDateTime,
+) -> Result<Vec<String>, AppError> {
+    let d = listed_doctor(&state.db, doctor_number).await?;
+    let planned = plan_slots(plan, years_of(&d, now), now.unix_timestamp())
+        .map_err(|code| FieldError::new(code, Field::Body))?;
+    let (first, last) = match (planned.first(), planned.last()) {
+        (Some(f), Some(l)) => (f.starts_at, l.ends_at),
+        _ => return Err(FieldError::new(ErrorCode::ScheduleTimesInvalid, Field::Body).into()),
+    };
+    let txn = db::begin_write(&state.db).await?;
+    let session = schedule_session::ActiveModel {
+        doctor_id: Set(d.id),
+        consult_type: Set(consult_type.as_str().to_owned()),
+        starts_at: Set(first),
+        ends_at: Set(last),
+        published_by: Set(Some(by_staff)),
+        published_at: Set(now.unix_timestamp()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let mut numbers = Vec::with_capacity(planned.len());
+    for p in planned {
+        let number = new_number("SL");
+        slot::ActiveModel {
+            slot_number: Set(number.clone()),
+            session_id: Set(session.id),
+            doctor_id: Set(d.id),
+            consult_type: Set(consult_type.as_str().to_owned()),
+            starts_at: Set(p.starts_at),
+            ends_at: Set(p.ends_at),
+            capacity: Set(i32::from(p.capacity)),
+            taken: Set(0),
+            status: Set(OPEN.to_owned()),
+            cancelled_at: Set(None),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        numbers.push(number);
+    }
+    txn.commit().await?;
+    Ok(numbers)
+}
+
+/// A doctor's free slots from now, soonest first, at most `limit`.
+pub async fn free_slots(
+    db: &impl ConnectionTrait,
+    doctor_id: i64,
+    from: i64,
+    limit: u64,
+) -> Result<Vec<FreeSlot>, AppError> {
+    let rows = slot::Entity::find()
+        .filter(slot::Column::DoctorId.eq(doctor_id))
+        .filter(slot::Column::Status.eq(OPEN))
+        .filter(slot::Column::StartsAt.gt(from))
+        .filter(Expr::col(slot::Column::Taken).lt(Expr::col(slot::Column::Capacity)))
+        .order_by_asc(slot::Column::StartsAt)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok(rows.iter().filter_map(free_slot).collect())
+}
+
+/// The public list of a doctor's free slots for the coming `days`.
+pub async fn doctor_slots(
+    state: &State,
+    doctor_number: &str,
+    days: i64,
+    now: OffsetDateTime,
+) -> Result<Vec<FreeSlot>, AppError> {
+    let d = listed_doctor(&state.db, doctor_number).await?;
+    let from = now.unix_timestamp();
+    let rows = slot::Entity::find()
+        .filter(slot::Column::DoctorId.eq(d.id))
+        .filter(slot::Column::Status.eq(OPEN))
+        .filter(slot::Column::StartsAt.gt(from))
+        .filter(slot::Column::StartsAt.lt(from + days.clamp(1, 60) * 86_400))
+        .filter(Expr::col(slot::Column::Taken).lt(Expr::col(slot::Column::Capacity)))
+        .order_by_asc(slot::Column::StartsAt)
+        .limit(500)
+        .all(&state.db)
+        .await?;
+    Ok(rows.iter().filter_map(free_slot).collect())
+}
+
+/// Whose the appointment is, as the lock row and the unique index name it.
+pub fn person_key(patient_id: i64, member: Option<i64>) -> String {
+    match member {
+        Some(m) => format!("m:{m}"),
+        None => format!("p:{patient_id}"),
+    }
+}
+
+/// A hold asked for.
+#[derive(Debug, Clone)]
+pub struct HoldRequest {
+    pub patient_id: i64,
+    pub member: Option<i64>,
+    pub slot_number: String,
+    /// The consult consent given for this person, diagnosis and department (R-REG-6).
+    pub consult_consent: String,
+}
+
+/// A hold made.
+#[derive(Debug, Clone)]
+pub struct Held {
+    pub booking_number: String,
+    pub hold_expires_at: i64,
+}
+
+/// Holds a place for the person, for `hold_secs`, or says why not. "Just taken" comes
+/// with the doctor's next free slots.
+pub async fn hold(
+    state: &State,
+    req: &HoldRequest,
+    hold_secs: i64,
+    ip: &str,
+    now: OffsetDateTime,
+) -> Result<Held, AppError> {
+    let ts = now.unix_timestamp();
+    let target = slot::Entity::find()
+        .filter(slot::Column::SlotNumber.eq(&req.slot_number))
+        .one(&state.db)
+        .await?
+        .ok_or(FieldError::general(ErrorCode::NotFound))?;
+    if target.status != OPEN {
+        return Err(FieldError::general(ErrorCode::SlotCancelled).into());
+    }
+    if target.starts_at <= ts {
+        return Err(FieldError::general(ErrorCode::SlotStarted).into());
+    }
+    let d = doctor::Entity::find_by_id(target.doctor_id)
+        .one(&state.db)
+        .await?
+        .filter(|d| d.listed)
+        .ok_or(FieldError::general(ErrorCode::NotFound))?;
+    if !app::domain::schedule::may_consult_online(years_of(&d, now)) {
+        return Err(FieldError::general(ErrorCode::DoctorPracticeTooShort).into());
+    }
+    // R-REG-6 / R-ELIG-3: the consent for this person, with this doctor's department;
+    // then the eligibility rule, asked again now.
+    let consent = consult_consent::Entity::find()
+        .filter(consult_consent::Column::ConsentNumber.eq(&req.consult_consent))
+        .filter(consult_consent::Column::PatientId.eq(req.patient_id))
+        .one(&state.db)
+        .await?
+        .filter(|c| c.family_member_id == req.member)
+        .ok_or(FieldError::general(ErrorCode::ConsultConsentRequired))?;
+    let department = Department::parse(&d.department)
+        .ok_or_else(|| anyhow::anyhow!("doctor {} has an unknown department", d.doctor_number))?;
+    if consent.department != department.as_str() {
+        return Err(FieldError::general(ErrorCode::EligibilityWrongDepartment).into());
+    }
+    let eligible = super::eligibility::check(
+        state,
+        req.patient_id,
+        req.member,
+        &consent.icd10,
+        department,
+        consent.critical,
+        now,
+    )
+    .await?
+    .map_err(|refusal| FieldError::general(refusal.code()))?
+    .0;
+
+    let key = person_key(req.patient_id, req.member);
+    let number = new_number("BK");
+    let txn = db::begin_write(&state.db).await?;
+    // Serialise this person's holds (PostgreSQL: the row lock lasts the transaction).
+    txn.execute_raw(db::sql(
+        txn.get_database_backend(),
+        "INSERT INTO person_lock (person_key, touched_at) VALUES ($1, $2) \
+         ON CONFLICT (person_key) DO UPDATE SET touched_at = excluded.touched_at",
+        vec![key.clone().into(), ts.into()],
+    ))
+    .await?;
+    // An expired hold on this slot gives its place back first.
+    expire_in(&txn, Some(target.id), ts).await?;
+    let overlapping = booking::Entity::find()
+        .filter(booking::Column::PersonKey.eq(&key))
+        .filter(booking::Column::StartsAt.lt(target.ends_at))
+        .filter(booking::Column::EndsAt.gt(target.starts_at))
+        .filter(
+            sea_orm::Condition::any()
+                .add(booking::Column::Status.eq(CONFIRMED))
+                .add(
+                    sea_orm::Condition::all()
+                        .add(booking::Column::Status.eq(HELD))
+                        .add(booking::Column::HoldExpiresAt.gt(ts)),
+                ),
+        )
+        .count(&txn)
+        .await?;
+    if overlapping > 0 {
+        txn.rollback().await?;
+        return Err(FieldError::general(ErrorCode::BookingOverlaps).into());
+    }
+    let took = slot::Entity::update_many()
+        .col_expr(slot::Column::Taken, Expr::col(slot::Column::Taken).add(1))
+        .filter(slot::Column::Id.eq(target.id))
+        .filter(slot::Column::Status.eq(OPEN))
+        .filter(slot::Column::StartsAt.gt(ts))
+        .filter(Expr::col(slot::Column::Taken).lt(Expr::col(slot::Column::Capacity)))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if took == 0 {
+        txn.rollback().await?;
+        let next = free_slots(&state.db, d.id, ts, NEXT_SLOTS).await?;
+        return Err(AppError::SlotTaken { next });
+    }
+    let inserted = booking::ActiveModel {
+        booking_number: Set(number.clone()),
+        slot_id: Set(target.id),
+        patient_id: Set(req.patient_id),
+        family_member_id: Set(req.member),
+        person_key: Set(key),
+        proof_id: Set(eligible.proof_id),
+        consult_consent_id: Set(Some(consent.id)),
+        icd10: Set(consent.icd10.clone()),
+        status: Set(HELD.to_owned()),
+        starts_at: Set(target.starts_at),
+        ends_at: Set(target.ends_at),
+        held_at: Set(ts),
+        hold_expires_at: Set(ts + hold_secs),
+        confirmed_at: Set(None),
+        cancelled_at: Set(None),
+        cancel_reason: Set(None),
+        refund_due: Set(false),
+        reminder_sent_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    if let Err(e) = inserted {
+        txn.rollback().await?;
+        if super::accounts::is_unique_violation(&e) {
+            return Err(FieldError::general(ErrorCode::BookingOverlaps).into());
+        }
+        return Err(e.into());
+    }
+    audit::record(
+        &txn,
+        AuditEvent {
+            actor: Actor::Patient(req.patient_id),
+            on_behalf_of: req.member,
+            action: AuditAction::SlotHeld,
+            entity: Some(("booking", number.clone())),
+            ip: ip.to_owned(),
+            at: now,
+            detail: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Held {
+        booking_number: number,
+        hold_expires_at: ts + hold_secs,
+    })
+}
+
+/// Ends holds past their time (on one slot, or all), giving their places back; each
+/// exactly once, whoever else runs this at the same moment.
+async fn expire_in(
+    db: &impl ConnectionTrait,
+    only_slot: Option<i64>,
+    ts: i64,
+) -> Result<Vec<booking::Model>, AppError> {
+    let mut candidates = booking::Entity::find()
+        .filter(booking::Column::Status.eq(HELD))
+        .filter(booking::Column::HoldExpiresAt.lte(ts));
+    if let Some(slot_id) = only_slot {
+        candidates = candidates.filter(booking::Column::SlotId.eq(slot_id));
+    }
+    let candidates = candidates.limit(500).all(db).await?;
+    let mut ended = Vec::new();
+    for b in candidates {
+        let done = booking::Entity::update_many()
+            .col_expr(booking::Column::Status, Expr::value(EXPIRED))
+            .col_expr(booking::Column::CancelReason, Expr::value("expired"))
+            .col_expr(booking::Column::CancelledAt, Expr::value(ts))
+            .filter(booking::Column::Id.eq(b.id))
+            .filter(booking::Column::Status.eq(HELD))
+            .exec(db)
+            .await?
+            .rows_affected;
+        if done == 1 {
+            slot::Entity::update_many()
+                .col_expr(slot::Column::Taken, Expr::col(slot::Column::Taken).sub(1))
+                .filter(slot::Column::Id.eq(b.slot_id))
+                .filter(slot::Column::Taken.gt(0))
+                .exec(db)
+                .await?;
+            ended.push(b);
+        }
+    }
+    Ok(ended)
+}
+
+/// The background job: ends every hold past its time. Safe on several servers at once
+/// (each hold ends by one conditional update) and after a restart (it reads the rows).
+pub async fn expire_holds(state: &Arc<State>, now: OffsetDateTime) -> Result<usize, AppError> {
+    let ts = now.unix_timestamp();
+    let txn = db::begin_write(&state.db).await?;
+    let ended = expire_in(&txn, None, ts).await?;
+    let mut sms = Vec::new();
+    for b in &ended {
+        sms.push(
+            notices::record(
+                &txn,
+                notices::Notice {
+                    patient_id: b.patient_id,
+                    family_member_id: b.family_member_id,
+                    kind: MessageKind::HoldExpired,
+                    params: vec![("when".into(), local(b.starts_at))],
+                },
+                now,
+            )
+            .await?,
+        );
+    }
+    txn.commit().await?;
+    for n in sms {
+        notices::send_sms_after_commit(state.clone(), n);
+    }
+    Ok(ended.len())
+}
+
+/// Payment for a held booking (R-BOOK-2). The payment issue adds Stripe; until then the
+/// only implementation is the sandbox, which confirms at once.
+#[async_trait::async_trait]
+pub trait Payments: Send + Sync {
+    /// Takes payment for the booking; `Ok(true)` once it is paid.
+    async fn pay(&self, booking_number: &str, fee_fen: i64) -> anyhow::Result<bool>;
+    /// A full refund is owed for a booking (a cancelled slot, R-BOOK-4). The one hook
+    /// the payment issue fills in.
+    async fn refund_in_full(&self, booking_number: &str) -> anyhow::Result<()>;
+}
+
+/// Confirms every payment at once; refunds are only recorded as due.
+pub struct SandboxPayments;
+
+#[async_trait::async_trait]
+impl Payments for SandboxPayments {
+    async fn pay(&self, _booking_number: &str, _fee_fen: i64) -> anyhow::Result<bool> {
+        Ok(true)
+    }
+    async fn refund_in_full(&self, booking_number: &str) -> anyhow::Result<()> {
+        tracing::info!(booking = booking_number, "sandbox: full refund due");
+        Ok(())
+    }
+}
+
+async fn own_booking(
+    db: &impl ConnectionTrait,
+    patient_id: i64,
+    number: &str,
+) -> Result<booking::Model, AppError> {
+    booking::Entity::find()
+        .filter(booking::Column::BookingNumber.eq(number))
+        .filter(booking::Column::PatientId.eq(patient_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| FieldError::general(ErrorCode::NotFound).into())
+}
+
+/// Pays for a held booking and confirms it while the hold lasts.
+pub async fn confirm(
+    state: &Arc<State>,
+    patient_id: i64,
+    number: &str,
+    ip: &str,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let ts = now.unix_timestamp();
+    let b = own_booking(&state.db, patient_id, number).await?;
+    if b.status == CONFIRMED {
+        return Ok(());
+    }
+    if b.status != HELD || b.hold_expires_at <= ts {
+        return Err(FieldError::general(ErrorCode::HoldExpired).into());
+    }
+    let paid = state
+        .payments
+        .pay(number, 0)
+        .await
+        .map_err(AppError::Internal)?;
+    if !paid {
+        return Err(FieldError::general(ErrorCode::PaymentPending).into());
+    }
+    let txn = db::begin_write(&state.db).await?;
+    let done = booking::Entity::update_many()
+        .col_expr(booking::Column::Status, Expr::value(CONFIRMED))
+        .col_expr(booking::Column::ConfirmedAt, Expr::value(ts))
+        .filter(booking::Column::Id.eq(b.id))
+        .filter(booking::Column::Status.eq(HELD))
+        .filter(booking::Column::HoldExpiresAt.gt(ts))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if done == 0 {
+        txn.rollback().await?;
+        return Err(FieldError::general(ErrorCode::HoldExpired).into());
+    }
+    let notice = notices::record(
+        &txn,
+        notices::Notice {
+            patient_id,
+            family_member_id: b.family_member_id,
+            kind: MessageKind::BookingConfirmed,
+            params: vec![("when".into(), local(b.starts_at))],
+        },
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        AuditEvent {
+            actor: Actor::Patient(patient_id),
+            on_behalf_of: b.family_member_id,
+            action: AuditAction::BookingConfirmed,
+            entity: Some(("booking", number.to_owned())),
+            ip: ip.to_owned(),
+            at: now,
+            detail: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    notices::send_sms_after_commit(state.clone(), notice);
+    Ok(())
+}
+
+/// The patient cancels a hold or booking; free until `cutoff_secs` before the start.
+pub async fn cancel(
+    state: &Arc<State>,
+    patient_id: i64,
+    number: &str,
+    cutoff_secs: i64,
+    ip: &str,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let ts = now.unix_timestamp();
+    let b = own_booking(&state.db, patient_id, number).await?;
+    if b.status != HELD && b.status != CONFIRMED {
+        return Err(FieldError::general(ErrorCode::BookingNotActive).into());
+    }
+    if b.starts_at <= ts {
+        return Err(FieldError::general(ErrorCode::SlotStarted).into());
+    }
+    let refund = b.status == CONFIRMED && cancel_is_free(b.starts_at, ts, cutoff_secs);
+    let txn = db::begin_write(&state.db).await?;
+    let done = booking::Entity::update_many()
+        .col_expr(booking::Column::Status, Expr::value(CANCELLED))
+        .col_expr(booking::Column::CancelledAt, Expr::value(ts))
+        .col_expr(booking::Column::CancelReason, Expr::value("patient"))
+        .col_expr(booking::Column::RefundDue, Expr::value(refund))
+        .filter(booking::Column::Id.eq(b.id))
+        .filter(booking::Column::Status.is_in([HELD, CONFIRMED]))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if done == 0 {
+        txn.rollback().await?;
+        return Err(FieldError::general(ErrorCode::BookingNotActive).into());
+    }
+    slot::Entity::update_many()
+        .col_expr(slot::Column::Taken, Expr::col(slot::Column::Taken).sub(1))
+        .filter(slot::Column::Id.eq(b.slot_id))
+        .filter(slot::Column::Taken.gt(0))
+        .exec(&txn)
+        .await?;
+    let notice = notices::record(
+        &txn,
+        notices::Notice {
+            patient_id,
+            family_member_id: b.family_member_id,
+            kind: MessageKind::BookingCancelled,
+            params: vec![("when".into(), local(b.starts_at))],
+        },
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        AuditEvent {
+            actor: Actor::Patient(patient_id),
+            on_behalf_of: b.family_member_id,
+            action: AuditAction::BookingCancelled,
+            entity: Some(("booking", number.to_owned())),
+            ip: ip.to_owned(),
+            at: now,
+            detail: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    if refund {
+        state
+            .payments
+            .refund_in_full(number)
+            .await
+            .map_err(AppError::Internal)?;
+    }
+    notices::send_sms_after_commit(state.clone(), notice);
+    Ok(())
+}
+
+/// The doctor or an operator cancels a published slot, with a day's notice (R-BOOK-4):
+/// every booking on it is cancelled, marked for a full refund, and its patient told in
+/// the message centre and by SMS.
+pub async fn cancel_slot(
+    state: &Arc<State>,
+    slot_number: &str,
+    by_staff: i64,
+    ip: &str,
+    now: OffsetDateTime,
+) -> Result<usize, AppError> {
+    let ts = now.unix_timestamp();
+    let s = slot::Entity::find()
+        .filter(slot::Column::SlotNumber.eq(slot_number))
+        .one(&state.db)
+        .await?
+        .ok_or(FieldError::general(ErrorCode::NotFound))?;
+    if s.status != OPEN {
+        return Err(FieldError::general(ErrorCode::SlotCancelled).into());
+    }
+    if !change_allowed(s.starts_at, ts) {
+        return Err(FieldError::general(ErrorCode::ScheduleNoticeTooShort).into());
+    }
+    let txn = db::begin_write(&state.db).await?;
+    let done = slot::Entity::update_many()
+        .col_expr(slot::Column::Status, Expr::value(CANCELLED))
+        .col_expr(slot::Column::CancelledAt, Expr::value(ts))
+        .filter(slot::Column::Id.eq(s.id))
+        .filter(slot::Column::Status.eq(OPEN))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if done == 0 {
+        txn.rollback().await?;
+        return Err(FieldError::general(ErrorCode::SlotCancelled).into());
+    }
+    let affected = booking::Entity::find()
+        .filter(booking::Column::SlotId.eq(s.id))
+        .filter(booking::Column::Status.is_in([HELD, CONFIRMED]))
+        .all(&txn)
+        .await?;
+    let mut sms = Vec::new();
+    for b in &affected {
+        let paid = b.status == CONFIRMED;
+        booking::Entity::update_many()
+            .col_expr(booking::Column::Status, Expr::value(CANCELLED))
+            .col_expr(booking::Column::CancelledAt, Expr::value(ts))
+            .col_expr(booking::Column::CancelReason, Expr::value("doctor"))
+            .col_expr(booking::Column::RefundDue, Expr::value(paid))
+            .filter(booking::Column::Id.eq(b.id))
+            .exec(&txn)
+            .await?;
+        sms.push(
+            notices::record(
+                &txn,
+                notices::Notice {
+                    patient_id: b.patient_id,
+                    family_member_id: b.family_member_id,
+                    kind: MessageKind::SlotCancelled,
+                    params: vec![("when".into(), local(b.starts_at))],
+                },
+                now,
+            )
+            .await?,
+        );
+    }
+    audit::record(
+        &txn,
+        AuditEvent {
+            actor: Actor::Staff(by_staff),
+            on_behalf_of: None,
+            action: AuditAction::SlotCancelled,
+            entity: Some(("slot", slot_number.to_owned())),
+            ip: ip.to_owned(),
+            at: now,
+            detail: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    for b in affected.iter().filter(|b| b.status == CONFIRMED) {
+        if let Err(e) = state.payments.refund_in_full(&b.booking_number).await {
+            // The row says a refund is due; the payment issue's job retries from it.
+            tracing::warn!(error = %e, booking = b.booking_number, "refund request failed");
+        }
+    }
+    for n in sms {
+        notices::send_sms_after_commit(state.clone(), n);
+    }
+    Ok(affected.len())
+}
+
+/// A day word and clock for a booking list (the page localizes the word).
+pub fn when(at: i64, now: i64) -> (DayWord, String) {
+    (day_word(at, now), china_clock(at))
+}

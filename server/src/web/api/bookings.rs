@@ -1,0 +1,271 @@
+//! Schedules, holds and bookings (R-BOOK-1 … R-BOOK-4).
+use super::{ApiResult, ErrorBody};
+use crate::services::bookings::{self, FreeSlot, HoldRequest};
+use crate::state::AppState;
+use crate::web::acting_for;
+use crate::web::api::screen::CONSULT_CONSENT;
+use crate::web::auth::{ConsentedPatient, internal};
+use crate::web::client::ClientIp;
+use crate::web::extract::{Json, Query};
+use crate::web::staff_auth::StaffMember;
+use app::domain::schedule::{ConsultType, SessionPlan, Split};
+use app::domain::staff::Permission;
+use app::domain::{ErrorCode, Field, FieldError};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use tower_sessions::Session;
+use utoipa::ToSchema;
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub(super) struct SessionInput {
+    /// China date, `YYYY-MM-DD`.
+    date: String,
+    /// China time, `HH:MM`.
+    start: String,
+    end: String,
+    /// `text`, `image_text` or `video`.
+    consult_type: String,
+    /// Appointments of this many minutes (one patient each) …
+    slot_minutes: Option<u16>,
+    /// … or one block with this many places.
+    capacity: Option<u16>,
+}
+
+fn minutes(hh_mm: &str) -> Option<u16> {
+    let (h, m) = hh_mm.trim().split_once(':')?;
+    let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+    (h <= 24 && m < 60 && h * 60 + m <= 24 * 60).then_some(h * 60 + m)
+}
+
+#[derive(Serialize, ToSchema)]
+pub(super) struct Published {
+    slot_numbers: Vec<String>,
+}
+
+/// Publish a session of a doctor's fixed schedule (operators and admins). Refused for
+/// a doctor with fewer than three years of practice, in the past, or too far ahead.
+#[utoipa::path(post, path = "/api/v1/staff/doctors/{number}/sessions", tag = "booking",
+    params(("number" = String, Path)),
+    request_body = SessionInput,
+    responses(
+        (status = 201, body = Published),
+        (status = 403, body = ErrorBody),
+        (status = 422, description = "doctor_practice_too_short, schedule_…", body = ErrorBody),
+    ))]
+pub(super) async fn publish_session(
+    State(state): State<AppState>,
+    member: StaffMember,
+    Path(number): Path<String>,
+    Json(input): Json<SessionInput>,
+) -> ApiResult {
+    member.require(Permission::ManageDirectory)?;
+    let bad = || FieldError::new(ErrorCode::ScheduleTimesInvalid, Field::Body);
+    let date = Date::parse(
+        input.date.trim(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|_| bad())?;
+    let split = match (input.slot_minutes, input.capacity) {
+        (Some(m), None) => Split::SlotMinutes(m),
+        (None, Some(c)) => Split::Capacity(c),
+        _ => return Err(FieldError::new(ErrorCode::InvalidForm, Field::Body).into()),
+    };
+    let consult_type = ConsultType::parse(input.consult_type.trim())
+        .ok_or(FieldError::new(ErrorCode::InvalidForm, Field::Body))?;
+    let plan = SessionPlan {
+        date,
+        start_minute: minutes(&input.start).ok_or_else(bad)?,
+        end_minute: minutes(&input.end).ok_or_else(bad)?,
+        split,
+    };
+    let slot_numbers = bookings::publish_session(
+        &state,
+        &number,
+        consult_type,
+        plan,
+        member.id,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(Published { slot_numbers })).into_response())
+}
+
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(super) struct SlotQuery {
+    /// How many days ahead (1–60, default 14).
+    days: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(super) struct Slots {
+    slots: Vec<FreeSlot>,
+}
+
+/// A doctor's free slots for the coming days.
+#[utoipa::path(get, path = "/api/v1/doctors/{number}/slots", tag = "booking",
+    params(("number" = String, Path), SlotQuery),
+    responses((status = 200, body = Slots), (status = 404, body = ErrorBody)))]
+pub(super) async fn doctor_slots(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    Query(q): Query<SlotQuery>,
+) -> ApiResult {
+    let slots = bookings::doctor_slots(
+        &state,
+        &number,
+        q.days.unwrap_or(14),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok(Json(Slots { slots }).into_response())
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub(super) struct HoldInput {
+    slot_number: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(super) struct HoldMade {
+    booking_number: String,
+    /// Unix seconds: pay before then, or the place goes back.
+    hold_expires_at: i64,
+}
+
+/// Hold a slot for the person the patient acts for, pending payment. Needs the consult
+/// consent given for them (`POST /api/v1/consult-consents`) with this doctor's department.
+#[utoipa::path(post, path = "/api/v1/holds", tag = "booking",
+    request_body = HoldInput,
+    responses(
+        (status = 201, body = HoldMade),
+        (status = 409, description = "slot_taken (with `next_slots`), booking_overlaps, slot_cancelled", body = ErrorBody),
+        (status = 422, description = "consult_consent_required, eligibility_…", body = ErrorBody),
+    ))]
+pub(super) async fn hold(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    session: Session,
+    ClientIp(ip): ClientIp,
+    Json(input): Json<HoldInput>,
+) -> ApiResult {
+    let member = acting_for::member_id(&state, patient.id, &session).await?;
+    let consent = session
+        .get::<String>(CONSULT_CONSENT)
+        .await
+        .map_err(internal)?
+        .ok_or(FieldError::general(ErrorCode::ConsultConsentRequired))?;
+    let held = bookings::hold(
+        &state,
+        &HoldRequest {
+            patient_id: patient.id,
+            member,
+            slot_number: input.slot_number.trim().to_owned(),
+            consult_consent: consent,
+        },
+        state.hold_secs,
+        &ip.to_string(),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(HoldMade {
+            booking_number: held.booking_number,
+            hold_expires_at: held.hold_expires_at,
+        }),
+    )
+        .into_response())
+}
+
+/// Pay for a held booking (the sandbox confirms at once) and confirm it.
+#[utoipa::path(post, path = "/api/v1/bookings/{number}/payment", tag = "booking",
+    params(("number" = String, Path)),
+    responses(
+        (status = 204),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "hold_expired", body = ErrorBody),
+    ))]
+pub(super) async fn pay(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    ClientIp(ip): ClientIp,
+    Path(number): Path<String>,
+) -> ApiResult {
+    bookings::confirm(
+        &state,
+        patient.id,
+        &number,
+        &ip.to_string(),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Cancel a hold or booking (free until the configured cut-off before the start).
+#[utoipa::path(delete, path = "/api/v1/bookings/{number}", tag = "booking",
+    params(("number" = String, Path)),
+    responses(
+        (status = 204),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "booking_not_active", body = ErrorBody),
+    ))]
+pub(super) async fn cancel(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    ClientIp(ip): ClientIp,
+    Path(number): Path<String>,
+) -> ApiResult {
+    bookings::cancel(
+        &state,
+        patient.id,
+        &number,
+        state.free_cancel_secs,
+        &ip.to_string(),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+pub(super) struct SlotCancelled {
+    /// Bookings cancelled and marked for a full refund.
+    bookings_cancelled: usize,
+}
+
+/// Cancel a published slot with at least a day's notice (operators and admins): its
+/// patients are told and refunded in full.
+#[utoipa::path(delete, path = "/api/v1/staff/slots/{number}", tag = "booking",
+    params(("number" = String, Path)),
+    responses(
+        (status = 200, body = SlotCancelled),
+        (status = 409, description = "schedule_notice_too_short, slot_cancelled", body = ErrorBody),
+    ))]
+pub(super) async fn cancel_slot(
+    State(state): State<AppState>,
+    member: StaffMember,
+    ClientIp(ip): ClientIp,
+    Path(number): Path<String>,
+) -> ApiResult {
+    member.require(Permission::ManageDirectory)?;
+    let n = bookings::cancel_slot(
+        &state,
+        &number,
+        member.id,
+        &ip.to_string(),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok(Json(SlotCancelled {
+        bookings_cancelled: n,
+    })
+    .into_response())
+}

@@ -1,0 +1,458 @@
+//! Schedules, holds and bookings (R-BOOK-1 … R-BOOK-4, R-DOC-1, R-ELIG-3): publishing,
+//! holding, paying (sandbox), cancelling, expiry, a cancelled slot, and 200 concurrent
+//! holds for the last place.
+use crate::consult_consent::approved_patient;
+use crate::helpers::{Db, TestApp, assert_error};
+use crate::proofs::staff_client;
+use crate::screen::answers;
+use app::domain::eligibility::EligibilityPolicy;
+use app::domain::schedule::{add_days, china_day};
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+use server::services::bookings;
+use time::OffsetDateTime;
+
+fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// The China date `days` from today.
+fn day(days: i64) -> String {
+    add_days(china_day(now()), days).to_string()
+}
+
+async fn exec(app: &TestApp, sql: &str) {
+    app.state.db.execute_unprepared(sql).await.unwrap();
+}
+
+async fn number(app: &TestApp, sql: &str) -> i64 {
+    app.state
+        .db
+        .query_one_raw(Statement::from_string(
+            app.state.db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap()
+}
+
+/// An operator adds a doctor (practising since `since`); returns (operator, number).
+async fn doctor(
+    app: &TestApp,
+    operator: &TestApp,
+    dept: &str,
+    licence: &str,
+    since: &str,
+) -> String {
+    let res = operator
+        .post(
+            "/api/v1/staff/doctors",
+            &json!({
+                "name": "刘建华", "title": "attending", "department": dept,
+                "licence_number": licence, "practicing_since": since,
+                "specialties": "高血压", "bio": "",
+            }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let _ = app;
+    res.json::<Value>().await.unwrap()["doctor_number"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn publish(operator: &TestApp, doctor: &str, body: Value) -> reqwest::Response {
+    operator
+        .post(&format!("/api/v1/staff/doctors/{doctor}/sessions"), &body)
+        .await
+}
+
+/// The emergency screen and the consult consent for hypertension with cardiology.
+async fn screen_and_consent(app: &TestApp) {
+    let res = app.post("/api/v1/emergency-screen", &answers(&[])).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .post(
+            "/api/v1/consult-consents",
+            &json!({ "icd10": "I10", "department": "cardiology",
+                     "version": app.state.consult_notice_version, "accept": true }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+async fn hold(app: &TestApp, slot: &str) -> reqwest::Response {
+    app.post("/api/v1/holds", &json!({ "slot_number": slot }))
+        .await
+}
+
+// R-BOOK-1/2/3/4, R-DOC-1: publish, hold, pay, cancel; every refusal with its reason.
+pub async fn slots_are_published_held_paid_and_cancelled(db: Db) {
+    let app = approved_patient(db, EligibilityPolicy::default()).await;
+    let operator = staff_client(&app, "op.sched", "operator").await;
+    let cardio = doctor(
+        &app,
+        &operator,
+        "cardiology",
+        "110110000000301",
+        "2012-01-01",
+    )
+    .await;
+    let newbie = doctor(&app, &operator, "cardiology", "110110000000302", &day(-400)).await;
+    let endo = doctor(
+        &app,
+        &operator,
+        "endocrinology",
+        "110110000000303",
+        "2010-01-01",
+    )
+    .await;
+    let session = |date: String| json!({ "date": date, "start": "09:00", "end": "10:00", "consult_type": "video", "slot_minutes": 15 });
+
+    // R-DOC-1: the server refuses to schedule a doctor with under three years.
+    let res = publish(&operator, &newbie, session(day(2))).await;
+    assert_error(res, 422, "doctor_practice_too_short", Some("body")).await;
+    let res = publish(&operator, &cardio, session(day(-1))).await;
+    assert_error(res, 422, "schedule_in_past", Some("body")).await;
+    let res = publish(&operator, &cardio, session(day(90))).await;
+    assert_error(res, 422, "schedule_too_far_ahead", Some("body")).await;
+    let res = app
+        .post(
+            &format!("/api/v1/staff/doctors/{cardio}/sessions"),
+            &session(day(2)),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "patients do not publish"
+    );
+    let res = publish(&operator, &cardio, session(day(2))).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let slots: Vec<String> = res.json::<Value>().await.unwrap()["slot_numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(slots.len(), 4);
+    let listed: Value = app
+        .get(&format!("/api/v1/doctors/{cardio}/slots"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["slots"].as_array().unwrap().len(), 4);
+    assert!(
+        listed["slots"][0]["local"]
+            .as_str()
+            .unwrap()
+            .ends_with("09:00")
+    );
+    let endo_slot = publish(&operator, &endo, session(day(3)))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["slot_numbers"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // R-REG-6 first: no hold without the consult consent.
+    assert_error(
+        hold(&app, &slots[0]).await,
+        409,
+        "consult_consent_required",
+        None,
+    )
+    .await;
+    screen_and_consent(&app).await;
+    // R-ELIG-3: the consent is for cardiology; an endocrinologist's slot is refused.
+    assert_error(
+        hold(&app, &endo_slot).await,
+        422,
+        "eligibility_wrong_department",
+        None,
+    )
+    .await;
+    assert_error(hold(&app, "SL00000000000000").await, 404, "not_found", None).await;
+
+    let res = hold(&app, &slots[0]).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let held: Value = res.json().await.unwrap();
+    let booking = held["booking_number"].as_str().unwrap().to_owned();
+    let expires = held["hold_expires_at"].as_i64().unwrap();
+    assert!((expires - now() - 15 * 60).abs() <= 5, "a 15-minute hold");
+    // The same slot twice, or an overlapping one, for the same person: refused.
+    assert_error(hold(&app, &slots[0]).await, 409, "booking_overlaps", None).await;
+
+    // Someone else cannot pay for or cancel it.
+    let mut other = app.other_client().await;
+    assert_eq!(
+        other
+            .register("13800138111", "110105198001010032")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    other.refresh_csrf().await;
+    let res = other
+        .post(&format!("/api/v1/bookings/{booking}/payment"), &json!({}))
+        .await;
+    assert_error(res, 404, "not_found", None).await;
+    assert_error(
+        other.delete(&format!("/api/v1/bookings/{booking}")).await,
+        404,
+        "not_found",
+        None,
+    )
+    .await;
+
+    // Paid in the sandbox: confirmed, and the message centre says so.
+    let res = app
+        .post(&format!("/api/v1/bookings/{booking}/payment"), &json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        number(&app, &format!("SELECT COUNT(*) AS n FROM booking WHERE booking_number = '{booking}' AND status = 'confirmed'")).await,
+        1
+    );
+    let inbox: Value = app.get("/api/v1/messages").await.json().await.unwrap();
+    assert!(inbox.to_string().contains("booking_confirmed"), "{inbox}");
+
+    // A second, later slot: held, then cancelled by the patient; its place comes back.
+    let second = hold(&app, &slots[2]).await.json::<Value>().await.unwrap()["booking_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.delete(&format!("/api/v1/bookings/{second}"))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_error(
+        app.delete(&format!("/api/v1/bookings/{second}")).await,
+        409,
+        "booking_not_active",
+        None,
+    )
+    .await;
+    assert_eq!(
+        number(
+            &app,
+            &format!(
+                "SELECT CAST(taken AS BIGINT) AS n FROM slot WHERE slot_number = '{}'",
+                slots[2]
+            )
+        )
+        .await,
+        0
+    );
+
+    // R-BOOK-2: a hold past its time is ended by the job, exactly once; paying then fails.
+    let third = hold(&app, &slots[3]).await.json::<Value>().await.unwrap()["booking_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    exec(
+        &app,
+        &format!(
+            "UPDATE booking SET hold_expires_at = {} WHERE booking_number = '{third}'",
+            now() - 1
+        ),
+    )
+    .await;
+    let at = OffsetDateTime::now_utc();
+    let (a, b) = tokio::join!(
+        bookings::expire_holds(&app.state, at),
+        bookings::expire_holds(&app.state, at)
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 1, "two servers end the hold once");
+    assert_eq!(
+        number(
+            &app,
+            &format!(
+                "SELECT CAST(taken AS BIGINT) AS n FROM slot WHERE slot_number = '{}'",
+                slots[3]
+            )
+        )
+        .await,
+        0
+    );
+    let res = app
+        .post(&format!("/api/v1/bookings/{third}/payment"), &json!({}))
+        .await;
+    assert_error(res, 409, "hold_expired", None).await;
+
+    // A slot that has begun cannot be held.
+    exec(
+        &app,
+        &format!(
+            "UPDATE slot SET starts_at = {} WHERE slot_number = '{}'",
+            now() - 60,
+            slots[1]
+        ),
+    )
+    .await;
+    assert_error(hold(&app, &slots[1]).await, 409, "slot_started", None).await;
+
+    // R-BOOK-4: a published slot changes only with a day's notice …
+    exec(
+        &app,
+        &format!(
+            "UPDATE slot SET starts_at = {}, ends_at = {} WHERE slot_number = '{}'",
+            now() + 23 * 3600,
+            now() + 23 * 3600 + 900,
+            slots[2]
+        ),
+    )
+    .await;
+    let res = operator
+        .delete(&format!("/api/v1/staff/slots/{}", slots[2]))
+        .await;
+    assert_error(res, 409, "schedule_notice_too_short", None).await;
+    // … and cancelling one cancels its bookings, owes a full refund, tells the patient.
+    let res = operator
+        .delete(&format!("/api/v1/staff/slots/{}", slots[0]))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["bookings_cancelled"], 1);
+    assert_eq!(
+        number(&app, &format!("SELECT COUNT(*) AS n FROM booking WHERE booking_number = '{booking}' AND status = 'cancelled' AND refund_due = TRUE AND cancel_reason = 'doctor'")).await,
+        1
+    );
+    let inbox: Value = app.get("/api/v1/messages").await.json().await.unwrap();
+    assert!(inbox.to_string().contains("slot_cancelled"), "{inbox}");
+    assert_error(hold(&app, &slots[0]).await, 409, "slot_cancelled", None).await;
+}
+
+/// Copies the approved patient `n` times (same password, consents, approved proof) and
+/// logs each copy in: 200 people who may each hold a place.
+async fn many_patients(app: &TestApp, n: usize) -> Vec<TestApp> {
+    let source = number(app, "SELECT MIN(id) AS n FROM patient").await;
+    let mut clients = Vec::with_capacity(n);
+    for i in 0..n {
+        let phone = format!("137{:08}", i);
+        exec(app, &format!(
+            "INSERT INTO patient (patient_number, phone, password_hash, real_name, id_number_cipher, \
+             id_number_hmac, id_number_masked, birth_date, sex, failed_logins, locked_until, dependant_count, created_at) \
+             SELECT 'PC{i:08}', '{phone}', password_hash, real_name, id_number_cipher, 'copy-{i}', \
+             id_number_masked, birth_date, sex, 0, NULL, 0, created_at FROM patient WHERE id = {source}"
+        )).await;
+        let id = number(
+            app,
+            &format!("SELECT id AS n FROM patient WHERE phone = '{phone}'"),
+        )
+        .await;
+        exec(app, &format!(
+            "INSERT INTO consent_record (patient_id, document, version, action, at, ip) \
+             SELECT {id}, document, version, action, at, ip FROM consent_record WHERE patient_id = {source}"
+        )).await;
+        exec(app, &format!(
+            "INSERT INTO diagnosis_proof (proof_number, patient_id, family_member_id, institution, diagnosed_on, \
+             icd10, department, note, status, idempotency_key, decided_by, decided_at, approved_icd10, \
+             approved_department, reject_reason, reject_note, created_at) \
+             SELECT 'DPC{i:08}', {id}, NULL, institution, diagnosed_on, icd10, department, note, status, \
+             'copy-key-{i}', decided_by, decided_at, approved_icd10, approved_department, reject_reason, \
+             reject_note, created_at FROM diagnosis_proof WHERE patient_id = {source} AND status = 'approved'"
+        )).await;
+    }
+    // Logged in a few at a time (each login hashes a password).
+    for chunk in (0..n).collect::<Vec<_>>().chunks(8) {
+        let logins = chunk.iter().map(|&i| async move {
+            let mut c = app.other_client().await;
+            let res = c
+                .post(
+                    "/api/v1/sessions",
+                    &json!({ "phone": format!("137{:08}", i), "password": "a calm river at dawn" }),
+                )
+                .await;
+            assert!(res.status().is_success(), "login {i}: {}", res.status());
+            c.refresh_csrf().await;
+            screen_and_consent(&c).await;
+            c
+        });
+        clients.extend(futures_util::future::join_all(logins).await);
+    }
+    clients
+}
+
+// R-BOOK-2: 200 people hold the last place at once: exactly one wins; everyone else
+// hears "just taken" with the next free slots; nothing half-written.
+pub async fn two_hundred_holds_for_the_last_place(db: Db) {
+    let app = approved_patient(db, EligibilityPolicy::default()).await;
+    let operator = staff_client(&app, "op.rush", "operator").await;
+    let cardio = doctor(
+        &app,
+        &operator,
+        "cardiology",
+        "110110000000401",
+        "2012-01-01",
+    )
+    .await;
+    let res = publish(
+        &operator,
+        &cardio,
+        json!({ "date": day(2), "start": "09:00", "end": "09:30", "consult_type": "text", "capacity": 1 }),
+    )
+    .await;
+    let last = res.json::<Value>().await.unwrap()["slot_numbers"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let later = publish(
+        &operator,
+        &cardio,
+        json!({ "date": day(3), "start": "14:00", "end": "15:00", "consult_type": "text", "slot_minutes": 30 }),
+    )
+    .await;
+    assert_eq!(later.status(), StatusCode::CREATED);
+
+    let people = many_patients(&app, 200).await;
+    let holds = people.iter().map(|p| hold(p, &last));
+    let answers: Vec<reqwest::Response> = futures_util::future::join_all(holds).await;
+    let mut won = 0;
+    for res in answers {
+        match res.status() {
+            StatusCode::CREATED => won += 1,
+            StatusCode::CONFLICT => {
+                let body: Value = res.json().await.unwrap();
+                assert_eq!(body["error"]["code"], "slot_taken", "{body}");
+                assert_eq!(
+                    body["error"]["next_slots"].as_array().unwrap().len(),
+                    2,
+                    "{body}"
+                );
+            }
+            other => panic!("unexpected {other}: {}", res.text().await.unwrap()),
+        }
+    }
+    assert_eq!(won, 1, "exactly one hold wins");
+    assert_eq!(
+        number(
+            &app,
+            &format!("SELECT CAST(taken AS BIGINT) AS n FROM slot WHERE slot_number = '{last}'")
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        number(&app, "SELECT COUNT(*) AS n FROM booking").await,
+        1,
+        "nothing half-written"
+    );
+    assert_eq!(
+        number(
+            &app,
+            "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'slot_held'"
+        )
+        .await,
+        1
+    );
+}
