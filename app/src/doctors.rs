@@ -55,6 +55,13 @@ pub struct DoctorProfile {
     pub bio: String,
 }
 
+/// A doctor's page: the profile and the free slots of the coming two weeks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoctorPageData {
+    pub profile: DoctorProfile,
+    pub days: Vec<crate::booking::SlotDay>,
+}
+
 /// What the directory page was asked for (from its query string).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct DirectoryQuery {

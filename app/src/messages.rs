@@ -230,6 +230,8 @@ pub fn notice_message(locale: Locale, key: &str) -> Option<&'static str> {
         "enrolled" => td_string!(locale, notice.enrolled),
         "screen_clear" => td_string!(locale, notice.screen_clear),
         "consult_ready" => td_string!(locale, notice.consult_ready),
+        "booking_confirmed" => td_string!(locale, notice.booking_confirmed),
+        "booking_cancelled" => td_string!(locale, notice.booking_cancelled),
         "proof_submitted" => td_string!(locale, notice.proof_submitted),
         "proof_withdrawn" => td_string!(locale, notice.proof_withdrawn),
         "proof_decided" => td_string!(locale, notice.proof_decided),
@@ -249,6 +251,28 @@ pub fn parse_locale(tag: &str) -> Option<Locale> {
         Some(Locale::en)
     } else {
         None
+    }
+}
+
+/// A China-time moment in words: "明天 14:30", "11月28日 09:00".
+pub fn when_text(locale: Locale, day: crate::domain::schedule::DayWord, clock: &str) -> String {
+    format!("{} {clock}", day_text(locale, day))
+}
+
+/// A China day in words: 今天, 明天, 后天, or the date.
+pub fn day_text(locale: Locale, day: crate::domain::schedule::DayWord) -> String {
+    use crate::domain::schedule::DayWord;
+    match day {
+        DayWord::Today => td_string!(locale, when.today).to_owned(),
+        DayWord::Tomorrow => td_string!(locale, when.tomorrow).to_owned(),
+        DayWord::DayAfterTomorrow => td_string!(locale, when.day_after).to_owned(),
+        DayWord::On(date) => fill(
+            td_string!(locale, when.date),
+            &[
+                ("month", &(date.month() as u8).to_string()),
+                ("day", &date.day().to_string()),
+            ],
+        ),
     }
 }
 

@@ -132,12 +132,21 @@ pub trait PageData: Send + Sync {
         parts: http::request::Parts,
         query: crate::doctors::DirectoryQuery,
     ) -> Loading<Option<crate::doctors::DirectoryPage>>;
-    /// A doctor's public profile.
+    /// A doctor's public profile and free slots.
     fn doctor(
         &self,
         parts: http::request::Parts,
         number: String,
-    ) -> Loading<Option<crate::doctors::DoctorProfile>>;
+    ) -> Loading<Option<crate::doctors::DoctorPageData>>;
+    /// The account's bookings.
+    fn bookings(&self, parts: http::request::Parts)
+    -> Loading<Option<crate::booking::BookingList>>;
+    /// One of the account's bookings.
+    fn booking(
+        &self,
+        parts: http::request::Parts,
+        number: String,
+    ) -> Loading<Option<crate::booking::BookingView>>;
     /// The account's diagnosis proofs.
     fn proofs(&self, parts: http::request::Parts)
     -> Loading<Option<Vec<crate::proofs::ProofView>>>;
@@ -261,10 +270,40 @@ pub async fn load_directory(
     }
 }
 
-/// A doctor's profile for this request (public).
+/// The account's bookings for this request.
+pub async fn load_bookings() -> Option<crate::booking::BookingList> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<http::request::Parts>()?;
+        let data = use_context::<PageDataContext>()?;
+        data.0.bookings(parts).await.ok().flatten()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+/// One booking for this request; `None` for anyone else's.
+pub async fn load_booking(
+    #[cfg_attr(not(feature = "ssr"), allow(unused_variables))] number: String,
+) -> Option<crate::booking::BookingView> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<http::request::Parts>()?;
+        let data = use_context::<PageDataContext>()?;
+        data.0.booking(parts, number).await.ok().flatten()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+/// A doctor's profile and free slots for this request (public).
 pub async fn load_doctor(
     #[cfg_attr(not(feature = "ssr"), allow(unused_variables))] number: String,
-) -> Option<crate::doctors::DoctorProfile> {
+) -> Option<crate::doctors::DoctorPageData> {
     #[cfg(feature = "ssr")]
     {
         let parts = use_context::<http::request::Parts>()?;

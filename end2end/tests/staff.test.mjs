@@ -135,6 +135,27 @@ async function adminEnrolsAndCreatesAnOperator(javaScriptEnabled, username) {
   await item.locator('form:has(input[value=approve]) button').click();
   await op.waitForURL(/notice=proof_decided/);
   assert.equal(await op.locator('[data-testid=queue-item]', { hasText: '周芷若' }).count(), 0);
+  // The operator adds an endocrinologist with the price list and a session in two days.
+  const opApi = opContext.request;
+  const { csrf_token: opCsrf } = await (await opApi.get(`${BASE}/api/v1/csrf`)).json();
+  const opHeaders = { 'x-csrf-token': opCsrf };
+  const doc = await opApi.post(`${BASE}/api/v1/staff/doctors`, {
+    headers: opHeaders,
+    data: { name: javaScriptEnabled ? '孙文博' : '徐文博', title: 'attending', department: 'endocrinology',
+      licence_number: javaScriptEnabled ? '110110000009001' : '110110000009002', practicing_since: '2015-06-01',
+      specialties: '糖尿病、甲状腺疾病', bio: '' },
+  });
+  assert.equal(doc.status(), 201, await doc.text());
+  const doctorNumber = (await doc.json()).doctor_number;
+  for (const [consult_type, fee_fen] of [['text', 2000], ['video', 4000]]) {
+    const price = await opApi.put(`${BASE}/api/v1/staff/consult-prices`, { headers: opHeaders, data: { title: 'attending', consult_type, fee_fen } });
+    assert.equal(price.status(), 204);
+  }
+  const inTwoDays = new Date(Date.now() + 8 * 3600e3 + 2 * 86400e3).toISOString().slice(0, 10);
+  const published = await opApi.post(`${BASE}/api/v1/staff/doctors/${doctorNumber}/sessions`, {
+    headers: opHeaders, data: { date: inTwoDays, start: '09:00', end: '10:00', consult_type: 'video', slot_minutes: 20 },
+  });
+  assert.equal(published.status(), 201, await published.text());
   await opContext.close();
 
   const mine = await patient.newPage();
@@ -160,8 +181,37 @@ async function adminEnrolsAndCreatesAnOperator(javaScriptEnabled, username) {
   if (SHOTS) await mine.screenshot({ path: `${SHOTS}/${tag}-consult-consent.png`, fullPage: true });
   await mine.check('#f-accept');
   await mine.click('button.button-block');
-  await mine.waitForURL(/\/consults\?notice=consult_ready/);
+  // R-ELIG-3: on to the doctors who treat this diagnosis.
+  await mine.waitForURL(/\/doctors\?mine=1&department=endocrinology&notice=consult_ready/);
   assert.match(await mine.textContent('main'), /已确认风险告知和知情同意/);
+  if (SHOTS) await mine.screenshot({ path: `${SHOTS}/${tag}-doctors-mine.png`, fullPage: true });
+
+  // R-BOOK-1/2/3: the doctor, a free slot, the hold with its countdown, the sandbox
+  // payment, and the confirmation in the message centre.
+  await mine.click(`a[href="/doctors/${doctorNumber}"]`);
+  await mine.waitForURL(new RegExp(`/doctors/${doctorNumber}$`));
+  assert.match(await mine.textContent('[data-testid=doctor-profile]'), /110110000009/);
+  assert.equal(await mine.locator('[data-testid=slot]').count(), 3);
+  if (SHOTS) await mine.screenshot({ path: `${SHOTS}/${tag}-doctor-slots.png`, fullPage: true });
+  await mine.locator('[data-testid=slot]').first().click();
+  await mine.waitForURL(/\/bookings\/BK[0-9a-f]+$/);
+  assert.match(await mine.textContent('[data-testid=booking-state]'), /待支付/);
+  const first = await mine.textContent('[data-testid=countdown]');
+  assert.match(first, /剩余 1[45]:\d\d/);
+  if (javaScriptEnabled) {
+    // The countdown runs in the browser.
+    await mine.waitForFunction((before) => document.querySelector('[data-testid=countdown]').textContent !== before, first, { timeout: 5000 });
+  }
+  if (SHOTS) await mine.screenshot({ path: `${SHOTS}/${tag}-booking-held.png`, fullPage: true });
+  assert.match(await mine.textContent('[data-testid=pay]'), /¥40/);
+  await mine.click('[data-testid=pay]');
+  await mine.waitForURL(/notice=booking_confirmed/);
+  assert.match(await mine.textContent('[data-testid=booking-state]'), /已预约/);
+  await mine.goto(`${BASE}/messages`);
+  assert.match(await mine.textContent('main'), /预约成功/);
+  await mine.goto(`${BASE}/consults`);
+  assert.equal(await mine.locator('[data-testid=booking-row]').count(), 1);
+  if (SHOTS) await mine.screenshot({ path: `${SHOTS}/${tag}-consults.png`, fullPage: true });
   await patient.close();
 }
 

@@ -226,7 +226,7 @@ pub async fn seed(state: &AppState, mode: Mode) -> anyhow::Result<Seeded> {
     .await
     .map_err(anyhow_of)?;
     // 陈晨 has nothing approved: a first visit, turned away with the reason.
-    crate::demo_doctors::seed(state, now)
+    crate::demo_doctors::seed(state, operator, now)
         .await
         .map_err(anyhow_of)?;
     Ok(Seeded::Created)

@@ -69,7 +69,7 @@ fn fee(title: DoctorTitle, kind: ConsultType) -> i64 {
     }
 }
 
-pub async fn seed(state: &State, now: OffsetDateTime) -> Result<usize, AppError> {
+pub async fn seed(state: &State, operator: i64, now: OffsetDateTime) -> Result<usize, AppError> {
     for title in TITLES {
         for kind in ALL_CONSULT_TYPES {
             doctors::publish_price(state, title, *kind, fee(title, *kind), now).await?;
@@ -126,6 +126,9 @@ pub async fn seed(state: &State, now: OffsetDateTime) -> Result<usize, AppError>
             )
             .await?;
             doctors::set_photo(state, &number, portrait(i)?).await?;
+            if app::domain::schedule::may_consult_online(u32::try_from(years).unwrap_or(0)) {
+                schedule(state, &number, i, operator, now).await?;
+            }
             n += 1;
         }
     }
@@ -169,4 +172,48 @@ fn portrait(i: usize) -> Result<Vec<u8>, AppError> {
         .write_to(&mut out, image::ImageFormat::Jpeg)
         .map_err(|e| AppError::Internal(e.into()))?;
     Ok(out.into_inner())
+}
+
+/// Two weeks of sessions: mornings of 20-minute video appointments on some days,
+/// afternoons of image-text consults with 8 places on others.
+async fn schedule(
+    state: &State,
+    number: &str,
+    i: usize,
+    operator: i64,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    use app::domain::schedule::{SessionPlan, Split, add_days};
+    let today = today_in_china(now);
+    for ahead in 1..=14i64 {
+        let date = add_days(today, ahead);
+        let weekday = date.weekday().number_days_from_monday() as usize;
+        if weekday >= 5 || (weekday + i) % 2 == 1 {
+            continue;
+        }
+        let (kind, plan) = if i.is_multiple_of(2) {
+            (
+                ConsultType::Video,
+                SessionPlan {
+                    date,
+                    start_minute: 9 * 60,
+                    end_minute: 11 * 60,
+                    split: Split::SlotMinutes(20),
+                },
+            )
+        } else {
+            (
+                ConsultType::ImageText,
+                SessionPlan {
+                    date,
+                    start_minute: 14 * 60,
+                    end_minute: 16 * 60,
+                    split: Split::Capacity(8),
+                },
+            )
+        };
+        crate::services::bookings::publish_session(state, number, kind, plan, operator, now)
+            .await?;
+    }
+    Ok(())
 }

@@ -22,6 +22,7 @@ pub fn ConsultStartPage() -> impl IntoView {
     let data = Resource::new(move || asked.clone(), load_consult_start);
     view! {
         <h1>{t_string!(i18n, start.title)}</h1>
+        <crate::components::FormAlerts state=crate::components::FormState::from_query() />
         <Suspense fallback=|| ()>
             {move || { let next = next.clone(); Suspend::new(async move {
                 let Some(page) = data.await else {

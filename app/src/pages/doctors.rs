@@ -2,6 +2,8 @@
 //! pinyin initials), by department, or only the doctors who may follow up the approved
 //! diagnoses of the person the patient acts for (R-ELIG-3). Server-rendered, paged, a
 //! GET form: it works without JavaScript and each page has its own address.
+use crate::booking::SlotDay;
+use crate::components::{CsrfField, FormAlerts, FormState};
 use crate::doctors::{DirectoryQuery, DoctorCard, DoctorProfile};
 use crate::domain::department::{ALL_DEPARTMENTS, Department};
 use crate::domain::doctor::fee_text;
@@ -56,8 +58,10 @@ pub fn DoctorsPage() -> impl IntoView {
     let asked = query.clone();
     let data = Resource::new(move || asked.clone(), load_directory);
     let (q, department, mine) = (query.q.clone(), query.department, query.mine);
+    let alerts = FormState::from_query();
     view! {
         <h1>{t_string!(i18n, doctors.title)}</h1>
+        <FormAlerts state=alerts />
         <form method="get" action="/doctors" class="card form directory-search" role="search">
             <div class="field">
                 <label for="f-q">{t_string!(i18n, doctors.search)}</label>
@@ -178,15 +182,60 @@ pub fn DoctorPage() -> impl IntoView {
     let english = i18n.get_locale_untracked() == Locale::en;
     let number = use_params_map().with_untracked(|p| p.get("number").unwrap_or_default());
     let data = Resource::new(move || number.clone(), load_doctor);
+    let state = FormState::from_query();
+    let csrf = current_viewer().csrf_token;
     view! {
+        <FormAlerts state=state />
         <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Some(profile) => profile_view(profile, english).into_any(),
-                    None => view! { <crate::pages::NotFound /> }.into_any(),
-                }
-            })}
+            {move || {
+                let csrf = csrf.clone();
+                Suspend::new(async move {
+                    match data.await {
+                        Some(page) => {
+                            let online = page.profile.card.may_consult_online;
+                            view! {
+                                {profile_view(page.profile, english)}
+                                {online.then(|| slot_days(page.days, csrf, english))}
+                            }.into_any()
+                        }
+                        None => view! { <crate::pages::NotFound /> }.into_any(),
+                    }
+                })
+            }}
         </Suspense>
+    }
+}
+
+/// R-BOOK-1: the free slots of the coming two weeks, by day; each is a one-tap form.
+fn slot_days(days: Vec<SlotDay>, csrf: String, english: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <section class="card" aria-labelledby="slots-title" data-testid="slots">
+            <h2 id="slots-title">{t_string!(i18n, booking.slots_title)}</h2>
+            {if days.is_empty() {
+                view! { <p class="hint">{t_string!(i18n, booking.no_slots)}</p> }.into_any()
+            } else {
+                days.into_iter().map(|d| {
+                    let csrf = csrf.clone();
+                    view! {
+                        <h3 class="slot-day">{d.day}</h3>
+                        <div class="slot-grid">
+                            {d.slots.into_iter().map(|s| view! {
+                                <form method="post" action="/forms/holds">
+                                    <CsrfField token=csrf.clone() />
+                                    <input type="hidden" name="slot_number" value=s.slot_number.clone() />
+                                    <button type="submit" class="slot" data-testid="slot">
+                                        <strong>{s.clock}</strong>
+                                        <span>{s.consult_type.name(english)}</span>
+                                        {(s.free > 1).then(|| view! { <span class="hint">{fill(t_string!(i18n, booking.places), &[("n", &s.free.to_string())])}</span> })}
+                                    </button>
+                                </form>
+                            }).collect_view()}
+                        </div>
+                    }
+                }).collect_view().into_any()
+            }}
+        </section>
     }
 }
 
@@ -230,10 +279,8 @@ fn profile_view(p: DoctorProfile, english: bool) -> impl IntoView {
                 }.into_any()
             }}
         </article>
-        {if card.may_consult_online {
-            view! { <a class="button button-block" href="/consult/start">{t_string!(i18n, doctors.consult)}</a> }.into_any()
-        } else {
-            view! { <p class="card card-warning" role="note" data-testid="not-online">{t_string!(i18n, doctors.too_new)}</p> }.into_any()
-        }}
+        {(!card.may_consult_online).then(|| view! {
+            <p class="card card-warning" role="note" data-testid="not-online">{t_string!(i18n, doctors.too_new)}</p>
+        })}
     }
 }

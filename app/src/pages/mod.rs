@@ -1,5 +1,6 @@
 //! One module per screen.
 mod account;
+mod bookings;
 mod consent;
 mod consult_consent;
 mod consult_start;
@@ -16,6 +17,7 @@ mod staff;
 mod tabs;
 
 pub use account::{ChangePasswordPage, ResetPasswordPage};
+pub use bookings::BookingPage;
 pub use consent::{ConsentDocumentPage, ConsentPage};
 pub use consult_consent::ConsultConsentPage;
 pub use consult_start::ConsultStartPage;

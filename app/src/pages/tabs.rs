@@ -8,10 +8,7 @@ pub fn ConsultsPage() -> impl IntoView {
         <h1>{t_string!(i18n, consults.title)}</h1>
         <crate::components::FormAlerts state=crate::components::FormState::from_query() />
         <p><a class="button button-block" href="/consult/start">{t_string!(i18n, screen.start)}</a></p>
-        <div class="card empty">
-            <p>{t_string!(i18n, consults.empty)}</p>
-            <p class="hint">{t_string!(i18n, consults.next)}</p>
-        </div>
+        <super::bookings::BookingListSection />
     }
 }
 

@@ -701,3 +701,179 @@ pub async fn cancel_slot(
 pub fn when(at: i64, now: i64) -> (DayWord, String) {
     (day_word(at, now), china_clock(at))
 }
+
+/// A doctor's free slots for the coming `days`, by China day, in the reader's words.
+pub async fn slot_days(
+    state: &State,
+    doctor_number: &str,
+    days: i64,
+    locale: app::i18n::Locale,
+    now: OffsetDateTime,
+) -> Result<Vec<app::booking::SlotDay>, AppError> {
+    use app::booking::{SlotChoice, SlotDay};
+    let ts = now.unix_timestamp();
+    let mut out: Vec<(Date, SlotDay)> = Vec::new();
+    for s in doctor_slots(state, doctor_number, days, now).await? {
+        let date = app::domain::schedule::china_day(s.starts_at);
+        let choice = SlotChoice {
+            slot_number: s.slot_number,
+            consult_type: s.consult_type,
+            clock: china_clock(s.starts_at),
+            free: s.free,
+        };
+        match out.last_mut() {
+            Some((d, day)) if *d == date => day.slots.push(choice),
+            _ => {
+                let word = day_word(s.starts_at, ts);
+                let mut label = app::messages::day_text(locale, word);
+                if !matches!(word, DayWord::On(_)) {
+                    label = format!(
+                        "{label} {}",
+                        app::messages::day_text(locale, DayWord::On(date))
+                    );
+                }
+                out.push((
+                    date,
+                    SlotDay {
+                        day: label,
+                        slots: vec![choice],
+                    },
+                ));
+            }
+        }
+    }
+    Ok(out.into_iter().map(|(_, d)| d).collect())
+}
+
+/// A booking as its owner sees it.
+async fn view(
+    state: &State,
+    b: &booking::Model,
+    locale: app::i18n::Locale,
+    now: OffsetDateTime,
+) -> Result<Option<app::booking::BookingView>, AppError> {
+    use app::booking::{BookingState, BookingView};
+    let ts = now.unix_timestamp();
+    let Some(s) = slot::Entity::find_by_id(b.slot_id).one(&state.db).await? else {
+        return Ok(None);
+    };
+    let Some(d) = doctor::Entity::find_by_id(s.doctor_id)
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let (Some(consult_type), Some(department)) = (
+        ConsultType::parse(&s.consult_type),
+        Department::parse(&d.department),
+    ) else {
+        return Ok(None);
+    };
+    let fee_fen = crate::db::consult_price::Entity::find()
+        .filter(crate::db::consult_price::Column::Title.eq(&d.title))
+        .filter(crate::db::consult_price::Column::ConsultType.eq(&s.consult_type))
+        .one(&state.db)
+        .await?
+        .map(|p| p.fee_fen);
+    let english = locale == app::i18n::Locale::en;
+    let diagnosis = state
+        .conditions
+        .by_code(&b.icd10)
+        .map(|c| if english { &c.name_en } else { &c.name_zh })
+        .map_or_else(|| b.icd10.clone(), |n| format!("{n} ({})", b.icd10));
+    let state_now = match b.status.as_str() {
+        HELD if b.hold_expires_at > ts => BookingState::Held,
+        HELD | EXPIRED => BookingState::Expired,
+        CONFIRMED => BookingState::Confirmed,
+        _ => BookingState::Cancelled,
+    };
+    Ok(Some(BookingView {
+        booking_number: b.booking_number.clone(),
+        state: state_now,
+        doctor_name: d.name.clone(),
+        doctor_number: d.doctor_number.clone(),
+        department,
+        consult_type,
+        when: app::messages::when_text(
+            locale,
+            day_word(b.starts_at, ts),
+            &china_clock(b.starts_at),
+        ),
+        person_name: super::family::person_name(&state.db, b.patient_id, b.family_member_id)
+            .await?,
+        diagnosis,
+        hold_expires_at: b.hold_expires_at,
+        hold_ends_clock: china_clock(b.hold_expires_at),
+        seconds_left: Ord::max(b.hold_expires_at - ts, 0),
+        fee_fen,
+        refund_due: b.refund_due,
+        upcoming: b.starts_at > ts,
+        cancel_reason: b.cancel_reason.clone(),
+    }))
+}
+
+/// The account's bookings: upcoming (soonest first), then past (newest first).
+pub async fn list_for_patient(
+    state: &State,
+    patient_id: i64,
+    locale: app::i18n::Locale,
+    now: OffsetDateTime,
+) -> Result<app::booking::BookingList, AppError> {
+    let rows = booking::Entity::find()
+        .filter(booking::Column::PatientId.eq(patient_id))
+        .order_by_asc(booking::Column::StartsAt)
+        .limit(200)
+        .all(&state.db)
+        .await?;
+    let mut list = app::booking::BookingList::default();
+    let ts = now.unix_timestamp();
+    for b in &rows {
+        let Some(v) = view(state, b, locale, now).await? else {
+            continue;
+        };
+        let active = matches!(
+            v.state,
+            app::booking::BookingState::Held | app::booking::BookingState::Confirmed
+        );
+        if active && b.starts_at > ts {
+            list.upcoming.push(v);
+        } else {
+            list.past.push(v);
+        }
+    }
+    list.past.reverse();
+    Ok(list)
+}
+
+/// One of the account's bookings; `None` for anyone else's.
+pub async fn find_for_patient(
+    state: &State,
+    patient_id: i64,
+    number: &str,
+    locale: app::i18n::Locale,
+    now: OffsetDateTime,
+) -> Result<Option<app::booking::BookingView>, AppError> {
+    match own_booking(&state.db, patient_id, number).await {
+        Ok(b) => view(state, &b, locale, now).await,
+        Err(AppError::Rejected { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The number of the doctor a slot belongs to (to go back to their page).
+pub async fn doctor_of_slot(
+    db: &impl ConnectionTrait,
+    slot_number: &str,
+) -> Result<Option<String>, AppError> {
+    let Some(s) = slot::Entity::find()
+        .filter(slot::Column::SlotNumber.eq(slot_number))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(doctor::Entity::find_by_id(s.doctor_id)
+        .one(db)
+        .await?
+        .map(|d| d.doctor_number))
+}

@@ -300,3 +300,22 @@ fn new_member_number() -> String {
     let mut rng = rand::rngs::OsRng;
     format!("FM{:016x}", rng.r#gen::<u64>())
 }
+
+/// The name of whom the patient acts for: a family member, or themselves.
+pub async fn person_name(
+    db: &impl ConnectionTrait,
+    patient_id: i64,
+    member: Option<i64>,
+) -> Result<String, AppError> {
+    Ok(match member {
+        Some(id) => family_member::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|m| m.real_name),
+        None => crate::db::patient::Entity::find_by_id(patient_id)
+            .one(db)
+            .await?
+            .map(|p| p.real_name),
+    }
+    .unwrap_or_default())
+}

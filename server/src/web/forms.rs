@@ -47,6 +47,9 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/forms/consult/screen", post(emergency_screen))
         .route("/forms/consult/consent", post(consult_consent))
         .route("/forms/proofs/withdraw", post(withdraw_proof))
+        .route("/forms/holds", post(hold_slot))
+        .route("/forms/bookings/{number}/payment", post(pay_booking))
+        .route("/forms/bookings/{number}/cancel", post(cancel_booking))
 }
 
 /// Not state-changing and needs no session: the language switch.
@@ -511,8 +514,108 @@ async fn consult_consent(
         &ip.to_string(),
     )
     .await
-    .map(|_| "/consults?notice=consult_ready");
+    .map(|_| {
+        format!(
+            "/doctors?mine=1&department={}&notice=consult_ready",
+            department.as_str()
+        )
+    });
     outcome(&page, result)
+}
+
+/// R-BOOK-2: a tap on a free slot holds it, then the booking page counts down.
+async fn hold_slot(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    session: Session,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<Fields>,
+) -> Response {
+    use crate::services::bookings::{self, HoldRequest};
+    let slot_number = field(&f, "slot_number").trim().to_owned();
+    let result = async {
+        let member = super::acting_for::member_id(&state, patient.id, &session).await?;
+        let consent = session
+            .get::<String>(super::api::screen::CONSULT_CONSENT)
+            .await
+            .map_err(auth::internal)?
+            .ok_or(FieldError::general(ErrorCode::ConsultConsentRequired))?;
+        bookings::hold(
+            &state,
+            &HoldRequest {
+                patient_id: patient.id,
+                member,
+                slot_number: slot_number.clone(),
+                consult_consent: consent,
+            },
+            state.hold_secs,
+            &ip.to_string(),
+            OffsetDateTime::now_utc(),
+        )
+        .await
+    }
+    .await;
+    match result {
+        Ok(held) => Redirect::to(&format!("/bookings/{}", held.booking_number)).into_response(),
+        // The screen and the consult's consent come first (R-ELIG-4, R-REG-6).
+        Err(e) if e.code() == ErrorCode::ConsultConsentRequired => back_with("/consult/start", e),
+        Err(e) => {
+            let back = crate::services::bookings::doctor_of_slot(&state.db, &slot_number)
+                .await
+                .ok()
+                .flatten()
+                .map_or_else(|| "/doctors".to_owned(), |d| format!("/doctors/{d}"));
+            back_with(&back, e)
+        }
+    }
+}
+
+async fn pay_booking(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    ClientIp(ip): ClientIp,
+    Path(number): Path<String>,
+) -> Response {
+    let number: String = number
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(32)
+        .collect();
+    let page = format!("/bookings/{number}");
+    let result = crate::services::bookings::confirm(
+        &state,
+        patient.id,
+        &number,
+        &ip.to_string(),
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .map(|()| format!("{page}?notice=booking_confirmed"));
+    outcome(&page, result)
+}
+
+async fn cancel_booking(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    ClientIp(ip): ClientIp,
+    Path(number): Path<String>,
+) -> Response {
+    let number: String = number
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(32)
+        .collect();
+    let result = crate::services::bookings::cancel(
+        &state,
+        patient.id,
+        &number,
+        state.free_cancel_secs,
+        &ip.to_string(),
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .map(|()| "/consults?notice=booking_cancelled");
+    outcome(&format!("/bookings/{number}"), result)
 }
 
 fn with_query(path: &str, query: Option<&str>) -> String {

@@ -9,7 +9,8 @@ use crate::services::{
     AppError, accounts, consents, eligibility, family, notices, staff, today_in_china,
 };
 use crate::state::AppState;
-use app::doctors::{DirectoryPage, DirectoryQuery, DoctorProfile};
+use app::booking::{BookingList, BookingView};
+use app::doctors::{DirectoryPage, DirectoryQuery, DoctorPageData};
 use app::domain::staff::Permission;
 use app::messages_view::{MessageList, MessageView};
 use app::proofs::{
@@ -24,7 +25,6 @@ use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
-use sea_orm::EntityTrait;
 use std::sync::Arc;
 use time::OffsetDateTime;
 use tower_sessions::Session;
@@ -201,12 +201,59 @@ impl PageData for ServerPageData {
         })
     }
 
-    fn doctor(&self, _parts: Parts, number: String) -> Loading<Option<DoctorProfile>> {
+    fn doctor(&self, parts: Parts, number: String) -> Loading<Option<DoctorPageData>> {
         let state = self.0.clone();
         Box::pin(async move {
-            crate::services::doctors::profile(&state, &number, OffsetDateTime::now_utc())
+            let now = OffsetDateTime::now_utc();
+            let locale = super::client::locale_of(&parts.headers);
+            let Some(profile) = crate::services::doctors::profile(&state, &number, now)
                 .await
-                .map_err(logged)
+                .map_err(logged)?
+            else {
+                return Ok(None);
+            };
+            let days = crate::services::bookings::slot_days(&state, &number, 14, locale, now)
+                .await
+                .map_err(logged)?;
+            Ok(Some(DoctorPageData { profile, days }))
+        })
+    }
+
+    fn bookings(&self, mut parts: Parts) -> Loading<Option<BookingList>> {
+        let state = self.0.clone();
+        Box::pin(async move {
+            let Ok(patient) = ConsentedPatient::from_request_parts(&mut parts, &state).await else {
+                return Ok(None);
+            };
+            let locale = super::client::locale_of(&parts.headers);
+            crate::services::bookings::list_for_patient(
+                &state,
+                patient.id,
+                locale,
+                OffsetDateTime::now_utc(),
+            )
+            .await
+            .map(Some)
+            .map_err(logged)
+        })
+    }
+
+    fn booking(&self, mut parts: Parts, number: String) -> Loading<Option<BookingView>> {
+        let state = self.0.clone();
+        Box::pin(async move {
+            let Ok(patient) = ConsentedPatient::from_request_parts(&mut parts, &state).await else {
+                return Ok(None);
+            };
+            let locale = super::client::locale_of(&parts.headers);
+            crate::services::bookings::find_for_patient(
+                &state,
+                patient.id,
+                &number,
+                locale,
+                OffsetDateTime::now_utc(),
+            )
+            .await
+            .map_err(logged)
         })
     }
 
@@ -312,17 +359,7 @@ async fn person_name(
     patient_id: i64,
     member: Option<i64>,
 ) -> Result<String, AppError> {
-    Ok(match member {
-        Some(id) => crate::db::family_member::Entity::find_by_id(id)
-            .one(&state.db)
-            .await?
-            .map(|m| m.real_name),
-        None => crate::db::patient::Entity::find_by_id(patient_id)
-            .one(&state.db)
-            .await?
-            .map(|p| p.real_name),
-    }
-    .unwrap_or_default())
+    family::person_name(&state.db, patient_id, member).await
 }
 
 async fn load_consult_start(

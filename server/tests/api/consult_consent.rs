@@ -302,7 +302,10 @@ pub async fn the_consult_notice_works_as_plain_forms(db: Db) {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.headers()["location"], "/consults?notice=consult_ready");
+    assert_eq!(
+        res.headers()["location"],
+        "/doctors?mine=1&department=cardiology&notice=consult_ready"
+    );
     assert_eq!(
         count(&app, "SELECT COUNT(*) AS n FROM consult_consent").await,
         1

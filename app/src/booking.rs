@@ -1,0 +1,67 @@
+//! What the booking pages show (R-BOOK-1 … R-BOOK-3). Times come already in words,
+//! in the reader's language and China time ("明天 14:30"): the server knows both.
+use crate::domain::department::Department;
+use crate::domain::schedule::ConsultType;
+use serde::{Deserialize, Serialize};
+
+/// A free slot on a doctor's page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotChoice {
+    pub slot_number: String,
+    pub consult_type: ConsultType,
+    /// `14:30`.
+    pub clock: String,
+    pub free: i32,
+}
+
+/// One day of free slots: "明天 11月26日".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotDay {
+    pub day: String,
+    pub slots: Vec<SlotChoice>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BookingState {
+    /// Held for payment until `hold_expires_at`.
+    Held,
+    Confirmed,
+    Cancelled,
+    Expired,
+}
+
+/// A hold or booking, as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingView {
+    pub booking_number: String,
+    pub state: BookingState,
+    pub doctor_name: String,
+    pub doctor_number: String,
+    pub department: Department,
+    pub consult_type: ConsultType,
+    /// "明天 14:30".
+    pub when: String,
+    pub person_name: String,
+    /// The diagnosis followed up, in words, with its code.
+    pub diagnosis: String,
+    /// Held: when the hold ends (Unix seconds) and the clock time it ends at.
+    pub hold_expires_at: i64,
+    pub hold_ends_clock: String,
+    /// Seconds of the hold left when the page was made.
+    pub seconds_left: i64,
+    /// The fee from the price list, in fen (none when unpublished).
+    pub fee_fen: Option<i64>,
+    /// A full refund is owed (the slot was cancelled, or a free cancellation).
+    pub refund_due: bool,
+    /// The start has not passed.
+    pub upcoming: bool,
+    /// `doctor`, `patient` or `expired` when not active.
+    pub cancel_reason: Option<String>,
+}
+
+/// The 问诊 tab: upcoming bookings first, then the past.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct BookingList {
+    pub upcoming: Vec<BookingView>,
+    pub past: Vec<BookingView>,
+}
