@@ -178,6 +178,10 @@ pub fn render_message(
             td_string!(locale, messages.slot_cancelled_title),
             td_string!(locale, messages.slot_cancelled_body),
         ),
+        BookingReminder => (
+            td_string!(locale, messages.booking_reminder_title),
+            td_string!(locale, messages.booking_reminder_body),
+        ),
     };
     let values: Vec<(&str, &str)> = params
         .iter()

@@ -69,6 +69,8 @@ pub struct Config {
     pub hold_minutes: i64,
     /// A patient cancels a paid booking free of charge until this long before it.
     pub free_cancel_hours: i64,
+    /// How long before a booked appointment the reminder goes out.
+    pub reminder_minutes: i64,
 }
 
 /// S3-compatible object storage (`FUZHEN_S3_*`), for uploaded files in production.
@@ -264,6 +266,7 @@ impl Config {
             object_storage: S3Settings::from_env()?,
             hold_minutes: env_parse("FUZHEN_HOLD_MINUTES", 15)?,
             free_cancel_hours: env_parse("FUZHEN_FREE_CANCEL_HOURS", 2)?,
+            reminder_minutes: env_parse("FUZHEN_REMINDER_MINUTES", 60)?,
             max_upload_bytes: env_parse(
                 "FUZHEN_MAX_UPLOAD_BYTES",
                 app::domain::upload::DEFAULT_MAX_FILE_BYTES,
@@ -314,6 +317,7 @@ impl Config {
             object_storage: None,
             hold_minutes: 15,
             free_cancel_hours: 2,
+            reminder_minutes: 60,
             hash_queue: 64,
             trusted_proxies: Vec::new(),
             sms_provider: "console".into(),

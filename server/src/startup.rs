@@ -84,6 +84,12 @@ impl Application {
                 if let Err(e) = crate::services::bookings::expire_holds(&holds_state, now).await {
                     tracing::warn!(error = ?e, "expiring holds failed");
                 }
+                let lead = holds_state.reminder_secs;
+                if let Err(e) =
+                    crate::services::bookings::send_reminders(&holds_state, lead, now).await
+                {
+                    tracing::warn!(error = ?e, "sending reminders failed");
+                }
             }
         });
         // Expired sessions, ended rate-limit windows and files without a proof are cleaned

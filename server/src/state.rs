@@ -31,6 +31,8 @@ pub struct State {
     pub hold_secs: i64,
     /// Seconds before the start until which a patient cancels free.
     pub free_cancel_secs: i64,
+    /// Seconds before a booked appointment that the reminder goes out (R-BOOK-3).
+    pub reminder_secs: i64,
     /// The consult risk notice's version (R-REG-6): the SHA-256 of its text.
     pub consult_notice_version: String,
     pub sessions: DbSessionStore,
@@ -107,6 +109,7 @@ impl State {
             payments: Arc::new(crate::services::bookings::SandboxPayments),
             hold_secs: config.hold_minutes.clamp(1, 24 * 60) * 60,
             free_cancel_secs: config.free_cancel_hours.max(0) * 3600,
+            reminder_secs: config.reminder_minutes.clamp(1, 7 * 24 * 60) * 60,
             consult_notice_version: sha256_hex(
                 &app::domain::consult_consent::notice_versioned_content(),
             ),

@@ -18,6 +18,8 @@ pub enum MessageKind {
     BookingConfirmed,
     BookingCancelled,
     SlotCancelled,
+    /// R-BOOK-3: the appointment is soon.
+    BookingReminder,
 }
 
 pub const ALL_KINDS: &[MessageKind] = &[
@@ -28,6 +30,7 @@ pub const ALL_KINDS: &[MessageKind] = &[
     MessageKind::BookingConfirmed,
     MessageKind::BookingCancelled,
     MessageKind::SlotCancelled,
+    MessageKind::BookingReminder,
 ];
 
 impl MessageKind {
@@ -40,6 +43,7 @@ impl MessageKind {
             MessageKind::BookingConfirmed => "booking_confirmed",
             MessageKind::BookingCancelled => "booking_cancelled",
             MessageKind::SlotCancelled => "slot_cancelled",
+            MessageKind::BookingReminder => "booking_reminder",
         }
     }
 
@@ -56,6 +60,7 @@ impl MessageKind {
                 | MessageKind::BookingConfirmed
                 | MessageKind::BookingCancelled
                 | MessageKind::SlotCancelled
+                | MessageKind::BookingReminder
         )
     }
 }

@@ -877,3 +877,52 @@ pub async fn doctor_of_slot(
         .await?
         .map(|d| d.doctor_number))
 }
+
+/// R-BOOK-3: reminds every confirmed booking starting within `lead_secs`, once (the
+/// reminder is claimed by a conditional update, so two servers send it once).
+pub async fn send_reminders(
+    state: &Arc<State>,
+    lead_secs: i64,
+    now: OffsetDateTime,
+) -> Result<usize, AppError> {
+    let ts = now.unix_timestamp();
+    let due = booking::Entity::find()
+        .filter(booking::Column::Status.eq(CONFIRMED))
+        .filter(booking::Column::ReminderSentAt.is_null())
+        .filter(booking::Column::StartsAt.gt(ts))
+        .filter(booking::Column::StartsAt.lte(ts + lead_secs))
+        .limit(500)
+        .all(&state.db)
+        .await?;
+    let mut sent = 0;
+    for b in due {
+        let txn = db::begin_write(&state.db).await?;
+        let claimed = booking::Entity::update_many()
+            .col_expr(booking::Column::ReminderSentAt, Expr::value(ts))
+            .filter(booking::Column::Id.eq(b.id))
+            .filter(booking::Column::Status.eq(CONFIRMED))
+            .filter(booking::Column::ReminderSentAt.is_null())
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        if claimed == 0 {
+            txn.rollback().await?;
+            continue;
+        }
+        let notice = notices::record(
+            &txn,
+            notices::Notice {
+                patient_id: b.patient_id,
+                family_member_id: b.family_member_id,
+                kind: MessageKind::BookingReminder,
+                params: vec![("when".into(), local(b.starts_at))],
+            },
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        notices::send_sms_after_commit(state.clone(), notice);
+        sent += 1;
+    }
+    Ok(sent)
+}

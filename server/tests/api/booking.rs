@@ -224,6 +224,16 @@ pub async fn slots_are_published_held_paid_and_cancelled(db: Db) {
     );
     let inbox: Value = app.get("/api/v1/messages").await.json().await.unwrap();
     assert!(inbox.to_string().contains("booking_confirmed"), "{inbox}");
+    // R-BOOK-3: the reminder before the appointment goes out once, with two servers.
+    let lead = 3 * 86_400;
+    let at = OffsetDateTime::now_utc();
+    let (r1, r2) = tokio::join!(
+        bookings::send_reminders(&app.state, lead, at),
+        bookings::send_reminders(&app.state, lead, at)
+    );
+    assert_eq!(r1.unwrap() + r2.unwrap(), 1);
+    let inbox: Value = app.get("/api/v1/messages").await.json().await.unwrap();
+    assert!(inbox.to_string().contains("booking_reminder"), "{inbox}");
 
     // A second, later slot: held, then cancelled by the patient; its place comes back.
     let second = hold(&app, &slots[2]).await.json::<Value>().await.unwrap()["booking_number"]
