@@ -83,6 +83,9 @@ pub fn error_message(locale: Locale, code: ErrorCode) -> String {
         PaymentPending => td_string!(locale, errors.payment_pending),
         BookingNotActive => td_string!(locale, errors.booking_not_active),
         ScheduleNoticeTooShort => td_string!(locale, errors.schedule_notice_too_short),
+        DoctorOffline => td_string!(locale, errors.doctor_offline),
+        AlreadyQueued => td_string!(locale, errors.already_queued),
+        QueueEntryNotWaiting => td_string!(locale, errors.queue_entry_not_waiting),
         EligibilityFirstVisit => td_string!(locale, errors.eligibility_first_visit),
         EligibilityWrongDepartment => td_string!(locale, errors.eligibility_wrong_department),
         EligibilityProofExpired => td_string!(locale, errors.eligibility_proof_expired),
@@ -181,6 +184,14 @@ pub fn render_message(
         BookingReminder => (
             td_string!(locale, messages.booking_reminder_title),
             td_string!(locale, messages.booking_reminder_body),
+        ),
+        QueueCalled => (
+            td_string!(locale, messages.queue_called_title),
+            td_string!(locale, messages.queue_called_body),
+        ),
+        QueueClosed => (
+            td_string!(locale, messages.queue_closed_title),
+            td_string!(locale, messages.queue_closed_body),
         ),
     };
     let values: Vec<(&str, &str)> = params

@@ -14,6 +14,7 @@ mod m20261124_000007_proofs;
 mod m20261124_000008_consult_consent;
 mod m20261124_000009_doctors;
 mod m20261124_000010_booking;
+mod m20261124_000011_live_queue;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000008_consult_consent::Migration),
             Box::new(m20261124_000009_doctors::Migration),
             Box::new(m20261124_000010_booking::Migration),
+            Box::new(m20261124_000011_live_queue::Migration),
         ]
     }
 }

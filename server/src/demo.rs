@@ -9,6 +9,7 @@ use crate::services::proofs::{self, Decision, ProofInput};
 use crate::services::{sms_codes, staff};
 use crate::state::AppState;
 use anyhow::{Context, bail};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use time::OffsetDateTime;
 
 /// Every demo staff member's password.
@@ -227,6 +228,16 @@ pub async fn seed(state: &AppState, mode: Mode) -> anyhow::Result<Seeded> {
     .map_err(anyhow_of)?;
     // 陈晨 has nothing approved: a first visit, turned away with the reason.
     crate::demo_doctors::seed(state, operator, now)
+        .await
+        .map_err(anyhow_of)?;
+    // demo.doctor runs the first cardiologist's live queue.
+    let cardiologist = crate::db::doctor::Entity::find()
+        .filter(crate::db::doctor::Column::Department.eq("cardiology"))
+        .order_by_asc(crate::db::doctor::Column::Id)
+        .one(&state.db)
+        .await?
+        .context("no demo cardiologist")?;
+    crate::services::doctors::link_account(state, &cardiologist.doctor_number, "demo.doctor")
         .await
         .map_err(anyhow_of)?;
     Ok(Seeded::Created)

@@ -207,6 +207,10 @@ error_codes! {
     PaymentPending => "payment_pending", 409;
     BookingNotActive => "booking_not_active", 409;
     ScheduleNoticeTooShort => "schedule_notice_too_short", 409;
+    // The live queue (R-BOOK-1).
+    DoctorOffline => "doctor_offline", 409;
+    AlreadyQueued => "already_queued", 409;
+    QueueEntryNotWaiting => "queue_entry_not_waiting", 409;
     // Sessions and access (R-REG-5, R-SEC-1).
     LoginFailed => "login_failed", 401;
     AccountLocked => "account_locked", 429;

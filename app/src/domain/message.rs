@@ -20,6 +20,8 @@ pub enum MessageKind {
     SlotCancelled,
     /// R-BOOK-3: the appointment is soon.
     BookingReminder,
+    QueueCalled,
+    QueueClosed,
 }
 
 pub const ALL_KINDS: &[MessageKind] = &[
@@ -31,6 +33,8 @@ pub const ALL_KINDS: &[MessageKind] = &[
     MessageKind::BookingCancelled,
     MessageKind::SlotCancelled,
     MessageKind::BookingReminder,
+    MessageKind::QueueCalled,
+    MessageKind::QueueClosed,
 ];
 
 impl MessageKind {
@@ -44,6 +48,8 @@ impl MessageKind {
             MessageKind::BookingCancelled => "booking_cancelled",
             MessageKind::SlotCancelled => "slot_cancelled",
             MessageKind::BookingReminder => "booking_reminder",
+            MessageKind::QueueCalled => "queue_called",
+            MessageKind::QueueClosed => "queue_closed",
         }
     }
 
@@ -61,6 +67,7 @@ impl MessageKind {
                 | MessageKind::BookingCancelled
                 | MessageKind::SlotCancelled
                 | MessageKind::BookingReminder
+                | MessageKind::QueueCalled
         )
     }
 }

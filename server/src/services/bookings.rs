@@ -9,7 +9,7 @@
 //! restart because it looks only at the clock and the rows.
 use super::{AppError, notices};
 use crate::audit::{self, Actor, AuditAction, AuditEvent};
-use crate::db::{self, booking, consult_consent, doctor, schedule_session, slot};
+use crate::db::{self, booking, doctor, schedule_session, slot};
 use crate::state::State;
 use app::domain::department::Department;
 use app::domain::doctor::practice_years;
@@ -79,7 +79,7 @@ async fn listed_doctor(db: &impl ConnectionTrait, number: &str) -> Result<doctor
         .ok_or_else(|| FieldError::general(ErrorCode::NotFound).into())
 }
 
-fn years_of(d: &doctor::Model, now: OffsetDateTime) -> u32 {
+pub(crate) fn years_of(d: &doctor::Model, now: OffsetDateTime) -> u32 {
     Date::parse(
         &d.practicing_since,
         time::macros::format_description!("[year]-[month]-[day]"),
@@ -233,36 +233,17 @@ pub async fn hold(
         .await?
         .filter(|d| d.listed)
         .ok_or(FieldError::general(ErrorCode::NotFound))?;
-    if !app::domain::schedule::may_consult_online(years_of(&d, now)) {
-        return Err(FieldError::general(ErrorCode::DoctorPracticeTooShort).into());
-    }
     // R-REG-6 / R-ELIG-3: the consent for this person, with this doctor's department;
     // then the eligibility rule, asked again now.
-    let consent = consult_consent::Entity::find()
-        .filter(consult_consent::Column::ConsentNumber.eq(&req.consult_consent))
-        .filter(consult_consent::Column::PatientId.eq(req.patient_id))
-        .one(&state.db)
-        .await?
-        .filter(|c| c.family_member_id == req.member)
-        .ok_or(FieldError::general(ErrorCode::ConsultConsentRequired))?;
-    let department = Department::parse(&d.department)
-        .ok_or_else(|| anyhow::anyhow!("doctor {} has an unknown department", d.doctor_number))?;
-    if consent.department != department.as_str() {
-        return Err(FieldError::general(ErrorCode::EligibilityWrongDepartment).into());
-    }
-    let eligible = super::eligibility::check(
+    let (consent, eligible) = super::queue::consult_basis(
         state,
         req.patient_id,
         req.member,
-        &consent.icd10,
-        department,
-        consent.critical,
+        &req.consult_consent,
+        &d,
         now,
     )
-    .await?
-    .map_err(|refusal| FieldError::general(refusal.code()))?
-    .0;
-
+    .await?;
     let key = person_key(req.patient_id, req.member);
     let number = new_number("BK");
     let txn = db::begin_write(&state.db).await?;

@@ -302,3 +302,32 @@ fn card(d: &doctor::Model, prices: &[consult_price::Model], today: Date) -> Doct
         has_photo: d.photo_key.is_some(),
     }
 }
+
+/// Links a directory entry to a staff account with the doctor role (one each).
+pub async fn link_account(state: &State, number: &str, username: &str) -> Result<(), AppError> {
+    let username = app::domain::staff::StaffUsername::parse(username)?;
+    let account = crate::db::staff::Entity::find()
+        .filter(crate::db::staff::Column::Username.eq(username.as_str()))
+        .one(&state.db)
+        .await?
+        .ok_or(FieldError::general(ErrorCode::NotFound))?;
+    if account.role != "doctor" {
+        return Err(FieldError::new(ErrorCode::StaffRoleInvalid, Field::Role).into());
+    }
+    let done = doctor::Entity::update_many()
+        .col_expr(
+            doctor::Column::StaffId,
+            sea_orm::sea_query::Expr::value(account.id),
+        )
+        .filter(doctor::Column::DoctorNumber.eq(number))
+        .exec(&state.db)
+        .await;
+    match done {
+        Ok(r) if r.rows_affected == 1 => Ok(()),
+        Ok(_) => Err(FieldError::general(ErrorCode::NotFound).into()),
+        Err(e) if super::accounts::is_unique_violation(&e) => {
+            Err(FieldError::new(ErrorCode::StaffUsernameTaken, Field::Username).into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -10,6 +10,7 @@ pub mod family;
 pub mod notices;
 pub mod orphans;
 pub mod proofs;
+pub mod queue;
 pub mod screen;
 pub mod sms_codes;
 pub mod staff;

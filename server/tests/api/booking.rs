@@ -41,7 +41,7 @@ async fn number(app: &TestApp, sql: &str) -> i64 {
 }
 
 /// An operator adds a doctor (practising since `since`); returns (operator, number).
-async fn doctor(
+pub(crate) async fn doctor(
     app: &TestApp,
     operator: &TestApp,
     dept: &str,
@@ -73,7 +73,7 @@ async fn publish(operator: &TestApp, doctor: &str, body: Value) -> reqwest::Resp
 }
 
 /// The emergency screen and the consult consent for hypertension with cardiology.
-async fn screen_and_consent(app: &TestApp) {
+pub(crate) async fn screen_and_consent(app: &TestApp) {
     let res = app.post("/api/v1/emergency-screen", &answers(&[])).await;
     assert_eq!(res.status(), StatusCode::OK);
     let res = app

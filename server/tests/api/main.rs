@@ -15,6 +15,7 @@ mod object_storage;
 mod openapi;
 mod pages;
 mod proofs;
+mod queue;
 mod registration;
 mod screen;
 mod sessions;
@@ -38,6 +39,7 @@ macro_rules! on_both_databases {
 }
 
 on_both_databases!(
+    queue::patients_wait_in_a_live_queue,
     booking::slots_are_published_held_paid_and_cancelled,
     booking::two_hundred_holds_for_the_last_place,
     doctors::the_directory_is_searched_filtered_and_paged,

@@ -208,3 +208,32 @@ pub(super) async fn publish_price(
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub(super) struct AccountInput {
+    /// A staff account with the doctor role.
+    username: String,
+}
+
+/// Link a doctor's directory entry to their staff account (operators and admins): the
+/// doctor then runs their own live queue.
+#[utoipa::path(put, path = "/api/v1/staff/doctors/{number}/account", tag = "doctors",
+    params(("number" = String, Path)),
+    request_body = AccountInput,
+    responses(
+        (status = 204),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "staff_role_invalid: not a doctor's account", body = ErrorBody),
+    ))]
+pub(super) async fn link_account(
+    State(state): State<AppState>,
+    member: StaffMember,
+    Path(number): Path<String>,
+    Json(input): Json<AccountInput>,
+) -> ApiResult {
+    member.require(Permission::ManageDirectory)?;
+    doctors::link_account(&state, &number, &input.username).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -7,6 +7,7 @@ mod eligibility;
 mod family;
 mod messages;
 pub(crate) mod proofs;
+mod queue;
 pub mod screen;
 mod staff;
 
@@ -57,6 +58,7 @@ pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState>
         .routes(routes!(doctors::doctor_profile))
         .routes(routes!(doctors::doctor_photo))
         .routes(routes!(bookings::doctor_slots))
+        .routes(routes!(queue::doctor_queues))
         .routes(routes!(openapi::document));
     // What sends an SMS, judges a secret or creates an account: limited per address.
     let guessing = OpenApiRouter::new()
@@ -97,6 +99,9 @@ pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState>
         .routes(routes!(bookings::hold))
         .routes(routes!(bookings::pay))
         .routes(routes!(bookings::cancel))
+        .routes(routes!(queue::join))
+        .routes(routes!(queue::place, queue::leave))
+        .routes(routes!(queue::place_events))
         .routes(routes!(proofs::list_proofs))
         .routes(routes!(proofs::withdraw_proof))
         .routes(routes!(proofs::proof_file))
@@ -126,6 +131,9 @@ pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState>
         .routes(routes!(doctors::publish_price))
         .routes(routes!(bookings::publish_session))
         .routes(routes!(bookings::cancel_slot))
+        .routes(routes!(doctors::link_account))
+        .routes(routes!(queue::set_presence))
+        .routes(routes!(queue::call_next))
         .route_layer(middleware::from_extractor_with_state::<
             crate::web::staff_auth::StaffMember,
             _,

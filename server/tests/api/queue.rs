@@ -1,0 +1,216 @@
+//! The live queue (自主在线, R-BOOK-1): a doctor goes online; patients join with the
+//! consult consent, see their place and an honest wait; the doctor calls the next; a
+//! patient leaves; going offline closes the queue and tells the patients.
+use crate::booking::{doctor, screen_and_consent};
+use crate::consult_consent::approved_patient;
+use crate::helpers::{Db, TestApp, assert_error};
+use crate::proofs::staff_client;
+use app::domain::eligibility::EligibilityPolicy;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn join(app: &TestApp, doctor: &str) -> reqwest::Response {
+    app.post(
+        "/api/v1/queue",
+        &json!({ "doctor_number": doctor, "consult_type": "text" }),
+    )
+    .await
+}
+
+/// A second patient with the same approved diagnosis, screened and consented.
+async fn second_patient(app: &TestApp) -> TestApp {
+    let mut other = app.other_client().await;
+    assert_eq!(
+        other
+            .register("13800138222", "110105198001010032")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    other.refresh_csrf().await;
+    other
+}
+
+pub async fn patients_wait_in_a_live_queue(db: Db) {
+    let app = approved_patient(db, EligibilityPolicy::default()).await;
+    let operator = staff_client(&app, "op.queue", "operator").await;
+    let number = doctor(
+        &app,
+        &operator,
+        "cardiology",
+        "110110000000501",
+        "2012-01-01",
+    )
+    .await;
+    let doc = staff_client(&app, "dr.liu", "doctor").await;
+    // Not linked yet: a doctor's account runs only its own queue.
+    let res = doc
+        .put(
+            "/api/v1/staff/me/presence",
+            &json!({ "consult_type": "text", "online": true }),
+        )
+        .await;
+    assert_error(res, 403, "forbidden", None).await;
+    let res = operator
+        .put(
+            &format!("/api/v1/staff/doctors/{number}/account"),
+            &json!({ "username": "op.queue" }),
+        )
+        .await;
+    assert_error(res, 422, "staff_role_invalid", Some("role")).await;
+    let res = operator
+        .put(
+            &format!("/api/v1/staff/doctors/{number}/account"),
+            &json!({ "username": "dr.liu" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+
+    screen_and_consent(&app).await;
+    // Offline: no queue to join.
+    assert_error(join(&app, &number).await, 409, "doctor_offline", None).await;
+    let res = doc
+        .put(
+            "/api/v1/staff/me/presence",
+            &json!({ "consult_type": "text", "online": true }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let queues: Value = app
+        .get(&format!("/api/v1/doctors/{number}/queues"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(queues["queues"][0]["consult_type"], "text");
+
+    let first = join(&app, &number).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first = first.json::<Value>().await.unwrap()["entry_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_error(join(&app, &number).await, 409, "already_queued", None).await;
+
+    let other = second_patient(&app).await;
+    assert_error(
+        join(&other, &number).await,
+        409,
+        "consult_consent_required",
+        None,
+    )
+    .await;
+    // Someone else's place is not theirs to see.
+    assert_error(
+        other.get(&format!("/api/v1/queue/{first}")).await,
+        404,
+        "not_found",
+        None,
+    )
+    .await;
+
+    let me: Value = app
+        .get(&format!("/api/v1/queue/{first}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (me["status"].as_str(), me["ahead"].as_u64()),
+        (Some("waiting"), Some(0))
+    );
+    let queues: Value = app
+        .get(&format!("/api/v1/doctors/{number}/queues"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(queues["queues"][0]["waiting"], 1);
+    assert_eq!(
+        queues["queues"][0]["wait_minutes"], 10,
+        "one ahead: the default 10 minutes"
+    );
+
+    // The doctor calls the next: the first patient; nobody is left.
+    let called: Value = doc
+        .post(
+            "/api/v1/staff/me/queue/next",
+            &json!({ "consult_type": "text" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(called["patient"]["entry_number"], first.as_str());
+    let me: Value = app
+        .get(&format!("/api/v1/queue/{first}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["status"], "called");
+    let inbox: Value = app.get("/api/v1/messages").await.json().await.unwrap();
+    assert!(inbox.to_string().contains("queue_called"), "{inbox}");
+    let none: Value = doc
+        .post(
+            "/api/v1/staff/me/queue/next",
+            &json!({ "consult_type": "text" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none["patient"], Value::Null);
+
+    // Join again, leave; join again, and the doctor going offline closes the place.
+    let again = join(&app, &number).await.json::<Value>().await.unwrap()["entry_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.delete(&format!("/api/v1/queue/{again}")).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_error(
+        app.delete(&format!("/api/v1/queue/{again}")).await,
+        409,
+        "queue_entry_not_waiting",
+        None,
+    )
+    .await;
+    let last = join(&app, &number).await.json::<Value>().await.unwrap()["entry_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = doc
+        .put(
+            "/api/v1/staff/me/presence",
+            &json!({ "consult_type": "text", "online": false }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let me: Value = app
+        .get(&format!("/api/v1/queue/{last}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["status"], "closed");
+    let inbox: Value = app.get("/api/v1/messages").await.json().await.unwrap();
+    assert!(inbox.to_string().contains("queue_closed"), "{inbox}");
+    assert_error(join(&app, &number).await, 409, "doctor_offline", None).await;
+
+    // The events stream starts with the current place.
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/queue/{last}/events")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("event: place") && body.contains("\"closed\""),
+        "{body}"
+    );
+}
