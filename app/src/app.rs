@@ -81,6 +81,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/consent") ssr=SsrMode::Async view=|| gated(Access::Patient, ConsentPage) />
                         <Route path=path!("/consent/:document") ssr=SsrMode::Async view=|| gated(Access::Anyone, ConsentDocumentPage) />
                         <Route path=path!("/consults") ssr=SsrMode::Async view=|| gated(Access::Consented, ConsultsPage) />
+                        <Route path=path!("/queue/:number") ssr=SsrMode::Async view=|| gated(Access::Consented, QueuePage) />
                         <Route path=path!("/bookings/:number") ssr=SsrMode::Async view=|| gated(Access::Consented, BookingPage) />
                         <Route path=path!("/proofs") ssr=SsrMode::Async view=|| gated(Access::Consented, ProofsPage) />
                         <Route path=path!("/proofs/new") ssr=SsrMode::Async view=|| gated(Access::Consented, NewProofPage) />

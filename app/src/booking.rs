@@ -65,3 +65,39 @@ pub struct BookingList {
     pub upcoming: Vec<BookingView>,
     pub past: Vec<BookingView>,
 }
+
+/// A doctor's open live queue, on their page (R-BOOK-1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueChoice {
+    pub consult_type: ConsultType,
+    pub waiting: u32,
+    pub wait_minutes: u32,
+}
+
+/// A patient's place in a live queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuePlace {
+    pub entry_number: String,
+    pub doctor_name: String,
+    pub doctor_number: String,
+    pub consult_type: ConsultType,
+    /// `waiting`, `called`, `left` or `closed`.
+    pub status: String,
+    pub ahead: u32,
+    pub wait_minutes: u32,
+}
+
+/// A doctor's desk on the staff page: which queues are open and who waits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoctorDesk {
+    pub doctor_name: String,
+    pub queues: Vec<DeskQueue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeskQueue {
+    pub consult_type: ConsultType,
+    pub online: bool,
+    /// (person's name, ICD-10), first first.
+    pub waiting: Vec<(String, String)>,
+}

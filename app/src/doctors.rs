@@ -60,6 +60,8 @@ pub struct DoctorProfile {
 pub struct DoctorPageData {
     pub profile: DoctorProfile,
     pub days: Vec<crate::booking::SlotDay>,
+    /// Live queues open now.
+    pub queues: Vec<crate::booking::QueueChoice>,
 }
 
 /// What the directory page was asked for (from its query string).

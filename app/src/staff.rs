@@ -42,4 +42,6 @@ pub struct StaffPage {
     pub queue: Vec<crate::proofs::ProofView>,
     /// Whether this role may decide (the auditor only reads).
     pub may_decide: bool,
+    /// A doctor linked to a directory entry: their live queues.
+    pub desk: Option<crate::booking::DoctorDesk>,
 }

@@ -138,6 +138,12 @@ pub trait PageData: Send + Sync {
         parts: http::request::Parts,
         number: String,
     ) -> Loading<Option<crate::doctors::DoctorPageData>>;
+    /// One of the account's places in a live queue.
+    fn queue_place(
+        &self,
+        parts: http::request::Parts,
+        number: String,
+    ) -> Loading<Option<crate::booking::QueuePlace>>;
     /// The account's bookings.
     fn bookings(&self, parts: http::request::Parts)
     -> Loading<Option<crate::booking::BookingList>>;
@@ -263,6 +269,22 @@ pub async fn load_directory(
         let parts = use_context::<http::request::Parts>()?;
         let data = use_context::<PageDataContext>()?;
         data.0.directory(parts, query).await.ok().flatten()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+/// A place in a live queue for this request; `None` for anyone else's.
+pub async fn load_queue_place(
+    #[cfg_attr(not(feature = "ssr"), allow(unused_variables))] number: String,
+) -> Option<crate::booking::QueuePlace> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<http::request::Parts>()?;
+        let data = use_context::<PageDataContext>()?;
+        data.0.queue_place(parts, number).await.ok().flatten()
     }
     #[cfg(not(feature = "ssr"))]
     {

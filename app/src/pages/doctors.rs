@@ -2,7 +2,7 @@
 //! pinyin initials), by department, or only the doctors who may follow up the approved
 //! diagnoses of the person the patient acts for (R-ELIG-3). Server-rendered, paged, a
 //! GET form: it works without JavaScript and each page has its own address.
-use crate::booking::SlotDay;
+use crate::booking::{QueueChoice, SlotDay};
 use crate::components::{CsrfField, FormAlerts, FormState};
 use crate::doctors::{DirectoryQuery, DoctorCard, DoctorProfile};
 use crate::domain::department::{ALL_DEPARTMENTS, Department};
@@ -193,8 +193,12 @@ pub fn DoctorPage() -> impl IntoView {
                     match data.await {
                         Some(page) => {
                             let online = page.profile.card.may_consult_online;
+                            let number = page.profile.card.doctor_number.clone();
+                            let queues = (online && !page.queues.is_empty())
+                                .then(|| queue_card(number, page.queues, csrf.clone(), english));
                             view! {
                                 {profile_view(page.profile, english)}
+                                {queues}
                                 {online.then(|| slot_days(page.days, csrf, english))}
                             }.into_any()
                         }
@@ -203,6 +207,36 @@ pub fn DoctorPage() -> impl IntoView {
                 })
             }}
         </Suspense>
+    }
+}
+
+/// R-BOOK-1: the doctor is online now: join their queue, with the wait in plain words.
+fn queue_card(
+    number: String,
+    queues: Vec<QueueChoice>,
+    csrf: String,
+    english: bool,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <section class="card card-online" aria-labelledby="queue-title" data-testid="queues">
+            <h2 id="queue-title"><span class="online-dot" aria-hidden="true"></span>{t_string!(i18n, queue.online)}</h2>
+            {queues.into_iter().map(|q| {
+                let line = fill(t_string!(i18n, queue.waiting), &[("n", &q.waiting.to_string()), ("m", &q.wait_minutes.to_string())]);
+                view! {
+                    <form method="post" action="/forms/queue" class="queue-choice">
+                        <CsrfField token=csrf.clone() />
+                        <input type="hidden" name="doctor_number" value=number.clone() />
+                        <input type="hidden" name="consult_type" value=q.consult_type.as_str() />
+                        <div>
+                            <strong>{q.consult_type.name(english)}</strong>
+                            <p class="hint">{line}</p>
+                        </div>
+                        <button type="submit" class="button button-small" data-testid="join">{t_string!(i18n, queue.join)}</button>
+                    </form>
+                }
+            }).collect_view()}
+        </section>
     }
 }
 

@@ -169,6 +169,7 @@ fn workbench(page: StaffPage, csrf: String, state: FormState) -> impl IntoView {
                 </ul>
             </section>
         })}
+        {page.desk.map(|d| doctor_desk(d, csrf.clone()))}
         {(!is_admin).then(|| review_queue(page.queue, page.may_decide, csrf.clone()))}
         {is_admin.then(|| accounts(page.accounts, page.me.id, csrf.clone(), state, created))}
     }
@@ -328,5 +329,47 @@ fn accounts(
             </div>
             <button type="submit" class="button button-block">{t_string!(i18n, staff.create)}</button>
         </form>
+    }
+}
+
+/// R-BOOK-1: a doctor's live queues: online or not per consult type, who waits, and
+/// "call the next". Plain forms.
+fn doctor_desk(desk: crate::booking::DoctorDesk, csrf: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let english = i18n.get_locale_untracked() == Locale::en;
+    view! {
+        <section class="card" aria-labelledby="desk-title" data-testid="desk">
+            <h2 id="desk-title">{t_string!(i18n, staff.desk_title)}</h2>
+            {desk.queues.into_iter().map(|q| {
+                let kind = q.consult_type.as_str();
+                let count = fill(t_string!(i18n, staff.desk_waiting), &[("n", &q.waiting.len().to_string())]);
+                view! {
+                    <div class="desk-queue" data-testid=format!("desk-{kind}")>
+                        <div class="proof-head">
+                            <strong>{q.consult_type.name(english)}</strong>
+                            <form method="post" action="/forms/staff/presence">
+                                <CsrfField token=csrf.clone() />
+                                <input type="hidden" name="consult_type" value=kind />
+                                <input type="hidden" name="online" value=if q.online { "no" } else { "yes" } />
+                                <button type="submit" class=if q.online { "button button-secondary button-small" } else { "button button-small" }>
+                                    {if q.online { t_string!(i18n, staff.go_offline) } else { t_string!(i18n, staff.go_online) }}
+                                </button>
+                            </form>
+                        </div>
+                        {q.online.then(|| view! {
+                            <p class="hint">{count}</p>
+                            <ol class="desk-waiting">
+                                {q.waiting.iter().map(|(name, icd10)| view! { <li>{format!("{name} · {icd10}")}</li> }).collect_view()}
+                            </ol>
+                            <form method="post" action="/forms/staff/queue/next">
+                                <CsrfField token=csrf.clone() />
+                                <input type="hidden" name="consult_type" value=kind />
+                                <button type="submit" class="button" disabled=q.waiting.is_empty()>{t_string!(i18n, staff.call_next)}</button>
+                            </form>
+                        })}
+                    </div>
+                }
+            }).collect_view()}
+        </section>
     }
 }

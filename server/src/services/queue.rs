@@ -484,3 +484,79 @@ pub async fn doctor_of_staff(
         .await?
         .ok_or_else(|| FieldError::general(ErrorCode::Forbidden).into())
 }
+
+/// A doctor's open queues, by the public number (none for an unknown doctor).
+pub async fn summaries_by_number(
+    db: &impl ConnectionTrait,
+    number: &str,
+) -> Result<Vec<QueueSummary>, AppError> {
+    match doctor::Entity::find()
+        .filter(doctor::Column::DoctorNumber.eq(number))
+        .filter(doctor::Column::Listed.eq(true))
+        .one(db)
+        .await?
+    {
+        Some(d) => summaries(db, d.id).await,
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The patient's place, as the queue page shows it; `None` for anyone else's.
+pub async fn place(
+    db: &impl ConnectionTrait,
+    patient_id: i64,
+    number: &str,
+) -> Result<Option<app::booking::QueuePlace>, AppError> {
+    let s = match status(db, patient_id, number).await {
+        Ok(s) => s,
+        Err(AppError::Rejected { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let doctor_name = doctor::Entity::find()
+        .filter(doctor::Column::DoctorNumber.eq(&s.doctor_number))
+        .one(db)
+        .await?
+        .map(|d| d.name)
+        .unwrap_or_default();
+    Ok(Some(app::booking::QueuePlace {
+        entry_number: s.entry_number,
+        doctor_name,
+        doctor_number: s.doctor_number,
+        consult_type: s.consult_type,
+        status: s.status,
+        ahead: s.ahead,
+        wait_minutes: s.wait_minutes,
+    }))
+}
+
+/// A doctor's desk: each consult type, online or not, and who waits.
+pub async fn desk(
+    db: &impl ConnectionTrait,
+    staff_id: i64,
+) -> Result<Option<app::booking::DoctorDesk>, AppError> {
+    let Some(d) = doctor::Entity::find()
+        .filter(doctor::Column::StaffId.eq(staff_id))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let online = online_types(db, d.id).await?;
+    let mut queues = Vec::new();
+    for t in app::domain::schedule::ALL_CONSULT_TYPES {
+        let waiting = waiting_list(db, d.id, *t)
+            .await?
+            .into_iter()
+            .map(|w| (w.person_name, w.icd10))
+            .collect();
+        queues.push(app::booking::DeskQueue {
+            consult_type: *t,
+            online: online.contains(t),
+            waiting,
+        });
+    }
+    Ok(Some(app::booking::DoctorDesk {
+        doctor_name: d.name,
+        queues,
+    }))
+}

@@ -48,6 +48,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/forms/consult/consent", post(consult_consent))
         .route("/forms/proofs/withdraw", post(withdraw_proof))
         .route("/forms/holds", post(hold_slot))
+        .route("/forms/queue", post(join_queue))
+        .route("/forms/queue/{number}/leave", post(leave_queue))
         .route("/forms/bookings/{number}/payment", post(pay_booking))
         .route("/forms/bookings/{number}/cancel", post(cancel_booking))
 }
@@ -568,6 +570,62 @@ async fn hold_slot(
             back_with(&back, e)
         }
     }
+}
+
+/// R-BOOK-1: join a doctor's live queue, then watch the place.
+async fn join_queue(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    session: Session,
+    Form(f): Form<Fields>,
+) -> Response {
+    let doctor = field(&f, "doctor_number").trim().to_owned();
+    let result = async {
+        let consult_type = app::domain::schedule::ConsultType::parse(field(&f, "consult_type"))
+            .ok_or(FieldError::general(ErrorCode::InvalidForm))?;
+        let member = super::acting_for::member_id(&state, patient.id, &session).await?;
+        let consent = session
+            .get::<String>(super::api::screen::CONSULT_CONSENT)
+            .await
+            .map_err(auth::internal)?
+            .ok_or(FieldError::general(ErrorCode::ConsultConsentRequired))?;
+        crate::services::queue::join(
+            &state,
+            patient.id,
+            member,
+            &doctor,
+            consult_type,
+            &consent,
+            OffsetDateTime::now_utc(),
+        )
+        .await
+    }
+    .await;
+    match result {
+        Ok(number) => Redirect::to(&format!("/queue/{number}")).into_response(),
+        Err(e) if e.code() == ErrorCode::ConsultConsentRequired => back_with("/consult/start", e),
+        Err(e) => {
+            let doctor: String = doctor.chars().filter(char::is_ascii_alphanumeric).collect();
+            back_with(&format!("/doctors/{doctor}"), e)
+        }
+    }
+}
+
+async fn leave_queue(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    Path(number): Path<String>,
+) -> Response {
+    let number: String = number
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(32)
+        .collect();
+    let result =
+        crate::services::queue::leave(&state.db, patient.id, &number, OffsetDateTime::now_utc())
+            .await
+            .map(|()| format!("/queue/{number}"));
+    outcome(&format!("/queue/{number}"), result)
 }
 
 async fn pay_booking(

@@ -31,6 +31,56 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/forms/staff/accounts", post(create_account))
         .route("/forms/staff/accounts/disabled", post(set_disabled))
         .route("/forms/staff/proofs/decision", post(decide_proof))
+        .route("/forms/staff/presence", post(set_presence))
+        .route("/forms/staff/queue/next", post(call_next))
+}
+
+/// R-BOOK-1: a doctor goes online or offline for a consult type.
+async fn set_presence(
+    State(state): State<AppState>,
+    member: StaffMember,
+    Form(f): Form<Fields>,
+) -> Response {
+    let result = async {
+        let d = crate::services::queue::doctor_of_staff(&state.db, member.id).await?;
+        let kind = app::domain::schedule::ConsultType::parse(field(&f, "consult_type")).ok_or(
+            app::domain::FieldError::general(app::domain::ErrorCode::InvalidForm),
+        )?;
+        crate::services::queue::set_online(
+            &state,
+            d.id,
+            kind,
+            field(&f, "online") == "yes",
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+        Ok::<_, AppError>("/staff?notice=presence_changed")
+    }
+    .await;
+    outcome("/staff", result)
+}
+
+async fn call_next(
+    State(state): State<AppState>,
+    member: StaffMember,
+    Form(f): Form<Fields>,
+) -> Response {
+    let result = async {
+        let d = crate::services::queue::doctor_of_staff(&state.db, member.id).await?;
+        let kind = app::domain::schedule::ConsultType::parse(field(&f, "consult_type")).ok_or(
+            app::domain::FieldError::general(app::domain::ErrorCode::InvalidForm),
+        )?;
+        let called =
+            crate::services::queue::call_next(&state, d.id, kind, OffsetDateTime::now_utc())
+                .await?;
+        Ok::<_, AppError>(if called.is_some() {
+            "/staff?notice=called_next"
+        } else {
+            "/staff?notice=queue_empty"
+        })
+    }
+    .await;
+    outcome("/staff", result)
 }
 
 async fn login(

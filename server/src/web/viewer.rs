@@ -9,7 +9,7 @@ use crate::services::{
     AppError, accounts, consents, eligibility, family, notices, staff, today_in_china,
 };
 use crate::state::AppState;
-use app::booking::{BookingList, BookingView};
+use app::booking::{BookingList, BookingView, QueuePlace};
 use app::doctors::{DirectoryPage, DirectoryQuery, DoctorPageData};
 use app::domain::staff::Permission;
 use app::messages_view::{MessageList, MessageView};
@@ -215,7 +215,33 @@ impl PageData for ServerPageData {
             let days = crate::services::bookings::slot_days(&state, &number, 14, locale, now)
                 .await
                 .map_err(logged)?;
-            Ok(Some(DoctorPageData { profile, days }))
+            let queues = crate::services::queue::summaries_by_number(&state.db, &number)
+                .await
+                .map_err(logged)?
+                .into_iter()
+                .map(|q| app::booking::QueueChoice {
+                    consult_type: q.consult_type,
+                    waiting: q.waiting,
+                    wait_minutes: q.wait_minutes,
+                })
+                .collect();
+            Ok(Some(DoctorPageData {
+                profile,
+                days,
+                queues,
+            }))
+        })
+    }
+
+    fn queue_place(&self, mut parts: Parts, number: String) -> Loading<Option<QueuePlace>> {
+        let state = self.0.clone();
+        Box::pin(async move {
+            let Ok(patient) = ConsentedPatient::from_request_parts(&mut parts, &state).await else {
+                return Ok(None);
+            };
+            crate::services::queue::place(&state.db, patient.id, &number)
+                .await
+                .map_err(logged)
         })
     }
 
@@ -517,7 +543,9 @@ async fn load_staff(state: &AppState, mut parts: Parts) -> Result<Option<StaffPa
     } else {
         Vec::new()
     };
+    let desk = crate::services::queue::desk(&state.db, member.id).await?;
     Ok(Some(StaffPage {
+        desk,
         may_decide: member.role().may(Permission::DecideProofs),
         me: member.view,
         accounts,

@@ -1,0 +1,104 @@
+// The live queue at a phone's size (R-BOOK-1): a doctor is online; two patients with an
+// approved diagnosis join; the second sees one person ahead, and when the doctor calls
+// the first, the second's page says "next" by itself (server-sent events), no reload.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+import { BASE, SHOTS, launchOptions, createAdmin, staffLogin, registerPatient } from './helpers.mjs';
+
+let browser;
+before(async () => { browser = await chromium.launch(launchOptions); });
+after(async () => { await browser?.close(); });
+
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+
+test('patients wait in a live queue and the place updates by itself', async () => {
+  // Staff: the first admin makes an operator and a doctor's account.
+  const adminCtx = await browser.newContext();
+  const admin = adminCtx.request;
+  const adminHeaders = await staffLogin(admin, 'admin.queue', createAdmin('admin.queue'));
+  const make = async (username, role) => {
+    const res = await admin.post(`${BASE}/api/v1/staff/accounts`, {
+      headers: adminHeaders, data: { username, display_name: role === 'doctor' ? '刘明辉' : '王运营', role },
+    });
+    assert.equal(res.status(), 201, await res.text());
+    return (await res.json()).initial_password;
+  };
+  const opCtx = await browser.newContext();
+  const op = opCtx.request;
+  const opHeaders = await staffLogin(op, 'op.queue', await make('op.queue', 'operator'));
+  const drCtx = await browser.newContext();
+  const dr = drCtx.request;
+  const drHeaders = await staffLogin(dr, 'dr.queue', await make('dr.queue', 'doctor'));
+
+  // The operator lists the doctor, links the account; the doctor goes online.
+  const doc = await op.post(`${BASE}/api/v1/staff/doctors`, {
+    headers: opHeaders,
+    data: { name: '刘明辉', title: 'chief', department: 'cardiology', licence_number: '110110000009101',
+      practicing_since: '2001-09-01', specialties: '高血压、心力衰竭', bio: '' },
+  });
+  assert.equal(doc.status(), 201);
+  const doctorNumber = (await doc.json()).doctor_number;
+  assert.equal((await op.put(`${BASE}/api/v1/staff/doctors/${doctorNumber}/account`, { headers: opHeaders, data: { username: 'dr.queue' } })).status(), 204);
+  assert.equal((await dr.put(`${BASE}/api/v1/staff/me/presence`, { headers: drHeaders, data: { consult_type: 'text', online: true } })).status(), 204);
+
+  // Two patients with an approved hypertension proof, screened and consented.
+  const patients = [];
+  for (const [phone, idNumber, name] of [['13500135001', '110105198203030017', '吴用'], ['13500135002', '110105198304040021', '林冲']]) {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' });
+    const api = context.request;
+    const headers = await registerPatient(api, { phone, idNumber, name });
+    const up = await api.post(`${BASE}/api/v1/proofs`, {
+      headers,
+      multipart: { institution: '北京协和医院', diagnosed_on: '2026-06-01', icd10: 'I10', note: '',
+        idempotency_key: `queue-${phone}`, files: { name: 'report.pdf', mimeType: 'application/pdf', buffer: PDF } },
+    });
+    assert.equal(up.status(), 201, await up.text());
+    const proof = (await up.json()).proof_number;
+    const decided = await op.post(`${BASE}/api/v1/staff/proofs/${proof}/decision`, {
+      headers: opHeaders, data: { decision: 'approve', icd10: 'I10', department: 'cardiology' },
+    });
+    assert.ok(decided.ok(), await decided.text());
+    const answers = Object.fromEntries(['chest_pain', 'breathing_difficulty', 'heavy_bleeding', 'lost_consciousness',
+      'stroke_signs', 'seizure', 'severe_allergy', 'poisoning', 'infant_high_fever', 'self_harm'].map((f) => [f, false]));
+    assert.equal((await api.post(`${BASE}/api/v1/emergency-screen`, { headers, data: { answers, critical: false } })).status(), 200);
+    const { version } = await (await api.get(`${BASE}/api/v1/consult-notice`)).json();
+    const consent = await api.post(`${BASE}/api/v1/consult-consents`, {
+      headers, data: { icd10: 'I10', department: 'cardiology', version, accept: true },
+    });
+    assert.equal(consent.status(), 201, await consent.text());
+    patients.push(context);
+  }
+
+  // The first joins through the page; the second too, and sees one ahead.
+  const pages = [];
+  for (const context of patients) {
+    const page = await context.newPage();
+    await page.goto(`${BASE}/doctors/${doctorNumber}`);
+    assert.match(await page.textContent('[data-testid=queues]'), /医生在线/);
+    await page.click('[data-testid=join]');
+    await page.waitForURL(/\/queue\/QE[0-9a-f]+$/);
+    pages.push(page);
+  }
+  const [first, second] = pages;
+  assert.match(await first.textContent('[data-testid=queue-live]'), /下一位就是您/);
+  assert.match(await second.textContent('[data-testid=queue-live]'), /前面还有 1 人/);
+  assert.match(await second.textContent('[data-testid=queue-live]'), /还需等待约 10 分钟/);
+  // Live: the events stream is connected.
+  await second.locator('[data-testid=queue-live] .hint').waitFor({ timeout: 10_000 });
+  if (SHOTS) await second.screenshot({ path: `${SHOTS}/js-queue-waiting.png`, fullPage: true });
+
+  // The doctor calls the next: the first is called; the second's page updates itself.
+  const called = await dr.post(`${BASE}/api/v1/staff/me/queue/next`, { headers: drHeaders, data: { consult_type: 'text' } });
+  assert.equal(called.status(), 200);
+  assert.equal((await called.json()).patient.person_name, '吴用');
+  await second.waitForFunction(() => /下一位就是您/.test(document.querySelector('[data-testid=queue-live]').textContent), null, { timeout: 10_000 });
+  await first.waitForFunction(() => /轮到您了/.test(document.querySelector('[data-testid=queue-live]').textContent), null, { timeout: 10_000 });
+  if (SHOTS) await second.screenshot({ path: `${SHOTS}/js-queue-next.png`, fullPage: true });
+
+  // The second leaves the queue (a plain form).
+  await second.click('form[action$="/leave"] button');
+  await second.waitForURL(/\/queue\/QE[0-9a-f]+$/);
+  assert.match(await second.textContent('[data-testid=queue-live]'), /您已退出排队/);
+  for (const c of [...patients, adminCtx, opCtx, drCtx]) await c.close();
+});
