@@ -44,7 +44,7 @@ test('patients wait in a live queue and the place updates by itself', async () =
 
   // Two patients with an approved hypertension proof, screened and consented.
   const patients = [];
-  for (const [phone, idNumber, name] of [['13500135001', '110105198203030017', '吴用'], ['13500135002', '110105198304040021', '林冲']]) {
+  for (const [phone, idNumber, name] of [['13500135001', '110105198203030015', '吴用'], ['13500135002', '110105198304040028', '林冲']]) {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' });
     const api = context.request;
     const headers = await registerPatient(api, { phone, idNumber, name });
