@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prints what a first visit downloads, SSR throughput and latency at 64 connections
 # (anonymous, with the CSRF cookie a first visit sets, logged in, and the doctor
-# directory over the demo data), registrations per
+# directory over the demo data), holds per second and latency (across many slots and
+# for one contested place), registrations per
 # second, and `/` latency while registrations are hammered. Runs on SQLite, and also on
 # PostgreSQL when FUZHEN_BENCH_POSTGRES_URL (or FUZHEN_TEST_POSTGRES_URL) names a server:
 # a fresh database is created there for the run and dropped at the end.
@@ -17,6 +18,10 @@ reg_secs=$((secs + 5))
 pg_admin=${FUZHEN_BENCH_POSTGRES_URL:-${FUZHEN_TEST_POSTGRES_URL:-}}
 wasm_target=200000 # bytes of brotli WASM a first visit may download (200 KB)
 
+# The holds benchmark is a client of its own (Rust, so the client is not the bottleneck).
+if [ ! -x ./target/release/examples/bench_holds ] || [ server/examples/bench_holds.rs -nt ./target/release/examples/bench_holds ]; then
+  cargo build --release -p server --example bench_holds
+fi
 for f in ./target/release/server target/site/pkg; do
   [ -e "$f" ] || { echo "bench: $f is missing; run 'make build' (or 'make bench')" >&2; exit 1; }
 done
@@ -177,6 +182,10 @@ suite() {
   row "/doctors?q=gxy (search)" "/doctors?q=gxy" "" 10000 30 "¥"
   row "/doctors/{number}" "/doctors/$doctor" "" 10000 30 "¥"
   for w in "${warnings[@]}"; do echo "   warning: $w"; done
+
+  echo "== holds (R-BOOK-2): 64 patients, ${secs} s per phase ($name)"
+  ./target/release/examples/bench_holds "$base" "$secs" 64 ||
+    echo "   warning: the holds benchmark failed; server log: $server_log"
 
   echo "== registrations per second (8 clients, ${reg_secs} s), with / measured meanwhile ($name)"
   (cd scripts && exec python3 bench_register.py "$base" 8 "$reg_secs") &
