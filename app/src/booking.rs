@@ -92,6 +92,23 @@ pub struct QueuePlace {
 pub struct DoctorDesk {
     pub doctor_name: String,
     pub queues: Vec<DeskQueue>,
+    /// The coming week's published slots, soonest first.
+    pub schedule: Vec<DeskSlot>,
+}
+
+/// A published slot on the doctor's desk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeskSlot {
+    pub slot_number: String,
+    /// "明天 09:00".
+    pub when: String,
+    pub consult_type: ConsultType,
+    pub taken: i32,
+    pub capacity: i32,
+    /// Who is booked or holding (names).
+    pub patients: Vec<String>,
+    /// At least a day ahead: may still be cancelled (R-BOOK-4).
+    pub may_cancel: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

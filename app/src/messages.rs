@@ -248,6 +248,8 @@ pub fn notice_message(locale: Locale, key: &str) -> Option<&'static str> {
         "booking_confirmed" => td_string!(locale, notice.booking_confirmed),
         "booking_cancelled" => td_string!(locale, notice.booking_cancelled),
         "called_next" => td_string!(locale, notice.called_next),
+        "session_published" => td_string!(locale, notice.session_published),
+        "slot_cancelled" => td_string!(locale, notice.slot_cancelled),
         "queue_empty" => td_string!(locale, notice.queue_empty),
         "presence_changed" => td_string!(locale, notice.presence_changed),
         "proof_submitted" => td_string!(locale, notice.proof_submitted),

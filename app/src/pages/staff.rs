@@ -371,5 +371,45 @@ fn doctor_desk(desk: crate::booking::DoctorDesk, csrf: String) -> impl IntoView 
                 }
             }).collect_view()}
         </section>
+        <section class="card" aria-labelledby="schedule-title" data-testid="schedule">
+            <h2 id="schedule-title">{t_string!(i18n, staff.schedule_title)}</h2>
+            <form method="post" action="/forms/staff/sessions" class="form inline-form">
+                <CsrfField token=csrf.clone() />
+                <div class="field"><label for="f-date">{t_string!(i18n, staff.session_date)}</label><input id="f-date" name="date" type="date" required=true /></div>
+                <div class="field"><label for="f-start">{t_string!(i18n, staff.session_start)}</label><input id="f-start" name="start" type="time" value="09:00" required=true /></div>
+                <div class="field"><label for="f-end">{t_string!(i18n, staff.session_end)}</label><input id="f-end" name="end" type="time" value="11:00" required=true /></div>
+                <div class="field"><label for="f-type">{t_string!(i18n, staff.session_type)}</label>
+                    <select id="f-type" name="consult_type">
+                        {crate::domain::schedule::ALL_CONSULT_TYPES.iter().map(|t| view! { <option value=t.as_str()>{t.name(english)}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field"><label for="f-minutes">{t_string!(i18n, staff.session_minutes)}</label><input id="f-minutes" name="slot_minutes" type="number" min="5" max="120" value="20" required=true /></div>
+                <button type="submit" class="button">{t_string!(i18n, staff.publish)}</button>
+            </form>
+            {if desk.schedule.is_empty() {
+                view! { <p class="hint">{t_string!(i18n, staff.schedule_empty)}</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="desk-schedule">
+                        {desk.schedule.into_iter().map(|s| {
+                            let booked = format!("{}/{}", s.taken, s.capacity);
+                            view! {
+                                <li>
+                                    <span><strong>{s.when}</strong>{format!(" · {} · {booked}", s.consult_type.name(english))}
+                                        {(!s.patients.is_empty()).then(|| format!(" · {}", s.patients.join("、")))}</span>
+                                    {s.may_cancel.then(|| view! {
+                                        <form method="post" action="/forms/staff/slots/cancel">
+                                            <CsrfField token=csrf.clone() />
+                                            <input type="hidden" name="slot_number" value=s.slot_number.clone() />
+                                            <button type="submit" class="button button-secondary button-small">{t_string!(i18n, staff.cancel_slot)}</button>
+                                        </form>
+                                    })}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
     }
 }

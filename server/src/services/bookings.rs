@@ -907,3 +907,55 @@ pub async fn send_reminders(
     }
     Ok(sent)
 }
+
+/// A doctor's published, open slots for the coming `days`, with who is booked on each.
+pub async fn doctor_schedule(
+    db: &impl ConnectionTrait,
+    doctor_id: i64,
+    days: i64,
+    locale: app::i18n::Locale,
+    now: OffsetDateTime,
+) -> Result<Vec<app::booking::DeskSlot>, AppError> {
+    let ts = now.unix_timestamp();
+    let slots = slot::Entity::find()
+        .filter(slot::Column::DoctorId.eq(doctor_id))
+        .filter(slot::Column::Status.eq(OPEN))
+        .filter(slot::Column::StartsAt.gt(ts))
+        .filter(slot::Column::StartsAt.lt(ts + days * 86_400))
+        .order_by_asc(slot::Column::StartsAt)
+        .limit(300)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(slots.len());
+    for s in slots {
+        let Some(consult_type) = ConsultType::parse(&s.consult_type) else {
+            continue;
+        };
+        let mut patients = Vec::new();
+        if s.taken > 0 {
+            for b in booking::Entity::find()
+                .filter(booking::Column::SlotId.eq(s.id))
+                .filter(booking::Column::Status.is_in([HELD, CONFIRMED]))
+                .all(db)
+                .await?
+            {
+                patients
+                    .push(super::family::person_name(db, b.patient_id, b.family_member_id).await?);
+            }
+        }
+        out.push(app::booking::DeskSlot {
+            slot_number: s.slot_number.clone(),
+            when: app::messages::when_text(
+                locale,
+                day_word(s.starts_at, ts),
+                &china_clock(s.starts_at),
+            ),
+            consult_type,
+            taken: s.taken,
+            capacity: s.capacity,
+            patients,
+            may_cancel: change_allowed(s.starts_at, ts),
+        });
+    }
+    Ok(out)
+}

@@ -533,6 +533,8 @@ pub async fn place(
 pub async fn desk(
     db: &impl ConnectionTrait,
     staff_id: i64,
+    locale: app::i18n::Locale,
+    now: OffsetDateTime,
 ) -> Result<Option<app::booking::DoctorDesk>, AppError> {
     let Some(d) = doctor::Entity::find()
         .filter(doctor::Column::StaffId.eq(staff_id))
@@ -555,8 +557,10 @@ pub async fn desk(
             waiting,
         });
     }
+    let schedule = super::bookings::doctor_schedule(db, d.id, 7, locale, now).await?;
     Ok(Some(app::booking::DoctorDesk {
         doctor_name: d.name,
         queues,
+        schedule,
     }))
 }

@@ -33,6 +33,84 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/forms/staff/proofs/decision", post(decide_proof))
         .route("/forms/staff/presence", post(set_presence))
         .route("/forms/staff/queue/next", post(call_next))
+        .route("/forms/staff/sessions", post(publish_session))
+        .route("/forms/staff/slots/cancel", post(cancel_slot))
+}
+
+/// R-BOOK-1: a doctor publishes a session of their own schedule.
+async fn publish_session(
+    State(state): State<AppState>,
+    member: StaffMember,
+    Form(f): Form<Fields>,
+) -> Response {
+    use app::domain::schedule::{ConsultType, SessionPlan, Split};
+    use app::domain::{ErrorCode, Field, FieldError};
+    let result =
+        async {
+            let d = crate::services::queue::doctor_of_staff(&state.db, member.id).await?;
+            let bad = || FieldError::new(ErrorCode::ScheduleTimesInvalid, Field::Body);
+            let minutes = |s: &str| {
+                let (h, m) = s.trim().split_once(':')?;
+                let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+                (h < 24 && m < 60).then_some(h * 60 + m)
+            };
+            let date = time::Date::parse(
+                field(&f, "date").trim(),
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .map_err(|_| bad())?;
+            let end = match field(&f, "end").trim() {
+                "24:00" => Some(24 * 60),
+                e => minutes(e),
+            };
+            let plan =
+                SessionPlan {
+                    date,
+                    start_minute: minutes(field(&f, "start")).ok_or_else(bad)?,
+                    end_minute: end.ok_or_else(bad)?,
+                    split: Split::SlotMinutes(field(&f, "slot_minutes").trim().parse().map_err(
+                        |_| FieldError::new(ErrorCode::ScheduleSlotLength, Field::Body),
+                    )?),
+                };
+            let kind = ConsultType::parse(field(&f, "consult_type"))
+                .ok_or(FieldError::new(ErrorCode::InvalidForm, Field::Body))?;
+            crate::services::bookings::publish_session(
+                &state,
+                &d.doctor_number,
+                kind,
+                plan,
+                member.id,
+                OffsetDateTime::now_utc(),
+            )
+            .await?;
+            Ok::<_, AppError>("/staff?notice=session_published")
+        }
+        .await;
+    outcome("/staff", result)
+}
+
+/// R-BOOK-4: a doctor cancels one of their own slots, with a day's notice.
+async fn cancel_slot(
+    State(state): State<AppState>,
+    member: StaffMember,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<Fields>,
+) -> Response {
+    let slot = field(&f, "slot_number").trim().to_owned();
+    let result = async {
+        super::api::bookings::may_schedule(&state, &member, None, Some(&slot)).await?;
+        crate::services::bookings::cancel_slot(
+            &state,
+            &slot,
+            member.id,
+            &ip.to_string(),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+        Ok::<_, AppError>("/staff?notice=slot_cancelled")
+    }
+    .await;
+    outcome("/staff", result)
 }
 
 /// R-BOOK-1: a doctor goes online or offline for a consult type.

@@ -543,7 +543,13 @@ async fn load_staff(state: &AppState, mut parts: Parts) -> Result<Option<StaffPa
     } else {
         Vec::new()
     };
-    let desk = crate::services::queue::desk(&state.db, member.id).await?;
+    let desk = crate::services::queue::desk(
+        &state.db,
+        member.id,
+        super::client::locale_of(&parts.headers),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
     Ok(Some(StaffPage {
         desk,
         may_decide: member.role().may(Permission::DecideProofs),

@@ -200,6 +200,47 @@ pub async fn patients_wait_in_a_live_queue(db: Db) {
     assert!(inbox.to_string().contains("queue_closed"), "{inbox}");
     assert_error(join(&app, &number).await, 409, "doctor_offline", None).await;
 
+    // R-BOOK-1: a doctor publishes and cancels their own sessions, nobody else's.
+    let other_doctor = doctor(
+        &app,
+        &operator,
+        "cardiology",
+        "110110000000502",
+        "2012-01-01",
+    )
+    .await;
+    let day = app::domain::schedule::add_days(
+        app::domain::schedule::china_day(time::OffsetDateTime::now_utc().unix_timestamp()),
+        3,
+    );
+    let session = json!({ "date": day.to_string(), "start": "14:00", "end": "15:00",
+                          "consult_type": "video", "slot_minutes": 30 });
+    let res = doc
+        .post(
+            &format!("/api/v1/staff/doctors/{other_doctor}/sessions"),
+            &session,
+        )
+        .await;
+    assert_error(res, 403, "forbidden", None).await;
+    let res = doc
+        .post(
+            &format!("/api/v1/staff/doctors/{number}/sessions"),
+            &session,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let own = res.json::<Value>().await.unwrap()["slot_numbers"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let desk = doc.page("/staff").await.text().await.unwrap();
+    assert!(
+        desk.contains("data-testid=\"schedule\"") && desk.contains(&own),
+        "{desk}"
+    );
+    let res = doc.delete(&format!("/api/v1/staff/slots/{own}")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+
     // The events stream starts with the current place.
     let res = app
         .client

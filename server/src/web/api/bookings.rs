@@ -46,7 +46,8 @@ pub(super) struct Published {
     slot_numbers: Vec<String>,
 }
 
-/// Publish a session of a doctor's fixed schedule (operators and admins). Refused for
+/// Publish a session of a doctor's fixed schedule (operators and admins, or the doctor
+/// for themselves). Refused for
 /// a doctor with fewer than three years of practice, in the past, or too far ahead.
 #[utoipa::path(post, path = "/api/v1/staff/doctors/{number}/sessions", tag = "booking",
     params(("number" = String, Path)),
@@ -62,7 +63,7 @@ pub(super) async fn publish_session(
     Path(number): Path<String>,
     Json(input): Json<SessionInput>,
 ) -> ApiResult {
-    member.require(Permission::ManageDirectory)?;
+    may_schedule(&state, &member, Some(&number), None).await?;
     let bad = || FieldError::new(ErrorCode::ScheduleTimesInvalid, Field::Body);
     let date = Date::parse(
         input.date.trim(),
@@ -241,7 +242,8 @@ pub(super) struct SlotCancelled {
     bookings_cancelled: usize,
 }
 
-/// Cancel a published slot with at least a day's notice (operators and admins): its
+/// Cancel a published slot with at least a day's notice (operators and admins, or the
+/// slot's doctor): its
 /// patients are told and refunded in full.
 #[utoipa::path(delete, path = "/api/v1/staff/slots/{number}", tag = "booking",
     params(("number" = String, Path)),
@@ -255,7 +257,7 @@ pub(super) async fn cancel_slot(
     ClientIp(ip): ClientIp,
     Path(number): Path<String>,
 ) -> ApiResult {
-    member.require(Permission::ManageDirectory)?;
+    may_schedule(&state, &member, None, Some(&number)).await?;
     let n = bookings::cancel_slot(
         &state,
         &number,
@@ -268,4 +270,31 @@ pub(super) async fn cancel_slot(
         bookings_cancelled: n,
     })
     .into_response())
+}
+
+/// R-BOOK-1: operators and admins schedule any doctor; a doctor schedules only their own
+/// entry (by the doctor's number, or the slot's doctor).
+pub(crate) async fn may_schedule(
+    state: &AppState,
+    member: &StaffMember,
+    doctor_number: Option<&str>,
+    slot_number: Option<&str>,
+) -> Result<(), crate::services::AppError> {
+    if member.role().may(Permission::ManageDirectory) {
+        return Ok(());
+    }
+    let own = match crate::services::queue::doctor_of_staff(&state.db, member.id).await {
+        Ok(d) => d.doctor_number,
+        Err(_) => return Err(FieldError::general(ErrorCode::Forbidden).into()),
+    };
+    let target = match (doctor_number, slot_number) {
+        (Some(d), _) => Some(d.to_owned()),
+        (None, Some(s)) => bookings::doctor_of_slot(&state.db, s).await?,
+        (None, None) => None,
+    };
+    if target.as_deref() == Some(own.as_str()) {
+        Ok(())
+    } else {
+        Err(FieldError::general(ErrorCode::Forbidden).into())
+    }
 }

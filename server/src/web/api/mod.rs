@@ -1,7 +1,7 @@
 //! The JSON API under /api/v1: the same operations as the forms, the same services.
 //! Routes sit in groups by what they need: a new route in the patient groups cannot be
 //! reached without a logged-in (and consented) patient.
-mod bookings;
+pub(crate) mod bookings;
 pub(crate) mod doctors;
 mod eligibility;
 mod family;
