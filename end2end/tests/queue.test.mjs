@@ -12,11 +12,13 @@ after(async () => { await browser?.close(); });
 
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
 
-test('patients wait in a live queue and the place updates by itself', async () => {
+async function liveQueue(javaScriptEnabled) {
+  const tag = javaScriptEnabled ? 'js' : 'nojs';
+  const n = javaScriptEnabled ? 1 : 2;
   // Staff: the first admin makes an operator and a doctor's account.
   const adminCtx = await browser.newContext();
   const admin = adminCtx.request;
-  const adminHeaders = await staffLogin(admin, 'admin.queue', createAdmin('admin.queue'));
+  const adminHeaders = await staffLogin(admin, `admin.queue${n}`, createAdmin(`admin.queue${n}`));
   const make = async (username, role) => {
     const res = await admin.post(`${BASE}/api/v1/staff/accounts`, {
       headers: adminHeaders, data: { username, display_name: role === 'doctor' ? '刘明辉' : '王运营', role },
@@ -26,26 +28,29 @@ test('patients wait in a live queue and the place updates by itself', async () =
   };
   const opCtx = await browser.newContext();
   const op = opCtx.request;
-  const opHeaders = await staffLogin(op, 'op.queue', await make('op.queue', 'operator'));
+  const opHeaders = await staffLogin(op, `op.queue${n}`, await make(`op.queue${n}`, 'operator'));
   const drCtx = await browser.newContext();
   const dr = drCtx.request;
-  const drHeaders = await staffLogin(dr, 'dr.queue', await make('dr.queue', 'doctor'));
+  const drHeaders = await staffLogin(dr, `dr.queue${n}`, await make(`dr.queue${n}`, 'doctor'));
 
   // The operator lists the doctor, links the account; the doctor goes online.
   const doc = await op.post(`${BASE}/api/v1/staff/doctors`, {
     headers: opHeaders,
-    data: { name: '刘明辉', title: 'chief', department: 'cardiology', licence_number: '110110000009101',
+    data: { name: '刘明辉', title: 'chief', department: 'cardiology', licence_number: `11011000000910${n}`,
       practicing_since: '2001-09-01', specialties: '高血压、心力衰竭', bio: '' },
   });
   assert.equal(doc.status(), 201);
   const doctorNumber = (await doc.json()).doctor_number;
-  assert.equal((await op.put(`${BASE}/api/v1/staff/doctors/${doctorNumber}/account`, { headers: opHeaders, data: { username: 'dr.queue' } })).status(), 204);
+  assert.equal((await op.put(`${BASE}/api/v1/staff/doctors/${doctorNumber}/account`, { headers: opHeaders, data: { username: `dr.queue${n}` } })).status(), 204);
   assert.equal((await dr.put(`${BASE}/api/v1/staff/me/presence`, { headers: drHeaders, data: { consult_type: 'text', online: true } })).status(), 204);
 
   // Two patients with an approved hypertension proof, screened and consented.
   const patients = [];
-  for (const [phone, idNumber, name] of [['13500135001', '110105198203030015', '吴用'], ['13500135002', '110105198304040028', '林冲']]) {
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' });
+  const people = javaScriptEnabled
+    ? [['13500135001', '110105198203030015', '吴用'], ['13500135002', '110105198304040028', '林冲']]
+    : [['13500135003', '110105198505050011', '吴用'], ['13500135004', '110105198606060024', '林冲']];
+  for (const [phone, idNumber, name] of people) {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN', javaScriptEnabled });
     const api = context.request;
     const headers = await registerPatient(api, { phone, idNumber, name });
     const up = await api.post(`${BASE}/api/v1/proofs`, {
@@ -84,21 +89,39 @@ test('patients wait in a live queue and the place updates by itself', async () =
   assert.match(await first.textContent('[data-testid=queue-live]'), /下一位就是您/);
   assert.match(await second.textContent('[data-testid=queue-live]'), /前面还有 1 人/);
   assert.match(await second.textContent('[data-testid=queue-live]'), /还需等待约 10 分钟/);
-  // Live: the events stream is connected.
-  await second.locator('[data-testid=queue-live] .hint').waitFor({ timeout: 10_000 });
-  if (SHOTS) await second.screenshot({ path: `${SHOTS}/js-queue-waiting.png`, fullPage: true });
+  if (javaScriptEnabled) {
+    // Live: the events stream is connected.
+    await second.locator('[data-testid=queue-live] .hint').waitFor({ timeout: 10_000 });
+  }
+  if (SHOTS) await second.screenshot({ path: `${SHOTS}/${tag}-queue-waiting.png`, fullPage: true });
 
   // The doctor calls the next: the first is called; the second's page updates itself.
   const called = await dr.post(`${BASE}/api/v1/staff/me/queue/next`, { headers: drHeaders, data: { consult_type: 'text' } });
   assert.equal(called.status(), 200);
   assert.equal((await called.json()).patient.person_name, '吴用');
-  await second.waitForFunction(() => /下一位就是您/.test(document.querySelector('[data-testid=queue-live]').textContent), null, { timeout: 10_000 });
-  await first.waitForFunction(() => /轮到您了/.test(document.querySelector('[data-testid=queue-live]').textContent), null, { timeout: 10_000 });
-  if (SHOTS) await second.screenshot({ path: `${SHOTS}/js-queue-next.png`, fullPage: true });
+  if (javaScriptEnabled) {
+    await second.waitForFunction(() => /下一位就是您/.test(document.querySelector('[data-testid=queue-live]').textContent), null, { timeout: 10_000 });
+    await first.waitForFunction(() => /轮到您了/.test(document.querySelector('[data-testid=queue-live]').textContent), null, { timeout: 10_000 });
+  } else {
+    // Without JavaScript the refresh link shows the new place.
+    await second.click('a:has-text("刷新")');
+    assert.match(await second.textContent('[data-testid=queue-live]'), /下一位就是您/);
+    await first.reload();
+    assert.match(await first.textContent('[data-testid=queue-live]'), /轮到您了/);
+  }
+  if (SHOTS) await second.screenshot({ path: `${SHOTS}/${tag}-queue-next.png`, fullPage: true });
 
   // The second leaves the queue (a plain form).
   await second.click('form[action$="/leave"] button');
   await second.waitForURL(/\/queue\/QE[0-9a-f]+$/);
   assert.match(await second.textContent('[data-testid=queue-live]'), /您已退出排队/);
   for (const c of [...patients, adminCtx, opCtx, drCtx]) await c.close();
+}
+
+test('patients wait in a live queue and the place updates by itself — with JavaScript', async () => {
+  await liveQueue(true);
+});
+
+test('patients wait in a live queue and a refresh shows the new place — without JavaScript', async () => {
+  await liveQueue(false);
 });
