@@ -48,6 +48,8 @@ pub struct State {
     pub leptos_options: leptos::config::LeptosOptions,
     /// The conditions a diagnosis is picked from (R-ELIG-2).
     pub conditions: Arc<crate::conditions::Conditions>,
+    /// The doctor directory and price list, in memory (R-DOC-1).
+    pub directory: crate::services::directory::Directory,
     /// The sensitive-word filter for text users write (R-CONS-5).
     pub words: Arc<crate::words::Words>,
     /// A staff session ends after this long without a request (R-SEC-3).
@@ -120,6 +122,7 @@ impl State {
             dummy_hash,
             leptos_options,
             conditions: Arc::new(crate::conditions::Conditions::built_in()?),
+            directory: Default::default(),
             staff_idle: time::Duration::minutes(config.staff_idle_minutes),
             files: match &config.object_storage {
                 Some(s3) => crate::files::Files::s3(s3)?,

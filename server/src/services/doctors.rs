@@ -12,8 +12,7 @@ use app::domain::schedule::{ConsultType, DoctorTitle, may_consult_online};
 use app::domain::{ErrorCode, Field, FieldError};
 use rand::Rng;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect,
 };
 use time::{Date, OffsetDateTime};
 
@@ -102,7 +101,10 @@ pub async fn create(
         ..Default::default()
     };
     match row.insert(&state.db).await {
-        Ok(_) => Ok(number),
+        Ok(_) => {
+            state.directory.changed();
+            Ok(number)
+        }
         Err(e) if super::accounts::is_unique_violation(&e) => {
             Err(FieldError::new(ErrorCode::LicenceNumberTaken, Field::LicenceNumber).into())
         }
@@ -122,6 +124,7 @@ pub async fn set_photo(state: &State, number: &str, jpeg: Vec<u8>) -> Result<(),
         .filter(doctor::Column::DoctorNumber.eq(number))
         .exec(&state.db)
         .await?;
+    state.directory.changed();
     Ok(())
 }
 
@@ -178,6 +181,7 @@ pub async fn publish_price(
         .await?;
     }
     txn.commit().await?;
+    state.directory.changed();
     Ok(())
 }
 
@@ -191,56 +195,55 @@ pub struct Filter {
     pub page: u64,
 }
 
-/// A page of listed doctors, in a stable order.
+/// A page of listed doctors, in a stable order (from the in-memory directory).
 pub async fn list(
     state: &State,
     filter: &Filter,
     now: OffsetDateTime,
 ) -> Result<DoctorList, AppError> {
-    let mut select = doctor::Entity::find().filter(doctor::Column::Listed.eq(true));
-    if let Some(d) = filter.department {
-        select = select.filter(doctor::Column::Department.eq(d.as_str()));
-    }
-    if let Some(allowed) = &filter.departments {
-        select =
-            select.filter(doctor::Column::Department.is_in(allowed.iter().map(|d| d.as_str())));
-    }
-    // LIKE's wildcards never occur in a name or specialty: dropped, not escaped.
-    let q: String = filter
-        .q
-        .trim()
-        .to_lowercase()
-        .chars()
-        .filter(|c| !matches!(c, '%' | '_' | '\\'))
-        .take(30)
-        .collect();
-    if !q.is_empty() {
-        // A condition's name, initials or code finds the department that treats it.
-        let treating: Vec<&str> = state
+    let snapshot = state.directory.snapshot(&state.db).await?;
+    let q: String = filter.q.trim().to_lowercase().chars().take(30).collect();
+    // A condition's name, initials or code finds the department that treats it.
+    let treating: Vec<&str> = if q.is_empty() {
+        Vec::new()
+    } else {
+        state
             .conditions
             .search(&q)
             .iter()
             .map(|c| c.department.as_str())
-            .collect();
-        let mut any = sea_orm::Condition::any().add(doctor::Column::SearchText.contains(&q));
-        if !treating.is_empty() {
-            any = any.add(doctor::Column::Department.is_in(treating));
-        }
-        select = select.filter(any);
-    }
-    let total = select.clone().count(&state.db).await?;
+            .collect()
+    };
+    let matching: Vec<&doctor::Model> = snapshot
+        .doctors
+        .iter()
+        .filter(|d| {
+            filter
+                .department
+                .is_none_or(|dep| d.department == dep.as_str())
+        })
+        .filter(|d| {
+            filter
+                .departments
+                .as_ref()
+                .is_none_or(|allowed| allowed.iter().any(|a| d.department == a.as_str()))
+        })
+        .filter(|d| {
+            q.is_empty() || d.search_text.contains(&q) || treating.contains(&d.department.as_str())
+        })
+        .collect();
+    let total = matching.len() as u64;
     let pages = total.div_ceil(PAGE_SIZE).max(1);
     let page = filter.page.clamp(1, pages);
-    let rows = select
-        .order_by_asc(doctor::Column::Id)
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-        .all(&state.db)
-        .await?;
-    let prices = consult_price::Entity::find().all(&state.db).await?;
     let today = today_in_china(now);
+    let doctors = matching
+        .into_iter()
+        .skip(usize::try_from((page - 1) * PAGE_SIZE).unwrap_or(usize::MAX))
+        .take(usize::try_from(PAGE_SIZE).unwrap_or(20))
+        .map(|d| card(d, &snapshot.prices, today))
+        .collect();
     Ok(DoctorList {
-        doctors: rows.iter().map(|d| card(d, &prices, today)).collect(),
+        doctors,
         page,
         pages,
         total,
@@ -252,20 +255,12 @@ pub async fn profile(
     number: &str,
     now: OffsetDateTime,
 ) -> Result<Option<DoctorProfile>, AppError> {
-    let Some(d) = doctor::Entity::find()
-        .filter(doctor::Column::DoctorNumber.eq(number))
-        .filter(doctor::Column::Listed.eq(true))
-        .one(&state.db)
-        .await?
-    else {
+    let snapshot = state.directory.snapshot(&state.db).await?;
+    let Some(d) = snapshot.doctors.iter().find(|d| d.doctor_number == number) else {
         return Ok(None);
     };
-    let prices = consult_price::Entity::find()
-        .filter(consult_price::Column::Title.eq(&d.title))
-        .all(&state.db)
-        .await?;
     Ok(Some(DoctorProfile {
-        card: card(&d, &prices, today_in_china(now)),
+        card: card(d, &snapshot.prices, today_in_china(now)),
         licence_number: d.licence_number.clone(),
         bio: d.bio.clone(),
     }))
@@ -323,7 +318,10 @@ pub async fn link_account(state: &State, number: &str, username: &str) -> Result
         .exec(&state.db)
         .await;
     match done {
-        Ok(r) if r.rows_affected == 1 => Ok(()),
+        Ok(r) if r.rows_affected == 1 => {
+            state.directory.changed();
+            Ok(())
+        }
         Ok(_) => Err(FieldError::general(ErrorCode::NotFound).into()),
         Err(e) if super::accounts::is_unique_violation(&e) => {
             Err(FieldError::new(ErrorCode::StaffUsernameTaken, Field::Username).into())

@@ -3,6 +3,7 @@ pub mod accounts;
 pub mod bookings;
 pub mod consents;
 pub mod consult_consents;
+pub mod directory;
 pub mod doctors;
 pub mod eligibility;
 pub mod error;
