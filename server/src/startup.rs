@@ -236,9 +236,14 @@ fn router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Ro
             Duration::from_secs(config.request_timeout_secs),
         ))
         .layer(middleware::from_fn(web::error::render_errors))
-        // Pages are small and made per request: a fast level costs a few hundred bytes and
-        // saves a third of the CPU of level 4 (the built WASM, JS and CSS are precompressed).
-        .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Precise(2)))
+        // Pages and JSON: brotli with a window fitted to the page (`web::compress`); gzip
+        // for clients without br; the built WASM, JS and CSS are precompressed.
+        .layer(middleware::from_fn(web::compress::brotli_pages))
+        .layer(
+            CompressionLayer::new()
+                .br(false)
+                .quality(tower_http::CompressionLevel::Precise(2)),
+        )
         .layer(axum::middleware::from_fn_with_state(config.mode, web::security::security_headers))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {

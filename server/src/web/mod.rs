@@ -3,6 +3,7 @@ pub mod acting_for;
 pub mod api;
 pub mod auth;
 pub mod client;
+pub mod compress;
 pub mod csrf;
 pub mod error;
 pub mod extract;

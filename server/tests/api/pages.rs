@@ -1,4 +1,4 @@
-use crate::helpers::{Db, spawn_app, spawn_app_with};
+use crate::helpers::{Db, TestApp, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 
 // The shell: server-rendered, zh-CN by default, security headers, a nonce on inline scripts.
@@ -169,4 +169,50 @@ pub async fn production_refuses_dev_parts_and_outbox_is_loopback_only(db: Db) {
         .await
         .unwrap();
     assert_eq!(remote.status(), StatusCode::NOT_FOUND);
+}
+
+// Pages go out brotli-compressed to clients that take br, gzip to the others, and the
+// live queue's event stream is never buffered for compression.
+pub async fn pages_are_compressed_for_phones(db: Db) {
+    let app = spawn_app(db).await;
+    let client = TestApp::bare_client();
+    let res = client
+        .get(app.url("/doctors"))
+        .header("accept", "text/html")
+        .header("accept-encoding", "gzip, deflate, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-encoding"], "br");
+    assert!(res.headers().get("content-length").is_none_or(|l| l != "0"));
+    let compressed = res.bytes().await.unwrap();
+    let mut page = Vec::new();
+    brotli::BrotliDecompress(&mut compressed.as_ref(), &mut page).unwrap();
+    let page = String::from_utf8(page).unwrap();
+    assert!(page.contains("找医生"), "{page}");
+    // The whole page, to the last chunk Leptos writes after `</html>`.
+    assert!(page.contains("</html>") && page.contains("__INCOMPLETE_CHUNKS"));
+    assert!(
+        compressed.len() * 2 < page.len(),
+        "{} of {}",
+        compressed.len(),
+        page.len()
+    );
+
+    let res = client
+        .get(app.url("/doctors"))
+        .header("accept", "text/html")
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    let res = client
+        .get(app.url("/doctors"))
+        .header("accept", "text/html")
+        .header("accept-encoding", "br;q=0, identity")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().get("content-encoding").is_none());
 }
