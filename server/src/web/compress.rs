@@ -54,7 +54,7 @@ pub async fn brotli_pages(req: Request, next: Next) -> Response {
         return Response::from_parts(parts, Body::from(bytes));
     }
     let params = brotli::enc::BrotliEncoderParams {
-        quality: 5,
+        quality: 2,
         // A window just large enough for the page (64 KB at least, 1 MB at most).
         lgwin: (usize::BITS - bytes.len().leading_zeros()).clamp(16, 20) as i32,
         size_hint: bytes.len(),
