@@ -366,16 +366,22 @@ async fn expire_in(
             .await?
             .rows_affected;
         if done == 1 {
-            slot::Entity::update_many()
-                .col_expr(slot::Column::Taken, Expr::col(slot::Column::Taken).sub(1))
-                .filter(slot::Column::Id.eq(b.slot_id))
-                .filter(slot::Column::Taken.gt(0))
-                .exec(db)
-                .await?;
+            give_back_place(db, b.slot_id).await?;
             ended.push(b);
         }
     }
     Ok(ended)
+}
+
+/// A hold or booking ended: its place is free again.
+async fn give_back_place(db: &impl ConnectionTrait, slot_id: i64) -> Result<(), AppError> {
+    slot::Entity::update_many()
+        .col_expr(slot::Column::Taken, Expr::col(slot::Column::Taken).sub(1))
+        .filter(slot::Column::Id.eq(slot_id))
+        .filter(slot::Column::Taken.gt(0))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// The background job: ends every hold past its time. Safe on several servers at once
@@ -545,12 +551,7 @@ pub async fn cancel(
         txn.rollback().await?;
         return Err(FieldError::general(ErrorCode::BookingNotActive).into());
     }
-    slot::Entity::update_many()
-        .col_expr(slot::Column::Taken, Expr::col(slot::Column::Taken).sub(1))
-        .filter(slot::Column::Id.eq(b.slot_id))
-        .filter(slot::Column::Taken.gt(0))
-        .exec(&txn)
-        .await?;
+    give_back_place(&txn, b.slot_id).await?;
     let notice = notices::record(
         &txn,
         notices::Notice {

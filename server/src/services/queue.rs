@@ -487,16 +487,12 @@ pub async fn doctor_of_staff(
 
 /// A doctor's open queues, by the public number (none for an unknown doctor).
 pub async fn summaries_by_number(
-    db: &impl ConnectionTrait,
+    state: &State,
     number: &str,
 ) -> Result<Vec<QueueSummary>, AppError> {
-    match doctor::Entity::find()
-        .filter(doctor::Column::DoctorNumber.eq(number))
-        .filter(doctor::Column::Listed.eq(true))
-        .one(db)
-        .await?
-    {
-        Some(d) => summaries(db, d.id).await,
+    let snapshot = state.directory.snapshot(&state.db).await?;
+    match snapshot.doctors.iter().find(|d| d.doctor_number == number) {
+        Some(d) => summaries(&state.db, d.id).await,
         None => Ok(Vec::new()),
     }
 }

@@ -537,11 +537,7 @@ async fn hold_slot(
     let slot_number = field(&f, "slot_number").trim().to_owned();
     let result = async {
         let member = super::acting_for::member_id(&state, patient.id, &session).await?;
-        let consent = session
-            .get::<String>(super::api::screen::CONSULT_CONSENT)
-            .await
-            .map_err(auth::internal)?
-            .ok_or(FieldError::general(ErrorCode::ConsultConsentRequired))?;
+        let consent = super::api::screen::consult_consent_of(&session).await?;
         bookings::hold(
             &state,
             &HoldRequest {
@@ -584,11 +580,7 @@ async fn join_queue(
         let consult_type = app::domain::schedule::ConsultType::parse(field(&f, "consult_type"))
             .ok_or(FieldError::general(ErrorCode::InvalidForm))?;
         let member = super::acting_for::member_id(&state, patient.id, &session).await?;
-        let consent = session
-            .get::<String>(super::api::screen::CONSULT_CONSENT)
-            .await
-            .map_err(auth::internal)?
-            .ok_or(FieldError::general(ErrorCode::ConsultConsentRequired))?;
+        let consent = super::api::screen::consult_consent_of(&session).await?;
         crate::services::queue::join(
             &state,
             patient.id,

@@ -113,6 +113,19 @@ async fn cancel_slot(
     outcome("/staff", result)
 }
 
+/// The doctor's own directory entry and the consult type a desk form names.
+async fn desk_queue(
+    state: &AppState,
+    member: &StaffMember,
+    f: &Fields,
+) -> Result<(crate::db::doctor::Model, app::domain::schedule::ConsultType), AppError> {
+    let d = crate::services::queue::doctor_of_staff(&state.db, member.id).await?;
+    let kind = app::domain::schedule::ConsultType::parse(field(f, "consult_type")).ok_or(
+        app::domain::FieldError::general(app::domain::ErrorCode::InvalidForm),
+    )?;
+    Ok((d, kind))
+}
+
 /// R-BOOK-1: a doctor goes online or offline for a consult type.
 async fn set_presence(
     State(state): State<AppState>,
@@ -120,10 +133,7 @@ async fn set_presence(
     Form(f): Form<Fields>,
 ) -> Response {
     let result = async {
-        let d = crate::services::queue::doctor_of_staff(&state.db, member.id).await?;
-        let kind = app::domain::schedule::ConsultType::parse(field(&f, "consult_type")).ok_or(
-            app::domain::FieldError::general(app::domain::ErrorCode::InvalidForm),
-        )?;
+        let (d, kind) = desk_queue(&state, &member, &f).await?;
         crate::services::queue::set_online(
             &state,
             d.id,
@@ -144,10 +154,7 @@ async fn call_next(
     Form(f): Form<Fields>,
 ) -> Response {
     let result = async {
-        let d = crate::services::queue::doctor_of_staff(&state.db, member.id).await?;
-        let kind = app::domain::schedule::ConsultType::parse(field(&f, "consult_type")).ok_or(
-            app::domain::FieldError::general(app::domain::ErrorCode::InvalidForm),
-        )?;
+        let (d, kind) = desk_queue(&state, &member, &f).await?;
         let called =
             crate::services::queue::call_next(&state, d.id, kind, OffsetDateTime::now_utc())
                 .await?;

@@ -215,7 +215,7 @@ impl PageData for ServerPageData {
             let days = crate::services::bookings::slot_days(&state, &number, 14, locale, now)
                 .await
                 .map_err(logged)?;
-            let queues = crate::services::queue::summaries_by_number(&state.db, &number)
+            let queues = crate::services::queue::summaries_by_number(&state, &number)
                 .await
                 .map_err(logged)?
                 .into_iter()

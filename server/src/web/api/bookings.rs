@@ -3,8 +3,7 @@ use super::{ApiResult, ErrorBody};
 use crate::services::bookings::{self, FreeSlot, HoldRequest};
 use crate::state::AppState;
 use crate::web::acting_for;
-use crate::web::api::screen::CONSULT_CONSENT;
-use crate::web::auth::{ConsentedPatient, internal};
+use crate::web::auth::ConsentedPatient;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Json, Query};
 use crate::web::staff_auth::StaffMember;
@@ -157,11 +156,7 @@ pub(super) async fn hold(
     Json(input): Json<HoldInput>,
 ) -> ApiResult {
     let member = acting_for::member_id(&state, patient.id, &session).await?;
-    let consent = session
-        .get::<String>(CONSULT_CONSENT)
-        .await
-        .map_err(internal)?
-        .ok_or(FieldError::general(ErrorCode::ConsultConsentRequired))?;
+    let consent = crate::web::api::screen::consult_consent_of(&session).await?;
     let held = bookings::hold(
         &state,
         &HoldRequest {

@@ -4,8 +4,7 @@ use super::{ApiResult, ErrorBody};
 use crate::services::queue::{self, QueueStatus, QueueSummary, Waiting};
 use crate::state::AppState;
 use crate::web::acting_for;
-use crate::web::api::screen::CONSULT_CONSENT;
-use crate::web::auth::{ConsentedPatient, internal};
+use crate::web::auth::ConsentedPatient;
 use crate::web::extract::Json;
 use crate::web::staff_auth::StaffMember;
 use app::domain::schedule::ConsultType;
@@ -114,11 +113,7 @@ pub(super) async fn join(
     Json(input): Json<JoinInput>,
 ) -> ApiResult {
     let member = acting_for::member_id(&state, patient.id, &session).await?;
-    let consent = session
-        .get::<String>(CONSULT_CONSENT)
-        .await
-        .map_err(internal)?
-        .ok_or(FieldError::general(ErrorCode::ConsultConsentRequired))?;
+    let consent = crate::web::api::screen::consult_consent_of(&session).await?;
     let entry_number = queue::join(
         &state,
         patient.id,
@@ -220,17 +215,14 @@ pub(super) async fn doctor_queues(
     State(state): State<AppState>,
     Path(number): Path<String>,
 ) -> ApiResult {
-    let d = crate::db::doctor::Entity::find()
-        .filter(crate::db::doctor::Column::DoctorNumber.eq(&number))
-        .filter(crate::db::doctor::Column::Listed.eq(true))
-        .one(&state.db)
-        .await
-        .map_err(crate::services::AppError::from)?
+    let snapshot = state.directory.snapshot(&state.db).await?;
+    let d = snapshot
+        .doctors
+        .iter()
+        .find(|d| d.doctor_number == number)
         .ok_or(FieldError::general(ErrorCode::NotFound))?;
     Ok(Json(Queues {
         queues: queue::summaries(&state.db, d.id).await?,
     })
     .into_response())
 }
-
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};

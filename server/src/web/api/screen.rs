@@ -26,6 +26,15 @@ pub const SCREEN_PASS: &str = "screen_pass";
 /// The last consult consent's number, in the session, for the booking to carry.
 pub const CONSULT_CONSENT: &str = "consult_consent";
 
+/// The consult consent given this session (R-REG-6), which holds and queue places carry.
+pub(crate) async fn consult_consent_of(session: &Session) -> Result<String, AppError> {
+    session
+        .get::<String>(CONSULT_CONSENT)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| FieldError::general(ErrorCode::ConsultConsentRequired).into())
+}
+
 /// Judges a screen and remembers a clear one for the person it was for.
 pub(crate) async fn answer_screen(
     state: &AppState,
