@@ -71,6 +71,8 @@ pub struct Config {
     pub free_cancel_hours: i64,
     /// How long before a booked appointment the reminder goes out.
     pub reminder_minutes: i64,
+    /// `sandbox` (dev only: confirms at once, no money moves) is the one provider so far.
+    pub payment_provider: String,
 }
 
 /// S3-compatible object storage (`FUZHEN_S3_*`), for uploaded files in production.
@@ -267,6 +269,7 @@ impl Config {
             hold_minutes: env_parse("FUZHEN_HOLD_MINUTES", 15)?,
             free_cancel_hours: env_parse("FUZHEN_FREE_CANCEL_HOURS", 2)?,
             reminder_minutes: env_parse("FUZHEN_REMINDER_MINUTES", 60)?,
+            payment_provider: env("FUZHEN_PAYMENT_PROVIDER").unwrap_or_else(|| "sandbox".into()),
             max_upload_bytes: env_parse(
                 "FUZHEN_MAX_UPLOAD_BYTES",
                 app::domain::upload::DEFAULT_MAX_FILE_BYTES,
@@ -318,6 +321,7 @@ impl Config {
             hold_minutes: 15,
             free_cancel_hours: 2,
             reminder_minutes: 60,
+            payment_provider: "sandbox".into(),
             hash_queue: 64,
             trusted_proxies: Vec::new(),
             sms_provider: "console".into(),
@@ -345,6 +349,11 @@ impl Config {
             if self.generated_secrets {
                 bail!(
                     "production mode refuses generated keys: set FUZHEN_FIELD_KEY and FUZHEN_COOKIE_KEY"
+                );
+            }
+            if self.payment_provider == "sandbox" {
+                bail!(
+                    "production mode refuses FUZHEN_PAYMENT_PROVIDER=sandbox (it confirms payments without taking money): configure the payment provider"
                 );
             }
             if self
@@ -456,6 +465,9 @@ mod tests {
         let e = c.check_safe().unwrap_err().to_string();
         assert!(e.contains("FUZHEN_FIELD_KEY"), "{e}");
         c.generated_secrets = false;
+        let e = c.check_safe().unwrap_err().to_string();
+        assert!(e.contains("FUZHEN_PAYMENT_PROVIDER"), "{e}");
+        c.payment_provider = "stripe".into();
         assert!(c.check_safe().is_ok());
         let s3 = |endpoint: &str| S3Settings {
             bucket: "proofs".into(),

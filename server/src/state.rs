@@ -108,7 +108,12 @@ impl State {
                 ..SmsPolicy::default()
             },
             lockout: LockoutPolicy::default(),
-            payments: Arc::new(crate::services::bookings::SandboxPayments),
+            payments: match config.payment_provider.as_str() {
+                "sandbox" => Arc::new(crate::services::bookings::SandboxPayments),
+                other => anyhow::bail!(
+                    "FUZHEN_PAYMENT_PROVIDER={other:?} is not available yet: only sandbox (dev)"
+                ),
+            },
             hold_secs: config.hold_minutes.clamp(1, 24 * 60) * 60,
             free_cancel_secs: config.free_cancel_hours.max(0) * 3600,
             reminder_secs: config.reminder_minutes.clamp(1, 7 * 24 * 60) * 60,

@@ -92,6 +92,12 @@ pub enum AuditAction {
     BookingCancelled,
     /// A doctor's published slot was cancelled (R-BOOK-4).
     SlotCancelled,
+    SessionPublished,
+    QueueJoined,
+    QueueLeft,
+    QueueCalled,
+    DoctorOnline,
+    DoctorOffline,
 }
 
 impl AuditAction {
@@ -126,6 +132,12 @@ impl AuditAction {
             AuditAction::BookingConfirmed => "booking_confirmed",
             AuditAction::BookingCancelled => "booking_cancelled",
             AuditAction::SlotCancelled => "slot_cancelled",
+            AuditAction::SessionPublished => "session_published",
+            AuditAction::QueueJoined => "queue_joined",
+            AuditAction::QueueLeft => "queue_left",
+            AuditAction::QueueCalled => "queue_called",
+            AuditAction::DoctorOnline => "doctor_online",
+            AuditAction::DoctorOffline => "doctor_offline",
         }
     }
 }

@@ -137,6 +137,19 @@ pub async fn publish_session(
         .await?;
         numbers.push(number);
     }
+    audit::record(
+        &txn,
+        AuditEvent {
+            actor: Actor::Staff(by_staff),
+            on_behalf_of: None,
+            action: AuditAction::SessionPublished,
+            entity: Some(("doctor", d.doctor_number.clone())),
+            ip: String::new(),
+            at: now,
+            detail: None,
+        },
+    )
+    .await?;
     txn.commit().await?;
     Ok(numbers)
 }

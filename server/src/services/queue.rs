@@ -7,6 +7,7 @@
 //! the doctor's presence row, so a doctor going offline at the same moment either sees
 //! the new place (and closes it) or the join finds the doctor offline.
 use super::{AppError, notices};
+use crate::audit::{self, Actor, AuditAction, AuditEvent};
 use crate::db::{self, consult_consent, doctor, doctor_presence, queue_entry};
 use crate::state::State;
 use app::domain::department::Department;
@@ -98,6 +99,7 @@ pub struct QueueSummary {
 /// and their patients are told.
 pub async fn set_online(
     state: &Arc<State>,
+    staff_id: i64,
     doctor_id: i64,
     consult_type: ConsultType,
     online: bool,
@@ -159,6 +161,23 @@ pub async fn set_online(
             }
         }
     }
+    audit::record(
+        &txn,
+        AuditEvent {
+            actor: Actor::Staff(staff_id),
+            on_behalf_of: None,
+            action: if online {
+                AuditAction::DoctorOnline
+            } else {
+                AuditAction::DoctorOffline
+            },
+            entity: Some(("doctor", doctor_id.to_string())),
+            ip: String::new(),
+            at: now,
+            detail: Some(serde_json::json!({ "consult_type": consult_type.as_str() })),
+        },
+    )
+    .await?;
     txn.commit().await?;
     for n in sms {
         notices::send_sms_after_commit(state.clone(), n);
@@ -286,6 +305,19 @@ pub async fn join(
     .await;
     match inserted {
         Ok(_) => {
+            audit::record(
+                &txn,
+                AuditEvent {
+                    actor: Actor::Patient(patient_id),
+                    on_behalf_of: member,
+                    action: AuditAction::QueueJoined,
+                    entity: Some(("queue_entry", number.clone())),
+                    ip: String::new(),
+                    at: now,
+                    detail: None,
+                },
+            )
+            .await?;
             txn.commit().await?;
             Ok(number)
         }
@@ -354,12 +386,13 @@ pub async fn status(
 
 /// The patient leaves the queue.
 pub async fn leave(
-    db: &impl ConnectionTrait,
+    state: &State,
     patient_id: i64,
     number: &str,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let e = own_entry(db, patient_id, number).await?;
+    let e = own_entry(&state.db, patient_id, number).await?;
+    let txn = db::begin_write(&state.db).await?;
     let done = queue_entry::Entity::update_many()
         .col_expr(queue_entry::Column::Status, Expr::value(LEFT))
         .col_expr(
@@ -368,12 +401,27 @@ pub async fn leave(
         )
         .filter(queue_entry::Column::Id.eq(e.id))
         .filter(queue_entry::Column::Status.eq(WAITING))
-        .exec(db)
+        .exec(&txn)
         .await?
         .rows_affected;
     if done == 0 {
+        txn.rollback().await?;
         return Err(FieldError::general(ErrorCode::QueueEntryNotWaiting).into());
     }
+    audit::record(
+        &txn,
+        AuditEvent {
+            actor: Actor::Patient(patient_id),
+            on_behalf_of: e.family_member_id,
+            action: AuditAction::QueueLeft,
+            entity: Some(("queue_entry", e.entry_number.clone())),
+            ip: String::new(),
+            at: now,
+            detail: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -416,6 +464,7 @@ pub async fn waiting_list(
 /// else calls at the same moment); `None` when nobody waits.
 pub async fn call_next(
     state: &Arc<State>,
+    staff_id: i64,
     doctor_id: i64,
     consult_type: ConsultType,
     now: OffsetDateTime,
@@ -454,6 +503,19 @@ pub async fn call_next(
                 params: vec![],
             },
             now,
+        )
+        .await?;
+        audit::record(
+            &txn,
+            AuditEvent {
+                actor: Actor::Staff(staff_id),
+                on_behalf_of: next.family_member_id,
+                action: AuditAction::QueueCalled,
+                entity: Some(("queue_entry", next.entry_number.clone())),
+                ip: String::new(),
+                at: now,
+                detail: None,
+            },
         )
         .await?;
         txn.commit().await?;

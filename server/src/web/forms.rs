@@ -614,7 +614,7 @@ async fn leave_queue(
         .take(32)
         .collect();
     let result =
-        crate::services::queue::leave(&state.db, patient.id, &number, OffsetDateTime::now_utc())
+        crate::services::queue::leave(&state, patient.id, &number, OffsetDateTime::now_utc())
             .await
             .map(|()| format!("/queue/{number}"));
     outcome(&format!("/queue/{number}"), result)

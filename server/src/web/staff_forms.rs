@@ -136,6 +136,7 @@ async fn set_presence(
         let (d, kind) = desk_queue(&state, &member, &f).await?;
         crate::services::queue::set_online(
             &state,
+            member.id,
             d.id,
             kind,
             field(&f, "online") == "yes",
@@ -155,9 +156,14 @@ async fn call_next(
 ) -> Response {
     let result = async {
         let (d, kind) = desk_queue(&state, &member, &f).await?;
-        let called =
-            crate::services::queue::call_next(&state, d.id, kind, OffsetDateTime::now_utc())
-                .await?;
+        let called = crate::services::queue::call_next(
+            &state,
+            member.id,
+            d.id,
+            kind,
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
         Ok::<_, AppError>(if called.is_some() {
             "/staff?notice=called_next"
         } else {

@@ -26,7 +26,7 @@ async fn exec(app: &TestApp, sql: &str) {
     app.state.db.execute_unprepared(sql).await.unwrap();
 }
 
-async fn number(app: &TestApp, sql: &str) -> i64 {
+pub(crate) async fn number(app: &TestApp, sql: &str) -> i64 {
     app.state
         .db
         .query_one_raw(Statement::from_string(

@@ -1,7 +1,7 @@
 //! The live queue (自主在线, R-BOOK-1): a doctor goes online; patients join with the
 //! consult consent, see their place and an honest wait; the doctor calls the next; a
 //! patient leaves; going offline closes the queue and tells the patients.
-use crate::booking::{doctor, screen_and_consent};
+use crate::booking::{doctor, number as count, screen_and_consent};
 use crate::consult_consent::approved_patient;
 use crate::helpers::{Db, TestApp, assert_error};
 use crate::proofs::staff_client;
@@ -240,6 +240,23 @@ pub async fn patients_wait_in_a_live_queue(db: Db) {
     );
     let res = doc.delete(&format!("/api/v1/staff/slots/{own}")).await;
     assert_eq!(res.status(), StatusCode::OK);
+
+    // R-SEC-2: every queue and schedule change is in the audit log.
+    for action in [
+        "queue_joined",
+        "queue_left",
+        "queue_called",
+        "doctor_online",
+        "doctor_offline",
+        "session_published",
+    ] {
+        let n = count(
+            &app,
+            &format!("SELECT COUNT(*) AS n FROM audit_log WHERE action = '{action}'"),
+        )
+        .await;
+        assert!(n >= 1, "{action}");
+    }
 
     // The events stream starts with the current place.
     let res = app

@@ -44,6 +44,7 @@ pub(super) async fn set_presence(
     let d = queue::doctor_of_staff(&state.db, member.id).await?;
     queue::set_online(
         &state,
+        member.id,
         d.id,
         consult_type(&input.consult_type)?,
         input.online,
@@ -77,6 +78,7 @@ pub(super) async fn call_next(
     let d = queue::doctor_of_staff(&state.db, member.id).await?;
     let patient = queue::call_next(
         &state,
+        member.id,
         d.id,
         consult_type(&input.consult_type)?,
         OffsetDateTime::now_utc(),
@@ -198,7 +200,7 @@ pub(super) async fn leave(
     patient: ConsentedPatient,
     Path(number): Path<String>,
 ) -> ApiResult {
-    queue::leave(&state.db, patient.id, &number, OffsetDateTime::now_utc()).await?;
+    queue::leave(&state, patient.id, &number, OffsetDateTime::now_utc()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
