@@ -132,14 +132,19 @@ pub fn ConditionSearch(english: bool) -> impl IntoView {
             <input id="f-condition-q" type="search" autocomplete="off" enterkeyhint="search"
                 placeholder=td_string!(locale, proofs.search_placeholder) on:input=on_input />
             <ul class="condition-matches">
-                <For each=move || matches.get() key=|m| m.icd10.clone() let:m>
-                    <li>
-                        <button type="button" class="condition-match" on:click=move |_| pick(m.clone())>
-                            <span>{format!("{} ({})", m.name, m.icd10)}</span>
-                            <span class="hint">{m.department.map(|d| d.name(english))}</span>
-                        </button>
-                    </li>
-                </For>
+                // Eight answers at most, replaced whole: no keyed list needed.
+                {move || matches.get().into_iter().map(|m| {
+                    let label = format!("{} ({})", m.name, m.icd10);
+                    let department = m.department.map(|d| d.name(english));
+                    view! {
+                        <li>
+                            <button type="button" class="condition-match" on:click=move |_| pick(m.clone())>
+                                <span>{label}</span>
+                                <span class="hint">{department}</span>
+                            </button>
+                        </li>
+                    }
+                }).collect_view()}
             </ul>
             {move || chosen.get().map(|c| view! {
                 <p class="derived" role="status">{fill(td_string!(locale, proofs.chosen), &[("name", &c)])}</p>
