@@ -502,33 +502,57 @@ pub async fn confirm(
         txn.rollback().await?;
         return Err(FieldError::general(ErrorCode::HoldExpired).into());
     }
-    let notice = notices::record(
+    let notice = patient_changed(
         &txn,
+        patient_id,
+        &b,
+        MessageKind::BookingConfirmed,
+        AuditAction::BookingConfirmed,
+        ip,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    notices::send_sms_after_commit(state.clone(), notice);
+    Ok(())
+}
+
+/// What a patient's change to their booking leaves, in its transaction: the notice (its
+/// SMS goes after the commit) and the audit row.
+async fn patient_changed(
+    txn: &impl ConnectionTrait,
+    patient_id: i64,
+    b: &booking::Model,
+    kind: MessageKind,
+    action: AuditAction,
+    ip: &str,
+    now: OffsetDateTime,
+) -> Result<notices::Notice, AppError> {
+    let notice = notices::record(
+        txn,
         notices::Notice {
             patient_id,
             family_member_id: b.family_member_id,
-            kind: MessageKind::BookingConfirmed,
+            kind,
             params: vec![("when".into(), local(b.starts_at))],
         },
         now,
     )
     .await?;
     audit::record(
-        &txn,
+        txn,
         AuditEvent {
             actor: Actor::Patient(patient_id),
             on_behalf_of: b.family_member_id,
-            action: AuditAction::BookingConfirmed,
-            entity: Some(("booking", number.to_owned())),
+            action,
+            entity: Some(("booking", b.booking_number.clone())),
             ip: ip.to_owned(),
             at: now,
             detail: None,
         },
     )
     .await?;
-    txn.commit().await?;
-    notices::send_sms_after_commit(state.clone(), notice);
-    Ok(())
+    Ok(notice)
 }
 
 /// The patient cancels a hold or booking; free until `cutoff_secs` before the start.
@@ -565,28 +589,14 @@ pub async fn cancel(
         return Err(FieldError::general(ErrorCode::BookingNotActive).into());
     }
     give_back_place(&txn, b.slot_id).await?;
-    let notice = notices::record(
+    let notice = patient_changed(
         &txn,
-        notices::Notice {
-            patient_id,
-            family_member_id: b.family_member_id,
-            kind: MessageKind::BookingCancelled,
-            params: vec![("when".into(), local(b.starts_at))],
-        },
+        patient_id,
+        &b,
+        MessageKind::BookingCancelled,
+        AuditAction::BookingCancelled,
+        ip,
         now,
-    )
-    .await?;
-    audit::record(
-        &txn,
-        AuditEvent {
-            actor: Actor::Patient(patient_id),
-            on_behalf_of: b.family_member_id,
-            action: AuditAction::BookingCancelled,
-            entity: Some(("booking", number.to_owned())),
-            ip: ip.to_owned(),
-            at: now,
-            detail: None,
-        },
     )
     .await?;
     txn.commit().await?;

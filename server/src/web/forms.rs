@@ -597,7 +597,7 @@ async fn join_queue(
         Ok(number) => Redirect::to(&format!("/queue/{number}")).into_response(),
         Err(e) if e.code() == ErrorCode::ConsultConsentRequired => back_with("/consult/start", e),
         Err(e) => {
-            let doctor: String = doctor.chars().filter(char::is_ascii_alphanumeric).collect();
+            let doctor = record_number(&doctor);
             back_with(&format!("/doctors/{doctor}"), e)
         }
     }
@@ -608,11 +608,7 @@ async fn leave_queue(
     patient: ConsentedPatient,
     Path(number): Path<String>,
 ) -> Response {
-    let number: String = number
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(32)
-        .collect();
+    let number = record_number(&number);
     let result =
         crate::services::queue::leave(&state, patient.id, &number, OffsetDateTime::now_utc())
             .await
@@ -626,11 +622,7 @@ async fn pay_booking(
     ClientIp(ip): ClientIp,
     Path(number): Path<String>,
 ) -> Response {
-    let number: String = number
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(32)
-        .collect();
+    let number = record_number(&number);
     let page = format!("/bookings/{number}");
     let result = crate::services::bookings::confirm(
         &state,
@@ -650,11 +642,7 @@ async fn cancel_booking(
     ClientIp(ip): ClientIp,
     Path(number): Path<String>,
 ) -> Response {
-    let number: String = number
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(32)
-        .collect();
+    let number = record_number(&number);
     let result = crate::services::bookings::cancel(
         &state,
         patient.id,
@@ -666,6 +654,15 @@ async fn cancel_booking(
     .await
     .map(|()| "/consults?notice=booking_cancelled");
     outcome(&format!("/bookings/{number}"), result)
+}
+
+/// A booking, queue or doctor number from a form, reduced to what numbers are made of,
+/// so it can go back into a redirect.
+fn record_number(raw: &str) -> String {
+    raw.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(32)
+        .collect()
 }
 
 fn with_query(path: &str, query: Option<&str>) -> String {
