@@ -205,8 +205,17 @@ suite SQLite
 if [ -n "$pg_admin" ]; then
   pg_db="fuzhen_bench_$(date +%s)_$RANDOM"
   psql "$pg_admin" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $pg_db" >/dev/null
-  pg_url=$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' \
-    "$pg_admin" "$pg_db")
+  # A server on this machine is reached without TLS (sslmode=disable) unless the URL
+  # says otherwise: encrypting loopback traffic measures OpenSSL, not Fuzhen.
+  pg_url=$(python3 -c '
+import sys, urllib.parse as u
+p = u.urlsplit(sys.argv[1])
+q = p.query
+if p.hostname in ("127.0.0.1", "localhost", "::1") and "sslmode=" not in q:
+    q = (q + "&" if q else "") + "sslmode=disable"
+print(u.urlunsplit(p._replace(path="/" + sys.argv[2], query=q)))' "$pg_admin" "$pg_db")
+  echo
+  echo "(PostgreSQL at $(sed -E 's|//[^@/]*@|//|' <<<"$pg_url"))"
   suite PostgreSQL "$pg_url"
 else
   echo

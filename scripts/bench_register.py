@@ -3,7 +3,8 @@ import itertools, sys, threading, time
 from bench_api import Client, id_number
 
 base, clients, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-counter = itertools.count(1)
+# From 1000: the demo patients (`server dev seed`) have the first 139 numbers.
+counter = itertools.count(1000)
 done, failed, errors = [0], [0], {}
 lock = threading.Lock()
 

@@ -1,8 +1,9 @@
+use crate::assets::{AppStylesheet, IslandScripts};
 use crate::components::{Access, TabBar, TopBar, gated};
 use crate::i18n::*;
 use crate::pages::*;
 use leptos::prelude::*;
-use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 // Async: the whole page is rendered before it is sent, so it is complete without
 // JavaScript (out-of-order streaming would need JS to place Suspense content).
 use leptos_router::{
@@ -24,8 +25,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="theme-color" content="#0b7a75" />
                 <meta name="format-detection" content="telephone=no" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <HashedStylesheet options=options.clone() id="leptos" />
-                <HydrationScripts options islands=true />
+                <AppStylesheet options=options.clone() />
+                <IslandScripts options />
                 <MetaTags />
             </head>
             <body>

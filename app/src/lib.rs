@@ -11,6 +11,7 @@ mod i18n_module {
 pub use i18n_module::i18n;
 
 pub mod app;
+pub mod assets;
 pub mod booking;
 pub mod components;
 pub mod doctors;

@@ -15,6 +15,7 @@ mod m20261124_000008_consult_consent;
 mod m20261124_000009_doctors;
 mod m20261124_000010_booking;
 mod m20261124_000011_live_queue;
+mod m20261125_000012_audit_sealing;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000009_doctors::Migration),
             Box::new(m20261124_000010_booking::Migration),
             Box::new(m20261124_000011_live_queue::Migration),
+            Box::new(m20261125_000012_audit_sealing::Migration),
         ]
     }
 }

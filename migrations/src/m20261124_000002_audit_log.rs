@@ -43,7 +43,7 @@ enum AuditHead {
 }
 
 /// SQLite: one trigger per refused operation.
-const SQLITE_TRIGGERS: &[&str] = &[
+pub(crate) const SQLITE_TRIGGERS: &[&str] = &[
     "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log \
      BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
     "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log \
@@ -56,7 +56,7 @@ const SQLITE_TRIGGERS: &[&str] = &[
 ];
 
 /// PostgreSQL: plpgsql functions and the triggers that call them.
-const POSTGRES_TRIGGERS: &[&str] = &[
+pub(crate) const POSTGRES_TRIGGERS: &[&str] = &[
     "CREATE FUNCTION audit_log_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ \
      BEGIN RAISE EXCEPTION 'audit_log is append-only' USING ERRCODE = 'insufficient_privilege'; END $$",
     "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log \

@@ -50,6 +50,10 @@ impl Api {
         }
         req.send().await.unwrap()
     }
+    async fn get_json(&self, path: &str) -> Value {
+        let res = self.send(reqwest::Method::GET, path, None).await;
+        res.json().await.unwrap()
+    }
     async fn post(&self, path: &str, body: Value) -> reqwest::Response {
         self.send(reqwest::Method::POST, path, Some(body)).await
     }
@@ -105,15 +109,7 @@ async fn patient(base: &str, op: &Api, i: usize) -> Api {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let consents: Value = p
-        .client
-        .get(format!("{base}/api/v1/consents"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let consents: Value = p.get_json("/api/v1/consents").await;
     p.ok(
         "/api/v1/registrations",
         json!({ "phone": phone, "code": code.unwrap(), "password": "bench password 2026",
@@ -167,15 +163,7 @@ async fn patient(base: &str, op: &Api, i: usize) -> Api {
         json!({ "answers": answers, "critical": false }),
     )
     .await;
-    let notice: Value = p
-        .client
-        .get(format!("{base}/api/v1/consult-notice"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let notice: Value = p.get_json("/api/v1/consult-notice").await;
     p.ok(
         "/api/v1/consult-consents",
         json!({ "icd10": "I10", "department": "cardiology", "version": notice["version"], "accept": true }),

@@ -13,9 +13,9 @@ use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use leptos::config::LeptosOptions;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
@@ -73,6 +73,18 @@ impl Application {
         let sessions = self.state.sessions.clone();
         let db = self.state.db.clone();
         let files_state = self.state.clone();
+        // New audit rows join the hash chain within a second (R-SEC-2).
+        let audit_db = self.state.db.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = crate::audit::seal(&audit_db).await {
+                    tracing::warn!(error = ?e, "sealing the audit log failed");
+                }
+            }
+        });
         // Holds past their time give their places back within seconds; the job runs at
         // start too, so a restart catches up (R-BOOK-2).
         let holds_state = self.state.clone();
@@ -143,12 +155,21 @@ async fn shutdown_signal() {
 /// Small JSON and form bodies only; uploads will get their own group and limit.
 const BODY_LIMIT: usize = 16 * 1024;
 
+/// The app's routes, listed once per process. Leptos stops every resource from loading,
+/// process-wide, while it lists routes, and a resource first polled in that window never
+/// loads (leptos#4773): a second listing beside a live render (two servers in one test
+/// process) would hang that page. Listed once, before any server of this process serves.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// Route groups, each with only the layers it needs:
 /// - API and forms: session, CSRF cookie + check, body limit;
 /// - pages and server functions: session, CSRF cookie, same-origin check, viewer;
 /// - language switch, health checks, static files: none of these (no session, no viewer).
 fn router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let session_layer = SessionManagerLayer::new(state.sessions.clone())
         .with_name(state.cookies.session_name())
         .with_http_only(true)
@@ -203,6 +224,10 @@ fn router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Ro
         .layer(middleware::from_fn_with_state(
             state.clone(),
             web::viewer::attach_viewer,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            web::page_cache::anonymous_pages,
         ))
         .layer(middleware::from_fn(csrf::require_same_origin))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::issue))

@@ -50,6 +50,8 @@ pub struct State {
     pub conditions: Arc<crate::conditions::Conditions>,
     /// The doctor directory and price list, in memory (R-DOC-1).
     pub directory: crate::services::directory::Directory,
+    /// Pages for visitors who are not logged in, rendered once a second.
+    pub page_cache: crate::web::page_cache::PageCache,
     /// The sensitive-word filter for text users write (R-CONS-5).
     pub words: Arc<crate::words::Words>,
     /// A staff session ends after this long without a request (R-SEC-3).
@@ -128,6 +130,7 @@ impl State {
             leptos_options,
             conditions: Arc::new(crate::conditions::Conditions::built_in()?),
             directory: Default::default(),
+            page_cache: Default::default(),
             staff_idle: time::Duration::minutes(config.staff_idle_minutes),
             files: match &config.object_storage {
                 Some(s3) => crate::files::Files::s3(s3)?,

@@ -9,7 +9,8 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 /// `[prev_hash, seq, at, actor_kind, actor_id, on_behalf_of, action, entity_type,
 /// entity_id, ip, detail]`, with `null` for a missing value and `detail` as its stored
 /// JSON text (a string). JSON strings are quoted and escaped, so the encoding is
-/// unambiguous: no two different rows encode alike. The row's own `hash` is ignored.
+/// unambiguous: no two different rows encode alike. The row's own `hash` and its `id`
+/// (insertion order, which the chain's `seq` supersedes) are ignored.
 pub fn row_hash(row: &Model) -> String {
     let encoding = serde_json::json!([
         row.prev_hash,
@@ -33,7 +34,8 @@ mod tests {
 
     fn row() -> Model {
         Model {
-            seq: 1,
+            id: 1,
+            seq: Some(1),
             at: 1_764_000_000,
             actor_kind: "patient".into(),
             actor_id: Some(7),
@@ -43,31 +45,32 @@ mod tests {
             entity_id: Some("7".into()),
             ip: "203.0.113.9".into(),
             detail: None,
-            prev_hash: GENESIS_HASH.into(),
-            hash: String::new(),
+            prev_hash: Some(GENESIS_HASH.into()),
+            hash: None,
         }
     }
 
     // R-SEC-2
     #[test]
-    fn the_hash_covers_every_column_and_ignores_only_itself() {
+    fn the_hash_covers_every_event_column_and_the_link_but_not_itself_or_the_id() {
         let base = row();
         let h = row_hash(&base);
         assert_eq!(h.len(), 64);
         assert_eq!(
             h,
             row_hash(&Model {
-                hash: "x".into(),
+                hash: Some("x".into()),
+                id: 9,
                 ..base.clone()
             })
         );
         let variants = [
             Model {
-                prev_hash: "1".repeat(64),
+                prev_hash: Some("1".repeat(64)),
                 ..base.clone()
             },
             Model {
-                seq: 2,
+                seq: Some(2),
                 ..base.clone()
             },
             Model {

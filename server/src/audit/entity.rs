@@ -1,13 +1,16 @@
-//! The `audit_log` table (R-SEC-2). Rows are only ever inserted, by [`super::record`];
-//! the database refuses UPDATE and DELETE.
+//! The `audit_log` table (R-SEC-2). Rows are inserted by [`super::record`] and sealed
+//! once by [`super::seal`]; the database refuses every other UPDATE, and DELETE.
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "audit_log")]
 pub struct Model {
-    /// 1, 2, 3… without gaps, taken from `audit_head`.
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub seq: i64,
+    /// The order rows were inserted in (the sealer's order).
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// The row's place in the chain: 1, 2, 3… without gaps, given by the sealer from
+    /// `audit_head`; none until then.
+    pub seq: Option<i64>,
     /// Unix seconds.
     pub at: i64,
     /// "anonymous", "patient", "staff" or "system".
@@ -25,10 +28,11 @@ pub struct Model {
     pub ip: String,
     /// JSON text, exactly as hashed; never personal data.
     pub detail: Option<String>,
-    /// The previous row's `hash` (the genesis hash for seq 1).
-    pub prev_hash: String,
-    /// Hex SHA-256 over `prev_hash` and every other column: [`super::chain::row_hash`].
-    pub hash: String,
+    /// The previous row's `hash` (the genesis hash for seq 1); none until sealed.
+    pub prev_hash: Option<String>,
+    /// Hex SHA-256 over `prev_hash`, `seq` and the event's columns
+    /// ([`super::chain::row_hash`]); none until sealed.
+    pub hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,14 +1,19 @@
 //! The audit log (R-SEC-2; SECURITY.md item 7): who did what, for whom, to which record,
 //! when and from where, append-only and tamper-evident.
 //!
-//! Every row carries a SHA-256 hash over its predecessor's hash and all its own columns
-//! ([`chain::row_hash`]), and `audit_head` holds the newest seq and hash, so
+//! Every sealed row carries a SHA-256 hash over its predecessor's hash and all its own
+//! columns ([`chain::row_hash`]), and `audit_head` holds the newest seq and hash, so
 //! [`verify`] detects an edited, removed, inserted or reordered row and a cut-off tail.
-//! The database refuses UPDATE and DELETE on `audit_log` (triggers, see the migration),
-//! so changing history takes dropping a trigger first, and even then it shows.
+//! The database refuses DELETE on `audit_log`, and every UPDATE but the one that seals
+//! a row (triggers, see the migrations), so changing history takes dropping a trigger
+//! first, and even then it shows.
 //!
 //! Call [`record`] inside the transaction that makes the change it records, so both
-//! commit or neither does.
+//! commit or neither does. It only inserts; [`seal`] (every second, in the background)
+//! chains the new rows in the order they were inserted. Appending therefore takes no
+//! lock: independent changes, such as two patients holding two slots, run side by side
+//! instead of queueing behind the chain's end. A row is unsealed for about a second,
+//! and even then it cannot be changed or removed without dropping a trigger.
 pub mod chain;
 pub mod entity;
 
@@ -18,7 +23,8 @@ mod tests;
 pub use chain::GENESIS_HASH;
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Statement, TransactionSession, TransactionTrait,
 };
 use std::fmt;
@@ -167,30 +173,15 @@ pub struct AuditEvent {
     pub detail: Option<serde_json::Value>,
 }
 
-/// Appends `event` to the audit log.
+/// Appends `event` to the audit log, unsealed: [`seal`] gives it its place in the chain
+/// and its hash within a second or so.
 ///
 /// Call it with the transaction that makes the change being recorded (a
-/// `&DatabaseTransaction`): the row then commits or rolls back with that change. It
-/// first locks `audit_head` with a write (on PostgreSQL a row lock held to commit; on
-/// SQLite the database write lock), so concurrent appenders queue rather than chain onto
-/// the same row. Given a plain connection the statements run one by one, not atomically;
-/// use [`record_alone`] when there is no other change to commit with.
-///
-/// On SQLite a transaction that reads before it writes should be begun with
-/// `BEGIN IMMEDIATE` (`crate::db::begin_write`): otherwise its first write may fail with
-/// "database is locked" when another writer committed after its read.
+/// `&DatabaseTransaction`): the row then commits or rolls back with that change. It is
+/// one INSERT and takes no lock, so audited changes that are otherwise independent do
+/// not queue behind each other; use [`record_alone`] when there is no other change to
+/// commit with.
 pub async fn record(db: &impl ConnectionTrait, event: AuditEvent) -> Result<(), DbErr> {
-    let backend = db.get_database_backend();
-    // 1. Take the next seq; this write locks the head until the transaction ends.
-    let head = db
-        .query_one_raw(Statement::from_string(
-            backend,
-            "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, last_hash",
-        ))
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("audit_head (id = 1) is missing".into()))?;
-    let seq: i64 = head.try_get("", "seq")?;
-    let prev_hash: String = head.try_get("", "last_hash")?;
     let detail = event
         .detail
         .as_ref()
@@ -201,44 +192,142 @@ pub async fn record(db: &impl ConnectionTrait, event: AuditEvent) -> Result<(), 
         Some((table, id)) => (Some(table.to_owned()), Some(id)),
         None => (None, None),
     };
-    let mut row = entity::Model {
-        seq,
-        at: event.at.unix_timestamp(),
-        actor_kind: event.actor.kind().to_owned(),
-        actor_id: event.actor.id(),
-        on_behalf_of: event.on_behalf_of,
-        action: event.action.as_str().to_owned(),
-        entity_type,
-        entity_id,
-        ip: event.ip,
-        detail,
-        prev_hash,
-        hash: String::new(),
-    };
-    row.hash = chain::row_hash(&row);
-    let hash = row.hash.clone();
-    // 2. The row.
-    entity::Entity::insert(active(row))
-        .exec_without_returning(db)
+    entity::Entity::insert(entity::ActiveModel {
+        id: NotSet,
+        seq: Set(None),
+        at: Set(event.at.unix_timestamp()),
+        actor_kind: Set(event.actor.kind().to_owned()),
+        actor_id: Set(event.actor.id()),
+        on_behalf_of: Set(event.on_behalf_of),
+        action: Set(event.action.as_str().to_owned()),
+        entity_type: Set(entity_type),
+        entity_id: Set(entity_id),
+        ip: Set(event.ip),
+        detail: Set(detail),
+        prev_hash: Set(None),
+        hash: Set(None),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Rows sealed per transaction (four parameters each, well under both databases'
+/// limits).
+const SEAL_BATCH: u64 = 200;
+
+/// Seals every committed, unsealed row, oldest insert first: each gets the next `seq`
+/// and its hash over its predecessor's, and `audit_head` moves to the last one, in one
+/// transaction per batch. Returns how many rows were sealed.
+///
+/// Safe to run anywhere at any time, on several servers at once: a batch first takes
+/// the head's lock (on SQLite the write lock), so sealers take turns, and a row is
+/// sealed only while it has no seal (the database refuses a second). A row committed
+/// late, behind a later id, simply joins a later batch.
+pub async fn seal(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    let mut sealed = 0;
+    loop {
+        let n = seal_batch(db).await?;
+        sealed += n;
+        if n < SEAL_BATCH {
+            return Ok(sealed);
+        }
+    }
+}
+
+async fn seal_batch(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    let backend = db.get_database_backend();
+    // Most seconds there is nothing to seal: a read, not a write lock, tells.
+    let waiting = entity::Entity::find()
+        .select_only()
+        .column(entity::Column::Id)
+        .filter(entity::Column::Seq.is_null())
+        .limit(1)
+        .into_tuple::<i64>()
+        .one(db)
         .await?;
-    // 3. The head now ends at this row.
-    let moved = db
+    if waiting.is_none() {
+        return Ok(0);
+    }
+    // On SQLite the write lock from the start, so the head read is the one built on.
+    let txn = crate::db::begin_write(db).await?;
+    // The head, locked until this batch commits.
+    let head = txn
+        .query_one_raw(Statement::from_string(
+            backend,
+            "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, last_hash",
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("audit_head (id = 1) is missing".into()))?;
+    let head_seq: i64 = head.try_get("", "seq")?;
+    let mut prev: String = head.try_get("", "last_hash")?;
+    let rows = entity::Entity::find()
+        .filter(entity::Column::Seq.is_null())
+        .order_by_asc(entity::Column::Id)
+        .limit(SEAL_BATCH)
+        .all(&txn)
+        .await?;
+    if rows.is_empty() {
+        txn.rollback().await?;
+        return Ok(0);
+    }
+    let count = rows.len() as u64;
+    let mut seq = head_seq;
+    let mut tuples = Vec::with_capacity(rows.len());
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(rows.len() * 4);
+    for mut row in rows {
+        seq += 1;
+        row.seq = Some(seq);
+        row.prev_hash = Some(prev.clone());
+        let hash = chain::row_hash(&row);
+        let n = values.len();
+        tuples.push(format!(
+            "(CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS TEXT), CAST(${} AS TEXT))",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4
+        ));
+        values.extend([row.id.into(), seq.into(), prev.into(), hash.clone().into()]);
+        prev = hash;
+    }
+    let sql = format!(
+        "WITH v (id, seq, prev_hash, hash) AS (VALUES {}) \
+         UPDATE audit_log SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash \
+         FROM v WHERE audit_log.id = v.id AND audit_log.seq IS NULL",
+        tuples.join(", ")
+    );
+    let updated = txn
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            placeholders(backend, &sql),
+            values,
+        ))
+        .await?
+        .rows_affected();
+    if updated != count {
+        return Err(DbErr::Custom(format!(
+            "sealing the audit log: {updated} of {count} rows took their seal"
+        )));
+    }
+    let moved = txn
         .execute_raw(Statement::from_sql_and_values(
             backend,
             placeholders(
                 backend,
-                "UPDATE audit_head SET last_hash = $1 WHERE id = 1 AND seq = $2",
+                "UPDATE audit_head SET seq = $1, last_hash = $2 WHERE id = 1 AND seq = $3",
             ),
-            [hash.into(), seq.into()],
+            [seq.into(), prev.into(), head_seq.into()],
         ))
         .await?
         .rows_affected();
     if moved != 1 {
         return Err(DbErr::Custom(format!(
-            "audit_head moved while seq {seq} was being appended"
+            "audit_head moved while seq {head_seq} was being sealed onto"
         )));
     }
-    Ok(())
+    txn.commit().await?;
+    Ok(count)
 }
 
 /// Appends `event` in a transaction of its own, for an event that changes nothing else.
@@ -279,10 +368,11 @@ impl fmt::Display for ChainReport {
 /// Rows read per query.
 const PAGE: u64 = 1000;
 
-/// Recomputes the whole chain, a page at a time in seq order: seq continuity from 1,
-/// each row's link to its predecessor, each row's hash, and the end against
-/// `audit_head`. Safe to run while the server appends: rows appended during the run
-/// are checked if seen and otherwise left for the next run.
+/// Recomputes the whole sealed chain, a page at a time in seq order: seq continuity
+/// from 1, each row's link to its predecessor, each row's hash, and the end against
+/// `audit_head`. Safe to run while the server appends and seals: rows sealed during
+/// the run are checked if seen and otherwise left for the next run. Rows not sealed
+/// yet are not part of the chain; run [`seal`] first to include them.
 pub async fn verify(db: &impl ConnectionTrait) -> Result<ChainReport, DbErr> {
     let start = read_head(db).await?;
     let mut rows = 0u64;
@@ -306,11 +396,15 @@ pub async fn verify(db: &impl ConnectionTrait) -> Result<ChainReport, DbErr> {
             if broken.is_none() {
                 broken = check_row(&row, last_seq, &last_hash);
             }
-            if start.as_ref().is_some_and(|(seq, _)| *seq == row.seq) {
-                hash_at_start = Some(row.hash.clone());
+            // Only sealed rows are read (`seq > …` is never true of NULL), and a sealed
+            // row has all three seal columns (a CHECK constraint).
+            let seq = row.seq.unwrap_or(last_seq + 1);
+            let hash = row.hash.unwrap_or_default();
+            if start.as_ref().is_some_and(|(s, _)| *s == seq) {
+                hash_at_start = Some(hash.clone());
             }
-            last_seq = row.seq;
-            last_hash = row.hash;
+            last_seq = seq;
+            last_hash = hash;
         }
     }
     if broken.is_none() {
@@ -327,26 +421,26 @@ pub async fn verify(db: &impl ConnectionTrait) -> Result<ChainReport, DbErr> {
 /// first).
 fn check_row(row: &entity::Model, prev_seq: i64, prev_hash: &str) -> Option<(i64, String)> {
     let expected = prev_seq + 1;
-    if row.seq != expected {
+    let (Some(seq), Some(hash)) = (row.seq, row.hash.as_deref()) else {
+        return Some((expected, "a row read as sealed has no seal".to_owned()));
+    };
+    if seq != expected {
         return Some((
             expected,
-            format!(
-                "seq {expected} is missing: the log goes from seq {prev_seq} to seq {}",
-                row.seq
-            ),
+            format!("seq {expected} is missing: the log goes from seq {prev_seq} to seq {seq}"),
         ));
     }
-    if row.prev_hash != prev_hash {
+    if row.prev_hash.as_deref() != Some(prev_hash) {
         let what = if prev_seq == 0 {
             "the genesis hash".to_owned()
         } else {
             format!("the hash of seq {prev_seq}")
         };
-        return Some((row.seq, format!("prev_hash does not match {what}")));
+        return Some((seq, format!("prev_hash does not match {what}")));
     }
-    if chain::row_hash(row) != row.hash {
+    if chain::row_hash(row) != hash {
         return Some((
-            row.seq,
+            seq,
             "hash does not match the row's contents (the row was altered)".to_owned(),
         ));
     }
@@ -421,23 +515,6 @@ async fn read_head(db: &impl ConnectionTrait) -> Result<Option<(i64, String)>, D
             row.try_get("", "last_hash")?,
         ))),
         None => Ok(None),
-    }
-}
-
-fn active(row: entity::Model) -> entity::ActiveModel {
-    entity::ActiveModel {
-        seq: Set(row.seq),
-        at: Set(row.at),
-        actor_kind: Set(row.actor_kind),
-        actor_id: Set(row.actor_id),
-        on_behalf_of: Set(row.on_behalf_of),
-        action: Set(row.action),
-        entity_type: Set(row.entity_type),
-        entity_id: Set(row.entity_id),
-        ip: Set(row.ip),
-        detail: Set(row.detail),
-        prev_hash: Set(row.prev_hash),
-        hash: Set(row.hash),
     }
 }
 

@@ -151,6 +151,11 @@ async fn rolled_back_records_leave_nothing_and_committed_ones_chain() {
         }
         txn.commit().await.expect("commit");
         record_alone(db, event(4)).await.expect("record alone");
+        // Recorded but not yet sealed: in the table, outside the chain.
+        assert_eq!(count(db).await, 4, "{}", t.label);
+        assert_eq!(verify(db).await.expect("verify"), intact(0), "{}", t.label);
+        assert_eq!(seal(db).await.expect("seal"), 4, "{}", t.label);
+        assert_eq!(seal(db).await.expect("seal again"), 0, "{}", t.label);
 
         let rows = entity::Entity::find()
             .order_by_asc(entity::Column::Seq)
@@ -159,11 +164,11 @@ async fn rolled_back_records_leave_nothing_and_committed_ones_chain() {
             .expect("rows");
         assert_eq!(
             rows.iter().map(|r| r.seq).collect::<Vec<_>>(),
-            vec![1, 2, 3, 4],
+            vec![Some(1), Some(2), Some(3), Some(4)],
             "{}",
             t.label
         );
-        assert_eq!(rows[0].prev_hash, GENESIS_HASH);
+        assert_eq!(rows[0].prev_hash.as_deref(), Some(GENESIS_HASH));
         for pair in rows.windows(2) {
             assert_eq!(pair[1].prev_hash, pair[0].hash, "{}", t.label);
         }
@@ -178,24 +183,33 @@ async fn rolled_back_records_leave_nothing_and_committed_ones_chain() {
         let detail: serde_json::Value =
             serde_json::from_str(r.detail.as_deref().expect("detail")).expect("json");
         assert_eq!(detail["n"], 2);
-        assert_eq!(head(db).await, (4, rows[3].hash.clone()), "{}", t.label);
+        assert_eq!(
+            head(db).await,
+            (4, rows[3].hash.clone().expect("sealed")),
+            "{}",
+            t.label
+        );
         assert_eq!(verify(db).await.expect("verify"), intact(4), "{}", t.label);
     }
 }
 
 // R-SEC-2
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_transactions_chain_without_gaps() {
+async fn concurrent_records_and_sealers_chain_without_gaps() {
     for t in databases().await {
+        // Appenders and sealers at once: every row is sealed exactly once, in one chain.
         let tasks: Vec<_> = (1..=50)
             .map(|n| {
                 let db = t.db.clone();
                 tokio::spawn(async move {
-                    let txn = db.begin().await?;
+                    let txn = crate::db::begin_write(&db).await?;
                     record(&txn, event(n)).await?;
-                    // Hold the head a moment so the others really queue behind it.
                     tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-                    txn.commit().await
+                    txn.commit().await?;
+                    if n % 5 == 0 {
+                        seal(&db).await?;
+                    }
+                    Ok::<(), DbErr>(())
                 })
             })
             .collect();
@@ -206,6 +220,7 @@ async fn concurrent_transactions_chain_without_gaps() {
             }
         }
         assert!(failures.is_empty(), "{}: {failures:#?}", t.label);
+        seal(&t.db).await.expect("seal the rest");
 
         let rows = entity::Entity::find()
             .order_by_asc(entity::Column::Seq)
@@ -214,7 +229,7 @@ async fn concurrent_transactions_chain_without_gaps() {
             .expect("rows");
         assert_eq!(
             rows.iter().map(|r| r.seq).collect::<Vec<_>>(),
-            (1..=50).collect::<Vec<_>>(),
+            (1..=50).map(Some).collect::<Vec<_>>(),
             "{}",
             t.label
         );
@@ -238,14 +253,23 @@ async fn the_database_refuses_update_and_delete() {
         for n in 1..=3 {
             record_alone(db, event(n)).await.expect("record");
         }
+        seal(db).await.expect("seal");
+        record_alone(db, event(4)).await.expect("record");
         let refused = [
             "UPDATE audit_log SET ip = '198.51.100.1' WHERE seq = 2",
             "UPDATE audit_log SET hash = hash",
+            // A sealed row cannot be sealed again…
+            "UPDATE audit_log SET seq = 9, prev_hash = hash, hash = hash WHERE seq = 3",
+            // …nor an unsealed one edited, or sealed with a change to its event.
+            "UPDATE audit_log SET ip = '198.51.100.1' WHERE seq IS NULL",
+            "UPDATE audit_log SET seq = 4, prev_hash = 'x', hash = 'y', action = 'forged' WHERE seq IS NULL",
+            // A seal is whole or absent.
+            "UPDATE audit_log SET seq = 4 WHERE seq IS NULL",
+            "DELETE FROM audit_log WHERE seq IS NULL",
             "DELETE FROM audit_log WHERE seq = 3",
             "DELETE FROM audit_log",
             "DELETE FROM audit_head",
             "UPDATE audit_head SET seq = 1 WHERE id = 1",
-            "UPDATE audit_head SET seq = seq + 2 WHERE id = 1",
             "INSERT INTO audit_head (id, seq, last_hash) VALUES (2, 0, 'x')",
         ];
         for sql in refused {
@@ -253,7 +277,9 @@ async fn the_database_refuses_update_and_delete() {
                 .execute_unprepared(sql)
                 .await
                 .expect_err(&format!("{}: {sql} must fail", t.label));
-            if sql.starts_with("UPDATE audit_log") || sql.starts_with("DELETE FROM audit_log") {
+            if (sql.starts_with("UPDATE audit_log") || sql.starts_with("DELETE FROM audit_log"))
+                && sql != "UPDATE audit_log SET seq = 4 WHERE seq IS NULL"
+            {
                 assert!(
                     err.to_string().contains("append-only"),
                     "{}: {sql}: {err}",
@@ -268,8 +294,11 @@ async fn the_database_refuses_update_and_delete() {
                 .expect_err("TRUNCATE must fail");
             assert!(err.to_string().contains("append-only"), "{err}");
         }
-        assert_eq!(count(db).await, 3, "{}", t.label);
+        assert_eq!(count(db).await, 4, "{}", t.label);
         assert_eq!(verify(db).await.expect("verify"), intact(3), "{}", t.label);
+        // The one UPDATE allowed: the sealer's.
+        assert_eq!(seal(db).await.expect("seal"), 1, "{}", t.label);
+        assert_eq!(verify(db).await.expect("verify"), intact(4), "{}", t.label);
     }
 }
 
@@ -281,12 +310,13 @@ async fn tampering_is_detected() {
         for n in 1..=5 {
             record_alone(db, event(n)).await.expect("record");
         }
+        seal(db).await.expect("seal");
         // An attacker with database access first removes the protection…
         let drop_triggers: &[&str] = if t.label == "postgres" {
-            &["DROP TRIGGER audit_log_append_only ON audit_log"]
+            &["DROP TRIGGER audit_log_seal_once ON audit_log"]
         } else {
             &[
-                "DROP TRIGGER audit_log_no_update",
+                "DROP TRIGGER audit_log_seal_once",
                 "DROP TRIGGER audit_log_no_delete",
             ]
         };
@@ -340,10 +370,11 @@ async fn a_rewritten_link_is_detected() {
         for n in 1..=3 {
             record_alone(db, event(n)).await.expect("record");
         }
+        seal(db).await.expect("seal");
         let drop_trigger = if t.label == "postgres" {
-            "DROP TRIGGER audit_log_append_only ON audit_log"
+            "DROP TRIGGER audit_log_seal_once ON audit_log"
         } else {
-            "DROP TRIGGER audit_log_no_update"
+            "DROP TRIGGER audit_log_seal_once"
         };
         db.execute_unprepared(drop_trigger)
             .await

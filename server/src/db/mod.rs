@@ -30,7 +30,11 @@ use std::time::Duration;
 
 pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
-    options.sqlx_logging(false);
+    // Statements are not logged (they carry personal data); slow ones are, as a warning.
+    options
+        .sqlx_logging(true)
+        .sqlx_logging_level(log::LevelFilter::Trace)
+        .sqlx_slow_statements_logging_settings(log::LevelFilter::Warn, Duration::from_secs(1));
     if url.starts_with("sqlite:") {
         // SQLite allows one writer; a small pool avoids lock contention. The pragmas are
         // connection options, so every pooled connection gets them, not just the first.
@@ -46,6 +50,8 @@ pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection
     } else {
         options.max_connections(16);
     }
+    // A starved pool answers "busy" well before the request timeout, and says so in the log.
+    options.acquire_timeout(Duration::from_secs(10));
     let db = Database::connect(options).await?;
     Migrator::up(&db, None).await?;
     Ok(db)

@@ -22,8 +22,8 @@ use app::domain::{ErrorCode, Field, FieldError};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use std::sync::Arc;
 use time::{Date, OffsetDateTime};
@@ -241,11 +241,7 @@ pub async fn hold(
     if target.starts_at <= ts {
         return Err(FieldError::general(ErrorCode::SlotStarted).into());
     }
-    let d = doctor::Entity::find_by_id(target.doctor_id)
-        .one(&state.db)
-        .await?
-        .filter(|d| d.listed)
-        .ok_or(FieldError::general(ErrorCode::NotFound))?;
+    let d = listed_doctor_by_id(state, target.doctor_id).await?;
     // R-REG-6 / R-ELIG-3: the consent for this person, with this doctor's department;
     // then the eligibility rule, asked again now.
     let (consent, eligible) = super::queue::consult_basis(
@@ -268,37 +264,31 @@ pub async fn hold(
         vec![key.clone().into(), ts.into()],
     ))
     .await?;
-    // An expired hold on this slot gives its place back first.
-    expire_in(&txn, Some(target.id), ts).await?;
-    let overlapping = booking::Entity::find()
+    // This person's bookings at that time: a live one is an overlap; a hold of theirs
+    // that ran out gives its place back now (it would block their new one).
+    let theirs = booking::Entity::find()
         .filter(booking::Column::PersonKey.eq(&key))
         .filter(booking::Column::StartsAt.lt(target.ends_at))
         .filter(booking::Column::EndsAt.gt(target.starts_at))
-        .filter(
-            sea_orm::Condition::any()
-                .add(booking::Column::Status.eq(CONFIRMED))
-                .add(
-                    sea_orm::Condition::all()
-                        .add(booking::Column::Status.eq(HELD))
-                        .add(booking::Column::HoldExpiresAt.gt(ts)),
-                ),
-        )
-        .count(&txn)
+        .filter(booking::Column::Status.is_in([HELD, CONFIRMED]))
+        .all(&txn)
         .await?;
-    if overlapping > 0 {
+    if theirs
+        .iter()
+        .any(|b| b.status == CONFIRMED || b.hold_expires_at > ts)
+    {
         txn.rollback().await?;
         return Err(FieldError::general(ErrorCode::BookingOverlaps).into());
     }
-    let took = slot::Entity::update_many()
-        .col_expr(slot::Column::Taken, Expr::col(slot::Column::Taken).add(1))
-        .filter(slot::Column::Id.eq(target.id))
-        .filter(slot::Column::Status.eq(OPEN))
-        .filter(slot::Column::StartsAt.gt(ts))
-        .filter(Expr::col(slot::Column::Taken).lt(Expr::col(slot::Column::Capacity)))
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    if took == 0 {
+    for ran_out in &theirs {
+        end_expired_hold(&txn, ran_out, ts).await?;
+    }
+    let mut took = take_place(&txn, &target, ts).await?;
+    if !took && !expire_in(&txn, Some(target.id), ts).await?.is_empty() {
+        // The slot was full only of holds past their time: they gave their places back.
+        took = take_place(&txn, &target, ts).await?;
+    }
+    if !took {
         txn.rollback().await?;
         let next = free_slots(&state.db, d.id, ts, NEXT_SLOTS).await?;
         return Err(AppError::SlotTaken { next });
@@ -369,21 +359,67 @@ async fn expire_in(
     let candidates = candidates.limit(500).all(db).await?;
     let mut ended = Vec::new();
     for b in candidates {
-        let done = booking::Entity::update_many()
-            .col_expr(booking::Column::Status, Expr::value(EXPIRED))
-            .col_expr(booking::Column::CancelReason, Expr::value("expired"))
-            .col_expr(booking::Column::CancelledAt, Expr::value(ts))
-            .filter(booking::Column::Id.eq(b.id))
-            .filter(booking::Column::Status.eq(HELD))
-            .exec(db)
-            .await?
-            .rows_affected;
-        if done == 1 {
-            give_back_place(db, b.slot_id).await?;
+        if end_expired_hold(db, &b, ts).await? {
             ended.push(b);
         }
     }
     Ok(ended)
+}
+
+/// Ends one hold past its time and gives its place back, unless someone else (the job,
+/// another request) already did: `false` then.
+async fn end_expired_hold(
+    db: &impl ConnectionTrait,
+    b: &booking::Model,
+    ts: i64,
+) -> Result<bool, AppError> {
+    let done = booking::Entity::update_many()
+        .col_expr(booking::Column::Status, Expr::value(EXPIRED))
+        .col_expr(booking::Column::CancelReason, Expr::value("expired"))
+        .col_expr(booking::Column::CancelledAt, Expr::value(ts))
+        .filter(booking::Column::Id.eq(b.id))
+        .filter(booking::Column::Status.eq(HELD))
+        .filter(booking::Column::HoldExpiresAt.lte(ts))
+        .exec(db)
+        .await?
+        .rows_affected;
+    if done == 1 {
+        give_back_place(db, b.slot_id).await?;
+    }
+    Ok(done == 1)
+}
+
+/// Takes one place on the slot if it is open, not started and not full: one
+/// conditional update, so no two requests can take the last place (R-BOOK-2).
+async fn take_place(
+    db: &impl ConnectionTrait,
+    target: &slot::Model,
+    ts: i64,
+) -> Result<bool, AppError> {
+    let took = slot::Entity::update_many()
+        .col_expr(slot::Column::Taken, Expr::col(slot::Column::Taken).add(1))
+        .filter(slot::Column::Id.eq(target.id))
+        .filter(slot::Column::Status.eq(OPEN))
+        .filter(slot::Column::StartsAt.gt(ts))
+        .filter(Expr::col(slot::Column::Taken).lt(Expr::col(slot::Column::Capacity)))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(took == 1)
+}
+
+/// A listed doctor, from the directory snapshot when it has them (the hot path of a
+/// hold), else from the database.
+async fn listed_doctor_by_id(state: &State, id: i64) -> Result<doctor::Model, AppError> {
+    let snapshot = state.directory.snapshot(&state.db).await?;
+    if let Ok(i) = snapshot.doctors.binary_search_by_key(&id, |d| d.id) {
+        return Ok(snapshot.doctors[i].clone());
+    }
+    doctor::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .filter(|d| d.listed)
+        .ok_or(FieldError::general(ErrorCode::NotFound).into())
 }
 
 /// A hold or booking ended: its place is free again.

@@ -53,6 +53,47 @@ pub async fn check(
     critical: bool,
     now: OffsetDateTime,
 ) -> Result<Result<(Eligible, String), Refusal>, AppError> {
+    let rows = consents::effective(&state.db, patient_id).await?;
+    let consents_in_force =
+        !rows.is_empty() && consents::outstanding_views(state, &rows).is_empty();
+    check_with_consents(
+        state,
+        patient_id,
+        member,
+        ConsultAsk {
+            icd10,
+            department,
+            critical,
+            consents_in_force,
+        },
+        now,
+    )
+    .await
+}
+
+/// A consult asked for, with whether the patient's consents are in force as the caller
+/// already read them this request (the `ConsentedPatient` extractor: then `true`).
+pub struct ConsultAsk<'a> {
+    pub icd10: &'a str,
+    pub department: Department,
+    pub critical: bool,
+    pub consents_in_force: bool,
+}
+
+/// [`check`], for a caller that has read the patient's consents already.
+pub async fn check_with_consents(
+    state: &State,
+    patient_id: i64,
+    member: Option<i64>,
+    ask: ConsultAsk<'_>,
+    now: OffsetDateTime,
+) -> Result<Result<(Eligible, String), Refusal>, AppError> {
+    let ConsultAsk {
+        icd10,
+        department,
+        critical,
+        consents_in_force,
+    } = ask;
     let birth = match member {
         Some(id) => family_member::Entity::find_by_id(id)
             .one(&state.db)
@@ -65,9 +106,6 @@ pub async fn check(
     }
     .and_then(|b| parse_ymd(&b))
     .ok_or_else(|| anyhow::anyhow!("the person's birth date is unreadable"))?;
-    let rows = consents::effective(&state.db, patient_id).await?;
-    let consents_in_force =
-        !rows.is_empty() && consents::outstanding_views(state, &rows).is_empty();
     let approved = approved(state, patient_id, member).await?;
     let diagnoses: Vec<ApprovedDiagnosis> = approved.iter().map(|(_, d)| d.clone()).collect();
     let decision = decide(

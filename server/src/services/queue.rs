@@ -32,8 +32,30 @@ pub const CLOSED: &str = "closed";
 /// Minutes a consult takes when the doctor has no recent history.
 pub const DEFAULT_CONSULT_MINUTES: u32 = 10;
 
+/// Moves a waiting entry to `status`, stamping `at` with `ts`; `false` if it was no
+/// longer waiting (called, left or closed by someone else first).
+async fn end_wait(
+    db: &impl ConnectionTrait,
+    id: i64,
+    status: &str,
+    at: queue_entry::Column,
+    ts: i64,
+) -> Result<bool, AppError> {
+    let done = queue_entry::Entity::update_many()
+        .col_expr(queue_entry::Column::Status, Expr::value(status))
+        .col_expr(at, Expr::value(ts))
+        .filter(queue_entry::Column::Id.eq(id))
+        .filter(queue_entry::Column::Status.eq(WAITING))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(done == 1)
+}
+
 /// The consent and the eligibility a consult with this doctor rests on (R-REG-6,
-/// R-ELIG-3), shared by holds and the queue.
+/// R-ELIG-3), shared by holds and the queue. The patient's own consents (R-REG-2) are
+/// in force: holds and joins come only through the `ConsentedPatient` extractor, which
+/// has just read them.
 pub(crate) async fn consult_basis(
     state: &State,
     patient_id: i64,
@@ -58,13 +80,16 @@ pub(crate) async fn consult_basis(
     if consent.department != department.as_str() {
         return Err(FieldError::general(ErrorCode::EligibilityWrongDepartment).into());
     }
-    let eligible = super::eligibility::check(
+    let eligible = super::eligibility::check_with_consents(
         state,
         patient_id,
         member,
-        &consent.icd10,
-        department,
-        consent.critical,
+        super::eligibility::ConsultAsk {
+            icd10: &consent.icd10,
+            department,
+            critical: consent.critical,
+            consents_in_force: true,
+        },
         now,
     )
     .await?
@@ -136,15 +161,7 @@ pub async fn set_online(
             .all(&txn)
             .await?;
         for e in waiting {
-            let done = queue_entry::Entity::update_many()
-                .col_expr(queue_entry::Column::Status, Expr::value(CLOSED))
-                .col_expr(queue_entry::Column::EndedAt, Expr::value(ts))
-                .filter(queue_entry::Column::Id.eq(e.id))
-                .filter(queue_entry::Column::Status.eq(WAITING))
-                .exec(&txn)
-                .await?
-                .rows_affected;
-            if done == 1 {
+            if end_wait(&txn, e.id, CLOSED, queue_entry::Column::EndedAt, ts).await? {
                 sms.push(
                     notices::record(
                         &txn,
@@ -393,18 +410,8 @@ pub async fn leave(
 ) -> Result<(), AppError> {
     let e = own_entry(&state.db, patient_id, number).await?;
     let txn = db::begin_write(&state.db).await?;
-    let done = queue_entry::Entity::update_many()
-        .col_expr(queue_entry::Column::Status, Expr::value(LEFT))
-        .col_expr(
-            queue_entry::Column::EndedAt,
-            Expr::value(now.unix_timestamp()),
-        )
-        .filter(queue_entry::Column::Id.eq(e.id))
-        .filter(queue_entry::Column::Status.eq(WAITING))
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    if done == 0 {
+    let ts = now.unix_timestamp();
+    if !end_wait(&txn, e.id, LEFT, queue_entry::Column::EndedAt, ts).await? {
         txn.rollback().await?;
         return Err(FieldError::general(ErrorCode::QueueEntryNotWaiting).into());
     }
@@ -482,15 +489,7 @@ pub async fn call_next(
             return Ok(None);
         };
         let txn = db::begin_write(&state.db).await?;
-        let done = queue_entry::Entity::update_many()
-            .col_expr(queue_entry::Column::Status, Expr::value(CALLED))
-            .col_expr(queue_entry::Column::CalledAt, Expr::value(ts))
-            .filter(queue_entry::Column::Id.eq(next.id))
-            .filter(queue_entry::Column::Status.eq(WAITING))
-            .exec(&txn)
-            .await?
-            .rows_affected;
-        if done == 0 {
+        if !end_wait(&txn, next.id, CALLED, queue_entry::Column::CalledAt, ts).await? {
             txn.rollback().await?;
             continue;
         }

@@ -396,26 +396,7 @@ async fn many_patients(app: &TestApp, n: usize) -> Vec<TestApp> {
 // R-BOOK-2: 200 people hold the last place at once: exactly one wins; everyone else
 // hears "just taken" with the next free slots; nothing half-written.
 pub async fn two_hundred_holds_for_the_last_place(db: Db) {
-    let app = approved_patient(db, EligibilityPolicy::default()).await;
-    let operator = staff_client(&app, "op.rush", "operator").await;
-    let cardio = doctor(
-        &app,
-        &operator,
-        "cardiology",
-        "110110000000401",
-        "2012-01-01",
-    )
-    .await;
-    let res = publish(
-        &operator,
-        &cardio,
-        json!({ "date": day(2), "start": "09:00", "end": "09:30", "consult_type": "text", "capacity": 1 }),
-    )
-    .await;
-    let last = res.json::<Value>().await.unwrap()["slot_numbers"][0]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (app, operator, cardio, last) = one_place(db, "op.rush", "110110000000401").await;
     let later = publish(
         &operator,
         &cardio,
@@ -465,4 +446,94 @@ pub async fn two_hundred_holds_for_the_last_place(db: Db) {
         .await,
         1
     );
+}
+
+// R-BOOK-2: a hold past its time that the job has not ended yet never blocks anyone: the
+// same person holding the slot again, or another person holding a slot full only of
+// ended holds. Each old hold ends exactly once and the place count stays exact.
+pub async fn a_hold_past_its_time_blocks_nobody(db: Db) {
+    let (app, _, _, slot) = one_place(db, "op.late", "110110000000501").await;
+    screen_and_consent(&app).await;
+    let first = held(hold(&app, &slot).await).await;
+    run_out(&app, &first).await;
+    // The same person again, before the job ran: their old hold ends, the new one stands.
+    let second = held(hold(&app, &slot).await).await;
+    assert_ne!(first, second);
+    assert_eq!(taken(&app, &slot).await, 1);
+
+    // Someone else, while the second hold runs: just taken.
+    let others = many_patients(&app, 1).await;
+    let other = &others[0];
+    assert_error(hold(other, &slot).await, 409, "slot_taken", None).await;
+    // The second hold runs out: the slot is full only of an ended hold, so it is theirs.
+    run_out(&app, &second).await;
+    held(hold(other, &slot).await).await;
+    assert_eq!(taken(&app, &slot).await, 1);
+    assert_eq!(
+        number(
+            &app,
+            "SELECT COUNT(*) AS n FROM booking WHERE status = 'expired' AND cancel_reason = 'expired'"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        number(
+            &app,
+            "SELECT COUNT(*) AS n FROM booking WHERE status = 'held'"
+        )
+        .await,
+        1
+    );
+    // The job finds nothing left to end.
+    assert_eq!(
+        bookings::expire_holds(&app.state, OffsetDateTime::now_utc())
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+async fn taken(app: &TestApp, slot: &str) -> i64 {
+    number(
+        app,
+        &format!("SELECT CAST(taken AS BIGINT) AS n FROM slot WHERE slot_number = '{slot}'"),
+    )
+    .await
+}
+
+/// The hold's time runs out, without the job ending it.
+async fn run_out(app: &TestApp, booking: &str) {
+    let sql = format!(
+        "UPDATE booking SET hold_expires_at = {} WHERE booking_number = '{booking}'",
+        now() - 1
+    );
+    exec(app, &sql).await
+}
+
+async fn held(res: reqwest::Response) -> String {
+    assert_eq!(res.status(), StatusCode::CREATED);
+    res.json::<Value>().await.unwrap()["booking_number"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// An approved patient, an operator, a cardiologist (by `licence`) and one slot the day
+/// after tomorrow with a single place: (patient, operator, doctor number, slot number).
+async fn one_place(db: Db, operator: &str, licence: &str) -> (TestApp, TestApp, String, String) {
+    let app = approved_patient(db, EligibilityPolicy::default()).await;
+    let operator = staff_client(&app, operator, "operator").await;
+    let cardio = doctor(&app, &operator, "cardiology", licence, "2012-01-01").await;
+    let res = publish(
+        &operator,
+        &cardio,
+        json!({ "date": day(2), "start": "09:00", "end": "09:30", "consult_type": "text", "capacity": 1 }),
+    )
+    .await;
+    let slot = res.json::<Value>().await.unwrap()["slot_numbers"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (app, operator, cardio, slot)
 }

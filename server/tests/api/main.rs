@@ -40,9 +40,11 @@ macro_rules! on_both_databases {
 
 on_both_databases!(
     pages::pages_are_compressed_for_phones,
+    pages::anonymous_pages_are_rendered_once_with_each_visitors_secrets,
     queue::patients_wait_in_a_live_queue,
     booking::slots_are_published_held_paid_and_cancelled,
     booking::two_hundred_holds_for_the_last_place,
+    booking::a_hold_past_its_time_blocks_nobody,
     doctors::the_directory_is_searched_filtered_and_paged,
     doctors::patients_find_doctors_for_their_approved_diagnoses,
     demo::demo_data_covers_every_role_and_state,

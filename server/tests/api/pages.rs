@@ -216,3 +216,100 @@ pub async fn pages_are_compressed_for_phones(db: Db) {
         .unwrap();
     assert!(res.headers().get("content-encoding").is_none());
 }
+
+/// A brotli GET without a cookie jar: (status, headers, decoded page).
+async fn br_page(
+    app: &TestApp,
+    path: &str,
+    cookie: Option<&str>,
+) -> (StatusCode, reqwest::header::HeaderMap, String) {
+    let mut req = TestApp::bare_client()
+        .get(app.url(path))
+        .header("accept", "text/html")
+        .header("accept-encoding", "br");
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    let res = req.send().await.unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    assert_eq!(headers["content-encoding"], "br", "{path}");
+    let bytes = res.bytes().await.unwrap();
+    let mut page = Vec::new();
+    brotli::BrotliDecompress(&mut bytes.as_ref(), &mut page).unwrap();
+    (status, headers, String::from_utf8(page).unwrap())
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    text.split(start).nth(1).unwrap().split(end).next().unwrap()
+}
+
+// R-SEC-6: pages for visitors who are not logged in are rendered once, yet every
+// response carries its own CSP nonce and its own CSRF token; anyone with a session is
+// never served a cached page.
+pub async fn anonymous_pages_are_rendered_once_with_each_visitors_secrets(db: Db) {
+    let app = spawn_app(db).await;
+    let cache = &app.state.page_cache;
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let (status, h, page) = br_page(&app, "/register", None).await;
+        assert_eq!(status, StatusCode::OK);
+        let csp = h["content-security-policy"].to_str().unwrap();
+        let nonce = between(csp, "'nonce-", "'").to_owned();
+        assert!(page.contains(&format!("nonce=\"{nonce}\"")), "{page}");
+        assert_eq!(
+            page.matches("nonce=\"").count(),
+            page.matches(&format!("nonce=\"{nonce}\"")).count(),
+            "every script carries this response's nonce"
+        );
+        let cookie = between(h["set-cookie"].to_str().unwrap(), "fuzhen_csrf=", ";").to_owned();
+        let token = between(&page, "name=\"csrf_token\" value=\"", "\"").to_owned();
+        assert!(page.contains("实名"), "the registration page itself");
+        seen.push((nonce, cookie, token));
+    }
+    // Rendered once and served from the cache after (a slow machine may pass the
+    // cache's one second between two requests and render again).
+    let (served, rendered) = cache.counts();
+    assert!(
+        served >= 1 && served + rendered == 3,
+        "{served} served, {rendered} rendered"
+    );
+    for (i, a) in seen.iter().enumerate() {
+        for b in &seen[i + 1..] {
+            assert!(a.0 != b.0 && a.1 != b.1 && a.2 != b.2, "{seen:?}");
+        }
+    }
+    // Each token works with its own cookie only.
+    let (_, cookie, token) = &seen[0];
+    let post = |token: &str| {
+        TestApp::bare_client()
+            .post(app.url("/api/v1/sessions"))
+            .header("cookie", format!("fuzhen_csrf={cookie}"))
+            .header("x-csrf-token", token.to_owned())
+            .json(&serde_json::json!({ "phone": "13800000000", "password": "not the password" }))
+            .send()
+    };
+    let own = post(token).await.unwrap();
+    assert_ne!(own.status(), StatusCode::FORBIDDEN, "its own token passes");
+    let other = post(&seen[1].2).await.unwrap();
+    assert_eq!(
+        other.status(),
+        StatusCode::FORBIDDEN,
+        "another visitor's does not"
+    );
+
+    // A returning visitor with the CSRF cookie gets the page with a token for it.
+    let (_, _, page) = br_page(&app, "/register", Some(&format!("fuzhen_csrf={cookie}"))).await;
+    assert!(page.contains(&format!("value=\"{token}\"")));
+    let (served, rendered) = cache.counts();
+    assert_eq!(served + rendered, 4);
+
+    // Someone with a session cookie never gets (or fills) a cached page.
+    let before = cache.counts();
+    br_page(
+        &app,
+        "/register",
+        Some("fuzhen_session=anything; fuzhen_csrf=x"),
+    )
+    .await;
+    assert_eq!(cache.counts(), before);
+}

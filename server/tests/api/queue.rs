@@ -44,12 +44,7 @@ pub async fn patients_wait_in_a_live_queue(db: Db) {
     .await;
     let doc = staff_client(&app, "dr.liu", "doctor").await;
     // Not linked yet: a doctor's account runs only its own queue.
-    let res = doc
-        .put(
-            "/api/v1/staff/me/presence",
-            &json!({ "consult_type": "text", "online": true }),
-        )
-        .await;
+    let res = presence(&doc, true).await;
     assert_error(res, 403, "forbidden", None).await;
     let res = operator
         .put(
@@ -69,12 +64,7 @@ pub async fn patients_wait_in_a_live_queue(db: Db) {
     screen_and_consent(&app).await;
     // Offline: no queue to join.
     assert_error(join(&app, &number).await, 409, "doctor_offline", None).await;
-    let res = doc
-        .put(
-            "/api/v1/staff/me/presence",
-            &json!({ "consult_type": "text", "online": true }),
-        )
-        .await;
+    let res = presence(&doc, true).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let queues: Value = app
         .get(&format!("/api/v1/doctors/{number}/queues"))
@@ -182,12 +172,7 @@ pub async fn patients_wait_in_a_live_queue(db: Db) {
         .as_str()
         .unwrap()
         .to_owned();
-    let res = doc
-        .put(
-            "/api/v1/staff/me/presence",
-            &json!({ "consult_type": "text", "online": false }),
-        )
-        .await;
+    let res = presence(&doc, false).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let me: Value = app
         .get(&format!("/api/v1/queue/{last}"))
@@ -271,4 +256,13 @@ pub async fn patients_wait_in_a_live_queue(db: Db) {
         body.contains("event: place") && body.contains("\"closed\""),
         "{body}"
     );
+}
+
+/// The doctor goes on- or offline for text consults.
+async fn presence(doc: &TestApp, online: bool) -> reqwest::Response {
+    doc.put(
+        "/api/v1/staff/me/presence",
+        &json!({ "consult_type": "text", "online": online }),
+    )
+    .await
 }

@@ -284,7 +284,7 @@ pub async fn roles_are_least_privilege_and_disabling_is_immediate(db: Db) {
         .db
         .query_all_raw(sea_orm::Statement::from_string(
             admin.state.db.get_database_backend(),
-            "SELECT action FROM audit_log WHERE action LIKE 'staff_%' ORDER BY seq",
+            "SELECT action FROM audit_log WHERE action LIKE 'staff_%' ORDER BY id",
         ))
         .await
         .unwrap();
