@@ -44,4 +44,26 @@ pub struct StaffPage {
     pub may_decide: bool,
     /// A doctor linked to a directory entry: their live queues.
     pub desk: Option<crate::booking::DoctorDesk>,
+    /// Operators and admins: any listed doctor's schedule.
+    pub scheduling: Option<Scheduling>,
 }
+
+/// Publishing sessions for any doctor (R-BOOK-1): the listed doctors, and the one chosen
+/// with `?doctor=`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scheduling {
+    /// (doctor number, "name · department"), by department, then name.
+    pub doctors: Vec<(String, String)>,
+    pub chosen: Option<ScheduledDoctor>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduledDoctor {
+    pub number: String,
+    pub name: String,
+    /// The coming [`SCHEDULING_DAYS`] days' published slots, soonest first.
+    pub schedule: Vec<crate::booking::DeskSlot>,
+}
+
+/// How far ahead the operators' schedule view looks: the two weeks patients book in.
+pub const SCHEDULING_DAYS: i64 = 14;

@@ -151,11 +151,24 @@ async function adminEnrolsAndCreatesAnOperator(javaScriptEnabled, username) {
     const price = await opApi.put(`${BASE}/api/v1/staff/consult-prices`, { headers: opHeaders, data: { title: 'attending', consult_type, fee_fen } });
     assert.equal(price.status(), 204);
   }
+  // R-BOOK-1: the operator publishes the doctor's session on the staff page: choose the
+  // doctor, then the date, hours, consult type and slot length.
   const inTwoDays = new Date(Date.now() + 8 * 3600e3 + 2 * 86400e3).toISOString().slice(0, 10);
-  const published = await opApi.post(`${BASE}/api/v1/staff/doctors/${doctorNumber}/sessions`, {
-    headers: opHeaders, data: { date: inTwoDays, start: '09:00', end: '10:00', consult_type: 'video', slot_minutes: 20 },
-  });
-  assert.equal(published.status(), 201, await published.text());
+  await op.goto(`${BASE}/staff`);
+  await op.selectOption('#f-doctor', doctorNumber);
+  await op.click('[data-testid=scheduling] button');
+  await op.waitForURL(new RegExp(`/staff\\?doctor=${doctorNumber}$`));
+  assert.equal(await op.locator('[data-testid=scheduled-slot]').count(), 0);
+  await op.fill('#f-date', inTwoDays);
+  await op.fill('#f-start', '09:00');
+  await op.fill('#f-end', '10:00');
+  await op.selectOption('#f-type', 'video');
+  await op.fill('#f-minutes', '20');
+  await op.click('[data-testid=schedule] form[action="/forms/staff/sessions"] button');
+  await op.waitForURL(/notice=session_published/);
+  assert.equal(await op.locator('[data-testid=scheduled-slot]').count(), 3);
+  assert.match(await op.textContent('[data-testid=schedule]'), /0\/1/);
+  if (SHOTS) await op.screenshot({ path: `${SHOTS}/${tag}-staff-scheduling.png`, fullPage: true });
   await opContext.close();
 
   const mine = await patient.newPage();

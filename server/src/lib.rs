@@ -9,6 +9,7 @@ pub mod demo;
 mod demo_doctors;
 pub mod files;
 pub mod identity;
+pub mod payments;
 pub mod services;
 pub mod session_store;
 pub mod sms;

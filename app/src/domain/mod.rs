@@ -14,6 +14,7 @@ pub mod id_number;
 pub mod lockout;
 pub mod message;
 pub mod normalize;
+pub mod order;
 pub mod password;
 pub mod person_name;
 pub mod phone;

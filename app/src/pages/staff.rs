@@ -171,6 +171,7 @@ fn workbench(page: StaffPage, csrf: String, state: FormState) -> impl IntoView {
         })}
         {page.desk.map(|d| doctor_desk(d, csrf.clone()))}
         {(!is_admin).then(|| review_queue(page.queue, page.may_decide, csrf.clone()))}
+        {page.scheduling.map(|s| scheduling(s, csrf.clone()))}
         {is_admin.then(|| accounts(page.accounts, page.me.id, csrf.clone(), state, created))}
     }
 }
@@ -371,10 +372,41 @@ fn doctor_desk(desk: crate::booking::DoctorDesk, csrf: String) -> impl IntoView 
                 }
             }).collect_view()}
         </section>
+        {schedule_card(ScheduleCard {
+            title: t_string!(i18n, staff.schedule_title).to_owned(),
+            empty: t_string!(i18n, staff.schedule_empty).to_owned(),
+            doctor_number: None,
+            schedule: desk.schedule,
+        }, csrf)}
+    }
+}
+
+/// Whose schedule a [`schedule_card`] shows, and how it is worded.
+struct ScheduleCard {
+    title: String,
+    empty: String,
+    /// `None`: the doctor's own (their desk); `Some`: an operator's choice.
+    doctor_number: Option<String>,
+    schedule: Vec<crate::booking::DeskSlot>,
+}
+
+/// R-BOOK-1, R-BOOK-4: the publish form and the published slots with who is booked;
+/// a slot at least a day ahead can be cancelled. Plain forms.
+fn schedule_card(card: ScheduleCard, csrf: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let english = i18n.get_locale_untracked() == Locale::en;
+    let target = card.doctor_number.clone().unwrap_or_default();
+    let doctor_field = move || {
+        card.doctor_number
+            .clone()
+            .map(|n| view! { <input type="hidden" name="doctor_number" value=n /> })
+    };
+    view! {
         <section class="card" aria-labelledby="schedule-title" data-testid="schedule">
-            <h2 id="schedule-title">{t_string!(i18n, staff.schedule_title)}</h2>
+            <h2 id="schedule-title">{card.title}</h2>
             <form method="post" action="/forms/staff/sessions" class="form inline-form">
                 <CsrfField token=csrf.clone() />
+                {doctor_field()}
                 <div class="field"><label for="f-date">{t_string!(i18n, staff.session_date)}</label><input id="f-date" name="date" type="date" required=true /></div>
                 <div class="field"><label for="f-start">{t_string!(i18n, staff.session_start)}</label><input id="f-start" name="start" type="time" value="09:00" required=true /></div>
                 <div class="field"><label for="f-end">{t_string!(i18n, staff.session_end)}</label><input id="f-end" name="end" type="time" value="11:00" required=true /></div>
@@ -386,20 +418,21 @@ fn doctor_desk(desk: crate::booking::DoctorDesk, csrf: String) -> impl IntoView 
                 <div class="field"><label for="f-minutes">{t_string!(i18n, staff.session_minutes)}</label><input id="f-minutes" name="slot_minutes" type="number" min="5" max="120" value="20" required=true /></div>
                 <button type="submit" class="button">{t_string!(i18n, staff.publish)}</button>
             </form>
-            {if desk.schedule.is_empty() {
-                view! { <p class="hint">{t_string!(i18n, staff.schedule_empty)}</p> }.into_any()
+            {if card.schedule.is_empty() {
+                view! { <p class="hint">{card.empty}</p> }.into_any()
             } else {
                 view! {
                     <ul class="desk-schedule">
-                        {desk.schedule.into_iter().map(|s| {
+                        {card.schedule.into_iter().map(|s| {
                             let booked = format!("{}/{}", s.taken, s.capacity);
                             view! {
-                                <li>
+                                <li data-testid="scheduled-slot">
                                     <span><strong>{s.when}</strong>{format!(" · {} · {booked}", s.consult_type.name(english))}
                                         {(!s.patients.is_empty()).then(|| format!(" · {}", s.patients.join("、")))}</span>
                                     {s.may_cancel.then(|| view! {
                                         <form method="post" action="/forms/staff/slots/cancel">
                                             <CsrfField token=csrf.clone() />
+                                            {(!target.is_empty()).then(|| view! { <input type="hidden" name="doctor_number" value=target.clone() /> })}
                                             <input type="hidden" name="slot_number" value=s.slot_number.clone() />
                                             <button type="submit" class="button button-secondary button-small">{t_string!(i18n, staff.cancel_slot)}</button>
                                         </form>
@@ -411,5 +444,39 @@ fn doctor_desk(desk: crate::booking::DoctorDesk, csrf: String) -> impl IntoView 
                 }.into_any()
             }}
         </section>
+    }
+}
+
+/// Operators and admins choose a listed doctor (a plain GET form) and publish or cancel
+/// that doctor's sessions.
+fn scheduling(s: crate::staff::Scheduling, csrf: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let chosen_number = s
+        .chosen
+        .as_ref()
+        .map(|c| c.number.clone())
+        .unwrap_or_default();
+    view! {
+        <section class="card" aria-labelledby="scheduling-title" data-testid="scheduling">
+            <h2 id="scheduling-title">{t_string!(i18n, staff.scheduling_title)}</h2>
+            <form method="get" action="/staff" class="form inline-form">
+                <div class="field"><label for="f-doctor">{t_string!(i18n, staff.scheduling_doctor)}</label>
+                    <select id="f-doctor" name="doctor" required=true>
+                        <option value="">{t_string!(i18n, staff.scheduling_choose)}</option>
+                        {s.doctors.into_iter().map(|(number, label)| {
+                            let selected = number == chosen_number;
+                            view! { <option value=number selected=selected>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
+                <button type="submit" class="button button-secondary">{t_string!(i18n, staff.scheduling_show)}</button>
+            </form>
+        </section>
+        {s.chosen.map(|c| schedule_card(ScheduleCard {
+            title: fill(t_string!(i18n, staff.scheduling_of), &[("name", &c.name)]),
+            empty: t_string!(i18n, staff.scheduling_empty).to_owned(),
+            doctor_number: Some(c.number),
+            schedule: c.schedule,
+        }, csrf))}
     }
 }

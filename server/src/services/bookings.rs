@@ -1019,3 +1019,39 @@ pub async fn doctor_schedule(
     }
     Ok(out)
 }
+
+/// The operators' scheduling card (R-BOOK-1): every listed doctor, and the chosen one's
+/// coming two weeks. An unknown or unlisted number chooses nobody.
+pub async fn scheduling(
+    state: &State,
+    chosen: Option<&str>,
+    locale: app::i18n::Locale,
+    now: OffsetDateTime,
+) -> Result<app::staff::Scheduling, AppError> {
+    let snapshot = state.directory.snapshot(&state.db).await?;
+    let english = locale == app::i18n::Locale::en;
+    let mut listed: Vec<&doctor::Model> = snapshot.doctors.iter().collect();
+    listed.sort_by(|a, b| (&a.department, &a.name).cmp(&(&b.department, &b.name)));
+    let doctors = listed
+        .iter()
+        .map(|d| {
+            let department = Department::parse(&d.department)
+                .map(|dep| dep.name(english))
+                .unwrap_or_default();
+            (
+                d.doctor_number.clone(),
+                format!("{} · {department}", d.name),
+            )
+        })
+        .collect();
+    let chosen = match chosen.and_then(|n| listed.iter().find(|d| d.doctor_number == n)) {
+        Some(d) => Some(app::staff::ScheduledDoctor {
+            number: d.doctor_number.clone(),
+            name: d.name.clone(),
+            schedule: doctor_schedule(&state.db, d.id, app::staff::SCHEDULING_DAYS, locale, now)
+                .await?,
+        }),
+        None => None,
+    };
+    Ok(app::staff::Scheduling { doctors, chosen })
+}

@@ -37,7 +37,24 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/forms/staff/slots/cancel", post(cancel_slot))
 }
 
-/// R-BOOK-1: a doctor publishes a session of their own schedule.
+fn with_notice(page: &str, notice: &str) -> String {
+    let sep = if page.contains('?') { '&' } else { '?' };
+    format!("{page}{sep}notice={notice}")
+}
+
+/// Where a schedule form returns to: the operator's chosen doctor, or the doctor's own
+/// desk. Only a well-formed doctor number goes into the address.
+fn schedule_page(f: &Fields) -> String {
+    let n = field(f, "doctor_number").trim();
+    if !n.is_empty() && n.len() <= 32 && n.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        format!("/staff?doctor={n}")
+    } else {
+        "/staff".to_owned()
+    }
+}
+
+/// R-BOOK-1: a doctor publishes a session of their own schedule; an operator or admin
+/// publishes one for the doctor in `doctor_number`.
 async fn publish_session(
     State(state): State<AppState>,
     member: StaffMember,
@@ -45,9 +62,18 @@ async fn publish_session(
 ) -> Response {
     use app::domain::schedule::{ConsultType, SessionPlan, Split};
     use app::domain::{ErrorCode, Field, FieldError};
+    let page = schedule_page(&f);
     let result =
         async {
-            let d = crate::services::queue::doctor_of_staff(&state.db, member.id).await?;
+            let chosen = field(&f, "doctor_number").trim();
+            let number = if chosen.is_empty() {
+                crate::services::queue::doctor_of_staff(&state.db, member.id)
+                    .await?
+                    .doctor_number
+            } else {
+                super::api::bookings::may_schedule(&state, &member, Some(chosen), None).await?;
+                chosen.to_owned()
+            };
             let bad = || FieldError::new(ErrorCode::ScheduleTimesInvalid, Field::Body);
             let minutes = |s: &str| {
                 let (h, m) = s.trim().split_once(':')?;
@@ -76,17 +102,17 @@ async fn publish_session(
                 .ok_or(FieldError::new(ErrorCode::InvalidForm, Field::Body))?;
             crate::services::bookings::publish_session(
                 &state,
-                &d.doctor_number,
+                &number,
                 kind,
                 plan,
                 member.id,
                 OffsetDateTime::now_utc(),
             )
             .await?;
-            Ok::<_, AppError>("/staff?notice=session_published")
+            Ok::<_, AppError>(with_notice(&page, "session_published"))
         }
         .await;
-    outcome("/staff", result)
+    outcome(&page, result)
 }
 
 /// R-BOOK-4: a doctor cancels one of their own slots, with a day's notice.
@@ -97,6 +123,7 @@ async fn cancel_slot(
     Form(f): Form<Fields>,
 ) -> Response {
     let slot = field(&f, "slot_number").trim().to_owned();
+    let page = schedule_page(&f);
     let result = async {
         super::api::bookings::may_schedule(&state, &member, None, Some(&slot)).await?;
         crate::services::bookings::cancel_slot(
@@ -107,10 +134,10 @@ async fn cancel_slot(
             OffsetDateTime::now_utc(),
         )
         .await?;
-        Ok::<_, AppError>("/staff?notice=slot_cancelled")
+        Ok::<_, AppError>(with_notice(&page, "slot_cancelled"))
     }
     .await;
-    outcome("/staff", result)
+    outcome(&page, result)
 }
 
 /// The doctor's own directory entry and the consult type a desk form names.

@@ -550,8 +550,28 @@ async fn load_staff(state: &AppState, mut parts: Parts) -> Result<Option<StaffPa
         OffsetDateTime::now_utc(),
     )
     .await?;
+    let scheduling = if member.role().may(Permission::ManageDirectory) {
+        let chosen =
+            axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(
+                &parts.uri,
+            )
+            .ok()
+            .and_then(|q| q.0.get("doctor").cloned());
+        Some(
+            crate::services::bookings::scheduling(
+                state,
+                chosen.as_deref(),
+                super::client::locale_of(&parts.headers),
+                OffsetDateTime::now_utc(),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     Ok(Some(StaffPage {
         desk,
+        scheduling,
         may_decide: member.role().may(Permission::DecideProofs),
         me: member.view,
         accounts,

@@ -537,3 +537,137 @@ async fn one_place(db: Db, operator: &str, licence: &str) -> (TestApp, TestApp, 
         .to_owned();
     (app, operator, cardio, slot)
 }
+
+fn location(res: &reqwest::Response) -> String {
+    res.headers()["location"].to_str().unwrap().to_owned()
+}
+
+// R-BOOK-1, R-BOOK-4 on the staff page, with plain forms: an operator chooses any listed
+// doctor, publishes and cancels that doctor's sessions; a doctor's form for another
+// doctor is refused; a malformed doctor number never reaches the address.
+pub async fn operators_schedule_any_doctor_on_the_staff_page(db: Db) {
+    let app = crate::helpers::spawn_app(db).await;
+    let operator = staff_client(&app, "op.desk", "operator").await;
+    let cardio = doctor(
+        &app,
+        &operator,
+        "cardiology",
+        "110110000000601",
+        "2012-01-01",
+    )
+    .await;
+    let other = doctor(
+        &app,
+        &operator,
+        "cardiology",
+        "110110000000602",
+        "2012-01-01",
+    )
+    .await;
+    let page = operator.page("/staff").await.text().await.unwrap();
+    assert!(
+        page.contains("data-testid=\"scheduling\"") && page.contains(&cardio),
+        "{page}"
+    );
+    assert!(
+        !page.contains("data-testid=\"schedule\""),
+        "nobody chosen yet"
+    );
+
+    let date = day(3);
+    let fields: Vec<(&str, &str)> = vec![
+        ("doctor_number", &cardio),
+        ("date", &date),
+        ("start", "14:00"),
+        ("end", "15:00"),
+        ("consult_type", "video"),
+        ("slot_minutes", "30"),
+    ];
+    let res = operator.form("/forms/staff/sessions", &fields).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(&res),
+        format!("/staff?doctor={cardio}&notice=session_published")
+    );
+    let page = operator
+        .page(&format!("/staff?doctor={cardio}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(page.matches("data-testid=\"scheduled-slot\"").count(), 2);
+    assert!(page.contains("selected"), "the chosen doctor stays chosen");
+
+    // Cancelled from the page, with more than a day's notice.
+    let slots: Value = app
+        .get(&format!("/api/v1/doctors/{cardio}/slots"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let first = slots["slots"][0]["slot_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = operator
+        .form(
+            "/forms/staff/slots/cancel",
+            &[("doctor_number", &cardio), ("slot_number", &first)],
+        )
+        .await;
+    assert_eq!(
+        location(&res),
+        format!("/staff?doctor={cardio}&notice=slot_cancelled")
+    );
+    let page = operator
+        .page(&format!("/staff?doctor={cardio}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(page.matches("data-testid=\"scheduled-slot\"").count(), 1);
+
+    // A doctor runs only their own schedule, and has no scheduling card.
+    let doc = staff_client(&app, "dr.desk", "doctor").await;
+    let res = operator
+        .put(
+            &format!("/api/v1/staff/doctors/{other}/account"),
+            &json!({ "username": "dr.desk" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = doc.form("/forms/staff/sessions", &fields).await;
+    assert_eq!(
+        location(&res),
+        format!("/staff?doctor={cardio}&error=forbidden")
+    );
+    let desk = doc.page("/staff").await.text().await.unwrap();
+    assert!(
+        desk.contains("data-testid=\"schedule\"") && !desk.contains("data-testid=\"scheduling\""),
+        "{desk}"
+    );
+    assert_eq!(
+        number(&app, "SELECT COUNT(*) AS n FROM slot WHERE status = 'open'").await,
+        1,
+        "the refused form published nothing"
+    );
+
+    // A malformed number stays out of the address; an unknown one chooses nobody.
+    let mut bad = fields.clone();
+    bad[0].1 = "DR1\r\nSet-Cookie: x=1";
+    let res = operator.form("/forms/staff/sessions", &bad).await;
+    assert!(
+        location(&res).starts_with("/staff?error="),
+        "{}",
+        location(&res)
+    );
+    let page = operator
+        .page("/staff?doctor=DR000000000000")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("data-testid=\"scheduling\"") && !page.contains("data-testid=\"schedule\"")
+    );
+}

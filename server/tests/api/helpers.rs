@@ -205,6 +205,18 @@ impl TestApp {
             .expect("request")
     }
 
+    /// A plain form as a browser without JavaScript posts it, with the CSRF token.
+    pub async fn form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let mut body = fields.to_vec();
+        body.push(("csrf_token", &self.csrf));
+        self.client
+            .post(self.url(path))
+            .form(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// A page as a browser asks for it (gates answer a browser with a redirect).
     pub async fn page(&self, path: &str) -> Response {
         self.client

@@ -1,0 +1,485 @@
+//! Orders (R-PAY-1, R-PAY-2, R-PAY-4): every paid thing — a consult booking now, a drug
+//! order later — is an order in fen, CNY only, moved through one status machine. What a
+//! payment provider reports is turned into an [`OrderEvent`]; [`apply`] says what the
+//! order becomes and what must happen because of it. Illegal moves are refused here, and
+//! events that arrive late, twice or out of order are recognised as such, not applied.
+use serde::{Deserialize, Serialize};
+
+/// An amount of money in fen (1/100 yuan): never a float, never negative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "i64", into = "i64")]
+pub struct Fen(i64);
+
+/// The most one order may cost: ¥100,000. Far above any consult or prescription, and far
+/// below what an i64 sum of many orders could overflow.
+pub const MAX_ORDER_FEN: i64 = 10_000_000;
+
+impl Fen {
+    pub const ZERO: Fen = Fen(0);
+
+    /// `None` for a negative amount or one above [`MAX_ORDER_FEN`].
+    pub const fn new(fen: i64) -> Option<Fen> {
+        if fen >= 0 && fen <= MAX_ORDER_FEN {
+            Some(Fen(fen))
+        } else {
+            None
+        }
+    }
+
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+
+    /// "¥40" or "¥40.50", as receipts show it.
+    pub fn yuan_text(self) -> String {
+        let (y, f) = (self.0 / 100, self.0 % 100);
+        if f == 0 {
+            format!("¥{y}")
+        } else {
+            format!("¥{y}.{f:02}")
+        }
+    }
+}
+
+impl TryFrom<i64> for Fen {
+    type Error = String;
+    fn try_from(v: i64) -> Result<Self, Self::Error> {
+        Fen::new(v).ok_or_else(|| format!("{v} fen is not an order amount"))
+    }
+}
+
+impl From<Fen> for i64 {
+    fn from(f: Fen) -> i64 {
+        f.0
+    }
+}
+
+/// Where an order is. Stored by [`OrderStatus::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    /// Created; waiting for the patient to pay.
+    Pending,
+    /// The provider confirmed the money.
+    Paid,
+    /// The service was given (the consult took place, the drugs were handed over).
+    Served,
+    /// Finished: nothing more can happen to it.
+    Closed,
+    /// A full refund was asked of the provider and has not settled yet.
+    Refunding,
+    /// All the money went back to where it came from.
+    Refunded,
+    /// Never paid in time: the hold ended and the slot went back.
+    Expired,
+}
+
+pub const ALL_ORDER_STATUSES: &[OrderStatus] = &[
+    OrderStatus::Pending,
+    OrderStatus::Paid,
+    OrderStatus::Served,
+    OrderStatus::Closed,
+    OrderStatus::Refunding,
+    OrderStatus::Refunded,
+    OrderStatus::Expired,
+];
+
+impl OrderStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Pending => "pending",
+            OrderStatus::Paid => "paid",
+            OrderStatus::Served => "served",
+            OrderStatus::Closed => "closed",
+            OrderStatus::Refunding => "refunding",
+            OrderStatus::Refunded => "refunded",
+            OrderStatus::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        ALL_ORDER_STATUSES.iter().copied().find(|x| x.as_str() == s)
+    }
+
+    /// Nothing can move it any more. (An expired order still can: money that arrives
+    /// late goes back.)
+    pub const fn is_final(self) -> bool {
+        matches!(self, OrderStatus::Closed | OrderStatus::Refunded)
+    }
+
+    /// The provider holds the patient's money for it.
+    pub const fn holds_money(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Paid | OrderStatus::Served | OrderStatus::Refunding
+        )
+    }
+}
+
+/// Why money goes back (R-PAY-2, R-BOOK-4, R-CONS-3). Each refund record carries one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundReason {
+    /// The doctor or hospital cancelled the slot.
+    SlotCancelled,
+    /// The money arrived after the hold had ended.
+    PaidAfterExpiry,
+    /// The consult was closed without the doctor's answer.
+    Unanswered,
+    /// The patient cancelled before the free cut-off.
+    PatientCancelled,
+    /// An operator decided, with a written reason.
+    OperatorDecision,
+}
+
+impl RefundReason {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RefundReason::SlotCancelled => "slot_cancelled",
+            RefundReason::PaidAfterExpiry => "paid_after_expiry",
+            RefundReason::Unanswered => "unanswered",
+            RefundReason::PatientCancelled => "patient_cancelled",
+            RefundReason::OperatorDecision => "operator_decision",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            RefundReason::SlotCancelled,
+            RefundReason::PaidAfterExpiry,
+            RefundReason::Unanswered,
+            RefundReason::PatientCancelled,
+            RefundReason::OperatorDecision,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+}
+
+/// Something that happened to an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderEvent {
+    /// The provider confirmed the payment.
+    PaymentSucceeded,
+    /// The provider says this attempt failed (the patient may try again).
+    PaymentFailed,
+    /// The hold ran out with no payment under way at the provider.
+    HoldExpired,
+    /// The service was given.
+    ServiceGiven,
+    /// The order is settled for good (after the service, or nothing left to refund).
+    Close,
+    /// All of what is still held is to go back.
+    FullRefundAsked(RefundReason),
+    /// The provider settled the full refund.
+    RefundSettled,
+}
+
+/// What must happen because of a transition, besides storing the new status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    Nothing,
+    /// The booking behind the order is confirmed.
+    Confirm,
+    /// Ask the provider for a full refund.
+    Refund(RefundReason),
+}
+
+/// What [`apply`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The order moves to `to`, and `effect` follows.
+    Move { to: OrderStatus, effect: Effect },
+    /// A repeat, or news the order has already moved past: nothing changes
+    /// (R-PAY-4). Stored as received, never applied.
+    Stale,
+}
+
+/// An event that cannot happen to an order in this status: a bug or a forgery, refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IllegalTransition {
+    pub from: OrderStatus,
+    pub event: OrderEvent,
+}
+
+/// The one status machine. Every (status, event) pair is decided here and tested.
+pub fn apply(from: OrderStatus, event: OrderEvent) -> Result<Outcome, IllegalTransition> {
+    use Effect as E;
+    use OrderEvent as Ev;
+    use OrderStatus as S;
+    let to = |to, effect| Ok(Outcome::Move { to, effect });
+    match (from, event) {
+        (S::Pending, Ev::PaymentSucceeded) => to(S::Paid, E::Confirm),
+        // Money for an order whose hold has ended goes back by itself (R-PAY-2).
+        (S::Expired, Ev::PaymentSucceeded) => {
+            to(S::Refunding, E::Refund(RefundReason::PaidAfterExpiry))
+        }
+        (S::Paid | S::Served | S::Closed | S::Refunding | S::Refunded, Ev::PaymentSucceeded) => {
+            Ok(Outcome::Stale)
+        }
+
+        // A failed attempt leaves the order waiting; after success it is old news.
+        (_, Ev::PaymentFailed) => Ok(Outcome::Stale),
+
+        (S::Pending, Ev::HoldExpired) => to(S::Expired, E::Nothing),
+        (S::Expired, Ev::HoldExpired) => Ok(Outcome::Stale),
+        // Paid first: the payment won the race with the hold.
+        (S::Paid | S::Served | S::Closed | S::Refunding | S::Refunded, Ev::HoldExpired) => {
+            Ok(Outcome::Stale)
+        }
+
+        (S::Paid, Ev::ServiceGiven) => to(S::Served, E::Nothing),
+        (S::Served, Ev::ServiceGiven) => Ok(Outcome::Stale),
+
+        (S::Served, Ev::Close) => to(S::Closed, E::Nothing),
+        (S::Closed, Ev::Close) => Ok(Outcome::Stale),
+
+        (S::Paid | S::Served, Ev::FullRefundAsked(reason)) => to(S::Refunding, E::Refund(reason)),
+        (S::Refunding | S::Refunded, Ev::FullRefundAsked(_)) => Ok(Outcome::Stale),
+
+        (S::Refunding, Ev::RefundSettled) => to(S::Refunded, E::Nothing),
+        (S::Refunded, Ev::RefundSettled) => Ok(Outcome::Stale),
+
+        (from, event) => Err(IllegalTransition { from, event }),
+    }
+}
+
+/// How much of an order may still be refunded, given what was refunded already: a
+/// partial refund may not take back more than was paid (R-PAY-2).
+pub fn refundable(status: OrderStatus, amount: Fen, refunded: Fen) -> Fen {
+    if !matches!(status, OrderStatus::Paid | OrderStatus::Served) {
+        return Fen::ZERO;
+    }
+    Fen(amount.0.saturating_sub(refunded.0).max(0))
+}
+
+/// Checks an operator's partial refund: more than zero, no more than what is left.
+pub fn partial_refund(
+    status: OrderStatus,
+    amount: Fen,
+    refunded: Fen,
+    asked: Fen,
+) -> Result<Fen, PartialRefundRefused> {
+    let left = refundable(status, amount, refunded);
+    if left == Fen::ZERO {
+        Err(PartialRefundRefused::NothingLeft)
+    } else if asked == Fen::ZERO || asked > left {
+        Err(PartialRefundRefused::OutOfRange { left })
+    } else {
+        Ok(asked)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartialRefundRefused {
+    NothingLeft,
+    OutOfRange { left: Fen },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use OrderEvent as Ev;
+    use OrderStatus as S;
+
+    const EVENTS: &[OrderEvent] = &[
+        Ev::PaymentSucceeded,
+        Ev::PaymentFailed,
+        Ev::HoldExpired,
+        Ev::ServiceGiven,
+        Ev::Close,
+        Ev::FullRefundAsked(RefundReason::SlotCancelled),
+        Ev::RefundSettled,
+    ];
+
+    /// Every pair, written out: the table the status machine must match.
+    fn expected(from: OrderStatus, event: OrderEvent) -> &'static str {
+        match (from, event) {
+            (S::Pending, Ev::PaymentSucceeded) => "paid+confirm",
+            (S::Pending, Ev::PaymentFailed) => "stale",
+            (S::Pending, Ev::HoldExpired) => "expired",
+            (S::Pending, Ev::ServiceGiven) => "illegal",
+            (S::Pending, Ev::Close) => "illegal",
+            (S::Pending, Ev::FullRefundAsked(_)) => "illegal",
+            (S::Pending, Ev::RefundSettled) => "illegal",
+
+            (S::Paid, Ev::PaymentSucceeded) => "stale",
+            (S::Paid, Ev::PaymentFailed) => "stale",
+            (S::Paid, Ev::HoldExpired) => "stale",
+            (S::Paid, Ev::ServiceGiven) => "served",
+            (S::Paid, Ev::Close) => "illegal",
+            (S::Paid, Ev::FullRefundAsked(_)) => "refunding+refund",
+            (S::Paid, Ev::RefundSettled) => "illegal",
+
+            (S::Served, Ev::PaymentSucceeded) => "stale",
+            (S::Served, Ev::PaymentFailed) => "stale",
+            (S::Served, Ev::HoldExpired) => "stale",
+            (S::Served, Ev::ServiceGiven) => "stale",
+            (S::Served, Ev::Close) => "closed",
+            (S::Served, Ev::FullRefundAsked(_)) => "refunding+refund",
+            (S::Served, Ev::RefundSettled) => "illegal",
+
+            (S::Closed, Ev::PaymentSucceeded) => "stale",
+            (S::Closed, Ev::PaymentFailed) => "stale",
+            (S::Closed, Ev::HoldExpired) => "stale",
+            (S::Closed, Ev::ServiceGiven) => "illegal",
+            (S::Closed, Ev::Close) => "stale",
+            (S::Closed, Ev::FullRefundAsked(_)) => "illegal",
+            (S::Closed, Ev::RefundSettled) => "illegal",
+
+            (S::Refunding, Ev::PaymentSucceeded) => "stale",
+            (S::Refunding, Ev::PaymentFailed) => "stale",
+            (S::Refunding, Ev::HoldExpired) => "stale",
+            (S::Refunding, Ev::ServiceGiven) => "illegal",
+            (S::Refunding, Ev::Close) => "illegal",
+            (S::Refunding, Ev::FullRefundAsked(_)) => "stale",
+            (S::Refunding, Ev::RefundSettled) => "refunded",
+
+            (S::Refunded, Ev::PaymentSucceeded) => "stale",
+            (S::Refunded, Ev::PaymentFailed) => "stale",
+            (S::Refunded, Ev::HoldExpired) => "stale",
+            (S::Refunded, Ev::ServiceGiven) => "illegal",
+            (S::Refunded, Ev::Close) => "illegal",
+            (S::Refunded, Ev::FullRefundAsked(_)) => "stale",
+            (S::Refunded, Ev::RefundSettled) => "stale",
+
+            (S::Expired, Ev::PaymentSucceeded) => "refunding+refund",
+            (S::Expired, Ev::PaymentFailed) => "stale",
+            (S::Expired, Ev::HoldExpired) => "stale",
+            (S::Expired, Ev::ServiceGiven) => "illegal",
+            (S::Expired, Ev::Close) => "illegal",
+            (S::Expired, Ev::FullRefundAsked(_)) => "illegal",
+            (S::Expired, Ev::RefundSettled) => "illegal",
+        }
+    }
+
+    fn described(outcome: Result<Outcome, IllegalTransition>) -> String {
+        match outcome {
+            Err(_) => "illegal".into(),
+            Ok(Outcome::Stale) => "stale".into(),
+            Ok(Outcome::Move { to, effect }) => match effect {
+                Effect::Nothing => to.as_str().into(),
+                Effect::Confirm => format!("{}+confirm", to.as_str()),
+                Effect::Refund(_) => format!("{}+refund", to.as_str()),
+            },
+        }
+    }
+
+    // R-PAY-2, R-PAY-4: all 49 pairs decided as the table says.
+    #[test]
+    fn every_status_and_event_is_decided_as_the_table_says() {
+        for &from in ALL_ORDER_STATUSES {
+            for &event in EVENTS {
+                assert_eq!(
+                    described(apply(from, event)),
+                    expected(from, event),
+                    "{from:?} + {event:?}"
+                );
+            }
+        }
+    }
+
+    // A final status never moves again, whatever arrives.
+    #[test]
+    fn final_statuses_never_move() {
+        for &from in ALL_ORDER_STATUSES.iter().filter(|s| s.is_final()) {
+            for &event in EVENTS {
+                if let Ok(Outcome::Move { to, .. }) = apply(from, event) {
+                    panic!("{from:?} + {event:?} moved to {to:?}");
+                }
+            }
+        }
+    }
+
+    // R-PAY-2: money paid after the hold ended goes back, with that reason.
+    #[test]
+    fn payment_after_expiry_is_refunded_in_full() {
+        assert_eq!(
+            apply(S::Expired, Ev::PaymentSucceeded),
+            Ok(Outcome::Move {
+                to: S::Refunding,
+                effect: Effect::Refund(RefundReason::PaidAfterExpiry)
+            })
+        );
+    }
+
+    // R-PAY-4: a second success, in any order with the others, changes nothing.
+    #[test]
+    fn repeated_and_late_events_change_nothing() {
+        let mut status = S::Pending;
+        let mut confirmed = 0;
+        for event in [
+            Ev::PaymentSucceeded,
+            Ev::PaymentSucceeded,
+            Ev::HoldExpired,
+            Ev::PaymentFailed,
+            Ev::PaymentSucceeded,
+        ] {
+            if let Ok(Outcome::Move { to, effect }) = apply(status, event) {
+                status = to;
+                confirmed += usize::from(effect == Effect::Confirm);
+            }
+        }
+        assert_eq!((status, confirmed), (S::Paid, 1));
+    }
+
+    #[test]
+    fn amounts_are_whole_non_negative_fen() {
+        assert_eq!(Fen::new(-1), None);
+        assert_eq!(Fen::new(0), Some(Fen::ZERO));
+        assert_eq!(Fen::new(MAX_ORDER_FEN).map(Fen::get), Some(MAX_ORDER_FEN));
+        assert_eq!(Fen::new(MAX_ORDER_FEN + 1), None);
+        assert!(serde_json::from_str::<Fen>("-5").is_err());
+        assert!(serde_json::from_str::<Fen>("40.5").is_err());
+        assert_eq!(serde_json::from_str::<Fen>("4000").ok(), Fen::new(4000));
+        assert_eq!(Fen(4000).yuan_text(), "¥40");
+        assert_eq!(Fen(4050).yuan_text(), "¥40.50");
+        assert_eq!(Fen(5).yuan_text(), "¥0.05");
+    }
+
+    // R-PAY-2: partial refunds by an operator, never more than what is left.
+    #[test]
+    fn partial_refunds_stay_within_what_was_paid() {
+        let paid = Fen(4000);
+        assert_eq!(
+            partial_refund(S::Paid, paid, Fen::ZERO, Fen(1000)),
+            Ok(Fen(1000))
+        );
+        assert_eq!(
+            partial_refund(S::Served, paid, Fen(3000), Fen(1000)),
+            Ok(Fen(1000))
+        );
+        assert_eq!(
+            partial_refund(S::Served, paid, Fen(3000), Fen(1001)),
+            Err(PartialRefundRefused::OutOfRange { left: Fen(1000) })
+        );
+        assert_eq!(
+            partial_refund(S::Paid, paid, Fen::ZERO, Fen::ZERO),
+            Err(PartialRefundRefused::OutOfRange { left: paid })
+        );
+        assert_eq!(
+            partial_refund(S::Paid, paid, paid, Fen(1)),
+            Err(PartialRefundRefused::NothingLeft)
+        );
+        for s in [S::Pending, S::Refunding, S::Refunded, S::Expired, S::Closed] {
+            assert_eq!(
+                partial_refund(s, paid, Fen::ZERO, Fen(1)),
+                Err(PartialRefundRefused::NothingLeft),
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn statuses_and_reasons_round_trip() {
+        for &s in ALL_ORDER_STATUSES {
+            assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(OrderStatus::parse("PAID"), None);
+        assert_eq!(
+            RefundReason::parse("paid_after_expiry"),
+            Some(RefundReason::PaidAfterExpiry)
+        );
+        assert_eq!(RefundReason::parse(""), None);
+    }
+}

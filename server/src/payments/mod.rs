@@ -1,0 +1,3 @@
+//! Payments (R-PAY-1 … R-PAY-4): what the order model needs from a payment provider,
+//! kept apart from any one provider.
+pub mod webhook_signature;
