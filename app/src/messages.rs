@@ -78,6 +78,7 @@ pub fn error_message(locale: Locale, code: ErrorCode) -> String {
         SlotCancelled => td_string!(locale, errors.slot_cancelled),
         SlotStarted => td_string!(locale, errors.slot_started),
         BookingOverlaps => td_string!(locale, errors.booking_overlaps),
+        TooManyHolds => td_string!(locale, errors.too_many_holds),
         ConsultConsentRequired => td_string!(locale, errors.consult_consent_required),
         HoldExpired => td_string!(locale, errors.hold_expired),
         PaymentPending => td_string!(locale, errors.payment_pending),

@@ -202,6 +202,7 @@ error_codes! {
     SlotCancelled => "slot_cancelled", 409;
     SlotStarted => "slot_started", 409;
     BookingOverlaps => "booking_overlaps", 409;
+    TooManyHolds => "too_many_holds", 409;
     ConsultConsentRequired => "consult_consent_required", 409;
     HoldExpired => "hold_expired", 409;
     PaymentPending => "payment_pending", 409;

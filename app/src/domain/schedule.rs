@@ -176,6 +176,16 @@ pub const fn hold_live(held_at: i64, hold_secs: i64, now: i64) -> bool {
     now < held_at + hold_secs
 }
 
+/// R-BOOK-2, against hoarding: one account (the patient and everyone they act for) may
+/// have at most this many unpaid holds running at once. Slots held but never paid block
+/// other patients for the whole hold.
+pub const MAX_LIVE_HOLDS: usize = 3;
+
+/// Whether an account with `live` unpaid holds running may hold one more.
+pub const fn may_hold_another(live: usize) -> bool {
+    live < MAX_LIVE_HOLDS
+}
+
 /// Two time ranges share a moment; one ending as the other starts does not count.
 pub const fn overlaps(a: (i64, i64), b: (i64, i64)) -> bool {
     a.0 < b.1 && b.0 < a.1
@@ -232,6 +242,15 @@ pub fn add_days(date: Date, days: i64) -> Date {
 
 #[cfg(test)]
 mod tests {
+    // R-BOOK-2: the third running hold is allowed, a fourth is not.
+    #[test]
+    fn an_account_holds_at_most_three_unpaid_slots() {
+        assert!(super::may_hold_another(0));
+        assert!(super::may_hold_another(2));
+        assert!(!super::may_hold_another(3));
+        assert!(!super::may_hold_another(4));
+    }
+
     use super::*;
     use time::Month;
 

@@ -16,14 +16,14 @@ use app::domain::doctor::practice_years;
 use app::domain::message::MessageKind;
 use app::domain::schedule::{
     ConsultType, DayWord, SessionPlan, cancel_is_free, change_allowed, china_clock, day_word,
-    plan_slots,
+    may_hold_another, overlaps, plan_slots,
 };
 use app::domain::{ErrorCode, Field, FieldError};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use std::sync::Arc;
 use time::{Date, OffsetDateTime};
@@ -256,31 +256,58 @@ pub async fn hold(
     let key = person_key(req.patient_id, req.member);
     let number = new_number("BK");
     let txn = db::begin_write(&state.db).await?;
-    // Serialise this person's holds (PostgreSQL: the row lock lasts the transaction).
+    // Serialise the account's holds, for the patient and everyone they act for
+    // (PostgreSQL: the row lock lasts the transaction), so neither the overlap check nor
+    // the count of running holds below can be raced.
     txn.execute_raw(db::sql(
         txn.get_database_backend(),
         "INSERT INTO person_lock (person_key, touched_at) VALUES ($1, $2) \
          ON CONFLICT (person_key) DO UPDATE SET touched_at = excluded.touched_at",
-        vec![key.clone().into(), ts.into()],
+        vec![person_key(req.patient_id, None).into(), ts.into()],
     ))
     .await?;
-    // This person's bookings at that time: a live one is an overlap; a hold of theirs
-    // that ran out gives its place back now (it would block their new one).
+    // In one read: this person's bookings at that time, and the account's running holds.
     let theirs = booking::Entity::find()
-        .filter(booking::Column::PersonKey.eq(&key))
-        .filter(booking::Column::StartsAt.lt(target.ends_at))
-        .filter(booking::Column::EndsAt.gt(target.starts_at))
+        .filter(booking::Column::PatientId.eq(req.patient_id))
         .filter(booking::Column::Status.is_in([HELD, CONFIRMED]))
+        .filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(booking::Column::PersonKey.eq(&key))
+                        .add(booking::Column::StartsAt.lt(target.ends_at))
+                        .add(booking::Column::EndsAt.gt(target.starts_at)),
+                )
+                .add(
+                    Condition::all()
+                        .add(booking::Column::Status.eq(HELD))
+                        .add(booking::Column::HoldExpiresAt.gt(ts)),
+                ),
+        )
         .all(&txn)
         .await?;
-    if theirs
+    let running = |b: &booking::Model| b.status == HELD && b.hold_expires_at > ts;
+    // A live one at that time is an overlap; a hold of theirs there that ran out gives
+    // its place back now (it would block their new one).
+    let at_that_time: Vec<&booking::Model> = theirs
         .iter()
-        .any(|b| b.status == CONFIRMED || b.hold_expires_at > ts)
+        .filter(|b| {
+            b.person_key == key
+                && overlaps((b.starts_at, b.ends_at), (target.starts_at, target.ends_at))
+        })
+        .collect();
+    if at_that_time
+        .iter()
+        .any(|b| b.status == CONFIRMED || running(b))
     {
         txn.rollback().await?;
         return Err(FieldError::general(ErrorCode::BookingOverlaps).into());
     }
-    for ran_out in &theirs {
+    if !may_hold_another(theirs.iter().filter(|b| running(b)).count()) {
+        txn.rollback().await?;
+        return Err(FieldError::general(ErrorCode::TooManyHolds).into());
+    }
+    for ran_out in at_that_time {
         end_expired_hold(&txn, ran_out, ts).await?;
     }
     let mut took = take_place(&txn, &target, ts).await?;

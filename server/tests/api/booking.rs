@@ -671,3 +671,59 @@ pub async fn operators_schedule_any_doctor_on_the_staff_page(db: Db) {
         page.contains("data-testid=\"scheduling\"") && !page.contains("data-testid=\"schedule\"")
     );
 }
+
+// R-BOOK-2, against hoarding: one account has at most three unpaid holds running, even
+// when it fires six at once; a hold paid, cancelled or run out no longer counts.
+pub async fn an_account_holds_at_most_three_unpaid_slots(db: Db) {
+    let (app, operator, cardio, first) = one_place(db, "op.hoard", "110110000000701").await;
+    let res = publish(
+        &operator,
+        &cardio,
+        json!({ "date": day(3), "start": "14:00", "end": "17:00", "consult_type": "text", "slot_minutes": 30 }),
+    )
+    .await;
+    let slots: Vec<String> = res.json::<Value>().await.unwrap()["slot_numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(slots.len(), 6);
+    screen_and_consent(&app).await;
+
+    let answers = futures_util::future::join_all(slots.iter().map(|slot| hold(&app, slot))).await;
+    let mut won = Vec::new();
+    for res in answers {
+        match res.status() {
+            StatusCode::CREATED => won.push(held(res).await),
+            _ => {
+                assert_error(res, 409, "too_many_holds", None).await;
+            }
+        }
+    }
+    assert_eq!(won.len(), 3, "exactly three holds stand");
+    let held_places = "SELECT CAST(COALESCE(SUM(taken), 0) AS BIGINT) AS n FROM slot";
+    assert_eq!(number(&app, held_places).await, 3, "nothing half-written");
+
+    // Paying for one frees a place in the quota.
+    let paid = app
+        .post(&format!("/api/v1/bookings/{}/payment", won[0]), &json!({}))
+        .await;
+    assert_eq!(paid.status(), StatusCode::NO_CONTENT);
+    held(hold(&app, &first).await).await;
+    // Three running again: the next is refused until one is cancelled or runs out.
+    let mut free = Vec::new();
+    for s in &slots {
+        if taken(&app, s).await == 0 {
+            free.push(s.clone());
+        }
+    }
+    assert_eq!(free.len(), 3);
+    assert_error(hold(&app, &free[0]).await, 409, "too_many_holds", None).await;
+    let res = app.delete(&format!("/api/v1/bookings/{}", won[1])).await;
+    assert!(res.status().is_success(), "{}", res.status());
+    held(hold(&app, &free[0]).await).await;
+    assert_error(hold(&app, &free[1]).await, 409, "too_many_holds", None).await;
+    run_out(&app, &won[2]).await;
+    held(hold(&app, &free[1]).await).await;
+}

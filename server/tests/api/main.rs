@@ -46,6 +46,7 @@ on_both_databases!(
     booking::two_hundred_holds_for_the_last_place,
     booking::a_hold_past_its_time_blocks_nobody,
     booking::operators_schedule_any_doctor_on_the_staff_page,
+    booking::an_account_holds_at_most_three_unpaid_slots,
     doctors::the_directory_is_searched_filtered_and_paged,
     doctors::patients_find_doctors_for_their_approved_diagnoses,
     demo::demo_data_covers_every_role_and_state,

@@ -145,7 +145,7 @@ pub(super) struct HoldMade {
     request_body = HoldInput,
     responses(
         (status = 201, body = HoldMade),
-        (status = 409, description = "slot_taken (with `next_slots`), booking_overlaps, slot_cancelled", body = ErrorBody),
+        (status = 409, description = "slot_taken (with `next_slots`), booking_overlaps, too_many_holds (3 unpaid holds running), slot_cancelled", body = ErrorBody),
         (status = 422, description = "consult_consent_required, eligibility_…", body = ErrorBody),
     ))]
 pub(super) async fn hold(
