@@ -8,6 +8,7 @@ pub fn error_message(locale: Locale, code: ErrorCode) -> String {
     use ErrorCode::*;
     let s: &str = match code {
         InvalidJson => td_string!(locale, errors.invalid_json),
+        WebhookSignatureInvalid => td_string!(locale, errors.webhook_signature_invalid),
         InvalidForm => td_string!(locale, errors.invalid_form),
         InvalidQuery => td_string!(locale, errors.invalid_query),
         MethodNotAllowed => td_string!(locale, errors.method_not_allowed),

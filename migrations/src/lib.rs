@@ -16,6 +16,7 @@ mod m20261124_000009_doctors;
 mod m20261124_000010_booking;
 mod m20261124_000011_live_queue;
 mod m20261125_000012_audit_sealing;
+mod m20261125_000013_payment_events;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000010_booking::Migration),
             Box::new(m20261124_000011_live_queue::Migration),
             Box::new(m20261125_000012_audit_sealing::Migration),
+            Box::new(m20261125_000013_payment_events::Migration),
         ]
     }
 }

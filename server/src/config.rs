@@ -73,6 +73,9 @@ pub struct Config {
     pub reminder_minutes: i64,
     /// `sandbox` (dev only: confirms at once, no money moves) is the one provider so far.
     pub payment_provider: String,
+    /// Stripe's webhook signing secrets (`FUZHEN_STRIPE_WEBHOOK_SECRETS`, comma-separated:
+    /// the new and the old one while rotating). None: the webhook answers 404.
+    pub stripe_webhook_secrets: Vec<SecretBox<str>>,
 }
 
 /// S3-compatible object storage (`FUZHEN_S3_*`), for uploaded files in production.
@@ -270,6 +273,13 @@ impl Config {
             free_cancel_hours: env_parse("FUZHEN_FREE_CANCEL_HOURS", 2)?,
             reminder_minutes: env_parse("FUZHEN_REMINDER_MINUTES", 60)?,
             payment_provider: env("FUZHEN_PAYMENT_PROVIDER").unwrap_or_else(|| "sandbox".into()),
+            stripe_webhook_secrets: env("FUZHEN_STRIPE_WEBHOOK_SECRETS")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| SecretBox::from(s.to_owned()))
+                .collect(),
             max_upload_bytes: env_parse(
                 "FUZHEN_MAX_UPLOAD_BYTES",
                 app::domain::upload::DEFAULT_MAX_FILE_BYTES,
@@ -322,6 +332,7 @@ impl Config {
             free_cancel_hours: 2,
             reminder_minutes: 60,
             payment_provider: "sandbox".into(),
+            stripe_webhook_secrets: Vec::new(),
             hash_queue: 64,
             trusted_proxies: Vec::new(),
             sms_provider: "console".into(),
@@ -354,6 +365,11 @@ impl Config {
             if self.payment_provider == "sandbox" {
                 bail!(
                     "production mode refuses FUZHEN_PAYMENT_PROVIDER=sandbox (it confirms payments without taking money): configure the payment provider"
+                );
+            }
+            if self.payment_provider == "stripe" && self.stripe_webhook_secrets.is_empty() {
+                bail!(
+                    "production mode with FUZHEN_PAYMENT_PROVIDER=stripe needs FUZHEN_STRIPE_WEBHOOK_SECRETS (without it no payment is ever confirmed)"
                 );
             }
             if self
@@ -468,6 +484,9 @@ mod tests {
         let e = c.check_safe().unwrap_err().to_string();
         assert!(e.contains("FUZHEN_PAYMENT_PROVIDER"), "{e}");
         c.payment_provider = "stripe".into();
+        let e = c.check_safe().unwrap_err().to_string();
+        assert!(e.contains("FUZHEN_STRIPE_WEBHOOK_SECRETS"), "{e}");
+        c.stripe_webhook_secrets = vec![SecretBox::from(String::from("whsec_x"))];
         assert!(c.check_safe().is_ok());
         let s3 = |endpoint: &str| S3Settings {
             bucket: "proofs".into(),

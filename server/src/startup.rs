@@ -248,6 +248,14 @@ fn router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Ro
     Router::new()
         .merge(personal)
         .merge(web::forms::language_routes().with_state(state.clone()))
+        // Payment providers: the signature is the credential; no session, no CSRF.
+        .merge(
+            web::api::webhooks::documented()
+                .split_for_parts()
+                .0
+                .layer(DefaultBodyLimit::max(web::api::webhooks::WEBHOOK_BODY_LIMIT))
+                .with_state(state.clone()),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready).with_state(state.clone()))
         .merge(static_files)

@@ -33,6 +33,8 @@ pub struct State {
     pub free_cancel_secs: i64,
     /// Seconds before a booked appointment that the reminder goes out (R-BOOK-3).
     pub reminder_secs: i64,
+    /// Stripe's webhook signing secrets; empty: the webhook is off.
+    pub stripe_webhook_secrets: Vec<secrecy::SecretBox<str>>,
     /// The consult risk notice's version (R-REG-6): the SHA-256 of its text.
     pub consult_notice_version: String,
     pub sessions: DbSessionStore,
@@ -119,6 +121,7 @@ impl State {
             hold_secs: config.hold_minutes.clamp(1, 24 * 60) * 60,
             free_cancel_secs: config.free_cancel_hours.max(0) * 3600,
             reminder_secs: config.reminder_minutes.clamp(1, 7 * 24 * 60) * 60,
+            stripe_webhook_secrets: config.stripe_webhook_secrets.clone(),
             consult_notice_version: sha256_hex(
                 &app::domain::consult_consent::notice_versioned_content(),
             ),

@@ -104,6 +104,7 @@ macro_rules! error_codes {
 error_codes! {
     // The request itself.
     InvalidJson => "invalid_json", 400;
+    WebhookSignatureInvalid => "webhook_signature_invalid", 400;
     /// A form body that cannot be read (wrong encoding, missing or malformed fields).
     InvalidForm => "invalid_form", 400;
     /// A query string that cannot be read.

@@ -11,6 +11,7 @@ pub mod family_member;
 pub mod identity_claim;
 pub mod message;
 pub mod patient;
+pub mod payment_event;
 pub mod proof_file;
 pub mod queue_entry;
 pub mod schedule_session;

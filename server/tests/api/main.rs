@@ -14,6 +14,7 @@ mod messages;
 mod object_storage;
 mod openapi;
 mod pages;
+mod payments;
 mod proofs;
 mod queue;
 mod registration;
@@ -47,6 +48,8 @@ on_both_databases!(
     booking::a_hold_past_its_time_blocks_nobody,
     booking::operators_schedule_any_doctor_on_the_staff_page,
     booking::an_account_holds_at_most_three_unpaid_slots,
+    payments::stripe_webhook_deliveries_are_verified_and_stored_once,
+    payments::the_webhook_is_off_without_a_secret,
     doctors::the_directory_is_searched_filtered_and_paged,
     doctors::patients_find_doctors_for_their_approved_diagnoses,
     demo::demo_data_covers_every_role_and_state,

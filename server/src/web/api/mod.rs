@@ -10,6 +10,7 @@ pub(crate) mod proofs;
 mod queue;
 pub mod screen;
 mod staff;
+pub mod webhooks;
 
 use super::auth::{self, ConsentedPatient, Patient};
 use super::client::{ClientIp, Lang};
@@ -39,7 +40,10 @@ type ApiResult = Result<Response, ApiError>;
 /// The API's routes and their OpenAPI document, built from the same declarations: a
 /// handler is routed through `routes!`, which also documents it.
 pub fn routes(mode: Mode, state: AppState) -> Router<AppState> {
-    let (router, doc) = documented_routes(mode, state).split_for_parts();
+    let (router, mut doc) = documented_routes(mode, state).split_for_parts();
+    // Served in their own group (no session, no CSRF), documented here with the rest.
+    let (_, hooks) = webhooks::documented().split_for_parts();
+    doc.merge(hooks);
     let doc = openapi::finish(doc);
     router
         // Unknown API paths answer in the API's error shape, not with an HTML page.
