@@ -564,7 +564,7 @@ pub async fn operators_schedule_any_doctor_on_the_staff_page(db: Db) {
         "2012-01-01",
     )
     .await;
-    let page = operator.page("/staff").await.text().await.unwrap();
+    let page = operator.page_text("/staff").await;
     assert!(
         page.contains("data-testid=\"scheduling\"") && page.contains(&cardio),
         "{page}"
@@ -589,12 +589,7 @@ pub async fn operators_schedule_any_doctor_on_the_staff_page(db: Db) {
         location(&res),
         format!("/staff?doctor={cardio}&notice=session_published")
     );
-    let page = operator
-        .page(&format!("/staff?doctor={cardio}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = operator.page_text(&format!("/staff?doctor={cardio}")).await;
     assert_eq!(page.matches("data-testid=\"scheduled-slot\"").count(), 2);
     assert!(page.contains("selected"), "the chosen doctor stays chosen");
 
@@ -619,12 +614,7 @@ pub async fn operators_schedule_any_doctor_on_the_staff_page(db: Db) {
         location(&res),
         format!("/staff?doctor={cardio}&notice=slot_cancelled")
     );
-    let page = operator
-        .page(&format!("/staff?doctor={cardio}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = operator.page_text(&format!("/staff?doctor={cardio}")).await;
     assert_eq!(page.matches("data-testid=\"scheduled-slot\"").count(), 1);
 
     // A doctor runs only their own schedule, and has no scheduling card.
@@ -641,7 +631,7 @@ pub async fn operators_schedule_any_doctor_on_the_staff_page(db: Db) {
         location(&res),
         format!("/staff?doctor={cardio}&error=forbidden")
     );
-    let desk = doc.page("/staff").await.text().await.unwrap();
+    let desk = doc.page_text("/staff").await;
     assert!(
         desk.contains("data-testid=\"schedule\"") && !desk.contains("data-testid=\"scheduling\""),
         "{desk}"
@@ -661,12 +651,7 @@ pub async fn operators_schedule_any_doctor_on_the_staff_page(db: Db) {
         "{}",
         location(&res)
     );
-    let page = operator
-        .page("/staff?doctor=DR000000000000")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = operator.page_text("/staff?doctor=DR000000000000").await;
     assert!(
         page.contains("data-testid=\"scheduling\"") && !page.contains("data-testid=\"schedule\"")
     );

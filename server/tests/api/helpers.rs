@@ -227,6 +227,11 @@ impl TestApp {
             .expect("request")
     }
 
+    /// A page's HTML, as a browser asks for it.
+    pub async fn page_text(&self, path: &str) -> String {
+        self.page(path).await.text().await.expect("page body")
+    }
+
     /// Codes sent and rate-limit windows begun so far are two minutes old.
     pub async fn two_minutes_pass(&self) {
         use sea_orm::ConnectionTrait;
