@@ -33,6 +33,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     }
 }
 
+/// The body exactly as sent (a signature is computed over these bytes); a body over the
+/// route's limit, or one that could not be read, is answered in our error shape.
+pub struct RawBody(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::body::Bytes::from_request(req, state)
+            .await
+            .map(RawBody)
+            .map_err(|r| {
+                let code = if too_large(r.status()) {
+                    ErrorCode::PayloadTooLarge
+                } else {
+                    ErrorCode::InvalidJson
+                };
+                ApiError::new(code, Some(Field::Body))
+            })
+    }
+}
+
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Form<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {

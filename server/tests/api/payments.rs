@@ -99,6 +99,13 @@ pub async fn stripe_webhook_deliveries_are_verified_and_stored_once(db: Db) {
     let junk = r#"{"hello":"world"}"#;
     let res = deliver(&app, junk, signed(SECRET, junk, 0)).await;
     assert_error(res, 400, "invalid_json", Some("body")).await;
+    // Bigger than any event: refused before it is read or checked.
+    let huge = format!(
+        r#"{{"id":"evt_5","type":"x","pad":"{}"}}"#,
+        "x".repeat(300 * 1024)
+    );
+    let res = deliver(&app, &huge, signed(SECRET, &huge, 0)).await;
+    assert_error(res, 413, "payload_too_large", Some("body")).await;
     assert_eq!(stored(&app).await, 3, "refused deliveries stored nothing");
 
     // Kept in full: the database refuses to delete or rewrite a stored event.

@@ -7,9 +7,9 @@ use crate::payments::events::{self, Delivery};
 use crate::payments::webhook_signature;
 use crate::state::AppState;
 use crate::web::error::ApiError;
+use crate::web::extract::RawBody;
 use crate::web::openapi::ErrorBody;
 use app::domain::{ErrorCode, Field, FieldError};
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -51,11 +51,12 @@ pub(super) struct Received {
         (status = 200, body = Received),
         (status = 400, description = "webhook_signature_invalid, invalid_json", body = ErrorBody),
         (status = 404, description = "no webhook secret configured", body = ErrorBody),
+        (status = 413, description = "payload_too_large (over 256 KiB)", body = ErrorBody),
     ))]
 pub(super) async fn stripe_webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult {
     if state.stripe_webhook_secrets.is_empty() {
         return Err(ApiError::from(FieldError::general(ErrorCode::NotFound)));
