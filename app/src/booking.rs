@@ -57,6 +57,19 @@ pub struct BookingView {
     pub upcoming: bool,
     /// `doctor`, `patient` or `expired` when not active.
     pub cancel_reason: Option<String>,
+    /// The order that pays for it.
+    pub order_number: Option<String>,
+    /// A payment began at the provider and its answer has not come yet.
+    pub paying: bool,
+    /// The ways to pay here, and why any of them is missing (R-PAY-1).
+    pub methods: Vec<MethodChoice>,
+}
+
+/// A way to pay, as the pay form offers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MethodChoice {
+    pub method: crate::domain::payment_method::PaymentMethod,
+    pub unavailable: Option<crate::domain::payment_method::Unavailable>,
 }
 
 /// The 问诊 tab: upcoming bookings first, then the past.
@@ -117,4 +130,15 @@ pub struct DeskQueue {
     pub online: bool,
     /// (person's name, ICD-10), first first.
     pub waiting: Vec<(String, String)>,
+}
+
+/// The sandbox's checkout page (dev only): an order to pay, no money moving.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxCheckout {
+    pub order_number: String,
+    pub booking_number: String,
+    pub description: String,
+    /// "¥40".
+    pub amount: String,
+    pub method: crate::domain::payment_method::PaymentMethod,
 }

@@ -19,6 +19,7 @@ pub mod domain;
 pub mod family;
 pub mod messages;
 pub mod messages_view;
+pub mod orders;
 pub mod pages;
 pub mod proofs;
 pub mod staff;

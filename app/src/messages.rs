@@ -83,6 +83,13 @@ pub fn error_message(locale: Locale, code: ErrorCode) -> String {
         ConsultConsentRequired => td_string!(locale, errors.consult_consent_required),
         HoldExpired => td_string!(locale, errors.hold_expired),
         PaymentPending => td_string!(locale, errors.payment_pending),
+        PriceNotPublished => td_string!(locale, errors.price_not_published),
+        PaymentFailed => td_string!(locale, errors.payment_failed),
+        PaymentUnavailable => td_string!(locale, errors.payment_unavailable),
+        PaymentMethodUnavailable => td_string!(locale, errors.payment_method_unavailable),
+        RefundAmountInvalid => td_string!(locale, errors.refund_amount_invalid),
+        NothingToRefund => td_string!(locale, errors.nothing_to_refund),
+        RefundReasonMissing => td_string!(locale, errors.refund_reason_missing),
         BookingNotActive => td_string!(locale, errors.booking_not_active),
         ScheduleNoticeTooShort => td_string!(locale, errors.schedule_notice_too_short),
         DoctorOffline => td_string!(locale, errors.doctor_offline),
@@ -194,6 +201,10 @@ pub fn render_message(
         QueueClosed => (
             td_string!(locale, messages.queue_closed_title),
             td_string!(locale, messages.queue_closed_body),
+        ),
+        RefundStarted => (
+            td_string!(locale, messages.refund_started_title),
+            td_string!(locale, messages.refund_started_body),
         ),
     };
     let values: Vec<(&str, &str)> = params
@@ -361,6 +372,31 @@ mod tests {
         assert!(en.contains("Ear, nose and throat"), "{en}");
         for r in [Refusal::Critical, Refusal::TooOld { max_age_years: 75 }] {
             assert!(!zh(r).contains('{') && !refusal_message(Locale::en, r).contains('{'));
+        }
+    }
+}
+
+/// A way to pay, in words.
+pub fn payment_method_text(
+    locale: Locale,
+    method: crate::domain::payment_method::PaymentMethod,
+) -> &'static str {
+    use crate::domain::payment_method::PaymentMethod::*;
+    match method {
+        WechatPay => td_string!(locale, pay.wechat_pay),
+        Alipay => td_string!(locale, pay.alipay),
+        Card => td_string!(locale, pay.card),
+    }
+}
+
+/// Why a way to pay is missing here.
+pub fn unavailable_text(
+    locale: Locale,
+    why: crate::domain::payment_method::Unavailable,
+) -> &'static str {
+    match why {
+        crate::domain::payment_method::Unavailable::BlockedInWeChat => {
+            td_string!(locale, pay.blocked_in_wechat)
         }
     }
 }

@@ -153,6 +153,13 @@ pub trait PageData: Send + Sync {
         parts: http::request::Parts,
         number: String,
     ) -> Loading<Option<crate::booking::BookingView>>;
+    /// The sandbox's checkout for one of the account's orders (dev only).
+    fn sandbox_checkout(
+        &self,
+        parts: http::request::Parts,
+        order_number: String,
+        method: String,
+    ) -> Loading<Option<crate::booking::SandboxCheckout>>;
     /// The account's diagnosis proofs.
     fn proofs(&self, parts: http::request::Parts)
     -> Loading<Option<Vec<crate::proofs::ProofView>>>;
@@ -315,6 +322,29 @@ pub async fn load_booking(
         let parts = use_context::<http::request::Parts>()?;
         let data = use_context::<PageDataContext>()?;
         data.0.booking(parts, number).await.ok().flatten()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+/// The sandbox checkout of one of this account's orders.
+pub async fn load_sandbox_checkout(
+    #[cfg_attr(not(feature = "ssr"), allow(unused_variables))] (order_number, method): (
+        String,
+        String,
+    ),
+) -> Option<crate::booking::SandboxCheckout> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<http::request::Parts>()?;
+        let data = use_context::<PageDataContext>()?;
+        data.0
+            .sandbox_checkout(parts, order_number, method)
+            .await
+            .ok()
+            .flatten()
     }
     #[cfg(not(feature = "ssr"))]
     {

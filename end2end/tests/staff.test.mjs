@@ -217,9 +217,18 @@ async function adminEnrolsAndCreatesAnOperator(javaScriptEnabled, username) {
   }
   if (SHOTS) await mine.screenshot({ path: `${SHOTS}/${tag}-booking-held.png`, fullPage: true });
   assert.match(await mine.textContent('[data-testid=pay]'), /¥40/);
+  // R-PAY-1: the ways to pay; the first that works here is chosen.
+  assert.equal(await mine.isChecked('#pm-wechat_pay'), true);
   await mine.click('[data-testid=pay]');
-  await mine.waitForURL(/notice=booking_confirmed/);
+  // The sandbox's checkout says no money moves; the tester lets it succeed.
+  await mine.waitForURL(/\/pay\/sandbox\/OD[0-9a-f]+\?method=wechat_pay$/);
+  assert.match(await mine.textContent('[data-testid=sandbox-note]'), /不会产生真实扣款/);
+  assert.match(await mine.textContent('[data-testid=checkout-amount]'), /¥40/);
+  if (SHOTS) await mine.screenshot({ path: `${SHOTS}/${tag}-sandbox-checkout.png`, fullPage: true });
+  await mine.click('[data-testid=sandbox-succeed]');
+  await mine.waitForURL(/\/bookings\/BK[0-9a-f]+\?paying=1$/);
   assert.match(await mine.textContent('[data-testid=booking-state]'), /已预约/);
+  assert.match(await mine.textContent('[data-testid=order-number]'), /^OD[0-9a-f]+$/);
   await mine.goto(`${BASE}/messages`);
   assert.match(await mine.textContent('main'), /预约成功/);
   await mine.goto(`${BASE}/consults`);

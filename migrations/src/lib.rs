@@ -17,6 +17,7 @@ mod m20261124_000010_booking;
 mod m20261124_000011_live_queue;
 mod m20261125_000012_audit_sealing;
 mod m20261125_000013_payment_events;
+mod m20261125_000014_orders;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000011_live_queue::Migration),
             Box::new(m20261125_000012_audit_sealing::Migration),
             Box::new(m20261125_000013_payment_events::Migration),
+            Box::new(m20261125_000014_orders::Migration),
         ]
     }
 }

@@ -76,6 +76,9 @@ pub struct Config {
     /// Stripe's webhook signing secrets (`FUZHEN_STRIPE_WEBHOOK_SECRETS`, comma-separated:
     /// the new and the old one while rotating). None: the webhook answers 404.
     pub stripe_webhook_secrets: Vec<SecretBox<str>>,
+    /// The address patients reach the app at (`FUZHEN_PUBLIC_URL`, e.g.
+    /// `https://fuzhen.example.cn`): providers send them back there after paying.
+    pub public_url: String,
 }
 
 /// S3-compatible object storage (`FUZHEN_S3_*`), for uploaded files in production.
@@ -280,6 +283,9 @@ impl Config {
                 .filter(|s| !s.is_empty())
                 .map(|s| SecretBox::from(s.to_owned()))
                 .collect(),
+            public_url: env("FUZHEN_PUBLIC_URL")
+                .map(|u| u.trim_end_matches('/').to_owned())
+                .unwrap_or_else(|| format!("http://{listen}")),
             max_upload_bytes: env_parse(
                 "FUZHEN_MAX_UPLOAD_BYTES",
                 app::domain::upload::DEFAULT_MAX_FILE_BYTES,
@@ -333,6 +339,7 @@ impl Config {
             reminder_minutes: 60,
             payment_provider: "sandbox".into(),
             stripe_webhook_secrets: Vec::new(),
+            public_url: "http://127.0.0.1:3000".into(),
             hash_queue: 64,
             trusted_proxies: Vec::new(),
             sms_provider: "console".into(),
@@ -365,6 +372,11 @@ impl Config {
             if self.payment_provider == "sandbox" {
                 bail!(
                     "production mode refuses FUZHEN_PAYMENT_PROVIDER=sandbox (it confirms payments without taking money): configure the payment provider"
+                );
+            }
+            if !self.public_url.starts_with("https://") {
+                bail!(
+                    "production mode needs FUZHEN_PUBLIC_URL, the https:// address patients reach the app at (payment providers send them back there)"
                 );
             }
             if self.payment_provider == "stripe" && self.stripe_webhook_secrets.is_empty() {
@@ -483,6 +495,10 @@ mod tests {
         c.generated_secrets = false;
         let e = c.check_safe().unwrap_err().to_string();
         assert!(e.contains("FUZHEN_PAYMENT_PROVIDER"), "{e}");
+        c.payment_provider = "stripe".into();
+        let e = c.check_safe().unwrap_err().to_string();
+        assert!(e.contains("FUZHEN_PUBLIC_URL"), "{e}");
+        c.public_url = "https://fuzhen.example.cn".into();
         c.payment_provider = "stripe".into();
         let e = c.check_safe().unwrap_err().to_string();
         assert!(e.contains("FUZHEN_STRIPE_WEBHOOK_SECRETS"), "{e}");

@@ -96,11 +96,36 @@ impl Application {
                 if let Err(e) = crate::services::bookings::expire_holds(&holds_state, now).await {
                     tracing::warn!(error = ?e, "expiring holds failed");
                 }
+                if let Err(e) =
+                    crate::services::orders::expire_paying_holds(&holds_state, now).await
+                {
+                    tracing::warn!(error = ?e, "calling off payments of ended holds failed");
+                }
                 let lead = holds_state.reminder_secs;
                 if let Err(e) =
                     crate::services::bookings::send_reminders(&holds_state, lead, now).await
                 {
                     tracing::warn!(error = ?e, "sending reminders failed");
+                }
+            }
+        });
+        // Provider events not yet applied (a webhook answered before processing, a
+        // restart) and refunds not yet sent are caught up within seconds (R-PAY-4).
+        let payments_state = self.state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(2));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let now = time::OffsetDateTime::now_utc();
+                if let Err(e) = crate::services::orders::process_events(&payments_state, now).await
+                {
+                    tracing::warn!(error = ?e, "processing payment events failed");
+                }
+                if let Err(e) =
+                    crate::services::orders::send_due_refunds(&payments_state, now).await
+                {
+                    tracing::warn!(error = ?e, "sending refunds failed");
                 }
             }
         });

@@ -25,8 +25,10 @@ pub struct State {
     pub lockout: LockoutPolicy,
     /// Current (document, version): the version is the SHA-256 of the text.
     pub consents: Vec<(ConsentDocument, String)>,
-    /// Takes payments and owes refunds (the sandbox until the payment issue).
-    pub payments: Arc<dyn crate::services::bookings::Payments>,
+    /// Takes payments and sends refunds (R-PAY-1).
+    pub payments: Arc<dyn crate::payments::PaymentProvider>,
+    /// Where patients reach the app (providers send them back here).
+    pub public_origin: String,
     /// Seconds a slot is held for payment.
     pub hold_secs: i64,
     /// Seconds before the start until which a patient cancels free.
@@ -91,6 +93,13 @@ impl State {
         let dummy_hash = crypto
             .hash_password("not a real password, only for timing".into())
             .await?;
+        let payments: Arc<dyn crate::payments::PaymentProvider> =
+            match config.payment_provider.as_str() {
+                "sandbox" => Arc::new(crate::payments::sandbox::SandboxProvider::new(db.clone())),
+                other => anyhow::bail!(
+                    "FUZHEN_PAYMENT_PROVIDER={other:?} is not available yet: only sandbox (dev)"
+                ),
+            };
         Ok(Self {
             mode: config.mode,
             sessions: DbSessionStore::new(db.clone()),
@@ -112,12 +121,8 @@ impl State {
                 ..SmsPolicy::default()
             },
             lockout: LockoutPolicy::default(),
-            payments: match config.payment_provider.as_str() {
-                "sandbox" => Arc::new(crate::services::bookings::SandboxPayments),
-                other => anyhow::bail!(
-                    "FUZHEN_PAYMENT_PROVIDER={other:?} is not available yet: only sandbox (dev)"
-                ),
-            },
+            payments,
+            public_origin: config.public_url.clone(),
             hold_secs: config.hold_minutes.clamp(1, 24 * 60) * 60,
             free_cancel_secs: config.free_cancel_hours.max(0) * 3600,
             reminder_secs: config.reminder_minutes.clamp(1, 7 * 24 * 60) * 60,

@@ -59,6 +59,9 @@ fields! {
     Query => "query",
     /// The HTTP method of the request.
     Method => "method",
+    PaymentMethod => "payment_method",
+    /// An amount of money, in fen.
+    Amount => "amount_fen",
 }
 
 /// Declares `ErrorCode` once: each code with its stable snake_case name and the HTTP
@@ -207,6 +210,14 @@ error_codes! {
     ConsultConsentRequired => "consult_consent_required", 409;
     HoldExpired => "hold_expired", 409;
     PaymentPending => "payment_pending", 409;
+    // Orders and payments (R-PAY-1, R-PAY-2).
+    PriceNotPublished => "price_not_published", 409;
+    PaymentFailed => "payment_failed", 402;
+    PaymentUnavailable => "payment_unavailable", 503;
+    PaymentMethodUnavailable => "payment_method_unavailable", 422;
+    RefundAmountInvalid => "refund_amount_invalid", 422;
+    NothingToRefund => "nothing_to_refund", 409;
+    RefundReasonMissing => "refund_reason_missing", 422;
     BookingNotActive => "booking_not_active", 409;
     ScheduleNoticeTooShort => "schedule_notice_too_short", 409;
     // The live queue (R-BOOK-1).

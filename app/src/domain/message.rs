@@ -22,6 +22,8 @@ pub enum MessageKind {
     BookingReminder,
     QueueCalled,
     QueueClosed,
+    /// R-PAY-2: money is going back, with the amount and why.
+    RefundStarted,
 }
 
 pub const ALL_KINDS: &[MessageKind] = &[
@@ -35,6 +37,7 @@ pub const ALL_KINDS: &[MessageKind] = &[
     MessageKind::BookingReminder,
     MessageKind::QueueCalled,
     MessageKind::QueueClosed,
+    MessageKind::RefundStarted,
 ];
 
 impl MessageKind {
@@ -50,6 +53,7 @@ impl MessageKind {
             MessageKind::BookingReminder => "booking_reminder",
             MessageKind::QueueCalled => "queue_called",
             MessageKind::QueueClosed => "queue_closed",
+            MessageKind::RefundStarted => "refund_started",
         }
     }
 
@@ -68,6 +72,7 @@ impl MessageKind {
                 | MessageKind::SlotCancelled
                 | MessageKind::BookingReminder
                 | MessageKind::QueueCalled
+                | MessageKind::RefundStarted
         )
     }
 }

@@ -16,6 +16,7 @@ pub mod message;
 pub mod normalize;
 pub mod order;
 pub mod password;
+pub mod payment_method;
 pub mod person_name;
 pub mod phone;
 pub mod proof;

@@ -56,6 +56,7 @@ impl From<Fen> for i64 {
 
 /// Where an order is. Stored by [`OrderStatus::as_str`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     /// Created; waiting for the patient to pay.
@@ -118,6 +119,7 @@ impl OrderStatus {
 
 /// Why money goes back (R-PAY-2, R-BOOK-4, R-CONS-3). Each refund record carries one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RefundReason {
     /// The doctor or hospital cancelled the slot.

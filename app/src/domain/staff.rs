@@ -51,12 +51,15 @@ impl Role {
         match self {
             Role::Operator => matches!(
                 what,
-                ViewReviewQueue | ViewProofFiles | DecideProofs | ManageDirectory
+                ViewReviewQueue | ViewProofFiles | DecideProofs | ManageDirectory | ManagePayments
             ),
             Role::Doctor => matches!(what, ViewReviewQueue | ViewProofFiles | DecideProofs),
             Role::Pharmacist => false,
             Role::Auditor => matches!(what, ViewReviewQueue | ViewProofFiles | ReadAuditLog),
-            Role::Admin => matches!(what, ManageStaff | ReadAuditLog | ManageDirectory),
+            Role::Admin => matches!(
+                what,
+                ManageStaff | ReadAuditLog | ManageDirectory | ManagePayments
+            ),
         }
     }
 }
@@ -74,6 +77,9 @@ pub enum Permission {
     ReadAuditLog,
     /// Add doctors to the directory and publish the price list (R-DOC-1).
     ManageDirectory,
+    /// See every order, refund in full or in part, and reconcile with the provider
+    /// (R-PAY-2, R-PAY-3).
+    ManagePayments,
 }
 
 pub const ALL_PERMISSIONS: &[Permission] = &[
@@ -83,6 +89,7 @@ pub const ALL_PERMISSIONS: &[Permission] = &[
     Permission::ManageStaff,
     Permission::ReadAuditLog,
     Permission::ManageDirectory,
+    Permission::ManagePayments,
 ];
 
 /// A staff login name: 3–32 of `a-z 0-9 . _ -`, starting with a letter; case-folded.

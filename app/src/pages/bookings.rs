@@ -1,6 +1,7 @@
-//! A hold or booking (R-BOOK-2, R-BOOK-3): the hold's countdown, paying (the sandbox
-//! confirms at once until the payment issue lands), cancelling; and the 问诊 tab's list
-//! of upcoming and past bookings. Plain forms; the countdown is the one live part.
+//! A hold or booking (R-BOOK-2, R-BOOK-3, R-PAY-1): the hold's countdown, paying (the
+//! ways that work in this browser, then the provider's page; back here, the result shows
+//! by itself once the provider has told us), cancelling; and the 问诊 tab's list of
+//! upcoming and past bookings. Plain forms; the countdown is the one live part.
 use crate::booking::{BookingList, BookingState, BookingView};
 use crate::components::{CsrfField, FormAlerts, FormState, with_viewer};
 use crate::domain::doctor::fee_text;
@@ -8,7 +9,7 @@ use crate::i18n::*;
 use crate::messages::fill;
 use crate::viewer::{load_booking, load_bookings};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 fn state_text(state: BookingState) -> &'static str {
     let i18n = use_i18n();
@@ -35,6 +36,8 @@ pub fn BookingPage() -> impl IntoView {
     let number = use_params_map().with_untracked(|p| p.get("number").unwrap_or_default());
     let data = Resource::new(move || number.clone(), load_booking);
     let state = FormState::from_query();
+    // Back from the provider's page: the result is on its way.
+    let returned = use_query_map().with_untracked(|q| q.get("paying").is_some());
     view! {
         <h1>{t_string!(i18n, booking.title)}</h1>
         <FormAlerts state=state />
@@ -46,7 +49,7 @@ pub fn BookingPage() -> impl IntoView {
                         let csrf = csrf.clone();
                         Suspend::new(async move {
                             match data.await {
-                                Some(b) => booking_detail(b, csrf, english).into_any(),
+                                Some(b) => booking_detail(b, csrf, english, returned).into_any(),
                                 None => view! { <crate::pages::NotFound /> }.into_any(),
                             }
                         })
@@ -57,13 +60,17 @@ pub fn BookingPage() -> impl IntoView {
     }
 }
 
-fn booking_detail(b: BookingView, csrf: String, english: bool) -> impl IntoView {
+fn booking_detail(b: BookingView, csrf: String, english: bool, returned: bool) -> impl IntoView {
     let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    // Waiting for the provider's answer: the page asks again every few seconds (a meta
+    // refresh works without JavaScript and in WeChat's browser alike).
+    let waiting = b.state == BookingState::Held && b.paying && returned;
     let number = b.booking_number.clone();
     let fee = b.fee_fen.map(fee_text);
-    let pay_label = match &fee {
-        Some(f) => fill(t_string!(i18n, booking.pay), &[("fee", f)]),
-        None => t_string!(i18n, booking.pay_free).to_owned(),
+    let pay_label = match (&fee, b.fee_fen) {
+        (Some(f), Some(fen)) if fen > 0 => fill(t_string!(i18n, booking.pay), &[("fee", f)]),
+        _ => t_string!(i18n, booking.pay_free).to_owned(),
     };
     let active = matches!(b.state, BookingState::Held | BookingState::Confirmed) && b.upcoming;
     let by_doctor = b.cancel_reason.as_deref() == Some("doctor");
@@ -82,19 +89,53 @@ fn booking_detail(b: BookingView, csrf: String, english: bool) -> impl IntoView 
                 <dd>{b.person_name.clone()}</dd>
                 <dt>{t_string!(i18n, booking.diagnosis)}</dt>
                 <dd>{b.diagnosis.clone()}</dd>
-                {fee.map(|f| view! { <dt>{t_string!(i18n, booking.fee)}</dt><dd>{f}</dd> })}
+                {fee.clone().map(|f| view! { <dt>{t_string!(i18n, booking.fee)}</dt><dd>{f}</dd> })}
+                {b.order_number.clone().map(|n| view! { <dt>{t_string!(i18n, booking.order)}</dt><dd data-testid="order-number">{n}</dd> })}
             </dl>
             {by_doctor.then(|| view! { <p class="alert alert-error">{t_string!(i18n, booking.cancelled_by_doctor)}</p> })}
             {b.refund_due.then(|| view! { <p class="hint">{t_string!(i18n, booking.refund_due)}</p> })}
         </article>
-        {(b.state == BookingState::Held).then(|| view! {
-            <div class="card">
-                <HoldCountdown seconds_left=b.seconds_left ends_clock=b.hold_ends_clock.clone() english />
-                <form method="post" action=format!("/forms/bookings/{number}/payment")>
-                    <CsrfField token=csrf.clone() />
-                    <button type="submit" class="button button-block" data-testid="pay">{pay_label}</button>
-                </form>
+        {waiting.then(|| view! {
+            <leptos_meta::Meta http_equiv="refresh" content="3" />
+            <div class="card paying" role="status" data-testid="paying">
+                <p class="countdown-left">{t_string!(i18n, booking.paying)}</p>
+                <p class="hint">{t_string!(i18n, booking.paying_hint)}</p>
             </div>
+        })}
+        {(b.state == BookingState::Held).then(|| {
+            let first_usable = b.methods.iter().position(|m| m.unavailable.is_none());
+            let methods = b.methods.iter().enumerate().map(|(i, m)| {
+                let id = format!("pm-{}", m.method.as_str());
+                let off = m.unavailable.is_some();
+                view! {
+                    <label class=if off { "method method-off" } else { "method" } for=id>
+                        <input type="radio" name="payment_method" id=id.clone() value=m.method.as_str()
+                            disabled=off checked=Some(i) == first_usable />
+                        <span>
+                            {crate::messages::payment_method_text(locale, m.method)}
+                            {m.unavailable.map(|why| view! {
+                                <small class="hint" data-testid="method-unavailable">{crate::messages::unavailable_text(locale, why)}</small>
+                            })}
+                        </span>
+                    </label>
+                }
+            }).collect_view();
+            view! {
+                <div class="card">
+                    <HoldCountdown seconds_left=b.seconds_left ends_clock=b.hold_ends_clock.clone() english />
+                    {(b.paying && !waiting).then(|| view! { <p class="hint">{t_string!(i18n, booking.paying_started)}</p> })}
+                    <form method="post" action=format!("/forms/bookings/{number}/payment")>
+                        <CsrfField token=csrf.clone() />
+                        {(b.fee_fen.unwrap_or(0) > 0).then(|| view! {
+                            <fieldset class="methods">
+                                <legend>{t_string!(i18n, booking.method)}</legend>
+                                {methods}
+                            </fieldset>
+                        })}
+                        <button type="submit" class="button button-block" data-testid="pay">{pay_label}</button>
+                    </form>
+                </div>
+            }
         })}
         {active.then(|| view! {
             <form method="post" action=format!("/forms/bookings/{}/cancel", b.booking_number)>

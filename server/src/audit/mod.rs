@@ -104,6 +104,16 @@ pub enum AuditAction {
     QueueCalled,
     DoctorOnline,
     DoctorOffline,
+    /// The patient went to the payment provider for an order.
+    PaymentStarted,
+    /// The provider confirmed an order's money (R-PAY-4).
+    OrderPaid,
+    /// An order's hold ended unpaid.
+    OrderExpired,
+    /// A refund was decided (R-PAY-2), with its reason.
+    RefundRequested,
+    /// The provider settled a refund.
+    RefundSettled,
 }
 
 impl AuditAction {
@@ -144,6 +154,11 @@ impl AuditAction {
             AuditAction::QueueCalled => "queue_called",
             AuditAction::DoctorOnline => "doctor_online",
             AuditAction::DoctorOffline => "doctor_offline",
+            AuditAction::PaymentStarted => "payment_started",
+            AuditAction::OrderPaid => "order_paid",
+            AuditAction::OrderExpired => "order_expired",
+            AuditAction::RefundRequested => "refund_requested",
+            AuditAction::RefundSettled => "refund_settled",
         }
     }
 }

@@ -14,6 +14,8 @@ pub struct Model {
     /// The raw body, as signed.
     pub payload: String,
     pub processed_at: Option<i64>,
+    /// What processing made of it (`applied`, `stale`, `ignored`, …), set with `processed_at`.
+    pub outcome: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

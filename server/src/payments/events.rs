@@ -24,6 +24,7 @@ pub async fn record(db: &impl ConnectionTrait, d: &Delivery<'_>, now: i64) -> Re
         received_at: Set(now),
         payload: Set(d.payload.to_owned()),
         processed_at: Set(None),
+        outcome: Set(None),
         ..Default::default()
     };
     let inserted = payment_event::Entity::insert(row)

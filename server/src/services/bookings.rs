@@ -14,6 +14,7 @@ use crate::state::State;
 use app::domain::department::Department;
 use app::domain::doctor::practice_years;
 use app::domain::message::MessageKind;
+use app::domain::payment_method::{Browser, offered};
 use app::domain::schedule::{
     ConsultType, DayWord, SessionPlan, cancel_is_free, change_allowed, china_clock, day_word,
     may_hold_another, overlaps, plan_slots,
@@ -54,7 +55,7 @@ fn new_number(prefix: &str) -> String {
     format!("{prefix}{:014x}", rand::rngs::OsRng.r#gen::<u64>() >> 8)
 }
 
-fn local(at: i64) -> String {
+pub(crate) fn local(at: i64) -> String {
     let day = app::domain::schedule::china_day(at);
     format!("{day} {}", china_clock(at))
 }
@@ -241,7 +242,7 @@ pub async fn hold(
     if target.starts_at <= ts {
         return Err(FieldError::general(ErrorCode::SlotStarted).into());
     }
-    let d = listed_doctor_by_id(state, target.doctor_id).await?;
+    let (d, fee) = listed_doctor_and_fee(state, &target).await?;
     // R-REG-6 / R-ELIG-3: the consent for this person, with this doctor's department;
     // then the eligibility rule, asked again now.
     let (consent, eligible) = super::queue::consult_basis(
@@ -320,7 +321,7 @@ pub async fn hold(
         let next = free_slots(&state.db, d.id, ts, NEXT_SLOTS).await?;
         return Err(AppError::SlotTaken { next });
     }
-    let inserted = booking::ActiveModel {
+    let inserted: Result<booking::Model, sea_orm::DbErr> = booking::ActiveModel {
         booking_number: Set(number.clone()),
         slot_id: Set(target.id),
         patient_id: Set(req.patient_id),
@@ -343,13 +344,21 @@ pub async fn hold(
     }
     .insert(&txn)
     .await;
-    if let Err(e) = inserted {
-        txn.rollback().await?;
-        if super::accounts::is_unique_violation(&e) {
-            return Err(FieldError::general(ErrorCode::BookingOverlaps).into());
+    let b = match inserted {
+        Ok(b) => b,
+        Err(e) => {
+            txn.rollback().await?;
+            if super::accounts::is_unique_violation(&e) {
+                return Err(FieldError::general(ErrorCode::BookingOverlaps).into());
+            }
+            return Err(e.into());
         }
-        return Err(e.into());
-    }
+    };
+    // What the hold is paid by (R-PAY-1): its order, made with it.
+    let consult_type =
+        ConsultType::parse(&target.consult_type).ok_or(FieldError::general(ErrorCode::NotFound))?;
+    super::orders::create_for_booking(&txn, state.payments.name(), &b, &d, consult_type, fee, ts)
+        .await?;
     audit::record(
         &txn,
         AuditEvent {
@@ -379,7 +388,8 @@ async fn expire_in(
 ) -> Result<Vec<booking::Model>, AppError> {
     let mut candidates = booking::Entity::find()
         .filter(booking::Column::Status.eq(HELD))
-        .filter(booking::Column::HoldExpiresAt.lte(ts));
+        .filter(booking::Column::HoldExpiresAt.lte(ts))
+        .filter(booking::Column::Id.not_in_subquery(paying_bookings()));
     if let Some(slot_id) = only_slot {
         candidates = candidates.filter(booking::Column::SlotId.eq(slot_id));
     }
@@ -393,8 +403,23 @@ async fn expire_in(
     Ok(ended)
 }
 
+/// The bookings whose payment began at the provider and is not settled: their holds
+/// wait for the provider (only `orders::expire_paying_holds` ends them, after calling
+/// the payment off).
+fn paying_bookings() -> sea_orm::sea_query::SelectStatement {
+    use crate::db::order;
+    sea_orm::sea_query::Query::select()
+        .column(order::Column::BookingId)
+        .from(order::Entity)
+        .and_where(order::Column::Status.eq(app::domain::order::OrderStatus::Pending.as_str()))
+        .and_where(order::Column::PaymentStartedAt.is_not_null())
+        .and_where(order::Column::BookingId.is_not_null())
+        .to_owned()
+}
+
 /// Ends one hold past its time and gives its place back, unless someone else (the job,
-/// another request) already did: `false` then.
+/// another request) already did, or its payment is under way: `false` then. Its order
+/// expires with it.
 async fn end_expired_hold(
     db: &impl ConnectionTrait,
     b: &booking::Model,
@@ -407,13 +432,73 @@ async fn end_expired_hold(
         .filter(booking::Column::Id.eq(b.id))
         .filter(booking::Column::Status.eq(HELD))
         .filter(booking::Column::HoldExpiresAt.lte(ts))
+        .filter(booking::Column::Id.not_in_subquery(paying_bookings()))
         .exec(db)
         .await?
         .rows_affected;
     if done == 1 {
         give_back_place(db, b.slot_id).await?;
+        order_follows(db, b.id, None, Actor::System, ts).await?;
     }
     Ok(done == 1)
+}
+
+/// The booking's order follows its end (no refund effect can come of `None`, so nothing
+/// is left to do after the commit).
+async fn order_follows(
+    db: &impl ConnectionTrait,
+    booking_id: i64,
+    refund: Option<app::domain::order::RefundReason>,
+    actor: Actor,
+    ts: i64,
+) -> Result<super::orders::AfterCommit, AppError> {
+    let mut after = super::orders::AfterCommit::default();
+    let now = OffsetDateTime::from_unix_timestamp(ts)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    super::orders::booking_ended(db, booking_id, refund, actor, now, &mut after).await?;
+    Ok(after)
+}
+
+/// Ends a hold whose payment the provider has called off (`orders::expire_paying_holds`);
+/// `false` if it was already over (paid meanwhile, cancelled).
+pub async fn end_paying_hold(
+    state: &Arc<State>,
+    b: &booking::Model,
+    now: OffsetDateTime,
+) -> Result<bool, AppError> {
+    let ts = now.unix_timestamp();
+    let txn = db::begin_write(&state.db).await?;
+    let done = booking::Entity::update_many()
+        .col_expr(booking::Column::Status, Expr::value(EXPIRED))
+        .col_expr(booking::Column::CancelReason, Expr::value("expired"))
+        .col_expr(booking::Column::CancelledAt, Expr::value(ts))
+        .filter(booking::Column::Id.eq(b.id))
+        .filter(booking::Column::Status.eq(HELD))
+        .filter(booking::Column::HoldExpiresAt.lte(ts))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if done != 1 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    give_back_place(&txn, b.slot_id).await?;
+    let after = order_follows(&txn, b.id, None, Actor::System, ts).await?;
+    let notice = notices::record(
+        &txn,
+        notices::Notice {
+            patient_id: b.patient_id,
+            family_member_id: b.family_member_id,
+            kind: MessageKind::HoldExpired,
+            params: vec![("when".into(), local(b.starts_at))],
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    after.run(state);
+    notices::send_sms_after_commit(state.clone(), notice);
+    Ok(true)
 }
 
 /// Takes one place on the slot if it is open, not started and not full: one
@@ -435,18 +520,28 @@ async fn take_place(
     Ok(took == 1)
 }
 
-/// A listed doctor, from the directory snapshot when it has them (the hot path of a
-/// hold), else from the database.
-async fn listed_doctor_by_id(state: &State, id: i64) -> Result<doctor::Model, AppError> {
+/// The slot's doctor, listed, and the published fee for its consult type, from the
+/// directory snapshot (the hot path of a hold); an unlisted doctor is not found.
+async fn listed_doctor_and_fee(
+    state: &State,
+    target: &slot::Model,
+) -> Result<(doctor::Model, app::domain::order::Fen), AppError> {
     let snapshot = state.directory.snapshot(&state.db).await?;
-    if let Ok(i) = snapshot.doctors.binary_search_by_key(&id, |d| d.id) {
-        return Ok(snapshot.doctors[i].clone());
-    }
-    doctor::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .filter(|d| d.listed)
-        .ok_or(FieldError::general(ErrorCode::NotFound).into())
+    let d = match snapshot
+        .doctors
+        .binary_search_by_key(&target.doctor_id, |d| d.id)
+    {
+        Ok(i) => snapshot.doctors[i].clone(),
+        Err(_) => doctor::Entity::find_by_id(target.doctor_id)
+            .one(&state.db)
+            .await?
+            .filter(|d| d.listed)
+            .ok_or(FieldError::general(ErrorCode::NotFound))?,
+    };
+    let consult_type =
+        ConsultType::parse(&target.consult_type).ok_or(FieldError::general(ErrorCode::NotFound))?;
+    let fee = super::orders::consult_fee(&snapshot.prices, &d, consult_type)?;
+    Ok((d, fee))
 }
 
 /// A hold or booking ended: its place is free again.
@@ -489,31 +584,6 @@ pub async fn expire_holds(state: &Arc<State>, now: OffsetDateTime) -> Result<usi
     Ok(ended.len())
 }
 
-/// Payment for a held booking (R-BOOK-2). The payment issue adds Stripe; until then the
-/// only implementation is the sandbox, which confirms at once.
-#[async_trait::async_trait]
-pub trait Payments: Send + Sync {
-    /// Takes payment for the booking; `Ok(true)` once it is paid.
-    async fn pay(&self, booking_number: &str, fee_fen: i64) -> anyhow::Result<bool>;
-    /// A full refund is owed for a booking (a cancelled slot, R-BOOK-4). The one hook
-    /// the payment issue fills in.
-    async fn refund_in_full(&self, booking_number: &str) -> anyhow::Result<()>;
-}
-
-/// Confirms every payment at once; refunds are only recorded as due.
-pub struct SandboxPayments;
-
-#[async_trait::async_trait]
-impl Payments for SandboxPayments {
-    async fn pay(&self, _booking_number: &str, _fee_fen: i64) -> anyhow::Result<bool> {
-        Ok(true)
-    }
-    async fn refund_in_full(&self, booking_number: &str) -> anyhow::Result<()> {
-        tracing::info!(booking = booking_number, "sandbox: full refund due");
-        Ok(())
-    }
-}
-
 async fn own_booking(
     db: &impl ConnectionTrait,
     patient_id: i64,
@@ -525,59 +595,6 @@ async fn own_booking(
         .one(db)
         .await?
         .ok_or_else(|| FieldError::general(ErrorCode::NotFound).into())
-}
-
-/// Pays for a held booking and confirms it while the hold lasts.
-pub async fn confirm(
-    state: &Arc<State>,
-    patient_id: i64,
-    number: &str,
-    ip: &str,
-    now: OffsetDateTime,
-) -> Result<(), AppError> {
-    let ts = now.unix_timestamp();
-    let b = own_booking(&state.db, patient_id, number).await?;
-    if b.status == CONFIRMED {
-        return Ok(());
-    }
-    if b.status != HELD || b.hold_expires_at <= ts {
-        return Err(FieldError::general(ErrorCode::HoldExpired).into());
-    }
-    let paid = state
-        .payments
-        .pay(number, 0)
-        .await
-        .map_err(AppError::Internal)?;
-    if !paid {
-        return Err(FieldError::general(ErrorCode::PaymentPending).into());
-    }
-    let txn = db::begin_write(&state.db).await?;
-    let done = booking::Entity::update_many()
-        .col_expr(booking::Column::Status, Expr::value(CONFIRMED))
-        .col_expr(booking::Column::ConfirmedAt, Expr::value(ts))
-        .filter(booking::Column::Id.eq(b.id))
-        .filter(booking::Column::Status.eq(HELD))
-        .filter(booking::Column::HoldExpiresAt.gt(ts))
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    if done == 0 {
-        txn.rollback().await?;
-        return Err(FieldError::general(ErrorCode::HoldExpired).into());
-    }
-    let notice = patient_changed(
-        &txn,
-        patient_id,
-        &b,
-        MessageKind::BookingConfirmed,
-        AuditAction::BookingConfirmed,
-        ip,
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    notices::send_sms_after_commit(state.clone(), notice);
-    Ok(())
 }
 
 /// What a patient's change to their booking leaves, in its transaction: the notice (its
@@ -643,7 +660,8 @@ pub async fn cancel(
         .col_expr(booking::Column::CancelReason, Expr::value("patient"))
         .col_expr(booking::Column::RefundDue, Expr::value(refund))
         .filter(booking::Column::Id.eq(b.id))
-        .filter(booking::Column::Status.is_in([HELD, CONFIRMED]))
+        // As read: a payment confirming it meanwhile changes what cancelling means.
+        .filter(booking::Column::Status.eq(&b.status))
         .exec(&txn)
         .await?
         .rows_affected;
@@ -652,6 +670,15 @@ pub async fn cancel(
         return Err(FieldError::general(ErrorCode::BookingNotActive).into());
     }
     give_back_place(&txn, b.slot_id).await?;
+    // Unpaid, its order expires; paid and cancelled in time, the money goes back.
+    let after = order_follows(
+        &txn,
+        b.id,
+        refund.then_some(app::domain::order::RefundReason::PatientCancelled),
+        Actor::Patient(patient_id),
+        ts,
+    )
+    .await?;
     let notice = patient_changed(
         &txn,
         patient_id,
@@ -663,13 +690,7 @@ pub async fn cancel(
     )
     .await?;
     txn.commit().await?;
-    if refund {
-        state
-            .payments
-            .refund_in_full(number)
-            .await
-            .map_err(AppError::Internal)?;
-    }
+    after.run(state);
     notices::send_sms_after_commit(state.clone(), notice);
     Ok(())
 }
@@ -715,6 +736,7 @@ pub async fn cancel_slot(
         .all(&txn)
         .await?;
     let mut sms = Vec::new();
+    let mut after = super::orders::AfterCommit::default();
     for b in &affected {
         let paid = b.status == CONFIRMED;
         booking::Entity::update_many()
@@ -725,6 +747,16 @@ pub async fn cancel_slot(
             .filter(booking::Column::Id.eq(b.id))
             .exec(&txn)
             .await?;
+        // R-BOOK-4, R-PAY-2: paid, the money goes back in full; unpaid, the order ends.
+        super::orders::booking_ended(
+            &txn,
+            b.id,
+            Some(app::domain::order::RefundReason::SlotCancelled),
+            Actor::Staff(by_staff),
+            now,
+            &mut after,
+        )
+        .await?;
         sms.push(
             notices::record(
                 &txn,
@@ -753,12 +785,7 @@ pub async fn cancel_slot(
     )
     .await?;
     txn.commit().await?;
-    for b in affected.iter().filter(|b| b.status == CONFIRMED) {
-        if let Err(e) = state.payments.refund_in_full(&b.booking_number).await {
-            // The row says a refund is due; the payment issue's job retries from it.
-            tracing::warn!(error = %e, booking = b.booking_number, "refund request failed");
-        }
-    }
+    after.run(state);
     for n in sms {
         notices::send_sms_after_commit(state.clone(), n);
     }
@@ -818,9 +845,10 @@ async fn view(
     state: &State,
     b: &booking::Model,
     locale: app::i18n::Locale,
+    browser: Browser,
     now: OffsetDateTime,
 ) -> Result<Option<app::booking::BookingView>, AppError> {
-    use app::booking::{BookingState, BookingView};
+    use app::booking::{BookingState, BookingView, MethodChoice};
     let ts = now.unix_timestamp();
     let Some(s) = slot::Entity::find_by_id(b.slot_id).one(&state.db).await? else {
         return Ok(None);
@@ -837,12 +865,12 @@ async fn view(
     ) else {
         return Ok(None);
     };
-    let fee_fen = crate::db::consult_price::Entity::find()
-        .filter(crate::db::consult_price::Column::Title.eq(&d.title))
-        .filter(crate::db::consult_price::Column::ConsultType.eq(&s.consult_type))
-        .one(&state.db)
-        .await?
-        .map(|p| p.fee_fen);
+    let order = super::orders::of_booking(&state.db, b.id).await?;
+    let fee_fen = order.as_ref().map(|o| o.amount_fen);
+    let paying = order.as_ref().is_some_and(|o| {
+        o.payment_started_at.is_some()
+            && o.status == app::domain::order::OrderStatus::Pending.as_str()
+    });
     let english = locale == app::i18n::Locale::en;
     let diagnosis = state
         .conditions
@@ -877,6 +905,15 @@ async fn view(
         refund_due: b.refund_due,
         upcoming: b.starts_at > ts,
         cancel_reason: b.cancel_reason.clone(),
+        order_number: order.map(|o| o.order_number),
+        paying,
+        methods: offered(browser, state.payments.methods())
+            .into_iter()
+            .map(|(method, unavailable)| MethodChoice {
+                method,
+                unavailable,
+            })
+            .collect(),
     }))
 }
 
@@ -896,7 +933,7 @@ pub async fn list_for_patient(
     let mut list = app::booking::BookingList::default();
     let ts = now.unix_timestamp();
     for b in &rows {
-        let Some(v) = view(state, b, locale, now).await? else {
+        let Some(v) = view(state, b, locale, Browser::Other, now).await? else {
             continue;
         };
         let active = matches!(
@@ -919,10 +956,11 @@ pub async fn find_for_patient(
     patient_id: i64,
     number: &str,
     locale: app::i18n::Locale,
+    browser: Browser,
     now: OffsetDateTime,
 ) -> Result<Option<app::booking::BookingView>, AppError> {
     match own_booking(&state.db, patient_id, number).await {
-        Ok(b) => view(state, &b, locale, now).await,
+        Ok(b) => view(state, &b, locale, browser, now).await,
         Err(AppError::Rejected { .. }) => Ok(None),
         Err(e) => Err(e),
     }

@@ -9,6 +9,7 @@ pub mod eligibility;
 pub mod error;
 pub mod family;
 pub mod notices;
+pub mod orders;
 pub mod orphans;
 pub mod proofs;
 pub mod queue;

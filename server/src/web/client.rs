@@ -146,3 +146,13 @@ mod tests {
         );
     }
 }
+
+/// Which browser the request comes from, as far as paying is concerned (R-PAY-1).
+pub fn browser_of(headers: &HeaderMap) -> app::domain::payment_method::Browser {
+    app::domain::payment_method::Browser::from_user_agent(
+        headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default(),
+    )
+}

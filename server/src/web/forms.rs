@@ -52,6 +52,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/forms/queue/{number}/leave", post(leave_queue))
         .route("/forms/bookings/{number}/payment", post(pay_booking))
         .route("/forms/bookings/{number}/cancel", post(cancel_booking))
+        .route("/forms/pay/sandbox/{order}", post(sandbox_choice))
 }
 
 /// Not state-changing and needs no session: the language switch.
@@ -620,19 +621,63 @@ async fn pay_booking(
     State(state): State<AppState>,
     patient: ConsentedPatient,
     ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     Path(number): Path<String>,
+    Form(f): Form<Fields>,
 ) -> Response {
+    use crate::services::orders::{PayNext, start_payment};
     let number = record_number(&number);
     let page = format!("/bookings/{number}");
-    let result = crate::services::bookings::confirm(
-        &state,
-        patient.id,
-        &number,
-        &ip.to_string(),
-        OffsetDateTime::now_utc(),
-    )
-    .await
-    .map(|()| format!("{page}?notice=booking_confirmed"));
+    let browser = super::client::browser_of(&headers);
+    let result = async {
+        let method = super::api::bookings::choose_method(
+            &state,
+            browser,
+            Some(field(&f, "payment_method")),
+        )?;
+        let next = start_payment(
+            &state,
+            patient.id,
+            &number,
+            method,
+            browser,
+            &ip.to_string(),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+        Ok::<_, crate::services::AppError>(match next {
+            PayNext::Redirect(url) => url,
+            PayNext::Confirmed => format!("{page}?notice=booking_confirmed"),
+        })
+    }
+    .await;
+    outcome(&page, result)
+}
+
+/// The sandbox checkout's buttons (dev only): succeed and fail arrive as the sandbox's
+/// events; abandoning goes back with nothing sent, as closing a provider's page would.
+async fn sandbox_choice(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    Path(order): Path<String>,
+    Form(f): Form<Fields>,
+) -> Response {
+    use crate::payments::sandbox::Choice;
+    let order = record_number(&order);
+    let page = format!("/pay/sandbox/{order}");
+    let choice = match field(&f, "choice") {
+        "succeed" => Some(Choice::Succeed),
+        "fail" => Some(Choice::Fail),
+        _ => None,
+    };
+    let now = OffsetDateTime::now_utc();
+    let result = crate::services::orders::sandbox_choose(&state, patient.id, &order, choice, now)
+        .await
+        .map(|booking| match choice {
+            Some(Choice::Succeed) => format!("/bookings/{booking}?paying=1"),
+            Some(Choice::Fail) => format!("/bookings/{booking}?error=payment_failed"),
+            None => format!("/bookings/{booking}"),
+        });
     outcome(&page, result)
 }
 

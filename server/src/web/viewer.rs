@@ -276,10 +276,28 @@ impl PageData for ServerPageData {
                 patient.id,
                 &number,
                 locale,
+                super::client::browser_of(&parts.headers),
                 OffsetDateTime::now_utc(),
             )
             .await
             .map_err(logged)
+        })
+    }
+
+    fn sandbox_checkout(
+        &self,
+        mut parts: Parts,
+        order_number: String,
+        method: String,
+    ) -> Loading<Option<app::booking::SandboxCheckout>> {
+        let state = self.0.clone();
+        Box::pin(async move {
+            let Ok(patient) = ConsentedPatient::from_request_parts(&mut parts, &state).await else {
+                return Ok(None);
+            };
+            crate::services::orders::sandbox_checkout(&state, patient.id, &order_number, &method)
+                .await
+                .map_err(logged)
         })
     }
 

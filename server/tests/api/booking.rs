@@ -60,6 +60,16 @@ pub(crate) async fn doctor(
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let _ = app;
+    // The published price list (R-DOC-1): every consult type, ¥40.
+    for consult_type in ["text", "image_text", "video"] {
+        let res = operator
+            .put(
+                "/api/v1/staff/consult-prices",
+                &json!({ "title": "attending", "consult_type": consult_type, "fee_fen": 4000 }),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    }
     res.json::<Value>().await.unwrap()["doctor_number"]
         .as_str()
         .unwrap()
@@ -214,10 +224,7 @@ pub async fn slots_are_published_held_paid_and_cancelled(db: Db) {
     .await;
 
     // Paid in the sandbox: confirmed, and the message centre says so.
-    let res = app
-        .post(&format!("/api/v1/bookings/{booking}/payment"), &json!({}))
-        .await;
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    crate::payments::pay_in_sandbox(&app, &booking, "succeed").await;
     assert_eq!(
         number(&app, &format!("SELECT COUNT(*) AS n FROM booking WHERE booking_number = '{booking}' AND status = 'confirmed'")).await,
         1
@@ -691,10 +698,7 @@ pub async fn an_account_holds_at_most_three_unpaid_slots(db: Db) {
     assert_eq!(number(&app, held_places).await, 3, "nothing half-written");
 
     // Paying for one frees a place in the quota.
-    let paid = app
-        .post(&format!("/api/v1/bookings/{}/payment", won[0]), &json!({}))
-        .await;
-    assert_eq!(paid.status(), StatusCode::NO_CONTENT);
+    crate::payments::pay_in_sandbox(&app, &won[0], "succeed").await;
     held(hold(&app, &first).await).await;
     // Three running again: the next is refused until one is cancelled or runs out.
     let mut free = Vec::new();

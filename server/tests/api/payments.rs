@@ -6,7 +6,7 @@ use crate::helpers::{Db, TestApp, assert_error, spawn_app_with};
 use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
 use secrecy::SecretBox;
-use serde_json::Value;
+use serde_json::{Value, json};
 use server::payments::webhook_signature::sign;
 use time::OffsetDateTime;
 
@@ -138,4 +138,382 @@ pub async fn the_webhook_is_off_without_a_secret(db: Db) {
     let res = deliver(&app, &body, signed(SECRET, &body, 0)).await;
     assert_error(res, 404, "not_found", None).await;
     assert_eq!(stored(&app).await, 0);
+}
+
+/// Starts paying for a booking and ends the sandbox checkout with `choice`; returns the
+/// order number. R-PAY-1: the pay answer sends the patient to the provider's page.
+pub(crate) async fn pay_in_sandbox(app: &TestApp, booking: &str, choice: &str) -> String {
+    let order = start_paying(app, booking).await;
+    let res = app
+        .form(
+            &format!("/forms/pay/sandbox/{order}"),
+            &[("choice", choice)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{choice}");
+    order
+}
+
+/// Starts paying; returns the order number from the sandbox page it leads to.
+pub(crate) async fn start_paying(app: &TestApp, booking: &str) -> String {
+    let res = app
+        .post(
+            &format!("/api/v1/bookings/{booking}/payment"),
+            &json!({ "payment_method": "wechat_pay" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let next: Value = res.json().await.unwrap();
+    assert_eq!(next["next"], "redirect", "{next}");
+    let url = next["url"].as_str().unwrap();
+    let order = url
+        .strip_prefix("/pay/sandbox/")
+        .and_then(|rest| rest.split('?').next())
+        .unwrap()
+        .to_owned();
+    // The checkout page says that no money moves, and what is paid.
+    let page = app.page_text(url).await;
+    assert!(page.contains("不会产生真实扣款"), "{page}");
+    assert!(page.contains("¥40"), "{page}");
+    order
+}
+
+async fn order_status(app: &TestApp, order: &str) -> String {
+    let row = app
+        .state
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            app.state.db.get_database_backend(),
+            format!("SELECT status FROM orders WHERE order_number = '{order}'"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<String>("", "status").unwrap()
+}
+
+async fn booking_status(app: &TestApp, booking: &str) -> String {
+    let row = app
+        .state
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            app.state.db.get_database_backend(),
+            format!("SELECT status FROM booking WHERE booking_number = '{booking}'"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<String>("", "status").unwrap()
+}
+
+/// A patient with an approved diagnosis, a doctor with a published ¥40 fee and four
+/// video slots two days ahead; returns (patient, operator, slot numbers).
+async fn patient_with_slots(db: Db) -> (TestApp, TestApp, Vec<String>) {
+    use app::domain::schedule::{add_days, china_day};
+    let app = crate::consult_consent::approved_patient(db, Default::default()).await;
+    let operator = crate::proofs::staff_client(&app, "op.pay", "operator").await;
+    let doctor = crate::booking::doctor(
+        &app,
+        &operator,
+        "cardiology",
+        "110110000000401",
+        "2012-01-01",
+    )
+    .await;
+    let date = add_days(china_day(OffsetDateTime::now_utc().unix_timestamp()), 2).to_string();
+    let res = operator
+        .post(
+            &format!("/api/v1/staff/doctors/{doctor}/sessions"),
+            &json!({ "date": date, "start": "09:00", "end": "10:00", "consult_type": "video", "slot_minutes": 15 }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let slots: Vec<String> = res.json::<Value>().await.unwrap()["slot_numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect();
+    crate::booking::screen_and_consent(&app).await;
+    (app, operator, slots)
+}
+
+async fn hold(app: &TestApp, slot: &str) -> String {
+    let res = app
+        .post("/api/v1/holds", &json!({ "slot_number": slot }))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    res.json::<Value>().await.unwrap()["booking_number"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn exec(app: &TestApp, sql: &str) {
+    app.state.db.execute_unprepared(sql).await.unwrap();
+}
+
+// R-PAY-1, R-PAY-4, R-BOOK-2: a hold makes its order (the published fee, CNY, one line);
+// paying goes through the provider's page; the provider's event confirms the booking
+// once, however often it is processed, even by two servers at once.
+pub async fn a_paid_hold_is_confirmed_once(db: Db) {
+    let (app, _operator, slots) = patient_with_slots(db).await;
+    let booking = hold(&app, &slots[0]).await;
+    let order_line = "SELECT CAST(l.amount_fen AS BIGINT) AS n FROM order_line l \
+                      JOIN orders o ON o.id = l.order_id WHERE o.currency = 'CNY' \
+                      AND o.amount_fen = 4000 AND o.status = 'pending'";
+    assert_eq!(number(&app, order_line).await, 4000);
+
+    // R-PAY-1: Alipay inside WeChat's browser is refused, and the page says why.
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/bookings/{booking}/payment")))
+        .header("x-csrf-token", &app.csrf)
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (iPhone) MicroMessenger/8.0.47 NetType/WIFI",
+        )
+        .json(&json!({ "payment_method": "alipay" }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(
+        res,
+        422,
+        "payment_method_unavailable",
+        Some("payment_method"),
+    )
+    .await;
+
+    let order = pay_in_sandbox(&app, &booking, "succeed").await;
+    assert_eq!(order_status(&app, &order).await, "paid");
+    assert_eq!(booking_status(&app, &booking).await, "confirmed");
+    // The same event processed again, by two servers at once: nothing more happens.
+    let now = OffsetDateTime::now_utc();
+    let (a, b) = tokio::join!(
+        server::services::orders::process_events(&app.state, now),
+        server::services::orders::process_events(&app.state, now)
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 0);
+    let confirmed = "SELECT COUNT(*) AS n FROM message WHERE kind = 'booking_confirmed'";
+    assert_eq!(number(&app, confirmed).await, 1);
+    let applied = "SELECT COUNT(*) AS n FROM payment_event WHERE outcome = 'applied'";
+    assert_eq!(number(&app, applied).await, 1);
+    // Paying again finds it paid.
+    let res = app
+        .post(&format!("/api/v1/bookings/{booking}/payment"), &json!({}))
+        .await;
+    assert_eq!(res.json::<Value>().await.unwrap()["next"], "confirmed");
+}
+
+// R-BOOK-2, R-PAY-1: an abandoned payment keeps the hold while the provider may still
+// take money; once the provider calls it off, the hold ends and the place comes back.
+// A failed payment changes nothing and may be tried again.
+pub async fn an_abandoned_payment_expires_and_frees_the_slot(db: Db) {
+    let (app, _operator, slots) = patient_with_slots(db).await;
+    let booking = hold(&app, &slots[0]).await;
+    let order = pay_in_sandbox(&app, &booking, "fail").await;
+    assert_eq!(order_status(&app, &order).await, "pending");
+    let failed = "SELECT COUNT(*) AS n FROM payment_event WHERE outcome = 'failed'";
+    assert_eq!(number(&app, failed).await, 1);
+    pay_in_sandbox(&app, &booking, "abandon").await;
+    exec(
+        &app,
+        &format!(
+            "UPDATE booking SET hold_expires_at = {} WHERE booking_number = '{booking}'",
+            OffsetDateTime::now_utc().unix_timestamp() - 1
+        ),
+    )
+    .await;
+    let now = OffsetDateTime::now_utc();
+    // The plain expiry leaves a hold whose payment began …
+    assert_eq!(
+        server::services::bookings::expire_holds(&app.state, now)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(booking_status(&app, &booking).await, "held");
+    // … until the provider has called the payment off.
+    server::services::orders::expire_paying_holds(&app.state, now)
+        .await
+        .unwrap();
+    assert_eq!(booking_status(&app, &booking).await, "expired");
+    assert_eq!(order_status(&app, &order).await, "expired");
+    let taken = format!(
+        "SELECT CAST(taken AS BIGINT) AS n FROM slot WHERE slot_number = '{}'",
+        slots[0]
+    );
+    assert_eq!(number(&app, &taken).await, 0, "the place is free again");
+    let res = app
+        .post(&format!("/api/v1/bookings/{booking}/payment"), &json!({}))
+        .await;
+    assert_error(res, 409, "hold_expired", None).await;
+}
+
+// R-PAY-2: money that arrives after the hold ended goes back in full, by itself, once;
+// the booking stays ended.
+pub async fn money_after_the_hold_ended_goes_back(db: Db) {
+    let (app, _operator, slots) = patient_with_slots(db).await;
+    let booking = hold(&app, &slots[0]).await;
+    let order = start_paying(&app, &booking).await;
+    exec(
+        &app,
+        &format!(
+            "UPDATE booking SET hold_expires_at = {} WHERE booking_number = '{booking}'",
+            OffsetDateTime::now_utc().unix_timestamp() - 1
+        ),
+    )
+    .await;
+    let now = OffsetDateTime::now_utc();
+    server::services::orders::expire_paying_holds(&app.state, now)
+        .await
+        .unwrap();
+    assert_eq!(order_status(&app, &order).await, "expired");
+    // The patient's bank answers late: the sandbox checkout succeeds now.
+    let res = app
+        .form(
+            &format!("/forms/pay/sandbox/{order}"),
+            &[("choice", "succeed")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    settle_refunds(&app).await;
+    assert_eq!(order_status(&app, &order).await, "refunded");
+    assert_eq!(booking_status(&app, &booking).await, "expired");
+    let refunds = "SELECT COUNT(*) AS n FROM refund WHERE reason = 'paid_after_expiry' \
+                   AND status = 'succeeded' AND amount_fen = 4000 AND full_refund = TRUE";
+    assert_eq!(number(&app, refunds).await, 1);
+    let told = "SELECT COUNT(*) AS n FROM message WHERE kind = 'refund_started'";
+    assert_eq!(number(&app, told).await, 1);
+    let audited = "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'refund_requested'";
+    assert_eq!(number(&app, audited).await, 1);
+}
+
+/// Sends due refunds (as the job does) until none is left, and applies what comes back.
+async fn settle_refunds(app: &TestApp) {
+    let open = "SELECT COUNT(*) AS n FROM refund WHERE status = 'requested'";
+    for _ in 0..200 {
+        let now = OffsetDateTime::now_utc();
+        server::services::orders::send_due_refunds(&app.state, now)
+            .await
+            .unwrap();
+        server::services::orders::process_events(&app.state, now)
+            .await
+            .unwrap();
+        if number(app, open).await == 0 {
+            return;
+        }
+        // A refund claimed by the server's own job is on its way.
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("refunds did not settle");
+}
+
+// R-BOOK-4, R-PAY-2: the doctor's cancelled slot refunds every paid booking on it in
+// full; an unpaid hold on it simply ends.
+pub async fn a_cancelled_slot_refunds_its_paid_bookings(db: Db) {
+    let (app, operator, slots) = patient_with_slots(db).await;
+    let booking = hold(&app, &slots[0]).await;
+    let order = pay_in_sandbox(&app, &booking, "succeed").await;
+    let unpaid = hold(&app, &slots[1]).await;
+    for slot in &slots[..2] {
+        let res = operator
+            .delete(&format!("/api/v1/staff/slots/{slot}"))
+            .await;
+        assert!(res.status().is_success(), "{}", res.status());
+    }
+    settle_refunds(&app).await;
+    assert_eq!(order_status(&app, &order).await, "refunded");
+    assert_eq!(booking_status(&app, &booking).await, "cancelled");
+    assert_eq!(booking_status(&app, &unpaid).await, "cancelled");
+    let unpaid_order = "SELECT COUNT(*) AS n FROM orders WHERE status = 'expired'";
+    assert_eq!(number(&app, unpaid_order).await, 1);
+    let refunds = "SELECT COUNT(*) AS n FROM refund WHERE reason = 'slot_cancelled'";
+    assert_eq!(number(&app, refunds).await, 1);
+    // The refund's event came once; sending again (a retry) changes nothing.
+    settle_refunds(&app).await;
+    assert_eq!(number(&app, refunds).await, 1);
+    let settled = "SELECT COUNT(*) AS n FROM payment_event WHERE event_type = 'refund.succeeded'";
+    assert_eq!(number(&app, settled).await, 1);
+}
+
+// R-PAY-2, R-SEC-1: an operator refunds part, then the rest, each with a reason, never
+// more than was paid, even asked twice at once; the patient sees the refunds on their
+// order; doctors and patients cannot refund.
+pub async fn operators_refund_part_or_all_with_a_reason(db: Db) {
+    let (app, operator, slots) = patient_with_slots(db).await;
+    let booking = hold(&app, &slots[0]).await;
+    let order = pay_in_sandbox(&app, &booking, "succeed").await;
+    let refunds = format!("/api/v1/staff/orders/{order}/refunds");
+
+    // Bad asks change nothing.
+    let res = operator
+        .post(&refunds, &json!({ "amount_fen": 1000, "reason": "  " }))
+        .await;
+    assert_error(res, 422, "refund_reason_missing", Some("note")).await;
+    let res = operator
+        .post(&refunds, &json!({ "amount_fen": 4001, "reason": "多收" }))
+        .await;
+    assert_error(res, 422, "refund_amount_invalid", Some("amount_fen")).await;
+    let res = operator
+        .post(&refunds, &json!({ "amount_fen": -5, "reason": "多收" }))
+        .await;
+    assert_error(res, 422, "refund_amount_invalid", Some("amount_fen")).await;
+    let res = app.post(&refunds, &json!({ "reason": "我想退" })).await;
+    assert!(res.status().is_client_error(), "{}", res.status());
+
+    // Part of it: the order stays paid (the consult still happens).
+    let res = operator
+        .post(
+            &refunds,
+            &json!({ "amount_fen": 1500, "reason": "视频中断，部分退款" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    settle_refunds(&app).await;
+    assert_eq!(order_status(&app, &order).await, "paid");
+
+    // The rest, asked twice at once: one refund of what is left, the other refused.
+    let ask = json!({ "reason": "患者投诉，全额退款" });
+    let (a, b) = tokio::join!(operator.post(&refunds, &ask), operator.post(&refunds, &ask));
+    let mut codes = [a.status().as_u16(), b.status().as_u16()];
+    codes.sort_unstable();
+    assert_eq!(codes, [201, 409]);
+    settle_refunds(&app).await;
+    assert_eq!(order_status(&app, &order).await, "refunded");
+    let total = format!(
+        "SELECT CAST(SUM(r.amount_fen) AS BIGINT) AS n FROM refund r JOIN orders o \
+         ON o.id = r.order_id WHERE o.order_number = '{order}' AND r.status = 'succeeded'"
+    );
+    assert_eq!(number(&app, &total).await, 4000, "never more than was paid");
+
+    // The patient's receipt shows both refunds and the reasons' kind.
+    let mine: Value = app
+        .get(&format!("/api/v1/orders/{order}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["status"], "refunded");
+    assert_eq!(mine["refunded_fen"], 4000);
+    assert_eq!(mine["refunds"].as_array().unwrap().len(), 2);
+    assert_eq!(mine["refunds"][0]["reason"], "operator_decision");
+    // Someone else's order is not found; the operator's list filters by status.
+    let other = app.other_client().await;
+    assert_eq!(
+        other.get(&format!("/api/v1/orders/{order}")).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let listed: Value = operator
+        .get("/api/v1/staff/orders?status=refunded")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let res = operator.get("/api/v1/staff/orders?status=lost").await;
+    assert_error(res, 400, "invalid_query", Some("query")).await;
+    let res = operator.get("/api/v1/staff/orders?page=-1").await;
+    assert_error(res, 400, "invalid_query", Some("page")).await;
 }

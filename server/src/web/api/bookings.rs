@@ -180,29 +180,79 @@ pub(super) async fn hold(
         .into_response())
 }
 
-/// Pay for a held booking (the sandbox confirms at once) and confirm it.
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub(super) struct PayInput {
+    /// `wechat_pay`, `alipay` or `card`; the first that works here when left out.
+    payment_method: Option<String>,
+}
+
+/// Where paying goes next.
+#[derive(Serialize, ToSchema)]
+#[serde(tag = "next", rename_all = "snake_case")]
+pub(super) enum PayNext {
+    /// Send the patient to `url` (the provider's page; the sandbox's in dev). They come
+    /// back to the booking, which shows the result once the provider has told us.
+    Redirect { url: String },
+    /// Nothing (more) to pay: the booking is confirmed.
+    Confirmed,
+}
+
+/// Start paying for a held booking (R-PAY-1). From then on the hold waits for the
+/// provider's answer instead of running out. Starting again continues the same payment.
 #[utoipa::path(post, path = "/api/v1/bookings/{number}/payment", tag = "booking",
     params(("number" = String, Path)),
+    request_body = PayInput,
     responses(
-        (status = 204),
+        (status = 200, body = PayNext),
         (status = 404, body = ErrorBody),
         (status = 409, description = "hold_expired", body = ErrorBody),
+        (status = 422, description = "payment_method_unavailable (e.g. Alipay inside WeChat)", body = ErrorBody),
+        (status = 503, description = "payment_unavailable: the provider cannot be reached; nothing was charged", body = ErrorBody),
     ))]
 pub(super) async fn pay(
     State(state): State<AppState>,
     patient: ConsentedPatient,
     ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     Path(number): Path<String>,
+    Json(input): Json<PayInput>,
 ) -> ApiResult {
-    bookings::confirm(
+    let browser = crate::web::client::browser_of(&headers);
+    let method = choose_method(&state, browser, input.payment_method.as_deref())?;
+    let next = crate::services::orders::start_payment(
         &state,
         patient.id,
         &number,
+        method,
+        browser,
         &ip.to_string(),
         OffsetDateTime::now_utc(),
     )
     .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    let next = match next {
+        crate::services::orders::PayNext::Redirect(url) => PayNext::Redirect { url },
+        crate::services::orders::PayNext::Confirmed => PayNext::Confirmed,
+    };
+    Ok((StatusCode::OK, Json(next)).into_response())
+}
+
+/// The method asked for, or the first that works in this browser.
+pub(crate) fn choose_method(
+    state: &crate::state::State,
+    browser: app::domain::payment_method::Browser,
+    asked: Option<&str>,
+) -> Result<app::domain::payment_method::PaymentMethod, FieldError> {
+    use app::domain::payment_method::{PaymentMethod, offered};
+    let unavailable = FieldError::new(ErrorCode::PaymentMethodUnavailable, Field::PaymentMethod);
+    match asked.map(str::trim).filter(|m| !m.is_empty()) {
+        Some(m) => PaymentMethod::parse(m).ok_or(unavailable),
+        None => offered(browser, state.payments.methods())
+            .into_iter()
+            .find(|(_, why_not)| why_not.is_none())
+            .map(|(m, _)| m)
+            .ok_or(unavailable),
+    }
 }
 
 /// Cancel a hold or booking (free until the configured cut-off before the start).

@@ -6,6 +6,7 @@ pub(crate) mod doctors;
 mod eligibility;
 mod family;
 mod messages;
+mod orders;
 pub(crate) mod proofs;
 mod queue;
 pub mod screen;
@@ -103,6 +104,8 @@ pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState>
         .routes(routes!(bookings::hold))
         .routes(routes!(bookings::pay))
         .routes(routes!(bookings::cancel))
+        .routes(routes!(orders::my_orders))
+        .routes(routes!(orders::my_order))
         .routes(routes!(queue::join))
         .routes(routes!(queue::place, queue::leave))
         .routes(routes!(queue::place_events))
@@ -138,6 +141,8 @@ pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState>
         .routes(routes!(doctors::link_account))
         .routes(routes!(queue::set_presence))
         .routes(routes!(queue::call_next))
+        .routes(routes!(orders::staff_orders))
+        .routes(routes!(orders::refund_order))
         .route_layer(middleware::from_extractor_with_state::<
             crate::web::staff_auth::StaffMember,
             _,

@@ -99,6 +99,14 @@ pub(super) async fn stripe_webhook(
     )
     .await
     .map_err(crate::services::AppError::from)?;
+    if first {
+        // Applied now when it can be; the job catches up whatever fails here.
+        if let Err(e) =
+            crate::services::orders::process_events(&state, OffsetDateTime::now_utc()).await
+        {
+            tracing::warn!(error = ?e, "processing a delivered event failed; the job retries");
+        }
+    }
     Ok((
         StatusCode::OK,
         axum::Json(Received {

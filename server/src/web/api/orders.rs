@@ -1,0 +1,133 @@
+//! Orders and refunds (R-PAY-1, R-PAY-2): the patient's own, and every order for the
+//! operators, who refund in full or in part with a written reason.
+use super::{ApiResult, ErrorBody};
+use crate::services::orders;
+use crate::state::AppState;
+use crate::web::auth::ConsentedPatient;
+use crate::web::client::ClientIp;
+use crate::web::extract::{Json, Query};
+use crate::web::staff_auth::StaffMember;
+use app::domain::order::{Fen, OrderStatus};
+use app::domain::staff::Permission;
+use app::domain::{ErrorCode, Field, FieldError};
+use app::orders::OrderView;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+
+/// The account's orders, newest first, with their refunds.
+#[utoipa::path(get, path = "/api/v1/orders", tag = "payments",
+    responses((status = 200, body = Vec<OrderView>)))]
+pub(super) async fn my_orders(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+) -> ApiResult {
+    let list = orders::list_for_patient(&state, patient.id).await?;
+    Ok(Json(list).into_response())
+}
+
+/// One of the account's orders: its receipt and refund status.
+#[utoipa::path(get, path = "/api/v1/orders/{number}", tag = "payments",
+    params(("number" = String, Path)),
+    responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)))]
+pub(super) async fn my_order(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    Path(number): Path<String>,
+) -> ApiResult {
+    let view = orders::view_for_patient(&state, patient.id, &number)
+        .await?
+        .ok_or(FieldError::general(ErrorCode::NotFound))?;
+    Ok(Json(view).into_response())
+}
+
+#[derive(Deserialize, Default, IntoParams)]
+#[serde(default)]
+pub(super) struct OrderFilter {
+    /// Only orders in this status (`pending`, `paid`, `refunding`, …).
+    status: Option<String>,
+    /// 1-based.
+    page: Option<i64>,
+}
+
+/// Every order, newest first, 50 a page (operators and admins).
+#[utoipa::path(get, path = "/api/v1/staff/orders", tag = "payments",
+    params(OrderFilter),
+    responses(
+        (status = 200, body = Vec<OrderView>),
+        (status = 400, description = "invalid_query", body = ErrorBody),
+        (status = 403, body = ErrorBody),
+    ))]
+pub(super) async fn staff_orders(
+    State(state): State<AppState>,
+    member: StaffMember,
+    Query(filter): Query<OrderFilter>,
+) -> ApiResult {
+    member.require(Permission::ManagePayments)?;
+    let status = match filter.status.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(s) => Some(
+            OrderStatus::parse(s).ok_or(FieldError::new(ErrorCode::InvalidQuery, Field::Query))?,
+        ),
+    };
+    let page = app::domain::doctor::page_number(filter.page)?;
+    let list = orders::list_for_staff(&state, status, page, 50).await?;
+    Ok(Json(list).into_response())
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub(super) struct RefundInput {
+    /// Fen to refund; all that is left when left out.
+    amount_fen: Option<i64>,
+    /// Why (kept on the refund record; required).
+    reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(super) struct RefundMade {
+    refund_number: String,
+}
+
+/// Refund an order in full or in part, to the original channel, with the reason
+/// (R-PAY-2; operators and admins). Never more than what is left.
+#[utoipa::path(post, path = "/api/v1/staff/orders/{number}/refunds", tag = "payments",
+    params(("number" = String, Path)),
+    request_body = RefundInput,
+    responses(
+        (status = 201, body = RefundMade),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "nothing_to_refund", body = ErrorBody),
+        (status = 422, description = "refund_amount_invalid, refund_reason_missing", body = ErrorBody),
+    ))]
+pub(super) async fn refund_order(
+    State(state): State<AppState>,
+    member: StaffMember,
+    ClientIp(ip): ClientIp,
+    Path(number): Path<String>,
+    Json(input): Json<RefundInput>,
+) -> ApiResult {
+    member.require(Permission::ManagePayments)?;
+    let amount = match input.amount_fen {
+        None => None,
+        Some(fen) => Some(Fen::new(fen).ok_or(FieldError::new(
+            ErrorCode::RefundAmountInvalid,
+            Field::Amount,
+        ))?),
+    };
+    let refund_number = orders::operator_refund(
+        &state,
+        member.id,
+        &number,
+        amount,
+        &input.reason,
+        &ip.to_string(),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(RefundMade { refund_number })).into_response())
+}
