@@ -85,6 +85,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/queue/:number") ssr=SsrMode::Async view=|| gated(Access::Consented, QueuePage) />
                         <Route path=path!("/bookings/:number") ssr=SsrMode::Async view=|| gated(Access::Consented, BookingPage) />
                         <Route path=path!("/pay/sandbox/:order") ssr=SsrMode::Async view=|| gated(Access::Consented, SandboxCheckoutPage) />
+                        <Route path=path!("/orders") ssr=SsrMode::Async view=|| gated(Access::Consented, OrdersPage) />
+                        <Route path=path!("/orders/:number") ssr=SsrMode::Async view=|| gated(Access::Consented, OrderPage) />
                         <Route path=path!("/proofs") ssr=SsrMode::Async view=|| gated(Access::Consented, ProofsPage) />
                         <Route path=path!("/proofs/new") ssr=SsrMode::Async view=|| gated(Access::Consented, NewProofPage) />
                         <Route path=path!("/consult/start") ssr=SsrMode::Async view=|| gated(Access::Consented, ConsultStartPage) />

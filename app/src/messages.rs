@@ -90,6 +90,7 @@ pub fn error_message(locale: Locale, code: ErrorCode) -> String {
         RefundAmountInvalid => td_string!(locale, errors.refund_amount_invalid),
         NothingToRefund => td_string!(locale, errors.nothing_to_refund),
         RefundReasonMissing => td_string!(locale, errors.refund_reason_missing),
+        ResolutionMissing => td_string!(locale, errors.resolution_missing),
         BookingNotActive => td_string!(locale, errors.booking_not_active),
         ScheduleNoticeTooShort => td_string!(locale, errors.schedule_notice_too_short),
         DoctorOffline => td_string!(locale, errors.doctor_offline),
@@ -398,5 +399,46 @@ pub fn unavailable_text(
         crate::domain::payment_method::Unavailable::BlockedInWeChat => {
             td_string!(locale, pay.blocked_in_wechat)
         }
+    }
+}
+
+/// An order's status, in words.
+pub fn order_status_text(
+    locale: Locale,
+    status: crate::domain::order::OrderStatus,
+) -> &'static str {
+    use crate::domain::order::OrderStatus::*;
+    match status {
+        Pending => td_string!(locale, orders.pending),
+        Paid => td_string!(locale, orders.paid),
+        Served => td_string!(locale, orders.served),
+        Closed => td_string!(locale, orders.closed),
+        Refunding => td_string!(locale, orders.refunding),
+        Refunded => td_string!(locale, orders.refunded),
+        Expired => td_string!(locale, orders.expired),
+    }
+}
+
+/// Why money went back, in words.
+pub fn refund_reason_text(
+    locale: Locale,
+    reason: crate::domain::order::RefundReason,
+) -> &'static str {
+    use crate::domain::order::RefundReason::*;
+    match reason {
+        SlotCancelled => td_string!(locale, orders.reason_slot_cancelled),
+        PaidAfterExpiry => td_string!(locale, orders.reason_paid_after_expiry),
+        Unanswered => td_string!(locale, orders.reason_unanswered),
+        PatientCancelled => td_string!(locale, orders.reason_patient_cancelled),
+        OperatorDecision => td_string!(locale, orders.reason_operator_decision),
+    }
+}
+
+/// A refund record's state, in words.
+pub fn refund_state_text(locale: Locale, state: &str) -> &'static str {
+    match state {
+        "succeeded" => td_string!(locale, orders.refund_succeeded),
+        "failed" => td_string!(locale, orders.refund_failed),
+        _ => td_string!(locale, orders.refund_requested),
     }
 }

@@ -46,6 +46,15 @@ pub struct StaffPage {
     pub desk: Option<crate::booking::DoctorDesk>,
     /// Operators and admins: any listed doctor's schedule.
     pub scheduling: Option<Scheduling>,
+    /// Operators and admins: orders, with refunds (R-PAY-2).
+    pub orders: Option<StaffOrders>,
+}
+
+/// The newest orders, optionally in one status (`?order_status=`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffOrders {
+    pub status: Option<crate::domain::order::OrderStatus>,
+    pub orders: Vec<crate::orders::OrderView>,
 }
 
 /// Publishing sessions for any doctor (R-BOOK-1): the listed doctors, and the one chosen

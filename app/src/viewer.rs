@@ -160,6 +160,15 @@ pub trait PageData: Send + Sync {
         order_number: String,
         method: String,
     ) -> Loading<Option<crate::booking::SandboxCheckout>>;
+    /// The account's orders.
+    fn orders(&self, parts: http::request::Parts)
+    -> Loading<Option<Vec<crate::orders::OrderView>>>;
+    /// One of the account's orders.
+    fn order(
+        &self,
+        parts: http::request::Parts,
+        number: String,
+    ) -> Loading<Option<crate::orders::OrderView>>;
     /// The account's diagnosis proofs.
     fn proofs(&self, parts: http::request::Parts)
     -> Loading<Option<Vec<crate::proofs::ProofView>>>;
@@ -322,6 +331,36 @@ pub async fn load_booking(
         let parts = use_context::<http::request::Parts>()?;
         let data = use_context::<PageDataContext>()?;
         data.0.booking(parts, number).await.ok().flatten()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+/// This account's orders.
+pub async fn load_orders() -> Option<Vec<crate::orders::OrderView>> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<http::request::Parts>()?;
+        let data = use_context::<PageDataContext>()?;
+        data.0.orders(parts).await.ok().flatten()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+/// One of this account's orders.
+pub async fn load_order(
+    #[cfg_attr(not(feature = "ssr"), allow(unused_variables))] number: String,
+) -> Option<crate::orders::OrderView> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<http::request::Parts>()?;
+        let data = use_context::<PageDataContext>()?;
+        data.0.order(parts, number).await.ok().flatten()
     }
     #[cfg(not(feature = "ssr"))]
     {

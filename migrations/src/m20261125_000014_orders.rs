@@ -2,7 +2,8 @@
 //! straight by itself: amounts are whole fen within bounds, CNY only, a status is one of
 //! the machine's, what was refunded never exceeds what was paid (a CHECK, and every
 //! refund adds to it by one conditional update), a booking has at most one order, and a
-//! refund's idempotency key is unique, so one decision never becomes two refunds.
+//! refund's idempotency key is unique, so one decision never becomes two refunds. And
+//! the daily reconciliation's runs and lines (R-PAY-3).
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
@@ -77,6 +78,31 @@ fn tables(backend: DbBackend) -> Vec<String> {
         ),
         "CREATE INDEX refund_order ON refund (order_id)".into(),
         "CREATE INDEX refund_due ON refund (status, next_attempt_at)".into(),
+        // R-PAY-3: one reconciliation per provider and China day; its lines are what an
+        // operator resolves. Running a day again updates the lines, keeping resolutions.
+        format!(
+            "CREATE TABLE reconciliation_run ({id}, \
+             provider VARCHAR(16) NOT NULL, \
+             day VARCHAR(10) NOT NULL, \
+             ran_at BIGINT NOT NULL, \
+             matched INTEGER NOT NULL, \
+             differences INTEGER NOT NULL, \
+             CONSTRAINT reconciliation_run_once UNIQUE (provider, day))"
+        ),
+        format!(
+            "CREATE TABLE reconciliation_line ({id}, \
+             run_id BIGINT NOT NULL REFERENCES reconciliation_run (id), \
+             provider_ref VARCHAR(255) NOT NULL, \
+             order_number VARCHAR(32) NULL, \
+             kind VARCHAR(16) NOT NULL CHECK (kind IN \
+               ('matched', 'only_ours', 'only_theirs', 'amount_mismatch')), \
+             ours_fen BIGINT NULL, \
+             theirs_fen BIGINT NULL, \
+             resolved_by_staff BIGINT NULL, \
+             resolved_at BIGINT NULL, \
+             resolution VARCHAR(500) NULL, \
+             CONSTRAINT reconciliation_line_once UNIQUE (run_id, provider_ref))"
+        ),
         // What processing made of a stored event; set once, with `processed_at` (the
         // event table's guard lets nothing else change).
         "ALTER TABLE payment_event ADD COLUMN outcome VARCHAR(32) NULL".into(),

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: server              start the web server\n       server audit verify check the audit log's hash chain\n       server staff create-admin <username> <display name>\n                           create an admin account (the first one); prints its first password\n       server dev seed      add demo staff, patients and proofs (dev mode only; once)";
+const USAGE: &str = "usage: server              start the web server\n       server audit verify check the audit log's hash chain\n       server staff create-admin <username> <display name>\n                           create an admin account (the first one); prints its first password\n       server dev seed      add demo staff, patients and proofs (dev mode only; once)\n       server reconcile [YYYY-MM-DD]\n                           compare a China day's payments and refunds with the provider's\n                           (yesterday by default); exits 1 when there are differences";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -22,6 +22,8 @@ fn main() -> ExitCode {
         ["audit", "verify"] => audit_verify(),
         ["staff", "create-admin", username, display_name] => create_admin(username, display_name),
         ["dev", "seed"] => seed_demo_data(),
+        ["reconcile"] => reconcile(None),
+        ["reconcile", day] => reconcile(Some(day)),
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -141,6 +143,68 @@ async fn create_admin(username: &str, display_name: &str) -> ExitCode {
         }
         Err(e) => {
             eprintln!("staff create-admin failed: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// R-PAY-3: one day's reconciliation, printed; differences make the exit status 1.
+#[tokio::main]
+async fn reconcile(day: Option<&str>) -> ExitCode {
+    use server::services::reconciliation;
+    let now = time::OffsetDateTime::now_utc();
+    let day = match day {
+        None => app::domain::schedule::add_days(
+            app::domain::schedule::china_day(now.unix_timestamp()),
+            -1,
+        ),
+        Some(text) => match reconciliation::parse_day(text) {
+            Some(d) => d,
+            None => {
+                eprintln!("reconcile: {text:?} is not a date (YYYY-MM-DD)");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let report = async {
+        let config = server::config::Config::from_env()?;
+        let db = server::db::connect_and_migrate(&config.database_url).await?;
+        let options = leptos::config::LeptosOptions::builder()
+            .output_name("fuzhen")
+            .build();
+        let state = server::state::State::new(&config, db, options).await?;
+        let report = reconciliation::run_day(&state, day, now)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.code().as_str()))?;
+        state.db.clone().close().await?;
+        anyhow::Ok(report)
+    };
+    match report.await {
+        Ok(r) => {
+            println!(
+                "{} {}: {} matched, {} differences",
+                r.provider, r.day, r.matched, r.differences
+            );
+            for l in &r.lines {
+                let fen = |f: Option<i64>| f.map_or_else(|| "-".to_owned(), |f| f.to_string());
+                println!(
+                    "  {:<16} {:<32} order {:<18} ours {:>9} theirs {:>9}{}",
+                    l.kind.as_str(),
+                    l.provider_ref,
+                    l.order_number.as_deref().unwrap_or("-"),
+                    fen(l.ours_fen),
+                    fen(l.theirs_fen),
+                    if l.resolved { "  (resolved)" } else { "" }
+                );
+            }
+            if r.differences == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("reconcile could not run: {e:#}");
             ExitCode::from(2)
         }
     }

@@ -129,6 +129,25 @@ impl Application {
                 }
             }
         });
+        // R-PAY-3: yesterday's reconciliation, once a day; checked hourly (the first
+        // time five minutes after start), so a server that was down at midnight catches up.
+        let reconcile_state = self.state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval_at(
+                tokio::time::Instant::now() + Duration::from_secs(300),
+                Duration::from_secs(3600),
+            );
+            loop {
+                tick.tick().await;
+                let now = time::OffsetDateTime::now_utc();
+                if let Err(e) =
+                    crate::services::reconciliation::run_yesterday_if_due(&reconcile_state, now)
+                        .await
+                {
+                    tracing::warn!(error = ?e, "the daily reconciliation failed");
+                }
+            }
+        });
         // Expired sessions, ended rate-limit windows and files without a proof are cleaned
         // up in the background.
         tokio::spawn(async move {

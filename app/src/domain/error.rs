@@ -218,6 +218,8 @@ error_codes! {
     RefundAmountInvalid => "refund_amount_invalid", 422;
     NothingToRefund => "nothing_to_refund", 409;
     RefundReasonMissing => "refund_reason_missing", 422;
+    /// R-PAY-3: a reconciliation difference is resolved with a note saying how.
+    ResolutionMissing => "resolution_missing", 422;
     BookingNotActive => "booking_not_active", 409;
     ScheduleNoticeTooShort => "schedule_notice_too_short", 409;
     // The live queue (R-BOOK-1).

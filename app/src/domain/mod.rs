@@ -20,6 +20,7 @@ pub mod payment_method;
 pub mod person_name;
 pub mod phone;
 pub mod proof;
+pub mod reconcile;
 pub mod schedule;
 pub mod sms;
 pub mod staff;

@@ -30,6 +30,25 @@ impl Fen {
         self.0
     }
 
+    /// Yuan as an operator types them ("40", "12.5", "0.05", "¥12.50"): at most two
+    /// decimals, within the order bounds; `None` otherwise (never rounded).
+    pub fn parse_yuan(text: &str) -> Option<Fen> {
+        let t = text.trim().trim_start_matches(['¥', '￥']).trim();
+        let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+        if whole.is_empty()
+            || whole.len() > 6
+            || frac.len() > 2
+            || !whole.bytes().all(|b| b.is_ascii_digit())
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+            || (t.contains('.') && frac.is_empty())
+        {
+            return None;
+        }
+        let whole: i64 = whole.parse().ok()?;
+        let frac: i64 = format!("{frac:0<2}").parse().ok()?;
+        Fen::new(whole * 100 + frac)
+    }
+
     /// "¥40" or "¥40.50", as receipts show it.
     pub fn yuan_text(self) -> String {
         let (y, f) = (self.0 / 100, self.0 % 100);
@@ -437,6 +456,29 @@ mod tests {
         assert_eq!(Fen(4000).yuan_text(), "¥40");
         assert_eq!(Fen(4050).yuan_text(), "¥40.50");
         assert_eq!(Fen(5).yuan_text(), "¥0.05");
+    }
+
+    // R-PAY-2: an operator's amount in yuan is read exactly or refused, never rounded.
+    #[test]
+    fn yuan_are_read_exactly() {
+        assert_eq!(Fen::parse_yuan("40"), Some(Fen(4000)));
+        assert_eq!(Fen::parse_yuan(" 12.5 "), Some(Fen(1250)));
+        assert_eq!(Fen::parse_yuan("¥0.05"), Some(Fen(5)));
+        assert_eq!(Fen::parse_yuan("100000"), Some(Fen(MAX_ORDER_FEN)));
+        for bad in [
+            "",
+            "12.",
+            ".5",
+            "1.005",
+            "-1",
+            "1e3",
+            "12,5",
+            "100000.01",
+            "abc",
+            "1 000",
+        ] {
+            assert_eq!(Fen::parse_yuan(bad), None, "{bad:?}");
+        }
     }
 
     // R-PAY-2: partial refunds by an operator, never more than what is left.

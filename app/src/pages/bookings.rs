@@ -90,7 +90,7 @@ fn booking_detail(b: BookingView, csrf: String, english: bool, returned: bool) -
                 <dt>{t_string!(i18n, booking.diagnosis)}</dt>
                 <dd>{b.diagnosis.clone()}</dd>
                 {fee.clone().map(|f| view! { <dt>{t_string!(i18n, booking.fee)}</dt><dd>{f}</dd> })}
-                {b.order_number.clone().map(|n| view! { <dt>{t_string!(i18n, booking.order)}</dt><dd data-testid="order-number">{n}</dd> })}
+                {b.order_number.clone().map(|n| view! { <dt>{t_string!(i18n, booking.order)}</dt><dd><a href=format!("/orders/{n}") data-testid="order-number">{n.clone()}</a></dd> })}
             </dl>
             {by_doctor.then(|| view! { <p class="alert alert-error">{t_string!(i18n, booking.cancelled_by_doctor)}</p> })}
             {b.refund_due.then(|| view! { <p class="hint">{t_string!(i18n, booking.refund_due)}</p> })}

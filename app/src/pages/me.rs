@@ -69,6 +69,7 @@ fn profile_view(v: Viewer, state: FormState, profile: Option<PatientProfile>) ->
             <div class="actions">
                 <a class="button button-secondary" href="/family">{t_string!(i18n, family.manage)}</a>
                 <a class="button button-secondary" href="/proofs">{t_string!(i18n, proofs.title)}</a>
+                <a class="button button-secondary" href="/orders" data-testid="my-orders">{t_string!(i18n, me.orders)}</a>
             </div>
         </section>
         <section class="card" aria-labelledby="consents-title">

@@ -172,6 +172,7 @@ fn workbench(page: StaffPage, csrf: String, state: FormState) -> impl IntoView {
         {page.desk.map(|d| doctor_desk(d, csrf.clone()))}
         {(!is_admin).then(|| review_queue(page.queue, page.may_decide, csrf.clone()))}
         {page.scheduling.map(|s| scheduling(s, csrf.clone()))}
+        {page.orders.map(|o| staff_orders(o, csrf.clone()))}
         {is_admin.then(|| accounts(page.accounts, page.me.id, csrf.clone(), state, created))}
     }
 }
@@ -478,5 +479,62 @@ fn scheduling(s: crate::staff::Scheduling, csrf: String) -> impl IntoView {
             doctor_number: Some(c.number),
             schedule: c.schedule,
         }, csrf))}
+    }
+}
+
+/// R-PAY-2: the newest orders, by status; a paid one is refunded here in full or in
+/// part, with the reason.
+fn staff_orders(o: crate::staff::StaffOrders, csrf: String) -> impl IntoView {
+    use crate::domain::order::{ALL_ORDER_STATUSES, Fen, OrderStatus};
+    use crate::messages::order_status_text;
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    let chosen = o.status;
+    view! {
+        <section class="card" id="orders" aria-labelledby="orders-title" data-testid="staff-orders">
+            <h2 id="orders-title">{t_string!(i18n, staff.orders_title)}</h2>
+            <form method="get" action="/staff#orders" class="form inline-form">
+                <div class="field"><label for="f-order-status">{t_string!(i18n, staff.orders_status)}</label>
+                    <select id="f-order-status" name="order_status">
+                        <option value="">{t_string!(i18n, staff.orders_all)}</option>
+                        {ALL_ORDER_STATUSES.iter().map(|&st| view! {
+                            <option value=st.as_str() selected=Some(st) == chosen>{order_status_text(locale, st)}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <button type="submit" class="button button-secondary">{t_string!(i18n, staff.orders_show)}</button>
+            </form>
+            {o.orders.is_empty().then(|| view! { <p class="hint">{t_string!(i18n, staff.orders_none)}</p> })}
+            <ul class="staff-orders">
+                {o.orders.into_iter().map(|order| {
+                    let left = order.amount_fen - order.refunded_fen;
+                    let refundable = matches!(order.status, OrderStatus::Paid | OrderStatus::Served) && left > 0;
+                    let left_text = Fen::new(left).map(|f| f.yuan_text()).unwrap_or_default();
+                    let n = order.order_number.clone();
+                    let csrf = csrf.clone();
+                    view! {
+                        <li class="staff-order" data-testid="staff-order">
+                            <div class="proof-head">
+                                <strong>{format!("{} · {}", order.amount, order.description)}</strong>
+                                <span class="badge">{order_status_text(locale, order.status)}</span>
+                            </div>
+                            <p class="hint">{format!("{} · {}", order.order_number, order.created)}</p>
+                            {refundable.then(|| view! {
+                                <form method="post" action="/forms/staff/orders/refund" class="form">
+                                    <CsrfField token=csrf />
+                                    <input type="hidden" name="order_number" value=n.clone() />
+                                    <p class="hint">{fill(t_string!(i18n, staff.refundable), &[("amount", &left_text)])}</p>
+                                    <div class="field"><label for=format!("f-amount-{n}")>{t_string!(i18n, staff.refund_amount)}</label>
+                                        <input id=format!("f-amount-{n}") name="amount_yuan" inputmode="decimal" autocomplete="off" /></div>
+                                    <div class="field"><label for=format!("f-reason-{n}")>{t_string!(i18n, staff.refund_reason)}</label>
+                                        <input id=format!("f-reason-{n}") name="reason" required=true maxlength="500" /></div>
+                                    <button type="submit" class="button button-secondary" data-testid="refund">{t_string!(i18n, staff.refund_submit)}</button>
+                                </form>
+                            })}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
     }
 }

@@ -114,6 +114,8 @@ pub enum AuditAction {
     RefundRequested,
     /// The provider settled a refund.
     RefundSettled,
+    /// An operator resolved a reconciliation difference (R-PAY-3).
+    ReconciliationResolved,
 }
 
 impl AuditAction {
@@ -159,6 +161,7 @@ impl AuditAction {
             AuditAction::OrderExpired => "order_expired",
             AuditAction::RefundRequested => "refund_requested",
             AuditAction::RefundSettled => "refund_settled",
+            AuditAction::ReconciliationResolved => "reconciliation_resolved",
         }
     }
 }

@@ -16,6 +16,8 @@ pub mod patient;
 pub mod payment_event;
 pub mod proof_file;
 pub mod queue_entry;
+pub mod reconciliation_line;
+pub mod reconciliation_run;
 pub mod refund;
 pub mod schedule_session;
 pub mod session;

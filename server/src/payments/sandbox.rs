@@ -43,6 +43,11 @@ pub fn payment_ref(order_number: &str) -> String {
     format!("sbx_{order_number}")
 }
 
+/// The sandbox's id for a refund.
+pub fn refund_ref(idempotency_key: &str) -> String {
+    format!("sbx_re_{}", idempotency_key.replace(':', "_"))
+}
+
 /// The tester's choice on the sandbox checkout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Choice {
@@ -132,7 +137,7 @@ impl PaymentProvider for SandboxProvider {
             .await
             .map_err(|e| ProviderError::Unavailable(e.to_string()))?;
         Ok(RefundReply {
-            provider_ref: format!("sbx_re_{}", ask.idempotency_key.replace(':', "_")),
+            provider_ref: refund_ref(ask.idempotency_key),
             state: RefundState::Pending,
         })
     }
@@ -156,9 +161,13 @@ impl PaymentProvider for SandboxProvider {
             .into_iter()
             .filter_map(|e| {
                 let body: Body = serde_json::from_str(&e.payload).ok()?;
-                let sign = if e.event_type == REFUNDED { -1 } else { 1 };
+                let (sign, provider_ref) = if e.event_type == REFUNDED {
+                    (-1, refund_ref(&body.idempotency_key))
+                } else {
+                    (1, body.provider_ref)
+                };
                 Some(ProviderTransaction {
-                    provider_ref: body.provider_ref,
+                    provider_ref,
                     order_number: Some(body.order_number),
                     amount_fen: sign * body.amount_fen,
                     at: e.received_at,

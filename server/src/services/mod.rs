@@ -13,6 +13,7 @@ pub mod orders;
 pub mod orphans;
 pub mod proofs;
 pub mod queue;
+pub mod reconciliation;
 pub mod screen;
 pub mod sms_codes;
 pub mod staff;

@@ -35,6 +35,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/forms/staff/queue/next", post(call_next))
         .route("/forms/staff/sessions", post(publish_session))
         .route("/forms/staff/slots/cancel", post(cancel_slot))
+        .route("/forms/staff/orders/refund", post(refund_order))
 }
 
 fn with_notice(page: &str, notice: &str) -> String {
@@ -391,4 +392,40 @@ async fn decide_proof(
     }
     .await;
     outcome("/staff", result)
+}
+
+/// R-PAY-2: an operator refunds an order in full (amount left empty) or in part, with
+/// the reason; back to the orders card.
+async fn refund_order(
+    State(state): State<AppState>,
+    member: StaffMember,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<Fields>,
+) -> Response {
+    use app::domain::order::Fen;
+    use app::domain::{ErrorCode, Field, FieldError};
+    let page = "/staff";
+    let result = async {
+        member.require(Permission::ManagePayments)?;
+        let amount = match field(&f, "amount_yuan").trim() {
+            "" => None,
+            yuan => Some(Fen::parse_yuan(yuan).ok_or(FieldError::new(
+                ErrorCode::RefundAmountInvalid,
+                Field::Amount,
+            ))?),
+        };
+        crate::services::orders::operator_refund(
+            &state,
+            member.id,
+            field(&f, "order_number").trim(),
+            amount,
+            field(&f, "reason"),
+            &ip.to_string(),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+        Ok::<_, AppError>("/staff?notice=refund_requested#orders".to_owned())
+    }
+    .await;
+    outcome(page, result)
 }

@@ -284,6 +284,31 @@ impl PageData for ServerPageData {
         })
     }
 
+    fn orders(&self, mut parts: Parts) -> Loading<Option<Vec<app::orders::OrderView>>> {
+        let state = self.0.clone();
+        Box::pin(async move {
+            let Ok(patient) = ConsentedPatient::from_request_parts(&mut parts, &state).await else {
+                return Ok(None);
+            };
+            crate::services::orders::list_for_patient(&state, patient.id)
+                .await
+                .map(Some)
+                .map_err(logged)
+        })
+    }
+
+    fn order(&self, mut parts: Parts, number: String) -> Loading<Option<app::orders::OrderView>> {
+        let state = self.0.clone();
+        Box::pin(async move {
+            let Ok(patient) = ConsentedPatient::from_request_parts(&mut parts, &state).await else {
+                return Ok(None);
+            };
+            crate::services::orders::view_for_patient(&state, patient.id, &number)
+                .await
+                .map_err(logged)
+        })
+    }
+
     fn sandbox_checkout(
         &self,
         mut parts: Parts,
@@ -587,9 +612,25 @@ async fn load_staff(state: &AppState, mut parts: Parts) -> Result<Option<StaffPa
     } else {
         None
     };
+    let orders = if member.role().may(Permission::ManagePayments) {
+        let status =
+            axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(
+                &parts.uri,
+            )
+            .ok()
+            .and_then(|q| q.0.get("order_status").cloned())
+            .and_then(|s| app::domain::order::OrderStatus::parse(&s));
+        Some(app::staff::StaffOrders {
+            status,
+            orders: crate::services::orders::list_for_staff(state, status, 1, 30).await?,
+        })
+    } else {
+        None
+    };
     Ok(Some(StaffPage {
         desk,
         scheduling,
+        orders,
         may_decide: member.role().may(Permission::DecideProofs),
         me: member.view,
         accounts,

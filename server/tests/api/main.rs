@@ -55,6 +55,7 @@ on_both_databases!(
     payments::money_after_the_hold_ended_goes_back,
     payments::a_cancelled_slot_refunds_its_paid_bookings,
     payments::operators_refund_part_or_all_with_a_reason,
+    payments::reconciliation_reports_every_difference,
     doctors::the_directory_is_searched_filtered_and_paged,
     doctors::patients_find_doctors_for_their_approved_diagnoses,
     demo::demo_data_covers_every_role_and_state,

@@ -517,3 +517,99 @@ pub async fn operators_refund_part_or_all_with_a_reason(db: Db) {
     let res = operator.get("/api/v1/staff/orders?page=-1").await;
     assert_error(res, 400, "invalid_query", Some("page")).await;
 }
+
+// R-PAY-3: the day's reconciliation finds a seeded amount mismatch and one-sided entries
+// on either side; each stays on the report until an operator resolves it with a note,
+// and running the day again keeps the resolutions.
+pub async fn reconciliation_reports_every_difference(db: Db) {
+    let (app, operator, slots) = patient_with_slots(db).await;
+    let mismatched = pay_in_sandbox(&app, &hold(&app, &slots[0]).await, "succeed").await;
+    let matched = pay_in_sandbox(&app, &hold(&app, &slots[1]).await, "succeed").await;
+    let ghost = start_paying(&app, &hold(&app, &slots[2]).await).await;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    // Our books say ¥39 was taken where the provider took ¥40; an order we think paid
+    // the provider never saw; money the provider took for an order we do not know.
+    exec(
+        &app,
+        &format!("UPDATE orders SET paid_fen = 3900 WHERE order_number = '{mismatched}'"),
+    )
+    .await;
+    exec(
+        &app,
+        &format!(
+            "UPDATE orders SET status = 'paid', paid_at = {now}, paid_fen = 4000, \
+             provider_ref = 'sbx_ghost' WHERE order_number = '{ghost}'"
+        ),
+    )
+    .await;
+    server::payments::sandbox::choose(
+        &app.state.db,
+        "OD0000000000000",
+        5000,
+        server::payments::sandbox::Choice::Succeed,
+        now,
+    )
+    .await
+    .unwrap();
+
+    let today = app::domain::schedule::china_day(now).to_string();
+    let path = format!("/api/v1/staff/reconciliation/{today}");
+    assert_error(operator.get(&path).await, 404, "not_found", None).await;
+    let report: Value = operator.post(&path, &json!({})).await.json().await.unwrap();
+    assert_eq!(report["matched"], 1, "{report}");
+    assert_eq!(report["differences"], 3, "{report}");
+    let kinds: Vec<(String, Option<String>)> = report["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["kind"].as_str().unwrap().to_owned(),
+                l["order_number"].as_str().map(str::to_owned),
+            )
+        })
+        .collect();
+    assert!(
+        kinds.contains(&("amount_mismatch".into(), Some(mismatched.clone()))),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("only_ours".into(), Some(ghost.clone()))),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("only_theirs".into(), Some("OD0000000000000".into()))),
+        "{kinds:?}"
+    );
+    assert!(
+        !report.to_string().contains(&matched),
+        "matched lines are only counted"
+    );
+
+    // Resolved with a note, once.
+    let id = report["lines"][0]["id"].as_i64().unwrap();
+    let resolve = format!("/api/v1/staff/reconciliation/lines/{id}/resolution");
+    let res = operator.post(&resolve, &json!({ "note": " " })).await;
+    assert_error(res, 422, "resolution_missing", Some("note")).await;
+    let res = operator
+        .post(&resolve, &json!({ "note": "已与渠道核实，补记差额" }))
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = operator.post(&resolve, &json!({ "note": "again" })).await;
+    assert_error(res, 404, "not_found", None).await;
+    // Run again: the same lines, the resolution kept.
+    let again: Value = operator.post(&path, &json!({})).await.json().await.unwrap();
+    assert_eq!(again["differences"], 3);
+    let resolved: Vec<bool> = again["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["resolved"].as_bool().unwrap())
+        .collect();
+    assert_eq!(resolved.iter().filter(|r| **r).count(), 1);
+    // Only operators and admins see it.
+    let res = app.get(&path).await;
+    assert!(res.status().is_client_error(), "{}", res.status());
+    let res = operator.get("/api/v1/staff/reconciliation/yesterday").await;
+    assert_error(res, 400, "invalid_query", Some("query")).await;
+}

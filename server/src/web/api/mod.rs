@@ -143,6 +143,11 @@ pub fn documented_routes(mode: Mode, state: AppState) -> OpenApiRouter<AppState>
         .routes(routes!(queue::call_next))
         .routes(routes!(orders::staff_orders))
         .routes(routes!(orders::refund_order))
+        .routes(routes!(
+            orders::reconciliation_report,
+            orders::run_reconciliation
+        ))
+        .routes(routes!(orders::resolve_line))
         .route_layer(middleware::from_extractor_with_state::<
             crate::web::staff_auth::StaffMember,
             _,

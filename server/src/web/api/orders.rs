@@ -131,3 +131,85 @@ pub(super) async fn refund_order(
     .await?;
     Ok((StatusCode::CREATED, Json(RefundMade { refund_number })).into_response())
 }
+
+fn day_of(text: &str) -> Result<time::Date, FieldError> {
+    crate::services::reconciliation::parse_day(text)
+        .ok_or(FieldError::new(ErrorCode::InvalidQuery, Field::Query))
+}
+
+/// A day's reconciliation report (R-PAY-3), if it has run: matched count and every
+/// difference, resolved or not.
+#[utoipa::path(get, path = "/api/v1/staff/reconciliation/{day}", tag = "payments",
+    params(("day" = String, Path, description = "China date, YYYY-MM-DD")),
+    responses(
+        (status = 200, body = crate::services::reconciliation::Report),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "not run yet", body = ErrorBody),
+    ))]
+pub(super) async fn reconciliation_report(
+    State(state): State<AppState>,
+    member: StaffMember,
+    Path(day): Path<String>,
+) -> ApiResult {
+    member.require(Permission::ManagePayments)?;
+    let report = crate::services::reconciliation::report(&state, day_of(&day)?)
+        .await?
+        .ok_or(FieldError::general(ErrorCode::NotFound))?;
+    Ok(Json(report).into_response())
+}
+
+/// Reconcile a day now (again): the provider's transactions against our books.
+#[utoipa::path(post, path = "/api/v1/staff/reconciliation/{day}", tag = "payments",
+    params(("day" = String, Path, description = "China date, YYYY-MM-DD")),
+    responses(
+        (status = 200, body = crate::services::reconciliation::Report),
+        (status = 403, body = ErrorBody),
+    ))]
+pub(super) async fn run_reconciliation(
+    State(state): State<AppState>,
+    member: StaffMember,
+    Path(day): Path<String>,
+) -> ApiResult {
+    member.require(Permission::ManagePayments)?;
+    let report =
+        crate::services::reconciliation::run_day(&state, day_of(&day)?, OffsetDateTime::now_utc())
+            .await?;
+    Ok(Json(report).into_response())
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub(super) struct ResolutionInput {
+    /// How the difference was resolved.
+    note: String,
+}
+
+/// Resolve one difference with a note (once).
+#[utoipa::path(post, path = "/api/v1/staff/reconciliation/lines/{id}/resolution", tag = "payments",
+    params(("id" = i64, Path)),
+    request_body = ResolutionInput,
+    responses(
+        (status = 204),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "no such unresolved difference", body = ErrorBody),
+        (status = 422, description = "resolution_missing", body = ErrorBody),
+    ))]
+pub(super) async fn resolve_line(
+    State(state): State<AppState>,
+    member: StaffMember,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+    Json(input): Json<ResolutionInput>,
+) -> ApiResult {
+    member.require(Permission::ManagePayments)?;
+    crate::services::reconciliation::resolve(
+        &state,
+        member.id,
+        id,
+        &input.note,
+        &ip.to_string(),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
