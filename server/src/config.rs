@@ -79,6 +79,12 @@ pub struct Config {
     /// The address patients reach the app at (`FUZHEN_PUBLIC_URL`, e.g.
     /// `https://fuzhen.example.cn`): providers send them back there after paying.
     pub public_url: String,
+    /// Stripe's secret API key (`FUZHEN_STRIPE_SECRET_KEY`, `sk_live_…` or `sk_test_…`).
+    pub stripe_secret_key: Option<SecretBox<str>>,
+    /// Another address for Stripe's API (`FUZHEN_STRIPE_API_BASE`; tests use a fake).
+    pub stripe_api_base: Option<String>,
+    /// The first pause before a call to Stripe is tried again; it doubles each time.
+    pub stripe_retry_ms: u64,
 }
 
 /// S3-compatible object storage (`FUZHEN_S3_*`), for uploaded files in production.
@@ -283,6 +289,9 @@ impl Config {
                 .filter(|s| !s.is_empty())
                 .map(|s| SecretBox::from(s.to_owned()))
                 .collect(),
+            stripe_secret_key: env("FUZHEN_STRIPE_SECRET_KEY").map(SecretBox::from),
+            stripe_api_base: env("FUZHEN_STRIPE_API_BASE"),
+            stripe_retry_ms: env_parse("FUZHEN_STRIPE_RETRY_MS", 500)?,
             public_url: env("FUZHEN_PUBLIC_URL")
                 .map(|u| u.trim_end_matches('/').to_owned())
                 .unwrap_or_else(|| format!("http://{listen}")),
@@ -340,6 +349,9 @@ impl Config {
             payment_provider: "sandbox".into(),
             stripe_webhook_secrets: Vec::new(),
             public_url: "http://127.0.0.1:3000".into(),
+            stripe_secret_key: None,
+            stripe_api_base: None,
+            stripe_retry_ms: 500,
             hash_queue: 64,
             trusted_proxies: Vec::new(),
             sms_provider: "console".into(),
@@ -377,6 +389,11 @@ impl Config {
             if !self.public_url.starts_with("https://") {
                 bail!(
                     "production mode needs FUZHEN_PUBLIC_URL, the https:// address patients reach the app at (payment providers send them back there)"
+                );
+            }
+            if self.payment_provider == "stripe" && self.stripe_api_base.is_some() {
+                bail!(
+                    "production mode refuses FUZHEN_STRIPE_API_BASE (it sends payments somewhere other than Stripe)"
                 );
             }
             if self.payment_provider == "stripe" && self.stripe_webhook_secrets.is_empty() {

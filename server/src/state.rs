@@ -93,13 +93,25 @@ impl State {
         let dummy_hash = crypto
             .hash_password("not a real password, only for timing".into())
             .await?;
-        let payments: Arc<dyn crate::payments::PaymentProvider> =
-            match config.payment_provider.as_str() {
-                "sandbox" => Arc::new(crate::payments::sandbox::SandboxProvider::new(db.clone())),
-                other => anyhow::bail!(
-                    "FUZHEN_PAYMENT_PROVIDER={other:?} is not available yet: only sandbox (dev)"
-                ),
-            };
+        let payments: Arc<dyn crate::payments::PaymentProvider> = match config
+            .payment_provider
+            .as_str()
+        {
+            "sandbox" => Arc::new(crate::payments::sandbox::SandboxProvider::new(db.clone())),
+            "stripe" => {
+                let Some(key) = &config.stripe_secret_key else {
+                    anyhow::bail!("FUZHEN_PAYMENT_PROVIDER=stripe needs FUZHEN_STRIPE_SECRET_KEY");
+                };
+                Arc::new(crate::payments::stripe::StripeProvider::new(
+                    key.expose_secret(),
+                    config.stripe_api_base.as_deref(),
+                    std::time::Duration::from_millis(config.stripe_retry_ms),
+                )?)
+            }
+            other => anyhow::bail!(
+                "FUZHEN_PAYMENT_PROVIDER={other:?} is not a payment provider: sandbox (dev) or stripe"
+            ),
+        };
         Ok(Self {
             mode: config.mode,
             sessions: DbSessionStore::new(db.clone()),

@@ -3,6 +3,7 @@
 pub mod events;
 pub mod provider;
 pub mod sandbox;
+pub mod stripe;
 pub mod webhook_signature;
 
 pub use provider::PaymentProvider;

@@ -10,10 +10,20 @@ use serde_json::{Value, json};
 
 /// A patient with an approved hypertension proof (cardiology).
 pub(crate) async fn approved_patient(db: Db, policy: EligibilityPolicy) -> TestApp {
+    approved_patient_with(db, policy, |_| {}).await
+}
+
+/// [`approved_patient`] on a server configured further by `tweak`.
+pub(crate) async fn approved_patient_with(
+    db: Db,
+    policy: EligibilityPolicy,
+    tweak: impl FnOnce(&mut server::config::Config),
+) -> TestApp {
     let mut app = spawn_app_with(db, |c| {
         c.eligibility = policy;
         // The booking test logs 200 people in from one address.
         c.login_per_ip = 1_000_000;
+        tweak(c);
     })
     .await;
     assert_eq!(

@@ -7,6 +7,7 @@ mod consult_consent;
 mod demo;
 mod doctors;
 mod eligibility;
+mod fake_stripe;
 mod family;
 mod hardening;
 mod helpers;
@@ -56,6 +57,7 @@ on_both_databases!(
     payments::a_cancelled_slot_refunds_its_paid_bookings,
     payments::operators_refund_part_or_all_with_a_reason,
     payments::reconciliation_reports_every_difference,
+    payments::stripe_takes_payments_and_refunds,
     doctors::the_directory_is_searched_filtered_and_paged,
     doctors::patients_find_doctors_for_their_approved_diagnoses,
     demo::demo_data_covers_every_role_and_state,

@@ -211,8 +211,15 @@ async fn booking_status(app: &TestApp, booking: &str) -> String {
 /// A patient with an approved diagnosis, a doctor with a published ¥40 fee and four
 /// video slots two days ahead; returns (patient, operator, slot numbers).
 async fn patient_with_slots(db: Db) -> (TestApp, TestApp, Vec<String>) {
+    patient_with_slots_on(db, |_| {}).await
+}
+
+async fn patient_with_slots_on(
+    db: Db,
+    tweak: impl FnOnce(&mut server::config::Config),
+) -> (TestApp, TestApp, Vec<String>) {
     use app::domain::schedule::{add_days, china_day};
-    let app = crate::consult_consent::approved_patient(db, Default::default()).await;
+    let app = crate::consult_consent::approved_patient_with(db, Default::default(), tweak).await;
     let operator = crate::proofs::staff_client(&app, "op.pay", "operator").await;
     let doctor = crate::booking::doctor(
         &app,
@@ -614,4 +621,203 @@ pub async fn reconciliation_reports_every_difference(db: Db) {
     assert!(res.status().is_client_error(), "{}", res.status());
     let res = operator.get("/api/v1/staff/reconciliation/yesterday").await;
     assert_error(res, 400, "invalid_query", Some("query")).await;
+}
+
+/// A Stripe event around `object`, signed as Stripe signs it, delivered.
+async fn stripe_event(app: &TestApp, id: &str, kind: &str, object: &Value) -> Value {
+    let body = json!({ "id": id, "object": "event", "type": kind, "data": { "object": object } })
+        .to_string();
+    let res = deliver(app, &body, signed(SECRET, &body, 0)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
+async fn only_order(app: &TestApp, booking: &str) -> String {
+    let orders: Value = app.get("/api/v1/orders").await.json().await.unwrap();
+    orders
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["booking_number"] == booking)
+        .unwrap()["order_number"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+// R-PAY-1, R-PAY-2, R-PAY-4 with Stripe (a local fake of its API): the PaymentIntent is
+// made with the order's amount, currency, method, metadata and an idempotency key
+// derived from the order; paying again continues it; Stripe's signed event confirms the
+// booking once; a refund goes out under the order's key and settles by its event; 5xx
+// answers are retried with the same key; an outage leaves the order pending; a hold
+// that runs out cancels the PaymentIntent first.
+pub async fn stripe_takes_payments_and_refunds(db: Db) {
+    let stripe = crate::fake_stripe::FakeStripe::start().await;
+    let url = stripe.url.clone();
+    let (app, operator, slots) = patient_with_slots_on(db, move |c| {
+        c.payment_provider = "stripe".into();
+        c.stripe_secret_key = Some(SecretBox::from("sk_test_fuzhen".to_owned()));
+        c.stripe_api_base = Some(url);
+        c.stripe_retry_ms = 5;
+        c.stripe_webhook_secrets = vec![SecretBox::from(SECRET.to_owned())];
+    })
+    .await;
+    let booking = hold(&app, &slots[0]).await;
+    let order = only_order(&app, &booking).await;
+
+    let pay = |method: &'static str| {
+        let path = format!("/api/v1/bookings/{booking}/payment");
+        let app = &app;
+        async move { app.post(&path, &json!({ "payment_method": method })).await }
+    };
+    let res = pay("alipay").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let next: Value = res.json().await.unwrap();
+    assert_eq!(
+        next["url"], "https://fake-stripe.test/alipay/pi_1",
+        "{next}"
+    );
+    let created = stripe.calls("POST", "/v1/payment_intents");
+    assert_eq!(created.len(), 1);
+    let c = &created[0];
+    assert_eq!(c.headers["authorization"], "Bearer sk_test_fuzhen");
+    assert_eq!(
+        c.headers["idempotency-key"],
+        format!("{order}:pay:alipay:0")
+    );
+    assert!(c.headers["content-type"].starts_with("application/x-www-form-urlencoded"));
+    for (field, value) in [
+        ("amount", "4000"),
+        ("currency", "cny"),
+        ("confirm", "true"),
+        ("payment_method_data[type]", "alipay"),
+        ("allowed_payment_method_types[0]", "alipay"),
+        ("metadata[order_number]", order.as_str()),
+    ] {
+        assert_eq!(
+            c.form.get(field).map(String::as_str),
+            Some(value),
+            "{field}"
+        );
+    }
+    assert!(
+        c.form["return_url"].ends_with(&format!("/bookings/{booking}")),
+        "{:?}",
+        c.form
+    );
+    // Paying again continues the same PaymentIntent: nothing new is made.
+    let again: Value = pay("alipay").await.json().await.unwrap();
+    assert_eq!(again["url"], "https://fake-stripe.test/alipay/pi_1");
+    assert_eq!(stripe.calls("POST", "/v1/payment_intents").len(), 1);
+    // Back from Stripe before its answer: the page says it is being confirmed.
+    let page = app
+        .page_text(&format!("/bookings/{booking}?paying=1"))
+        .await;
+    assert!(page.contains("正在确认支付结果"), "{page}");
+
+    // Stripe's event, twice: confirmed once.
+    stripe.set_intent_status("pi_1", "succeeded");
+    let paid = stripe.intent("pi_1");
+    let first = stripe_event(&app, "evt_paid_1", "payment_intent.succeeded", &paid).await;
+    assert_eq!(first["duplicate"], false);
+    let second = stripe_event(&app, "evt_paid_1", "payment_intent.succeeded", &paid).await;
+    assert_eq!(second["duplicate"], true);
+    assert_eq!(order_status(&app, &order).await, "paid");
+    assert_eq!(booking_status(&app, &booking).await, "confirmed");
+    let confirmed = "SELECT COUNT(*) AS n FROM message WHERE kind = 'booking_confirmed'";
+    assert_eq!(number(&app, confirmed).await, 1);
+
+    // R-PAY-2: the operator's full refund goes to Stripe under the order's key …
+    let res = operator
+        .post(
+            &format!("/api/v1/staff/orders/{order}/refunds"),
+            &json!({ "reason": "医生临时停诊" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let mut sent = Vec::new();
+    for _ in 0..200 {
+        sent = stripe.calls("POST", "/v1/refunds");
+        if !sent.is_empty() {
+            break;
+        }
+        server::services::orders::send_due_refunds(&app.state, OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+    }
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].headers["idempotency-key"], format!("{order}:full"));
+    assert_eq!(sent[0].form["payment_intent"], "pi_1");
+    assert_eq!(sent[0].form["amount"], "4000");
+    assert_eq!(
+        sent[0].form["metadata[refund_key]"],
+        format!("{order}:full")
+    );
+    assert_eq!(order_status(&app, &order).await, "refunding");
+    // … and settles when Stripe says so.
+    let mut refund = stripe.books().refunds[0].clone();
+    refund["status"] = json!("succeeded");
+    stripe_event(&app, "evt_refund_1", "refund.updated", &refund).await;
+    assert_eq!(order_status(&app, &order).await, "refunded");
+
+    // Stripe answers 500 twice: the third try, with the same key, makes the payment.
+    let second_booking = hold(&app, &slots[1]).await;
+    let second_order = only_order(&app, &second_booking).await;
+    stripe.books().fail_next = 2;
+    let res = app
+        .post(
+            &format!("/api/v1/bookings/{second_booking}/payment"),
+            &json!({ "payment_method": "wechat_pay" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let next: Value = res.json().await.unwrap();
+    assert_eq!(
+        next["url"], "https://fake-stripe.test/wechat/pi_2",
+        "{next}"
+    );
+    let keys: Vec<String> = stripe
+        .calls("POST", "/v1/payment_intents")
+        .iter()
+        .skip(1)
+        .map(|r| r.headers["idempotency-key"].clone())
+        .collect();
+    assert_eq!(keys, vec![format!("{second_order}:pay:wechat_pay:0"); 3]);
+    let wechat = stripe.calls("POST", "/v1/payment_intents").pop().unwrap();
+    assert_eq!(
+        wechat.form["payment_method_options[wechat_pay][client]"],
+        "web"
+    );
+
+    // Stripe down: the patient is told, nothing is charged, the order stays pending.
+    let third_booking = hold(&app, &slots[2]).await;
+    let third_order = only_order(&app, &third_booking).await;
+    stripe.books().down = true;
+    let res = app
+        .post(
+            &format!("/api/v1/bookings/{third_booking}/payment"),
+            &json!({ "payment_method": "alipay" }),
+        )
+        .await;
+    assert_error(res, 503, "payment_unavailable", None).await;
+    assert_eq!(order_status(&app, &third_order).await, "pending");
+    assert_eq!(booking_status(&app, &third_booking).await, "held");
+    stripe.books().down = false;
+
+    // The second hold runs out with its payment open at Stripe: it is cancelled there
+    // first, then the hold ends.
+    exec(
+        &app,
+        &format!(
+            "UPDATE booking SET hold_expires_at = {} WHERE booking_number = '{second_booking}'",
+            OffsetDateTime::now_utc().unix_timestamp() - 1
+        ),
+    )
+    .await;
+    server::services::orders::expire_paying_holds(&app.state, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(stripe.intent("pi_2")["status"], "canceled");
+    assert_eq!(booking_status(&app, &second_booking).await, "expired");
+    assert_eq!(order_status(&app, &second_order).await, "expired");
 }
