@@ -3,7 +3,9 @@
 //! delivery (a retry, a replay, two servers at once) finds it and changes nothing.
 use crate::db::payment_event;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+};
 
 /// A verified delivery, as it is stored.
 pub struct Delivery<'a> {
@@ -39,4 +41,20 @@ pub async fn record(db: &impl ConnectionTrait, d: &Delivery<'_>, now: i64) -> Re
         .exec_without_returning(db)
         .await?;
     Ok(inserted == 1)
+}
+
+/// The stored event's row id, by its provider's id.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    provider: &str,
+    event_id: &str,
+) -> Result<Option<i64>, crate::services::AppError> {
+    Ok(payment_event::Entity::find()
+        .select_only()
+        .column(payment_event::Column::Id)
+        .filter(payment_event::Column::Provider.eq(provider))
+        .filter(payment_event::Column::EventId.eq(event_id))
+        .into_tuple()
+        .one(db)
+        .await?)
 }

@@ -100,10 +100,17 @@ pub(super) async fn stripe_webhook(
     .await
     .map_err(crate::services::AppError::from)?;
     if first {
-        // Applied now when it can be; the job catches up whatever fails here.
-        if let Err(e) =
-            crate::services::orders::process_events(&state, OffsetDateTime::now_utc()).await
-        {
+        // Applied now when it can be; the job catches up whatever fails or waits here.
+        let applied = async {
+            match events::find(&state.db, "stripe", &event.id).await? {
+                Some(id) => {
+                    crate::services::orders::process_event(&state, id, OffsetDateTime::now_utc())
+                        .await
+                }
+                None => Ok(false),
+            }
+        };
+        if let Err(e) = applied.await {
             tracing::warn!(error = ?e, "processing a delivered event failed; the job retries");
         }
     }
