@@ -19,9 +19,11 @@ pg_admin=${FUZHEN_BENCH_POSTGRES_URL:-${FUZHEN_TEST_POSTGRES_URL:-}}
 wasm_target=200000 # bytes of brotli WASM a first visit may download (200 KB)
 
 # The holds benchmark is a client of its own (Rust, so the client is not the bottleneck).
-if [ ! -x ./target/release/examples/bench_holds ] || [ server/examples/bench_holds.rs -nt ./target/release/examples/bench_holds ]; then
-  cargo build --release -p server --example bench_holds
-fi
+for example in bench_holds bench_webhooks; do
+  if [ ! -x "./target/release/examples/$example" ] || [ "server/examples/$example.rs" -nt "./target/release/examples/$example" ]; then
+    cargo build --release -p server --example "$example"
+  fi
+done
 for f in ./target/release/server target/site/pkg; do
   [ -e "$f" ] || { echo "bench: $f is missing; run 'make build' (or 'make bench')" >&2; exit 1; }
 done
@@ -62,7 +64,8 @@ start_server() {
   DATABASE_URL="${1:-sqlite://$data/fuzhen.db?mode=rwc}" FUZHEN_MODE=dev FUZHEN_DATA_DIR="$data" \
     RUST_LOG=warn ./target/release/server dev seed > "$data/seed.log" 2>&1 ||
     { echo "bench: seeding the demo data failed:" >&2; cat "$data/seed.log" >&2; exit 1; }
-  DATABASE_URL="${1:-sqlite://$data/fuzhen.db?mode=rwc}" FUZHEN_MODE=dev \
+  db_url="${1:-sqlite://$data/fuzhen.db?mode=rwc}"
+  DATABASE_URL="$db_url" FUZHEN_MODE=dev \
     FUZHEN_DATA_DIR="$data" FUZHEN_LISTEN="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site LEPTOS_HASH_FILES=true \
     FUZHEN_SMS_PER_IP_PER_HOUR=1000000 FUZHEN_SMS_PER_PHONE_PER_DAY=1000000 FUZHEN_LOGIN_PER_IP=1000000 FUZHEN_THROTTLE_PER_MINUTE=100000000 \
     RUST_LOG=warn ./target/release/server > "$data/server.log" 2>&1 &
@@ -197,6 +200,15 @@ suite() {
          END { printf "   / under load (16 connections): %.0f req/s, p50 %s, p99 %s%s\n", rps, p50, p99,
                bad ? " (warning: " bad " non-2xx/3xx)" : "" }'
   wait "$reg"
+  stop_server
+
+  # The Stripe webhook (R-PAY-4): the server with the Stripe provider (no call leaves the
+  # machine: refunds go to a closed port and wait for their retry).
+  echo "== Stripe webhook replay: 1,000 deliveries, 16 at a time ($name)"
+  FUZHEN_PAYMENT_PROVIDER=stripe FUZHEN_STRIPE_SECRET_KEY=sk_test_bench FUZHEN_STRIPE_API_BASE=http://127.0.0.1:9 \
+    FUZHEN_STRIPE_WEBHOOK_SECRETS=whsec_bench start_server "$db"
+  ./target/release/examples/bench_webhooks "$base" "$db_url" ||
+    echo "   warning: the webhook benchmark failed; server log: $server_log"
   stop_server
 }
 

@@ -2,6 +2,7 @@
 //! kept apart from any one provider.
 pub mod events;
 pub mod provider;
+pub mod replay;
 pub mod sandbox;
 pub mod stripe;
 pub mod webhook_signature;

@@ -822,19 +822,6 @@ pub async fn stripe_takes_payments_and_refunds(db: Db) {
     assert_eq!(order_status(&app, &second_order).await, "expired");
 }
 
-/// A small deterministic generator (the replay must be the same every run).
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        usize::try_from((self.0 >> 33) % n as u64).unwrap_or(0)
-    }
-}
-
 // R-PAY-4: 1,000 webhook deliveries for 300 orders — every event at least once, 400
 // repeats, 200 with a stale timestamp, all shuffled and sent 16 at a time — end with
 // every order where its events put it: paid once whatever the order of failure and
@@ -842,9 +829,10 @@ impl Lcg {
 // refunded exactly once.
 pub async fn a_thousand_deliveries_replayed_end_where_their_events_say(db: Db) {
     use futures_util::StreamExt;
+    use server::payments::replay::{self, ORDERS, expired, succeeds};
     let stripe = crate::fake_stripe::FakeStripe::start().await;
     let url = stripe.url.clone();
-    let app = spawn_app_with(db, move |c| {
+    let mut app = spawn_app_with(db, move |c| {
         c.payment_provider = "stripe".into();
         c.stripe_secret_key = Some(SecretBox::from("sk_test_fuzhen".to_owned()));
         c.stripe_api_base = Some(url);
@@ -852,7 +840,6 @@ pub async fn a_thousand_deliveries_replayed_end_where_their_events_say(db: Db) {
         c.stripe_webhook_secrets = vec![SecretBox::from(SECRET.to_owned())];
     })
     .await;
-    let mut app = app;
     assert_eq!(
         app.register("13800138000", "110101199003071233")
             .await
@@ -861,67 +848,13 @@ pub async fn a_thousand_deliveries_replayed_end_where_their_events_say(db: Db) {
     );
     let patient = number(&app, "SELECT id AS n FROM patient").await;
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    const ORDERS: usize = 300;
-    let order = |i: usize| format!("ODREPLAY{i:06}");
-    // Every tenth order's hold ended before its money came.
-    let expired = |i: usize| i % 10 == 9;
     for i in 0..ORDERS {
-        let status = if expired(i) { "expired" } else { "pending" };
-        exec(
-            &app,
-            &format!(
-                "INSERT INTO orders (order_number, patient_id, booking_id, kind, status, \
-                 amount_fen, refunded_fen, currency, description, provider, provider_ref, \
-                 payment_started_at, created_at, updated_at) VALUES ('{}', {patient}, NULL, \
-                 'consult', '{status}', 4000, 0, 'CNY', 'replay', 'stripe', 'pi_r{i}', {now}, \
-                 {now}, {now})",
-                order(i)
-            ),
-        )
-        .await;
+        exec(&app, &replay::insert_order(i, patient, now)).await;
     }
-    // A third fail then succeed, a third succeed, a third only fail.
-    let mut events: Vec<String> = Vec::new();
-    for i in 0..ORDERS {
-        let object = |status: &str| {
-            json!({ "id": format!("pi_r{i}"), "object": "payment_intent", "amount": 4000,
-                    "amount_received": if status == "succeeded" { 4000 } else { 0 },
-                    "currency": "cny", "status": status,
-                    "metadata": { "order_number": order(i) } })
-        };
-        if i % 3 != 1 {
-            events.push(
-                json!({ "id": format!("evt_fail_{i}"), "type": "payment_intent.payment_failed",
-                        "data": { "object": object("requires_payment_method") } })
-                .to_string(),
-            );
-        }
-        if i % 3 != 2 {
-            events.push(
-                json!({ "id": format!("evt_paid_{i}"), "type": "payment_intent.succeeded",
-                        "data": { "object": object("succeeded") } })
-                .to_string(),
-            );
-        }
-    }
-    assert_eq!(events.len(), 400);
-    let mut rng = Lcg(20_261_125);
-    // (event, seconds since signed): each once, 400 repeats, 200 signed too long ago.
-    let mut deliveries: Vec<(usize, i64)> = (0..events.len()).map(|e| (e, 0)).collect();
-    for _ in 0..400 {
-        deliveries.push((rng.below(events.len()), rng.below(120) as i64));
-    }
-    for _ in 0..200 {
-        deliveries.push((rng.below(events.len()), 301 + rng.below(3600) as i64));
-    }
-    for i in (1..deliveries.len()).rev() {
-        deliveries.swap(i, rng.below(i + 1));
-    }
-    assert_eq!(deliveries.len(), 1000);
-
+    let plan = replay::plan();
     let started = std::time::Instant::now();
-    let answers: Vec<u16> = futures_util::stream::iter(deliveries.iter().map(|&(e, age)| {
-        let body = events[e].clone();
+    let answers: Vec<u16> = futures_util::stream::iter(plan.deliveries.iter().map(|&(e, age)| {
+        let body = plan.events[e].clone();
         let app = &app;
         async move {
             deliver(app, &body, signed(SECRET, &body, age))
@@ -939,42 +872,37 @@ pub async fn a_thousand_deliveries_replayed_end_where_their_events_say(db: Db) {
         .await
         .unwrap();
     println!(
-        "replay: 1000 deliveries for {ORDERS} orders answered in {delivered:?} ({:.0}/s), all applied in {:?}",
-        1000.0 / delivered.as_secs_f64(),
+        "replay: {} deliveries for {ORDERS} orders answered in {delivered:?}, all applied in {:?}",
+        plan.deliveries.len(),
         started.elapsed()
     );
-    assert_eq!(answers.iter().filter(|&&s| s == 200).count(), 800);
+    let stale = replay::stale(&plan);
     assert_eq!(
         answers.iter().filter(|&&s| s == 400).count(),
-        200,
+        stale,
         "stale refused"
     );
+    assert_eq!(answers.iter().filter(|&&s| s == 200).count(), 1000 - stale);
 
-    let count = |sql: String| {
-        let app = &app;
-        async move { number(app, &sql).await }
-    };
-    let paid_expected = (0..ORDERS).filter(|&i| i % 3 != 2 && !expired(i)).count() as i64;
-    let refunded_expected = (0..ORDERS).filter(|&i| i % 3 != 2 && expired(i)).count() as i64;
-    let pending_expected = (0..ORDERS).filter(|&i| i % 3 == 2 && !expired(i)).count() as i64;
+    let paid_expected = (0..ORDERS).filter(|&i| succeeds(i) && !expired(i)).count() as i64;
+    let refunded_expected = (0..ORDERS).filter(|&i| succeeds(i) && expired(i)).count() as i64;
+    let pending_expected = (0..ORDERS).filter(|&i| !succeeds(i) && !expired(i)).count() as i64;
     let status = |s: &str| format!("SELECT COUNT(*) AS n FROM orders WHERE status = '{s}'");
-    assert_eq!(count(status("paid")).await, paid_expected);
-    assert_eq!(count(status("pending")).await, pending_expected);
-    assert_eq!(count(status("refunding")).await, refunded_expected);
+    assert_eq!(number(&app, &status("paid")).await, paid_expected);
+    assert_eq!(number(&app, &status("pending")).await, pending_expected);
+    assert_eq!(number(&app, &status("refunding")).await, refunded_expected);
     // No double effect: each payment recorded once, each late payment refunded once.
-    let audited = "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'order_paid'".to_owned();
-    assert_eq!(count(audited).await, paid_expected);
+    let audited = "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'order_paid'";
+    assert_eq!(number(&app, audited).await, paid_expected);
     let refunds = "SELECT COUNT(*) AS n FROM refund WHERE reason = 'paid_after_expiry' \
-                   AND amount_fen = 4000"
-        .to_owned();
-    assert_eq!(count(refunds).await, refunded_expected);
-    let over = "SELECT COUNT(*) AS n FROM orders WHERE refunded_fen > amount_fen".to_owned();
-    assert_eq!(count(over).await, 0);
-    let stored =
-        "SELECT COUNT(*) AS n FROM payment_event WHERE processed_at IS NOT NULL".to_owned();
+                   AND amount_fen = 4000";
+    assert_eq!(number(&app, refunds).await, refunded_expected);
+    let over = "SELECT COUNT(*) AS n FROM orders WHERE refunded_fen > amount_fen";
+    assert_eq!(number(&app, over).await, 0);
+    let stored = "SELECT COUNT(*) AS n FROM payment_event WHERE processed_at IS NOT NULL";
     assert_eq!(
-        count(stored).await,
-        400,
+        number(&app, stored).await,
+        plan.events.len() as i64,
         "each event stored and processed once"
     );
 }
