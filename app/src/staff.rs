@@ -48,6 +48,38 @@ pub struct StaffPage {
     pub scheduling: Option<Scheduling>,
     /// Operators and admins: orders, with refunds (R-PAY-2).
     pub orders: Option<StaffOrders>,
+    /// Operators and admins: a day's reconciliation (R-PAY-3).
+    pub reconciliation: Option<Reconciliation>,
+}
+
+/// A day's reconciliation (R-PAY-3), as the staff page shows it (`?reconcile_day=`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reconciliation {
+    /// The China day shown, `YYYY-MM-DD` (yesterday unless chosen).
+    pub day: String,
+    /// `None`: not run for that day yet.
+    pub report: Option<ReconciliationReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconciliationReport {
+    pub matched: i32,
+    pub differences: i32,
+    /// China time, `YYYY-MM-DD HH:MM`.
+    pub ran: String,
+    pub lines: Vec<ReconciliationLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconciliationLine {
+    pub id: i64,
+    pub kind: crate::domain::reconcile::LineKind,
+    pub provider_ref: String,
+    pub order_number: Option<String>,
+    /// "¥40", or "—" when that side has nothing.
+    pub ours: String,
+    pub theirs: String,
+    pub resolution: Option<String>,
 }
 
 /// The newest orders, optionally in one status (`?order_status=`).

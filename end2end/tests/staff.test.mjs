@@ -234,6 +234,42 @@ async function adminEnrolsAndCreatesAnOperator(javaScriptEnabled, username) {
   await mine.goto(`${BASE}/consults`);
   assert.equal(await mine.locator('[data-testid=booking-row]').count(), 1);
   if (SHOTS) await mine.screenshot({ path: `${SHOTS}/${tag}-consults.png`, fullPage: true });
+
+  // R-PAY-1, R-BOOK-2: a second slot, paid with Alipay but abandoned at the checkout:
+  // the hold stands (a started payment is waited for); cancelling gives the place back.
+  await mine.goto(`${BASE}/doctors/${doctorNumber}`);
+  assert.equal(await mine.locator('[data-testid=slot]').count(), 2);
+  await mine.locator('[data-testid=slot]').first().click();
+  await mine.waitForURL(/\/bookings\/BK[0-9a-f]+$/);
+  const held = mine.url();
+  await mine.check('#pm-alipay');
+  await mine.click('[data-testid=pay]');
+  await mine.waitForURL(/\/pay\/sandbox\/OD[0-9a-f]+\?method=alipay$/);
+  assert.match(await mine.textContent('[data-testid=checkout]'), /支付宝/);
+  await mine.click('[data-testid=sandbox-abandon]');
+  await mine.waitForURL(held);
+  assert.match(await mine.textContent('[data-testid=booking-state]'), /待支付/);
+  assert.match(await mine.textContent('main'), /您已发起支付/);
+  if (SHOTS) await mine.screenshot({ path: `${SHOTS}/${tag}-booking-abandoned.png`, fullPage: true });
+  await mine.click('form[action$="/cancel"] button');
+  await mine.waitForURL(/notice=booking_cancelled/);
+  await mine.goto(`${BASE}/doctors/${doctorNumber}`);
+  assert.equal(await mine.locator('[data-testid=slot]').count(), 2, 'the place is free again');
+
+  // The orders: the paid one with its receipt, the abandoned one lapsed.
+  await mine.goto(`${BASE}/me`);
+  await mine.click('[data-testid=my-orders]');
+  await mine.waitForURL(/\/orders$/);
+  const rows = mine.locator('[data-testid=order-row]');
+  assert.equal(await rows.count(), 2);
+  assert.match(await rows.nth(0).textContent(), /已失效/);
+  assert.match(await rows.nth(1).textContent(), /已支付/);
+  if (SHOTS) await mine.screenshot({ path: `${SHOTS}/${tag}-orders.png`, fullPage: true });
+  await rows.nth(1).click();
+  await mine.waitForURL(/\/orders\/OD[0-9a-f]+$/);
+  assert.match(await mine.textContent('[data-testid=receipt-amount]'), /¥40/);
+  assert.match(await mine.textContent('[data-testid=receipt]'), /微信支付/);
+  if (SHOTS) await mine.screenshot({ path: `${SHOTS}/${tag}-receipt.png`, fullPage: true });
   await patient.close();
 }
 

@@ -78,12 +78,8 @@ async fn audit_verify() -> ExitCode {
 #[tokio::main]
 async fn seed_demo_data() -> ExitCode {
     let seeded = async {
-        let config = server::config::Config::from_env()?;
-        let db = server::db::connect_and_migrate(&config.database_url).await?;
-        let options = leptos::config::LeptosOptions::builder()
-            .output_name("fuzhen")
-            .build();
-        let state = std::sync::Arc::new(server::state::State::new(&config, db, options).await?);
+        let (config, state) = cli_state().await?;
+        let state = std::sync::Arc::new(state);
         let seeded = server::demo::seed(&state, config.mode).await?;
         state.db.clone().close().await?;
         anyhow::Ok(seeded)
@@ -108,12 +104,7 @@ async fn seed_demo_data() -> ExitCode {
 #[tokio::main]
 async fn create_admin(username: &str, display_name: &str) -> ExitCode {
     let created = async {
-        let config = server::config::Config::from_env()?;
-        let db = server::db::connect_and_migrate(&config.database_url).await?;
-        let options = leptos::config::LeptosOptions::builder()
-            .output_name("fuzhen")
-            .build();
-        let state = server::state::State::new(&config, db, options).await?;
+        let (_, state) = cli_state().await?;
         let input = server::services::staff::NewStaff {
             username: username.to_owned(),
             display_name: display_name.to_owned(),
@@ -167,12 +158,7 @@ async fn reconcile(day: Option<&str>) -> ExitCode {
         },
     };
     let report = async {
-        let config = server::config::Config::from_env()?;
-        let db = server::db::connect_and_migrate(&config.database_url).await?;
-        let options = leptos::config::LeptosOptions::builder()
-            .output_name("fuzhen")
-            .build();
-        let state = server::state::State::new(&config, db, options).await?;
+        let (_, state) = cli_state().await?;
         let report = reconciliation::run_day(&state, day, now)
             .await
             .map_err(|e| anyhow::anyhow!("{}", e.code().as_str()))?;
@@ -208,4 +194,15 @@ async fn reconcile(day: Option<&str>) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The configuration and the server's state, for a command run from the shell.
+async fn cli_state() -> anyhow::Result<(server::config::Config, server::state::State)> {
+    let config = server::config::Config::from_env()?;
+    let db = server::db::connect_and_migrate(&config.database_url).await?;
+    let options = leptos::config::LeptosOptions::builder()
+        .output_name("fuzhen")
+        .build();
+    let state = server::state::State::new(&config, db, options).await?;
+    Ok((config, state))
 }

@@ -173,6 +173,7 @@ fn workbench(page: StaffPage, csrf: String, state: FormState) -> impl IntoView {
         {(!is_admin).then(|| review_queue(page.queue, page.may_decide, csrf.clone()))}
         {page.scheduling.map(|s| scheduling(s, csrf.clone()))}
         {page.orders.map(|o| staff_orders(o, csrf.clone()))}
+        {page.reconciliation.map(|r| reconciliation(r, csrf.clone()))}
         {is_admin.then(|| accounts(page.accounts, page.me.id, csrf.clone(), state, created))}
     }
 }
@@ -535,6 +536,76 @@ fn staff_orders(o: crate::staff::StaffOrders, csrf: String) -> impl IntoView {
                     }
                 }).collect_view()}
             </ul>
+        </section>
+    }
+}
+
+/// R-PAY-3: a day's reconciliation: run it, read the differences, resolve each with a
+/// note.
+fn reconciliation(r: crate::staff::Reconciliation, csrf: String) -> impl IntoView {
+    use crate::domain::reconcile::LineKind;
+    let i18n = use_i18n();
+    let kind_text = move |k: LineKind| match k {
+        LineKind::Matched => t_string!(i18n, staff.kind_matched),
+        LineKind::OnlyOurs => t_string!(i18n, staff.kind_only_ours),
+        LineKind::OnlyTheirs => t_string!(i18n, staff.kind_only_theirs),
+        LineKind::AmountMismatch => t_string!(i18n, staff.kind_amount_mismatch),
+    };
+    let day = r.day.clone();
+    view! {
+        <section class="card" id="reconciliation" aria-labelledby="reconcile-title" data-testid="reconciliation">
+            <h2 id="reconcile-title">{t_string!(i18n, staff.reconcile_title)}</h2>
+            <form method="get" action="/staff#reconciliation" class="form inline-form">
+                <div class="field"><label for="f-reconcile-day">{t_string!(i18n, staff.reconcile_day)}</label>
+                    <input type="date" id="f-reconcile-day" name="reconcile_day" value=day.clone() required=true /></div>
+                <button type="submit" class="button button-secondary">{t_string!(i18n, staff.reconcile_show)}</button>
+            </form>
+            <form method="post" action="/forms/staff/reconciliation/run">
+                <CsrfField token=csrf.clone() />
+                <input type="hidden" name="day" value=day.clone() />
+                <button type="submit" class="button button-secondary" data-testid="reconcile-run">{t_string!(i18n, staff.reconcile_run)}</button>
+            </form>
+            {match r.report {
+                None => view! { <p class="hint">{t_string!(i18n, staff.reconcile_not_run)}</p> }.into_any(),
+                Some(report) => view! {
+                    <p data-testid="reconcile-summary">{fill(t_string!(i18n, staff.reconcile_summary), &[
+                        ("ran", &report.ran),
+                        ("matched", &report.matched.to_string()),
+                        ("differences", &report.differences.to_string()),
+                    ])}</p>
+                    <ul class="staff-orders">
+                        {report.lines.into_iter().map(|l| {
+                            let csrf = csrf.clone();
+                            let day = day.clone();
+                            let note_id = format!("f-note-{}", l.id);
+                            view! {
+                                <li class="staff-order" data-testid="difference">
+                                    <div class="proof-head">
+                                        <strong>{kind_text(l.kind)}</strong>
+                                        <span class="hint">{l.order_number.clone().unwrap_or_default()}</span>
+                                    </div>
+                                    <p class="hint">{format!("{} · {} {} · {} {}", l.provider_ref,
+                                        t_string!(i18n, staff.reconcile_ours), l.ours,
+                                        t_string!(i18n, staff.reconcile_theirs), l.theirs)}</p>
+                                    {match l.resolution {
+                                        Some(note) => view! { <p class="hint">{fill(t_string!(i18n, staff.reconcile_resolved), &[("note", &note)])}</p> }.into_any(),
+                                        None => view! {
+                                            <form method="post" action="/forms/staff/reconciliation/resolve" class="form">
+                                                <CsrfField token=csrf />
+                                                <input type="hidden" name="day" value=day />
+                                                <input type="hidden" name="line" value=l.id.to_string() />
+                                                <div class="field"><label for=note_id.clone()>{t_string!(i18n, staff.reconcile_note)}</label>
+                                                    <input id=note_id name="note" required=true maxlength="500" /></div>
+                                                <button type="submit" class="button button-secondary">{t_string!(i18n, staff.reconcile_resolve)}</button>
+                                            </form>
+                                        }.into_any(),
+                                    }}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any(),
+            }}
         </section>
     }
 }

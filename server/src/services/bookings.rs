@@ -55,6 +55,16 @@ fn new_number(prefix: &str) -> String {
     format!("{prefix}{:014x}", rand::rngs::OsRng.r#gen::<u64>() >> 8)
 }
 
+/// A notice about a booking, to its account, about its person, with its time.
+pub(crate) fn booking_notice(b: &booking::Model, kind: MessageKind) -> notices::Notice {
+    notices::Notice {
+        patient_id: b.patient_id,
+        family_member_id: b.family_member_id,
+        kind,
+        params: vec![("when".into(), local(b.starts_at))],
+    }
+}
+
 pub(crate) fn local(at: i64) -> String {
     let day = app::domain::schedule::china_day(at);
     format!("{day} {}", china_clock(at))
@@ -484,17 +494,7 @@ pub async fn end_paying_hold(
     }
     give_back_place(&txn, b.slot_id).await?;
     let after = order_follows(&txn, b.id, None, Actor::System, ts).await?;
-    let notice = notices::record(
-        &txn,
-        notices::Notice {
-            patient_id: b.patient_id,
-            family_member_id: b.family_member_id,
-            kind: MessageKind::HoldExpired,
-            params: vec![("when".into(), local(b.starts_at))],
-        },
-        now,
-    )
-    .await?;
+    let notice = notices::record(&txn, booking_notice(&b, MessageKind::HoldExpired), now).await?;
     txn.commit().await?;
     after.run(state);
     notices::send_sms_after_commit(state.clone(), notice);
@@ -563,19 +563,7 @@ pub async fn expire_holds(state: &Arc<State>, now: OffsetDateTime) -> Result<usi
     let ended = expire_in(&txn, None, ts).await?;
     let mut sms = Vec::new();
     for b in &ended {
-        sms.push(
-            notices::record(
-                &txn,
-                notices::Notice {
-                    patient_id: b.patient_id,
-                    family_member_id: b.family_member_id,
-                    kind: MessageKind::HoldExpired,
-                    params: vec![("when".into(), local(b.starts_at))],
-                },
-                now,
-            )
-            .await?,
-        );
+        sms.push(notices::record(&txn, booking_notice(&b, MessageKind::HoldExpired), now).await?);
     }
     txn.commit().await?;
     for n in sms {
@@ -757,19 +745,7 @@ pub async fn cancel_slot(
             &mut after,
         )
         .await?;
-        sms.push(
-            notices::record(
-                &txn,
-                notices::Notice {
-                    patient_id: b.patient_id,
-                    family_member_id: b.family_member_id,
-                    kind: MessageKind::SlotCancelled,
-                    params: vec![("when".into(), local(b.starts_at))],
-                },
-                now,
-            )
-            .await?,
-        );
+        sms.push(notices::record(&txn, booking_notice(&b, MessageKind::SlotCancelled), now).await?);
     }
     audit::record(
         &txn,
@@ -1015,17 +991,8 @@ pub async fn send_reminders(
             txn.rollback().await?;
             continue;
         }
-        let notice = notices::record(
-            &txn,
-            notices::Notice {
-                patient_id: b.patient_id,
-                family_member_id: b.family_member_id,
-                kind: MessageKind::BookingReminder,
-                params: vec![("when".into(), local(b.starts_at))],
-            },
-            now,
-        )
-        .await?;
+        let notice =
+            notices::record(&txn, booking_notice(&b, MessageKind::BookingReminder), now).await?;
         txn.commit().await?;
         notices::send_sms_after_commit(state.clone(), notice);
         sent += 1;

@@ -274,12 +274,7 @@ async fn confirm_booking(
     after.sms.push(
         notices::record(
             txn,
-            notices::Notice {
-                patient_id: b.patient_id,
-                family_member_id: b.family_member_id,
-                kind: MessageKind::BookingConfirmed,
-                params: vec![("when".into(), super::bookings::local(b.starts_at))],
-            },
+            super::bookings::booking_notice(&b, MessageKind::BookingConfirmed),
             now,
         )
         .await?,
@@ -545,6 +540,15 @@ pub async fn start_payment(
         .is_some_and(|now_b| now_b.status == super::bookings::HELD);
     if marked != 1 || !still_held {
         txn.rollback().await?;
+        // The hold ended while the provider opened the payment: call it off, so it
+        // cannot take money (if it already did, the event refunds it).
+        let payments = state.payments.clone();
+        let provider_ref = started.provider_ref.clone();
+        tokio::spawn(async move {
+            if let Err(e) = payments.call_off(&provider_ref).await {
+                tracing::warn!(error = %e, "calling off a payment begun too late failed");
+            }
+        });
         return Err(FieldError::general(ErrorCode::HoldExpired).into());
     }
     audit::record(

@@ -264,3 +264,46 @@ pub fn parse_day(text: &str) -> Option<Date> {
     )
     .ok()
 }
+
+/// The staff page's card: `day` (yesterday by default) and its report, if it has run.
+pub async fn staff_view(
+    state: &State,
+    day: Option<Date>,
+    now: OffsetDateTime,
+) -> Result<app::staff::Reconciliation, AppError> {
+    use app::domain::order::Fen;
+    let day = day.unwrap_or_else(|| add_days(china_day(now.unix_timestamp()), -1));
+    let money = |fen: Option<i64>| match fen {
+        Some(f) if f < 0 => format!("−{}", Fen::new(-f).map(Fen::yuan_text).unwrap_or_default()),
+        Some(f) => Fen::new(f).map(Fen::yuan_text).unwrap_or_default(),
+        None => "—".to_owned(),
+    };
+    let report = report(state, day)
+        .await?
+        .map(|r| app::staff::ReconciliationReport {
+            matched: r.matched,
+            differences: r.differences,
+            ran: format!(
+                "{} {}",
+                china_day(r.ran_at),
+                app::domain::schedule::china_clock(r.ran_at)
+            ),
+            lines: r
+                .lines
+                .into_iter()
+                .map(|l| app::staff::ReconciliationLine {
+                    id: l.id,
+                    kind: l.kind,
+                    provider_ref: l.provider_ref,
+                    order_number: l.order_number,
+                    ours: money(l.ours_fen),
+                    theirs: money(l.theirs_fen),
+                    resolution: l.resolution,
+                })
+                .collect(),
+        });
+    Ok(app::staff::Reconciliation {
+        day: day.to_string(),
+        report,
+    })
+}

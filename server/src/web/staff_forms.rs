@@ -36,6 +36,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/forms/staff/sessions", post(publish_session))
         .route("/forms/staff/slots/cancel", post(cancel_slot))
         .route("/forms/staff/orders/refund", post(refund_order))
+        .route("/forms/staff/reconciliation/run", post(run_reconciliation))
+        .route(
+            "/forms/staff/reconciliation/resolve",
+            post(resolve_difference),
+        )
 }
 
 fn with_notice(page: &str, notice: &str) -> String {
@@ -428,4 +433,67 @@ async fn refund_order(
     }
     .await;
     outcome(page, result)
+}
+
+/// Where a reconciliation form returns to: the day it was about (well-formed only).
+fn reconciliation_page(f: &Fields) -> String {
+    match crate::services::reconciliation::parse_day(field(f, "day")) {
+        Some(day) => format!("/staff?reconcile_day={day}"),
+        None => "/staff".to_owned(),
+    }
+}
+
+/// R-PAY-3: reconcile a day now (again).
+async fn run_reconciliation(
+    State(state): State<AppState>,
+    member: StaffMember,
+    Form(f): Form<Fields>,
+) -> Response {
+    use app::domain::{ErrorCode, Field, FieldError};
+    let page = reconciliation_page(&f);
+    let result = async {
+        member.require(Permission::ManagePayments)?;
+        let day = crate::services::reconciliation::parse_day(field(&f, "day"))
+            .ok_or(FieldError::new(ErrorCode::InvalidForm, Field::Body))?;
+        crate::services::reconciliation::run_day(&state, day, OffsetDateTime::now_utc()).await?;
+        Ok::<_, AppError>(format!(
+            "{}#reconciliation",
+            with_notice(&page, "reconciled")
+        ))
+    }
+    .await;
+    outcome(&page, result)
+}
+
+/// R-PAY-3: an operator resolves a difference with a note.
+async fn resolve_difference(
+    State(state): State<AppState>,
+    member: StaffMember,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<Fields>,
+) -> Response {
+    use app::domain::{ErrorCode, Field, FieldError};
+    let page = reconciliation_page(&f);
+    let result = async {
+        member.require(Permission::ManagePayments)?;
+        let line: i64 = field(&f, "line")
+            .trim()
+            .parse()
+            .map_err(|_| FieldError::new(ErrorCode::InvalidForm, Field::Body))?;
+        crate::services::reconciliation::resolve(
+            &state,
+            member.id,
+            line,
+            field(&f, "note"),
+            &ip.to_string(),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+        Ok::<_, AppError>(format!(
+            "{}#reconciliation",
+            with_notice(&page, "difference_resolved")
+        ))
+    }
+    .await;
+    outcome(&page, result)
 }

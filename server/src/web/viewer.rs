@@ -612,25 +612,33 @@ async fn load_staff(state: &AppState, mut parts: Parts) -> Result<Option<StaffPa
     } else {
         None
     };
-    let orders = if member.role().may(Permission::ManagePayments) {
-        let status =
-            axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(
-                &parts.uri,
-            )
-            .ok()
-            .and_then(|q| q.0.get("order_status").cloned())
-            .and_then(|s| app::domain::order::OrderStatus::parse(&s));
-        Some(app::staff::StaffOrders {
+    let query =
+        axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(&parts.uri)
+            .map(|q| q.0)
+            .unwrap_or_default();
+    let (orders, reconciliation) = if member.role().may(Permission::ManagePayments) {
+        let status = query
+            .get("order_status")
+            .and_then(|s| app::domain::order::OrderStatus::parse(s));
+        let orders = app::staff::StaffOrders {
             status,
             orders: crate::services::orders::list_for_staff(state, status, 1, 30).await?,
-        })
+        };
+        let day = query
+            .get("reconcile_day")
+            .and_then(|d| crate::services::reconciliation::parse_day(d));
+        let reconciliation =
+            crate::services::reconciliation::staff_view(state, day, OffsetDateTime::now_utc())
+                .await?;
+        (Some(orders), Some(reconciliation))
     } else {
-        None
+        (None, None)
     };
     Ok(Some(StaffPage {
         desk,
         scheduling,
         orders,
+        reconciliation,
         may_decide: member.role().may(Permission::DecideProofs),
         me: member.view,
         accounts,

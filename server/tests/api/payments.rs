@@ -180,32 +180,35 @@ pub(crate) async fn start_paying(app: &TestApp, booking: &str) -> String {
     order
 }
 
-async fn order_status(app: &TestApp, order: &str) -> String {
+/// One text value (`t`) a query returns.
+async fn text(app: &TestApp, sql: &str) -> String {
     let row = app
         .state
         .db
         .query_one_raw(sea_orm::Statement::from_string(
             app.state.db.get_database_backend(),
-            format!("SELECT status FROM orders WHERE order_number = '{order}'"),
+            sql,
         ))
         .await
         .unwrap()
         .unwrap();
-    row.try_get::<String>("", "status").unwrap()
+    row.try_get::<String>("", "t").unwrap()
+}
+
+async fn order_status(app: &TestApp, order: &str) -> String {
+    text(
+        app,
+        &format!("SELECT status AS t FROM orders WHERE order_number = '{order}'"),
+    )
+    .await
 }
 
 async fn booking_status(app: &TestApp, booking: &str) -> String {
-    let row = app
-        .state
-        .db
-        .query_one_raw(sea_orm::Statement::from_string(
-            app.state.db.get_database_backend(),
-            format!("SELECT status FROM booking WHERE booking_number = '{booking}'"),
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get::<String>("", "status").unwrap()
+    text(
+        app,
+        &format!("SELECT status AS t FROM booking WHERE booking_number = '{booking}'"),
+    )
+    .await
 }
 
 /// A patient with an approved diagnosis, a doctor with a published ¥40 fee and four
@@ -256,6 +259,16 @@ async fn hold(app: &TestApp, slot: &str) -> String {
         .as_str()
         .unwrap()
         .to_owned()
+}
+
+/// The booking's hold is past its time (as if its 15 minutes had gone by).
+async fn hold_ran_out(app: &TestApp, booking: &str) {
+    let past = OffsetDateTime::now_utc().unix_timestamp() - 1;
+    exec(
+        app,
+        &format!("UPDATE booking SET hold_expires_at = {past} WHERE booking_number = '{booking}'"),
+    )
+    .await;
 }
 
 async fn exec(app: &TestApp, sql: &str) {
@@ -326,14 +339,7 @@ pub async fn an_abandoned_payment_expires_and_frees_the_slot(db: Db) {
     let failed = "SELECT COUNT(*) AS n FROM payment_event WHERE outcome = 'failed'";
     assert_eq!(number(&app, failed).await, 1);
     pay_in_sandbox(&app, &booking, "abandon").await;
-    exec(
-        &app,
-        &format!(
-            "UPDATE booking SET hold_expires_at = {} WHERE booking_number = '{booking}'",
-            OffsetDateTime::now_utc().unix_timestamp() - 1
-        ),
-    )
-    .await;
+    hold_ran_out(&app, &booking).await;
     let now = OffsetDateTime::now_utc();
     // The plain expiry leaves a hold whose payment began …
     assert_eq!(
@@ -366,14 +372,7 @@ pub async fn money_after_the_hold_ended_goes_back(db: Db) {
     let (app, _operator, slots) = patient_with_slots(db).await;
     let booking = hold(&app, &slots[0]).await;
     let order = start_paying(&app, &booking).await;
-    exec(
-        &app,
-        &format!(
-            "UPDATE booking SET hold_expires_at = {} WHERE booking_number = '{booking}'",
-            OffsetDateTime::now_utc().unix_timestamp() - 1
-        ),
-    )
-    .await;
+    hold_ran_out(&app, &booking).await;
     let now = OffsetDateTime::now_utc();
     server::services::orders::expire_paying_holds(&app.state, now)
         .await
@@ -616,6 +615,34 @@ pub async fn reconciliation_reports_every_difference(db: Db) {
         .map(|l| l["resolved"].as_bool().unwrap())
         .collect();
     assert_eq!(resolved.iter().filter(|r| **r).count(), 1);
+    // The operators' page shows the day and resolves with a plain form.
+    let page = operator
+        .page_text(&format!("/staff?reconcile_day={today}"))
+        .await;
+    assert!(
+        page.contains("每日对账") && page.contains("金额不一致"),
+        "{page}"
+    );
+    assert!(page.contains("已与渠道核实，补记差额"), "{page}");
+    let second = again["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["resolved"] == false)
+        .unwrap()["id"]
+        .to_string();
+    let res = operator
+        .form(
+            "/forms/staff/reconciliation/resolve",
+            &[("day", &today), ("line", &second), ("note", "渠道已补单")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = res.headers()["location"].to_str().unwrap();
+    assert!(to.contains("notice=difference_resolved"), "{to}");
+    let unresolved = "SELECT COUNT(*) AS n FROM reconciliation_line \
+                      WHERE kind <> 'matched' AND resolved_at IS NULL";
+    assert_eq!(number(&app, unresolved).await, 1);
     // Only operators and admins see it.
     let res = app.get(&path).await;
     assert!(res.status().is_client_error(), "{}", res.status());
@@ -806,14 +833,7 @@ pub async fn stripe_takes_payments_and_refunds(db: Db) {
 
     // The second hold runs out with its payment open at Stripe: it is cancelled there
     // first, then the hold ends.
-    exec(
-        &app,
-        &format!(
-            "UPDATE booking SET hold_expires_at = {} WHERE booking_number = '{second_booking}'",
-            OffsetDateTime::now_utc().unix_timestamp() - 1
-        ),
-    )
-    .await;
+    hold_ran_out(&app, &second_booking).await;
     server::services::orders::expire_paying_holds(&app.state, OffsetDateTime::now_utc())
         .await
         .unwrap();
