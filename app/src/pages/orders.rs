@@ -46,7 +46,7 @@ fn order_list(list: Vec<OrderView>) -> impl IntoView {
             {list.into_iter().map(|o| view! {
                 <li>
                     <a class="card booking-row" href=format!("/orders/{}", o.order_number) data-testid="order-row">
-                        <span><strong>{o.amount.clone()}</strong>{format!(" · {} · {}", o.description, o.created)}</span>
+                        <span><strong>{o.amount.clone()}</strong>{format!(" · {}", o.description)}<small class="hint order-when">{o.created.clone()}</small></span>
                         <span class=status_class(&o)>{order_status_text(locale, o.status)}</span>
                     </a>
                 </li>
