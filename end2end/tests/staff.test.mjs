@@ -227,6 +227,7 @@ async function adminEnrolsAndCreatesAnOperator(javaScriptEnabled, username) {
   if (SHOTS) await mine.screenshot({ path: `${SHOTS}/${tag}-sandbox-checkout.png`, fullPage: true });
   await mine.click('[data-testid=sandbox-succeed]');
   await mine.waitForURL(/\/bookings\/BK[0-9a-f]+\?paying=1$/);
+  assert.match(await mine.textContent('[data-testid=paid]'), /预约成功/);
   assert.match(await mine.textContent('[data-testid=booking-state]'), /已预约/);
   assert.match(await mine.textContent('[data-testid=order-number]'), /^OD[0-9a-f]+$/);
   await mine.goto(`${BASE}/messages`);

@@ -75,6 +75,9 @@ fn booking_detail(b: BookingView, csrf: String, english: bool, returned: bool) -
     let active = matches!(b.state, BookingState::Held | BookingState::Confirmed) && b.upcoming;
     let by_doctor = b.cancel_reason.as_deref() == Some("doctor");
     view! {
+        {(returned && b.state == BookingState::Confirmed).then(|| view! {
+            <p class="alert alert-notice" role="status" data-testid="paid">{t_string!(i18n, notice.booking_confirmed)}</p>
+        })}
         <article class="card booking" data-testid="booking">
             <div class="proof-head">
                 <strong>{b.when.clone()}</strong>
