@@ -212,9 +212,15 @@ impl PaymentProvider for StripeProvider {
                 }
                 _ => {}
             }
-            if pi.status != PaymentIntentStatus::Canceled {
-                // Only one payment may be able to take money for an order.
-                self.call_off(existing).await?;
+            // Only one payment may be able to take money for an order: the open one is
+            // called off first, and if it took the money meanwhile, that is the payment.
+            if pi.status != PaymentIntentStatus::Canceled
+                && self.call_off(existing).await? != CallOff::CalledOff
+            {
+                return Ok(Started {
+                    provider_ref: existing.to_owned(),
+                    next: NextStep::Redirect(back_to_app(ask.return_url)),
+                });
             }
             after = existing.to_owned();
         }

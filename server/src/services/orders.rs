@@ -518,12 +518,19 @@ pub async fn start_payment(
     // Marked started only while the order still waits and the hold still runs (or a
     // payment was already under way): the expiry job cannot have ended it meanwhile.
     let txn = db::begin_write(&state.db).await?;
+    // The method is the one of the payment under way: a payment continued (or found
+    // paid) keeps the method it was begun with.
+    let same_payment = o.provider_ref.as_deref() == Some(started.provider_ref.as_str());
+    let method_text = match (&o.method, same_payment) {
+        (Some(m), true) => m.clone(),
+        _ => method.as_str().to_owned(),
+    };
     let marked = order::Entity::update_many()
         .col_expr(
             order::Column::ProviderRef,
             Expr::value(&started.provider_ref),
         )
-        .col_expr(order::Column::Method, Expr::value(method.as_str()))
+        .col_expr(order::Column::Method, Expr::value(method_text))
         .col_expr(
             order::Column::PaymentStartedAt,
             Expr::value(o.payment_started_at.unwrap_or(ts)),

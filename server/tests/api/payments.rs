@@ -830,6 +830,50 @@ pub async fn stripe_takes_payments_and_refunds(db: Db) {
     assert_eq!(order_status(&app, &third_order).await, "pending");
     assert_eq!(booking_status(&app, &third_booking).await, "held");
     stripe.books().down = false;
+    // Back up, the patient pays with Alipay, then changes to WeChat Pay: the Alipay
+    // payment is cancelled at Stripe before the new one is made, under a key of its own.
+    let third_pay = format!("/api/v1/bookings/{third_booking}/payment");
+    let res = app
+        .post(&third_pay, &json!({ "payment_method": "alipay" }))
+        .await;
+    let alipay = res.json::<Value>().await.unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let first_pi = alipay.rsplit('/').next().unwrap().to_owned();
+    let res = app
+        .post(&third_pay, &json!({ "payment_method": "wechat_pay" }))
+        .await;
+    let wechat = res.json::<Value>().await.unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let second_pi = wechat.rsplit('/').next().unwrap().to_owned();
+    assert_ne!(first_pi, second_pi);
+    assert_eq!(stripe.intent(&first_pi)["status"], "canceled");
+    let last = stripe.calls("POST", "/v1/payment_intents").pop().unwrap();
+    assert_eq!(
+        last.headers["idempotency-key"],
+        format!("{third_order}:pay:wechat_pay:{first_pi}")
+    );
+    // Paid at Stripe before its event came: asking again makes nothing new.
+    stripe.set_intent_status(&second_pi, "succeeded");
+    let made = stripe.calls("POST", "/v1/payment_intents").len();
+    let res = app
+        .post(&third_pay, &json!({ "payment_method": "alipay" }))
+        .await;
+    let next: Value = res.json().await.unwrap();
+    assert!(
+        next["url"].as_str().unwrap().ends_with("?paying=1"),
+        "{next}"
+    );
+    assert_eq!(stripe.calls("POST", "/v1/payment_intents").len(), made);
+    let method = format!("SELECT method AS t FROM orders WHERE order_number = '{third_order}'");
+    assert_eq!(
+        text(&app, &method).await,
+        "wechat_pay",
+        "the method of the paid one"
+    );
 
     // The second hold runs out with its payment open at Stripe: it is cancelled there
     // first, then the hold ends.
