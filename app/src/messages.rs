@@ -310,6 +310,72 @@ pub fn day_text(locale: Locale, day: crate::domain::schedule::DayWord) -> String
     }
 }
 
+/// A way to pay, in words.
+pub fn payment_method_text(
+    locale: Locale,
+    method: crate::domain::payment_method::PaymentMethod,
+) -> &'static str {
+    use crate::domain::payment_method::PaymentMethod::*;
+    match method {
+        WechatPay => td_string!(locale, pay.wechat_pay),
+        Alipay => td_string!(locale, pay.alipay),
+        Card => td_string!(locale, pay.card),
+    }
+}
+
+/// Why a way to pay is missing here.
+pub fn unavailable_text(
+    locale: Locale,
+    why: crate::domain::payment_method::Unavailable,
+) -> &'static str {
+    match why {
+        crate::domain::payment_method::Unavailable::BlockedInWeChat => {
+            td_string!(locale, pay.blocked_in_wechat)
+        }
+    }
+}
+
+/// An order's status, in words.
+pub fn order_status_text(
+    locale: Locale,
+    status: crate::domain::order::OrderStatus,
+) -> &'static str {
+    use crate::domain::order::OrderStatus::*;
+    match status {
+        Pending => td_string!(locale, orders.pending),
+        Paid => td_string!(locale, orders.paid),
+        Served => td_string!(locale, orders.served),
+        Closed => td_string!(locale, orders.closed),
+        Refunding => td_string!(locale, orders.refunding),
+        Refunded => td_string!(locale, orders.refunded),
+        Expired => td_string!(locale, orders.expired),
+    }
+}
+
+/// Why money went back, in words.
+pub fn refund_reason_text(
+    locale: Locale,
+    reason: crate::domain::order::RefundReason,
+) -> &'static str {
+    use crate::domain::order::RefundReason::*;
+    match reason {
+        SlotCancelled => td_string!(locale, orders.reason_slot_cancelled),
+        PaidAfterExpiry => td_string!(locale, orders.reason_paid_after_expiry),
+        Unanswered => td_string!(locale, orders.reason_unanswered),
+        PatientCancelled => td_string!(locale, orders.reason_patient_cancelled),
+        OperatorDecision => td_string!(locale, orders.reason_operator_decision),
+    }
+}
+
+/// A refund record's state, in words.
+pub fn refund_state_text(locale: Locale, state: &str) -> &'static str {
+    match state {
+        "succeeded" => td_string!(locale, orders.refund_succeeded),
+        "failed" => td_string!(locale, orders.refund_failed),
+        _ => td_string!(locale, orders.refund_requested),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,71 +440,5 @@ mod tests {
         for r in [Refusal::Critical, Refusal::TooOld { max_age_years: 75 }] {
             assert!(!zh(r).contains('{') && !refusal_message(Locale::en, r).contains('{'));
         }
-    }
-}
-
-/// A way to pay, in words.
-pub fn payment_method_text(
-    locale: Locale,
-    method: crate::domain::payment_method::PaymentMethod,
-) -> &'static str {
-    use crate::domain::payment_method::PaymentMethod::*;
-    match method {
-        WechatPay => td_string!(locale, pay.wechat_pay),
-        Alipay => td_string!(locale, pay.alipay),
-        Card => td_string!(locale, pay.card),
-    }
-}
-
-/// Why a way to pay is missing here.
-pub fn unavailable_text(
-    locale: Locale,
-    why: crate::domain::payment_method::Unavailable,
-) -> &'static str {
-    match why {
-        crate::domain::payment_method::Unavailable::BlockedInWeChat => {
-            td_string!(locale, pay.blocked_in_wechat)
-        }
-    }
-}
-
-/// An order's status, in words.
-pub fn order_status_text(
-    locale: Locale,
-    status: crate::domain::order::OrderStatus,
-) -> &'static str {
-    use crate::domain::order::OrderStatus::*;
-    match status {
-        Pending => td_string!(locale, orders.pending),
-        Paid => td_string!(locale, orders.paid),
-        Served => td_string!(locale, orders.served),
-        Closed => td_string!(locale, orders.closed),
-        Refunding => td_string!(locale, orders.refunding),
-        Refunded => td_string!(locale, orders.refunded),
-        Expired => td_string!(locale, orders.expired),
-    }
-}
-
-/// Why money went back, in words.
-pub fn refund_reason_text(
-    locale: Locale,
-    reason: crate::domain::order::RefundReason,
-) -> &'static str {
-    use crate::domain::order::RefundReason::*;
-    match reason {
-        SlotCancelled => td_string!(locale, orders.reason_slot_cancelled),
-        PaidAfterExpiry => td_string!(locale, orders.reason_paid_after_expiry),
-        Unanswered => td_string!(locale, orders.reason_unanswered),
-        PatientCancelled => td_string!(locale, orders.reason_patient_cancelled),
-        OperatorDecision => td_string!(locale, orders.reason_operator_decision),
-    }
-}
-
-/// A refund record's state, in words.
-pub fn refund_state_text(locale: Locale, state: &str) -> &'static str {
-    match state {
-        "succeeded" => td_string!(locale, orders.refund_succeeded),
-        "failed" => td_string!(locale, orders.refund_failed),
-        _ => td_string!(locale, orders.refund_requested),
     }
 }

@@ -61,7 +61,7 @@ fields! {
     Method => "method",
     PaymentMethod => "payment_method",
     /// An amount of money, in fen.
-    Amount => "amount_fen",
+    AmountFen => "amount_fen",
 }
 
 /// Declares `ErrorCode` once: each code with its stable snake_case name and the HTTP

@@ -494,7 +494,7 @@ pub async fn end_paying_hold(
     }
     give_back_place(&txn, b.slot_id).await?;
     let after = order_follows(&txn, b.id, None, Actor::System, ts).await?;
-    let notice = notices::record(&txn, booking_notice(&b, MessageKind::HoldExpired), now).await?;
+    let notice = notices::record(&txn, booking_notice(b, MessageKind::HoldExpired), now).await?;
     txn.commit().await?;
     after.run(state);
     notices::send_sms_after_commit(state.clone(), notice);
@@ -563,7 +563,7 @@ pub async fn expire_holds(state: &Arc<State>, now: OffsetDateTime) -> Result<usi
     let ended = expire_in(&txn, None, ts).await?;
     let mut sms = Vec::new();
     for b in &ended {
-        sms.push(notices::record(&txn, booking_notice(&b, MessageKind::HoldExpired), now).await?);
+        sms.push(notices::record(&txn, booking_notice(b, MessageKind::HoldExpired), now).await?);
     }
     txn.commit().await?;
     for n in sms {
@@ -745,7 +745,7 @@ pub async fn cancel_slot(
             &mut after,
         )
         .await?;
-        sms.push(notices::record(&txn, booking_notice(&b, MessageKind::SlotCancelled), now).await?);
+        sms.push(notices::record(&txn, booking_notice(b, MessageKind::SlotCancelled), now).await?);
     }
     audit::record(
         &txn,

@@ -985,7 +985,7 @@ pub async fn operator_refund(
         }
         Err(_) => {
             txn.rollback().await?;
-            return Err(FieldError::new(ErrorCode::RefundAmountInvalid, Field::Amount).into());
+            return Err(FieldError::new(ErrorCode::RefundAmountInvalid, Field::AmountFen).into());
         }
     };
     let mut after = AfterCommit::default();

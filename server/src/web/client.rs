@@ -110,6 +110,16 @@ pub fn locale_of(headers: &HeaderMap) -> Locale {
         .unwrap_or(Locale::zh_CN)
 }
 
+/// Which browser the request comes from, as far as paying is concerned (R-PAY-1).
+pub fn browser_of(headers: &HeaderMap) -> app::domain::payment_method::Browser {
+    app::domain::payment_method::Browser::from_user_agent(
+        headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,14 +155,4 @@ mod tests {
             ip("10.0.0.2")
         );
     }
-}
-
-/// Which browser the request comes from, as far as paying is concerned (R-PAY-1).
-pub fn browser_of(headers: &HeaderMap) -> app::domain::payment_method::Browser {
-    app::domain::payment_method::Browser::from_user_agent(
-        headers
-            .get(axum::http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default(),
-    )
 }

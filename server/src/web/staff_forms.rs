@@ -416,7 +416,7 @@ async fn refund_order(
             "" => None,
             yuan => Some(Fen::parse_yuan(yuan).ok_or(FieldError::new(
                 ErrorCode::RefundAmountInvalid,
-                Field::Amount,
+                Field::AmountFen,
             ))?),
         };
         crate::services::orders::operator_refund(

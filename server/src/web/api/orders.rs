@@ -116,7 +116,7 @@ pub(super) async fn refund_order(
         None => None,
         Some(fen) => Some(Fen::new(fen).ok_or(FieldError::new(
             ErrorCode::RefundAmountInvalid,
-            Field::Amount,
+            Field::AmountFen,
         ))?),
     };
     let refund_number = orders::operator_refund(
