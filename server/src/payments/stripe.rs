@@ -1,6 +1,7 @@
 //! Stripe (R-PAY-1): PaymentIntents for WeChat Pay and Alipay, confirmed at once and
-//! finished on Stripe's page (Alipay's redirect; WeChat Pay's hosted QR-code page), then
-//! back to the booking, where the webhook's answer shows up. Every call that moves money
+//! finished on Stripe's page (Alipay's redirect; WeChat Pay's hosted QR-code page); cards
+//! on Stripe Checkout's hosted page (card details never reach us). Then back to the
+//! booking, where the webhook's answer shows up. Every call that moves money
 //! carries an idempotency key derived from the order, and is retried with backoff on
 //! timeouts and Stripe's 5xx answers with the same key, so a retry never charges or
 //! refunds twice; an outage leaves the order pending, to be paid later.
@@ -10,6 +11,13 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
+use stripe_checkout::checkout_session::{
+    CreateCheckoutSession, CreateCheckoutSessionAllowedPaymentMethodTypes,
+    CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
+    CreateCheckoutSessionPaymentIntentData, ExpireCheckoutSession, ProductData,
+    RetrieveCheckoutSession,
+};
+use stripe_checkout::{CheckoutSession, CheckoutSessionMode, CheckoutSessionStatus};
 use stripe_core::payment_intent::{
     CancelPaymentIntent, CancelPaymentIntentCancellationReason, CreatePaymentIntent,
     CreatePaymentIntentPaymentMethodData, CreatePaymentIntentPaymentMethodDataType,
@@ -26,9 +34,15 @@ pub const NAME: &str = "stripe";
 pub const ORDER_KEY: &str = "order_number";
 pub const REFUND_KEY: &str = "refund_key";
 
-/// Card payments need Stripe.js on the page (or Stripe Checkout); until then the two
-/// methods that finish on Stripe's own pages are offered.
-const METHODS: &[PaymentMethod] = &[PaymentMethod::WechatPay, PaymentMethod::Alipay];
+const METHODS: &[PaymentMethod] = &[
+    PaymentMethod::WechatPay,
+    PaymentMethod::Alipay,
+    PaymentMethod::Card,
+];
+/// A Checkout Session's id starts so; a PaymentIntent's with `pi_`.
+const SESSION: &str = "cs_";
+/// The shortest life Stripe allows a Checkout Session; called off sooner when the hold ends.
+const SESSION_SECS: i64 = 30 * 60;
 
 pub struct StripeProvider {
     client: Client,
@@ -112,7 +126,7 @@ impl StripeProvider {
                 CreatePaymentIntentPaymentMethodDataType::Alipay,
             ),
             PaymentMethod::Card => {
-                return Err(ProviderError::Refused("card is not offered".into()));
+                return Err(ProviderError::Refused("cards go through Checkout".into()));
             }
         };
         let mut options = CreatePaymentIntentPaymentMethodOptions::new();
@@ -131,6 +145,68 @@ impl StripeProvider {
             .payment_method_data(CreatePaymentIntentPaymentMethodData::new(data_type))
             .return_url(ask.return_url);
         self.send(&create, Some(key)).await
+    }
+}
+
+impl StripeProvider {
+    /// A Checkout Session for a card payment: Stripe's page takes the card.
+    async fn checkout(&self, ask: &PaymentAsk<'_>, key: &str) -> Result<Started, ProviderError> {
+        let metadata = HashMap::from([(ORDER_KEY.to_owned(), ask.order_number.to_owned())]);
+        let mut price = CreateCheckoutSessionLineItemsPriceData::new(Currency::CNY);
+        price.unit_amount = Some(ask.amount.get());
+        price.product_data = Some(ProductData::new(ask.description));
+        let mut line = CreateCheckoutSessionLineItems::new();
+        line.price_data = Some(price);
+        line.quantity = Some(1);
+        let mut intent = CreateCheckoutSessionPaymentIntentData::new();
+        intent.metadata = Some(metadata.clone());
+        intent.description = Some(ask.description.to_owned());
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let create = CreateCheckoutSession::new()
+            .mode(CheckoutSessionMode::Payment)
+            .allowed_payment_method_types(vec![
+                CreateCheckoutSessionAllowedPaymentMethodTypes::Card,
+            ])
+            .line_items(vec![line])
+            .payment_intent_data(intent)
+            .client_reference_id(ask.order_number)
+            .metadata(metadata)
+            .expires_at(now + SESSION_SECS)
+            .success_url(back_to_app(ask.return_url))
+            .cancel_url(ask.return_url);
+        let session = self.send(&create, Some(key)).await?;
+        let url = session
+            .url
+            .clone()
+            .ok_or_else(|| ProviderError::Refused("a Checkout Session without a page".into()))?;
+        Ok(Started {
+            provider_ref: session.id.to_string(),
+            next: NextStep::Redirect(url),
+        })
+    }
+
+    async fn session(&self, id: &str) -> Result<CheckoutSession, ProviderError> {
+        self.send(&RetrieveCheckoutSession::new(id), None).await
+    }
+
+    /// A Checkout Session ends like a payment: expired if still open.
+    async fn call_off_session(&self, id: &str) -> Result<CallOff, ProviderError> {
+        let decide = |s: &CheckoutSession| match s.status {
+            Some(CheckoutSessionStatus::Complete) => Some(CallOff::AlreadyPaid),
+            Some(CheckoutSessionStatus::Expired) => Some(CallOff::CalledOff),
+            _ => None,
+        };
+        if let Some(known) = decide(&self.session(id).await?) {
+            return Ok(known);
+        }
+        match self.send(&ExpireCheckoutSession::new(id), None).await {
+            Ok(s) => Ok(decide(&s).unwrap_or(CallOff::StillProcessing)),
+            // Refused: it completed meanwhile; ask what it is now.
+            Err(ProviderError::Refused(_)) => {
+                Ok(decide(&self.session(id).await?).unwrap_or(CallOff::StillProcessing))
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -188,7 +264,26 @@ impl PaymentProvider for StripeProvider {
         // A payment begun before: continue it while it can be, or begin the next one
         // under a key of its own (the key names the attempt it follows).
         let mut after = "0".to_owned();
-        if let Some(existing) = ask.existing_ref {
+        if let Some(existing) = ask.existing_ref.filter(|r| r.starts_with(SESSION)) {
+            // A card payment begun on Checkout: continue it, or call it off first.
+            let session = self.session(existing).await?;
+            if ask.method == PaymentMethod::Card
+                && session.status == Some(CheckoutSessionStatus::Open)
+                && let Some(url) = session.url
+            {
+                return Ok(Started {
+                    provider_ref: existing.to_owned(),
+                    next: NextStep::Redirect(url),
+                });
+            }
+            if self.call_off_session(existing).await? != CallOff::CalledOff {
+                return Ok(Started {
+                    provider_ref: existing.to_owned(),
+                    next: NextStep::Redirect(back_to_app(ask.return_url)),
+                });
+            }
+            after = existing.to_owned();
+        } else if let Some(existing) = ask.existing_ref {
             let pi = self.retrieve(existing).await?;
             match pi.status {
                 PaymentIntentStatus::Succeeded | PaymentIntentStatus::Processing => {
@@ -225,6 +320,9 @@ impl PaymentProvider for StripeProvider {
             after = existing.to_owned();
         }
         let key = format!("{}:{after}", ask.idempotency_key);
+        if ask.method == PaymentMethod::Card {
+            return self.checkout(ask, &key).await;
+        }
         let pi = self.create(ask, &key).await?;
         let next = match (&pi.status, next_url(&pi)) {
             (_, Some(url)) => url,
@@ -237,6 +335,9 @@ impl PaymentProvider for StripeProvider {
     }
 
     async fn call_off(&self, provider_ref: &str) -> Result<CallOff, ProviderError> {
+        if provider_ref.starts_with(SESSION) {
+            return self.call_off_session(provider_ref).await;
+        }
         let pi = self.retrieve(provider_ref).await?;
         match pi.status {
             PaymentIntentStatus::Succeeded => return Ok(CallOff::AlreadyPaid),

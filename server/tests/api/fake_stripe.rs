@@ -27,6 +27,7 @@ pub struct Books {
     pub down: bool,
     pub intents: Vec<Value>,
     pub refunds: Vec<Value>,
+    pub sessions: Vec<Value>,
     /// Idempotency key → the object first made under it.
     pub keyed: HashMap<String, Value>,
 }
@@ -45,6 +46,9 @@ impl FakeStripe {
             .route("/v1/payment_intents/{id}", get(retrieve_intent))
             .route("/v1/payment_intents/{id}/cancel", post(cancel_intent))
             .route("/v1/refunds", post(create_refund).get(list_refunds))
+            .route("/v1/checkout/sessions", post(create_session))
+            .route("/v1/checkout/sessions/{id}", get(retrieve_session))
+            .route("/v1/checkout/sessions/{id}/expire", post(expire_session))
             .with_state(books.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -82,6 +86,40 @@ impl FakeStripe {
                 }
             }
         }
+    }
+
+    /// The customer paid on Checkout: the session completes and its PaymentIntent
+    /// (with the session's metadata, as `payment_intent_data` asked) has succeeded.
+    pub fn complete_session(&self, id: &str) -> Value {
+        let mut b = self.books();
+        let pi_id = format!("pi_{}", b.intents.len() + 1);
+        let Some(session) = b.sessions.iter_mut().find(|s| s["id"] == id) else {
+            return Value::Null;
+        };
+        session["status"] = json!("complete");
+        session["payment_status"] = json!("paid");
+        session["payment_intent"] = json!(pi_id);
+        let pi = json!({
+            "id": pi_id, "object": "payment_intent",
+            "amount": session["amount_total"], "amount_capturable": 0,
+            "amount_received": session["amount_total"],
+            "capture_method": "automatic", "confirmation_method": "automatic",
+            "created": time::OffsetDateTime::now_utc().unix_timestamp(),
+            "currency": "cny", "livemode": false,
+            "metadata": session["payment_intent_metadata"].clone(),
+            "payment_method_types": ["card"], "status": "succeeded",
+        });
+        b.intents.push(pi.clone());
+        pi
+    }
+
+    pub fn session(&self, id: &str) -> Value {
+        self.books()
+            .sessions
+            .iter()
+            .find(|s| s["id"] == id)
+            .cloned()
+            .unwrap_or(Value::Null)
     }
 
     pub fn intent(&self, id: &str) -> Value {
@@ -327,4 +365,105 @@ async fn list_refunds(
         return answer;
     }
     list("/v1/refunds", b.refunds.clone())
+}
+
+async fn create_session(State(books): Shared, headers: HeaderMap, body: String) -> Response {
+    let mut b = books.lock().expect("books");
+    if let Some(answer) = record(&mut b, "POST", "/v1/checkout/sessions", &headers, &body) {
+        return answer;
+    }
+    let key = key(&headers);
+    if let Some(existing) = key.as_ref().and_then(|k| b.keyed.get(k)) {
+        return Json(existing.clone()).into_response();
+    }
+    let form = parse_form(&body);
+    let id = format!("cs_test_{}", b.sessions.len() + 1);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let amount = form
+        .get("line_items[0][price_data][unit_amount]")
+        .and_then(|a| a.parse::<i64>().ok())
+        .unwrap_or(0);
+    let session = json!({
+        "id": id, "object": "checkout.session",
+        "amount_total": amount,
+        "automatic_tax": { "enabled": false, "liability": null, "provider": null, "status": null },
+        "client_reference_id": form.get("client_reference_id"),
+        "created": now,
+        "currency": "cny",
+        "custom_fields": [],
+        "custom_text": { "after_submit": null, "shipping_address": null, "submit": null, "terms_of_service_acceptance": null },
+        "expires_at": form.get("expires_at").and_then(|e| e.parse::<i64>().ok()).unwrap_or(now + 1800),
+        "livemode": false,
+        "metadata": { "order_number": form.get("metadata[order_number]").cloned().unwrap_or_default() },
+        "mode": "payment",
+        "payment_intent": null,
+        "payment_method_types": ["card"],
+        "payment_status": "unpaid",
+        "shipping_options": [],
+        "status": "open",
+        "success_url": form.get("success_url"),
+        "url": format!("https://fake-stripe.test/checkout/{id}"),
+        // Not Stripe's: what the PaymentIntent made on completion will carry.
+        "payment_intent_metadata": { "order_number": form.get("payment_intent_data[metadata][order_number]").cloned().unwrap_or_default() },
+    });
+    b.sessions.push(session.clone());
+    if let Some(k) = key {
+        b.keyed.insert(k, session.clone());
+    }
+    Json(session).into_response()
+}
+
+async fn retrieve_session(
+    State(books): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let mut b = books.lock().expect("books");
+    if let Some(answer) = record(
+        &mut b,
+        "GET",
+        &format!("/v1/checkout/sessions/{id}"),
+        &headers,
+        "",
+    ) {
+        return answer;
+    }
+    match b.sessions.iter().find(|s| s["id"] == id.as_str()) {
+        Some(s) => Json(s.clone()).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            "No such checkout.session",
+        ),
+    }
+}
+
+async fn expire_session(
+    State(books): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: String,
+) -> Response {
+    let mut b = books.lock().expect("books");
+    let path = format!("/v1/checkout/sessions/{id}/expire");
+    if let Some(answer) = record(&mut b, "POST", &path, &headers, &body) {
+        return answer;
+    }
+    let Some(s) = b.sessions.iter_mut().find(|s| s["id"] == id.as_str()) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            "No such checkout.session",
+        );
+    };
+    if s["status"] != "open" {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "Only Checkout Sessions with a status of open can be expired.",
+        );
+    }
+    s["status"] = json!("expired");
+    s["url"] = Value::Null;
+    Json(s.clone()).into_response()
 }

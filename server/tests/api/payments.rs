@@ -875,6 +875,65 @@ pub async fn stripe_takes_payments_and_refunds(db: Db) {
         "the method of the paid one"
     );
 
+    // A card: Stripe Checkout's hosted page takes it (no card data reaches us); the
+    // session's PaymentIntent carries the order number, so its event confirms the booking.
+    let card_booking = hold(&app, &slots[3]).await;
+    let card_order = only_order(&app, &card_booking).await;
+    let res = app
+        .post(
+            &format!("/api/v1/bookings/{card_booking}/payment"),
+            &json!({ "payment_method": "card" }),
+        )
+        .await;
+    let next: Value = res.json().await.unwrap();
+    let session_url = next["url"].as_str().unwrap().to_owned();
+    assert!(
+        session_url.starts_with("https://fake-stripe.test/checkout/cs_test_"),
+        "{next}"
+    );
+    let made = stripe.calls("POST", "/v1/checkout/sessions").pop().unwrap();
+    assert_eq!(
+        made.headers["idempotency-key"],
+        format!("{card_order}:pay:card:0")
+    );
+    for (field, value) in [
+        ("mode", "payment"),
+        ("line_items[0][price_data][currency]", "cny"),
+        ("line_items[0][price_data][unit_amount]", "4000"),
+        ("line_items[0][quantity]", "1"),
+        ("client_reference_id", card_order.as_str()),
+        (
+            "payment_intent_data[metadata][order_number]",
+            card_order.as_str(),
+        ),
+    ] {
+        assert_eq!(
+            made.form.get(field).map(String::as_str),
+            Some(value),
+            "{field}: {:?}",
+            made.form
+        );
+    }
+    assert!(made.form["success_url"].ends_with(&format!("/bookings/{card_booking}?paying=1")));
+    // Asked again: the open session is continued.
+    let again: Value = app
+        .post(
+            &format!("/api/v1/bookings/{card_booking}/payment"),
+            &json!({ "payment_method": "card" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["url"], session_url.as_str());
+    let session_id = session_url.rsplit('/').next().unwrap().to_owned();
+    let paid = stripe.complete_session(&session_id);
+    stripe_event(&app, "evt_card_paid", "payment_intent.succeeded", &paid).await;
+    assert_eq!(order_status(&app, &card_order).await, "paid");
+    assert_eq!(booking_status(&app, &card_booking).await, "confirmed");
+    let method = format!("SELECT method AS t FROM orders WHERE order_number = '{card_order}'");
+    assert_eq!(text(&app, &method).await, "card");
+
     // The second hold runs out with its payment open at Stripe: it is cancelled there
     // first, then the hold ends.
     hold_ran_out(&app, &second_booking).await;
