@@ -113,15 +113,6 @@ impl FakeStripe {
         pi
     }
 
-    pub fn session(&self, id: &str) -> Value {
-        self.books()
-            .sessions
-            .iter()
-            .find(|s| s["id"] == id)
-            .cloned()
-            .unwrap_or(Value::Null)
-    }
-
     pub fn intent(&self, id: &str) -> Value {
         self.books()
             .intents
