@@ -107,6 +107,9 @@ impl Application {
                 {
                     tracing::warn!(error = ?e, "sending reminders failed");
                 }
+                if let Err(e) = crate::services::orders::serve_and_close(&holds_state, now).await {
+                    tracing::warn!(error = ?e, "serving and closing orders failed");
+                }
             }
         });
         // Provider events not yet applied (a webhook answered before processing, a

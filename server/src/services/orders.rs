@@ -1237,3 +1237,57 @@ pub async fn list_for_staff(
         .await?;
     views(&state.db, rows).await
 }
+
+/// How long after its service an order stays open to a complaint before it closes.
+pub const CLOSE_AFTER_SECS: i64 = 7 * 86_400;
+
+/// Paid orders whose appointment has ended are served (the appointment was kept for the
+/// patient; until the consult issue says whether the doctor answered, the end of the
+/// slot is the service); served orders older than [`CLOSE_AFTER_SECS`] close. A refund
+/// stays possible while served (an unanswered consult, an operator's decision). Each
+/// move is the machine's, under the order's lock, so two servers make it once.
+pub async fn serve_and_close(state: &Arc<State>, now: OffsetDateTime) -> Result<usize, AppError> {
+    let ts = now.unix_timestamp();
+    let ended: Vec<i64> = order::Entity::find()
+        .select_only()
+        .column(order::Column::Id)
+        .filter(order::Column::Status.eq(OrderStatus::Paid.as_str()))
+        .filter(
+            order::Column::BookingId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(booking::Column::Id)
+                    .from(booking::Entity)
+                    .and_where(booking::Column::Status.eq(super::bookings::CONFIRMED))
+                    .and_where(booking::Column::EndsAt.lte(ts))
+                    .to_owned(),
+            ),
+        )
+        .limit(200)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let closing: Vec<i64> = order::Entity::find()
+        .select_only()
+        .column(order::Column::Id)
+        .filter(order::Column::Status.eq(OrderStatus::Served.as_str()))
+        .filter(order::Column::UpdatedAt.lte(ts - CLOSE_AFTER_SECS))
+        .limit(200)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let mut moved = 0;
+    for (ids, event) in [
+        (ended, OrderEvent::ServiceGiven),
+        (closing, OrderEvent::Close),
+    ] {
+        for id in ids {
+            let txn = db::begin_write(&state.db).await?;
+            let mut after = AfterCommit::default();
+            let step = step(&txn, id, event, Actor::System, now, &mut after).await?;
+            txn.commit().await?;
+            after.run(state);
+            moved += usize::from(matches!(step, Step::Moved { .. }));
+        }
+    }
+    Ok(moved)
+}

@@ -277,7 +277,8 @@ async fn exec(app: &TestApp, sql: &str) {
 
 // R-PAY-1, R-PAY-4, R-BOOK-2: a hold makes its order (the published fee, CNY, one line);
 // paying goes through the provider's page; the provider's event confirms the booking
-// once, however often it is processed, even by two servers at once.
+// once, however often it is processed, even by two servers at once; the appointment
+// over, the order is served, then closed.
 pub async fn a_paid_hold_is_confirmed_once(db: Db) {
     let (app, _operator, slots) = patient_with_slots(db).await;
     let booking = hold(&app, &slots[0]).await;
@@ -326,6 +327,33 @@ pub async fn a_paid_hold_is_confirmed_once(db: Db) {
         .post(&format!("/api/v1/bookings/{booking}/payment"), &json!({}))
         .await;
     assert_eq!(res.json::<Value>().await.unwrap()["next"], "confirmed");
+
+    // The appointment ends: the order is served, by two servers once; a week later
+    // it closes, and nothing moves it again.
+    let ended = OffsetDateTime::now_utc().unix_timestamp() - 60;
+    exec(
+        &app,
+        &format!("UPDATE booking SET ends_at = {ended} WHERE booking_number = '{booking}'"),
+    )
+    .await;
+    let now = OffsetDateTime::now_utc();
+    let (a, b) = tokio::join!(
+        server::services::orders::serve_and_close(&app.state, now),
+        server::services::orders::serve_and_close(&app.state, now)
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    assert_eq!(order_status(&app, &order).await, "served");
+    let week_later = now + time::Duration::seconds(server::services::orders::CLOSE_AFTER_SECS + 1);
+    server::services::orders::serve_and_close(&app.state, week_later)
+        .await
+        .unwrap();
+    assert_eq!(order_status(&app, &order).await, "closed");
+    assert_eq!(
+        server::services::orders::serve_and_close(&app.state, week_later)
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 // R-BOOK-2, R-PAY-1: an abandoned payment keeps the hold while the provider may still
