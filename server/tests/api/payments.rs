@@ -341,7 +341,8 @@ pub async fn a_paid_hold_is_confirmed_once(db: Db) {
         server::services::orders::serve_and_close(&app.state, now),
         server::services::orders::serve_and_close(&app.state, now)
     );
-    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    // (The server's own job may have been first: never twice.)
+    assert!(a.unwrap() + b.unwrap() <= 1);
     assert_eq!(order_status(&app, &order).await, "served");
     let week_later = now + time::Duration::seconds(server::services::orders::CLOSE_AFTER_SECS + 1);
     server::services::orders::serve_and_close(&app.state, week_later)
