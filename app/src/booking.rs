@@ -70,6 +70,10 @@ pub struct BookingView {
 pub struct MethodChoice {
     pub method: crate::domain::payment_method::PaymentMethod,
     pub unavailable: Option<crate::domain::payment_method::Unavailable>,
+    /// Only by QR code, on a phone: another device must scan it.
+    pub scan_elsewhere: bool,
+    /// Chosen unless the patient picks another.
+    pub default: bool,
 }
 
 /// The 问诊 tab: upcoming bookings first, then the past.

@@ -106,18 +106,20 @@ fn booking_detail(b: BookingView, csrf: String, english: bool, returned: bool) -
             </div>
         })}
         {(b.state == BookingState::Held).then(|| {
-            let first_usable = b.methods.iter().position(|m| m.unavailable.is_none());
-            let methods = b.methods.iter().enumerate().map(|(i, m)| {
+            let methods = b.methods.iter().map(|m| {
                 let id = format!("pm-{}", m.method.as_str());
                 let off = m.unavailable.is_some();
                 view! {
                     <label class=if off { "method method-off" } else { "method" } for=id>
                         <input type="radio" name="payment_method" id=id.clone() value=m.method.as_str()
-                            disabled=off checked=Some(i) == first_usable />
+                            disabled=off checked=m.default />
                         <span>
                             {crate::messages::payment_method_text(locale, m.method)}
                             {m.unavailable.map(|why| view! {
                                 <small class="hint" data-testid="method-unavailable">{crate::messages::unavailable_text(locale, why)}</small>
+                            })}
+                            {(m.scan_elsewhere && m.unavailable.is_none()).then(|| view! {
+                                <small class="hint" data-testid="method-scan-elsewhere">{td_string!(locale, pay.scan_elsewhere)}</small>
                             })}
                         </span>
                     </label>

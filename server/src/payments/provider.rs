@@ -120,6 +120,10 @@ pub trait PaymentProvider: Send + Sync {
     fn name(&self) -> &'static str;
     /// The methods it takes.
     fn methods(&self) -> &'static [PaymentMethod];
+    /// Those it takes only by a QR code to scan (on a phone, with another device).
+    fn qr_only(&self) -> &'static [PaymentMethod] {
+        &[]
+    }
     async fn start(&self, ask: &PaymentAsk<'_>) -> Result<Started, ProviderError>;
     async fn call_off(&self, provider_ref: &str) -> Result<CallOff, ProviderError>;
     async fn refund(&self, ask: &RefundAsk<'_>) -> Result<RefundReply, ProviderError>;

@@ -260,6 +260,12 @@ impl PaymentProvider for StripeProvider {
         METHODS
     }
 
+    /// WeChat Pay through Stripe on the web is a QR code on Stripe's page; the phone that
+    /// shows it cannot scan it (nor pay a screenshot of it).
+    fn qr_only(&self) -> &'static [PaymentMethod] {
+        &[PaymentMethod::WechatPay]
+    }
+
     async fn start(&self, ask: &PaymentAsk<'_>) -> Result<Started, ProviderError> {
         // A payment begun before: continue it while it can be, or begin the next one
         // under a key of its own (the key names the attempt it follows).

@@ -14,7 +14,7 @@ use crate::state::State;
 use app::domain::department::Department;
 use app::domain::doctor::practice_years;
 use app::domain::message::MessageKind;
-use app::domain::payment_method::{Browser, offered};
+use app::domain::payment_method::{Browser, default_method, offered};
 use app::domain::schedule::{
     ConsultType, DayWord, SessionPlan, cancel_is_free, change_allowed, china_clock, day_word,
     may_hold_another, overlaps, plan_slots,
@@ -883,13 +883,19 @@ async fn view(
         cancel_reason: b.cancel_reason.clone(),
         order_number: order.map(|o| o.order_number),
         paying,
-        methods: offered(browser, state.payments.methods())
-            .into_iter()
-            .map(|(method, unavailable)| MethodChoice {
-                method,
-                unavailable,
-            })
-            .collect(),
+        methods: {
+            let offers = offered(browser, state.payments.methods(), state.payments.qr_only());
+            let chosen = default_method(&offers);
+            offers
+                .into_iter()
+                .map(|o| MethodChoice {
+                    method: o.method,
+                    unavailable: o.unavailable,
+                    scan_elsewhere: o.scan_elsewhere,
+                    default: Some(o.method) == chosen,
+                })
+                .collect()
+        },
     }))
 }
 
@@ -909,7 +915,7 @@ pub async fn list_for_patient(
     let mut list = app::booking::BookingList::default();
     let ts = now.unix_timestamp();
     for b in &rows {
-        let Some(v) = view(state, b, locale, Browser::Other, now).await? else {
+        let Some(v) = view(state, b, locale, Browser::Desktop, now).await? else {
             continue;
         };
         let active = matches!(

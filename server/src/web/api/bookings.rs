@@ -243,15 +243,16 @@ pub(crate) fn choose_method(
     browser: app::domain::payment_method::Browser,
     asked: Option<&str>,
 ) -> Result<app::domain::payment_method::PaymentMethod, FieldError> {
-    use app::domain::payment_method::{PaymentMethod, offered};
+    use app::domain::payment_method::{PaymentMethod, default_method, offered};
     let unavailable = FieldError::new(ErrorCode::PaymentMethodUnavailable, Field::PaymentMethod);
     match asked.map(str::trim).filter(|m| !m.is_empty()) {
         Some(m) => PaymentMethod::parse(m).ok_or(unavailable),
-        None => offered(browser, state.payments.methods())
-            .into_iter()
-            .find(|(_, why_not)| why_not.is_none())
-            .map(|(m, _)| m)
-            .ok_or(unavailable),
+        None => default_method(&offered(
+            browser,
+            state.payments.methods(),
+            state.payments.qr_only(),
+        ))
+        .ok_or(unavailable),
     }
 }
 
