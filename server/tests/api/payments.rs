@@ -847,6 +847,24 @@ pub async fn stripe_takes_payments_and_refunds(db: Db) {
 
     // Stripe down: the patient is told, nothing is charged, the order stays pending.
     let third_booking = hold(&app, &slots[2]).await;
+    // R-PAY-1: in WeChat's browser, Stripe's WeChat Pay (a QR code) needs another phone
+    // and Alipay is blocked: the page says both, and chooses the card.
+    let page = app
+        .client
+        .get(app.url(&format!("/bookings/{third_booking}")))
+        .header("user-agent", "Mozilla/5.0 (iPhone) Mobile/15E148 MicroMessenger/8.0.47")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("需用另一台手机的微信扫描"), "{page}");
+    assert!(page.contains("微信内无法使用支付宝"), "{page}");
+    assert!(
+        page.contains(r#"id="pm-card" value="card" checked"#),
+        "the card is chosen: {page}"
+    );
     let third_order = only_order(&app, &third_booking).await;
     stripe.books().down = true;
     let res = app
