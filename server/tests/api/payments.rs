@@ -852,7 +852,10 @@ pub async fn stripe_takes_payments_and_refunds(db: Db) {
     let page = app
         .client
         .get(app.url(&format!("/bookings/{third_booking}")))
-        .header("user-agent", "Mozilla/5.0 (iPhone) Mobile/15E148 MicroMessenger/8.0.47")
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (iPhone) Mobile/15E148 MicroMessenger/8.0.47",
+        )
         .send()
         .await
         .unwrap()
