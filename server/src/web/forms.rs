@@ -625,24 +625,17 @@ async fn pay_booking(
     Path(number): Path<String>,
     Form(f): Form<Fields>,
 ) -> Response {
-    use crate::services::orders::{PayNext, start_payment};
+    use crate::services::orders::PayNext;
     let number = record_number(&number);
     let page = format!("/bookings/{number}");
-    let browser = super::client::browser_of(&headers);
     let result = async {
-        let method = super::api::bookings::choose_method(
-            &state,
-            browser,
-            Some(field(&f, "payment_method")),
-        )?;
-        let next = start_payment(
+        let next = super::api::bookings::start_paying(
             &state,
             patient.id,
             &number,
-            method,
-            browser,
+            &headers,
+            Some(field(&f, "payment_method")),
             &ip.to_string(),
-            OffsetDateTime::now_utc(),
         )
         .await?;
         Ok::<_, crate::services::AppError>(match next {

@@ -218,16 +218,13 @@ pub(super) async fn pay(
     Path(number): Path<String>,
     Json(input): Json<PayInput>,
 ) -> ApiResult {
-    let browser = crate::web::client::browser_of(&headers);
-    let method = choose_method(&state, browser, input.payment_method.as_deref())?;
-    let next = crate::services::orders::start_payment(
+    let next = start_paying(
         &state,
         patient.id,
         &number,
-        method,
-        browser,
+        &headers,
+        input.payment_method.as_deref(),
         &ip.to_string(),
-        OffsetDateTime::now_utc(),
     )
     .await?;
     let next = match next {
@@ -235,6 +232,30 @@ pub(super) async fn pay(
         crate::services::orders::PayNext::Confirmed => PayNext::Confirmed,
     };
     Ok((StatusCode::OK, Json(next)).into_response())
+}
+
+/// Starts paying for one of the patient's bookings with the method asked for (or the
+/// one this browser gets by default): the API's and the form's way in.
+pub(crate) async fn start_paying(
+    state: &std::sync::Arc<crate::state::State>,
+    patient_id: i64,
+    booking_number: &str,
+    headers: &axum::http::HeaderMap,
+    asked: Option<&str>,
+    ip: &str,
+) -> Result<crate::services::orders::PayNext, crate::services::AppError> {
+    let browser = crate::web::client::browser_of(headers);
+    let method = choose_method(state, browser, asked)?;
+    crate::services::orders::start_payment(
+        state,
+        patient_id,
+        booking_number,
+        method,
+        browser,
+        ip,
+        OffsetDateTime::now_utc(),
+    )
+    .await
 }
 
 /// The method asked for, or the first that works in this browser.
