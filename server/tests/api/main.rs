@@ -59,6 +59,7 @@ on_both_databases!(
     payments::reconciliation_reports_every_difference,
     payments::stripe_takes_payments_and_refunds,
     payments::a_thousand_deliveries_replayed_end_where_their_events_say,
+    payments::another_patients_order_is_not_found,
     doctors::the_directory_is_searched_filtered_and_paged,
     doctors::patients_find_doctors_for_their_approved_diagnoses,
     demo::demo_data_covers_every_role_and_state,

@@ -1079,3 +1079,59 @@ pub async fn a_thousand_deliveries_replayed_end_where_their_events_say(db: Db) {
         "each event stored and processed once"
     );
 }
+
+// R-PAY-1, SECURITY 3 and 6: another patient's order, receipt, checkout and payment
+// answer like missing ones, and change nothing; a patient's orders are never cached.
+pub async fn another_patients_order_is_not_found(db: Db) {
+    let (app, _operator, slots) = patient_with_slots(db).await;
+    let booking = hold(&app, &slots[0]).await;
+    let order = start_paying(&app, &booking).await;
+    let mine = app.get(&format!("/api/v1/orders/{order}")).await;
+    assert_eq!(mine.status(), StatusCode::OK);
+    assert!(
+        mine.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("no-store")
+    );
+
+    let mut other = app.other_client().await;
+    assert_eq!(
+        other
+            .register("13800138111", "110105198001010032")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    other.refresh_csrf().await;
+    let res = other.get(&format!("/api/v1/orders/{order}")).await;
+    assert_error(res, 404, "not_found", None).await;
+    let theirs: Value = other.get("/api/v1/orders").await.json().await.unwrap();
+    assert_eq!(theirs, json!([]));
+    let receipt = other.page_text(&format!("/orders/{order}")).await;
+    assert!(
+        !receipt.contains(&order) && !receipt.contains("¥40"),
+        "{receipt}"
+    );
+    let checkout = other.page_text(&format!("/pay/sandbox/{order}")).await;
+    assert!(!checkout.contains("¥40"), "{checkout}");
+    let res = other
+        .form(
+            &format!("/forms/pay/sandbox/{order}"),
+            &[("choice", "succeed")],
+        )
+        .await;
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(to.contains("error=not_found"), "{to}");
+    let res = other
+        .post(&format!("/api/v1/bookings/{booking}/payment"), &json!({}))
+        .await;
+    assert_error(res, 404, "not_found", None).await;
+    assert_eq!(
+        order_status(&app, &order).await,
+        "pending",
+        "nothing changed"
+    );
+    let events = "SELECT COUNT(*) AS n FROM payment_event";
+    assert_eq!(number(&app, events).await, 0);
+}
