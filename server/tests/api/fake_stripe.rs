@@ -240,10 +240,7 @@ async fn create_intent(State(books): Shared, headers: HeaderMap, body: String) -
         "next_action": next_action(&id, &method),
     });
     b.intents.push(pi.clone());
-    if let Some(k) = key {
-        b.keyed.insert(k, pi.clone());
-    }
-    Json(pi).into_response()
+    remember(&mut b, key, pi)
 }
 
 async fn retrieve_intent(
@@ -261,14 +258,7 @@ async fn retrieve_intent(
     ) {
         return answer;
     }
-    match b.intents.iter().find(|pi| pi["id"] == id.as_str()) {
-        Some(pi) => Json(pi.clone()).into_response(),
-        None => error(
-            StatusCode::NOT_FOUND,
-            "invalid_request_error",
-            "No such payment_intent",
-        ),
-    }
+    found(&b.intents, &id, "payment_intent")
 }
 
 async fn cancel_intent(
@@ -324,10 +314,7 @@ async fn create_refund(State(books): Shared, headers: HeaderMap, body: String) -
         },
     });
     b.refunds.push(refund.clone());
-    if let Some(k) = key {
-        b.keyed.insert(k, refund.clone());
-    }
-    Json(refund).into_response()
+    remember(&mut b, key, refund)
 }
 
 fn list(url: &str, data: Vec<Value>) -> Response {
@@ -398,10 +385,7 @@ async fn create_session(State(books): Shared, headers: HeaderMap, body: String) 
         "payment_intent_metadata": { "order_number": form.get("payment_intent_data[metadata][order_number]").cloned().unwrap_or_default() },
     });
     b.sessions.push(session.clone());
-    if let Some(k) = key {
-        b.keyed.insert(k, session.clone());
-    }
-    Json(session).into_response()
+    remember(&mut b, key, session)
 }
 
 async fn retrieve_session(
@@ -419,14 +403,7 @@ async fn retrieve_session(
     ) {
         return answer;
     }
-    match b.sessions.iter().find(|s| s["id"] == id.as_str()) {
-        Some(s) => Json(s.clone()).into_response(),
-        None => error(
-            StatusCode::NOT_FOUND,
-            "invalid_request_error",
-            "No such checkout.session",
-        ),
-    }
+    found(&b.sessions, &id, "checkout.session")
 }
 
 async fn expire_session(
@@ -457,4 +434,25 @@ async fn expire_session(
     s["status"] = json!("expired");
     s["url"] = Value::Null;
     Json(s.clone()).into_response()
+}
+
+/// Keeps what was made under its idempotency key (Stripe answers a repeat with it) and
+/// answers with it.
+fn remember(books: &mut Books, key: Option<String>, made: Value) -> Response {
+    if let Some(k) = key {
+        books.keyed.insert(k, made.clone());
+    }
+    Json(made).into_response()
+}
+
+/// The object with `id`, or Stripe's 404.
+fn found(objects: &[Value], id: &str, what: &str) -> Response {
+    match objects.iter().find(|o| o["id"] == id) {
+        Some(o) => Json(o.clone()).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            &format!("No such {what}"),
+        ),
+    }
 }
