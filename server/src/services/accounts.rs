@@ -482,41 +482,39 @@ pub async fn profile(
     patient_id: i64,
     now: OffsetDateTime,
 ) -> Result<Option<(PatientProfile, Vec<app::viewer::ConsentDocumentView>)>, AppError> {
-    let rows = consents::effective(db, patient_id).await?;
-    profile_with(state, db, patient_id, &rows, now).await
-}
-
-/// [`profile`], given the patient's effective consent rows (already read this request).
-pub async fn profile_with(
-    state: &State,
-    db: &impl ConnectionTrait,
-    patient_id: i64,
-    rows: &[crate::db::consent_record::Model],
-    now: OffsetDateTime,
-) -> Result<Option<(PatientProfile, Vec<app::viewer::ConsentDocumentView>)>, AppError> {
-    let Some(p) = patient::Entity::find_by_id(patient_id).one(db).await? else {
+    let Some(found) = super::patient_context::load(db, patient_id).await? else {
         return Ok(None);
     };
+    profile_of(state, &found, now).map(Some)
+}
+
+/// [`profile`], of the patient this request already read.
+pub fn profile_of(
+    state: &State,
+    found: &super::patient_context::PatientContext,
+    now: OffsetDateTime,
+) -> Result<(PatientProfile, Vec<app::viewer::ConsentDocumentView>), AppError> {
+    let p = &found.patient;
     let birth = time::Date::parse(
         &p.birth_date,
         time::macros::format_description!("[year]-[month]-[day]"),
     )
     .map_err(|e| anyhow::anyhow!("stored birth date unreadable: {e}"))?;
     let profile = PatientProfile {
-        patient_number: p.patient_number,
-        real_name: p.real_name,
+        patient_number: p.patient_number.clone(),
+        real_name: p.real_name.clone(),
         phone_masked: PhoneNumber::parse(&p.phone)
             .map(|ph| ph.masked())
             .unwrap_or_default(),
         id_number_masked: mask_all_but_last4(&p.id_number_masked),
-        birth_date: p.birth_date,
+        birth_date: p.birth_date.clone(),
         sex: if p.sex == "male" {
             Sex::Male
         } else {
             Sex::Female
         },
         age: age_on(birth, today_in_china(now)),
-        consents: consents::record_views(rows),
+        consents: consents::record_views(&found.consents),
     };
-    Ok(Some((profile, consents::outstanding_views(state, rows))))
+    Ok((profile, consents::outstanding_views(state, &found.consents)))
 }

@@ -222,6 +222,8 @@ pub struct HoldRequest {
     pub slot_number: String,
     /// The consult consent given for this person, diagnosis and department (R-REG-6).
     pub consult_consent: String,
+    /// The person's birth date, when the caller has read it already.
+    pub known_birth_date: Option<String>,
 }
 
 /// A hold made.
@@ -260,6 +262,7 @@ pub async fn hold(
         req.patient_id,
         req.member,
         &req.consult_consent,
+        req.known_birth_date.as_deref(),
         &d,
         now,
     )

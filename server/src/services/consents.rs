@@ -25,6 +25,11 @@ pub async fn effective(
         .order_by_desc(consent_record::Column::Id)
         .all(db)
         .await?;
+    Ok(latest_accepts(rows))
+}
+
+/// Of a patient's records, newest first: each document's latest, if it is an accept.
+pub fn latest_accepts(rows: Vec<consent_record::Model>) -> Vec<consent_record::Model> {
     let mut latest: Vec<consent_record::Model> = Vec::new();
     for row in rows {
         if !latest.iter().any(|r| r.document == row.document) {
@@ -33,7 +38,7 @@ pub async fn effective(
     }
     latest.retain(|r| r.action == ACCEPT);
     latest.sort_by_key(|r| ConsentDocument::parse(&r.document).map(|d| d as u8));
-    Ok(latest)
+    latest
 }
 
 pub fn accepted_pairs(rows: &[consent_record::Model]) -> Vec<(ConsentDocument, String)> {

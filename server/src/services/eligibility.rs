@@ -65,6 +65,7 @@ pub async fn check(
             department,
             critical,
             consents_in_force,
+            known_birth_date: None,
         },
         now,
     )
@@ -78,6 +79,8 @@ pub struct ConsultAsk<'a> {
     pub department: Department,
     pub critical: bool,
     pub consents_in_force: bool,
+    /// The person's birth date (`YYYY-MM-DD`) when the caller has read it already.
+    pub known_birth_date: Option<&'a str>,
 }
 
 /// [`check`], for a caller that has read the patient's consents already.
@@ -93,13 +96,15 @@ pub async fn check_with_consents(
         department,
         critical,
         consents_in_force,
+        known_birth_date,
     } = ask;
-    let birth = match member {
-        Some(id) => family_member::Entity::find_by_id(id)
+    let birth = match (member, known_birth_date) {
+        (_, Some(known)) => Some(known.to_owned()),
+        (Some(id), None) => family_member::Entity::find_by_id(id)
             .one(&state.db)
             .await?
             .map(|m| m.birth_date),
-        None => patient::Entity::find_by_id(patient_id)
+        (None, None) => patient::Entity::find_by_id(patient_id)
             .one(&state.db)
             .await?
             .map(|p| p.birth_date),

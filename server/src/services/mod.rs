@@ -11,6 +11,7 @@ pub mod family;
 pub mod notices;
 pub mod orders;
 pub mod orphans;
+pub mod patient_context;
 pub mod proofs;
 pub mod queue;
 pub mod reconciliation;

@@ -61,6 +61,7 @@ pub(crate) async fn consult_basis(
     patient_id: i64,
     member: Option<i64>,
     consent_number: &str,
+    known_birth_date: Option<&str>,
     d: &doctor::Model,
     now: OffsetDateTime,
 ) -> Result<(consult_consent::Model, Eligible), AppError> {
@@ -89,6 +90,7 @@ pub(crate) async fn consult_basis(
             department,
             critical: consent.critical,
             consents_in_force: true,
+            known_birth_date,
         },
         now,
     )
@@ -283,7 +285,7 @@ pub async fn join(
         .await?
         .ok_or(FieldError::general(ErrorCode::NotFound))?;
     let (consent, eligible) =
-        consult_basis(state, patient_id, member, consent_number, &d, now).await?;
+        consult_basis(state, patient_id, member, consent_number, None, &d, now).await?;
     let key = super::bookings::person_key(patient_id, member);
     let number = format!("QE{:014x}", rand::rngs::OsRng.r#gen::<u64>() >> 8);
     let txn = db::begin_write(&state.db).await?;

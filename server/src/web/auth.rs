@@ -3,7 +3,7 @@
 //! Sessions are written only when someone logs in, starts an SMS flow, or — at most once
 //! a minute — when the idle expiry needs moving.
 use super::error::ApiError;
-use crate::db::consent_record;
+use crate::services::patient_context::{self, PatientContext};
 use crate::services::{AppError, consents};
 use crate::session_store::PATIENT_ID;
 use crate::state::AppState;
@@ -11,6 +11,7 @@ use app::domain::{ErrorCode, FieldError};
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
 use axum::response::{IntoResponse, Redirect, Response};
+use std::sync::Arc;
 use time::OffsetDateTime;
 use tower_sessions::Session;
 
@@ -34,10 +35,22 @@ pub struct Patient {
     pub id: i64,
 }
 
-/// The logged-in patient, who has agreed to the texts now in force (R-REG-2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The logged-in patient, who has agreed to the texts now in force (R-REG-2), as this
+/// request read them.
+#[derive(Debug, Clone)]
 pub struct ConsentedPatient {
     pub id: i64,
+    pub found: Arc<PatientContext>,
+}
+
+impl ConsentedPatient {
+    /// The birth date of whom a consult is for, when it is the patient themselves (a
+    /// family member's is read with the member).
+    pub fn own_birth_date(&self, member: Option<i64>) -> Option<&str> {
+        member
+            .is_none()
+            .then_some(self.found.patient.birth_date.as_str())
+    }
 }
 
 /// Resolved once per request and kept in its extensions.
@@ -171,37 +184,43 @@ impl FromRequestParts<AppState> for ConsentedPatient {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let Patient { id } = Patient::from_request_parts(parts, state).await?;
-        match consent_rows(parts, state, id).await {
-            Ok(rows) if consents::outstanding_views(state, &rows).is_empty() => {
-                Ok(ConsentedPatient { id })
+        match patient_context(parts, state, id).await {
+            Ok(Some(found)) if consents::outstanding_views(state, &found.consents).is_empty() => {
+                Ok(ConsentedPatient { id, found })
             }
-            Ok(_) => Err(reject(
+            Ok(Some(_)) => Err(reject(
                 parts,
                 FieldError::general(ErrorCode::ConsentRequired),
+            )),
+            // The account behind the session is gone.
+            Ok(None) => Err(reject(
+                parts,
+                FieldError::general(ErrorCode::Unauthenticated),
             )),
             Err(e) => Err(reject(parts, e)),
         }
     }
 }
 
-/// The patient's consents in force, read once per request and kept in its extensions
-/// (the viewer, the consent gate and the profile all need them).
+/// The patient's account, consents in force and unread count, read once per request in
+/// one statement and kept in its extensions (the viewer, the consent gate, the profile
+/// and the eligibility rule all need them).
 #[derive(Clone)]
-struct ConsentRows(i64, std::sync::Arc<Vec<consent_record::Model>>);
+struct Found(i64, Option<Arc<PatientContext>>);
 
-pub async fn consent_rows(
+pub async fn patient_context(
     parts: &mut Parts,
     state: &AppState,
     patient_id: i64,
-) -> Result<std::sync::Arc<Vec<consent_record::Model>>, AppError> {
-    if let Some(ConsentRows(id, rows)) = parts.extensions.get::<ConsentRows>()
+) -> Result<Option<Arc<PatientContext>>, AppError> {
+    if let Some(Found(id, found)) = parts.extensions.get::<Found>()
         && *id == patient_id
     {
-        return Ok(rows.clone());
+        return Ok(found.clone());
     }
-    let rows = std::sync::Arc::new(consents::effective(&state.db, patient_id).await?);
-    parts
-        .extensions
-        .insert(ConsentRows(patient_id, rows.clone()));
-    Ok(rows)
+    let found = patient_context::load(&state.db, patient_id)
+        .await?
+        .map(Arc::new);
+    parts.extensions.insert(Found(patient_id, found.clone()));
+    Ok(found)
 }

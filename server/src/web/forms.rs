@@ -546,6 +546,7 @@ async fn hold_slot(
                 member,
                 slot_number: slot_number.clone(),
                 consult_consent: consent,
+                known_birth_date: patient.own_birth_date(member).map(str::to_owned),
             },
             state.hold_secs,
             &ip.to_string(),

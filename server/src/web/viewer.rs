@@ -2,7 +2,7 @@
 //! It reads (the session, the patient, their consents) and writes nothing, except the
 //! once-a-minute idle refresh of a logged-in session.
 use super::auth::ConsentedPatient;
-use super::auth::{CODE_PHONE, CODE_SENT_AT, consent_rows, current_patient};
+use super::auth::{CODE_PHONE, CODE_SENT_AT, current_patient, patient_context};
 use super::csrf::CsrfToken;
 use super::staff_auth::{PendingStaff, STAFF_ID, STAFF_PENDING, StaffMember};
 use crate::services::{
@@ -57,14 +57,15 @@ async fn build(
         today: today_in_china(now).to_string(),
         ..Viewer::default()
     };
-    if let Some(patient) = current_patient(parts, state).await? {
-        let rows = consent_rows(parts, state, patient.id).await?;
-        viewer.consents_outstanding = consents::outstanding_views(state, &rows);
+    if let Some(patient) = current_patient(parts, state).await?
+        && let Some(found) = patient_context(parts, state, patient.id).await?
+    {
+        viewer.consents_outstanding = consents::outstanding_views(state, &found.consents);
         viewer.signed_in = Some(SignedIn {
-            consents_withdrawn: rows.is_empty(),
+            consents_withdrawn: found.consents.is_empty(),
         });
         if viewer.consents_outstanding.is_empty() {
-            viewer.unread_messages = notices::unread(&state.db, patient.id).await?;
+            viewer.unread_messages = found.unread;
         }
     }
     if let Some(session) = parts.extensions.get::<Session>().cloned()
@@ -660,10 +661,11 @@ async fn load_profile(
     let Ok(patient) = ConsentedPatient::from_request_parts(&mut parts, state).await else {
         return Ok(None);
     };
-    let rows = consent_rows(&mut parts, state, patient.id).await?;
-    let now = OffsetDateTime::now_utc();
-    let found = accounts::profile_with(state, &state.db, patient.id, &rows, now).await?;
-    Ok(found.map(|(profile, _)| profile))
+    let Some(found) = patient_context(&mut parts, state, patient.id).await? else {
+        return Ok(None);
+    };
+    let (profile, _) = accounts::profile_of(state, &found, OffsetDateTime::now_utc())?;
+    Ok(Some(profile))
 }
 
 async fn load_family(state: &AppState, mut parts: Parts) -> Result<Option<FamilyPage>, AppError> {

@@ -164,6 +164,7 @@ pub(super) async fn hold(
             member,
             slot_number: input.slot_number.trim().to_owned(),
             consult_consent: consent,
+            known_birth_date: patient.own_birth_date(member).map(str::to_owned),
         },
         state.hold_secs,
         &ip.to_string(),

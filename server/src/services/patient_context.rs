@@ -1,0 +1,67 @@
+//! What every request of a logged-in patient reads before anything else, in one
+//! statement: the account row, the consents in force (R-REG-2) and how many notices are
+//! unread. The viewer, the consent gate, the profile and the eligibility rule share it,
+//! so a page view costs the session read and this one round trip.
+use super::{AppError, consents};
+use crate::db::{consent_record, patient};
+use sea_orm::sea_query::{Expr, Func, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IdenStatic, JoinType, QueryOrder,
+    QuerySelect, QueryTrait, SelectA, SelectB,
+};
+
+/// The logged-in patient as this request found them.
+#[derive(Debug, Clone)]
+pub struct PatientContext {
+    pub patient: patient::Model,
+    /// Each document's latest accept (not withdrawn), as [`consents::effective`] says.
+    pub consents: Vec<consent_record::Model>,
+    /// Notices in the message centre not yet opened.
+    pub unread: u32,
+}
+
+const UNREAD: &str = "unread";
+
+/// The patient, their consent records and their unread count: one left join, newest
+/// consent record first; `None` when the account does not exist.
+pub async fn load(
+    db: &impl ConnectionTrait,
+    patient_id: i64,
+) -> Result<Option<PatientContext>, AppError> {
+    use crate::db::message;
+    let unread = Query::select()
+        .expr(Func::count(Expr::col(message::Column::Id)))
+        .from(message::Entity)
+        .and_where(message::Column::PatientId.eq(patient_id))
+        .and_where(message::Column::ReadAt.is_null())
+        .to_owned();
+    let stmt = patient::Entity::find_by_id(patient_id)
+        .select_also(consent_record::Entity)
+        .join_rev(
+            JoinType::LeftJoin,
+            consent_record::Entity::belongs_to(patient::Entity)
+                .from(consent_record::Column::PatientId)
+                .to(patient::Column::Id)
+                .into(),
+        )
+        .expr_as(Expr::SubQuery(None, Box::new(unread.into())), UNREAD)
+        .order_by_desc(consent_record::Column::Id)
+        .build(db.get_database_backend());
+    let rows = db.query_all_raw(stmt).await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let patient = patient::Model::from_query_result(first, SelectA.as_str())?;
+    let unread: i64 = first.try_get("", UNREAD)?;
+    let mut records = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if let Some(r) = consent_record::Model::from_query_result_optional(row, SelectB.as_str())? {
+            records.push(r);
+        }
+    }
+    Ok(Some(PatientContext {
+        patient,
+        consents: consents::latest_accepts(records),
+        unread: u32::try_from(unread).unwrap_or(u32::MAX),
+    }))
+}
