@@ -157,6 +157,18 @@ pub async fn step(
     after: &mut AfterCommit,
 ) -> Result<Step, AppError> {
     let o = locked(txn, order_id).await?;
+    step_locked(txn, o, event, actor, now, after).await
+}
+
+/// [`step`], for an order this transaction has locked already.
+async fn step_locked(
+    txn: &impl ConnectionTrait,
+    o: order::Model,
+    event: OrderEvent,
+    actor: Actor,
+    now: OffsetDateTime,
+    after: &mut AfterCommit,
+) -> Result<Step, AppError> {
     let from = status_of(&o)?;
     let (to, effect) = match apply(from, event) {
         Err(_) => return Ok(Step::Illegal),
@@ -426,7 +438,13 @@ pub async fn booking_ended(
     now: OffsetDateTime,
     after: &mut AfterCommit,
 ) -> Result<(), AppError> {
-    let Some(o) = of_booking(txn, booking_id).await? else {
+    // Read and locked in one statement: this runs on every cancel and expiry.
+    let Some(o) = order::Entity::find()
+        .filter(order::Column::BookingId.eq(booking_id))
+        .lock_exclusive()
+        .one(txn)
+        .await?
+    else {
         return Ok(());
     };
     let event = match (status_of(&o)?, paid_refund) {
@@ -434,7 +452,7 @@ pub async fn booking_ended(
         (_, Some(reason)) => OrderEvent::FullRefundAsked(reason),
         (_, None) => return Ok(()),
     };
-    step(txn, o.id, event, actor, now, after).await?;
+    step_locked(txn, o, event, actor, now, after).await?;
     Ok(())
 }
 
