@@ -270,16 +270,19 @@ pub async fn hold(
     let key = person_key(req.patient_id, req.member);
     let number = new_number("BK");
     let txn = db::begin_write(&state.db).await?;
-    // Serialise the account's holds, for the patient and everyone they act for
-    // (PostgreSQL: the row lock lasts the transaction), so neither the overlap check nor
-    // the count of running holds below can be raced.
-    txn.execute_raw(db::sql(
-        txn.get_database_backend(),
-        "INSERT INTO person_lock (person_key, touched_at) VALUES ($1, $2) \
-         ON CONFLICT (person_key) DO UPDATE SET touched_at = excluded.touched_at",
-        vec![person_key(req.patient_id, None).into(), ts.into()],
-    ))
-    .await?;
+    // Serialise the account's holds, for the patient and everyone they act for, so
+    // neither the overlap check nor the count of running holds below can be raced.
+    // PostgreSQL: the lock row's lock lasts the transaction. SQLite: `BEGIN IMMEDIATE`
+    // has taken the database's one write lock already.
+    if txn.get_database_backend() != sea_orm::DbBackend::Sqlite {
+        txn.execute_raw(db::sql(
+            txn.get_database_backend(),
+            "INSERT INTO person_lock (person_key, touched_at) VALUES ($1, $2) \
+             ON CONFLICT (person_key) DO UPDATE SET touched_at = excluded.touched_at",
+            vec![person_key(req.patient_id, None).into(), ts.into()],
+        ))
+        .await?;
+    }
     // In one read: this person's bookings at that time, and the account's running holds.
     let theirs = booking::Entity::find()
         .filter(booking::Column::PatientId.eq(req.patient_id))
