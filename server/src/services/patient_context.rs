@@ -11,13 +11,25 @@ use sea_orm::{
 };
 
 /// The logged-in patient as this request found them.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PatientContext {
     pub patient: patient::Model,
     /// Each document's latest accept (not withdrawn), as [`consents::effective`] says.
     pub consents: Vec<consent_record::Model>,
     /// Notices in the message centre not yet opened.
     pub unread: u32,
+}
+
+/// Only the ids: the row holds the password hash, the phone and the ID ciphertext, which
+/// must never reach a log.
+impl std::fmt::Debug for PatientContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PatientContext")
+            .field("patient_id", &self.patient.id)
+            .field("consents", &self.consents.len())
+            .field("unread", &self.unread)
+            .finish_non_exhaustive()
+    }
 }
 
 const UNREAD: &str = "unread";
@@ -64,4 +76,46 @@ pub async fn load(
         consents: consents::latest_accepts(records),
         unread: u32::try_from(unread).unwrap_or(u32::MAX),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_personal_field() {
+        let found = PatientContext {
+            patient: patient::Model {
+                id: 7,
+                patient_number: "FZ1".into(),
+                phone: "13800138000".into(),
+                password_hash: "$argon2id$secret".into(),
+                real_name: "张三".into(),
+                id_number_cipher: "v1:cipher".into(),
+                id_number_hmac: "hmac".into(),
+                id_number_masked: "**************002X".into(),
+                birth_date: "1949-12-31".into(),
+                sex: "female".into(),
+                failed_logins: 0,
+                locked_until: None,
+                dependant_count: 0,
+                created_at: 0,
+            },
+            consents: Vec::new(),
+            unread: 2,
+        };
+        let shown = format!("{found:?}");
+        assert!(shown.contains("patient_id: 7"), "{shown}");
+        for secret in [
+            "13800138000",
+            "argon2id",
+            "张三",
+            "cipher",
+            "hmac",
+            "002X",
+            "1949",
+        ] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+    }
 }
