@@ -270,6 +270,10 @@ fn router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Ro
         .with_state(leptos_options.clone())
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            web::personal_pages::personal_pages,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             web::viewer::attach_viewer,
         ))
         .layer(middleware::from_fn_with_state(

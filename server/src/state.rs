@@ -56,6 +56,8 @@ pub struct State {
     pub directory: crate::services::directory::Directory,
     /// Pages for visitors who are not logged in, rendered once a second.
     pub page_cache: crate::web::page_cache::PageCache,
+    /// Personal pages per session, while all they show is unchanged.
+    pub personal_pages: crate::web::personal_pages::PersonalPages,
     /// The sensitive-word filter for text users write (R-CONS-5).
     pub words: Arc<crate::words::Words>,
     /// A staff session ends after this long without a request (R-SEC-3).
@@ -151,6 +153,7 @@ impl State {
             conditions: Arc::new(crate::conditions::Conditions::built_in()?),
             directory: Default::default(),
             page_cache: Default::default(),
+            personal_pages: Default::default(),
             staff_idle: time::Duration::minutes(config.staff_idle_minutes),
             files: match &config.object_storage {
                 Some(s3) => crate::files::Files::s3(s3)?,

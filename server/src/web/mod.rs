@@ -10,6 +10,7 @@ pub mod extract;
 pub mod forms;
 pub mod openapi;
 pub mod page_cache;
+pub mod personal_pages;
 pub mod security;
 pub mod spliced;
 pub mod staff_auth;

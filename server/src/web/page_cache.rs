@@ -17,11 +17,12 @@ use super::csrf::CsrfToken;
 use super::spliced::Spliced;
 use crate::state::AppState;
 use app::app::CspNonce;
+use app::viewer::Viewer;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use rand::RngCore;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -42,8 +43,8 @@ struct Key {
     locale: app::i18n::Locale,
 }
 
-struct Page {
-    made: Instant,
+pub(super) struct Page {
+    pub(super) made: Instant,
     headers: HeaderMap,
     body: Spliced,
     /// A request is rendering this page again; the others are served this one meanwhile.
@@ -187,11 +188,7 @@ const NONCE_MARK: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 /// Placeholder pairs tried before a page is served uncached.
 const TRIES: usize = 4;
 
-pub async fn anonymous_pages(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+pub async fn anonymous_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let Some(key) = cacheable(&req, state.cookies.csrf_name()) else {
         return next.run(req).await;
     };
@@ -211,15 +208,40 @@ pub async fn anonymous_pages(
         }
         Lookup::Render(old) => Refresher(old),
     };
-    // Rendered with placeholders for the two secrets.
+    match render_template(req, next, &nonce, &token).await {
+        Ok(page) => {
+            state.page_cache.put(key, page.clone());
+            state.page_cache.rendered.fetch_add(1, Ordering::Relaxed);
+            // The template was made for secrets of these lengths: always `Some`.
+            respond(&page, &nonce, &token)
+                .unwrap_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
+        Err(res) => res,
+    }
+}
+
+/// Renders the page behind `next` with placeholders in place of this request's CSP
+/// nonce and CSRF token (in the request's extensions, and in its viewer if it has one),
+/// and compresses it into a template with a hole for each. `Err` is a response that is
+/// not to be kept (not a plain 200 HTML page, or one that sets a cookie), as rendered,
+/// with this request's own secrets put back.
+pub(super) async fn render_template(
+    mut req: Request,
+    next: Next,
+    nonce: &str,
+    token: &str,
+) -> Result<Arc<Page>, Response> {
     let nonce_mark = placeholder(nonce.len(), NONCE_MARK);
     let token_mark = placeholder(token.len(), TOKEN_MARK);
     req.extensions_mut().insert(CspNonce(nonce_mark.clone()));
     req.extensions_mut().insert(CsrfToken(token_mark.clone()));
+    if let Some(viewer) = req.extensions_mut().get_mut::<Viewer>() {
+        viewer.csrf_token = token_mark.clone();
+    }
     let res = next.run(req).await;
     let (parts, body) = res.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_BYTES).await else {
-        return Response::from_parts(parts, Body::empty());
+        return Err(Response::from_parts(parts, Body::empty()));
     };
     let keep = parts.status == StatusCode::OK
         && !parts.headers.contains_key(header::SET_COOKIE)
@@ -231,15 +253,20 @@ pub async fn anonymous_pages(
             .is_some_and(|t| t.starts_with("text/html"));
     let mut marks = (nonce_mark, token_mark);
     let mut page = bytes.to_vec();
-    let mut template = None;
     for _ in 0..if keep { TRIES } else { 0 } {
-        template = Spliced::build(
+        if let Some(template) = Spliced::build(
             &page,
             &[marks.0.as_bytes(), marks.1.as_bytes()],
             &encoder_params(page.len()),
-        );
-        if template.is_some() {
-            break;
+        ) {
+            let mut headers = parts.headers.clone();
+            headers.remove(header::CONTENT_LENGTH);
+            return Ok(Arc::new(Page {
+                made: Instant::now(),
+                headers,
+                body: template,
+                refreshing: AtomicBool::new(false),
+            }));
         }
         // The encoder found a match in a placeholder: the same page with new ones.
         let fresh = (
@@ -253,21 +280,6 @@ pub async fn anonymous_pages(
         );
         marks = fresh;
     }
-    if let Some(template) = template {
-        let mut headers = parts.headers.clone();
-        headers.remove(header::CONTENT_LENGTH);
-        let page = Arc::new(Page {
-            made: Instant::now(),
-            headers,
-            body: template,
-            refreshing: AtomicBool::new(false),
-        });
-        state.page_cache.put(key, page.clone());
-        state.page_cache.rendered.fetch_add(1, Ordering::Relaxed);
-        if let Some(res) = respond(&page, &nonce, &token) {
-            return res;
-        }
-    }
     // Not kept: the page as rendered, with this request's own secrets put back.
     let page = replace_all(
         &page,
@@ -276,11 +288,11 @@ pub async fn anonymous_pages(
     );
     let mut parts = parts;
     parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(page))
+    Err(Response::from_parts(parts, Body::from(page)))
 }
 
 /// The cached page with this request's nonce and token, brotli-encoded.
-fn respond(page: &Page, nonce: &str, token: &str) -> Option<Response> {
+pub(super) fn respond(page: &Page, nonce: &str, token: &str) -> Option<Response> {
     let body = page.body.fill(&[nonce.as_bytes(), token.as_bytes()])?;
     let mut res = Response::new(Body::from(body));
     *res.headers_mut() = page.headers.clone();

@@ -661,6 +661,13 @@ async fn load_profile(
     let Ok(patient) = ConsentedPatient::from_request_parts(&mut parts, state).await else {
         return Ok(None);
     };
+    // Read already to key a kept page: render exactly that reading.
+    if let Some(known) = parts
+        .extensions
+        .get::<super::personal_pages::KnownProfile>()
+    {
+        return Ok(Some(known.0.as_ref().clone()));
+    }
     let Some(found) = patient_context(&mut parts, state, patient.id).await? else {
         return Ok(None);
     };

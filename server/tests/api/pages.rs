@@ -313,3 +313,100 @@ pub async fn anonymous_pages_are_rendered_once_with_each_visitors_secrets(db: Db
     .await;
     assert_eq!(cache.counts(), before);
 }
+
+/// `/me` as this client's browser asks for it, brotli-encoded: (CSP nonce, page).
+async fn br_me(app: &TestApp) -> (String, String) {
+    let res = app
+        .client
+        .get(app.url("/me"))
+        .header("accept", "text/html")
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-encoding"], "br");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let bytes = res.bytes().await.unwrap();
+    let mut page = Vec::new();
+    brotli::BrotliDecompress(&mut bytes.as_ref(), &mut page).unwrap();
+    (
+        between(&csp, "'nonce-", "'").to_owned(),
+        String::from_utf8(page).unwrap(),
+    )
+}
+
+// R-SEC-6, R-REG-7: a personal page is kept only for its own session and only while
+// everything it shows is unchanged; each response still carries its own nonce and its
+// session's CSRF token; another patient never gets it; a change shows at once.
+pub async fn personal_pages_are_kept_per_session_only_while_unchanged(db: Db) {
+    let mut app = spawn_app(db).await;
+    assert_eq!(
+        app.register("13800138000", "110101199003071233")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let kept = &app.state.personal_pages;
+    let mut nonces = Vec::new();
+    for _ in 0..3 {
+        let (nonce, page) = br_me(&app).await;
+        assert!(page.contains("**************1233"), "{page}");
+        assert_eq!(
+            page.matches("nonce=\"").count(),
+            page.matches(&format!("nonce=\"{nonce}\"")).count(),
+            "every script carries this response's nonce"
+        );
+        assert!(!page.contains("unread-badge"));
+        nonces.push(nonce);
+    }
+    assert_eq!(kept.counts(), (2, 1), "rendered once, then served twice");
+    assert!(nonces[0] != nonces[1] && nonces[1] != nonces[2]);
+
+    // Another patient, another session: their own page, rendered for them.
+    let mut other = app.other_client().await;
+    assert_eq!(
+        other
+            .register("13900139000", "110101198501010025")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let (_, theirs) = br_me(&other).await;
+    assert!(theirs.contains("**************0025") && !theirs.contains("1233"));
+    assert_eq!(kept.counts(), (2, 2));
+
+    // A notice arrives (a family member added): the tab's unread badge shows at once.
+    let child = serde_json::json!({
+        "real_name": "张小明", "id_number": "11010120190601001X",
+        "relationship": "child", "guardian_confirmed": true,
+    });
+    assert_eq!(
+        app.post("/api/v1/family-members", &child).await.status(),
+        StatusCode::CREATED
+    );
+    let (_, page) = br_me(&app).await;
+    assert!(page.contains("unread-badge"), "{page}");
+    assert_eq!(kept.counts(), (2, 3));
+
+    // The CSRF token in a served page is this session's: logging out with it works,
+    // and the logged-out session gets no kept page, only the way to log in.
+    let (_, page) = br_me(&app).await;
+    assert_eq!(kept.counts(), (3, 3));
+    let token = between(&page, "name=\"csrf_token\" value=\"", "\"").to_owned();
+    let res = app
+        .client
+        .post(app.url("/forms/logout"))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let res = app.page("/me").await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert_eq!(kept.counts(), (3, 3));
+}
