@@ -72,22 +72,35 @@ impl Drop for Refresher {
     }
 }
 
+/// Responses served from a kept page, and pages rendered to be kept.
 #[derive(Default)]
-pub struct PageCache {
-    pages: RwLock<HashMap<Key, Arc<Page>>>,
+pub struct Counts {
     served: AtomicU64,
     rendered: AtomicU64,
 }
 
-impl PageCache {
-    /// Responses served from a cached page, and pages rendered into the cache.
-    pub fn counts(&self) -> (u64, u64) {
+impl Counts {
+    pub fn get(&self) -> (u64, u64) {
         (
             self.served.load(Ordering::Relaxed),
             self.rendered.load(Ordering::Relaxed),
         )
     }
+    pub(super) fn served(&self) {
+        self.served.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(super) fn rendered(&self) {
+        self.rendered.fetch_add(1, Ordering::Relaxed);
+    }
+}
 
+#[derive(Default)]
+pub struct PageCache {
+    pages: RwLock<HashMap<Key, Arc<Page>>>,
+    pub counts: Counts,
+}
+
+impl PageCache {
     /// A fresh page; else one request at a time renders it again while the others are
     /// served the previous one, so expiry does not send every request to render at once.
     fn lookup(&self, key: &Key) -> Lookup {
@@ -201,7 +214,7 @@ pub async fn anonymous_pages(State(state): State<AppState>, req: Request, next: 
     let _refresher = match state.page_cache.lookup(&key) {
         Lookup::Serve(page) => {
             if let Some(res) = respond(&page, &nonce, &token) {
-                state.page_cache.served.fetch_add(1, Ordering::Relaxed);
+                state.page_cache.counts.served();
                 return res;
             }
             Refresher(None)
@@ -211,7 +224,7 @@ pub async fn anonymous_pages(State(state): State<AppState>, req: Request, next: 
     match render_template(req, next, &nonce, &token).await {
         Ok(page) => {
             state.page_cache.put(key, page.clone());
-            state.page_cache.rendered.fetch_add(1, Ordering::Relaxed);
+            state.page_cache.counts.rendered();
             // The template was made for secrets of these lengths: always `Some`.
             respond(&page, &nonce, &token)
                 .unwrap_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())

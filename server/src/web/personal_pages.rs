@@ -18,7 +18,7 @@ use super::auth::{ConsentedPatient, patient_context};
 use super::client::locale_of;
 use super::compress::accepts_br;
 use super::csrf::CsrfToken;
-use super::page_cache::{Page, render_template, respond};
+use super::page_cache::{Counts, Page, render_template, respond};
 use crate::services::accounts;
 use crate::state::AppState;
 use app::app::CspNonce;
@@ -30,7 +30,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -51,19 +50,10 @@ struct Key {
 #[derive(Default)]
 pub struct PersonalPages {
     pages: RwLock<HashMap<Key, Arc<Page>>>,
-    served: AtomicU64,
-    rendered: AtomicU64,
+    pub counts: Counts,
 }
 
 impl PersonalPages {
-    /// Responses served from a kept page, and pages rendered to be kept.
-    pub fn counts(&self) -> (u64, u64) {
-        (
-            self.served.load(Ordering::Relaxed),
-            self.rendered.load(Ordering::Relaxed),
-        )
-    }
-
     fn lookup(&self, key: &Key) -> Option<Arc<Page>> {
         let pages = self.pages.read().unwrap_or_else(|e| e.into_inner());
         pages
@@ -162,16 +152,13 @@ pub async fn personal_pages(State(state): State<AppState>, req: Request, next: N
     if let Some(page) = state.personal_pages.lookup(&key)
         && let Some(res) = respond(&page, &nonce, &token)
     {
-        state.personal_pages.served.fetch_add(1, Ordering::Relaxed);
+        state.personal_pages.counts.served();
         return res;
     }
     match render_template(Request::from_parts(parts, body), next, &nonce, &token).await {
         Ok(page) => {
             state.personal_pages.put(key, page.clone());
-            state
-                .personal_pages
-                .rendered
-                .fetch_add(1, Ordering::Relaxed);
+            state.personal_pages.counts.rendered();
             // The template was made for secrets of these lengths: always `Some`.
             respond(&page, &nonce, &token)
                 .unwrap_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())
