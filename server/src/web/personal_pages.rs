@@ -12,8 +12,9 @@
 //! out, or a session expiring, ends the page at once.
 //!
 //! Like the anonymous cache, the page is kept compressed, with holes for each response's
-//! CSP nonce and CSRF token ([`super::page_cache::render_template`]). Pages are kept
-//! only in memory, for [`MAX_AGE`] at most, [`MAX_PAGES`] in all.
+//! CSP nonce and CSRF token ([`super::page_cache::render_template`]), once it is asked
+//! for a second time unchanged. Pages are kept only in memory, for [`MAX_AGE`] at most,
+//! [`MAX_PAGES`] in all.
 use super::auth::{ConsentedPatient, patient_context};
 use super::client::locale_of;
 use super::compress::accepts_br;
@@ -31,7 +32,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use tower_sessions::Session;
 
@@ -47,30 +48,61 @@ struct Key {
     inputs: [u8; 32],
 }
 
+/// Making a template (compressing around the holes, then decoding it once to check it)
+/// costs about as much again as the render: a page is kept only once it is asked for a
+/// second time unchanged, so a page seen once costs no more than without this.
+enum Entry {
+    Seen(Instant),
+    Kept(Arc<Page>),
+}
+
+impl Entry {
+    fn made(&self) -> Instant {
+        match self {
+            Entry::Seen(at) => *at,
+            Entry::Kept(page) => page.made,
+        }
+    }
+}
+
+enum Lookup {
+    Serve(Arc<Page>),
+    /// Asked for before: render it to keep.
+    Keep,
+    /// First seen now: render it as usual.
+    Pass,
+}
+
 #[derive(Default)]
 pub struct PersonalPages {
-    pages: RwLock<HashMap<Key, Arc<Page>>>,
+    pages: RwLock<HashMap<Key, Entry>>,
     pub counts: Counts,
 }
 
 impl PersonalPages {
-    fn lookup(&self, key: &Key) -> Option<Arc<Page>> {
-        let pages = self.pages.read().unwrap_or_else(|e| e.into_inner());
-        pages
-            .get(key)
-            .filter(|p| p.made.elapsed() < MAX_AGE)
-            .cloned()
+    fn lookup(&self, key: &Key) -> Lookup {
+        {
+            let pages = self.pages.read().unwrap_or_else(|e| e.into_inner());
+            match pages.get(key) {
+                Some(e) if e.made().elapsed() >= MAX_AGE => {}
+                Some(Entry::Kept(page)) => return Lookup::Serve(page.clone()),
+                Some(Entry::Seen(_)) => return Lookup::Keep,
+                None => {}
+            }
+        }
+        self.put(*key, Entry::Seen(Instant::now()));
+        Lookup::Pass
     }
 
-    fn put(&self, key: Key, page: Arc<Page>) {
+    fn put(&self, key: Key, entry: Entry) {
         let mut pages = self.pages.write().unwrap_or_else(|e| e.into_inner());
         if pages.len() >= MAX_PAGES {
-            pages.retain(|_, p| p.made.elapsed() < MAX_AGE);
+            pages.retain(|_, e| e.made().elapsed() < MAX_AGE);
             if pages.len() >= MAX_PAGES {
                 pages.clear();
             }
         }
-        pages.insert(key, page);
+        pages.insert(key, entry);
     }
 }
 
@@ -149,15 +181,19 @@ pub async fn personal_pages(State(state): State<AppState>, req: Request, next: N
     let Some((key, nonce, token)) = keyed(&state, &mut parts).await else {
         return next.run(Request::from_parts(parts, body)).await;
     };
-    if let Some(page) = state.personal_pages.lookup(&key)
-        && let Some(res) = respond(&page, &nonce, &token)
-    {
-        state.personal_pages.counts.served();
-        return res;
+    match state.personal_pages.lookup(&key) {
+        Lookup::Serve(page) => {
+            if let Some(res) = respond(&page, &nonce, &token) {
+                state.personal_pages.counts.served();
+                return res;
+            }
+        }
+        Lookup::Keep => {}
+        Lookup::Pass => return next.run(Request::from_parts(parts, body)).await,
     }
     match render_template(Request::from_parts(parts, body), next, &nonce, &token).await {
         Ok(page) => {
-            state.personal_pages.put(key, page.clone());
+            state.personal_pages.put(key, Entry::Kept(page.clone()));
             state.personal_pages.counts.rendered();
             // The template was made for secrets of these lengths: always `Some`.
             respond(&page, &nonce, &token)

@@ -366,8 +366,8 @@ pub async fn personal_pages_are_kept_per_session_only_while_unchanged(db: Db) {
     }
     assert_eq!(
         kept.counts.get(),
-        (2, 1),
-        "rendered once, then served twice"
+        (1, 1),
+        "rendered as usual, rendered to keep when asked again, then served"
     );
     assert!(nonces[0] != nonces[1] && nonces[1] != nonces[2]);
 
@@ -380,9 +380,11 @@ pub async fn personal_pages_are_kept_per_session_only_while_unchanged(db: Db) {
             .status(),
         StatusCode::CREATED
     );
-    let (_, theirs) = br_me(&other).await;
-    assert!(theirs.contains("**************0025") && !theirs.contains("1233"));
-    assert_eq!(kept.counts.get(), (2, 2));
+    for _ in 0..2 {
+        let (_, theirs) = br_me(&other).await;
+        assert!(theirs.contains("**************0025") && !theirs.contains("1233"));
+    }
+    assert_eq!(kept.counts.get(), (1, 2));
 
     // A notice arrives (a family member added): the tab's unread badge shows at once.
     let child = serde_json::json!({
@@ -393,14 +395,16 @@ pub async fn personal_pages_are_kept_per_session_only_while_unchanged(db: Db) {
         app.post("/api/v1/family-members", &child).await.status(),
         StatusCode::CREATED
     );
-    let (_, page) = br_me(&app).await;
-    assert!(page.contains("unread-badge"), "{page}");
-    assert_eq!(kept.counts.get(), (2, 3));
+    for _ in 0..2 {
+        let (_, page) = br_me(&app).await;
+        assert!(page.contains("unread-badge"), "{page}");
+    }
+    assert_eq!(kept.counts.get(), (1, 3));
 
     // The CSRF token in a served page is this session's: logging out with it works,
     // and the logged-out session gets no kept page, only the way to log in.
     let (_, page) = br_me(&app).await;
-    assert_eq!(kept.counts.get(), (3, 3));
+    assert_eq!(kept.counts.get(), (2, 3));
     let token = between(&page, "name=\"csrf_token\" value=\"", "\"").to_owned();
     let res = app
         .client
@@ -412,5 +416,5 @@ pub async fn personal_pages_are_kept_per_session_only_while_unchanged(db: Db) {
     assert!(res.status().is_redirection(), "{}", res.status());
     let res = app.page("/me").await;
     assert!(res.status().is_redirection(), "{}", res.status());
-    assert_eq!(kept.counts.get(), (3, 3));
+    assert_eq!(kept.counts.get(), (2, 3));
 }
