@@ -211,6 +211,18 @@ fn route_list() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
+/// The pages' router state. Axum clones a route's state for every request that reaches
+/// the route, before its layers run (a kept page too); `LeptosOptions` is a dozen
+/// strings, so it sits behind an `Arc` and is copied out only for a render.
+#[derive(Clone)]
+struct PageState(Arc<LeptosOptions>);
+
+impl axum::extract::FromRef<PageState> for LeptosOptions {
+    fn from_ref(state: &PageState) -> LeptosOptions {
+        state.0.as_ref().clone()
+    }
+}
+
 /// Route groups, each with only the layers it needs:
 /// - API and forms: session, CSRF cookie + check, body limit;
 /// - pages and server functions: session, CSRF cookie, same-origin check, viewer;
@@ -254,9 +266,10 @@ fn router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Ro
     );
 
     let leptos_state = state.clone();
-    let pages = Router::new()
+    let page_state = PageState(Arc::new(leptos_options.clone()));
+    let pages = Router::<PageState>::new()
         .leptos_routes_with_context(
-            &leptos_options,
+            &page_state,
             routes,
             move || {
                 leptos::context::provide_context(leptos_state.clone());
@@ -267,7 +280,7 @@ fn router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Ro
                 move || shell(options.clone())
             },
         )
-        .with_state(leptos_options.clone())
+        .with_state(page_state)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             web::personal_pages::personal_pages,
@@ -311,8 +324,8 @@ fn router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Ro
         .route("/readyz", get(ready).with_state(state.clone()))
         .merge(static_files)
         .fallback_service(
-            Router::new()
-                .fallback(leptos_axum::file_and_error_handler(shell))
+            Router::<LeptosOptions>::new()
+                .fallback(leptos_axum::file_and_error_handler::<LeptosOptions, _>(shell))
                 .with_state(leptos_options),
         )
         .layer(TimeoutLayer::with_status_code(
