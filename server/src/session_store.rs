@@ -3,11 +3,15 @@
 //! Rows are keyed by a hash of the session id: a leaked table does not let anyone in.
 use crate::crypto::sha256_hex;
 use crate::db::session;
+use crate::services::patient_context::{self, PatientContext};
 use async_trait::async_trait;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     sea_query::OnConflict,
 };
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result, SessionStore};
 
@@ -16,6 +20,40 @@ pub const PATIENT_ID: &str = "patient_id";
 #[derive(Clone, Debug)]
 pub struct DbSessionStore {
     db: DatabaseConnection,
+    read_with: Arc<ReadWith>,
+}
+
+/// Patient contexts read in the same statement as their session, until the request
+/// that loaded the session takes its own ([`DbSessionStore::take_context`]).
+#[derive(Debug, Default)]
+struct ReadWith(Mutex<HashMap<Id, (Instant, Arc<PatientContext>)>>);
+
+/// A context is taken by the request that read it, within microseconds; one no request
+/// took (a request that did not need it) is not used after this.
+const FRESH: Duration = Duration::from_secs(1);
+/// Contexts kept at most: past it, stale ones go, then all (each is then read again).
+const MAX_READ_WITH: usize = 4096;
+
+impl ReadWith {
+    fn take(&self, id: &Id, patient_id: i64) -> Option<Arc<PatientContext>> {
+        let (at, found) = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id)?;
+        (at.elapsed() < FRESH && found.patient.id == patient_id).then_some(found)
+    }
+
+    fn keep(&self, id: Id, found: PatientContext, at: Instant) {
+        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() >= MAX_READ_WITH {
+            kept.retain(|_, (at, _)| at.elapsed() < FRESH);
+            if kept.len() >= MAX_READ_WITH {
+                kept.clear();
+            }
+        }
+        kept.insert(id, (at, Arc::new(found)));
+    }
 }
 
 /// What the table holds instead of the id itself.
@@ -39,7 +77,16 @@ pub async fn revoke_patient(
 
 impl DbSessionStore {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            read_with: Arc::default(),
+        }
+    }
+
+    /// The context of `patient_id` read with session `id` just now, if any: each is taken
+    /// once, by the request that loaded the session.
+    pub fn take_context(&self, id: &Id, patient_id: i64) -> Option<Arc<PatientContext>> {
+        self.read_with.take(id, patient_id)
     }
 
     pub async fn delete_expired(&self, now: i64) -> anyhow::Result<u64> {
@@ -99,16 +146,19 @@ impl SessionStore for DbSessionStore {
         Ok(())
     }
 
+    /// With a patient's session, their context in the same statement (kept for
+    /// [`DbSessionStore::take_context`]).
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let Some(row) = session::Entity::find_by_id(stored_id(id))
-            .filter(session::Column::ExpiresAt.gt(now))
-            .one(&self.db)
+        let Some((row, found)) = patient_context::load_with_session(&self.db, &stored_id(id), now)
             .await
-            .map_err(backend)?
+            .map_err(|e| Error::Backend(format!("{e:?}")))?
         else {
             return Ok(None);
         };
+        if let Some(found) = found {
+            self.read_with.keep(*id, found, Instant::now());
+        }
         let data = serde_json::from_str(&row.data).map_err(|e| Error::Decode(e.to_string()))?;
         let expiry_date = time::OffsetDateTime::from_unix_timestamp(row.expires_at)
             .map_err(|e| Error::Decode(e.to_string()))?;
@@ -125,5 +175,34 @@ impl SessionStore for DbSessionStore {
             .await
             .map_err(backend)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(patient_id: i64) -> PatientContext {
+        let mut found = crate::services::patient_context::tests::example();
+        found.patient.id = patient_id;
+        found
+    }
+
+    // A context read with a session goes to one request of that session, for that patient,
+    // while fresh; never to another session or patient.
+    #[test]
+    fn a_context_read_with_a_session_is_taken_once_by_it() {
+        let kept = ReadWith::default();
+        let (mine, theirs) = (Id(1), Id(2));
+        kept.keep(mine, context(7), Instant::now());
+        assert!(kept.take(&theirs, 7).is_none(), "another session");
+        assert!(kept.take(&mine, 8).is_none(), "another patient");
+        kept.keep(mine, context(7), Instant::now());
+        assert_eq!(kept.take(&mine, 7).map(|f| f.patient.id), Some(7));
+        assert!(kept.take(&mine, 7).is_none(), "taken once");
+        if let Some(old) = Instant::now().checked_sub(FRESH) {
+            kept.keep(mine, context(7), old);
+            assert!(kept.take(&mine, 7).is_none(), "not fresh");
+        }
     }
 }

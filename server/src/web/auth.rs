@@ -218,9 +218,18 @@ pub async fn patient_context(
     {
         return Ok(found.clone());
     }
-    let found = patient_context::load(&state.db, patient_id)
-        .await?
-        .map(Arc::new);
+    // Read with the session already, as a rule (`DbSessionStore::load`).
+    let read_with_session = parts
+        .extensions
+        .get::<Session>()
+        .and_then(Session::id)
+        .and_then(|id| state.sessions.take_context(&id, patient_id));
+    let found = match read_with_session {
+        Some(found) => Some(found),
+        None => patient_context::load(&state.db, patient_id)
+            .await?
+            .map(Arc::new),
+    };
     parts.extensions.insert(Found(patient_id, found.clone()));
     Ok(found)
 }

@@ -81,6 +81,7 @@ on_both_databases!(
     registration::malformed_requests_get_the_error_shape,
     registration::missing_csrf_token_is_refused,
     sessions::login_logout_and_lockout,
+    sessions::the_context_read_with_the_session_is_the_same,
     sessions::sms_login_and_password_reset,
     sessions::changed_text_requires_fresh_consent,
     sessions::withdrawing_consent_stops_service,

@@ -328,3 +328,62 @@ pub async fn logout_everywhere_revokes_other_sessions(db: Db) {
     );
     phone_a.refresh_csrf().await;
 }
+
+// R-REG-2: the patient context read in the same statement as the session is the one read
+// alone (account, consents in force, unread count); a session without a patient has none;
+// an expired session is not found.
+pub async fn the_context_read_with_the_session_is_the_same(db: Db) {
+    use server::services::patient_context::{load, load_with_session};
+    let mut app = spawn_app(db).await;
+    assert_eq!(app.register(PHONE, ID).await.status(), StatusCode::CREATED);
+    let child = json!({
+        "real_name": "张小明", "id_number": "11010120190601001X",
+        "relationship": "child", "guardian_confirmed": true,
+    });
+    assert_eq!(
+        app.post("/api/v1/family-members", &child).await.status(),
+        StatusCode::CREATED
+    );
+    let db = &app.state.db;
+    let sessions = server::db::session::Entity::find().all(db).await.unwrap();
+    let mine = sessions.iter().find(|s| s.patient_id.is_some()).unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let (row, with) = load_with_session(db, &mine.id, now).await.unwrap().unwrap();
+    assert_eq!(&row, mine);
+    let with = with.expect("a patient's session brings their context");
+    let alone = load(db, mine.patient_id.unwrap()).await.unwrap().unwrap();
+    assert_eq!(with.patient, alone.patient);
+    assert_eq!(with.consents, alone.consents);
+    assert_eq!(with.consents.len(), 3, "the three documents accepted");
+    assert_eq!((with.unread, alone.unread), (1, 1));
+
+    // A session without a patient (a visitor who asked for a code, say): no context.
+    let other = server::db::session::ActiveModel {
+        id: sea_orm::ActiveValue::Set("no-patient".into()),
+        patient_id: sea_orm::ActiveValue::Set(None),
+        data: sea_orm::ActiveValue::Set("{}".into()),
+        expires_at: sea_orm::ActiveValue::Set(now + 60),
+    };
+    server::db::session::Entity::insert(other)
+        .exec_without_returning(db)
+        .await
+        .unwrap();
+    let (_, none) = load_with_session(db, "no-patient", now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(none.is_none());
+    // Expired (or unknown): nothing.
+    assert!(
+        load_with_session(db, &mine.id, mine.expires_at)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        load_with_session(db, "unknown", now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
