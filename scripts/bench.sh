@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Prints what a first visit downloads, SSR throughput and latency at 64 connections
 # (anonymous, with the CSRF cookie a first visit sets, logged in, and the doctor
-# directory over the demo data), holds per second and latency (across many slots and
-# for one contested place), registrations per
+# directory over the demo data), holds per second and latency (across many slots, holds
+# only and each then cancelled, and for one contested place; on PostgreSQL also the hold's
+# own SQL from pgbench with no server, the machine's ceiling), registrations per
 # second, and `/` latency while registrations are hammered. Runs on SQLite, and also on
 # PostgreSQL when FUZHEN_BENCH_POSTGRES_URL (or FUZHEN_TEST_POSTGRES_URL) names a server:
 # a fresh database is created there for the run and dropped at the end.
@@ -161,6 +162,34 @@ row() {
     "≥ $min_rps req/s, p99 ≤ $max_p99 ms" "$verdict"
 }
 
+# hold_ceiling DATABASE_URL: the hold's own SQL (scripts/hold_sql.pgbench) from pgbench at
+# 64 clients, with no server in between, on a copy of the bench database: what this
+# machine's PostgreSQL can do of holds at most, to read the holds row against.
+hold_ceiling() {
+  local url=$1 copy
+  command -v pgbench >/dev/null || { echo "   (pgbench not found: skipped)"; return 0; }
+  copy="${pg_db}_ceiling"
+  psql "$pg_admin" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $copy TEMPLATE $pg_db" >/dev/null || return 0
+  local copy_url=${url/\/$pg_db/\/$copy}
+  # Every slot far ahead with room for all, and each patient's session and consult consent.
+  psql "$copy_url" -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+UPDATE slot SET capacity = 1000000, status = 'open', starts_at = starts_at + 86400 * 365, ends_at = ends_at + 86400 * 365;
+CREATE TABLE hold_ceiling (n serial PRIMARY KEY, pid bigint, sid text, consent text, proof bigint);
+INSERT INTO hold_ceiling (pid, sid, consent, proof)
+  SELECT s.patient_id, s.id, c.consent_number, c.proof_id
+  FROM session s JOIN consult_consent c ON c.patient_id = s.patient_id AND c.family_member_id IS NULL
+  ORDER BY s.patient_id;
+SQL
+  local people slots
+  people=$(psql "$copy_url" -Atc "SELECT count(*) FROM hold_ceiling")
+  slots=$(psql "$copy_url" -Atc "SELECT max(id) FROM slot")
+  pgbench -n -c 64 -j 2 -T "$secs" -M prepared -D people="$people" -D slots="$slots" \
+    -f scripts/hold_sql.pgbench "$copy_url" 2>&1 |
+    awk '/^tps/ { tps = $3 } /latency average/ { lat = $4 } /failed transactions/ { failed = $5 }
+         END { printf "   the hold'"'"'s SQL alone (pgbench, 64 clients, no server): %.0f holds/s, mean %s ms, %s failed\n", tps, lat, failed }'
+  psql "$pg_admin" -q -c "DROP DATABASE IF EXISTS $copy WITH (FORCE)" >/dev/null 2>&1 || true
+}
+
 # suite NAME [DATABASE_URL]
 suite() {
   local name=$1 db=${2:-} anon session
@@ -196,8 +225,8 @@ suite() {
   row "/doctors/{number}" "/doctors/$doctor" "" 10000 30 "¥"
   for w in "${warnings[@]}"; do echo "   warning: $w"; done
 
-  echo "== holds (R-BOOK-2): 64 patients, ${secs} s per phase ($name)"
-  ./target/release/examples/bench_holds "$base" "$secs" 64 ||
+  echo "== holds (R-BOOK-2): 64 clients, 16 patients each for holds only, ${secs} s per phase at most ($name)"
+  ./target/release/examples/bench_holds "$base" "$secs" 64 16 ||
     echo "   warning: the holds benchmark failed; server log: $server_log"
 
   echo "== registrations per second (8 clients, ${reg_secs} s), with / measured meanwhile ($name)"
@@ -220,6 +249,11 @@ suite() {
   ./target/release/examples/bench_webhooks "$base" "$db_url" ||
     echo "   warning: the webhook benchmark failed; server log: $server_log"
   stop_server
+
+  if [ -n "$db" ]; then
+    echo "== the most PostgreSQL does of a hold's SQL on this machine ($name)"
+    hold_ceiling "$db"
+  fi
 }
 
 suite SQLite

@@ -1,15 +1,24 @@
 //! Holds per second and hold latency (R-BOOK-2), against a running server seeded with
-//! the demo data (`server dev seed`): 64 patients with an approved diagnosis hold and
-//! cancel slots, first across many slots (each client its own), then all on one place.
+//! the demo data (`server dev seed`). Patients with an approved diagnosis, screened and
+//! consented, hold slots in three phases:
+//! 1. across many slots, holds only: 64 clients, each with its own patients and its own
+//!    slots; a patient may run 3 unpaid holds, so each client moves on to its next patient
+//!    after three (the phase ends when its time is up or the patients have held their 3);
+//! 2. across many slots, each hold then cancelled by the same client (a cancel is a write
+//!    as heavy as a hold: this is the pair's rate);
+//! 3. all clients on one place, a winner cancelling to free it again (contention).
+//!
 //! Prints figures; `scripts/bench.sh` runs it on SQLite and PostgreSQL.
 //!
-//!   bench_holds <base URL> <seconds per phase> [clients]
+//!   bench_holds <base URL> <seconds per phase> [clients] [patients per client]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use reqwest::Client;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+/// Unpaid holds one account may run at once (`too_many_holds` beyond).
+const MAX_RUNNING_HOLDS: usize = 3;
 const OPERATOR: (&str, &str) = ("demo.operator", "FUZHENDEMOOPERATORAAAAAAAAAAAAAA");
 
 struct Api {
@@ -280,23 +289,79 @@ async fn main() {
         made["slot_numbers"][0].as_str().unwrap().to_owned()
     };
 
-    let mut people = Vec::with_capacity(clients);
-    for chunk in (0..clients).collect::<Vec<_>>().chunks(8) {
+    // Each client: one patient who holds and cancels (phases 2 and 3), and its own
+    // patients for holds only (phase 1), three holds each.
+    let per_client: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(16);
+    let made_at = Instant::now();
+    let mut everyone = Vec::with_capacity(clients * (1 + per_client));
+    for chunk in (0..clients * (1 + per_client))
+        .collect::<Vec<_>>()
+        .chunks(16)
+    {
         let made =
             futures_util::future::join_all(chunk.iter().map(|&i| patient(&base, &op, i))).await;
-        people.extend(made);
+        everyone.extend(made);
+    }
+    let mut everyone = everyone.into_iter();
+    let mut people = Vec::with_capacity(clients);
+    let mut holders: Vec<Vec<Api>> = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        people.push(everyone.next().unwrap());
+        holders.push(everyone.by_ref().take(per_client).collect());
     }
     println!(
-        "   ({} patients, {} slots of 4 doctors)",
-        people.len(),
+        "   ({} patients made in {:.0} s; {} slots of 4 doctors)",
+        clients * (1 + per_client),
+        made_at.elapsed().as_secs_f64(),
         slots.len()
     );
-
-    // Across many slots: client k holds its own slots in turn, cancelling each.
-    let deadline = Instant::now() + Duration::from_secs(secs);
+    // Client k's own slots: the last 3 per patient for holds only, the rest to cycle on.
     let per = slots.len() / clients;
+    let kept = MAX_RUNNING_HOLDS * per_client;
+    assert!(
+        per > kept,
+        "too few slots for {per_client} patients per client"
+    );
+
+    // 1. Across many slots, holds only.
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let runs = holders.iter().enumerate().map(|(k, mine)| {
+        let own: Vec<String> = slots[(k + 1) * per - kept..(k + 1) * per].to_vec();
+        async move {
+            let (mut lat, mut failed) = (Vec::new(), 0usize);
+            'patients: for (j, p) in mine.iter().enumerate() {
+                for slot in &own[j * MAX_RUNNING_HOLDS..(j + 1) * MAX_RUNNING_HOLDS] {
+                    if Instant::now() >= deadline {
+                        break 'patients;
+                    }
+                    let t = Instant::now();
+                    let res = p
+                        .post("/api/v1/holds", json!({ "slot_number": slot }))
+                        .await;
+                    let ok = res.status().is_success();
+                    let _ = res.bytes().await;
+                    lat.push(t.elapsed());
+                    failed += usize::from(!ok);
+                }
+            }
+            (lat, failed)
+        }
+    });
+    let started = Instant::now();
+    let results = futures_util::future::join_all(runs).await;
+    let failed: usize = results.iter().map(|(_, f)| f).sum();
+    let all: Vec<Duration> = results.into_iter().flat_map(|(l, _)| l).collect();
+    report(
+        "across many slots (holds only)",
+        all,
+        started.elapsed().as_secs_f64(),
+        &format!(", {failed} refused"),
+    );
+
+    // 2. Across many slots: client k holds its own slots in turn, cancelling each.
+    let deadline = Instant::now() + Duration::from_secs(secs);
     let runs = people.iter().enumerate().map(|(k, p)| {
-        let mine: Vec<String> = slots[k * per..(k + 1) * per].to_vec();
+        let mine: Vec<String> = slots[k * per..(k + 1) * per - kept].to_vec();
         async move {
             let mut lat = Vec::new();
             let mut j = 0;
@@ -335,7 +400,7 @@ async fn main() {
         "",
     );
 
-    // Contention: everyone holds the one place; a winner cancels, freeing it again.
+    // 3. Contention: everyone holds the one place; a winner cancels, freeing it again.
     let deadline = Instant::now() + Duration::from_secs(secs);
     let runs = people.iter().map(|p| {
         let slot = contested.clone();
