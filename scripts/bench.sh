@@ -172,7 +172,7 @@ hold_ceiling() {
   psql "$pg_admin" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $copy TEMPLATE $pg_db" >/dev/null || return 0
   local copy_url=${url/\/$pg_db/\/$copy}
   # Every slot far ahead with room for all, and each patient's session and consult consent.
-  psql "$copy_url" -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+  psql "$copy_url" -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL' ||
 UPDATE slot SET capacity = 1000000, status = 'open', starts_at = starts_at + 86400 * 365, ends_at = ends_at + 86400 * 365;
 CREATE TABLE hold_ceiling (n serial PRIMARY KEY, pid bigint, sid text, consent text, proof bigint);
 INSERT INTO hold_ceiling (pid, sid, consent, proof)
@@ -180,6 +180,7 @@ INSERT INTO hold_ceiling (pid, sid, consent, proof)
   FROM session s JOIN consult_consent c ON c.patient_id = s.patient_id AND c.family_member_id IS NULL
   ORDER BY s.patient_id;
 SQL
+    { psql "$pg_admin" -q -c "DROP DATABASE IF EXISTS $copy WITH (FORCE)" >/dev/null 2>&1; return 0; }
   local people slots
   people=$(psql "$copy_url" -Atc "SELECT count(*) FROM hold_ceiling")
   slots=$(psql "$copy_url" -Atc "SELECT max(id) FROM slot")
@@ -187,6 +188,11 @@ SQL
     -f scripts/hold_sql.pgbench "$copy_url" 2>&1 |
     awk '/^tps/ { tps = $3 } /latency average/ { lat = $4 } /failed transactions/ { failed = $5 }
          END { printf "   the hold'"'"'s SQL alone (pgbench, 64 clients, no server): %.0f holds/s, mean %s ms, %s failed\n", tps, lat, failed }'
+  # The same work, eight holds to a transaction (what a group-commit writer would send).
+  pgbench -n -c 8 -j 2 -T "$secs" -M prepared -D people="$people" -D slots="$slots" \
+    -f scripts/hold_sql_batched.pgbench "$copy_url" 2>&1 |
+    awk '/^tps/ { tps = $3 } /latency average/ { lat = $4 } /failed transactions/ { failed = $5 }
+         END { printf "   the same, 8 holds a transaction (pgbench, 8 clients = 64 holds in flight): %.0f holds/s, mean %s ms a transaction, %s failed\n", tps * 8, lat, failed }'
   psql "$pg_admin" -q -c "DROP DATABASE IF EXISTS $copy WITH (FORCE)" >/dev/null 2>&1 || true
 }
 
