@@ -167,16 +167,7 @@ pub async fn a_screen_counts_only_for_the_person_it_was_for(db: Db) {
             .status(),
         StatusCode::OK
     );
-    let child = json!({
-        "real_name": "张小明", "id_number": "11010120190601001X",
-        "relationship": "child", "guardian_confirmed": true,
-    });
-    let member: Value = app
-        .post("/api/v1/family-members", &child)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let member = app.add_child().await;
     let res = app
         .client
         .put(app.url("/api/v1/acting-for"))

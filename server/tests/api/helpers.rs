@@ -60,6 +60,18 @@ pub async fn spawn_app(db: Db) -> TestApp {
     spawn_app_with(db, |_| {}).await
 }
 
+/// A server with one patient registered (13800138000) and logged in.
+pub async fn spawn_patient(db: Db) -> TestApp {
+    let mut app = spawn_app(db).await;
+    assert_eq!(
+        app.register("13800138000", "110101199003071233")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    app
+}
+
 pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut Config)) -> TestApp {
     if let Ok(filter) = std::env::var("FUZHEN_TEST_LOG") {
         let _ = tracing_subscriber::fmt()
@@ -332,6 +344,17 @@ impl TestApp {
             self.refresh_csrf().await;
         }
         res
+    }
+
+    /// Adds the patient's child 张小明 (born 2019-06-01) as a family member; returns it.
+    pub async fn add_child(&self) -> Value {
+        let child = json!({
+            "real_name": "张小明", "id_number": "11010120190601001X",
+            "relationship": "child", "guardian_confirmed": true,
+        });
+        let res = self.post("/api/v1/family-members", &child).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        res.json().await.expect("the family member")
     }
 
     pub async fn patient_count(&self) -> u64 {

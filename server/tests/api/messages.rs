@@ -1,30 +1,17 @@
 //! The message centre (R-BOOK-3): notices recorded with the change they report, unread
 //! counts, reading marks read, only the account's own.
-use crate::helpers::{Db, assert_error, spawn_app};
+use crate::helpers::{Db, assert_error, spawn_patient};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 pub async fn notices_arrive_and_are_read(db: Db) {
-    let mut app = spawn_app(db).await;
-    assert_eq!(
-        app.register("13800138000", "110101199003071233")
-            .await
-            .status(),
-        StatusCode::CREATED
-    );
+    let app = spawn_patient(db).await;
     let empty: Value = app.get("/api/v1/messages").await.json().await.unwrap();
     assert_eq!(empty, json!({ "messages": [], "unread": 0 }));
     let home = app.page("/").await.text().await.unwrap();
     assert!(!home.contains("unread-badge"), "no badge without notices");
 
-    let child = json!({
-        "real_name": "张小明", "id_number": "11010120190601001X",
-        "relationship": "child", "guardian_confirmed": true,
-    });
-    assert_eq!(
-        app.post("/api/v1/family-members", &child).await.status(),
-        StatusCode::CREATED
-    );
+    app.add_child().await;
     let list: Value = app.get("/api/v1/messages").await.json().await.unwrap();
     assert_eq!(list["unread"], 1);
     let notice = &list["messages"][0];

@@ -1,4 +1,4 @@
-use crate::helpers::{Db, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{Db, TestApp, spawn_app, spawn_app_with, spawn_patient};
 use reqwest::StatusCode;
 
 // The shell: server-rendered, zh-CN by default, security headers, a nonce on inline scripts.
@@ -344,13 +344,7 @@ async fn br_me(app: &TestApp) -> (String, String) {
 // everything it shows is unchanged; each response still carries its own nonce and its
 // session's CSRF token; another patient never gets it; a change shows at once.
 pub async fn personal_pages_are_kept_per_session_only_while_unchanged(db: Db) {
-    let mut app = spawn_app(db).await;
-    assert_eq!(
-        app.register("13800138000", "110101199003071233")
-            .await
-            .status(),
-        StatusCode::CREATED
-    );
+    let app = spawn_patient(db).await;
     let kept = &app.state.personal_pages;
     let mut nonces = Vec::new();
     for _ in 0..3 {
@@ -387,14 +381,7 @@ pub async fn personal_pages_are_kept_per_session_only_while_unchanged(db: Db) {
     assert_eq!(kept.counts.get(), (1, 2));
 
     // A notice arrives (a family member added): the tab's unread badge shows at once.
-    let child = serde_json::json!({
-        "real_name": "张小明", "id_number": "11010120190601001X",
-        "relationship": "child", "guardian_confirmed": true,
-    });
-    assert_eq!(
-        app.post("/api/v1/family-members", &child).await.status(),
-        StatusCode::CREATED
-    );
+    app.add_child().await;
     for _ in 0..2 {
         let (_, page) = br_me(&app).await;
         assert!(page.contains("unread-badge"), "{page}");

@@ -1,6 +1,6 @@
 //! Diagnosis proofs and the review queue: R-ELIG-2, R-EMR-2, R-SEC-1, R-CONS-5, and the
 //! OWASP file-upload rules.
-use crate::helpers::{Db, TestApp, assert_error, spawn_app};
+use crate::helpers::{Db, TestApp, assert_error, spawn_patient};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use sea_orm::{ConnectionTrait, Statement};
@@ -93,17 +93,6 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
         .unwrap()
 }
 
-pub(crate) async fn patient(db: Db) -> TestApp {
-    let mut app = spawn_app(db).await;
-    assert_eq!(
-        app.register("13800138000", "110101199003071233")
-            .await
-            .status(),
-        StatusCode::CREATED
-    );
-    app
-}
-
 /// Counts the stored files under the data dir's `files/`.
 fn stored_files(app: &TestApp) -> usize {
     fn walk(dir: &std::path::Path) -> usize {
@@ -128,7 +117,7 @@ fn stored_files(app: &TestApp) -> usize {
 // R-ELIG-2 / OWASP: kinds by content, sizes and pixels bounded, nothing half-stored,
 // names never used, a retry finds the first upload.
 pub async fn uploads_are_checked_by_content_and_stored_once(db: Db) {
-    let app = patient(db).await;
+    let app = spawn_patient(db).await;
     let res = upload(
         &app,
         upload_form(
@@ -359,7 +348,7 @@ pub(crate) async fn staff_client(app: &TestApp, username: &str, role: &str) -> T
 // and decides once; the patient is told in the message centre and by SMS. R-SEC-1: the
 // auditor only reads; patients are not staff.
 pub async fn operators_review_proofs_once_and_patients_are_told(db: Db) {
-    let app = patient(db).await;
+    let app = spawn_patient(db).await;
     for key in ["key-first-001", "key-second-02"] {
         let res = upload(&app, upload_form(key, vec![("a.jpg", jpeg(300, 200))])).await;
         assert_eq!(res.status(), StatusCode::CREATED);

@@ -1,5 +1,5 @@
 //! The emergency screen before a consult (R-ELIG-4).
-use crate::helpers::{Db, TestApp, assert_error, spawn_app};
+use crate::helpers::{Db, TestApp, assert_error, spawn_patient};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Map, Value, json};
@@ -39,13 +39,7 @@ async fn rows(app: &TestApp, sql: &str) -> Vec<sea_orm::QueryResult> {
 // R-ELIG-4: all no goes on; any yes stops and is recorded (for the person acted for),
 // audited without the health detail; an unanswered question is refused.
 pub async fn any_yes_stops_the_consult_and_is_logged(db: Db) {
-    let mut app = spawn_app(db).await;
-    assert_eq!(
-        app.register("13800138000", "110101199003071233")
-            .await
-            .status(),
-        StatusCode::CREATED
-    );
+    let app = spawn_patient(db).await;
     let clear: Value = app
         .post("/api/v1/emergency-screen", &answers(&[]))
         .await
@@ -73,16 +67,7 @@ pub async fn any_yes_stops_the_consult_and_is_logged(db: Db) {
     assert_error(res, 422, "screen_unanswered", Some("screen")).await;
 
     // Acting for a child: the stop is recorded for the child.
-    let child = json!({
-        "real_name": "张小明", "id_number": "11010120190601001X",
-        "relationship": "child", "guardian_confirmed": true,
-    });
-    let member: Value = app
-        .post("/api/v1/family-members", &child)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let member = app.add_child().await;
     let res = app
         .client
         .put(app.url("/api/v1/acting-for"))

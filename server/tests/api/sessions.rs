@@ -336,14 +336,7 @@ pub async fn the_context_read_with_the_session_is_the_same(db: Db) {
     use server::services::patient_context::{load, load_with_session};
     let mut app = spawn_app(db).await;
     assert_eq!(app.register(PHONE, ID).await.status(), StatusCode::CREATED);
-    let child = json!({
-        "real_name": "张小明", "id_number": "11010120190601001X",
-        "relationship": "child", "guardian_confirmed": true,
-    });
-    assert_eq!(
-        app.post("/api/v1/family-members", &child).await.status(),
-        StatusCode::CREATED
-    );
+    app.add_child().await;
     let db = &app.state.db;
     let sessions = server::db::session::Entity::find().all(db).await.unwrap();
     let mine = sessions.iter().find(|s| s.patient_id.is_some()).unwrap();
