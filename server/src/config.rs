@@ -67,6 +67,9 @@ pub struct Config {
     pub object_storage: Option<S3Settings>,
     /// How long a slot is held for payment (R-BOOK-2).
     pub hold_minutes: i64,
+    /// How long the hold writer waits after a hold for others to write with it (0: it
+    /// takes only what is queued already).
+    pub hold_gather_ms: u64,
     /// A patient cancels a paid booking free of charge until this long before it.
     pub free_cancel_hours: i64,
     /// How long before a booked appointment the reminder goes out.
@@ -279,6 +282,7 @@ impl Config {
             eligibility: eligibility_policy()?,
             object_storage: S3Settings::from_env()?,
             hold_minutes: env_parse("FUZHEN_HOLD_MINUTES", 15)?,
+            hold_gather_ms: env_parse("FUZHEN_HOLD_GATHER_MS", 0)?,
             free_cancel_hours: env_parse("FUZHEN_FREE_CANCEL_HOURS", 2)?,
             reminder_minutes: env_parse("FUZHEN_REMINDER_MINUTES", 60)?,
             payment_provider: env("FUZHEN_PAYMENT_PROVIDER").unwrap_or_else(|| "sandbox".into()),
@@ -344,6 +348,7 @@ impl Config {
             eligibility: app::domain::eligibility::EligibilityPolicy::default(),
             object_storage: None,
             hold_minutes: 15,
+            hold_gather_ms: 0,
             free_cancel_hours: 2,
             reminder_minutes: 60,
             payment_provider: "sandbox".into(),

@@ -58,6 +58,8 @@ pub struct State {
     pub page_cache: crate::web::page_cache::PageCache,
     /// Personal pages per session, while all they show is unchanged.
     pub personal_pages: crate::web::personal_pages::PersonalPages,
+    /// Holds made at the same moment, written in one transaction.
+    pub hold_writer: crate::services::hold_writer::HoldWriter,
     /// The sensitive-word filter for text users write (R-CONS-5).
     pub words: Arc<crate::words::Words>,
     /// A staff session ends after this long without a request (R-SEC-3).
@@ -154,6 +156,9 @@ impl State {
             directory: Default::default(),
             page_cache: Default::default(),
             personal_pages: Default::default(),
+            hold_writer: crate::services::hold_writer::HoldWriter::new(
+                std::time::Duration::from_millis(config.hold_gather_ms.min(1_000)),
+            ),
             staff_idle: time::Duration::minutes(config.staff_idle_minutes),
             files: match &config.object_storage {
                 Some(s3) => crate::files::Files::s3(s3)?,

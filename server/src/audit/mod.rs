@@ -200,6 +200,29 @@ pub struct AuditEvent {
 /// not queue behind each other; use [`record_alone`] when there is no other change to
 /// commit with.
 pub async fn record(db: &impl ConnectionTrait, event: AuditEvent) -> Result<(), DbErr> {
+    entity::Entity::insert(row(event)?)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// [`record`] for several events, in one statement.
+pub async fn record_many(
+    db: &impl ConnectionTrait,
+    events: impl IntoIterator<Item = AuditEvent>,
+) -> Result<(), DbErr> {
+    let rows = events.into_iter().map(row).collect::<Result<Vec<_>, _>>()?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    entity::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// The unsealed row an event is stored as.
+fn row(event: AuditEvent) -> Result<entity::ActiveModel, DbErr> {
     let detail = event
         .detail
         .as_ref()
@@ -210,7 +233,7 @@ pub async fn record(db: &impl ConnectionTrait, event: AuditEvent) -> Result<(), 
         Some((table, id)) => (Some(table.to_owned()), Some(id)),
         None => (None, None),
     };
-    entity::Entity::insert(entity::ActiveModel {
+    Ok(entity::ActiveModel {
         id: NotSet,
         seq: Set(None),
         at: Set(event.at.unix_timestamp()),
@@ -225,9 +248,6 @@ pub async fn record(db: &impl ConnectionTrait, event: AuditEvent) -> Result<(), 
         prev_hash: Set(None),
         hash: Set(None),
     })
-    .exec_without_returning(db)
-    .await?;
-    Ok(())
 }
 
 /// Rows sealed per transaction (four parameters each, well under both databases'

@@ -233,8 +233,83 @@ pub struct Held {
     pub hold_expires_at: i64,
 }
 
+/// A hold checked and ready to write: what the transaction needs, read before it.
+#[derive(Debug, Clone)]
+pub(crate) struct PreparedHold {
+    pub patient_id: i64,
+    pub member: Option<i64>,
+    /// The person's key (the lock row and the unique index name it).
+    pub key: String,
+    pub target: slot::Model,
+    pub doctor: doctor::Model,
+    pub fee: app::domain::order::Fen,
+    pub consent: crate::db::consult_consent::Model,
+    pub proof_id: i64,
+    pub number: String,
+    pub hold_secs: i64,
+    pub ip: String,
+    pub now: OffsetDateTime,
+}
+
+impl PreparedHold {
+    pub(crate) fn ts(&self) -> i64 {
+        self.now.unix_timestamp()
+    }
+
+    /// The booking row this hold inserts.
+    pub(crate) fn booking(&self) -> booking::ActiveModel {
+        let ts = self.ts();
+        booking::ActiveModel {
+            booking_number: Set(self.number.clone()),
+            slot_id: Set(self.target.id),
+            patient_id: Set(self.patient_id),
+            family_member_id: Set(self.member),
+            person_key: Set(self.key.clone()),
+            proof_id: Set(self.proof_id),
+            consult_consent_id: Set(Some(self.consent.id)),
+            icd10: Set(self.consent.icd10.clone()),
+            status: Set(HELD.to_owned()),
+            starts_at: Set(self.target.starts_at),
+            ends_at: Set(self.target.ends_at),
+            held_at: Set(ts),
+            hold_expires_at: Set(ts + self.hold_secs),
+            confirmed_at: Set(None),
+            cancelled_at: Set(None),
+            cancel_reason: Set(None),
+            refund_due: Set(false),
+            reminder_sent_at: Set(None),
+            ..Default::default()
+        }
+    }
+
+    pub(crate) fn consult_type(&self) -> Result<ConsultType, AppError> {
+        ConsultType::parse(&self.target.consult_type)
+            .ok_or_else(|| FieldError::general(ErrorCode::NotFound).into())
+    }
+
+    pub(crate) fn audit_event(&self) -> AuditEvent {
+        AuditEvent {
+            actor: Actor::Patient(self.patient_id),
+            on_behalf_of: self.member,
+            action: AuditAction::SlotHeld,
+            entity: Some(("booking", self.number.clone())),
+            ip: self.ip.clone(),
+            at: self.now,
+            detail: None,
+        }
+    }
+
+    pub(crate) fn held(&self) -> Held {
+        Held {
+            booking_number: self.number.clone(),
+            hold_expires_at: self.ts() + self.hold_secs,
+        }
+    }
+}
+
 /// Holds a place for the person, for `hold_secs`, or says why not. "Just taken" comes
-/// with the doctor's next free slots.
+/// with the doctor's next free slots. Checked here; written with other holds made at
+/// the same moment, in one transaction ([`super::hold_writer`]).
 pub async fn hold(
     state: &State,
     req: &HoldRequest,
@@ -242,6 +317,22 @@ pub async fn hold(
     ip: &str,
     now: OffsetDateTime,
 ) -> Result<Held, AppError> {
+    let prepared = prepare_hold(state, req, hold_secs, ip, now).await?;
+    state
+        .hold_writer
+        .write(&state.db, state.payments.name(), prepared)
+        .await
+}
+
+/// Everything a hold is checked against before its transaction: the slot, its doctor
+/// and fee, the consult consent and the eligibility rule.
+async fn prepare_hold(
+    state: &State,
+    req: &HoldRequest,
+    hold_secs: i64,
+    ip: &str,
+    now: OffsetDateTime,
+) -> Result<PreparedHold, AppError> {
     let ts = now.unix_timestamp();
     let target = slot::Entity::find()
         .filter(slot::Column::SlotNumber.eq(&req.slot_number))
@@ -267,33 +358,80 @@ pub async fn hold(
         now,
     )
     .await?;
-    let key = person_key(req.patient_id, req.member);
-    let number = new_number("BK");
-    let txn = db::begin_write(&state.db).await?;
-    // Serialise the account's holds, for the patient and everyone they act for, so
-    // neither the overlap check nor the count of running holds below can be raced.
-    // PostgreSQL: the lock row's lock lasts the transaction. SQLite: `BEGIN IMMEDIATE`
-    // has taken the database's one write lock already.
-    if txn.get_database_backend() != sea_orm::DbBackend::Sqlite {
-        txn.execute_raw(db::sql(
-            txn.get_database_backend(),
-            "INSERT INTO person_lock (person_key, touched_at) VALUES ($1, $2) \
-             ON CONFLICT (person_key) DO UPDATE SET touched_at = excluded.touched_at",
-            vec![person_key(req.patient_id, None).into(), ts.into()],
-        ))
-        .await?;
+    Ok(PreparedHold {
+        patient_id: req.patient_id,
+        member: req.member,
+        key: person_key(req.patient_id, req.member),
+        target,
+        doctor: d,
+        fee,
+        consent,
+        proof_id: eligible.proof_id,
+        number: new_number("BK"),
+        hold_secs,
+        ip: ip.to_owned(),
+        now,
+    })
+}
+
+/// What the transaction decides for one hold, the rows it reads already given.
+pub(crate) enum Decision {
+    Refused(AppError),
+    /// Held; these ran-out holds of the person at that time ended first.
+    Take {
+        ran_out: Vec<booking::Model>,
+    },
+}
+
+/// The overlap and running-holds rules for one hold, against `theirs`: the account's
+/// bookings that are live (held or confirmed) and either at the person's time or
+/// running holds. Those of `theirs` that do not matter are ignored.
+pub(crate) fn decide(p: &PreparedHold, theirs: &[booking::Model]) -> Decision {
+    let ts = p.ts();
+    let (t_start, t_end) = (p.target.starts_at, p.target.ends_at);
+    let running = |b: &booking::Model| b.status == HELD && b.hold_expires_at > ts;
+    let live = |b: &&booking::Model| {
+        b.patient_id == p.patient_id && (b.status == HELD || b.status == CONFIRMED)
+    };
+    // A live one at that time is an overlap; a hold of theirs there that ran out gives
+    // its place back now (it would block their new one).
+    let at_that_time: Vec<&booking::Model> = theirs
+        .iter()
+        .filter(live)
+        .filter(|b| b.person_key == p.key && overlaps((b.starts_at, b.ends_at), (t_start, t_end)))
+        .collect();
+    if at_that_time
+        .iter()
+        .any(|b| b.status == CONFIRMED || running(b))
+    {
+        return Decision::Refused(FieldError::general(ErrorCode::BookingOverlaps).into());
     }
-    // In one read: this person's bookings at that time, and the account's running holds.
-    let theirs = booking::Entity::find()
-        .filter(booking::Column::PatientId.eq(req.patient_id))
-        .filter(booking::Column::Status.is_in([HELD, CONFIRMED]))
-        .filter(
+    if !may_hold_another(theirs.iter().filter(live).filter(|b| running(b)).count()) {
+        return Decision::Refused(FieldError::general(ErrorCode::TooManyHolds).into());
+    }
+    Decision::Take {
+        ran_out: at_that_time.into_iter().cloned().collect(),
+    }
+}
+
+/// The account's live bookings that matter to holds at `[from, to)` made at `ts`.
+pub(crate) fn live_bookings_filter(
+    patient_ids: Vec<i64>,
+    keys: Vec<String>,
+    from: i64,
+    to: i64,
+    ts: i64,
+) -> Condition {
+    Condition::all()
+        .add(booking::Column::PatientId.is_in(patient_ids))
+        .add(booking::Column::Status.is_in([HELD, CONFIRMED]))
+        .add(
             Condition::any()
                 .add(
                     Condition::all()
-                        .add(booking::Column::PersonKey.eq(&key))
-                        .add(booking::Column::StartsAt.lt(target.ends_at))
-                        .add(booking::Column::EndsAt.gt(target.starts_at)),
+                        .add(booking::Column::PersonKey.is_in(keys))
+                        .add(booking::Column::StartsAt.lt(to))
+                        .add(booking::Column::EndsAt.gt(from)),
                 )
                 .add(
                     Condition::all()
@@ -301,66 +439,103 @@ pub async fn hold(
                         .add(booking::Column::HoldExpiresAt.gt(ts)),
                 ),
         )
+}
+
+/// Takes the account's lock rows, in key order (PostgreSQL; SQLite's `BEGIN IMMEDIATE`
+/// has taken the database's one write lock already): serialises the account's holds,
+/// for the patient and everyone they act for, so neither the overlap check nor the
+/// count of running holds can be raced.
+pub(crate) async fn lock_accounts(
+    txn: &impl ConnectionTrait,
+    patient_ids: &[i64],
+    ts: i64,
+) -> Result<(), AppError> {
+    let backend = txn.get_database_backend();
+    if backend == sea_orm::DbBackend::Sqlite || patient_ids.is_empty() {
+        return Ok(());
+    }
+    let mut keys: Vec<String> = patient_ids.iter().map(|&p| person_key(p, None)).collect();
+    keys.sort();
+    keys.dedup();
+    let rows: Vec<String> = (0..keys.len())
+        .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+        .collect();
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(keys.len() * 2);
+    for k in keys {
+        values.extend([k.into(), ts.into()]);
+    }
+    txn.execute_raw(db::sql(
+        backend,
+        &format!(
+            "INSERT INTO person_lock (person_key, touched_at) VALUES {} \
+             ON CONFLICT (person_key) DO UPDATE SET touched_at = excluded.touched_at",
+            rows.join(", ")
+        ),
+        values,
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Takes the place for a hold decided on: its ran-out holds end first, and when the
+/// slot is full only of holds past their time, they give their places back. `false`:
+/// the slot is full.
+pub(crate) async fn take_for(
+    txn: &impl ConnectionTrait,
+    p: &PreparedHold,
+    ran_out: &[booking::Model],
+) -> Result<bool, AppError> {
+    let ts = p.ts();
+    for b in ran_out {
+        end_expired_hold(txn, b, ts).await?;
+    }
+    let mut took = take_place(txn, &p.target, ts).await?;
+    if !took && !expire_in(txn, Some(p.target.id), ts).await?.is_empty() {
+        took = take_place(txn, &p.target, ts).await?;
+    }
+    Ok(took)
+}
+
+/// "Just taken", with the doctor's next free slots.
+pub(crate) async fn slot_taken(db: &impl ConnectionTrait, p: &PreparedHold) -> AppError {
+    match free_slots(db, p.doctor.id, p.ts(), NEXT_SLOTS).await {
+        Ok(next) => AppError::SlotTaken { next },
+        Err(e) => e,
+    }
+}
+
+/// One hold in a transaction of its own.
+pub(crate) async fn hold_one(
+    db: &sea_orm::DatabaseConnection,
+    provider: &str,
+    p: &PreparedHold,
+) -> Result<Held, AppError> {
+    let ts = p.ts();
+    let txn = db::begin_write(db).await?;
+    lock_accounts(&txn, &[p.patient_id], ts).await?;
+    // In one read: this person's bookings at that time, and the account's running holds.
+    let theirs = booking::Entity::find()
+        .filter(live_bookings_filter(
+            vec![p.patient_id],
+            vec![p.key.clone()],
+            p.target.starts_at,
+            p.target.ends_at,
+            ts,
+        ))
         .all(&txn)
         .await?;
-    let running = |b: &booking::Model| b.status == HELD && b.hold_expires_at > ts;
-    // A live one at that time is an overlap; a hold of theirs there that ran out gives
-    // its place back now (it would block their new one).
-    let at_that_time: Vec<&booking::Model> = theirs
-        .iter()
-        .filter(|b| {
-            b.person_key == key
-                && overlaps((b.starts_at, b.ends_at), (target.starts_at, target.ends_at))
-        })
-        .collect();
-    if at_that_time
-        .iter()
-        .any(|b| b.status == CONFIRMED || running(b))
-    {
+    let ran_out = match decide(p, &theirs) {
+        Decision::Refused(e) => {
+            txn.rollback().await?;
+            return Err(e);
+        }
+        Decision::Take { ran_out } => ran_out,
+    };
+    if !take_for(&txn, p, &ran_out).await? {
         txn.rollback().await?;
-        return Err(FieldError::general(ErrorCode::BookingOverlaps).into());
+        return Err(slot_taken(db, p).await);
     }
-    if !may_hold_another(theirs.iter().filter(|b| running(b)).count()) {
-        txn.rollback().await?;
-        return Err(FieldError::general(ErrorCode::TooManyHolds).into());
-    }
-    for ran_out in at_that_time {
-        end_expired_hold(&txn, ran_out, ts).await?;
-    }
-    let mut took = take_place(&txn, &target, ts).await?;
-    if !took && !expire_in(&txn, Some(target.id), ts).await?.is_empty() {
-        // The slot was full only of holds past their time: they gave their places back.
-        took = take_place(&txn, &target, ts).await?;
-    }
-    if !took {
-        txn.rollback().await?;
-        let next = free_slots(&state.db, d.id, ts, NEXT_SLOTS).await?;
-        return Err(AppError::SlotTaken { next });
-    }
-    let inserted: Result<booking::Model, sea_orm::DbErr> = booking::ActiveModel {
-        booking_number: Set(number.clone()),
-        slot_id: Set(target.id),
-        patient_id: Set(req.patient_id),
-        family_member_id: Set(req.member),
-        person_key: Set(key),
-        proof_id: Set(eligible.proof_id),
-        consult_consent_id: Set(Some(consent.id)),
-        icd10: Set(consent.icd10.clone()),
-        status: Set(HELD.to_owned()),
-        starts_at: Set(target.starts_at),
-        ends_at: Set(target.ends_at),
-        held_at: Set(ts),
-        hold_expires_at: Set(ts + hold_secs),
-        confirmed_at: Set(None),
-        cancelled_at: Set(None),
-        cancel_reason: Set(None),
-        refund_due: Set(false),
-        reminder_sent_at: Set(None),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await;
-    let b = match inserted {
+    let b = match p.booking().insert(&txn).await {
         Ok(b) => b,
         Err(e) => {
             txn.rollback().await?;
@@ -371,28 +546,11 @@ pub async fn hold(
         }
     };
     // What the hold is paid by (R-PAY-1): its order, made with it.
-    let consult_type =
-        ConsultType::parse(&target.consult_type).ok_or(FieldError::general(ErrorCode::NotFound))?;
-    super::orders::create_for_booking(&txn, state.payments.name(), &b, &d, consult_type, fee, ts)
+    super::orders::create_for_booking(&txn, provider, &b, &p.doctor, p.consult_type()?, p.fee, ts)
         .await?;
-    audit::record(
-        &txn,
-        AuditEvent {
-            actor: Actor::Patient(req.patient_id),
-            on_behalf_of: req.member,
-            action: AuditAction::SlotHeld,
-            entity: Some(("booking", number.clone())),
-            ip: ip.to_owned(),
-            at: now,
-            detail: None,
-        },
-    )
-    .await?;
+    audit::record(&txn, p.audit_event()).await?;
     txn.commit().await?;
-    Ok(Held {
-        booking_number: number,
-        hold_expires_at: ts + hold_secs,
-    })
+    Ok(p.held())
 }
 
 /// Ends holds past their time (on one slot, or all), giving their places back; each

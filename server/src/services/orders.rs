@@ -61,6 +61,55 @@ pub async fn create_for_booking(
     fee: Fen,
     now: i64,
 ) -> Result<order::Model, AppError> {
+    let (o, description) = new_order(provider, b, d, consult_type, fee, now);
+    let o = o.insert(txn).await?;
+    new_line(o.id, description, fee).insert(txn).await?;
+    Ok(o)
+}
+
+/// [`create_for_booking`] for several bookings at once (made at their `held_at`): a
+/// statement for the orders and one for their lines.
+pub async fn create_for_bookings(
+    txn: &impl ConnectionTrait,
+    provider: &str,
+    bookings: &[(&booking::Model, &doctor::Model, ConsultType, Fen)],
+) -> Result<(), AppError> {
+    if bookings.is_empty() {
+        return Ok(());
+    }
+    let mut descriptions = Vec::with_capacity(bookings.len());
+    let mut orders = Vec::with_capacity(bookings.len());
+    for (b, d, consult_type, fee) in bookings {
+        let (o, description) = new_order(provider, b, d, *consult_type, *fee, b.held_at);
+        descriptions.push((b.id, description, *fee));
+        orders.push(o);
+    }
+    let made = order::Entity::insert_many(orders)
+        .exec_with_returning(txn)
+        .await?;
+    let mut lines = Vec::with_capacity(made.len());
+    for (booking_id, description, fee) in descriptions {
+        let o = made
+            .iter()
+            .find(|o| o.booking_id == Some(booking_id))
+            .ok_or_else(|| anyhow::anyhow!("the order of booking {booking_id} was not returned"))?;
+        lines.push(new_line(o.id, description, fee));
+    }
+    order_line::Entity::insert_many(lines)
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+/// A booking's order, pending, for the doctor's fee; and the description its line repeats.
+fn new_order(
+    provider: &str,
+    b: &booking::Model,
+    d: &doctor::Model,
+    consult_type: ConsultType,
+    fee: Fen,
+    now: i64,
+) -> (order::ActiveModel, String) {
     let description = format!("{} · {}", d.name, consult_type.name(false));
     let o = order::ActiveModel {
         order_number: Set(new_number("OD")),
@@ -82,11 +131,14 @@ pub async fn create_for_booking(
         ended_at: Set(None),
         updated_at: Set(now),
         ..Default::default()
-    }
-    .insert(txn)
-    .await?;
+    };
+    (o, description)
+}
+
+/// The order's one line: the consult fee.
+fn new_line(order_id: i64, description: String, fee: Fen) -> order_line::ActiveModel {
     order_line::ActiveModel {
-        order_id: Set(o.id),
+        order_id: Set(order_id),
         line_no: Set(1),
         item: Set("consult_fee".to_owned()),
         description: Set(description),
@@ -95,9 +147,6 @@ pub async fn create_for_booking(
         amount_fen: Set(fee.get()),
         ..Default::default()
     }
-    .insert(txn)
-    .await?;
-    Ok(o)
 }
 
 fn status_of(o: &order::Model) -> Result<OrderStatus, AppError> {

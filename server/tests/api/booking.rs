@@ -716,3 +716,121 @@ pub async fn an_account_holds_at_most_three_unpaid_slots(db: Db) {
     run_out(&app, &won[2]).await;
     held(hold(&app, &free[1]).await).await;
 }
+
+// R-BOOK-2, group commit: holds that arrive together are written in one transaction
+// (the writer waits 300 ms here so that all five land in one), and each is still
+// decided by the account's rules, as if alone: two at the same time for one person
+// never both stand, and never more than three unpaid holds run. Every hold that stands
+// has its place, order, order line and audit row; nothing else is written.
+pub async fn holds_written_together_keep_every_rule(db: Db) {
+    let app =
+        crate::consult_consent::approved_patient_with(db, EligibilityPolicy::default(), |c| {
+            c.hold_gather_ms = 300;
+        })
+        .await;
+    let operator = staff_client(&app, "op.batch", "operator").await;
+    let first = doctor(
+        &app,
+        &operator,
+        "cardiology",
+        "110110000000801",
+        "2012-01-01",
+    )
+    .await;
+    let second = doctor(
+        &app,
+        &operator,
+        "cardiology",
+        "110110000000802",
+        "2012-01-01",
+    )
+    .await;
+    let mut slots = Vec::new();
+    for (doctor, end) in [(&first, "16:00"), (&second, "14:30")] {
+        let res = publish(
+            &operator,
+            doctor,
+            json!({ "date": day(3), "start": "14:00", "end": end, "consult_type": "text", "slot_minutes": 30 }),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let made = res.json::<Value>().await.unwrap();
+        for s in made["slot_numbers"].as_array().unwrap() {
+            slots.push(s.as_str().unwrap().to_owned());
+        }
+    }
+    // The first doctor's 14:00, 14:30, 15:00, 15:30, and the second doctor's 14:00.
+    assert_eq!(slots.len(), 5);
+    screen_and_consent(&app).await;
+    let before = app.state.hold_writer.batched();
+
+    let answers = futures_util::future::join_all(slots.iter().map(|s| hold(&app, s))).await;
+    let mut won = Vec::new();
+    let mut refused = Vec::new();
+    for (slot, res) in slots.iter().zip(answers) {
+        if res.status() == StatusCode::CREATED {
+            won.push(slot.clone());
+        } else {
+            assert_eq!(res.status(), StatusCode::CONFLICT);
+            let body: Value = res.json().await.unwrap();
+            refused.push(body["error"]["code"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(
+        app.state.hold_writer.batched() - before,
+        5,
+        "the five holds were written together"
+    );
+    assert_eq!(
+        won.len(),
+        3,
+        "three unpaid holds at most: {won:?} {refused:?}"
+    );
+    assert!(
+        !(won.contains(&slots[0]) && won.contains(&slots[4])),
+        "one person never holds two slots at the same time"
+    );
+    for code in &refused {
+        assert!(
+            code == "booking_overlaps" || code == "too_many_holds",
+            "{refused:?}"
+        );
+    }
+    assert!(refused.iter().any(|c| c == "too_many_holds"), "{refused:?}");
+    for (sql, n) in [
+        (
+            "SELECT CAST(COALESCE(SUM(taken), 0) AS BIGINT) AS n FROM slot",
+            3,
+        ),
+        ("SELECT COUNT(*) AS n FROM booking WHERE status = 'held'", 3),
+        ("SELECT COUNT(*) AS n FROM booking", 3),
+        (
+            "SELECT COUNT(*) AS n FROM orders o JOIN booking b ON b.id = o.booking_id WHERE o.status = 'pending' AND o.amount_fen = 4000",
+            3,
+        ),
+        (
+            "SELECT COUNT(*) AS n FROM order_line l JOIN orders o ON o.id = l.order_id WHERE l.amount_fen = 4000",
+            3,
+        ),
+        (
+            "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'slot_held'",
+            3,
+        ),
+    ] {
+        assert_eq!(number(&app, sql).await, n, "{sql}");
+    }
+    for slot in &won {
+        assert_eq!(taken(&app, slot).await, 1, "{slot}");
+    }
+    // Each answer is its own: the three that stand are the three held bookings.
+    let held_slots = number(
+        &app,
+        &format!(
+            "SELECT COUNT(*) AS n FROM booking b JOIN slot s ON s.id = b.slot_id \
+             WHERE b.status = 'held' AND s.slot_number IN ('{}')",
+            won.join("', '")
+        ),
+    )
+    .await;
+    assert_eq!(held_slots, 3);
+}

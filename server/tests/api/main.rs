@@ -50,6 +50,7 @@ on_both_databases!(
     booking::a_hold_past_its_time_blocks_nobody,
     booking::operators_schedule_any_doctor_on_the_staff_page,
     booking::an_account_holds_at_most_three_unpaid_slots,
+    booking::holds_written_together_keep_every_rule,
     payments::stripe_webhook_deliveries_are_verified_and_stored_once,
     payments::the_webhook_is_off_without_a_secret,
     payments::a_paid_hold_is_confirmed_once,

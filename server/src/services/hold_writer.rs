@@ -1,0 +1,256 @@
+//! Holds made at the same moment are written together (R-BOOK-2): group commit.
+//!
+//! Each hold is checked on its own first (slot, doctor, fee, consult consent,
+//! eligibility: [`super::bookings::hold`]); then it queues here. A writer takes
+//! everything queued, up to [`MAX_BATCH`], and writes it in one transaction: the
+//! accounts' lock rows in one statement, their bookings in one read, then each hold
+//! decided by the same rules as alone, in slot order (so two writers take slot rows in
+//! the same order), each place taken by its own conditional update, and the bookings,
+//! orders, order lines and audit rows inserted a statement each for all. A hold that is
+//! refused (overlap, too many holds, just taken) is refused alone; the others are held.
+//! Should the batch's transaction fail as a whole (a deadlock between servers, a unique
+//! index), each of its holds is written again in a transaction of its own, which gives
+//! each its own answer. The capacity, overlap and uniqueness promises stay the
+//! database's: the conditional update, the lock rows and the unique index.
+//!
+//! Why: on the 2-core machines this runs on, PostgreSQL's work per transaction, not the
+//! server, bounds holds per second (`scripts/hold_sql.pgbench` against
+//! `scripts/hold_sql_batched.pgbench`, README "Measurements").
+use super::AppError;
+use super::bookings::{
+    Decision, Held, PreparedHold, decide, hold_one, live_bookings_filter, lock_accounts,
+    slot_taken, take_for,
+};
+use crate::audit;
+use crate::db::{self, booking};
+use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+/// Holds one transaction writes at most.
+pub const MAX_BATCH: usize = 32;
+
+struct Job {
+    hold: PreparedHold,
+    answer: oneshot::Sender<Result<Held, AppError>>,
+}
+
+/// The queue of holds to write, and its writers (started with the first hold).
+pub struct HoldWriter {
+    queue: OnceLock<mpsc::UnboundedSender<Job>>,
+    gather: Duration,
+    batched: Arc<AtomicU64>,
+}
+
+impl HoldWriter {
+    /// `gather`: how long a writer waits after the first hold for more to come.
+    pub fn new(gather: Duration) -> HoldWriter {
+        HoldWriter {
+            queue: OnceLock::new(),
+            gather,
+            batched: Arc::default(),
+        }
+    }
+
+    /// Holds answered by a transaction written for two or more (held or refused).
+    pub fn batched(&self) -> u64 {
+        self.batched.load(Ordering::Relaxed)
+    }
+
+    /// Writes the hold, with whatever else is queued; its own answer.
+    pub(crate) async fn write(
+        &self,
+        db: &DatabaseConnection,
+        provider: &str,
+        hold: PreparedHold,
+    ) -> Result<Held, AppError> {
+        let queue = self
+            .queue
+            .get_or_init(|| start(db, provider, self.gather, self.batched.clone()));
+        let (answer, answered) = oneshot::channel();
+        if let Err(mpsc::error::SendError(job)) = queue.send(Job { hold, answer }) {
+            // The writers are gone (the runtime that started them ended): alone.
+            return hold_one(db, provider, &job.hold).await;
+        }
+        answered.await.unwrap_or_else(|_| {
+            Err(AppError::Internal(anyhow::anyhow!(
+                "the hold writer ended before answering"
+            )))
+        })
+    }
+}
+
+/// Two writers on PostgreSQL (one batch commits while the next is read and decided);
+/// one on SQLite, whose single write lock lets only one write at a time.
+fn start(
+    db: &DatabaseConnection,
+    provider: &str,
+    gather: Duration,
+    batched: Arc<AtomicU64>,
+) -> mpsc::UnboundedSender<Job> {
+    let (queue, jobs) = mpsc::unbounded_channel();
+    let jobs = Arc::new(Mutex::new(jobs));
+    let writers = match db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => 1,
+        _ => 2,
+    };
+    for _ in 0..writers {
+        tokio::spawn(run(
+            db.clone(),
+            provider.to_owned(),
+            jobs.clone(),
+            gather,
+            batched.clone(),
+        ));
+    }
+    queue
+}
+
+async fn run(
+    db: DatabaseConnection,
+    provider: String,
+    jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>,
+    gather: Duration,
+    batched: Arc<AtomicU64>,
+) {
+    loop {
+        let batch = {
+            let mut jobs = jobs.lock().await;
+            let Some(first) = jobs.recv().await else {
+                return;
+            };
+            let mut batch = vec![first];
+            let until = tokio::time::Instant::now() + gather;
+            while batch.len() < MAX_BATCH {
+                match jobs.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) if gather.is_zero() => break,
+                    Err(_) => match tokio::time::timeout_at(until, jobs.recv()).await {
+                        Ok(Some(job)) => batch.push(job),
+                        _ => break,
+                    },
+                }
+            }
+            batch
+        };
+        if batch.len() == 1 {
+            for job in batch {
+                let _ = job.answer.send(hold_one(&db, &provider, &job.hold).await);
+            }
+            continue;
+        }
+        let holds: Vec<&PreparedHold> = batch.iter().map(|j| &j.hold).collect();
+        match write_batch(&db, &provider, &holds).await {
+            Ok(answers) => {
+                batched.fetch_add(answers.len() as u64, Ordering::Relaxed);
+                for (job, answer) in batch.into_iter().zip(answers) {
+                    let _ = job.answer.send(answer);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(code = ?e.code(), holds = batch.len(), "a batch of holds failed; writing each alone");
+                for job in batch {
+                    let _ = job.answer.send(hold_one(&db, &provider, &job.hold).await);
+                }
+            }
+        }
+    }
+}
+
+/// One transaction for the holds; an answer for each, in their order. `Err`: nothing
+/// was written.
+async fn write_batch(
+    db: &DatabaseConnection,
+    provider: &str,
+    holds: &[&PreparedHold],
+) -> Result<Vec<Result<Held, AppError>>, AppError> {
+    let earliest = holds.iter().map(|h| h.ts()).min().unwrap_or_default();
+    let from = holds
+        .iter()
+        .map(|h| h.target.starts_at)
+        .min()
+        .unwrap_or_default();
+    let to = holds
+        .iter()
+        .map(|h| h.target.ends_at)
+        .max()
+        .unwrap_or_default();
+    let mut patients: Vec<i64> = holds.iter().map(|h| h.patient_id).collect();
+    patients.sort_unstable();
+    patients.dedup();
+    let keys: Vec<String> = holds.iter().map(|h| h.key.clone()).collect();
+
+    let txn = db::begin_write(db).await?;
+    lock_accounts(&txn, &patients, earliest).await?;
+    // Every booking any of the holds is checked against, in one read (a superset:
+    // `decide` picks each hold's own).
+    let mut theirs = booking::Entity::find()
+        .filter(live_bookings_filter(patients, keys, from, to, earliest))
+        .all(&txn)
+        .await?;
+    // Slot order, then arrival: every writer takes slot rows in the same order.
+    let mut order: Vec<usize> = (0..holds.len()).collect();
+    order.sort_by_key(|&i| (holds[i].target.id, i));
+    let mut taken = vec![false; holds.len()];
+    let mut answers: Vec<Option<Result<Held, AppError>>> = (0..holds.len()).map(|_| None).collect();
+    for i in order {
+        let h = holds[i];
+        match decide(h, &theirs) {
+            Decision::Refused(e) => answers[i] = Some(Err(e)),
+            Decision::Take { ran_out } => {
+                if take_for(&txn, h, &ran_out).await? {
+                    taken[i] = true;
+                    // The holds after it see it, as they would once it committed.
+                    for b in &ran_out {
+                        if let Some(r) = theirs.iter_mut().find(|r| r.id == b.id) {
+                            r.status = super::bookings::EXPIRED.to_owned();
+                        }
+                    }
+                    theirs.push(pending_row(h)?);
+                }
+            }
+        }
+    }
+    let made: Vec<&PreparedHold> = (0..holds.len())
+        .filter(|&i| taken[i])
+        .map(|i| holds[i])
+        .collect();
+    if !made.is_empty() {
+        let rows = booking::Entity::insert_many(made.iter().map(|h| h.booking()))
+            .exec_with_returning(&txn)
+            .await?;
+        // What each hold is paid by (R-PAY-1): its order, made with it.
+        let mut paid_by = Vec::with_capacity(made.len());
+        for h in &made {
+            let b = rows
+                .iter()
+                .find(|b| b.booking_number == h.number)
+                .ok_or_else(|| anyhow::anyhow!("booking {} was not returned", h.number))?;
+            paid_by.push((b, &h.doctor, h.consult_type()?, h.fee));
+        }
+        super::orders::create_for_bookings(&txn, provider, &paid_by).await?;
+        audit::record_many(&txn, made.iter().map(|h| h.audit_event())).await?;
+    }
+    txn.commit().await?;
+    let mut out = Vec::with_capacity(holds.len());
+    for (i, h) in holds.iter().enumerate() {
+        out.push(match answers[i].take() {
+            Some(refused) => refused,
+            None if taken[i] => Ok(h.held()),
+            None => Err(slot_taken(db, h).await),
+        });
+    }
+    Ok(out)
+}
+
+/// The booking a hold will insert, as the rows read: for the checks of the holds
+/// after it in the same batch.
+fn pending_row(h: &PreparedHold) -> Result<booking::Model, AppError> {
+    use sea_orm::TryIntoModel;
+    let mut row = h.booking();
+    row.id = sea_orm::ActiveValue::Set(0);
+    row.try_into_model()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("pending booking: {e}")))
+}
