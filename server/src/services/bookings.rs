@@ -497,11 +497,18 @@ pub(crate) async fn take_for(
 }
 
 /// "Just taken", with the doctor's next free slots.
-pub(crate) async fn slot_taken(db: &impl ConnectionTrait, p: &PreparedHold) -> AppError {
-    match free_slots(db, p.doctor.id, p.ts(), NEXT_SLOTS).await {
+pub(crate) async fn slot_taken(db: &impl ConnectionTrait, doctor_id: i64, ts: i64) -> AppError {
+    match free_slots(db, doctor_id, ts, NEXT_SLOTS).await {
         Ok(next) => AppError::SlotTaken { next },
         Err(e) => e,
     }
+}
+
+/// What writing a hold came to. "Just taken" is answered with the doctor's next free
+/// slots, read by the request itself ([`slot_taken`]), not by the writer.
+pub(crate) enum Written {
+    Held(Held),
+    Taken,
 }
 
 /// One hold in a transaction of its own.
@@ -510,6 +517,18 @@ pub(crate) async fn hold_one(
     provider: &str,
     p: &PreparedHold,
 ) -> Result<Held, AppError> {
+    match write_one(db, provider, p).await? {
+        Written::Held(held) => Ok(held),
+        Written::Taken => Err(slot_taken(db, p.doctor.id, p.ts()).await),
+    }
+}
+
+/// [`hold_one`], leaving "just taken" to the caller.
+pub(crate) async fn write_one(
+    db: &sea_orm::DatabaseConnection,
+    provider: &str,
+    p: &PreparedHold,
+) -> Result<Written, AppError> {
     let ts = p.ts();
     let txn = db::begin_write(db).await?;
     lock_accounts(&txn, &[p.patient_id], ts).await?;
@@ -533,7 +552,7 @@ pub(crate) async fn hold_one(
     };
     if !take_for(&txn, p, &ran_out).await? {
         txn.rollback().await?;
-        return Err(slot_taken(db, p).await);
+        return Ok(Written::Taken);
     }
     let b = match p.booking().insert(&txn).await {
         Ok(b) => b,
@@ -550,7 +569,7 @@ pub(crate) async fn hold_one(
         .await?;
     audit::record(&txn, p.audit_event()).await?;
     txn.commit().await?;
-    Ok(p.held())
+    Ok(Written::Held(p.held()))
 }
 
 /// Ends holds past their time (on one slot, or all), giving their places back; each

@@ -18,8 +18,8 @@
 //! `scripts/hold_sql_batched.pgbench`, README "Measurements").
 use super::AppError;
 use super::bookings::{
-    Decision, Held, PreparedHold, decide, hold_one, live_bookings_filter, lock_accounts,
-    slot_taken, take_for,
+    Decision, Held, PreparedHold, Written, decide, hold_one, live_bookings_filter, lock_accounts,
+    slot_taken, take_for, write_one,
 };
 use crate::audit;
 use crate::db::{self, booking};
@@ -34,7 +34,7 @@ pub const MAX_BATCH: usize = 32;
 
 struct Job {
     hold: PreparedHold,
-    answer: oneshot::Sender<Result<Held, AppError>>,
+    answer: oneshot::Sender<Result<Written, AppError>>,
 }
 
 /// The queue of holds to write, and its writers (started with the first hold).
@@ -69,16 +69,20 @@ impl HoldWriter {
         let queue = self
             .queue
             .get_or_init(|| start(db, provider, self.gather, self.batched.clone()));
+        let (doctor_id, ts) = (hold.doctor.id, hold.ts());
         let (answer, answered) = oneshot::channel();
         if let Err(mpsc::error::SendError(job)) = queue.send(Job { hold, answer }) {
             // The writers are gone (the runtime that started them ended): alone.
             return hold_one(db, provider, &job.hold).await;
         }
-        answered.await.unwrap_or_else(|_| {
-            Err(AppError::Internal(anyhow::anyhow!(
+        match answered.await {
+            Ok(Ok(Written::Held(held))) => Ok(held),
+            Ok(Ok(Written::Taken)) => Err(slot_taken(db, doctor_id, ts).await),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(AppError::Internal(anyhow::anyhow!(
                 "the hold writer ended before answering"
-            )))
-        })
+            ))),
+        }
     }
 }
 
@@ -137,7 +141,7 @@ async fn run(
         };
         if batch.len() == 1 {
             for job in batch {
-                let _ = job.answer.send(hold_one(&db, &provider, &job.hold).await);
+                let _ = job.answer.send(write_one(&db, &provider, &job.hold).await);
             }
             continue;
         }
@@ -152,7 +156,7 @@ async fn run(
             Err(e) => {
                 tracing::warn!(code = ?e.code(), holds = batch.len(), "a batch of holds failed; writing each alone");
                 for job in batch {
-                    let _ = job.answer.send(hold_one(&db, &provider, &job.hold).await);
+                    let _ = job.answer.send(write_one(&db, &provider, &job.hold).await);
                 }
             }
         }
@@ -165,7 +169,7 @@ async fn write_batch(
     db: &DatabaseConnection,
     provider: &str,
     holds: &[&PreparedHold],
-) -> Result<Vec<Result<Held, AppError>>, AppError> {
+) -> Result<Vec<Result<Written, AppError>>, AppError> {
     let earliest = holds.iter().map(|h| h.ts()).min().unwrap_or_default();
     let from = holds
         .iter()
@@ -194,11 +198,11 @@ async fn write_batch(
     let mut order: Vec<usize> = (0..holds.len()).collect();
     order.sort_by_key(|&i| (holds[i].target.id, i));
     let mut taken = vec![false; holds.len()];
-    let mut answers: Vec<Option<Result<Held, AppError>>> = (0..holds.len()).map(|_| None).collect();
+    let mut answers: Vec<Option<AppError>> = (0..holds.len()).map(|_| None).collect();
     for i in order {
         let h = holds[i];
         match decide(h, &theirs) {
-            Decision::Refused(e) => answers[i] = Some(Err(e)),
+            Decision::Refused(e) => answers[i] = Some(e),
             Decision::Take { ran_out } => {
                 if take_for(&txn, h, &ran_out).await? {
                     taken[i] = true;
@@ -234,15 +238,16 @@ async fn write_batch(
         audit::record_many(&txn, made.iter().map(|h| h.audit_event())).await?;
     }
     txn.commit().await?;
-    let mut out = Vec::with_capacity(holds.len());
-    for (i, h) in holds.iter().enumerate() {
-        out.push(match answers[i].take() {
-            Some(refused) => refused,
-            None if taken[i] => Ok(h.held()),
-            None => Err(slot_taken(db, h).await),
-        });
-    }
-    Ok(out)
+    Ok(holds
+        .iter()
+        .zip(answers)
+        .zip(taken)
+        .map(|((h, refused), taken)| match refused {
+            Some(e) => Err(e),
+            None if taken => Ok(Written::Held(h.held())),
+            None => Ok(Written::Taken),
+        })
+        .collect())
 }
 
 /// The booking a hold will insert, as the rows read: for the checks of the holds
