@@ -33,7 +33,7 @@ pub const HELD: &str = "held";
 pub const CONFIRMED: &str = "confirmed";
 pub const CANCELLED: &str = "cancelled";
 pub const EXPIRED: &str = "expired";
-const OPEN: &str = "open";
+pub(crate) const OPEN: &str = "open";
 
 /// How many free slots a "just taken" answer suggests.
 pub const NEXT_SLOTS: u64 = 5;

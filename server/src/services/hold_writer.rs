@@ -199,6 +199,16 @@ async fn write_batch(
     order.sort_by_key(|&i| (holds[i].target.id, i));
     let mut taken = vec![false; holds.len()];
     let mut answers: Vec<Option<AppError>> = (0..holds.len()).map(|_| None).collect();
+    // Most batches: every hold decided as if those before it stood, then all their
+    // places taken at once; should any slot lack room, that is undone and each place is
+    // taken in turn below, deciding again.
+    if let Some((placed, refused)) = all_at_once(&txn, holds, &order, &theirs).await? {
+        for i in placed {
+            taken[i] = true;
+        }
+        answers = refused;
+        order.clear();
+    }
     for i in order {
         let h = holds[i];
         match decide(h, &theirs) {
@@ -248,6 +258,101 @@ async fn write_batch(
             None => Ok(Written::Taken),
         })
         .collect())
+}
+
+/// Decides every hold in `order` against `theirs` and the holds decided before it, and
+/// takes all their places in one statement, if none of them first ends a ran-out hold
+/// and every slot has room for all of its holds. `None`: nothing was written.
+async fn all_at_once(
+    txn: &sea_orm::DatabaseTransaction,
+    holds: &[&PreparedHold],
+    order: &[usize],
+    theirs: &[booking::Model],
+) -> Result<Option<(Vec<usize>, Vec<Option<AppError>>)>, AppError> {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let mut seen = theirs.to_vec();
+    let mut placed = Vec::new();
+    let mut refused: Vec<Option<AppError>> = (0..holds.len()).map(|_| None).collect();
+    for &i in order {
+        match decide(holds[i], &seen) {
+            Decision::Refused(e) => refused[i] = Some(e),
+            Decision::Take { ran_out } if ran_out.is_empty() => {
+                placed.push(i);
+                seen.push(pending_row(holds[i])?);
+            }
+            Decision::Take { .. } => return Ok(None),
+        }
+    }
+    if placed.is_empty() {
+        return Ok(Some((placed, refused)));
+    }
+    // Places per slot, in slot order (`order` is).
+    let mut slots: Vec<(i64, i64)> = Vec::new();
+    for &i in &placed {
+        match slots.last_mut() {
+            Some((id, n)) if *id == holds[i].target.id => *n += 1,
+            _ => slots.push((holds[i].target.id, 1)),
+        }
+    }
+    let latest = placed
+        .iter()
+        .map(|&i| holds[i].ts())
+        .max()
+        .unwrap_or_default();
+    let backend = txn.get_database_backend();
+    let savepoint = txn.begin().await?;
+    let ids: Vec<sea_orm::Value> = slots.iter().map(|(id, _)| (*id).into()).collect();
+    if backend != sea_orm::DbBackend::Sqlite {
+        // Row locks in slot order, as every writer takes them (SQLite: one writer).
+        let marks: Vec<String> = (1..=ids.len()).map(|k| format!("${k}")).collect();
+        savepoint
+            .execute_raw(db::sql(
+                backend,
+                &format!(
+                    "SELECT id FROM slot WHERE id IN ({}) ORDER BY id FOR UPDATE",
+                    marks.join(", ")
+                ),
+                ids,
+            ))
+            .await?;
+    }
+    let rows: Vec<String> = (0..slots.len())
+        .map(|k| {
+            format!(
+                "(CAST(${} AS BIGINT), CAST(${} AS BIGINT))",
+                2 * k + 1,
+                2 * k + 2
+            )
+        })
+        .collect();
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(slots.len() * 2 + 1);
+    for (id, n) in &slots {
+        values.extend([(*id).into(), (*n).into()]);
+    }
+    values.extend([super::bookings::OPEN.into(), latest.into()]);
+    let took = savepoint
+        .execute_raw(db::sql(
+            backend,
+            &format!(
+                "WITH v (id, n) AS (VALUES {}) \
+                 UPDATE slot SET taken = slot.taken + v.n FROM v \
+                 WHERE slot.id = v.id AND slot.status = ${} AND slot.starts_at > ${} \
+                 AND slot.taken + v.n <= slot.capacity",
+                rows.join(", "),
+                slots.len() * 2 + 1,
+                slots.len() * 2 + 2
+            ),
+            values,
+        ))
+        .await?
+        .rows_affected();
+    if took == slots.len() as u64 {
+        savepoint.commit().await?;
+        Ok(Some((placed, refused)))
+    } else {
+        savepoint.rollback().await?;
+        Ok(None)
+    }
 }
 
 /// The booking a hold will insert, as the rows read: for the checks of the holds
