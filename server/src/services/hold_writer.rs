@@ -1,12 +1,13 @@
 //! Holds made at the same moment are written together (R-BOOK-2): group commit.
 //!
 //! Each hold is checked on its own first (slot, doctor, fee, consult consent,
-//! eligibility: [`super::bookings::hold`]); then it queues here. A writer takes
+//! eligibility: [`super::bookings::hold`]); then it queues here. The writer takes
 //! everything queued, up to [`MAX_BATCH`], and writes it in one transaction: the
 //! accounts' lock rows in one statement, their bookings in one read, then each hold
-//! decided by the same rules as alone, in slot order (so two writers take slot rows in
-//! the same order), each place taken by its own conditional update, and the bookings,
-//! orders, order lines and audit rows inserted a statement each for all. A hold that is
+//! decided by the same rules as alone, in slot order (so writers on several servers take
+//! slot rows in the same order), the places taken by one conditional update (or, when a
+//! slot lacks room for all its holds, each by its own), and the bookings, orders, order
+//! lines and audit rows inserted a statement each for all. A hold that is
 //! refused (overlap, too many holds, just taken) is refused alone; the others are held.
 //! Should the batch's transaction fail as a whole (a deadlock between servers, a unique
 //! index), each of its holds is written again in a transaction of its own, which gives
@@ -27,7 +28,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 /// Holds one transaction writes at most.
 pub const MAX_BATCH: usize = 32;
@@ -37,7 +38,7 @@ struct Job {
     answer: oneshot::Sender<Result<Written, AppError>>,
 }
 
-/// The queue of holds to write, and its writers (started with the first hold).
+/// The queue of holds to write, and its writer (started with the first hold).
 pub struct HoldWriter {
     queue: OnceLock<mpsc::UnboundedSender<Job>>,
     gather: Duration,
@@ -72,7 +73,7 @@ impl HoldWriter {
         let (doctor_id, ts) = (hold.doctor.id, hold.ts());
         let (answer, answered) = oneshot::channel();
         if let Err(mpsc::error::SendError(job)) = queue.send(Job { hold, answer }) {
-            // The writers are gone (the runtime that started them ended): alone.
+            // The writer is gone (the runtime that started it ended): alone.
             return hold_one(db, provider, &job.hold).await;
         }
         match answered.await {
@@ -86,8 +87,9 @@ impl HoldWriter {
     }
 }
 
-/// Two writers on PostgreSQL (one batch commits while the next is read and decided);
-/// one on SQLite, whose single write lock lets only one write at a time.
+/// One writer: while it commits a batch the next one queues, so batches grow with the
+/// load. (Measured with 64 clients on PostgreSQL: one writer 1,700–1,800 holds/s, two
+/// 1,480, four 1,480; SQLite has one write lock anyway.)
 fn start(
     db: &DatabaseConnection,
     provider: &str,
@@ -95,33 +97,19 @@ fn start(
     batched: Arc<AtomicU64>,
 ) -> mpsc::UnboundedSender<Job> {
     let (queue, jobs) = mpsc::unbounded_channel();
-    let jobs = Arc::new(Mutex::new(jobs));
-    let writers = match db.get_database_backend() {
-        sea_orm::DbBackend::Sqlite => 1,
-        _ => 2,
-    };
-    for _ in 0..writers {
-        tokio::spawn(run(
-            db.clone(),
-            provider.to_owned(),
-            jobs.clone(),
-            gather,
-            batched.clone(),
-        ));
-    }
+    tokio::spawn(run(db.clone(), provider.to_owned(), jobs, gather, batched));
     queue
 }
 
 async fn run(
     db: DatabaseConnection,
     provider: String,
-    jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>,
+    mut jobs: mpsc::UnboundedReceiver<Job>,
     gather: Duration,
     batched: Arc<AtomicU64>,
 ) {
     loop {
         let batch = {
-            let mut jobs = jobs.lock().await;
             let Some(first) = jobs.recv().await else {
                 return;
             };
