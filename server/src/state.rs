@@ -158,6 +158,7 @@ impl State {
             personal_pages: Default::default(),
             hold_writer: crate::services::hold_writer::HoldWriter::new(
                 std::time::Duration::from_millis(config.hold_gather_ms.min(1_000)),
+                config.eligibility.clone(),
             ),
             staff_idle: time::Duration::minutes(config.staff_idle_minutes),
             files: match &config.object_storage {

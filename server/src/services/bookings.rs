@@ -51,7 +51,7 @@ pub struct FreeSlot {
     pub free: i32,
 }
 
-fn new_number(prefix: &str) -> String {
+pub(crate) fn new_number(prefix: &str) -> String {
     format!("{prefix}{:014x}", rand::rngs::OsRng.r#gen::<u64>() >> 8)
 }
 
@@ -308,8 +308,9 @@ impl PreparedHold {
 }
 
 /// Holds a place for the person, for `hold_secs`, or says why not. "Just taken" comes
-/// with the doctor's next free slots. Checked here; written with other holds made at
-/// the same moment, in one transaction ([`super::hold_writer`]).
+/// with the doctor's next free slots. Checked and written with other holds made at the
+/// same moment: their facts read together, each checked alone, the held ones written in
+/// one transaction ([`super::hold_writer`], [`super::hold_basis`]).
 pub async fn hold(
     state: &State,
     req: &HoldRequest,
@@ -317,61 +318,17 @@ pub async fn hold(
     ip: &str,
     now: OffsetDateTime,
 ) -> Result<Held, AppError> {
-    let prepared = prepare_hold(state, req, hold_secs, ip, now).await?;
-    state
-        .hold_writer
-        .write(&state.db, state.payments.name(), prepared)
-        .await
-}
-
-/// Everything a hold is checked against before its transaction: the slot, its doctor
-/// and fee, the consult consent and the eligibility rule.
-async fn prepare_hold(
-    state: &State,
-    req: &HoldRequest,
-    hold_secs: i64,
-    ip: &str,
-    now: OffsetDateTime,
-) -> Result<PreparedHold, AppError> {
-    let ts = now.unix_timestamp();
-    let target = slot::Entity::find()
-        .filter(slot::Column::SlotNumber.eq(&req.slot_number))
-        .one(&state.db)
-        .await?
-        .ok_or(FieldError::general(ErrorCode::NotFound))?;
-    if target.status != OPEN {
-        return Err(FieldError::general(ErrorCode::SlotCancelled).into());
-    }
-    if target.starts_at <= ts {
-        return Err(FieldError::general(ErrorCode::SlotStarted).into());
-    }
-    let (d, fee) = listed_doctor_and_fee(state, &target).await?;
-    // R-REG-6 / R-ELIG-3: the consent for this person, with this doctor's department;
-    // then the eligibility rule, asked again now.
-    let (consent, eligible) = super::queue::consult_basis(
-        state,
-        req.patient_id,
-        req.member,
-        &req.consult_consent,
-        req.known_birth_date.as_deref(),
-        &d,
-        now,
-    )
-    .await?;
-    Ok(PreparedHold {
-        patient_id: req.patient_id,
-        member: req.member,
-        key: person_key(req.patient_id, req.member),
-        target,
-        doctor: d,
-        fee,
-        consent,
-        proof_id: eligible.proof_id,
-        number: new_number("BK"),
+    let ask = super::hold_basis::HoldAsk {
+        req: req.clone(),
         hold_secs,
         ip: ip.to_owned(),
         now,
-    })
+        directory: state.directory.snapshot(&state.db).await?,
+    };
+    state
+        .hold_writer
+        .write(&state.db, state.payments.name(), ask)
+        .await
 }
 
 /// What the transaction decides for one hold, the rows it reads already given.
@@ -508,7 +465,10 @@ pub(crate) async fn slot_taken(db: &impl ConnectionTrait, doctor_id: i64, ts: i6
 /// slots, read by the request itself ([`slot_taken`]), not by the writer.
 pub(crate) enum Written {
     Held(Held),
-    Taken,
+    /// Just taken: the doctor's id, for their next free slots.
+    Taken {
+        doctor_id: i64,
+    },
 }
 
 /// One hold in a transaction of its own.
@@ -519,7 +479,7 @@ pub(crate) async fn hold_one(
 ) -> Result<Held, AppError> {
     match write_one(db, provider, p).await? {
         Written::Held(held) => Ok(held),
-        Written::Taken => Err(slot_taken(db, p.doctor.id, p.ts()).await),
+        Written::Taken { doctor_id } => Err(slot_taken(db, doctor_id, p.ts()).await),
     }
 }
 
@@ -552,7 +512,9 @@ pub(crate) async fn write_one(
     };
     if !take_for(&txn, p, &ran_out).await? {
         txn.rollback().await?;
-        return Ok(Written::Taken);
+        return Ok(Written::Taken {
+            doctor_id: p.doctor.id,
+        });
     }
     let b = match p.booking().insert(&txn).await {
         Ok(b) => b,
@@ -705,18 +667,18 @@ async fn take_place(
 
 /// The slot's doctor, listed, and the published fee for its consult type, from the
 /// directory snapshot (the hot path of a hold); an unlisted doctor is not found.
-async fn listed_doctor_and_fee(
-    state: &State,
+pub(crate) async fn listed_doctor_and_fee(
+    db: &impl ConnectionTrait,
+    snapshot: &super::directory::Snapshot,
     target: &slot::Model,
 ) -> Result<(doctor::Model, app::domain::order::Fen), AppError> {
-    let snapshot = state.directory.snapshot(&state.db).await?;
     let d = match snapshot
         .doctors
         .binary_search_by_key(&target.doctor_id, |d| d.id)
     {
         Ok(i) => snapshot.doctors[i].clone(),
         Err(_) => doctor::Entity::find_by_id(target.doctor_id)
-            .one(&state.db)
+            .one(db)
             .await?
             .filter(|d| d.listed)
             .ok_or(FieldError::general(ErrorCode::NotFound))?,

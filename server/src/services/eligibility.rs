@@ -26,9 +26,17 @@ pub async fn approved(
         Some(id) => q.filter(diagnosis_proof::Column::FamilyMemberId.eq(id)),
         None => q.filter(diagnosis_proof::Column::FamilyMemberId.is_null()),
     };
-    Ok(q.all(&state.db)
-        .await?
+    Ok(approved_from(q.all(&state.db).await?))
+}
+
+/// The approved diagnoses among `proofs` (any status, any person: the caller picks the
+/// person's), with their proof numbers.
+pub fn approved_from(
+    proofs: impl IntoIterator<Item = diagnosis_proof::Model>,
+) -> Vec<(String, ApprovedDiagnosis)> {
+    proofs
         .into_iter()
+        .filter(|p| p.status == ProofStatus::Approved.as_str())
         .filter_map(|p| {
             Some((
                 p.proof_number,
@@ -40,7 +48,7 @@ pub async fn approved(
                 },
             ))
         })
-        .collect())
+        .collect()
 }
 
 /// The decision for one consult request, and the proof it would be booked against.
@@ -56,74 +64,63 @@ pub async fn check(
     let rows = consents::effective(&state.db, patient_id).await?;
     let consents_in_force =
         !rows.is_empty() && consents::outstanding_views(state, &rows).is_empty();
-    check_with_consents(
-        state,
-        patient_id,
-        member,
+    let birth = match member {
+        Some(id) => family_member::Entity::find_by_id(id)
+            .one(&state.db)
+            .await?
+            .map(|m| m.birth_date),
+        None => patient::Entity::find_by_id(patient_id)
+            .one(&state.db)
+            .await?
+            .map(|p| p.birth_date),
+    }
+    .ok_or_else(|| anyhow::anyhow!("the person's birth date is unreadable"))?;
+    let approved = approved(state, patient_id, member).await?;
+    decide_with(
+        &state.eligibility,
+        &birth,
+        &approved,
         ConsultAsk {
             icd10,
             department,
             critical,
             consents_in_force,
-            known_birth_date: None,
         },
         now,
     )
-    .await
 }
 
-/// A consult asked for, with whether the patient's consents are in force as the caller
-/// already read them this request (the `ConsentedPatient` extractor: then `true`).
+/// A consult asked for, with whether the patient's consents are in force (R-REG-2).
 pub struct ConsultAsk<'a> {
     pub icd10: &'a str,
     pub department: Department,
     pub critical: bool,
     pub consents_in_force: bool,
-    /// The person's birth date (`YYYY-MM-DD`) when the caller has read it already.
-    pub known_birth_date: Option<&'a str>,
 }
 
-/// [`check`], for a caller that has read the patient's consents already.
-pub async fn check_with_consents(
-    state: &State,
-    patient_id: i64,
-    member: Option<i64>,
+/// The rule for facts already read: the person's birth date (`YYYY-MM-DD`) and their
+/// approved diagnoses. `Err` only when the birth date is unreadable.
+pub fn decide_with(
+    policy: &app::domain::eligibility::EligibilityPolicy,
+    birth: &str,
+    approved: &[(String, ApprovedDiagnosis)],
     ask: ConsultAsk<'_>,
     now: OffsetDateTime,
 ) -> Result<Result<(Eligible, String), Refusal>, AppError> {
-    let ConsultAsk {
-        icd10,
-        department,
-        critical,
-        consents_in_force,
-        known_birth_date,
-    } = ask;
-    let birth = match (member, known_birth_date) {
-        (_, Some(known)) => Some(known.to_owned()),
-        (Some(id), None) => family_member::Entity::find_by_id(id)
-            .one(&state.db)
-            .await?
-            .map(|m| m.birth_date),
-        (None, None) => patient::Entity::find_by_id(patient_id)
-            .one(&state.db)
-            .await?
-            .map(|p| p.birth_date),
-    }
-    .and_then(|b| parse_ymd(&b))
-    .ok_or_else(|| anyhow::anyhow!("the person's birth date is unreadable"))?;
-    let approved = approved(state, patient_id, member).await?;
+    let birth =
+        parse_ymd(birth).ok_or_else(|| anyhow::anyhow!("the person's birth date is unreadable"))?;
     let diagnoses: Vec<ApprovedDiagnosis> = approved.iter().map(|(_, d)| d.clone()).collect();
     let decision = decide(
-        &state.eligibility,
+        policy,
         Candidate {
             birth_date: birth,
-            consents_in_force,
-            critical,
+            consents_in_force: ask.consents_in_force,
+            critical: ask.critical,
             diagnoses: &diagnoses,
         },
         ConsultRequest {
-            icd10,
-            department,
+            icd10: ask.icd10,
+            department: ask.department,
             today: today_in_china(now),
         },
     );

@@ -8,6 +8,7 @@ pub mod doctors;
 pub mod eligibility;
 pub mod error;
 pub mod family;
+pub mod hold_basis;
 pub mod hold_writer;
 pub mod notices;
 pub mod orders;

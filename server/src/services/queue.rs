@@ -8,10 +8,12 @@
 //! the new place (and closes it) or the join finds the doctor offline.
 use super::{AppError, notices};
 use crate::audit::{self, Actor, AuditAction, AuditEvent};
-use crate::db::{self, consult_consent, doctor, doctor_presence, queue_entry};
+use crate::db::{
+    self, consult_consent, doctor, doctor_presence, family_member, patient, queue_entry,
+};
 use crate::state::State;
 use app::domain::department::Department;
-use app::domain::eligibility::Eligible;
+use app::domain::eligibility::{ApprovedDiagnosis, EligibilityPolicy, Eligible};
 use app::domain::message::MessageKind;
 use app::domain::schedule::{ConsultType, estimated_wait_minutes, may_consult_online};
 use app::domain::{ErrorCode, FieldError};
@@ -61,19 +63,51 @@ pub(crate) async fn consult_basis(
     patient_id: i64,
     member: Option<i64>,
     consent_number: &str,
-    known_birth_date: Option<&str>,
     d: &doctor::Model,
     now: OffsetDateTime,
 ) -> Result<(consult_consent::Model, Eligible), AppError> {
-    let years = super::bookings::years_of(d, now);
-    if !may_consult_online(years) {
-        return Err(FieldError::general(ErrorCode::DoctorPracticeTooShort).into());
-    }
     let consent = consult_consent::Entity::find()
         .filter(consult_consent::Column::ConsentNumber.eq(consent_number))
         .filter(consult_consent::Column::PatientId.eq(patient_id))
         .one(&state.db)
-        .await?
+        .await?;
+    let birth = match member {
+        Some(id) => family_member::Entity::find_by_id(id)
+            .one(&state.db)
+            .await?
+            .map(|m| m.birth_date),
+        None => patient::Entity::find_by_id(patient_id)
+            .one(&state.db)
+            .await?
+            .map(|p| p.birth_date),
+    };
+    let approved = super::eligibility::approved(state, patient_id, member).await?;
+    basis(
+        &state.eligibility,
+        d,
+        member,
+        consent,
+        birth.as_deref(),
+        &approved,
+        now,
+    )
+}
+
+/// [`consult_basis`] for facts already read: the consent found by its number for the
+/// account (`None`: none), the person's birth date and their approved diagnoses.
+pub(crate) fn basis(
+    policy: &EligibilityPolicy,
+    d: &doctor::Model,
+    member: Option<i64>,
+    consent: Option<consult_consent::Model>,
+    birth: Option<&str>,
+    approved: &[(String, ApprovedDiagnosis)],
+    now: OffsetDateTime,
+) -> Result<(consult_consent::Model, Eligible), AppError> {
+    if !may_consult_online(super::bookings::years_of(d, now)) {
+        return Err(FieldError::general(ErrorCode::DoctorPracticeTooShort).into());
+    }
+    let consent = consent
         .filter(|c| c.family_member_id == member)
         .ok_or(FieldError::general(ErrorCode::ConsultConsentRequired))?;
     let department = Department::parse(&d.department)
@@ -81,20 +115,19 @@ pub(crate) async fn consult_basis(
     if consent.department != department.as_str() {
         return Err(FieldError::general(ErrorCode::EligibilityWrongDepartment).into());
     }
-    let eligible = super::eligibility::check_with_consents(
-        state,
-        patient_id,
-        member,
+    let birth = birth.ok_or_else(|| anyhow::anyhow!("the person's birth date is unreadable"))?;
+    let eligible = super::eligibility::decide_with(
+        policy,
+        birth,
+        approved,
         super::eligibility::ConsultAsk {
             icd10: &consent.icd10,
             department,
             critical: consent.critical,
             consents_in_force: true,
-            known_birth_date,
         },
         now,
-    )
-    .await?
+    )?
     .map_err(|refusal| FieldError::general(refusal.code()))?
     .0;
     Ok((consent, eligible))
@@ -285,7 +318,7 @@ pub async fn join(
         .await?
         .ok_or(FieldError::general(ErrorCode::NotFound))?;
     let (consent, eligible) =
-        consult_basis(state, patient_id, member, consent_number, None, &d, now).await?;
+        consult_basis(state, patient_id, member, consent_number, &d, now).await?;
     let key = super::bookings::person_key(patient_id, member);
     let number = format!("QE{:014x}", rand::rngs::OsRng.r#gen::<u64>() >> 8);
     let txn = db::begin_write(&state.db).await?;
