@@ -231,8 +231,8 @@ suite() {
   row "/doctors/{number}" "/doctors/$doctor" "" 10000 30 "¥"
   for w in "${warnings[@]}"; do echo "   warning: $w"; done
 
-  echo "== holds (R-BOOK-2): 64 clients, 16 patients each for holds only, ${secs} s per phase at most ($name)"
-  ./target/release/examples/bench_holds "$base" "$secs" 64 16 ||
+  echo "== holds (R-BOOK-2): 64 clients, 48 patients each for holds only (three holds each), ${secs} s per phase at most ($name)"
+  ./target/release/examples/bench_holds "$base" "$secs" 64 48 ||
     echo "   warning: the holds benchmark failed; server log: $server_log"
 
   echo "== registrations per second (8 clients, ${reg_secs} s), with / measured meanwhile ($name)"

@@ -1,23 +1,25 @@
 //! Holds made at the same moment are written together (R-BOOK-2): group commit.
 //!
 //! A hold queues here as asked. The writer takes everything queued, up to
-//! [`MAX_BATCH`], reads what they rest on together (slots, consult consents, approved
-//! diagnoses: [`super::hold_basis`]), checks each alone (a refusal is answered at once),
-//! and writes the rest in one transaction: the
-//! accounts' lock rows in one statement, their bookings in one read, then each hold
-//! decided by the same rules as alone, in slot order (so writers on several servers take
-//! slot rows in the same order), the places taken by one conditional update (or, when a
-//! slot lacks room for all its holds, each by its own), and the bookings, orders, order
-//! lines and audit rows inserted a statement each for all. A hold that is
-//! refused (overlap, too many holds, just taken) is refused alone; the others are held.
-//! Should the batch's transaction fail as a whole (a deadlock between servers, a unique
-//! index), each of its holds is written again in a transaction of its own, which gives
-//! each its own answer. The capacity, overlap and uniqueness promises stay the
-//! database's: the conditional update, the lock rows and the unique index.
+//! [`MAX_BATCH`], reads what the holds rest on in a few statements for all of them
+//! (slots, consult consents, approved diagnoses: [`super::hold_basis`]) and checks each
+//! alone; a refused one (no such slot, cancelled, started, no consent, not eligible) is
+//! answered at once. The rest it writes in one transaction: the accounts' lock rows in
+//! one statement, their bookings in one read, then each hold decided by the same rules
+//! as alone, in slot order (so writers on several servers take slot rows in the same
+//! order), the places taken by one conditional update (or, when a slot lacks room for
+//! all its holds, each by its own), and the bookings, orders, order lines and audit rows
+//! inserted a statement each for all. A hold refused there (overlap, too many holds,
+//! just taken) is refused alone; the others are held. Should the batch's transaction
+//! fail as a whole (a deadlock between servers, a unique index), each of its holds is
+//! written again in a transaction of its own, which gives each its own answer. The
+//! capacity, overlap and uniqueness promises stay the database's: the conditional
+//! update, the lock rows and the unique index.
 //!
-//! Why: on the 2-core machines this runs on, PostgreSQL's work per transaction, not the
-//! server, bounds holds per second (`scripts/hold_sql.pgbench` against
-//! `scripts/hold_sql_batched.pgbench`, README "Measurements").
+//! Why: on the 2-core machines this runs on, the database's work per statement and per
+//! transaction, not the server, bounds holds per second (`scripts/hold_sql.pgbench`
+//! against `scripts/hold_sql_batched.pgbench`, README "Measurements"). Reading each
+//! hold's facts on its own cost three statements a hold; read per batch, a few in all.
 use super::AppError;
 use super::bookings::{
     Decision, Held, PreparedHold, Written, decide, hold_one, live_bookings_filter, lock_accounts,

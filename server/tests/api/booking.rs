@@ -834,3 +834,120 @@ pub async fn holds_written_together_keep_every_rule(db: Db) {
     .await;
     assert_eq!(held_slots, 3);
 }
+
+// R-BOOK-2, R-ELIG-3, R-REG-6: what holds arriving together rest on is read once for
+// all of them, and each is still checked alone: in one batch, a hold on a slot that
+// does not exist, one on a cancelled slot, one on a slot that has started, and one with
+// a doctor of another department each get their own refusal, while two accounts' holds
+// on open slots stand and are written together. Nothing is written for the refused.
+pub async fn each_hold_in_a_batch_is_checked_alone(db: Db) {
+    let app =
+        crate::consult_consent::approved_patient_with(db, EligibilityPolicy::default(), |c| {
+            c.hold_gather_ms = 300;
+        })
+        .await;
+    let operator = staff_client(&app, "op.alone", "operator").await;
+    let cardiology = doctor(
+        &app,
+        &operator,
+        "cardiology",
+        "110110000000811",
+        "2012-01-01",
+    )
+    .await;
+    let endocrinology = doctor(
+        &app,
+        &operator,
+        "endocrinology",
+        "110110000000812",
+        "2012-01-01",
+    )
+    .await;
+    let mut slots = Vec::new();
+    for (doctor, end) in [(&cardiology, "16:00"), (&endocrinology, "14:30")] {
+        let res = publish(
+            &operator,
+            doctor,
+            json!({ "date": day(3), "start": "14:00", "end": end, "consult_type": "text", "slot_minutes": 30 }),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let made = res.json::<Value>().await.unwrap();
+        for s in made["slot_numbers"].as_array().unwrap() {
+            slots.push(s.as_str().unwrap().to_owned());
+        }
+    }
+    // Cardiology 14:00, 14:30, 15:00, 15:30; endocrinology 14:00.
+    assert_eq!(slots.len(), 5);
+    screen_and_consent(&app).await;
+    let other = many_patients(&app, 1).await.remove(0);
+    exec(
+        &app,
+        &format!(
+            "UPDATE slot SET status = 'cancelled' WHERE slot_number = '{}'",
+            slots[2]
+        ),
+    )
+    .await;
+    exec(
+        &app,
+        &format!(
+            "UPDATE slot SET starts_at = {}, ends_at = {} WHERE slot_number = '{}'",
+            now() - 60,
+            now() + 1740,
+            slots[3]
+        ),
+    )
+    .await;
+    let before = app.state.hold_writer.batched();
+
+    let (mine, theirs) = futures_util::future::join(
+        futures_util::future::join_all(
+            [
+                &slots[0],
+                &slots[4],
+                &slots[2],
+                &slots[3],
+                &"SL00000000000000".to_owned(),
+            ]
+            .into_iter()
+            .map(|s| hold(&app, s)),
+        ),
+        hold(&other, &slots[1]),
+    )
+    .await;
+    let mut mine = mine.into_iter();
+    held(mine.next().unwrap()).await;
+    held(theirs).await;
+    assert_error(
+        mine.next().unwrap(),
+        422,
+        "eligibility_wrong_department",
+        None,
+    )
+    .await;
+    assert_error(mine.next().unwrap(), 409, "slot_cancelled", None).await;
+    assert_error(mine.next().unwrap(), 409, "slot_started", None).await;
+    assert_error(mine.next().unwrap(), 404, "not_found", None).await;
+    assert_eq!(
+        app.state.hold_writer.batched() - before,
+        2,
+        "the two that stand were written together, the refused never reached a transaction"
+    );
+    for (sql, n) in [
+        (
+            "SELECT CAST(COALESCE(SUM(taken), 0) AS BIGINT) AS n FROM slot",
+            2,
+        ),
+        ("SELECT COUNT(*) AS n FROM booking", 2),
+        ("SELECT COUNT(*) AS n FROM orders", 2),
+        (
+            "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'slot_held'",
+            2,
+        ),
+    ] {
+        assert_eq!(number(&app, sql).await, n, "{sql}");
+    }
+    assert_eq!(taken(&app, &slots[0]).await, 1);
+    assert_eq!(taken(&app, &slots[1]).await, 1);
+}
