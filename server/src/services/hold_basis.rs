@@ -26,7 +26,6 @@ pub(crate) struct HoldAsk {
 }
 
 /// The rows some holds rest on.
-#[derive(Default)]
 pub(crate) struct Facts {
     slots: HashMap<String, slot::Model>,
     consents: HashMap<String, consult_consent::Model>,
@@ -36,7 +35,8 @@ pub(crate) struct Facts {
     patient_births: HashMap<i64, String>,
 }
 
-/// The facts of all of `asks`: four statements at most, whatever their number.
+/// The facts of all of `asks`: five statements at most, whatever their number, sent
+/// side by side.
 pub(crate) async fn read(db: &impl ConnectionTrait, asks: &[&HoldAsk]) -> Result<Facts, AppError> {
     let slot_numbers = distinct(asks.iter().map(|a| a.req.slot_number.clone()).collect());
     let consent_numbers = distinct(asks.iter().map(|a| a.req.consult_consent.clone()).collect());
@@ -50,50 +50,62 @@ pub(crate) async fn read(db: &impl ConnectionTrait, asks: &[&HoldAsk]) -> Result
         )
     };
     let (members, accounts) = (unknown(true), unknown(false));
-    let mut facts = Facts::default();
-    for s in slot::Entity::find()
+    // Side by side, on connections of their own: one round trip's wait, not four.
+    let slots = slot::Entity::find()
         .filter(slot::Column::SlotNumber.is_in(slot_numbers))
-        .all(db)
-        .await?
-    {
-        facts.slots.insert(s.slot_number.clone(), s);
-    }
-    for c in consult_consent::Entity::find()
+        .all(db);
+    let consents = consult_consent::Entity::find()
         .filter(consult_consent::Column::ConsentNumber.is_in(consent_numbers))
-        .all(db)
-        .await?
-    {
-        facts.consents.insert(c.consent_number.clone(), c);
-    }
-    facts.proofs = diagnosis_proof::Entity::find()
+        .all(db);
+    let proofs = diagnosis_proof::Entity::find()
         .filter(diagnosis_proof::Column::PatientId.is_in(patients))
         .filter(diagnosis_proof::Column::Status.eq(ProofStatus::Approved.as_str()))
-        .all(db)
-        .await?;
-    if !members.is_empty() {
-        let rows: Vec<(i64, i64, String)> = family_member::Entity::find()
-            .select_only()
-            .columns([
-                family_member::Column::Id,
-                family_member::Column::GuardianId,
-                family_member::Column::BirthDate,
-            ])
-            .filter(family_member::Column::Id.is_in(members))
-            .into_tuple()
-            .all(db)
-            .await?;
-        facts.member_births = rows.into_iter().map(|(id, p, b)| (id, (p, b))).collect();
-    }
-    if !accounts.is_empty() {
-        let rows: Vec<(i64, String)> = patient::Entity::find()
-            .select_only()
-            .columns([patient::Column::Id, patient::Column::BirthDate])
-            .filter(patient::Column::Id.is_in(accounts))
-            .into_tuple()
-            .all(db)
-            .await?;
-        facts.patient_births = rows.into_iter().collect();
-    }
+        .all(db);
+    let births = async {
+        let mut members_born: Vec<(i64, i64, String)> = Vec::new();
+        if !members.is_empty() {
+            members_born = family_member::Entity::find()
+                .select_only()
+                .columns([
+                    family_member::Column::Id,
+                    family_member::Column::GuardianId,
+                    family_member::Column::BirthDate,
+                ])
+                .filter(family_member::Column::Id.is_in(members))
+                .into_tuple()
+                .all(db)
+                .await?;
+        }
+        let mut accounts_born: Vec<(i64, String)> = Vec::new();
+        if !accounts.is_empty() {
+            accounts_born = patient::Entity::find()
+                .select_only()
+                .columns([patient::Column::Id, patient::Column::BirthDate])
+                .filter(patient::Column::Id.is_in(accounts))
+                .into_tuple()
+                .all(db)
+                .await?;
+        }
+        Ok::<_, sea_orm::DbErr>((members_born, accounts_born))
+    };
+    let (slots, consents, proofs, (members_born, accounts_born)) =
+        tokio::try_join!(slots, consents, proofs, births)?;
+    let facts = Facts {
+        slots: slots
+            .into_iter()
+            .map(|s| (s.slot_number.clone(), s))
+            .collect(),
+        consents: consents
+            .into_iter()
+            .map(|c| (c.consent_number.clone(), c))
+            .collect(),
+        proofs,
+        member_births: members_born
+            .into_iter()
+            .map(|(id, guardian, b)| (id, (guardian, b)))
+            .collect(),
+        patient_births: accounts_born.into_iter().collect(),
+    };
     Ok(facts)
 }
 

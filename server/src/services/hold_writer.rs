@@ -231,8 +231,8 @@ async fn write_batch(
     let mut taken = vec![false; holds.len()];
     let mut answers: Vec<Option<AppError>> = (0..holds.len()).map(|_| None).collect();
     // Most batches: every hold decided as if those before it stood, then all their
-    // places taken at once; should any slot lack room, that is undone and each place is
-    // taken in turn below, deciding again.
+    // places taken at once; should any slot lack room, nothing is written there and each
+    // place is taken in turn below, deciding again.
     if let Some((placed, refused)) = all_at_once(&txn, holds, &order, &theirs).await? {
         for i in placed {
             taken[i] = true;
@@ -295,14 +295,15 @@ async fn write_batch(
 
 /// Decides every hold in `order` against `theirs` and the holds decided before it, and
 /// takes all their places in one statement, if none of them first ends a ran-out hold
-/// and every slot has room for all of its holds. `None`: nothing was written.
+/// and every slot has room for all of its holds. `None`: nothing was written (the slot
+/// rows stay locked: taking each place in turn follows).
 async fn all_at_once(
     txn: &sea_orm::DatabaseTransaction,
     holds: &[&PreparedHold],
     order: &[usize],
     theirs: &[booking::Model],
 ) -> Result<Option<(Vec<usize>, Vec<Option<AppError>>)>, AppError> {
-    use sea_orm::{ConnectionTrait, TransactionTrait};
+    use sea_orm::ConnectionTrait;
     let mut seen = theirs.to_vec();
     let mut placed = Vec::new();
     let mut refused: Vec<Option<AppError>> = (0..holds.len()).map(|_| None).collect();
@@ -333,21 +334,39 @@ async fn all_at_once(
         .max()
         .unwrap_or_default();
     let backend = txn.get_database_backend();
-    let savepoint = txn.begin().await?;
+    // The slot rows as they stand, locked in slot order as every writer takes them
+    // (SQLite: the transaction holds the one write lock already); until this commits
+    // nobody else changes them, so whether all fit is known before writing.
     let ids: Vec<sea_orm::Value> = slots.iter().map(|(id, _)| (*id).into()).collect();
-    if backend != sea_orm::DbBackend::Sqlite {
-        // Row locks in slot order, as every writer takes them (SQLite: one writer).
-        let marks: Vec<String> = (1..=ids.len()).map(|k| format!("${k}")).collect();
-        savepoint
-            .execute_raw(db::sql(
-                backend,
-                &format!(
-                    "SELECT id FROM slot WHERE id IN ({}) ORDER BY id FOR UPDATE",
-                    marks.join(", ")
-                ),
-                ids,
-            ))
-            .await?;
+    let marks: Vec<String> = (1..=ids.len()).map(|k| format!("${k}")).collect();
+    let lock = if backend == sea_orm::DbBackend::Sqlite {
+        ""
+    } else {
+        " FOR UPDATE"
+    };
+    let rows = txn
+        .query_all_raw(db::sql(
+            backend,
+            &format!(
+                "SELECT id, taken, capacity, status, starts_at FROM slot WHERE id IN ({}) ORDER BY id{lock}",
+                marks.join(", ")
+            ),
+            ids,
+        ))
+        .await?;
+    let mut room = std::collections::HashMap::with_capacity(rows.len());
+    for r in rows {
+        let id: i64 = r.try_get("", "id")?;
+        let (taken, capacity): (i32, i32) = (r.try_get("", "taken")?, r.try_get("", "capacity")?);
+        let open = r.try_get::<String>("", "status")? == super::bookings::OPEN
+            && r.try_get::<i64>("", "starts_at")? > latest;
+        room.insert(id, if open { i64::from(capacity - taken) } else { 0 });
+    }
+    if slots
+        .iter()
+        .any(|(id, n)| room.get(id).copied().unwrap_or(0) < *n)
+    {
+        return Ok(None);
     }
     let rows: Vec<String> = (0..slots.len())
         .map(|k| {
@@ -363,7 +382,8 @@ async fn all_at_once(
         values.extend([(*id).into(), (*n).into()]);
     }
     values.extend([super::bookings::OPEN.into(), latest.into()]);
-    let took = savepoint
+    // Still conditional: the database, not the read above, keeps the capacity.
+    let took = txn
         .execute_raw(db::sql(
             backend,
             &format!(
@@ -379,13 +399,13 @@ async fn all_at_once(
         ))
         .await?
         .rows_affected();
-    if took == slots.len() as u64 {
-        savepoint.commit().await?;
-        Ok(Some((placed, refused)))
-    } else {
-        savepoint.rollback().await?;
-        Ok(None)
+    if took != slots.len() as u64 {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "{took} of {} locked slots took their places",
+            slots.len()
+        )));
     }
+    Ok(Some((placed, refused)))
 }
 
 /// The booking a hold will insert, as the rows read: for the checks of the holds
