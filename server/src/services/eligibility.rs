@@ -64,17 +64,9 @@ pub async fn check(
     let rows = consents::effective(&state.db, patient_id).await?;
     let consents_in_force =
         !rows.is_empty() && consents::outstanding_views(state, &rows).is_empty();
-    let birth = match member {
-        Some(id) => family_member::Entity::find_by_id(id)
-            .one(&state.db)
-            .await?
-            .map(|m| m.birth_date),
-        None => patient::Entity::find_by_id(patient_id)
-            .one(&state.db)
-            .await?
-            .map(|p| p.birth_date),
-    }
-    .ok_or_else(|| anyhow::anyhow!("the person's birth date is unreadable"))?;
+    let birth = birth_date(state, patient_id, member)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the person's birth date is unreadable"))?;
     let approved = approved(state, patient_id, member).await?;
     decide_with(
         &state.eligibility,
@@ -88,6 +80,25 @@ pub async fn check(
         },
         now,
     )
+}
+
+/// The birth date (`YYYY-MM-DD`) of the account holder, or of `member`; `None` when the
+/// row is gone.
+pub async fn birth_date(
+    state: &State,
+    patient_id: i64,
+    member: Option<i64>,
+) -> Result<Option<String>, AppError> {
+    Ok(match member {
+        Some(id) => family_member::Entity::find_by_id(id)
+            .one(&state.db)
+            .await?
+            .map(|m| m.birth_date),
+        None => patient::Entity::find_by_id(patient_id)
+            .one(&state.db)
+            .await?
+            .map(|p| p.birth_date),
+    })
 }
 
 /// A consult asked for, with whether the patient's consents are in force (R-REG-2).

@@ -8,9 +8,7 @@
 //! the new place (and closes it) or the join finds the doctor offline.
 use super::{AppError, notices};
 use crate::audit::{self, Actor, AuditAction, AuditEvent};
-use crate::db::{
-    self, consult_consent, doctor, doctor_presence, family_member, patient, queue_entry,
-};
+use crate::db::{self, consult_consent, doctor, doctor_presence, queue_entry};
 use crate::state::State;
 use app::domain::department::Department;
 use app::domain::eligibility::{ApprovedDiagnosis, EligibilityPolicy, Eligible};
@@ -71,16 +69,7 @@ pub(crate) async fn consult_basis(
         .filter(consult_consent::Column::PatientId.eq(patient_id))
         .one(&state.db)
         .await?;
-    let birth = match member {
-        Some(id) => family_member::Entity::find_by_id(id)
-            .one(&state.db)
-            .await?
-            .map(|m| m.birth_date),
-        None => patient::Entity::find_by_id(patient_id)
-            .one(&state.db)
-            .await?
-            .map(|p| p.birth_date),
-    };
+    let birth = super::eligibility::birth_date(state, patient_id, member).await?;
     let approved = super::eligibility::approved(state, patient_id, member).await?;
     basis(
         &state.eligibility,

@@ -96,6 +96,24 @@ pub(crate) async fn screen_and_consent(app: &TestApp) {
     assert_eq!(res.status(), StatusCode::CREATED);
 }
 
+/// Half-hour text slots in three days from 14:00 until `end`, published; their numbers.
+async fn afternoon(operator: &TestApp, doctor: &str, end: &str) -> Vec<String> {
+    let res = publish(
+        operator,
+        doctor,
+        json!({ "date": day(3), "start": "14:00", "end": end, "consult_type": "text", "slot_minutes": 30 }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let made = res.json::<Value>().await.unwrap();
+    made["slot_numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect()
+}
+
 async fn hold(app: &TestApp, slot: &str) -> reqwest::Response {
     app.post("/api/v1/holds", &json!({ "slot_number": slot }))
         .await
@@ -745,20 +763,8 @@ pub async fn holds_written_together_keep_every_rule(db: Db) {
         "2012-01-01",
     )
     .await;
-    let mut slots = Vec::new();
-    for (doctor, end) in [(&first, "16:00"), (&second, "14:30")] {
-        let res = publish(
-            &operator,
-            doctor,
-            json!({ "date": day(3), "start": "14:00", "end": end, "consult_type": "text", "slot_minutes": 30 }),
-        )
-        .await;
-        assert_eq!(res.status(), StatusCode::CREATED);
-        let made = res.json::<Value>().await.unwrap();
-        for s in made["slot_numbers"].as_array().unwrap() {
-            slots.push(s.as_str().unwrap().to_owned());
-        }
-    }
+    let mut slots = afternoon(&operator, &first, "16:00").await;
+    slots.extend(afternoon(&operator, &second, "14:30").await);
     // The first doctor's 14:00, 14:30, 15:00, 15:30, and the second doctor's 14:00.
     assert_eq!(slots.len(), 5);
     screen_and_consent(&app).await;
@@ -863,20 +869,8 @@ pub async fn each_hold_in_a_batch_is_checked_alone(db: Db) {
         "2012-01-01",
     )
     .await;
-    let mut slots = Vec::new();
-    for (doctor, end) in [(&cardiology, "16:00"), (&endocrinology, "14:30")] {
-        let res = publish(
-            &operator,
-            doctor,
-            json!({ "date": day(3), "start": "14:00", "end": end, "consult_type": "text", "slot_minutes": 30 }),
-        )
-        .await;
-        assert_eq!(res.status(), StatusCode::CREATED);
-        let made = res.json::<Value>().await.unwrap();
-        for s in made["slot_numbers"].as_array().unwrap() {
-            slots.push(s.as_str().unwrap().to_owned());
-        }
-    }
+    let mut slots = afternoon(&operator, &cardiology, "16:00").await;
+    slots.extend(afternoon(&operator, &endocrinology, "14:30").await);
     // Cardiology 14:00, 14:30, 15:00, 15:30; endocrinology 14:00.
     assert_eq!(slots.len(), 5);
     screen_and_consent(&app).await;
