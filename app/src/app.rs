@@ -1,9 +1,22 @@
+use crate::accounts::{
+    ChangePasswordPage, ConsentDocumentPage, ConsentPage, LoginPage, MePage, RegisterPage,
+    ResetPasswordPage, SmsLoginPage,
+};
 use crate::assets::{AppStylesheet, IslandScripts};
+use crate::booking::{BookingPage, ConsultsPage, QueuePage};
+use crate::components::NotFound;
 use crate::components::{Access, TabBar, TopBar, gated};
+use crate::doctors::{DoctorPage, DoctorsPage};
+use crate::eligibility::{ConsultConsentPage, ConsultStartPage, EmergencyPage, ScreenPage};
+use crate::family::{AddFamilyMemberPage, FamilyListPage};
+use crate::home::HomePage;
 use crate::i18n::*;
-use crate::pages::*;
+use crate::notices::{MessagePage, MessagesPage};
+use crate::orders::{OrderPage, OrdersPage, SandboxCheckoutPage};
+use crate::proofs::{NewProofPage, ProofsPage};
+use crate::staff::{StaffEnrolPage, StaffHomePage, StaffLoginPage, StaffSecondFactorPage};
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_meta::{Meta, MetaTags, Title, provide_meta_context};
 // Async: the whole page is rendered before it is sent, so it is complete without
 // JavaScript (out-of-order streaming would need JS to place Suspense content).
 use leptos_router::{
@@ -110,8 +123,10 @@ fn PageChrome() -> impl IntoView {
     let i18n = use_i18n();
     let title = t_string!(i18n, app_name).to_string();
     let skip = t_string!(i18n, skip_to_content).to_string();
+    let description = t_string!(i18n, description).to_string();
     view! {
         <Title text=title />
+        <Meta name="description" content=description />
         <a class="skip-link" href="#main">{skip}</a>
     }
 }

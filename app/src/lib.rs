@@ -10,17 +10,20 @@ mod i18n_module {
 }
 pub use i18n_module::i18n;
 
+pub mod accounts;
 pub mod app;
 pub mod assets;
 pub mod booking;
 pub mod components;
 pub mod doctors;
 pub mod domain;
+pub mod eligibility;
 pub mod family;
-pub mod messages;
-pub mod messages_view;
+pub mod home;
+pub mod localized;
+pub mod notices;
 pub mod orders;
-pub mod pages;
+pub mod page_data;
 pub mod proofs;
 pub mod staff;
 pub mod viewer;

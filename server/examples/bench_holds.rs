@@ -83,7 +83,7 @@ async fn operator(base: &str) -> Api {
     )
     .await;
     let code =
-        server::services::staff::current_code(OPERATOR.1, time::OffsetDateTime::now_utc()).unwrap();
+        server::staff::service::current_code(OPERATOR.1, time::OffsetDateTime::now_utc()).unwrap();
     op.ok("/api/v1/staff/second-factor", json!({ "code": code }))
         .await;
     op
@@ -232,7 +232,7 @@ async fn main() {
     let op = operator(&base).await;
 
     // Four cardiologists with 5-minute appointments all day for two weeks.
-    let tomorrow = server::services::today_in_china(time::OffsetDateTime::now_utc())
+    let tomorrow = app::domain::china_time::today(time::OffsetDateTime::now_utc())
         .next_day()
         .unwrap();
     let mut slots: Vec<String> = Vec::new();

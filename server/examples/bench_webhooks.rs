@@ -1,6 +1,6 @@
 //! Webhook deliveries per second (R-PAY-4), against a running server with the Stripe
 //! provider and the webhook secret `whsec_bench`, on the database it uses (seeded with
-//! the demo data, for a patient): the replay of `server::payments::replay` — 1,000
+//! the demo data, for a patient): the replay of `server::orders::payments::replay` — 1,000
 //! deliveries for 300 orders with repeats, reordering and stale signatures, 16 at a
 //! time — timed until every order is where its events say. Prints figures.
 //!
@@ -8,8 +8,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use futures_util::StreamExt;
 use sea_orm::{ConnectionTrait, Database, Statement};
-use server::payments::replay::{self, ORDERS, expired, succeeds};
-use server::payments::webhook_signature::sign;
+use server::orders::payments::replay::{self, ORDERS, expired, succeeds};
+use server::orders::payments::webhook_signature::sign;
 use std::time::{Duration, Instant};
 
 const SECRET: &str = "whsec_bench";

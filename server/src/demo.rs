@@ -2,11 +2,16 @@
 //! of every role with known passwords and authenticator secrets, patients with family
 //! members, and proofs in every state. Refused in production mode; running it again
 //! changes nothing. The credentials are in the README, for local use only.
+use crate::accounts::service as accounts;
+use crate::accounts::service::RegisterInput;
+use crate::accounts::sms_codes;
 use crate::config::Mode;
-use crate::services::accounts::{self, RegisterInput};
-use crate::services::family::{self, AddInput};
-use crate::services::proofs::{self, Decision, ProofInput};
-use crate::services::{sms_codes, staff};
+use crate::family::service as family;
+use crate::family::service::AddInput;
+use crate::proofs::service as proofs;
+use crate::proofs::service::Decision;
+use crate::proofs::service::ProofInput;
+use crate::staff::service as staff;
 use crate::state::AppState;
 use anyhow::{Context, bail};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -237,7 +242,7 @@ pub async fn seed(state: &AppState, mode: Mode) -> anyhow::Result<Seeded> {
         .one(&state.db)
         .await?
         .context("no demo cardiologist")?;
-    crate::services::doctors::link_account(state, &cardiologist.doctor_number, "demo.doctor")
+    crate::doctors::service::link_account(state, &cardiologist.doctor_number, "demo.doctor")
         .await
         .map_err(anyhow_of)?;
     Ok(Seeded::Created)
@@ -362,6 +367,6 @@ fn document_photo(n: u32) -> anyhow::Result<Vec<u8>> {
     Ok(out.into_inner())
 }
 
-fn anyhow_of(e: crate::services::AppError) -> anyhow::Error {
+fn anyhow_of(e: crate::error::AppError) -> anyhow::Error {
     anyhow::anyhow!("{}", e.code().as_str())
 }

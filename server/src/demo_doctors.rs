@@ -1,8 +1,10 @@
 //! The demo directory (dev mode only): 36 doctors across the departments, with photos
 //! drawn here (no downloads), a price list, and two doctors too new to consult online.
-use crate::services::doctors::{self, NewDoctor};
-use crate::services::{AppError, today_in_china};
+use crate::doctors::service as doctors;
+use crate::doctors::service::NewDoctor;
+use crate::error::AppError;
 use crate::state::State;
+use app::domain::china_time;
 use app::domain::schedule::{ALL_CONSULT_TYPES, ConsultType, DoctorTitle};
 use time::OffsetDateTime;
 
@@ -75,7 +77,7 @@ pub async fn seed(state: &State, operator: i64, now: OffsetDateTime) -> Result<u
             doctors::publish_price(state, title, *kind, fee(title, *kind), now).await?;
         }
     }
-    let today = today_in_china(now);
+    let today = china_time::today(now);
     let mut n = 0usize;
     for (d, (department, specialties)) in SPECIALTIES.iter().enumerate() {
         for k in 0..3usize {
@@ -184,7 +186,7 @@ async fn schedule(
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     use app::domain::schedule::{SessionPlan, Split, add_days};
-    let today = today_in_china(now);
+    let today = china_time::today(now);
     for ahead in 1..=14i64 {
         let date = add_days(today, ahead);
         let weekday = date.weekday().number_days_from_monday() as usize;
@@ -212,8 +214,7 @@ async fn schedule(
                 },
             )
         };
-        crate::services::bookings::publish_session(state, number, kind, plan, operator, now)
-            .await?;
+        crate::booking::service::publish_session(state, number, kind, plan, operator, now).await?;
     }
     Ok(())
 }

@@ -105,13 +105,13 @@ async fn seed_demo_data() -> ExitCode {
 async fn create_admin(username: &str, display_name: &str) -> ExitCode {
     let created = async {
         let (_, state) = cli_state().await?;
-        let input = server::services::staff::NewStaff {
+        let input = server::staff::service::NewStaff {
             username: username.to_owned(),
             display_name: display_name.to_owned(),
             role: "admin".to_owned(),
             department: None,
         };
-        let created = server::services::staff::create(
+        let created = server::staff::service::create(
             &state,
             None,
             input,
@@ -142,13 +142,12 @@ async fn create_admin(username: &str, display_name: &str) -> ExitCode {
 /// R-PAY-3: one day's reconciliation, printed; differences make the exit status 1.
 #[tokio::main]
 async fn reconcile(day: Option<&str>) -> ExitCode {
-    use server::services::reconciliation;
+    use server::orders::reconciliation;
     let now = time::OffsetDateTime::now_utc();
     let day = match day {
-        None => app::domain::schedule::add_days(
-            app::domain::schedule::china_day(now.unix_timestamp()),
-            -1,
-        ),
+        None => {
+            app::domain::schedule::add_days(app::domain::china_time::day(now.unix_timestamp()), -1)
+        }
         Some(text) => match reconciliation::parse_day(text) {
             Some(d) => d,
             None => {

@@ -70,9 +70,6 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         // The operator's blocked-words file is re-read when it changes (R-CONS-5).
         self.state.words.clone().watch(Duration::from_secs(5));
-        let sessions = self.state.sessions.clone();
-        let db = self.state.db.clone();
-        let files_state = self.state.clone();
         // New audit rows join the hash chain within a second (R-SEC-2).
         let audit_db = self.state.db.clone();
         tokio::spawn(async move {
@@ -85,90 +82,7 @@ impl Application {
                 }
             }
         });
-        // Holds past their time give their places back within seconds; the job runs at
-        // start too, so a restart catches up (R-BOOK-2).
-        let holds_state = self.state.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(10));
-            loop {
-                tick.tick().await;
-                let now = time::OffsetDateTime::now_utc();
-                if let Err(e) = crate::services::bookings::expire_holds(&holds_state, now).await {
-                    tracing::warn!(error = ?e, "expiring holds failed");
-                }
-                if let Err(e) =
-                    crate::services::orders::expire_paying_holds(&holds_state, now).await
-                {
-                    tracing::warn!(error = ?e, "calling off payments of ended holds failed");
-                }
-                let lead = holds_state.reminder_secs;
-                if let Err(e) =
-                    crate::services::bookings::send_reminders(&holds_state, lead, now).await
-                {
-                    tracing::warn!(error = ?e, "sending reminders failed");
-                }
-                if let Err(e) = crate::services::orders::serve_and_close(&holds_state, now).await {
-                    tracing::warn!(error = ?e, "serving and closing orders failed");
-                }
-            }
-        });
-        // Provider events not yet applied (a webhook answered before processing, a
-        // restart) and refunds not yet sent are caught up within seconds (R-PAY-4).
-        let payments_state = self.state.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(2));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                let now = time::OffsetDateTime::now_utc();
-                if let Err(e) = crate::services::orders::process_events(&payments_state, now).await
-                {
-                    tracing::warn!(error = ?e, "processing payment events failed");
-                }
-                if let Err(e) =
-                    crate::services::orders::send_due_refunds(&payments_state, now).await
-                {
-                    tracing::warn!(error = ?e, "sending refunds failed");
-                }
-            }
-        });
-        // R-PAY-3: yesterday's reconciliation, once a day; checked hourly (the first
-        // time five minutes after start), so a server that was down at midnight catches up.
-        let reconcile_state = self.state.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval_at(
-                tokio::time::Instant::now() + Duration::from_secs(300),
-                Duration::from_secs(3600),
-            );
-            loop {
-                tick.tick().await;
-                let now = time::OffsetDateTime::now_utc();
-                if let Err(e) =
-                    crate::services::reconciliation::run_yesterday_if_due(&reconcile_state, now)
-                        .await
-                {
-                    tracing::warn!(error = ?e, "the daily reconciliation failed");
-                }
-            }
-        });
-        // Expired sessions, ended rate-limit windows and files without a proof are cleaned
-        // up in the background.
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(300));
-            loop {
-                tick.tick().await;
-                let now = time::OffsetDateTime::now_utc().unix_timestamp();
-                if let Err(e) = sessions.delete_expired(now).await {
-                    tracing::warn!(error = ?e, "deleting expired sessions failed");
-                }
-                if let Err(e) = crate::db::delete_ended_counts(&db, now).await {
-                    tracing::warn!(error = ?e, "deleting ended rate counters failed");
-                }
-                if let Err(e) = crate::services::orphans::sweep(&files_state, now).await {
-                    tracing::warn!(error = ?e, "sweeping files without a proof failed");
-                }
-            }
-        });
+        crate::features::start_jobs(&self.state);
         axum::serve(
             self.listener,
             self.router
@@ -258,22 +172,26 @@ fn router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Ro
             .layer(middleware::from_fn_with_state(state.clone(), csrf::issue))
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
     };
-    let api = with_csrf(web::api::routes(config.mode, state.clone()));
+    let (api, providers) = web::api::routes(config.mode, &state);
+    let api = with_csrf(api);
     let forms = with_csrf(
-        web::forms::routes(state.clone())
-            .merge(web::staff_forms::routes(state.clone()))
-            .merge(web::forms::upload_routes(&state)),
+        crate::features::FEATURES
+            .iter()
+            .fold(Router::new(), |all, f| all.merge(f.forms(&state))),
     );
 
-    let leptos_state = state.clone();
+    let mut answers = web::pages::PageAnswers::new(&state);
+    for feature in crate::features::FEATURES {
+        feature.page_data(&mut answers);
+    }
+    let answers = Arc::new(answers);
     let page_state = PageState(Arc::new(leptos_options.clone()));
     let pages = Router::<PageState>::new()
         .leptos_routes_with_context(
             &page_state,
             routes,
             move || {
-                leptos::context::provide_context(leptos_state.clone());
-                leptos::context::provide_context(web::viewer::page_data(leptos_state.clone()));
+                answers.provide();
             },
             {
                 let options = leptos_options.clone();
@@ -281,10 +199,6 @@ fn router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Ro
             },
         )
         .with_state(page_state)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            web::personal_pages::personal_pages,
-        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             web::viewer::attach_viewer,
@@ -313,13 +227,7 @@ fn router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Ro
         .merge(personal)
         .merge(web::forms::language_routes().with_state(state.clone()))
         // Payment providers: the signature is the credential; no session, no CSRF.
-        .merge(
-            web::api::webhooks::documented()
-                .split_for_parts()
-                .0
-                .layer(DefaultBodyLimit::max(web::api::webhooks::WEBHOOK_BODY_LIMIT))
-                .with_state(state.clone()),
-        )
+        .merge(providers.with_state(state.clone()))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready).with_state(state.clone()))
         .merge(static_files)

@@ -1,14 +1,14 @@
 //! What every handler shares.
+use crate::accounts::session_store::DbSessionStore;
 use crate::config::{Config, Mode};
 use crate::crypto::{Crypto, FieldKey, sha256_hex};
 use crate::identity::{LocalChecksOnly, RealNameVerifier};
-use crate::session_store::DbSessionStore;
 use crate::sms::{ConsoleSms, SmsSender};
 use crate::web::csrf::CsrfKey;
+use app::accounts::ConsentDocumentView;
 use app::domain::consent::{ALL_DOCUMENTS, ConsentDocument};
 use app::domain::lockout::LockoutPolicy;
 use app::domain::sms::SmsPolicy;
-use app::viewer::ConsentDocumentView;
 use sea_orm::DatabaseConnection;
 use secrecy::ExposeSecret;
 use std::sync::Arc;
@@ -26,7 +26,7 @@ pub struct State {
     /// Current (document, version): the version is the SHA-256 of the text.
     pub consents: Vec<(ConsentDocument, String)>,
     /// Takes payments and sends refunds (R-PAY-1).
-    pub payments: Arc<dyn crate::payments::PaymentProvider>,
+    pub payments: Arc<dyn crate::orders::payments::PaymentProvider>,
     /// Where patients reach the app (providers send them back here).
     pub public_origin: String,
     /// Seconds a slot is held for payment.
@@ -51,15 +51,13 @@ pub struct State {
     pub dummy_hash: String,
     pub leptos_options: leptos::config::LeptosOptions,
     /// The conditions a diagnosis is picked from (R-ELIG-2).
-    pub conditions: Arc<crate::conditions::Conditions>,
+    pub conditions: Arc<crate::eligibility::conditions::Conditions>,
     /// The doctor directory and price list, in memory (R-DOC-1).
-    pub directory: crate::services::directory::Directory,
+    pub directory: crate::doctors::directory::Directory,
     /// Pages for visitors who are not logged in, rendered once a second.
     pub page_cache: crate::web::page_cache::PageCache,
-    /// Personal pages per session, while all they show is unchanged.
-    pub personal_pages: crate::web::personal_pages::PersonalPages,
     /// Holds made at the same moment, written in one transaction.
-    pub hold_writer: crate::services::hold_writer::HoldWriter,
+    pub hold_writer: crate::booking::hold_writer::HoldWriter,
     /// The sensitive-word filter for text users write (R-CONS-5).
     pub words: Arc<crate::words::Words>,
     /// A staff session ends after this long without a request (R-SEC-3).
@@ -97,16 +95,18 @@ impl State {
         let dummy_hash = crypto
             .hash_password("not a real password, only for timing".into())
             .await?;
-        let payments: Arc<dyn crate::payments::PaymentProvider> = match config
+        let payments: Arc<dyn crate::orders::payments::PaymentProvider> = match config
             .payment_provider
             .as_str()
         {
-            "sandbox" => Arc::new(crate::payments::sandbox::SandboxProvider::new(db.clone())),
+            "sandbox" => Arc::new(crate::orders::payments::sandbox::SandboxProvider::new(
+                db.clone(),
+            )),
             "stripe" => {
                 let Some(key) = &config.stripe_secret_key else {
                     anyhow::bail!("FUZHEN_PAYMENT_PROVIDER=stripe needs FUZHEN_STRIPE_SECRET_KEY");
                 };
-                Arc::new(crate::payments::stripe::StripeProvider::new(
+                Arc::new(crate::orders::payments::stripe::StripeProvider::new(
                     key.expose_secret(),
                     config.stripe_api_base.as_deref(),
                     std::time::Duration::from_millis(config.stripe_retry_ms),
@@ -152,11 +152,10 @@ impl State {
                 .collect(),
             dummy_hash,
             leptos_options,
-            conditions: Arc::new(crate::conditions::Conditions::built_in()?),
+            conditions: Arc::new(crate::eligibility::conditions::Conditions::built_in()?),
             directory: Default::default(),
             page_cache: Default::default(),
-            personal_pages: Default::default(),
-            hold_writer: crate::services::hold_writer::HoldWriter::new(
+            hold_writer: crate::booking::hold_writer::HoldWriter::new(
                 std::time::Duration::from_millis(config.hold_gather_ms.min(1_000)),
                 config.eligibility.clone(),
             ),

@@ -1,6 +1,6 @@
 use crate::domain::{ErrorCode, Field};
 use crate::i18n::*;
-use crate::messages::{error_message, locked_message, notice_message};
+use crate::localized::{error_message, locked_message, notice_message};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 

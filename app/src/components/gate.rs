@@ -50,8 +50,9 @@ pub fn gated<V: IntoView + 'static>(access: Access, page: fn() -> V) -> AnyView 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::accounts::ConsentDocumentView;
     use crate::domain::consent::ConsentDocument;
-    use crate::viewer::{ConsentDocumentView, SignedIn};
+    use crate::viewer::SignedIn;
 
     fn patient(outstanding: bool) -> Viewer {
         Viewer {

@@ -2,10 +2,12 @@
 mod bars;
 mod form;
 mod gate;
+mod not_found;
 
 pub use bars::{TabBar, TopBar};
 pub use form::{CsrfField, FormAlerts, FormState, InputField};
 pub use gate::{Access, gated, redirect_for};
+pub use not_found::NotFound;
 
 use crate::viewer::{Viewer, current_viewer};
 use leptos::prelude::*;

@@ -3,11 +3,10 @@
 //! when a hold ends, what overlaps, and how times read in China. Times are Unix seconds
 //! (UTC); days are China days (UTC+8, no daylight saving).
 use super::ErrorCode;
+use super::china_time;
 use serde::{Deserialize, Serialize};
-use time::{Date, Duration, OffsetDateTime, UtcOffset};
+use time::{Date, Duration};
 
-/// China Standard Time.
-pub const CHINA_OFFSET_SECS: i64 = 8 * 3600;
 /// R-DOC-1: fewer years of independent practice may not consult online.
 pub const MIN_PRACTICE_YEARS: u32 = 3;
 /// R-BOOK-4: a published slot changes only this long ahead (one day).
@@ -96,24 +95,6 @@ pub struct PlannedSlot {
     pub capacity: u16,
 }
 
-/// The start of a China day, in Unix seconds.
-pub fn china_midnight(date: Date) -> i64 {
-    date.midnight().assume_utc().unix_timestamp() - CHINA_OFFSET_SECS
-}
-
-/// The China day an instant falls on.
-pub fn china_day(at: i64) -> Date {
-    china_time(at).date()
-}
-
-/// An instant as China's wall clock shows it.
-pub fn china_time(at: i64) -> OffsetDateTime {
-    let offset = UtcOffset::from_whole_seconds(CHINA_OFFSET_SECS as i32).unwrap_or(UtcOffset::UTC);
-    OffsetDateTime::from_unix_timestamp(at)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-        .to_offset(offset)
-}
-
 /// The slots a session makes, or why it cannot be published: the doctor must have three
 /// years of practice (R-DOC-1), the session must lie in the future and within
 /// [`MAX_DAYS_AHEAD`] days, and divide evenly.
@@ -128,7 +109,7 @@ pub fn plan_slots(
     if plan.end_minute <= plan.start_minute || plan.end_minute > 24 * 60 {
         return Err(ErrorCode::ScheduleTimesInvalid);
     }
-    let day = china_midnight(plan.date);
+    let day = china_time::midnight(plan.date);
     let starts_at = day + i64::from(plan.start_minute) * 60;
     let ends_at = day + i64::from(plan.end_minute) * 60;
     if starts_at <= now {
@@ -208,19 +189,13 @@ pub enum DayWord {
 
 /// Which China day `at` is, seen from `now`.
 pub fn day_word(at: i64, now: i64) -> DayWord {
-    let (day, today) = (china_day(at), china_day(now));
+    let (day, today) = (china_time::day(at), china_time::day(now));
     match (day - today).whole_days() {
         0 => DayWord::Today,
         1 => DayWord::Tomorrow,
         2 => DayWord::DayAfterTomorrow,
         _ => DayWord::On(day),
     }
-}
-
-/// `HH:MM`, China time.
-pub fn china_clock(at: i64) -> String {
-    let t = china_time(at);
-    format!("{:02}:{:02}", t.hour(), t.minute())
 }
 
 /// An honest wait in a live queue: everyone ahead takes the recent average, and the
@@ -260,7 +235,7 @@ mod tests {
 
     /// 2026-11-24 10:00 China time.
     fn now() -> i64 {
-        china_midnight(date(2026, 11, 24)) + 10 * 3600
+        china_time::midnight(date(2026, 11, 24)) + 10 * 3600
     }
 
     // R-DOC-1: three years of independent practice, not two years and some.
@@ -295,8 +270,8 @@ mod tests {
         assert_eq!(slots.len(), 4);
         // 09:00 in China is 01:00 UTC.
         assert_eq!(slots[0].starts_at, 1_795_654_800);
-        assert_eq!(china_clock(slots[0].starts_at), "09:00");
-        assert_eq!(china_clock(slots[3].ends_at), "10:00");
+        assert_eq!(china_time::clock(slots[0].starts_at), "09:00");
+        assert_eq!(china_time::clock(slots[3].ends_at), "10:00");
         assert!(slots.iter().all(|s| s.capacity == 1));
         let block = plan_slots(
             SessionPlan {
@@ -411,7 +386,7 @@ mod tests {
     // the UTC date would call them the same.
     #[test]
     fn days_are_china_days() {
-        let today = china_midnight(date(2026, 11, 24));
+        let today = china_time::midnight(date(2026, 11, 24));
         let late = today + 24 * 3600 - 60; // 23:59 China, 15:59 UTC
         assert_eq!(day_word(late, now()), DayWord::Today);
         assert_eq!(day_word(late + 60, now()), DayWord::Tomorrow);
@@ -424,7 +399,7 @@ mod tests {
             DayWord::On(date(2026, 11, 27))
         );
         assert_eq!(day_word(today - 1, now()), DayWord::On(date(2026, 11, 23)));
-        assert_eq!(china_clock(late), "23:59");
+        assert_eq!(china_time::clock(late), "23:59");
         assert_eq!(days_between(date(2026, 11, 30), date(2026, 12, 1)), 1);
         assert_eq!(add_days(date(2026, 12, 31), 1), date(2027, 1, 1));
     }

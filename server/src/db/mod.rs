@@ -34,6 +34,21 @@ use sea_orm::{
 };
 use std::time::Duration;
 
+/// A record's public number: a prefix naming what it is (`BK` booking, `OD` order, `RF`
+/// refund, `SL` slot) and 56 random bits, so numbers say nothing about volume or order.
+pub fn new_number(prefix: &str) -> String {
+    use rand::Rng;
+    format!("{prefix}{:014x}", rand::rngs::OsRng.r#gen::<u64>() >> 8)
+}
+
+/// The insert broke a unique index: the row is there already (or another request won).
+pub fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
 pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
     // Statements are not logged (they carry personal data); slow ones are, as a warning.

@@ -3,9 +3,11 @@
 //! Sessions are written only when someone logs in, starts an SMS flow, or — at most once
 //! a minute — when the idle expiry needs moving.
 use super::error::ApiError;
-use crate::services::patient_context::{self, PatientContext};
-use crate::services::{AppError, consents};
-use crate::session_store::PATIENT_ID;
+use crate::accounts::consents;
+use crate::accounts::patient_context;
+use crate::accounts::patient_context::PatientContext;
+use crate::accounts::session_store::PATIENT_ID;
+use crate::error::AppError;
 use crate::state::AppState;
 use app::domain::{ErrorCode, FieldError};
 use axum::extract::FromRequestParts;

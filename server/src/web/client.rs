@@ -1,7 +1,7 @@
 //! Who is asking: their address and their language.
 use crate::state::AppState;
 use app::i18n::Locale;
-use app::messages::parse_locale;
+use app::localized::parse_locale;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::{HeaderMap, request::Parts};
 use ipnet::IpNet;

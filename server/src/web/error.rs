@@ -3,9 +3,9 @@
 //! make on their own (405, 408, 413) — into the documented shape, in the asker's language:
 //! `{"error": {"code": "...", "message": "<localized>", "field": "<name or null>"}}`.
 use super::client::locale_of;
-use crate::services::AppError;
+use crate::error::AppError;
 use app::domain::{ErrorCode, Field, FieldError};
-use app::messages::error_message;
+use app::localized::error_message;
 use axum::Json;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -19,7 +19,7 @@ pub struct ApiError {
     /// For `text_blocked` (R-CONS-5): the words to change, named in the answer.
     pub blocked_words: Vec<String>,
     /// For `slot_taken` (R-BOOK-2): the doctor's next free slots.
-    pub next_slots: Vec<crate::services::bookings::FreeSlot>,
+    pub next_slots: Vec<crate::booking::service::FreeSlot>,
 }
 
 impl ApiError {

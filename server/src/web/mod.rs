@@ -1,5 +1,4 @@
-//! The web layer: route groups, extractors, layers. Services do the work.
-pub mod acting_for;
+//! The web layer: route groups, extractors, layers. Features do the work.
 pub mod api;
 pub mod auth;
 pub mod client;
@@ -10,10 +9,8 @@ pub mod extract;
 pub mod forms;
 pub mod openapi;
 pub mod page_cache;
-pub mod personal_pages;
+pub mod pages;
 pub mod security;
 pub mod spliced;
-pub mod staff_auth;
-pub mod staff_forms;
 pub mod throttle;
 pub mod viewer;

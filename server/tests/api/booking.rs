@@ -5,12 +5,13 @@ use crate::consult_consent::approved_patient;
 use crate::helpers::{Db, TestApp, assert_error};
 use crate::proofs::staff_client;
 use crate::screen::answers;
+use app::domain::china_time;
 use app::domain::eligibility::EligibilityPolicy;
-use app::domain::schedule::{add_days, china_day};
+use app::domain::schedule::add_days;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
-use server::services::bookings;
+use server::booking::service as bookings;
 use time::OffsetDateTime;
 
 fn now() -> i64 {
@@ -19,7 +20,7 @@ fn now() -> i64 {
 
 /// The China date `days` from today.
 fn day(days: i64) -> String {
-    add_days(china_day(now()), days).to_string()
+    add_days(china_time::day(now()), days).to_string()
 }
 
 async fn exec(app: &TestApp, sql: &str) {

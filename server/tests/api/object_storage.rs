@@ -5,7 +5,7 @@ use crate::proofs::{jpeg, upload, upload_form};
 use reqwest::StatusCode;
 use serde_json::Value;
 use server::config::S3Settings;
-use server::services::orphans;
+use server::proofs::orphans;
 use time::OffsetDateTime;
 
 // R-ELIG-2: a file whose proof row never came (a crash between storing and committing)

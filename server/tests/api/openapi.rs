@@ -57,10 +57,10 @@ pub async fn every_api_route_is_documented(db: Db) {
     );
     // Staff routes need a staff session with both factors.
     let staff = app.other_client().await;
-    let password = server::services::staff::create(
+    let password = server::staff::service::create(
         &app.state,
         None,
-        server::services::staff::NewStaff {
+        server::staff::service::NewStaff {
             username: "admin.li".into(),
             display_name: "李明".into(),
             role: "admin".into(),
@@ -84,7 +84,7 @@ pub async fn every_api_route_is_documented(db: Db) {
         .json()
         .await
         .unwrap();
-    let code = server::services::staff::current_code(
+    let code = server::staff::service::current_code(
         enrolment["secret"].as_str().unwrap(),
         time::OffsetDateTime::now_utc(),
     )

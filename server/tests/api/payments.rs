@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
 use secrecy::SecretBox;
 use serde_json::{Value, json};
-use server::payments::webhook_signature::sign;
+use server::orders::payments::webhook_signature::sign;
 use time::OffsetDateTime;
 
 const SECRET: &str = "whsec_fuzhen_test";
@@ -221,7 +221,8 @@ async fn patient_with_slots_on(
     db: Db,
     tweak: impl FnOnce(&mut server::config::Config),
 ) -> (TestApp, TestApp, Vec<String>) {
-    use app::domain::schedule::{add_days, china_day};
+    use app::domain::china_time;
+    use app::domain::schedule::add_days;
     let app = crate::consult_consent::approved_patient_with(db, Default::default(), tweak).await;
     let operator = crate::proofs::staff_client(&app, "op.pay", "operator").await;
     let doctor = crate::booking::doctor(
@@ -232,7 +233,11 @@ async fn patient_with_slots_on(
         "2012-01-01",
     )
     .await;
-    let date = add_days(china_day(OffsetDateTime::now_utc().unix_timestamp()), 2).to_string();
+    let date = add_days(
+        china_time::day(OffsetDateTime::now_utc().unix_timestamp()),
+        2,
+    )
+    .to_string();
     let res = operator
         .post(
             &format!("/api/v1/staff/doctors/{doctor}/sessions"),
@@ -314,8 +319,8 @@ pub async fn a_paid_hold_is_confirmed_once(db: Db) {
     // The same event processed again, by two servers at once: nothing more happens.
     let now = OffsetDateTime::now_utc();
     let (a, b) = tokio::join!(
-        server::services::orders::process_events(&app.state, now),
-        server::services::orders::process_events(&app.state, now)
+        server::orders::service::process_events(&app.state, now),
+        server::orders::service::process_events(&app.state, now)
     );
     assert_eq!(a.unwrap() + b.unwrap(), 0);
     let confirmed = "SELECT COUNT(*) AS n FROM message WHERE kind = 'booking_confirmed'";
@@ -338,19 +343,19 @@ pub async fn a_paid_hold_is_confirmed_once(db: Db) {
     .await;
     let now = OffsetDateTime::now_utc();
     let (a, b) = tokio::join!(
-        server::services::orders::serve_and_close(&app.state, now),
-        server::services::orders::serve_and_close(&app.state, now)
+        server::orders::service::serve_and_close(&app.state, now),
+        server::orders::service::serve_and_close(&app.state, now)
     );
     // (The server's own job may have been first: never twice.)
     assert!(a.unwrap() + b.unwrap() <= 1);
     assert_eq!(order_status(&app, &order).await, "served");
-    let week_later = now + time::Duration::seconds(server::services::orders::CLOSE_AFTER_SECS + 1);
-    server::services::orders::serve_and_close(&app.state, week_later)
+    let week_later = now + time::Duration::seconds(server::orders::service::CLOSE_AFTER_SECS + 1);
+    server::orders::service::serve_and_close(&app.state, week_later)
         .await
         .unwrap();
     assert_eq!(order_status(&app, &order).await, "closed");
     assert_eq!(
-        server::services::orders::serve_and_close(&app.state, week_later)
+        server::orders::service::serve_and_close(&app.state, week_later)
             .await
             .unwrap(),
         0
@@ -372,14 +377,14 @@ pub async fn an_abandoned_payment_expires_and_frees_the_slot(db: Db) {
     let now = OffsetDateTime::now_utc();
     // The plain expiry leaves a hold whose payment began …
     assert_eq!(
-        server::services::bookings::expire_holds(&app.state, now)
+        server::booking::service::expire_holds(&app.state, now)
             .await
             .unwrap(),
         0
     );
     assert_eq!(booking_status(&app, &booking).await, "held");
     // … until the provider has called the payment off.
-    server::services::orders::expire_paying_holds(&app.state, now)
+    server::orders::service::expire_paying_holds(&app.state, now)
         .await
         .unwrap();
     assert_eq!(booking_status(&app, &booking).await, "expired");
@@ -403,7 +408,7 @@ pub async fn money_after_the_hold_ended_goes_back(db: Db) {
     let order = start_paying(&app, &booking).await;
     hold_ran_out(&app, &booking).await;
     let now = OffsetDateTime::now_utc();
-    server::services::orders::expire_paying_holds(&app.state, now)
+    server::orders::service::expire_paying_holds(&app.state, now)
         .await
         .unwrap();
     assert_eq!(order_status(&app, &order).await, "expired");
@@ -432,10 +437,10 @@ async fn settle_refunds(app: &TestApp) {
     let open = "SELECT COUNT(*) AS n FROM refund WHERE status = 'requested'";
     for _ in 0..200 {
         let now = OffsetDateTime::now_utc();
-        server::services::orders::send_due_refunds(&app.state, now)
+        server::orders::service::send_due_refunds(&app.state, now)
             .await
             .unwrap();
-        server::services::orders::process_events(&app.state, now)
+        server::orders::service::process_events(&app.state, now)
             .await
             .unwrap();
         if number(app, open).await == 0 {
@@ -579,17 +584,17 @@ pub async fn reconciliation_reports_every_difference(db: Db) {
         ),
     )
     .await;
-    server::payments::sandbox::choose(
+    server::orders::payments::sandbox::choose(
         &app.state.db,
         "OD0000000000000",
         5000,
-        server::payments::sandbox::Choice::Succeed,
+        server::orders::payments::sandbox::Choice::Succeed,
         now,
     )
     .await
     .unwrap();
 
-    let today = app::domain::schedule::china_day(now).to_string();
+    let today = app::domain::china_time::day(now).to_string();
     let path = format!("/api/v1/staff/reconciliation/{today}");
     assert_error(operator.get(&path).await, 404, "not_found", None).await;
     let report: Value = operator.post(&path, &json!({})).await.json().await.unwrap();
@@ -797,7 +802,7 @@ pub async fn stripe_takes_payments_and_refunds(db: Db) {
         if !sent.is_empty() {
             break;
         }
-        server::services::orders::send_due_refunds(&app.state, OffsetDateTime::now_utc())
+        server::orders::service::send_due_refunds(&app.state, OffsetDateTime::now_utc())
             .await
             .unwrap();
     }
@@ -987,7 +992,7 @@ pub async fn stripe_takes_payments_and_refunds(db: Db) {
     // The second hold runs out with its payment open at Stripe: it is cancelled there
     // first, then the hold ends.
     hold_ran_out(&app, &second_booking).await;
-    server::services::orders::expire_paying_holds(&app.state, OffsetDateTime::now_utc())
+    server::orders::service::expire_paying_holds(&app.state, OffsetDateTime::now_utc())
         .await
         .unwrap();
     assert_eq!(stripe.intent("pi_2")["status"], "canceled");
@@ -1002,7 +1007,7 @@ pub async fn stripe_takes_payments_and_refunds(db: Db) {
 // refunded exactly once.
 pub async fn a_thousand_deliveries_replayed_end_where_their_events_say(db: Db) {
     use futures_util::StreamExt;
-    use server::payments::replay::{self, ORDERS, expired, succeeds};
+    use server::orders::payments::replay::{self, ORDERS, expired, succeeds};
     let stripe = crate::fake_stripe::FakeStripe::start().await;
     let url = stripe.url.clone();
     let mut app = spawn_app_with(db, move |c| {
@@ -1041,7 +1046,7 @@ pub async fn a_thousand_deliveries_replayed_end_where_their_events_say(db: Db) {
     .await;
     let delivered = started.elapsed();
     // Whatever a delivery could not apply at once, the job's pass applies.
-    server::services::orders::process_events(&app.state, OffsetDateTime::now_utc())
+    server::orders::service::process_events(&app.state, OffsetDateTime::now_utc())
         .await
         .unwrap();
     println!(

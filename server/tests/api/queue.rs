@@ -195,7 +195,7 @@ pub async fn patients_wait_in_a_live_queue(db: Db) {
     )
     .await;
     let day = app::domain::schedule::add_days(
-        app::domain::schedule::china_day(time::OffsetDateTime::now_utc().unix_timestamp()),
+        app::domain::china_time::day(time::OffsetDateTime::now_utc().unix_timestamp()),
         3,
     );
     let session = json!({ "date": day.to_string(), "start": "14:00", "end": "15:00",

@@ -333,7 +333,7 @@ pub async fn logout_everywhere_revokes_other_sessions(db: Db) {
 // alone (account, consents in force, unread count); a session without a patient has none;
 // an expired session is not found.
 pub async fn the_context_read_with_the_session_is_the_same(db: Db) {
-    use server::services::patient_context::{load, load_with_session};
+    use server::accounts::patient_context::{load, load_with_session};
     let mut app = spawn_app(db).await;
     assert_eq!(app.register(PHONE, ID).await.status(), StatusCode::CREATED);
     app.add_child().await;

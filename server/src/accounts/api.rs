@@ -1,0 +1,532 @@
+//! The JSON API under /api/v1: the same operations as the forms, the same services.
+//! Routes sit in groups by what they need: a new route in the patient groups cannot be
+//! reached without a logged-in (and consented) patient.
+
+use crate::web::auth;
+
+use crate::web::auth::ConsentedPatient;
+
+use crate::accounts::consents;
+use crate::accounts::service as accounts;
+use crate::accounts::sms_codes;
+use crate::config::Mode;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::auth::Patient;
+use crate::web::client::ClientIp;
+use crate::web::client::Lang;
+use crate::web::csrf::CsrfToken;
+use crate::web::extract::Json;
+use crate::web::extract::Query;
+use crate::web::openapi::ErrorBody;
+use crate::web::throttle;
+use app::accounts::{ConsentDocumentView, ConsentRecordView, PatientProfile};
+use app::domain::{ErrorCode, Field, FieldError};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::{Extension, middleware};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tower_sessions::Session;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::web::api::{ApiResult, ApiRoutes};
+
+pub(crate) fn routes(mode: Mode, state: &AppState) -> ApiRoutes {
+    let public = OpenApiRouter::new()
+        .routes(routes!(csrf))
+        .routes(routes!(logout))
+        .routes(routes!(list_consents));
+    let public = if mode == Mode::Dev {
+        public.routes(routes!(sms_outbox))
+    } else {
+        public
+    };
+    ApiRoutes {
+        public,
+        guessing: OpenApiRouter::new()
+            .routes(routes!(send_code))
+            .routes(routes!(register))
+            .routes(routes!(login))
+            .routes(routes!(reset_password)),
+        patient: OpenApiRouter::new()
+            .routes(routes!(logout_everywhere))
+            .routes(routes!(accept_consents))
+            .routes(routes!(withdraw_consents)),
+        consented: OpenApiRouter::new().routes(routes!(me)).merge(
+            OpenApiRouter::new()
+                .routes(routes!(change_password))
+                .route_layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    throttle::limit,
+                )),
+        ),
+        ..ApiRoutes::default()
+    }
+}
+
+/// The token to send back in `X-CSRF-Token` on every state-changing call.
+#[derive(Serialize, ToSchema)]
+struct Csrf {
+    csrf_token: String,
+}
+
+/// The CSRF token bound to this client's `fuzhen_csrf` cookie (set if missing).
+#[utoipa::path(get, path = "/api/v1/csrf", tag = "session",
+    responses((status = 200, body = Csrf)))]
+async fn csrf(Extension(token): Extension<CsrfToken>) -> Json<Csrf> {
+    Json(Csrf {
+        csrf_token: token.0,
+    })
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+struct SendCode {
+    /// Mainland mobile number, 11 digits (spaces, dashes and +86 are accepted).
+    phone: String,
+    /// `register`, `login` or `reset_password`.
+    #[schema(example = "register")]
+    purpose: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct CodeSent {
+    /// Seconds until another code may be asked for this phone.
+    resend_after_secs: i64,
+    /// Seconds the code stays valid (R-REG-1: 5 minutes).
+    expires_in_secs: i64,
+}
+
+/// Send a 6-digit SMS code (5 minutes, 5 tries, resend after 60 s). The answer is the
+/// same whether or not the phone has an account (R-REG-1).
+#[utoipa::path(post, path = "/api/v1/sms-codes", tag = "registration",
+    request_body = SendCode,
+    responses(
+        (status = 202, body = CodeSent),
+        (status = 400, description = "Unreadable body", body = ErrorBody),
+        (status = 422, description = "Invalid phone or purpose", body = ErrorBody),
+        (status = 429, description = "Too soon, or the phone's or address's quota is used", body = ErrorBody),
+    ))]
+async fn send_code(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(body): Json<SendCode>,
+) -> ApiResult {
+    let sent = sms_codes::send(
+        &state,
+        &body.phone,
+        &body.purpose,
+        &ip.to_string(),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    let body = CodeSent {
+        resend_after_secs: sent.resend_after_secs,
+        expires_in_secs: sent.expires_in_secs,
+    };
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+}
+
+#[derive(Serialize, Deserialize, Default, ToSchema)]
+#[serde(default)]
+struct ConsentGiven {
+    /// `service_agreement`, `informed_consent` or `sensitive_info`.
+    document: String,
+    /// The version in force (from `GET /api/v1/consents`).
+    version: String,
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+struct Register {
+    phone: String,
+    /// The SMS code sent for `register`.
+    code: String,
+    password: String,
+    /// As on the resident ID card.
+    real_name: String,
+    /// 18-character resident ID number; the registrant must be 18 or older (R-REG-7).
+    id_number: String,
+    /// All three current documents (R-REG-2, R-REG-3).
+    consents: Vec<ConsentGiven>,
+}
+
+fn pairs(given: Vec<ConsentGiven>) -> Vec<(String, String)> {
+    given.into_iter().map(|c| (c.document, c.version)).collect()
+}
+
+/// The logged-in patient, with what is still to be agreed to.
+#[derive(Serialize, ToSchema)]
+struct Me {
+    patient: PatientProfile,
+    consents_outstanding: Vec<ConsentDocumentView>,
+    csrf_token: String,
+}
+
+/// Register with real name, ID number, SMS code and the three consents; logs in.
+#[utoipa::path(post, path = "/api/v1/registrations", tag = "registration",
+    request_body = Register,
+    responses(
+        (status = 201, body = Me),
+        (status = 400, description = "Unreadable body", body = ErrorBody),
+        (status = 409, description = "An account exists (told only after the SMS code is proved)", body = ErrorBody),
+        (status = 422, description = "A field is invalid; `field` names it", body = ErrorBody),
+        (status = 429, description = "Too many wrong codes", body = ErrorBody),
+    ))]
+async fn register(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Extension(token): Extension<CsrfToken>,
+    session: Session,
+    Json(body): Json<Register>,
+) -> ApiResult {
+    let now = OffsetDateTime::now_utc();
+    let input = accounts::RegisterInput {
+        phone: body.phone,
+        code: body.code,
+        password: body.password,
+        real_name: body.real_name,
+        id_number: body.id_number,
+        consents: pairs(body.consents),
+    };
+    let id = accounts::register(&state, input, &ip.to_string(), now).await?;
+    auth::log_in(&session, id).await?;
+    let me = me_body(&state, id, &token, now).await?;
+    Ok((StatusCode::CREATED, Json(me)).into_response())
+}
+
+async fn me_body(
+    state: &AppState,
+    id: i64,
+    token: &CsrfToken,
+    now: OffsetDateTime,
+) -> Result<Me, AppError> {
+    let (patient, consents_outstanding) = accounts::profile(state, &state.db, id, now)
+        .await?
+        .ok_or_else(|| FieldError::general(ErrorCode::Unauthenticated))?;
+    Ok(Me {
+        patient,
+        consents_outstanding,
+        csrf_token: token.0.clone(),
+    })
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+struct Login {
+    phone: String,
+    /// Either `password` …
+    password: Option<String>,
+    /// … or an SMS code sent for `login`.
+    code: Option<String>,
+}
+
+/// Log in with phone and password, or phone and SMS code. Every failure answers the
+/// same `login_failed`, whether or not the phone has an account (R-REG-5).
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "session",
+    request_body = Login,
+    responses(
+        (status = 200, body = Me),
+        (status = 400, description = "Unreadable body", body = ErrorBody),
+        (status = 401, description = "login_failed", body = ErrorBody),
+        (status = 403, description = "Consent withdrawn or outdated: give it first", body = ErrorBody),
+        (status = 429, description = "Paused after repeated failures", body = ErrorBody),
+        (status = 503, description = "Busy; retry after `Retry-After`", body = ErrorBody),
+    ))]
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Extension(token): Extension<CsrfToken>,
+    session: Session,
+    Json(body): Json<Login>,
+) -> ApiResult {
+    let now = OffsetDateTime::now_utc();
+    let ip = ip.to_string();
+    let id = match (body.password, body.code) {
+        (_, Some(code)) => accounts::login_with_code(&state, &body.phone, &code, &ip, now).await,
+        (password, None) => {
+            let password = password.unwrap_or_default();
+            accounts::login_with_password(&state, &body.phone, &password, &ip, now).await
+        }
+    }?;
+    auth::log_in(&session, id).await?;
+    Ok(Json(me_body(&state, id, &token, now).await?).into_response())
+}
+
+/// Log out on this device.
+#[utoipa::path(delete, path = "/api/v1/sessions/current", tag = "session",
+    responses((status = 204, description = "Logged out")))]
+async fn logout(session: Session) -> ApiResult {
+    auth::log_out(&session).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Log out on every device.
+#[utoipa::path(delete, path = "/api/v1/sessions", tag = "session",
+    responses(
+        (status = 204, description = "Every session ended"),
+        (status = 401, body = ErrorBody),
+    ))]
+async fn logout_everywhere(
+    State(state): State<AppState>,
+    patient: Patient,
+    ClientIp(ip): ClientIp,
+    session: Session,
+) -> ApiResult {
+    accounts::log_out_everywhere(
+        &state,
+        patient.id,
+        &ip.to_string(),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    auth::log_out(&session).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The logged-in patient: ID number masked to its last four, birth date, sex, age.
+#[utoipa::path(get, path = "/api/v1/me", tag = "patient",
+    responses(
+        (status = 200, body = Me),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "consent_required", body = ErrorBody),
+    ))]
+async fn me(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    Extension(token): Extension<CsrfToken>,
+) -> ApiResult {
+    let body = me_body(&state, patient.id, &token, OffsetDateTime::now_utc()).await?;
+    Ok(Json(body).into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+struct Consents {
+    /// The documents and versions in force.
+    current: Vec<ConsentDocumentView>,
+    /// Logged in only: what this patient agreed to and when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    accepted: Option<Vec<ConsentRecordView>>,
+    /// Logged in only: what is still to be agreed to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outstanding: Option<Vec<ConsentDocumentView>>,
+}
+
+/// The consent texts in force; for a logged-in patient also what they accepted.
+#[utoipa::path(get, path = "/api/v1/consents", tag = "consent",
+    responses((status = 200, body = Consents)))]
+async fn list_consents(
+    State(state): State<AppState>,
+    mut parts: axum::http::request::Parts,
+) -> ApiResult {
+    let current = state.current_consent_views();
+    let Some(patient) = auth::current_patient(&mut parts, &state).await? else {
+        let body = Consents {
+            current,
+            accepted: None,
+            outstanding: None,
+        };
+        return Ok(Json(body).into_response());
+    };
+    let rows = consents::effective(&state.db, patient.id).await?;
+    Ok(Json(Consents {
+        current,
+        accepted: Some(consents::record_views(&rows)),
+        outstanding: Some(consents::outstanding_views(&state, &rows)),
+    })
+    .into_response())
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+struct AcceptConsents {
+    /// Every outstanding document with the version in force.
+    consents: Vec<ConsentGiven>,
+}
+
+/// Agree to every outstanding text (after an update, or to resume after withdrawing).
+#[utoipa::path(post, path = "/api/v1/consents", tag = "consent",
+    request_body = AcceptConsents,
+    responses(
+        (status = 204, description = "Agreed"),
+        (status = 401, body = ErrorBody),
+        (status = 409, description = "A version is no longer in force", body = ErrorBody),
+        (status = 422, description = "A document is missing", body = ErrorBody),
+    ))]
+async fn accept_consents(
+    State(state): State<AppState>,
+    patient: Patient,
+    ClientIp(ip): ClientIp,
+    Json(body): Json<AcceptConsents>,
+) -> ApiResult {
+    consents::accept_outstanding(
+        &state,
+        patient.id,
+        &pairs(body.consents),
+        &ip.to_string(),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+struct Withdraw {
+    /// Must be `true`: withdrawing stops the service until consent is given again.
+    confirm: bool,
+}
+
+/// Withdraw consent (PIPL art. 15); the service stops until it is given again.
+#[utoipa::path(post, path = "/api/v1/consents/withdrawal", tag = "consent",
+    request_body = Withdraw,
+    responses(
+        (status = 204, description = "Withdrawn"),
+        (status = 401, body = ErrorBody),
+        (status = 422, description = "`confirm` was not true", body = ErrorBody),
+    ))]
+async fn withdraw_consents(
+    State(state): State<AppState>,
+    patient: Patient,
+    ClientIp(ip): ClientIp,
+    Json(body): Json<Withdraw>,
+) -> ApiResult {
+    if !body.confirm {
+        return Err(FieldError::new(ErrorCode::ConsentMissing, Field::Consent).into());
+    }
+    consents::withdraw_all(
+        &state,
+        patient.id,
+        &ip.to_string(),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+struct ChangePassword {
+    current_password: String,
+    new_password: String,
+}
+
+/// Change the password; every other session ends.
+#[utoipa::path(put, path = "/api/v1/password", tag = "patient",
+    request_body = ChangePassword,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 401, description = "Not logged in, or the current password is wrong", body = ErrorBody),
+        (status = 403, description = "consent_required", body = ErrorBody),
+        (status = 422, description = "The new password is too short, long or common", body = ErrorBody),
+    ))]
+async fn change_password(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    Json(body): Json<ChangePassword>,
+) -> ApiResult {
+    accounts::change_password(
+        &state,
+        patient.id,
+        &body.current_password,
+        &body.new_password,
+        session.id(),
+        &ip.to_string(),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+struct ResetPassword {
+    phone: String,
+    /// The SMS code sent for `reset_password`.
+    code: String,
+    new_password: String,
+}
+
+/// Reset the password with an SMS code; every session ends.
+#[utoipa::path(post, path = "/api/v1/password-resets", tag = "session",
+    request_body = ResetPassword,
+    responses(
+        (status = 204, description = "Reset; log in with the new password"),
+        (status = 422, description = "Wrong or expired code, or a weak password", body = ErrorBody),
+        (status = 429, description = "Too many wrong codes", body = ErrorBody),
+    ))]
+async fn reset_password(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    Json(body): Json<ResetPassword>,
+) -> ApiResult {
+    accounts::reset_password(
+        &state,
+        &body.phone,
+        &body.code,
+        &body.new_password,
+        &ip.to_string(),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    // This request's own session would otherwise be saved again on the way out.
+    auth::log_out(&session).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct OutboxQuery {
+    /// The phone, as it was sent to (11 digits).
+    phone: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Outbox {
+    messages: Vec<OutboxEntry>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct OutboxEntry {
+    phone: String,
+    body: String,
+    code: Option<String>,
+    /// Unix seconds.
+    sent_at: i64,
+}
+
+/// Dev mode only (the route does not exist in production), and only to this machine:
+/// what the console SMS "sent".
+#[utoipa::path(get, path = "/api/v1/dev/sms-outbox", tag = "dev",
+    params(OutboxQuery),
+    responses((status = 200, body = Outbox), (status = 404, body = ErrorBody)))]
+async fn sms_outbox(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Lang(_): Lang,
+    Query(q): Query<OutboxQuery>,
+) -> ApiResult {
+    if !ip.is_loopback() {
+        return Err(FieldError::general(ErrorCode::NotFound).into());
+    }
+    let messages = state
+        .sms
+        .outbox()
+        .map(|o| o.messages_for(&q.phone))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| OutboxEntry {
+            phone: m.phone,
+            body: m.body,
+            code: m.code,
+            sent_at: m.sent_at,
+        })
+        .collect();
+    Ok(Json(Outbox { messages }).into_response())
+}

@@ -1,0 +1,46 @@
+//! Booking: doctors' schedules, holds (written in batches by the hold writer), the live
+//! queue, expiry and reminders (R-BOOK-1 … R-BOOK-4).
+pub mod api;
+pub mod forms;
+pub mod hold_basis;
+pub mod hold_writer;
+pub mod pages;
+pub mod queue;
+pub mod queue_api;
+pub mod service;
+
+use crate::config::Mode;
+use crate::features::{Feature, Job};
+use crate::state::AppState;
+use crate::web::api::ApiRoutes;
+use std::time::Duration;
+
+pub struct Booking;
+
+impl Feature for Booking {
+    fn page_data(&self, pages: &mut crate::web::pages::PageAnswers) {
+        pages::answers(pages);
+    }
+    fn api(&self, _mode: Mode, _state: &AppState) -> ApiRoutes {
+        api::routes().merge(queue_api::routes())
+    }
+    fn forms(&self, _state: &AppState) -> axum::Router<AppState> {
+        forms::routes()
+    }
+    fn jobs(&self) -> Vec<Job> {
+        vec![Job {
+            // Holds past their time give their places back within seconds; the job runs
+            // at start too, so a restart catches up (R-BOOK-2). Reminders (R-BOOK-3).
+            name: "expiring holds and sending reminders",
+            every: Duration::from_secs(10),
+            first_after: Duration::ZERO,
+            run: |state, now| {
+                Box::pin(async move {
+                    service::expire_holds(&state, now).await?;
+                    service::send_reminders(&state, state.reminder_secs, now).await?;
+                    Ok(())
+                })
+            },
+        }]
+    }
+}

@@ -1,0 +1,261 @@
+//! The doctor directory (R-DOC-1): public lists, profiles and photos; the patient's
+//! own filter (doctors for their approved diagnoses, R-ELIG-3); operators add doctors
+//! and publish the price list.
+use crate::doctors::service as doctors;
+use crate::doctors::service::Filter;
+use crate::doctors::service::NewDoctor;
+use crate::eligibility::service as eligibility;
+use crate::error::AppError;
+use crate::family::acting_for;
+use crate::staff::auth::StaffMember;
+use crate::state::AppState;
+use crate::web::api::ApiResult;
+use crate::web::api::ApiRoutes;
+use crate::web::auth::ConsentedPatient;
+use crate::web::extract::{Json, Query};
+use crate::web::openapi::ErrorBody;
+use app::doctors::{DoctorList, DoctorProfile};
+use app::domain::department::Department;
+use app::domain::doctor::page_number;
+use app::domain::schedule::{ConsultType, DoctorTitle};
+use app::domain::staff::Permission;
+use app::domain::{ErrorCode, Field, FieldError};
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tower_sessions::Session;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct DirectoryParams {
+    /// Name, specialty or condition: Chinese, pinyin initials or ICD-10 code.
+    q: String,
+    /// A department code (`cardiology`, …).
+    department: Option<String>,
+    /// 1-based; at most 1000.
+    page: Option<i64>,
+}
+
+impl DirectoryParams {
+    fn filter(&self) -> Result<Filter, AppError> {
+        let department = match self.department.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(code) => Some(
+                Department::parse(code)
+                    .ok_or(FieldError::new(ErrorCode::InvalidQuery, Field::Query))?,
+            ),
+        };
+        Ok(Filter {
+            department,
+            q: self.q.clone(),
+            departments: None,
+            page: page_number(self.page)?,
+        })
+    }
+}
+
+/// Listed doctors, 20 a page.
+#[utoipa::path(get, path = "/api/v1/doctors", tag = "doctors",
+    params(DirectoryParams),
+    responses(
+        (status = 200, body = DoctorList),
+        (status = 400, description = "invalid_query: a bad page or department", body = ErrorBody),
+    ))]
+pub(crate) async fn list_doctors(
+    State(state): State<AppState>,
+    Query(params): Query<DirectoryParams>,
+) -> ApiResult {
+    let list = doctors::list(&state, &params.filter()?, OffsetDateTime::now_utc()).await?;
+    Ok(Json(list).into_response())
+}
+
+/// Doctors who may follow up an approved diagnosis of the person the patient acts for.
+#[utoipa::path(get, path = "/api/v1/me/doctors", tag = "doctors",
+    params(DirectoryParams),
+    responses((status = 200, body = DoctorList)))]
+pub(crate) async fn my_doctors(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    session: Session,
+    Query(params): Query<DirectoryParams>,
+) -> ApiResult {
+    let member = acting_for::member_id(&state, patient.id, &session).await?;
+    let mut filter = params.filter()?;
+    filter.departments = Some(treating_departments(&state, patient.id, member).await?);
+    let list = doctors::list(&state, &filter, OffsetDateTime::now_utc()).await?;
+    Ok(Json(list).into_response())
+}
+
+/// The departments that treat the person's approved diagnoses.
+pub(crate) async fn treating_departments(
+    state: &AppState,
+    patient_id: i64,
+    member: Option<i64>,
+) -> Result<Vec<Department>, AppError> {
+    let mut departments: Vec<Department> = eligibility::approved(state, patient_id, member)
+        .await?
+        .into_iter()
+        .map(|(_, d)| d.department)
+        .collect();
+    departments.sort();
+    departments.dedup();
+    Ok(departments)
+}
+
+/// A doctor's public profile.
+#[utoipa::path(get, path = "/api/v1/doctors/{number}", tag = "doctors",
+    params(("number" = String, Path)),
+    responses((status = 200, body = DoctorProfile), (status = 404, body = ErrorBody)))]
+pub(crate) async fn doctor_profile(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+) -> ApiResult {
+    let profile = doctors::profile(&state, &number, OffsetDateTime::now_utc())
+        .await?
+        .ok_or(FieldError::general(ErrorCode::NotFound))?;
+    Ok(Json(profile).into_response())
+}
+
+/// A doctor's photo (public, cached for a day).
+#[utoipa::path(get, path = "/api/v1/doctors/{number}/photo", tag = "doctors",
+    params(("number" = String, Path)),
+    responses(
+        (status = 200, description = "A JPEG", content_type = "image/jpeg"),
+        (status = 404, body = ErrorBody),
+    ))]
+pub(crate) async fn doctor_photo(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+) -> ApiResult {
+    let bytes = doctors::photo(&state, &number)
+        .await?
+        .ok_or(FieldError::general(ErrorCode::NotFound))?;
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    Ok(res)
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DoctorCreated {
+    doctor_number: String,
+}
+
+/// Add a doctor to the directory (operators and admins). A doctor with fewer than
+/// three years of practice is listed but cannot be scheduled online.
+#[utoipa::path(post, path = "/api/v1/staff/doctors", tag = "doctors",
+    request_body = NewDoctor,
+    responses(
+        (status = 201, body = DoctorCreated),
+        (status = 403, body = ErrorBody),
+        (status = 409, description = "licence_number_taken", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub(crate) async fn create_doctor(
+    State(state): State<AppState>,
+    member: StaffMember,
+    Json(input): Json<NewDoctor>,
+) -> ApiResult {
+    member.require(Permission::ManageDirectory)?;
+    let number = doctors::create(&state, input, OffsetDateTime::now_utc()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(DoctorCreated {
+            doctor_number: number,
+        }),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub(crate) struct PriceInput {
+    /// `chief`, `associate_chief`, `attending` or `resident`.
+    title: String,
+    /// `text`, `image_text` or `video`.
+    consult_type: String,
+    /// Integer fen, 0 to 1,000,000.
+    fee_fen: i64,
+}
+
+/// Publish a fee on the price list (operators and admins).
+#[utoipa::path(put, path = "/api/v1/staff/consult-prices", tag = "doctors",
+    request_body = PriceInput,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(crate) async fn publish_price(
+    State(state): State<AppState>,
+    member: StaffMember,
+    Json(input): Json<PriceInput>,
+) -> ApiResult {
+    member.require(Permission::ManageDirectory)?;
+    let bad = || FieldError::new(ErrorCode::InvalidForm, Field::Body);
+    let title = DoctorTitle::parse(input.title.trim()).ok_or_else(bad)?;
+    let consult_type = ConsultType::parse(input.consult_type.trim()).ok_or_else(bad)?;
+    doctors::publish_price(
+        &state,
+        title,
+        consult_type,
+        input.fee_fen,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub(crate) struct AccountInput {
+    /// A staff account with the doctor role.
+    username: String,
+}
+
+/// Link a doctor's directory entry to their staff account (operators and admins): the
+/// doctor then runs their own live queue.
+#[utoipa::path(put, path = "/api/v1/staff/doctors/{number}/account", tag = "doctors",
+    params(("number" = String, Path)),
+    request_body = AccountInput,
+    responses(
+        (status = 204),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "staff_role_invalid: not a doctor's account", body = ErrorBody),
+    ))]
+pub(crate) async fn link_account(
+    State(state): State<AppState>,
+    member: StaffMember,
+    Path(number): Path<String>,
+    Json(input): Json<AccountInput>,
+) -> ApiResult {
+    member.require(Permission::ManageDirectory)?;
+    doctors::link_account(&state, &number, &input.username).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub(crate) fn routes() -> ApiRoutes {
+    ApiRoutes {
+        public: OpenApiRouter::new()
+            .routes(routes!(list_doctors))
+            .routes(routes!(doctor_profile))
+            .routes(routes!(doctor_photo)),
+        consented: OpenApiRouter::new().routes(routes!(my_doctors)),
+        staff: OpenApiRouter::new()
+            .routes(routes!(create_doctor))
+            .routes(routes!(publish_price))
+            .routes(routes!(link_account)),
+        ..ApiRoutes::default()
+    }
+}

@@ -1,0 +1,75 @@
+//! Whom a patient is acting for this session: themselves or one of their family
+//! members (R-REG-7). Shared by the API, the forms and the pages.
+use crate::error::AppError;
+use crate::family::service as family;
+use crate::state::AppState;
+use crate::web::auth::{CARE_FOR, internal};
+use app::domain::{ErrorCode, Field, FieldError};
+use app::family::FamilyMemberView;
+use tower_sessions::Session;
+
+/// Records the choice in the session, after checking the member is the patient's own.
+pub async fn choose(
+    state: &AppState,
+    patient_id: i64,
+    session: &Session,
+    member_number: Option<String>,
+) -> Result<(), AppError> {
+    match member_number.filter(|m| !m.trim().is_empty()) {
+        None => {
+            session.remove::<String>(CARE_FOR).await.map_err(internal)?;
+        }
+        Some(number) => {
+            if family::find(&state.db, patient_id, number.trim())
+                .await?
+                .is_none()
+            {
+                return Err(FieldError::new(ErrorCode::NotFound, Field::MemberNumber).into());
+            }
+            session
+                .insert(CARE_FOR, number.trim().to_owned())
+                .await
+                .map_err(internal)?;
+        }
+    }
+    Ok(())
+}
+
+/// The session's choice, if it still names one of `members` (a removed member is
+/// forgotten).
+pub async fn current(
+    session: &Session,
+    members: &[FamilyMemberView],
+) -> Result<Option<String>, AppError> {
+    let chosen = session.get::<String>(CARE_FOR).await.map_err(internal)?;
+    Ok(chosen.filter(|c| members.iter().any(|m| &m.member_number == c)))
+}
+
+/// The `family_member.id` the patient is acting for, checked again now (a removed
+/// member is forgotten); `None`: themselves.
+pub async fn member_id(
+    state: &AppState,
+    patient_id: i64,
+    session: &Session,
+) -> Result<Option<i64>, AppError> {
+    let Some(number) = session.get::<String>(CARE_FOR).await.map_err(internal)? else {
+        return Ok(None);
+    };
+    Ok(family::find(&state.db, patient_id, &number)
+        .await?
+        .map(|m| m.id))
+}
+
+/// After a member is removed: if the session was acting for them, back to oneself.
+pub async fn forget(session: &Session, member_number: &str) -> Result<(), AppError> {
+    if session
+        .get::<String>(CARE_FOR)
+        .await
+        .map_err(internal)?
+        .as_deref()
+        == Some(member_number)
+    {
+        session.remove::<String>(CARE_FOR).await.map_err(internal)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,25 @@
+//! Staff: accounts with roles and a second factor (R-SEC-1, R-SEC-3), and their desks.
+pub mod api;
+pub mod auth;
+pub mod forms;
+pub mod pages;
+pub mod service;
+
+use crate::config::Mode;
+use crate::features::Feature;
+use crate::state::AppState;
+use crate::web::api::ApiRoutes;
+
+pub struct Staff;
+
+impl Feature for Staff {
+    fn page_data(&self, pages: &mut crate::web::pages::PageAnswers) {
+        pages::answers(pages);
+    }
+    fn api(&self, _mode: Mode, _state: &AppState) -> ApiRoutes {
+        api::routes()
+    }
+    fn forms(&self, state: &AppState) -> axum::Router<AppState> {
+        forms::routes(state.clone())
+    }
+}
