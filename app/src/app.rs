@@ -11,10 +11,14 @@ use crate::eligibility::{ConsultConsentPage, ConsultStartPage, EmergencyPage, Sc
 use crate::family::{AddFamilyMemberPage, FamilyListPage};
 use crate::home::HomePage;
 use crate::i18n::*;
-use crate::notices::{MessagePage, MessagesPage};
+use crate::notices::{NoticePage, NoticesPage};
 use crate::orders::{OrderPage, OrdersPage, SandboxCheckoutPage};
 use crate::proofs::{NewProofPage, ProofsPage};
-use crate::staff::{StaffEnrolPage, StaffHomePage, StaffLoginPage, StaffSecondFactorPage};
+use crate::staff::{
+    DoctorDeskPage, StaffAccountsPage, StaffEnrolPage, StaffHomePage, StaffLoginPage,
+    StaffOrdersPage, StaffProofsPage, StaffReconciliationPage, StaffSchedulePage,
+    StaffSecondFactorPage,
+};
 use leptos::prelude::*;
 use leptos_meta::{Meta, MetaTags, Title, provide_meta_context};
 // Async: the whole page is rendered before it is sent, so it is complete without
@@ -92,6 +96,12 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/staff/second-factor") ssr=SsrMode::Async view=|| gated(Access::StaffSecondStep, StaffSecondFactorPage) />
                         <Route path=path!("/staff/enrol") ssr=SsrMode::Async view=|| gated(Access::StaffSecondStep, StaffEnrolPage) />
                         <Route path=path!("/staff") ssr=SsrMode::Async view=|| gated(Access::Staff, StaffHomePage) />
+                        <Route path=path!("/staff/proofs") ssr=SsrMode::Async view=|| gated(Access::Staff, StaffProofsPage) />
+                        <Route path=path!("/staff/desk") ssr=SsrMode::Async view=|| gated(Access::Staff, DoctorDeskPage) />
+                        <Route path=path!("/staff/schedule") ssr=SsrMode::Async view=|| gated(Access::Staff, StaffSchedulePage) />
+                        <Route path=path!("/staff/orders") ssr=SsrMode::Async view=|| gated(Access::Staff, StaffOrdersPage) />
+                        <Route path=path!("/staff/reconciliation") ssr=SsrMode::Async view=|| gated(Access::Staff, StaffReconciliationPage) />
+                        <Route path=path!("/staff/accounts") ssr=SsrMode::Async view=|| gated(Access::Staff, StaffAccountsPage) />
                         <Route path=path!("/consent") ssr=SsrMode::Async view=|| gated(Access::Patient, ConsentPage) />
                         <Route path=path!("/consent/:document") ssr=SsrMode::Async view=|| gated(Access::Anyone, ConsentDocumentPage) />
                         <Route path=path!("/consults") ssr=SsrMode::Async view=|| gated(Access::Consented, ConsultsPage) />
@@ -106,8 +116,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/consult/screen") ssr=SsrMode::Async view=|| gated(Access::Consented, ScreenPage) />
                         <Route path=path!("/consult/consent") ssr=SsrMode::Async view=|| gated(Access::Consented, ConsultConsentPage) />
                         <Route path=path!("/emergency") ssr=SsrMode::Async view=|| gated(Access::Anyone, EmergencyPage) />
-                        <Route path=path!("/messages") ssr=SsrMode::Async view=|| gated(Access::Consented, MessagesPage) />
-                        <Route path=path!("/messages/:id") ssr=SsrMode::Async view=|| gated(Access::Consented, MessagePage) />
+                        <Route path=path!("/messages") ssr=SsrMode::Async view=|| gated(Access::Consented, NoticesPage) />
+                        <Route path=path!("/messages/:id") ssr=SsrMode::Async view=|| gated(Access::Consented, NoticePage) />
                     </Routes>
                 </PageMain>
                 <TabBar />

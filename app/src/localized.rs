@@ -158,10 +158,10 @@ pub fn refusal_message(locale: Locale, refusal: Refusal) -> String {
 /// A message-centre notice's title and body in `locale`, from its kind and parameters.
 pub fn render_message(
     locale: Locale,
-    kind: crate::domain::message::MessageKind,
+    kind: crate::domain::notice::NoticeKind,
     params: &[(String, String)],
 ) -> (String, String) {
-    use crate::domain::message::MessageKind::*;
+    use crate::domain::notice::NoticeKind::*;
     let (title, body) = match kind {
         FamilyMemberAdded => (
             td_string!(locale, messages.family_member_added_title),

@@ -75,6 +75,9 @@ async function adminEnrolsAndCreatesAnOperator(javaScriptEnabled, username) {
   // Shown once: a reload no longer has them.
   await page.goto(`${BASE}/staff`);
   assert.equal(await page.locator('[data-testid=recovery-codes]').count(), 0);
+  // Each desk is a page of its own: the admin's is the accounts desk.
+  await page.click('[data-testid=desks] a[href="/staff/accounts"]');
+  await page.waitForURL(/\/staff\/accounts$/);
 
   await page.fill('#f-username', `op.${username}`);
   await page.fill('#f-real_name', '王审核');
@@ -129,6 +132,8 @@ async function adminEnrolsAndCreatesAnOperator(javaScriptEnabled, username) {
   await op.fill('#f-code', totp(opSecret));
   await op.click('button.button-block');
   await op.waitForURL(/\/staff\?notice=enrolled/);
+  await op.click('[data-testid=desks] a[href="/staff/proofs"]');
+  await op.waitForURL(/\/staff\/proofs$/);
   const item = op.locator('[data-testid=queue-item]', { hasText: '周芷若' });
   assert.match(await item.textContent(), /2型糖尿病|E11\.9/);
   if (SHOTS) await op.screenshot({ path: `${SHOTS}/${tag}-staff-queue.png`, fullPage: true });
@@ -154,10 +159,10 @@ async function adminEnrolsAndCreatesAnOperator(javaScriptEnabled, username) {
   // R-BOOK-1: the operator publishes the doctor's session on the staff page: choose the
   // doctor, then the date, hours, consult type and slot length.
   const inTwoDays = new Date(Date.now() + 8 * 3600e3 + 2 * 86400e3).toISOString().slice(0, 10);
-  await op.goto(`${BASE}/staff`);
+  await op.goto(`${BASE}/staff/schedule`);
   await op.selectOption('#f-doctor', doctorNumber);
   await op.click('[data-testid=scheduling] button');
-  await op.waitForURL(new RegExp(`/staff\\?doctor=${doctorNumber}$`));
+  await op.waitForURL(new RegExp(`/staff/schedule\\?doctor=${doctorNumber}$`));
   assert.equal(await op.locator('[data-testid=scheduled-slot]').count(), 0);
   await op.fill('#f-date', inTwoDays);
   await op.fill('#f-start', '09:00');

@@ -1,5 +1,8 @@
 // Iden enums name columns; `patient_number` in table `patient` is the schema, not a style choice.
-#![allow(clippy::enum_variant_names)]
+#![expect(
+    clippy::enum_variant_names,
+    reason = "table and column names as the database has them"
+)]
 //! Schema migrations, applied at start on SQLite and PostgreSQL alike.
 pub use sea_orm_migration::prelude::*;
 
@@ -18,6 +21,7 @@ mod m20261124_000011_live_queue;
 mod m20261125_000012_audit_sealing;
 mod m20261125_000013_payment_events;
 mod m20261125_000014_orders;
+mod m20261206_000015_order_subject;
 
 pub struct Migrator;
 
@@ -40,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000012_audit_sealing::Migration),
             Box::new(m20261125_000013_payment_events::Migration),
             Box::new(m20261125_000014_orders::Migration),
+            Box::new(m20261206_000015_order_subject::Migration),
         ]
     }
 }

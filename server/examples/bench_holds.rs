@@ -11,7 +11,10 @@
 //! Prints figures; `scripts/bench.sh` runs it on SQLite and PostgreSQL.
 //!
 //!   bench_holds <base URL> <seconds per phase> [clients] [patients per client]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "a benchmark: a failed unwrap is a failed run"
+)]
 use reqwest::Client;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};

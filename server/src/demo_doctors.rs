@@ -214,7 +214,7 @@ async fn schedule(
                 },
             )
         };
-        crate::booking::service::publish_session(state, number, kind, plan, operator, now).await?;
+        crate::booking::schedule::publish_session(state, number, kind, plan, operator, now).await?;
     }
     Ok(())
 }

@@ -23,6 +23,10 @@ pub trait Feature: Sync {
     }
     /// Its answers to what its pages ask ([`app::page_data`]).
     fn page_data(&self, _pages: &mut crate::web::pages::PageAnswers) {}
+    /// What its orders pay for: one [`crate::orders::Subject`] per kind it sells.
+    fn subjects(&self) -> Vec<std::sync::Arc<dyn crate::orders::Subject>> {
+        Vec::new()
+    }
     /// Its background jobs.
     fn jobs(&self) -> Vec<Job> {
         Vec::new()
@@ -54,6 +58,11 @@ pub static FEATURES: &[&dyn Feature] = &[
     &crate::staff::Staff,
     &crate::notices::Notices,
 ];
+
+/// Every feature's order subjects.
+pub fn subjects() -> crate::orders::Subjects {
+    crate::orders::Subjects::new(FEATURES.iter().flat_map(|f| f.subjects()).collect())
+}
 
 /// Starts every feature's jobs; a failed run is logged and tried at the next tick.
 pub fn start_jobs(state: &AppState) {

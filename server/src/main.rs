@@ -202,6 +202,7 @@ async fn cli_state() -> anyhow::Result<(server::config::Config, server::state::S
     let options = leptos::config::LeptosOptions::builder()
         .output_name("fuzhen")
         .build();
-    let state = server::state::State::new(&config, db, options).await?;
+    let state =
+        server::state::State::new(&config, db, options, server::features::subjects()).await?;
     Ok((config, state))
 }

@@ -47,7 +47,15 @@ impl Application {
             .site_addr(addr)
             .hash_files(std::env::var("LEPTOS_HASH_FILES").is_ok_and(|v| v == "true"))
             .build();
-        let state: AppState = Arc::new(State::new(&config, db, leptos_options.clone()).await?);
+        let state: AppState = Arc::new(
+            State::new(
+                &config,
+                db,
+                leptos_options.clone(),
+                crate::features::subjects(),
+            )
+            .await?,
+        );
         state.check_safe()?;
         let router = router(&config, state.clone(), leptos_options);
         Ok(Self {

@@ -25,6 +25,8 @@ pub struct State {
     pub lockout: LockoutPolicy,
     /// Current (document, version): the version is the SHA-256 of the text.
     pub consents: Vec<(ConsentDocument, String)>,
+    /// What orders pay for, by kind: each answered for by its feature.
+    pub subjects: crate::orders::Subjects,
     /// Takes payments and sends refunds (R-PAY-1).
     pub payments: Arc<dyn crate::orders::payments::PaymentProvider>,
     /// Where patients reach the app (providers send them back here).
@@ -74,6 +76,7 @@ impl State {
         config: &Config,
         db: DatabaseConnection,
         leptos_options: leptos::config::LeptosOptions,
+        subjects: crate::orders::Subjects,
     ) -> anyhow::Result<Self> {
         let previous: Vec<FieldKey<'_>> = config
             .previous_field_keys
@@ -138,6 +141,7 @@ impl State {
             },
             lockout: LockoutPolicy::default(),
             payments,
+            subjects,
             public_origin: config.public_url.clone(),
             hold_secs: config.hold_minutes.clamp(1, 24 * 60) * 60,
             free_cancel_secs: config.free_cancel_hours.max(0) * 3600,

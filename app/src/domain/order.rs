@@ -136,6 +136,30 @@ impl OrderStatus {
     }
 }
 
+/// What an order pays for. The kind and the subject's id are on the order; the subject's
+/// feature says what being paid, refunded or ended means for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectKind {
+    /// A consult booking: a held slot or a place in a live queue.
+    Consult,
+}
+
+impl SubjectKind {
+    pub const ALL: [SubjectKind; 1] = [SubjectKind::Consult];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SubjectKind::Consult => "consult",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 /// Why money goes back (R-PAY-2, R-BOOK-4, R-CONS-3). Each refund record carries one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -1,16 +1,16 @@
 //! What the message centre shows: a notice rendered in the reader's language.
 mod pages;
 
-pub use pages::{MessagePage, MessagesPage};
+pub use pages::{NoticePage, NoticesPage};
 
-use crate::domain::message::MessageKind;
+use crate::domain::notice::NoticeKind;
 use serde::{Deserialize, Serialize};
 
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MessageView {
+pub struct NoticeView {
     pub id: i64,
-    pub kind: MessageKind,
+    pub kind: NoticeKind,
     pub title: String,
     pub body: String,
     /// Local time, `YYYY-MM-DD HH:MM`.
@@ -21,19 +21,19 @@ pub struct MessageView {
 /// The list page's data.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MessageList {
-    pub messages: Vec<MessageView>,
+pub struct NoticeList {
+    pub messages: Vec<NoticeView>,
     pub unread: u32,
 }
 
 /// The message centre's list.
-pub struct MessagesQuery;
-impl crate::page_data::PageQuery for MessagesQuery {
-    type Answer = MessageList;
+pub struct NoticesQuery;
+impl crate::page_data::PageQuery for NoticesQuery {
+    type Answer = NoticeList;
 }
 
 /// One notice, marked read; `None` for anyone else's.
-pub struct MessageQuery(pub i64);
-impl crate::page_data::PageQuery for MessageQuery {
-    type Answer = MessageView;
+pub struct NoticeQuery(pub i64);
+impl crate::page_data::PageQuery for NoticeQuery {
+    type Answer = NoticeView;
 }

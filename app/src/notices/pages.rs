@@ -5,17 +5,17 @@ use leptos::prelude::*;
 
 /// The message centre (R-BOOK-3): notices newest first, unread ones marked.
 #[component]
-pub fn MessagesPage() -> impl IntoView {
+pub fn NoticesPage() -> impl IntoView {
     let i18n = use_i18n();
     let data = Resource::new(
         || (),
-        |_| crate::page_data::load(crate::notices::MessagesQuery),
+        |_| crate::page_data::load(crate::notices::NoticesQuery),
     );
     view! {
         <h1>{t_string!(i18n, messages.title)}</h1>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                let list = data.await.unwrap_or(crate::notices::MessageList { messages: vec![], unread: 0 });
+                let list = data.await.unwrap_or(crate::notices::NoticeList { messages: vec![], unread: 0 });
                 if list.messages.is_empty() {
                     return view! { <div class="card empty"><p>{t_string!(i18n, messages.empty)}</p></div> }.into_any();
                 }
@@ -40,7 +40,7 @@ pub fn MessagesPage() -> impl IntoView {
 
 /// One notice; opening it marks it read.
 #[component]
-pub fn MessagePage() -> impl IntoView {
+pub fn NoticePage() -> impl IntoView {
     let i18n = use_i18n();
     let id = leptos_router::hooks::use_params_map()
         .with_untracked(|p| p.get("id").and_then(|i| i.parse::<i64>().ok()));
@@ -48,7 +48,7 @@ pub fn MessagePage() -> impl IntoView {
         move || id,
         |id| async move {
             match id {
-                Some(id) => crate::page_data::load(crate::notices::MessageQuery(id)).await,
+                Some(id) => crate::page_data::load(crate::notices::NoticeQuery(id)).await,
                 None => None,
             }
         },

@@ -58,7 +58,8 @@ impl crate::page_data::PageQuery for OrderQuery {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SandboxCheckout {
     pub order_number: String,
-    pub booking_number: String,
+    /// The patient's page of what is paid for (the booking), to go back to.
+    pub back: String,
     pub description: String,
     /// "¥40".
     pub amount: String,

@@ -1,6 +1,11 @@
 //! What staff pages and the API show of staff accounts, and the staff pages' data.
+mod desks;
 mod pages;
 
+pub use desks::{
+    DoctorDeskPage, StaffAccountsPage, StaffOrdersPage, StaffProofsPage, StaffReconciliationPage,
+    StaffSchedulePage,
+};
 pub use pages::{StaffEnrolPage, StaffHomePage, StaffLoginPage, StaffSecondFactorPage};
 
 use crate::domain::department::Department;
@@ -32,28 +37,61 @@ pub struct Enrolment {
     pub qr_svg: String,
 }
 
-/// The staff pages' data for a logged-in staff member.
+/// The staff home: who is logged in, the recovery codes once after enrolment, and the
+/// desks this role works at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StaffPage {
+pub struct StaffHome {
     pub me: StaffView,
-    /// Admins: every account.
-    pub accounts: Vec<StaffView>,
     /// Shown once after enrolment: the recovery codes.
     pub recovery_codes: Vec<String>,
-    /// Shown once after an admin created an account: (username, first password).
-    pub created: Option<(String, String)>,
-    /// Roles that review: proofs waiting, oldest first.
+    pub desks: Vec<Desk>,
+}
+
+/// A staff desk: a page of its own, gated by its permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Desk {
+    /// Diagnosis proofs waiting for review (R-ELIG-2).
+    Proofs,
+    /// A doctor's live queues and own schedule (R-BOOK-1).
+    Doctor,
+    /// Any listed doctor's schedule (R-BOOK-1, R-BOOK-4).
+    Schedule,
+    /// Orders and refunds (R-PAY-2).
+    Orders,
+    /// The daily reconciliation (R-PAY-3).
+    Reconciliation,
+    /// Staff accounts (R-SEC-1).
+    Accounts,
+}
+
+impl Desk {
+    pub const fn path(self) -> &'static str {
+        match self {
+            Desk::Proofs => "/staff/proofs",
+            Desk::Doctor => "/staff/desk",
+            Desk::Schedule => "/staff/schedule",
+            Desk::Orders => "/staff/orders",
+            Desk::Reconciliation => "/staff/reconciliation",
+            Desk::Accounts => "/staff/accounts",
+        }
+    }
+}
+
+/// The proof review desk: proofs waiting, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofDesk {
     pub queue: Vec<crate::proofs::ProofView>,
     /// Whether this role may decide (the auditor only reads).
     pub may_decide: bool,
-    /// A doctor linked to a directory entry: their live queues.
-    pub desk: Option<crate::booking::DoctorDesk>,
-    /// Operators and admins: any listed doctor's schedule.
-    pub scheduling: Option<Scheduling>,
-    /// Operators and admins: orders, with refunds (R-PAY-2).
-    pub orders: Option<StaffOrders>,
-    /// Operators and admins: a day's reconciliation (R-PAY-3).
-    pub reconciliation: Option<Reconciliation>,
+}
+
+/// The accounts desk (admins).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffAccounts {
+    pub me: StaffView,
+    pub accounts: Vec<StaffView>,
+    /// Shown once after an account was created: (username, first password).
+    pub created: Option<(String, String)>,
 }
 
 /// A day's reconciliation (R-PAY-3), as the staff page shows it (`?reconcile_day=`).
@@ -119,8 +157,51 @@ impl crate::page_data::PageQuery for EnrolmentQuery {
     type Answer = Enrolment;
 }
 
-/// The staff pages' data for a staff member with both factors.
-pub struct StaffPageQuery;
-impl crate::page_data::PageQuery for StaffPageQuery {
-    type Answer = StaffPage;
+/// The staff home for a staff member with both factors.
+#[derive(Clone)]
+pub struct StaffHomeQuery;
+impl crate::page_data::PageQuery for StaffHomeQuery {
+    type Answer = StaffHome;
+}
+
+/// The proof review desk, for roles that review.
+#[derive(Clone)]
+pub struct ProofDeskQuery;
+impl crate::page_data::PageQuery for ProofDeskQuery {
+    type Answer = ProofDesk;
+}
+
+/// The doctor's desk, for a staff member linked to a doctor.
+#[derive(Clone)]
+pub struct DoctorDeskQuery;
+impl crate::page_data::PageQuery for DoctorDeskQuery {
+    type Answer = crate::booking::DoctorDesk;
+}
+
+/// The scheduling desk, with the chosen doctor's number if one was chosen.
+#[derive(Clone)]
+pub struct ScheduleDeskQuery(pub Option<String>);
+impl crate::page_data::PageQuery for ScheduleDeskQuery {
+    type Answer = Scheduling;
+}
+
+/// The orders desk, in one status if one was chosen.
+#[derive(Clone)]
+pub struct OrdersDeskQuery(pub Option<crate::domain::order::OrderStatus>);
+impl crate::page_data::PageQuery for OrdersDeskQuery {
+    type Answer = StaffOrders;
+}
+
+/// The reconciliation desk, for a day (`YYYY-MM-DD`) if one was chosen.
+#[derive(Clone)]
+pub struct ReconciliationDeskQuery(pub Option<String>);
+impl crate::page_data::PageQuery for ReconciliationDeskQuery {
+    type Answer = Reconciliation;
+}
+
+/// The accounts desk, for admins.
+#[derive(Clone)]
+pub struct StaffAccountsQuery;
+impl crate::page_data::PageQuery for StaffAccountsQuery {
+    type Answer = StaffAccounts;
 }

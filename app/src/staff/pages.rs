@@ -1,16 +1,13 @@
-//! Staff pages (R-SEC-1, R-SEC-3): login, the second factor, enrolment, and the
-//! workbench with an admin's account management. Desktop-first, usable on a phone;
-//! plain forms that work without JavaScript.
+//! Staff pages (R-SEC-1, R-SEC-3): login, the second factor, enrolment, and the home
+//! with the desks this role works at (each desk a page of its own: `desks.rs`).
+//! Desktop-first, usable on a phone; plain forms that work without JavaScript.
 use crate::components::{CsrfField, FormAlerts, FormState, InputField, with_viewer};
 use crate::domain::Field;
-use crate::domain::department::ALL_DEPARTMENTS;
-use crate::domain::proof::ALL_REJECT_REASONS;
-use crate::domain::staff::{ALL_ROLES, Role};
+use crate::domain::staff::Role;
 use crate::i18n::*;
-use crate::localized::{fill, reject_reason_text};
+use crate::localized::fill;
 use crate::page_data::load;
-use crate::staff::{EnrolmentQuery, StaffPageQuery};
-use crate::staff::{StaffPage, StaffView};
+use crate::staff::{Desk, EnrolmentQuery, StaffHome, StaffHomeQuery};
 use leptos::prelude::*;
 
 pub fn role_name(role: Role) -> &'static str {
@@ -109,25 +106,24 @@ pub fn StaffEnrolPage() -> impl IntoView {
     }
 }
 
-/// The workbench: who is logged in, the recovery codes once after enrolment, and for
-/// an admin the staff accounts.
+/// The home: who is logged in, the recovery codes once after enrolment, and the desks.
 #[component]
 pub fn StaffHomePage() -> impl IntoView {
     let i18n = use_i18n();
     let state = FormState::from_query();
-    let data = Resource::new(|| (), |_| load(StaffPageQuery));
+    let data = Resource::new(|| (), |_| load(StaffHomeQuery));
     view! {
         <h1>{t_string!(i18n, staff.home_title)}</h1>
-        <FormAlerts state=state.clone() />
+        <FormAlerts state=state />
         {with_viewer(move |v| {
             let csrf = v.csrf_token;
             view! {
                 <Suspense fallback=|| ()>
                     {move || {
-                        let (csrf, state) = (csrf.clone(), state.clone());
+                        let csrf = csrf.clone();
                         Suspend::new(async move {
                             match data.await {
-                                Some(page) => workbench(page, csrf, state).into_any(),
+                                Some(home) => staff_home(home, csrf).into_any(),
                                 None => view! { <leptos_router::components::Redirect path="/staff/login" /> }.into_any(),
                             }
                         })
@@ -138,26 +134,32 @@ pub fn StaffHomePage() -> impl IntoView {
     }
 }
 
-fn workbench(page: StaffPage, csrf: String, state: FormState) -> impl IntoView {
+/// A desk's name, as its link and its page's title say it.
+pub fn desk_title(desk: Desk) -> &'static str {
+    let i18n = use_i18n();
+    match desk {
+        Desk::Proofs => t_string!(i18n, staff.queue_title),
+        Desk::Doctor => t_string!(i18n, staff.desk_title),
+        Desk::Schedule => t_string!(i18n, staff.scheduling_title),
+        Desk::Orders => t_string!(i18n, staff.orders_title),
+        Desk::Reconciliation => t_string!(i18n, staff.reconcile_title),
+        Desk::Accounts => t_string!(i18n, staff.accounts_title),
+    }
+}
+
+fn staff_home(home: StaffHome, csrf: String) -> impl IntoView {
     let i18n = use_i18n();
     let hello = fill(
         t_string!(i18n, staff.hello),
-        &[("name", &page.me.display_name)],
+        &[("name", &home.me.display_name)],
     );
-    let is_admin = page.me.role == Role::Admin;
-    let codes = page.recovery_codes;
-    let created = page.created.map(|(username, password)| {
-        fill(
-            t_string!(i18n, staff.created),
-            &[("username", &username), ("password", &password)],
-        )
-    });
+    let codes = home.recovery_codes;
     view! {
         <section class="card" aria-labelledby="me-title">
             <h2 id="me-title">{hello}</h2>
-            <p>{t_string!(i18n, staff.role)}": "<strong data-testid="staff-role">{role_name(page.me.role)}</strong></p>
+            <p>{t_string!(i18n, staff.role)}": "<strong data-testid="staff-role">{role_name(home.me.role)}</strong></p>
             <form method="post" action="/forms/staff/logout">
-                <CsrfField token=csrf.clone() />
+                <CsrfField token=csrf />
                 <button type="submit" class="button button-secondary">{t_string!(i18n, staff.logout)}</button>
             </form>
         </section>
@@ -170,443 +172,13 @@ fn workbench(page: StaffPage, csrf: String, state: FormState) -> impl IntoView {
                 </ul>
             </section>
         })}
-        {page.desk.map(|d| doctor_desk(d, csrf.clone()))}
-        {(!is_admin).then(|| review_queue(page.queue, page.may_decide, csrf.clone()))}
-        {page.scheduling.map(|s| scheduling(s, csrf.clone()))}
-        {page.orders.map(|o| staff_orders(o, csrf.clone()))}
-        {page.reconciliation.map(|r| reconciliation(r, csrf.clone()))}
-        {is_admin.then(|| accounts(page.accounts, page.me.id, csrf.clone(), state, created))}
-    }
-}
-
-/// R-ELIG-2: proofs waiting, oldest first; open the files (each view is logged) and
-/// approve, confirming code and department, or reject with a reason.
-fn review_queue(
-    queue: Vec<crate::proofs::ProofView>,
-    may_decide: bool,
-    csrf: String,
-) -> impl IntoView {
-    let i18n = use_i18n();
-    let locale = i18n.get_locale_untracked();
-    let english = locale == Locale::en;
-    let count = fill(
-        t_string!(i18n, staff.queue_count),
-        &[("count", &queue.len().to_string())],
-    );
-    view! {
-        <section class="card" aria-labelledby="queue-title">
-            <h2 id="queue-title">{t_string!(i18n, staff.queue_title)}</h2>
-            <p class="hint" data-testid="queue-count">{count}</p>
-            {queue.into_iter().map(|p| {
-                let hours = p.waiting_secs / 3600;
-                let minutes = (p.waiting_secs % 3600) / 60;
-                let waited = fill(t_string!(i18n, staff.waiting), &[("hours", &hours.to_string()), ("minutes", &minutes.to_string())]);
-                let number = p.proof_number.clone();
-                let files = p.files.iter().map(|f| {
-                    let href = format!("/api/v1/staff/proofs/{}/files/{}", p.proof_number, f.position);
-                    let label = fill(t_string!(i18n, staff.open_file), &[("n", &f.position.to_string()), ("kind", &f.kind)]);
-                    view! { <a class="button button-secondary button-small" href=href target="_blank" rel="noopener">{label}</a> }
-                }).collect_view();
-                view! {
-                    <article class="queue-item" data-testid="queue-item">
-                        <div class="proof-head">
-                            <strong>{format!("{} · {} ({})", p.person_name, p.diagnosis, p.icd10)}</strong>
-                            <span class="badge">{waited}</span>
-                        </div>
-                        <p class="hint">{format!("{} · {} · {}", p.institution, p.diagnosed_on, p.department.name(english))}</p>
-                        {(!p.note.is_empty()).then(|| view! { <p>{p.note.clone()}</p> })}
-                        <div class="actions">{files}</div>
-                        {may_decide.then(|| view! {
-                            <div class="decide">
-                                <form method="post" action="/forms/staff/proofs/decision" class="inline-form">
-                                    <CsrfField token=csrf.clone() />
-                                    <input type="hidden" name="proof_number" value=number.clone() />
-                                    <input type="hidden" name="decision" value="approve" />
-                                    <label for=format!("icd-{number}")>{t_string!(i18n, staff.confirm_code)}</label>
-                                    <input id=format!("icd-{number}") name="icd10" value=p.icd10.clone() maxlength="16" required=true />
-                                    <label for=format!("dept-{number}")>{t_string!(i18n, staff.confirm_department)}</label>
-                                    <select id=format!("dept-{number}") name="department">
-                                        {ALL_DEPARTMENTS.iter().map(|d| {
-                                            let chosen = *d == p.department;
-                                            view! { <option value=d.as_str() selected=chosen>{d.name(english)}</option> }
-                                        }).collect_view()}
-                                    </select>
-                                    <button type="submit" class="button button-small">{t_string!(i18n, staff.approve)}</button>
-                                </form>
-                                <form method="post" action="/forms/staff/proofs/decision" class="inline-form">
-                                    <CsrfField token=csrf.clone() />
-                                    <input type="hidden" name="proof_number" value=number.clone() />
-                                    <input type="hidden" name="decision" value="reject" />
-                                    <label for=format!("reason-{number}")>{t_string!(i18n, staff.reason)}</label>
-                                    <select id=format!("reason-{number}") name="reason">
-                                        {ALL_REJECT_REASONS.iter().map(|r| view! { <option value=r.as_str()>{reject_reason_text(locale, *r)}</option> }).collect_view()}
-                                    </select>
-                                    <label for=format!("note-{number}")>{t_string!(i18n, staff.reject_note)}</label>
-                                    <input id=format!("note-{number}") name="note" maxlength="200" />
-                                    <button type="submit" class="button button-danger button-small">{t_string!(i18n, staff.reject)}</button>
-                                </form>
-                            </div>
-                        })}
-                    </article>
-                }
-            }).collect_view()}
-        </section>
-    }
-}
-
-fn accounts(
-    all: Vec<StaffView>,
-    me: i64,
-    csrf: String,
-    state: FormState,
-    created: Option<String>,
-) -> impl IntoView {
-    let i18n = use_i18n();
-    let english = i18n.get_locale_untracked() == Locale::en;
-    view! {
-        <section class="card" aria-labelledby="accounts-title">
-            <h2 id="accounts-title">{t_string!(i18n, staff.accounts_title)}</h2>
-            {created.map(|c| view! { <div class="alert alert-notice" role="status" data-testid="created">{c}</div> })}
-            <div class="table-wrap">
-                <table class="table">
-                    <thead><tr>
-                        <th>{t_string!(i18n, staff.username)}</th>
-                        <th>{t_string!(i18n, staff.display_name)}</th>
-                        <th>{t_string!(i18n, staff.role)}</th>
-                        <th></th>
-                    </tr></thead>
-                    <tbody>
-                        {all.into_iter().map(|s| {
-                            let status = if s.disabled {
-                                t_string!(i18n, staff.disabled)
-                            } else if s.enrolled {
-                                t_string!(i18n, staff.enrolled)
-                            } else {
-                                t_string!(i18n, staff.not_enrolled)
-                            };
-                            let (label, value) = if s.disabled {
-                                (t_string!(i18n, staff.enable), "no")
-                            } else {
-                                (t_string!(i18n, staff.disable), "yes")
-                            };
-                            view! {
-                                <tr class:row-disabled=s.disabled>
-                                    <td>{s.username.clone()}</td>
-                                    <td>{s.display_name.clone()}</td>
-                                    <td>{role_name(s.role)}<br /><span class="hint">{status}</span></td>
-                                    <td>
-                                        {(s.id != me).then(|| view! {
-                                            <form method="post" action="/forms/staff/accounts/disabled">
-                                                <CsrfField token=csrf.clone() />
-                                                <input type="hidden" name="staff_id" value=s.id.to_string() />
-                                                <input type="hidden" name="disabled" value=value />
-                                                <button type="submit" class="button button-secondary button-small">{label}</button>
-                                            </form>
-                                        })}
-                                    </td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
-        </section>
-        <form method="post" action="/forms/staff/accounts" class="card form" aria-labelledby="create-title">
-            <h2 id="create-title">{t_string!(i18n, staff.create_title)}</h2>
-            <CsrfField token=csrf />
-            <InputField field=Field::Username label=t_string!(i18n, staff.username).to_string()
-                autocomplete="off" maxlength=32 state=state.clone() />
-            <InputField field=Field::RealName label=t_string!(i18n, staff.display_name).to_string()
-                autocomplete="off" maxlength=30 state=state.clone() />
-            <div class="field">
-                <label for="f-role">{t_string!(i18n, staff.role)}</label>
-                <select id="f-role" name="role" required=true>
-                    {ALL_ROLES.iter().map(|r| view! { <option value=r.as_str()>{role_name(*r)}</option> }).collect_view()}
-                </select>
-            </div>
-            <div class="field">
-                <label for="f-department">{t_string!(i18n, staff.department)}</label>
-                <select id="f-department" name="department">
-                    <option value="">{t_string!(i18n, staff.none)}</option>
-                    {ALL_DEPARTMENTS.iter().map(|d| view! { <option value=d.as_str()>{d.name(english)}</option> }).collect_view()}
-                </select>
-            </div>
-            <button type="submit" class="button button-block">{t_string!(i18n, staff.create)}</button>
-        </form>
-    }
-}
-
-/// R-BOOK-1: a doctor's live queues: online or not per consult type, who waits, and
-/// "call the next". Plain forms.
-fn doctor_desk(desk: crate::booking::DoctorDesk, csrf: String) -> impl IntoView {
-    let i18n = use_i18n();
-    let english = i18n.get_locale_untracked() == Locale::en;
-    view! {
-        <section class="card" aria-labelledby="desk-title" data-testid="desk">
-            <h2 id="desk-title">{t_string!(i18n, staff.desk_title)}</h2>
-            {desk.queues.into_iter().map(|q| {
-                let kind = q.consult_type.as_str();
-                let count = fill(t_string!(i18n, staff.desk_waiting), &[("n", &q.waiting.len().to_string())]);
-                view! {
-                    <div class="desk-queue" data-testid=format!("desk-{kind}")>
-                        <div class="proof-head">
-                            <strong>{q.consult_type.name(english)}</strong>
-                            <form method="post" action="/forms/staff/presence">
-                                <CsrfField token=csrf.clone() />
-                                <input type="hidden" name="consult_type" value=kind />
-                                <input type="hidden" name="online" value=if q.online { "no" } else { "yes" } />
-                                <button type="submit" class=if q.online { "button button-secondary button-small" } else { "button button-small" }>
-                                    {if q.online { t_string!(i18n, staff.go_offline) } else { t_string!(i18n, staff.go_online) }}
-                                </button>
-                            </form>
-                        </div>
-                        {q.online.then(|| view! {
-                            <p class="hint">{count}</p>
-                            <ol class="desk-waiting">
-                                {q.waiting.iter().map(|(name, icd10)| view! { <li>{format!("{name} · {icd10}")}</li> }).collect_view()}
-                            </ol>
-                            <form method="post" action="/forms/staff/queue/next">
-                                <CsrfField token=csrf.clone() />
-                                <input type="hidden" name="consult_type" value=kind />
-                                <button type="submit" class="button" disabled=q.waiting.is_empty()>{t_string!(i18n, staff.call_next)}</button>
-                            </form>
-                        })}
-                    </div>
-                }
-            }).collect_view()}
-        </section>
-        {schedule_card(ScheduleCard {
-            title: t_string!(i18n, staff.schedule_title).to_owned(),
-            empty: t_string!(i18n, staff.schedule_empty).to_owned(),
-            doctor_number: None,
-            schedule: desk.schedule,
-        }, csrf)}
-    }
-}
-
-/// Whose schedule a [`schedule_card`] shows, and how it is worded.
-struct ScheduleCard {
-    title: String,
-    empty: String,
-    /// `None`: the doctor's own (their desk); `Some`: an operator's choice.
-    doctor_number: Option<String>,
-    schedule: Vec<crate::booking::DeskSlot>,
-}
-
-/// R-BOOK-1, R-BOOK-4: the publish form and the published slots with who is booked;
-/// a slot at least a day ahead can be cancelled. Plain forms.
-fn schedule_card(card: ScheduleCard, csrf: String) -> impl IntoView {
-    let i18n = use_i18n();
-    let english = i18n.get_locale_untracked() == Locale::en;
-    let target = card.doctor_number.clone().unwrap_or_default();
-    let doctor_field = move || {
-        card.doctor_number
-            .clone()
-            .map(|n| view! { <input type="hidden" name="doctor_number" value=n /> })
-    };
-    view! {
-        <section class="card" aria-labelledby="schedule-title" data-testid="schedule">
-            <h2 id="schedule-title">{card.title}</h2>
-            <form method="post" action="/forms/staff/sessions" class="form inline-form">
-                <CsrfField token=csrf.clone() />
-                {doctor_field()}
-                <div class="field"><label for="f-date">{t_string!(i18n, staff.session_date)}</label><input id="f-date" name="date" type="date" required=true /></div>
-                <div class="field"><label for="f-start">{t_string!(i18n, staff.session_start)}</label><input id="f-start" name="start" type="time" value="09:00" required=true /></div>
-                <div class="field"><label for="f-end">{t_string!(i18n, staff.session_end)}</label><input id="f-end" name="end" type="time" value="11:00" required=true /></div>
-                <div class="field"><label for="f-type">{t_string!(i18n, staff.session_type)}</label>
-                    <select id="f-type" name="consult_type">
-                        {crate::domain::schedule::ALL_CONSULT_TYPES.iter().map(|t| view! { <option value=t.as_str()>{t.name(english)}</option> }).collect_view()}
-                    </select>
-                </div>
-                <div class="field"><label for="f-minutes">{t_string!(i18n, staff.session_minutes)}</label><input id="f-minutes" name="slot_minutes" type="number" min="5" max="120" value="20" required=true /></div>
-                <button type="submit" class="button">{t_string!(i18n, staff.publish)}</button>
-            </form>
-            {if card.schedule.is_empty() {
-                view! { <p class="hint">{card.empty}</p> }.into_any()
-            } else {
-                view! {
-                    <ul class="desk-schedule">
-                        {card.schedule.into_iter().map(|s| {
-                            let booked = format!("{}/{}", s.taken, s.capacity);
-                            view! {
-                                <li data-testid="scheduled-slot">
-                                    <span><strong>{s.when}</strong>{format!(" · {} · {booked}", s.consult_type.name(english))}
-                                        {(!s.patients.is_empty()).then(|| format!(" · {}", s.patients.join("、")))}</span>
-                                    {s.may_cancel.then(|| view! {
-                                        <form method="post" action="/forms/staff/slots/cancel">
-                                            <CsrfField token=csrf.clone() />
-                                            {(!target.is_empty()).then(|| view! { <input type="hidden" name="doctor_number" value=target.clone() /> })}
-                                            <input type="hidden" name="slot_number" value=s.slot_number.clone() />
-                                            <button type="submit" class="button button-secondary button-small">{t_string!(i18n, staff.cancel_slot)}</button>
-                                        </form>
-                                    })}
-                                </li>
-                            }
-                        }).collect_view()}
-                    </ul>
-                }.into_any()
-            }}
-        </section>
-    }
-}
-
-/// Operators and admins choose a listed doctor (a plain GET form) and publish or cancel
-/// that doctor's sessions.
-fn scheduling(s: crate::staff::Scheduling, csrf: String) -> impl IntoView {
-    let i18n = use_i18n();
-    let chosen_number = s
-        .chosen
-        .as_ref()
-        .map(|c| c.number.clone())
-        .unwrap_or_default();
-    view! {
-        <section class="card" aria-labelledby="scheduling-title" data-testid="scheduling">
-            <h2 id="scheduling-title">{t_string!(i18n, staff.scheduling_title)}</h2>
-            <form method="get" action="/staff" class="form inline-form">
-                <div class="field"><label for="f-doctor">{t_string!(i18n, staff.scheduling_doctor)}</label>
-                    <select id="f-doctor" name="doctor" required=true>
-                        <option value="">{t_string!(i18n, staff.scheduling_choose)}</option>
-                        {s.doctors.into_iter().map(|(number, label)| {
-                            let selected = number == chosen_number;
-                            view! { <option value=number selected=selected>{label}</option> }
-                        }).collect_view()}
-                    </select>
-                </div>
-                <button type="submit" class="button button-secondary">{t_string!(i18n, staff.scheduling_show)}</button>
-            </form>
-        </section>
-        {s.chosen.map(|c| schedule_card(ScheduleCard {
-            title: fill(t_string!(i18n, staff.scheduling_of), &[("name", &c.name)]),
-            empty: t_string!(i18n, staff.scheduling_empty).to_owned(),
-            doctor_number: Some(c.number),
-            schedule: c.schedule,
-        }, csrf))}
-    }
-}
-
-/// R-PAY-2: the newest orders, by status; a paid one is refunded here in full or in
-/// part, with the reason.
-fn staff_orders(o: crate::staff::StaffOrders, csrf: String) -> impl IntoView {
-    use crate::domain::order::{ALL_ORDER_STATUSES, Fen, OrderStatus};
-    use crate::localized::order_status_text;
-    let i18n = use_i18n();
-    let locale = i18n.get_locale_untracked();
-    let chosen = o.status;
-    view! {
-        <section class="card" id="orders" aria-labelledby="orders-title" data-testid="staff-orders">
-            <h2 id="orders-title">{t_string!(i18n, staff.orders_title)}</h2>
-            <form method="get" action="/staff#orders" class="form inline-form">
-                <div class="field"><label for="f-order-status">{t_string!(i18n, staff.orders_status)}</label>
-                    <select id="f-order-status" name="order_status">
-                        <option value="">{t_string!(i18n, staff.orders_all)}</option>
-                        {ALL_ORDER_STATUSES.iter().map(|&st| view! {
-                            <option value=st.as_str() selected=Some(st) == chosen>{order_status_text(locale, st)}</option>
-                        }).collect_view()}
-                    </select>
-                </div>
-                <button type="submit" class="button button-secondary">{t_string!(i18n, staff.orders_show)}</button>
-            </form>
-            {o.orders.is_empty().then(|| view! { <p class="hint">{t_string!(i18n, staff.orders_none)}</p> })}
-            <ul class="staff-orders">
-                {o.orders.into_iter().map(|order| {
-                    let left = order.amount_fen - order.refunded_fen;
-                    let refundable = matches!(order.status, OrderStatus::Paid | OrderStatus::Served) && left > 0;
-                    let left_text = Fen::new(left).map(|f| f.yuan_text()).unwrap_or_default();
-                    let n = order.order_number.clone();
-                    let csrf = csrf.clone();
-                    view! {
-                        <li class="staff-order" data-testid="staff-order">
-                            <div class="proof-head">
-                                <strong>{format!("{} · {}", order.amount, order.description)}</strong>
-                                <span class="badge">{order_status_text(locale, order.status)}</span>
-                            </div>
-                            <p class="hint">{format!("{} · {}", order.order_number, order.created)}</p>
-                            {refundable.then(|| view! {
-                                <form method="post" action="/forms/staff/orders/refund" class="form">
-                                    <CsrfField token=csrf />
-                                    <input type="hidden" name="order_number" value=n.clone() />
-                                    <p class="hint">{fill(t_string!(i18n, staff.refundable), &[("amount", &left_text)])}</p>
-                                    <div class="field"><label for=format!("f-amount-{n}")>{t_string!(i18n, staff.refund_amount)}</label>
-                                        <input id=format!("f-amount-{n}") name="amount_yuan" inputmode="decimal" autocomplete="off" /></div>
-                                    <div class="field"><label for=format!("f-reason-{n}")>{t_string!(i18n, staff.refund_reason)}</label>
-                                        <input id=format!("f-reason-{n}") name="reason" required=true maxlength="500" /></div>
-                                    <button type="submit" class="button button-secondary" data-testid="refund">{t_string!(i18n, staff.refund_submit)}</button>
-                                </form>
-                            })}
-                        </li>
-                    }
+        <nav class="card" aria-labelledby="desks-title" data-testid="desks">
+            <h2 id="desks-title">{t_string!(i18n, staff.desks_title)}</h2>
+            <ul class="desk-links">
+                {home.desks.into_iter().map(|d| view! {
+                    <li><a class="button button-secondary button-block" href=d.path()>{desk_title(d)}</a></li>
                 }).collect_view()}
             </ul>
-        </section>
-    }
-}
-
-/// R-PAY-3: a day's reconciliation: run it, read the differences, resolve each with a
-/// note.
-fn reconciliation(r: crate::staff::Reconciliation, csrf: String) -> impl IntoView {
-    use crate::domain::reconcile::LineKind;
-    let i18n = use_i18n();
-    let kind_text = move |k: LineKind| match k {
-        LineKind::Matched => t_string!(i18n, staff.kind_matched),
-        LineKind::OnlyOurs => t_string!(i18n, staff.kind_only_ours),
-        LineKind::OnlyTheirs => t_string!(i18n, staff.kind_only_theirs),
-        LineKind::AmountMismatch => t_string!(i18n, staff.kind_amount_mismatch),
-    };
-    let day = r.day.clone();
-    view! {
-        <section class="card" id="reconciliation" aria-labelledby="reconcile-title" data-testid="reconciliation">
-            <h2 id="reconcile-title">{t_string!(i18n, staff.reconcile_title)}</h2>
-            <form method="get" action="/staff#reconciliation" class="form inline-form">
-                <div class="field"><label for="f-reconcile-day">{t_string!(i18n, staff.reconcile_day)}</label>
-                    <input type="date" id="f-reconcile-day" name="reconcile_day" value=day.clone() required=true /></div>
-                <button type="submit" class="button button-secondary">{t_string!(i18n, staff.reconcile_show)}</button>
-            </form>
-            <form method="post" action="/forms/staff/reconciliation/run">
-                <CsrfField token=csrf.clone() />
-                <input type="hidden" name="day" value=day.clone() />
-                <button type="submit" class="button button-secondary" data-testid="reconcile-run">{t_string!(i18n, staff.reconcile_run)}</button>
-            </form>
-            {match r.report {
-                None => view! { <p class="hint">{t_string!(i18n, staff.reconcile_not_run)}</p> }.into_any(),
-                Some(report) => view! {
-                    <p data-testid="reconcile-summary">{fill(t_string!(i18n, staff.reconcile_summary), &[
-                        ("ran", &report.ran),
-                        ("matched", &report.matched.to_string()),
-                        ("differences", &report.differences.to_string()),
-                    ])}</p>
-                    <ul class="staff-orders">
-                        {report.lines.into_iter().map(|l| {
-                            let csrf = csrf.clone();
-                            let day = day.clone();
-                            let note_id = format!("f-note-{}", l.id);
-                            view! {
-                                <li class="staff-order" data-testid="difference">
-                                    <div class="proof-head">
-                                        <strong>{kind_text(l.kind)}</strong>
-                                        <span class="hint">{l.order_number.clone().unwrap_or_default()}</span>
-                                    </div>
-                                    <p class="hint">{format!("{} · {} {} · {} {}", l.provider_ref,
-                                        t_string!(i18n, staff.reconcile_ours), l.ours,
-                                        t_string!(i18n, staff.reconcile_theirs), l.theirs)}</p>
-                                    {match l.resolution {
-                                        Some(note) => view! { <p class="hint">{fill(t_string!(i18n, staff.reconcile_resolved), &[("note", &note)])}</p> }.into_any(),
-                                        None => view! {
-                                            <form method="post" action="/forms/staff/reconciliation/resolve" class="form">
-                                                <CsrfField token=csrf />
-                                                <input type="hidden" name="day" value=day />
-                                                <input type="hidden" name="line" value=l.id.to_string() />
-                                                <div class="field"><label for=note_id.clone()>{t_string!(i18n, staff.reconcile_note)}</label>
-                                                    <input id=note_id name="note" required=true maxlength="500" /></div>
-                                                <button type="submit" class="button button-secondary">{t_string!(i18n, staff.reconcile_resolve)}</button>
-                                            </form>
-                                        }.into_any(),
-                                    }}
-                                </li>
-                            }
-                        }).collect_view()}
-                    </ul>
-                }.into_any(),
-            }}
-        </section>
+        </nav>
     }
 }

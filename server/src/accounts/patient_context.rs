@@ -42,12 +42,12 @@ pub async fn load(
     db: &impl ConnectionTrait,
     patient_id: i64,
 ) -> Result<Option<PatientContext>, AppError> {
-    use crate::db::message;
+    use crate::db::notice;
     let unread = Query::select()
-        .expr(Func::count(Expr::col(message::Column::Id)))
-        .from(message::Entity)
-        .and_where(message::Column::PatientId.eq(patient_id))
-        .and_where(message::Column::ReadAt.is_null())
+        .expr(Func::count(Expr::col(notice::Column::Id)))
+        .from(notice::Entity)
+        .and_where(notice::Column::PatientId.eq(patient_id))
+        .and_where(notice::Column::ReadAt.is_null())
         .to_owned();
     let stmt = patient::Entity::find_by_id(patient_id)
         .select_also(consent_record::Entity)
@@ -106,7 +106,7 @@ pub async fn load_with_session(
     stored_session_id: &str,
     now: i64,
 ) -> Result<Option<(session::Model, Option<PatientContext>)>, AppError> {
-    use crate::db::message;
+    use crate::db::notice;
     let mut q = Query::select();
     for c in session::Column::iter() {
         q.expr_as(
@@ -127,16 +127,13 @@ pub async fn load_with_session(
         );
     }
     let unread = Query::select()
-        .expr(Func::count(Expr::col((
-            message::Entity,
-            message::Column::Id,
-        ))))
-        .from(message::Entity)
+        .expr(Func::count(Expr::col((notice::Entity, notice::Column::Id))))
+        .from(notice::Entity)
         .and_where(
-            Expr::col((message::Entity, message::Column::PatientId))
+            Expr::col((notice::Entity, notice::Column::PatientId))
                 .equals((session::Entity, session::Column::PatientId)),
         )
-        .and_where(Expr::col((message::Entity, message::Column::ReadAt)).is_null())
+        .and_where(Expr::col((notice::Entity, notice::Column::ReadAt)).is_null())
         .to_owned();
     q.expr_as(
         Expr::SubQuery(None, Box::new(unread.into())),

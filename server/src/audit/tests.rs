@@ -11,7 +11,7 @@ struct TestDb {
 }
 
 enum Guard {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Sqlite(#[expect(dead_code, reason = "kept to delete the files on drop")] tempfile::TempDir),
     Postgres { admin_url: String, name: String },
 }
 

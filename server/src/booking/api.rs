@@ -1,7 +1,7 @@
 //! Schedules, holds and bookings (R-BOOK-1 … R-BOOK-4).
+use crate::booking::holds::HoldRequest;
+use crate::booking::schedule::FreeSlot;
 use crate::booking::service as bookings;
-use crate::booking::service::FreeSlot;
-use crate::booking::service::HoldRequest;
 use crate::family::acting_for;
 use crate::staff::auth::StaffMember;
 use crate::state::AppState;
@@ -88,7 +88,7 @@ pub(crate) async fn publish_session(
         end_minute: minutes(&input.end).ok_or_else(bad)?,
         split,
     };
-    let slot_numbers = bookings::publish_session(
+    let slot_numbers = crate::booking::schedule::publish_session(
         &state,
         &number,
         consult_type,
@@ -122,7 +122,7 @@ pub(crate) async fn doctor_slots(
     Path(number): Path<String>,
     Query(q): Query<SlotQuery>,
 ) -> ApiResult {
-    let slots = bookings::doctor_slots(
+    let slots = crate::booking::schedule::doctor_slots(
         &state,
         &number,
         q.days.unwrap_or(14),
@@ -163,7 +163,7 @@ pub(crate) async fn hold(
 ) -> ApiResult {
     let member = acting_for::member_id(&state, patient.id, &session).await?;
     let consent = crate::eligibility::screen_api::consult_consent_of(&session).await?;
-    let held = bookings::hold(
+    let held = crate::booking::holds::hold(
         &state,
         &HoldRequest {
             patient_id: patient.id,
@@ -235,8 +235,8 @@ pub(crate) async fn pay(
     )
     .await?;
     let next = match next {
-        crate::orders::service::PayNext::Redirect(url) => PayNext::Redirect { url },
-        crate::orders::service::PayNext::Confirmed => PayNext::Confirmed,
+        crate::orders::PayNext::Redirect(url) => PayNext::Redirect { url },
+        crate::orders::PayNext::Confirmed => PayNext::Confirmed,
     };
     Ok((StatusCode::OK, Json(next)).into_response())
 }
@@ -250,10 +250,10 @@ pub(crate) async fn start_paying(
     headers: &axum::http::HeaderMap,
     asked: Option<&str>,
     ip: &str,
-) -> Result<crate::orders::service::PayNext, crate::error::AppError> {
+) -> Result<crate::orders::PayNext, crate::error::AppError> {
     let browser = crate::web::client::browser_of(headers);
     let method = choose_method(state, browser, asked)?;
-    crate::orders::service::start_payment(
+    super::paying::start_payment(
         state,
         patient_id,
         booking_number,
@@ -332,7 +332,7 @@ pub(crate) async fn cancel_slot(
     Path(number): Path<String>,
 ) -> ApiResult {
     may_schedule(&state, &member, None, Some(&number)).await?;
-    let n = bookings::cancel_slot(
+    let n = crate::booking::schedule::cancel_slot(
         &state,
         &number,
         member.id,

@@ -29,13 +29,12 @@ async fn hold_slot(
     ClientIp(ip): ClientIp,
     Form(f): Form<Fields>,
 ) -> Response {
-    use crate::booking::service as bookings;
-    use crate::booking::service::HoldRequest;
+    use crate::booking::holds::HoldRequest;
     let slot_number = field(&f, "slot_number").trim().to_owned();
     let result = async {
         let member = crate::family::acting_for::member_id(&state, patient.id, &session).await?;
         let consent = crate::eligibility::screen_api::consult_consent_of(&session).await?;
-        bookings::hold(
+        crate::booking::holds::hold(
             &state,
             &HoldRequest {
                 patient_id: patient.id,
@@ -122,7 +121,7 @@ async fn pay_booking(
     Path(number): Path<String>,
     Form(f): Form<Fields>,
 ) -> Response {
-    use crate::orders::service::PayNext;
+    use crate::orders::PayNext;
     let number = record_number(&number);
     let page = format!("/bookings/{number}");
     let result = async {

@@ -2,11 +2,11 @@
 //! at once: the slots, the consult consents, the approved diagnoses and the birth dates
 //! not known yet. A few reads however many holds (it was three a hold), then each hold
 //! is checked alone by the same rules as a consult in the queue ([`prepare`]).
-use crate::booking::service::HoldRequest;
+use crate::booking::holds::HoldRequest;
+use crate::booking::holds::PreparedHold;
+use crate::booking::holds::listed_doctor_and_fee;
+use crate::booking::holds::person_key;
 use crate::booking::service::OPEN;
-use crate::booking::service::PreparedHold;
-use crate::booking::service::listed_doctor_and_fee;
-use crate::booking::service::person_key;
 use crate::db::{consult_consent, diagnosis_proof, family_member, patient, slot};
 use crate::doctors::directory::Snapshot;
 use crate::eligibility::service::approved_from;

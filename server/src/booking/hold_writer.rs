@@ -23,17 +23,17 @@
 use crate::audit;
 use crate::booking::hold_basis;
 use crate::booking::hold_basis::HoldAsk;
-use crate::booking::service::Decision;
-use crate::booking::service::Held;
-use crate::booking::service::PreparedHold;
-use crate::booking::service::Written;
-use crate::booking::service::decide;
-use crate::booking::service::hold_one;
-use crate::booking::service::live_bookings_filter;
-use crate::booking::service::lock_accounts;
-use crate::booking::service::slot_taken;
-use crate::booking::service::take_for;
-use crate::booking::service::write_one;
+use crate::booking::holds::Decision;
+use crate::booking::holds::Held;
+use crate::booking::holds::PreparedHold;
+use crate::booking::holds::Written;
+use crate::booking::holds::decide;
+use crate::booking::holds::hold_one;
+use crate::booking::holds::live_bookings_filter;
+use crate::booking::holds::lock_accounts;
+use crate::booking::holds::slot_taken;
+use crate::booking::holds::take_for;
+use crate::booking::holds::write_one;
 use crate::db::{self, booking};
 use crate::error::AppError;
 use app::domain::eligibility::EligibilityPolicy;
@@ -281,9 +281,16 @@ async fn write_batch(
                 .iter()
                 .find(|b| b.booking_number == h.number)
                 .ok_or_else(|| anyhow::anyhow!("booking {} was not returned", h.number))?;
-            paid_by.push((b, &h.doctor, h.consult_type()?, h.fee));
+            paid_by.push(super::paying::consult_order(
+                provider,
+                b,
+                &h.doctor,
+                h.consult_type()?,
+                h.fee,
+                b.held_at,
+            ));
         }
-        crate::orders::service::create_for_bookings(&txn, provider, &paid_by).await?;
+        crate::orders::create_many(&txn, &paid_by).await?;
         audit::record_many(&txn, made.iter().map(|h| h.audit_event())).await?;
     }
     txn.commit().await?;

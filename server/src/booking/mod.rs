@@ -1,13 +1,19 @@
 //! Booking: doctors' schedules, holds (written in batches by the hold writer), the live
 //! queue, expiry and reminders (R-BOOK-1 … R-BOOK-4).
 pub mod api;
+pub mod desk;
+pub mod expiry;
 pub mod forms;
 pub mod hold_basis;
 pub mod hold_writer;
+pub mod holds;
 pub mod pages;
+pub mod paying;
 pub mod queue;
 pub mod queue_api;
+pub mod schedule;
 pub mod service;
+pub mod views;
 
 use crate::config::Mode;
 use crate::features::{Feature, Job};
@@ -27,17 +33,22 @@ impl Feature for Booking {
     fn forms(&self, _state: &AppState) -> axum::Router<AppState> {
         forms::routes()
     }
+    fn subjects(&self) -> Vec<std::sync::Arc<dyn crate::orders::Subject>> {
+        vec![std::sync::Arc::new(paying::ConsultBooking)]
+    }
     fn jobs(&self) -> Vec<Job> {
         vec![Job {
             // Holds past their time give their places back within seconds; the job runs
             // at start too, so a restart catches up (R-BOOK-2). Reminders (R-BOOK-3).
-            name: "expiring holds and sending reminders",
+            name: "expiring holds, sending reminders, serving kept appointments",
             every: Duration::from_secs(10),
             first_after: Duration::ZERO,
             run: |state, now| {
                 Box::pin(async move {
-                    service::expire_holds(&state, now).await?;
+                    expiry::expire_holds(&state, now).await?;
+                    paying::expire_paying_holds(&state, now).await?;
                     service::send_reminders(&state, state.reminder_secs, now).await?;
+                    paying::serve_kept(&state, now).await?;
                     Ok(())
                 })
             },

@@ -12,12 +12,12 @@ pub(crate) fn answers(pages: &mut PageAnswers) {
     );
     pages.answer_consented(|state, parts, patient, _: BookingsQuery| async move {
         let locale = locale_of(&parts.headers);
-        super::service::list_for_patient(&state, patient.id, locale, OffsetDateTime::now_utc())
+        super::views::list_for_patient(&state, patient.id, locale, OffsetDateTime::now_utc())
             .await
             .map(Some)
     });
     pages.answer_consented(|state, parts, patient, BookingQuery(number)| async move {
-        super::service::find_for_patient(
+        super::views::find_for_patient(
             &state,
             patient.id,
             &number,

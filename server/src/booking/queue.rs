@@ -13,7 +13,7 @@ use crate::notices::service as notices;
 use crate::state::State;
 use app::domain::department::Department;
 use app::domain::eligibility::{ApprovedDiagnosis, EligibilityPolicy, Eligible};
-use app::domain::message::MessageKind;
+use app::domain::notice::NoticeKind;
 use app::domain::schedule::{ConsultType, estimated_wait_minutes, may_consult_online};
 use app::domain::{ErrorCode, FieldError};
 use rand::Rng;
@@ -193,7 +193,7 @@ pub async fn set_online(
                         notices::Notice {
                             patient_id: e.patient_id,
                             family_member_id: e.family_member_id,
-                            kind: MessageKind::QueueClosed,
+                            kind: NoticeKind::QueueClosed,
                             params: vec![],
                         },
                         now,
@@ -309,7 +309,7 @@ pub async fn join(
         .ok_or(FieldError::general(ErrorCode::NotFound))?;
     let (consent, eligible) =
         consult_basis(state, patient_id, member, consent_number, &d, now).await?;
-    let key = crate::booking::service::person_key(patient_id, member);
+    let key = crate::booking::holds::person_key(patient_id, member);
     let number = format!("QE{:014x}", rand::rngs::OsRng.r#gen::<u64>() >> 8);
     let txn = db::begin_write(&state.db).await?;
     // Lock the presence row: a doctor going offline now waits for this join, or it
@@ -524,7 +524,7 @@ pub async fn call_next(
             notices::Notice {
                 patient_id: next.patient_id,
                 family_member_id: next.family_member_id,
-                kind: MessageKind::QueueCalled,
+                kind: NoticeKind::QueueCalled,
                 params: vec![],
             },
             now,
@@ -609,41 +609,5 @@ pub async fn place(
         status: s.status,
         ahead: s.ahead,
         wait_minutes: s.wait_minutes,
-    }))
-}
-
-/// A doctor's desk: each consult type, online or not, and who waits.
-pub async fn desk(
-    db: &impl ConnectionTrait,
-    staff_id: i64,
-    locale: app::i18n::Locale,
-    now: OffsetDateTime,
-) -> Result<Option<app::booking::DoctorDesk>, AppError> {
-    let Some(d) = doctor::Entity::find()
-        .filter(doctor::Column::StaffId.eq(staff_id))
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let online = online_types(db, d.id).await?;
-    let mut queues = Vec::new();
-    for t in app::domain::schedule::ALL_CONSULT_TYPES {
-        let waiting = waiting_list(db, d.id, *t)
-            .await?
-            .into_iter()
-            .map(|w| (w.person_name, w.icd10))
-            .collect();
-        queues.push(app::booking::DeskQueue {
-            consult_type: *t,
-            online: online.contains(t),
-            waiting,
-        });
-    }
-    let schedule = crate::booking::service::doctor_schedule(db, d.id, 7, locale, now).await?;
-    Ok(Some(app::booking::DoctorDesk {
-        doctor_name: d.name,
-        queues,
-        schedule,
     }))
 }

@@ -9,7 +9,7 @@ pub mod doctor_presence;
 pub mod emergency_screen;
 pub mod family_member;
 pub mod identity_claim;
-pub mod message;
+pub mod notice;
 pub mod order;
 pub mod order_line;
 pub mod patient;

@@ -1,5 +1,6 @@
-//! An order: one paid thing (a consult booking now, a drug order later), in fen, CNY
-//! (R-PAY-1). Its status is one of `app::domain::order::OrderStatus`.
+//! An order: what a patient pays for one subject (a consult booking now, a drug order
+//! later), in fen, CNY (R-PAY-1). Its status is one of `app::domain::order::OrderStatus`,
+//! its kind one of `app::domain::order::SubjectKind`; one order per subject.
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -10,7 +11,10 @@ pub struct Model {
     #[sea_orm(unique)]
     pub order_number: String,
     pub patient_id: i64,
-    pub booking_id: Option<i64>,
+    /// The subject's id in its own feature's table (a booking's id for `consult`).
+    pub subject_id: i64,
+    /// Whom the subject is for: a family member, or the account holder (`None`).
+    pub family_member_id: Option<i64>,
     pub kind: String,
     pub status: String,
     pub amount_fen: i64,

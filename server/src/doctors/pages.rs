@@ -43,7 +43,7 @@ pub(crate) fn answers(pages: &mut PageAnswers) {
         let Some(profile) = super::service::profile(&state, &number, now).await? else {
             return Ok(None);
         };
-        let days = crate::booking::service::slot_days(&state, &number, 14, locale, now).await?;
+        let days = crate::booking::schedule::slot_days(&state, &number, 14, locale, now).await?;
         let queues = crate::booking::queue::summaries_by_number(&state, &number)
             .await?
             .into_iter()

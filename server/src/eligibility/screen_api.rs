@@ -208,7 +208,10 @@ pub(crate) async fn give_consult_consent(
 }
 
 /// The confirmation for the API and the form alike; remembered for the booking.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the screen's answers and the request's facts"
+)]
 pub(crate) async fn give(
     state: &AppState,
     patient_id: i64,

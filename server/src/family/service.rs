@@ -167,7 +167,7 @@ pub async fn add(
         crate::notices::service::Notice {
             patient_id: guardian_id,
             family_member_id: Some(row.id),
-            kind: app::domain::message::MessageKind::FamilyMemberAdded,
+            kind: app::domain::notice::NoticeKind::FamilyMemberAdded,
             params: vec![("name".into(), row.real_name.clone())],
         },
         now,

@@ -8,7 +8,7 @@ use crate::web::client::Lang;
 use crate::web::extract::Json;
 use crate::web::openapi::ErrorBody;
 use app::domain::{ErrorCode, FieldError};
-use app::notices::{MessageList, MessageView};
+use app::notices::{NoticeList, NoticeView};
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use time::OffsetDateTime;
@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 /// The account's notices, newest first (at most 100), in the request's language.
 #[utoipa::path(get, path = "/api/v1/messages", tag = "messages",
     responses(
-        (status = 200, body = MessageList),
+        (status = 200, body = NoticeList),
         (status = 401, body = ErrorBody),
     ))]
 pub(crate) async fn list_messages(
@@ -33,7 +33,7 @@ pub(crate) async fn list_messages(
 #[utoipa::path(get, path = "/api/v1/messages/{id}", tag = "messages",
     params(("id" = i64, Path, description = "The notice")),
     responses(
-        (status = 200, body = MessageView),
+        (status = 200, body = NoticeView),
         (status = 404, description = "Not this account's notice", body = ErrorBody),
     ))]
 pub(crate) async fn open_message(

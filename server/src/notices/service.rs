@@ -1,14 +1,14 @@
 //! The notification service (R-BOOK-3): a notice goes into the account's message
 //! centre in the same transaction as the change it reports, and, for the kinds that
 //! matter most, by SMS once that transaction has committed. Later features add kinds
-//! (`app::domain::message::MessageKind`), not mechanisms.
-use crate::db::{message, patient};
+//! (`app::domain::notice::NoticeKind`), not mechanisms.
+use crate::db::{notice, patient};
 use crate::error::AppError;
 use crate::state::State;
-use app::domain::message::MessageKind;
+use app::domain::notice::NoticeKind;
 use app::i18n::Locale;
 use app::localized::render_message;
-use app::notices::{MessageList, MessageView};
+use app::notices::{NoticeList, NoticeView};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
@@ -28,7 +28,7 @@ pub const LIST_LIMIT: u64 = 100;
 pub struct Notice {
     pub patient_id: i64,
     pub family_member_id: Option<i64>,
-    pub kind: MessageKind,
+    pub kind: NoticeKind,
     pub params: Vec<(String, String)>,
 }
 
@@ -44,7 +44,7 @@ pub async fn record(
         .iter()
         .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
         .collect();
-    message::ActiveModel {
+    notice::ActiveModel {
         patient_id: Set(notice.patient_id),
         family_member_id: Set(notice.family_member_id),
         kind: Set(notice.kind.as_str().to_owned()),
@@ -84,8 +84,8 @@ pub fn send_sms_after_commit(state: Arc<State>, notice: Notice) {
     });
 }
 
-fn view(m: &message::Model, locale: Locale) -> Option<MessageView> {
-    let kind = MessageKind::parse(&m.kind)?;
+fn view(m: &notice::Model, locale: Locale) -> Option<NoticeView> {
+    let kind = NoticeKind::parse(&m.kind)?;
     let params: Vec<(String, String)> =
         serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&m.params)
             .ok()?
@@ -93,7 +93,7 @@ fn view(m: &message::Model, locale: Locale) -> Option<MessageView> {
             .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_owned())))
             .collect();
     let (title, body) = render_message(locale, kind, &params);
-    Some(MessageView {
+    Some(NoticeView {
         id: m.id,
         kind,
         title,
@@ -112,23 +112,23 @@ pub async fn list(
     db: &impl ConnectionTrait,
     patient_id: i64,
     locale: Locale,
-) -> Result<MessageList, AppError> {
-    let rows = message::Entity::find()
-        .filter(message::Column::PatientId.eq(patient_id))
-        .order_by_desc(message::Column::Id)
+) -> Result<NoticeList, AppError> {
+    let rows = notice::Entity::find()
+        .filter(notice::Column::PatientId.eq(patient_id))
+        .order_by_desc(notice::Column::Id)
         .limit(LIST_LIMIT)
         .all(db)
         .await?;
-    Ok(MessageList {
+    Ok(NoticeList {
         messages: rows.iter().filter_map(|m| view(m, locale)).collect(),
         unread: unread(db, patient_id).await?,
     })
 }
 
 pub async fn unread(db: &impl ConnectionTrait, patient_id: i64) -> Result<u32, AppError> {
-    let n = message::Entity::find()
-        .filter(message::Column::PatientId.eq(patient_id))
-        .filter(message::Column::ReadAt.is_null())
+    let n = notice::Entity::find()
+        .filter(notice::Column::PatientId.eq(patient_id))
+        .filter(notice::Column::ReadAt.is_null())
         .count(db)
         .await?;
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
@@ -141,19 +141,19 @@ pub async fn open(
     id: i64,
     locale: Locale,
     now: OffsetDateTime,
-) -> Result<Option<MessageView>, AppError> {
-    message::Entity::update_many()
+) -> Result<Option<NoticeView>, AppError> {
+    notice::Entity::update_many()
         .col_expr(
-            message::Column::ReadAt,
+            notice::Column::ReadAt,
             sea_orm::sea_query::Expr::value(now.unix_timestamp()),
         )
-        .filter(message::Column::Id.eq(id))
-        .filter(message::Column::PatientId.eq(patient_id))
-        .filter(message::Column::ReadAt.is_null())
+        .filter(notice::Column::Id.eq(id))
+        .filter(notice::Column::PatientId.eq(patient_id))
+        .filter(notice::Column::ReadAt.is_null())
         .exec(db)
         .await?;
-    let found = message::Entity::find_by_id(id)
-        .filter(message::Column::PatientId.eq(patient_id))
+    let found = notice::Entity::find_by_id(id)
+        .filter(notice::Column::PatientId.eq(patient_id))
         .one(db)
         .await?;
     Ok(found.as_ref().and_then(|m| view(m, locale)))

@@ -1,6 +1,6 @@
 //! Orders and refunds (R-PAY-1, R-PAY-2): the patient's own, and every order for the
 //! operators, who refund in full or in part with a written reason.
-use crate::orders::service as orders;
+use crate::orders;
 use crate::staff::auth::StaffMember;
 use crate::state::AppState;
 use crate::web::api::ApiResult;

@@ -30,12 +30,12 @@ async fn sandbox_choice(
         _ => None,
     };
     let now = OffsetDateTime::now_utc();
-    let result = crate::orders::service::sandbox_choose(&state, patient.id, &order, choice, now)
+    let result = crate::orders::sandbox_choose(&state, patient.id, &order, choice, now)
         .await
-        .map(|booking| match choice {
-            Some(Choice::Succeed) => format!("/bookings/{booking}?paying=1"),
-            Some(Choice::Fail) => format!("/bookings/{booking}?error=payment_failed"),
-            None => format!("/bookings/{booking}"),
+        .map(|back| match choice {
+            Some(Choice::Succeed) => format!("{back}?paying=1"),
+            Some(Choice::Fail) => format!("{back}?error=payment_failed"),
+            None => back,
         });
     outcome(&page, result)
 }

@@ -1,12 +1,31 @@
-//! Orders and payments: what a patient pays for, the payment providers, provider events
-//! applied exactly once, refunds and the daily reconciliation (R-PAY-1 … R-PAY-4).
+//! Orders and payments: an order pays for a subject of another feature (a consult
+//! booking; a drug order next), through the payment providers; provider events applied
+//! exactly once, refunds and the daily reconciliation (R-PAY-1 … R-PAY-4). What a subject
+//! is, is its own feature's business ([`Subject`]).
 pub mod api;
+mod checkout;
 pub mod forms;
 pub mod pages;
 pub mod payments;
+mod provider_events;
 pub mod reconciliation;
-pub mod service;
+mod refunds;
+mod runner;
+mod subject;
+mod views;
 pub mod webhooks;
+
+pub use checkout::{
+    PayNext, PaymentStart, call_off, sandbox_checkout, sandbox_choose, start_payment,
+};
+pub use provider_events::{process_event, process_events};
+pub use refunds::{SUCCEEDED, operator_refund, send_due_refunds};
+pub use runner::{
+    AfterCommit, CLOSE_AFTER_SECS, NewLine, NewOrder, Step, close_served, create, create_many,
+    of_subject, paying_subjects, served, step, subject_ended, subjects_in,
+};
+pub use subject::{Subject, SubjectRef, Subjects};
+pub use views::{list_for_patient, list_for_staff, own_order, view_for_patient};
 
 use crate::config::Mode;
 use crate::features::{Feature, Job};
@@ -29,13 +48,12 @@ impl Feature for Orders {
     fn jobs(&self) -> Vec<Job> {
         vec![
             Job {
-                name: "calling off payments of ended subjects, serving and closing orders",
+                name: "closing served orders",
                 every: Duration::from_secs(10),
                 first_after: Duration::ZERO,
                 run: |state, now| {
                     Box::pin(async move {
-                        service::expire_paying_holds(&state, now).await?;
-                        service::serve_and_close(&state, now).await?;
+                        close_served(&state, now).await?;
                         Ok(())
                     })
                 },
@@ -48,8 +66,8 @@ impl Feature for Orders {
                 first_after: Duration::ZERO,
                 run: |state, now| {
                     Box::pin(async move {
-                        service::process_events(&state, now).await?;
-                        service::send_due_refunds(&state, now).await?;
+                        process_events(&state, now).await?;
+                        send_due_refunds(&state, now).await?;
                         Ok(())
                     })
                 },

@@ -5,16 +5,14 @@ use app::orders::{OrderQuery, OrdersQuery};
 
 pub(crate) fn answers(pages: &mut PageAnswers) {
     pages.answer_consented(|state, _parts, patient, _: OrdersQuery| async move {
-        super::service::list_for_patient(&state, patient.id)
-            .await
-            .map(Some)
+        super::list_for_patient(&state, patient.id).await.map(Some)
     });
     pages.answer_consented(|state, _parts, patient, OrderQuery(number)| async move {
-        super::service::view_for_patient(&state, patient.id, &number).await
+        super::view_for_patient(&state, patient.id, &number).await
     });
     pages.answer_consented(
         |state, _parts, patient, SandboxCheckoutQuery(order, method)| async move {
-            super::service::sandbox_checkout(&state, patient.id, &order, &method).await
+            super::sandbox_checkout(&state, patient.id, &order, &method).await
         },
     );
 }

@@ -67,7 +67,7 @@ pub async fn run_day(state: &State, day: Date, now: OffsetDateTime) -> Result<Re
         })
         .collect();
     let refunds = refund::Entity::find()
-        .filter(refund::Column::Status.eq(crate::orders::service::SUCCEEDED))
+        .filter(refund::Column::Status.eq(crate::orders::SUCCEEDED))
         .filter(refund::Column::SettledAt.gte(from))
         .filter(refund::Column::SettledAt.lt(until))
         .filter(refund::Column::ProviderRef.is_not_null())

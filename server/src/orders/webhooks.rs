@@ -105,8 +105,7 @@ pub(crate) async fn stripe_webhook(
         let applied = async {
             match events::find(&state.db, "stripe", &event.id).await? {
                 Some(id) => {
-                    crate::orders::service::process_event(&state, id, OffsetDateTime::now_utc())
-                        .await
+                    crate::orders::process_event(&state, id, OffsetDateTime::now_utc()).await
                 }
                 None => Ok(false),
             }

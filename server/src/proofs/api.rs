@@ -31,7 +31,7 @@ use utoipa_axum::routes;
 
 /// The multipart form of an upload (documentation only: the handler reads the parts).
 #[derive(ToSchema)]
-#[allow(dead_code)]
+#[expect(dead_code, reason = "read by the OpenAPI document only")]
 pub(crate) struct ProofUpload {
     institution: String,
     /// `YYYY-MM-DD`.

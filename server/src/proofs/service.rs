@@ -15,7 +15,7 @@ use crate::state::State;
 use app::domain::china_time;
 use app::domain::china_time::CHINA;
 use app::domain::department::Department;
-use app::domain::message::MessageKind;
+use app::domain::notice::NoticeKind;
 use app::domain::proof::{ProofStatus, RejectReason, diagnosed_on, institution, note};
 use app::domain::upload::{FileKind, count_ok};
 use app::domain::{ErrorCode, Field, FieldError};
@@ -438,7 +438,7 @@ pub async fn decide(
             (
                 ProofStatus::Approved,
                 AuditAction::ProofApproved,
-                MessageKind::ProofApproved,
+                NoticeKind::ProofApproved,
                 vec![
                     ("name".to_owned(), person),
                     ("diagnosis".to_owned(), condition.name_zh.clone()),
@@ -474,7 +474,7 @@ pub async fn decide(
             (
                 ProofStatus::Rejected,
                 AuditAction::ProofRejected,
-                MessageKind::ProofRejected,
+                NoticeKind::ProofRejected,
                 vec![("name".to_owned(), person), ("reason".to_owned(), said)],
             )
         }

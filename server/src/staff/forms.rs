@@ -51,14 +51,17 @@ fn with_notice(page: &str, notice: &str) -> String {
     format!("{page}{sep}notice={notice}")
 }
 
-/// Where a schedule form returns to: the operator's chosen doctor, or the doctor's own
-/// desk. Only a well-formed doctor number goes into the address.
+/// Where a schedule form returns to: the scheduling desk with the operator's chosen
+/// doctor, or the doctor's own desk. Only a well-formed doctor number goes into the
+/// address.
 fn schedule_page(f: &Fields) -> String {
     let n = field(f, "doctor_number").trim();
-    if !n.is_empty() && n.len() <= 32 && n.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        format!("/staff?doctor={n}")
+    if n.is_empty() {
+        "/staff/desk".to_owned()
+    } else if n.len() <= 32 && n.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        format!("/staff/schedule?doctor={n}")
     } else {
-        "/staff".to_owned()
+        "/staff/schedule".to_owned()
     }
 }
 
@@ -109,7 +112,7 @@ async fn publish_session(
                 };
             let kind = ConsultType::parse(field(&f, "consult_type"))
                 .ok_or(FieldError::new(ErrorCode::InvalidForm, Field::Body))?;
-            crate::booking::service::publish_session(
+            crate::booking::schedule::publish_session(
                 &state,
                 &number,
                 kind,
@@ -135,7 +138,7 @@ async fn cancel_slot(
     let page = schedule_page(&f);
     let result = async {
         crate::booking::api::may_schedule(&state, &member, None, Some(&slot)).await?;
-        crate::booking::service::cancel_slot(
+        crate::booking::schedule::cancel_slot(
             &state,
             &slot,
             member.id,
@@ -179,10 +182,10 @@ async fn set_presence(
             OffsetDateTime::now_utc(),
         )
         .await?;
-        Ok::<_, AppError>("/staff?notice=presence_changed")
+        Ok::<_, AppError>("/staff/desk?notice=presence_changed")
     }
     .await;
-    outcome("/staff", result)
+    outcome("/staff/desk", result)
 }
 
 async fn call_next(
@@ -201,13 +204,13 @@ async fn call_next(
         )
         .await?;
         Ok::<_, AppError>(if called.is_some() {
-            "/staff?notice=called_next"
+            "/staff/desk?notice=called_next"
         } else {
-            "/staff?notice=queue_empty"
+            "/staff/desk?notice=queue_empty"
         })
     }
     .await;
-    outcome("/staff", result)
+    outcome("/staff/desk", result)
 }
 
 async fn login(
@@ -326,10 +329,10 @@ async fn create_account(
             )
             .await
             .map_err(crate::web::auth::internal)?;
-        Ok("/staff?notice=staff_created".to_owned())
+        Ok("/staff/accounts?notice=staff_created".to_owned())
     }
     .await;
-    outcome("/staff", result)
+    outcome("/staff/accounts", result)
 }
 
 async fn set_disabled(
@@ -356,7 +359,7 @@ async fn set_disabled(
         )
         .await?;
         Ok(format!(
-            "/staff?notice={}",
+            "/staff/accounts?notice={}",
             if disabled {
                 "staff_disabled"
             } else {
@@ -365,7 +368,7 @@ async fn set_disabled(
         ))
     }
     .await;
-    outcome("/staff", result)
+    outcome("/staff/accounts", result)
 }
 
 async fn decide_proof(
@@ -396,10 +399,10 @@ async fn decide_proof(
             OffsetDateTime::now_utc(),
         )
         .await?;
-        Ok("/staff?notice=proof_decided".to_owned())
+        Ok("/staff/proofs?notice=proof_decided".to_owned())
     }
     .await;
-    outcome("/staff", result)
+    outcome("/staff/proofs", result)
 }
 
 /// R-PAY-2: an operator refunds an order in full (amount left empty) or in part, with
@@ -412,7 +415,7 @@ async fn refund_order(
 ) -> Response {
     use app::domain::order::Fen;
     use app::domain::{ErrorCode, Field, FieldError};
-    let page = "/staff";
+    let page = "/staff/orders";
     let result = async {
         member.require(Permission::ManagePayments)?;
         let amount = match field(&f, "amount_yuan").trim() {
@@ -422,7 +425,7 @@ async fn refund_order(
                 Field::AmountFen,
             ))?),
         };
-        crate::orders::service::operator_refund(
+        crate::orders::operator_refund(
             &state,
             member.id,
             field(&f, "order_number").trim(),
@@ -432,7 +435,7 @@ async fn refund_order(
             OffsetDateTime::now_utc(),
         )
         .await?;
-        Ok::<_, AppError>("/staff?notice=refund_requested#orders".to_owned())
+        Ok::<_, AppError>("/staff/orders?notice=refund_requested".to_owned())
     }
     .await;
     outcome(page, result)
@@ -441,8 +444,8 @@ async fn refund_order(
 /// Where a reconciliation form returns to: the day it was about (well-formed only).
 fn reconciliation_page(f: &Fields) -> String {
     match crate::orders::reconciliation::parse_day(field(f, "day")) {
-        Some(day) => format!("/staff?reconcile_day={day}"),
-        None => "/staff".to_owned(),
+        Some(day) => format!("/staff/reconciliation?reconcile_day={day}"),
+        None => "/staff/reconciliation".to_owned(),
     }
 }
 
@@ -459,10 +462,7 @@ async fn run_reconciliation(
         let day = crate::orders::reconciliation::parse_day(field(&f, "day"))
             .ok_or(FieldError::new(ErrorCode::InvalidForm, Field::Body))?;
         crate::orders::reconciliation::run_day(&state, day, OffsetDateTime::now_utc()).await?;
-        Ok::<_, AppError>(format!(
-            "{}#reconciliation",
-            with_notice(&page, "reconciled")
-        ))
+        Ok::<_, AppError>(with_notice(&page, "reconciled"))
     }
     .await;
     outcome(&page, result)
@@ -492,10 +492,7 @@ async fn resolve_difference(
             OffsetDateTime::now_utc(),
         )
         .await?;
-        Ok::<_, AppError>(format!(
-            "{}#reconciliation",
-            with_notice(&page, "difference_resolved")
-        ))
+        Ok::<_, AppError>(with_notice(&page, "difference_resolved"))
     }
     .await;
     outcome(&page, result)

@@ -3,9 +3,14 @@ use crate::error::AppError;
 use crate::staff::auth::{PendingStaff, StaffMember};
 use crate::staff::service as staff;
 use crate::state::AppState;
+use crate::web::client::locale_of;
 use crate::web::pages::PageAnswers;
 use app::domain::staff::Permission;
-use app::staff::{Enrolment, EnrolmentQuery, StaffPage, StaffPageQuery};
+use app::staff::{
+    Desk, DoctorDeskQuery, Enrolment, EnrolmentQuery, OrdersDeskQuery, ProofDesk, ProofDeskQuery,
+    ReconciliationDeskQuery, ScheduleDeskQuery, StaffAccounts, StaffAccountsQuery, StaffHome,
+    StaffHomeQuery, StaffOrders,
+};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use time::OffsetDateTime;
@@ -15,7 +20,85 @@ pub(crate) fn answers(pages: &mut PageAnswers) {
     pages.answer(
         |state, parts, _: EnrolmentQuery| async move { load_enrolment(&state, parts).await },
     );
-    pages.answer(|state, parts, _: StaffPageQuery| async move { load_staff(&state, parts).await });
+    pages.answer(|state, parts, _: StaffHomeQuery| async move { home(&state, parts).await });
+    pages.answer(|state, mut parts, _: ProofDeskQuery| async move {
+        let Some(member) = desk_member(&state, &mut parts, Permission::ViewReviewQueue).await
+        else {
+            return Ok(None);
+        };
+        let locale = locale_of(&parts.headers);
+        Ok(Some(ProofDesk {
+            queue: crate::proofs::service::queue(&state, locale, OffsetDateTime::now_utc()).await?,
+            may_decide: member.role().may(Permission::DecideProofs),
+        }))
+    });
+    pages.answer(|state, mut parts, _: DoctorDeskQuery| async move {
+        let Ok(member) = StaffMember::from_request_parts(&mut parts, &state).await else {
+            return Ok(None);
+        };
+        let locale = locale_of(&parts.headers);
+        crate::booking::desk::desk(&state.db, member.id, locale, OffsetDateTime::now_utc()).await
+    });
+    pages.answer(|state, mut parts, ScheduleDeskQuery(doctor)| async move {
+        if desk_member(&state, &mut parts, Permission::ManageDirectory)
+            .await
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let locale = locale_of(&parts.headers);
+        crate::booking::schedule::scheduling(
+            &state,
+            doctor.as_deref(),
+            locale,
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .map(Some)
+    });
+    pages.answer(|state, mut parts, OrdersDeskQuery(status)| async move {
+        if desk_member(&state, &mut parts, Permission::ManagePayments)
+            .await
+            .is_none()
+        {
+            return Ok(None);
+        }
+        Ok(Some(StaffOrders {
+            status,
+            orders: crate::orders::list_for_staff(&state, status, 1, 30).await?,
+        }))
+    });
+    pages.answer(
+        |state, mut parts, ReconciliationDeskQuery(day)| async move {
+            if desk_member(&state, &mut parts, Permission::ManagePayments)
+                .await
+                .is_none()
+            {
+                return Ok(None);
+            }
+            let day = day.and_then(|d| crate::orders::reconciliation::parse_day(&d));
+            crate::orders::reconciliation::staff_view(&state, day, OffsetDateTime::now_utc())
+                .await
+                .map(Some)
+        },
+    );
+    pages.answer(|state, mut parts, _: StaffAccountsQuery| async move {
+        let Some(member) = desk_member(&state, &mut parts, Permission::ManageStaff).await else {
+            return Ok(None);
+        };
+        let created = match parts.extensions.get::<Session>() {
+            Some(session) => session
+                .remove::<(String, String)>(FLASH_CREATED)
+                .await
+                .map_err(crate::web::auth::internal)?,
+            None => None,
+        };
+        Ok(Some(StaffAccounts {
+            accounts: staff::list(&state.db).await?,
+            me: member.view,
+            created,
+        }))
+    });
 }
 
 async fn load_enrolment(state: &AppState, mut parts: Parts) -> Result<Option<Enrolment>, AppError> {
@@ -34,91 +117,50 @@ async fn load_enrolment(state: &AppState, mut parts: Parts) -> Result<Option<Enr
 pub const FLASH_RECOVERY_CODES: &str = "flash_recovery_codes";
 pub const FLASH_CREATED: &str = "flash_created";
 
-async fn load_staff(state: &AppState, mut parts: Parts) -> Result<Option<StaffPage>, AppError> {
+/// The staff member with both factors, if their role may use the desk.
+async fn desk_member(
+    state: &AppState,
+    parts: &mut Parts,
+    permission: Permission,
+) -> Option<StaffMember> {
+    StaffMember::from_request_parts(parts, state)
+        .await
+        .ok()
+        .filter(|m| m.role().may(permission))
+}
+
+/// The home: who is logged in, the recovery codes once, and the desks of this role.
+async fn home(state: &AppState, mut parts: Parts) -> Result<Option<StaffHome>, AppError> {
     let Ok(member) = StaffMember::from_request_parts(&mut parts, state).await else {
         return Ok(None);
     };
-    let accounts = if member.role().may(Permission::ManageStaff) {
-        staff::list(&state.db).await?
-    } else {
-        Vec::new()
-    };
-    let (mut recovery_codes, mut created) = (Vec::new(), None);
-    if let Some(session) = parts.extensions.get::<Session>() {
-        recovery_codes = session
+    let recovery_codes = match parts.extensions.get::<Session>() {
+        Some(session) => session
             .remove::<Vec<String>>(FLASH_RECOVERY_CODES)
             .await
             .map_err(crate::web::auth::internal)?
-            .unwrap_or_default();
-        created = session
-            .remove::<(String, String)>(FLASH_CREATED)
-            .await
-            .map_err(crate::web::auth::internal)?;
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let role = member.role();
+    let mut desks = Vec::new();
+    if crate::booking::desk::is_doctor(&state.db, member.id).await? {
+        desks.push(Desk::Doctor);
     }
-    let queue = if member.role().may(Permission::ViewReviewQueue) {
-        let locale = crate::web::client::locale_of(&parts.headers);
-        crate::proofs::service::queue(state, locale, OffsetDateTime::now_utc()).await?
-    } else {
-        Vec::new()
-    };
-    let desk = crate::booking::queue::desk(
-        &state.db,
-        member.id,
-        crate::web::client::locale_of(&parts.headers),
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    let scheduling = if member.role().may(Permission::ManageDirectory) {
-        let chosen =
-            axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(
-                &parts.uri,
-            )
-            .ok()
-            .and_then(|q| q.0.get("doctor").cloned());
-        Some(
-            crate::booking::service::scheduling(
-                state,
-                chosen.as_deref(),
-                crate::web::client::locale_of(&parts.headers),
-                OffsetDateTime::now_utc(),
-            )
-            .await?,
-        )
-    } else {
-        None
-    };
-    let query =
-        axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(&parts.uri)
-            .map(|q| q.0)
-            .unwrap_or_default();
-    let (orders, reconciliation) = if member.role().may(Permission::ManagePayments) {
-        let status = query
-            .get("order_status")
-            .and_then(|s| app::domain::order::OrderStatus::parse(s));
-        let orders = app::staff::StaffOrders {
-            status,
-            orders: crate::orders::service::list_for_staff(state, status, 1, 30).await?,
-        };
-        let day = query
-            .get("reconcile_day")
-            .and_then(|d| crate::orders::reconciliation::parse_day(d));
-        let reconciliation =
-            crate::orders::reconciliation::staff_view(state, day, OffsetDateTime::now_utc())
-                .await?;
-        (Some(orders), Some(reconciliation))
-    } else {
-        (None, None)
-    };
-    Ok(Some(StaffPage {
-        desk,
-        scheduling,
-        orders,
-        reconciliation,
-        may_decide: member.role().may(Permission::DecideProofs),
+    for (desk, permission) in [
+        (Desk::Proofs, Permission::ViewReviewQueue),
+        (Desk::Schedule, Permission::ManageDirectory),
+        (Desk::Orders, Permission::ManagePayments),
+        (Desk::Reconciliation, Permission::ManagePayments),
+        (Desk::Accounts, Permission::ManageStaff),
+    ] {
+        if role.may(permission) {
+            desks.push(desk);
+        }
+    }
+    Ok(Some(StaffHome {
         me: member.view,
-        accounts,
         recovery_codes,
-        created,
-        queue,
+        desks,
     }))
 }

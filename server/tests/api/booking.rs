@@ -306,8 +306,8 @@ pub async fn slots_are_published_held_paid_and_cancelled(db: Db) {
     .await;
     let at = OffsetDateTime::now_utc();
     let (a, b) = tokio::join!(
-        bookings::expire_holds(&app.state, at),
-        bookings::expire_holds(&app.state, at)
+        server::booking::expiry::expire_holds(&app.state, at),
+        server::booking::expiry::expire_holds(&app.state, at)
     );
     assert_eq!(a.unwrap() + b.unwrap(), 1, "two servers end the hold once");
     assert_eq!(
@@ -513,7 +513,7 @@ pub async fn a_hold_past_its_time_blocks_nobody(db: Db) {
     );
     // The job finds nothing left to end.
     assert_eq!(
-        bookings::expire_holds(&app.state, OffsetDateTime::now_utc())
+        server::booking::expiry::expire_holds(&app.state, OffsetDateTime::now_utc())
             .await
             .unwrap(),
         0
@@ -590,7 +590,7 @@ pub async fn operators_schedule_any_doctor_on_the_staff_page(db: Db) {
         "2012-01-01",
     )
     .await;
-    let page = operator.page_text("/staff").await;
+    let page = operator.page_text("/staff/schedule").await;
     assert!(
         page.contains("data-testid=\"scheduling\"") && page.contains(&cardio),
         "{page}"
@@ -613,9 +613,11 @@ pub async fn operators_schedule_any_doctor_on_the_staff_page(db: Db) {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         location(&res),
-        format!("/staff?doctor={cardio}&notice=session_published")
+        format!("/staff/schedule?doctor={cardio}&notice=session_published")
     );
-    let page = operator.page_text(&format!("/staff?doctor={cardio}")).await;
+    let page = operator
+        .page_text(&format!("/staff/schedule?doctor={cardio}"))
+        .await;
     assert_eq!(page.matches("data-testid=\"scheduled-slot\"").count(), 2);
     assert!(page.contains("selected"), "the chosen doctor stays chosen");
 
@@ -638,9 +640,11 @@ pub async fn operators_schedule_any_doctor_on_the_staff_page(db: Db) {
         .await;
     assert_eq!(
         location(&res),
-        format!("/staff?doctor={cardio}&notice=slot_cancelled")
+        format!("/staff/schedule?doctor={cardio}&notice=slot_cancelled")
     );
-    let page = operator.page_text(&format!("/staff?doctor={cardio}")).await;
+    let page = operator
+        .page_text(&format!("/staff/schedule?doctor={cardio}"))
+        .await;
     assert_eq!(page.matches("data-testid=\"scheduled-slot\"").count(), 1);
 
     // A doctor runs only their own schedule, and has no scheduling card.
@@ -655,9 +659,9 @@ pub async fn operators_schedule_any_doctor_on_the_staff_page(db: Db) {
     let res = doc.form("/forms/staff/sessions", &fields).await;
     assert_eq!(
         location(&res),
-        format!("/staff?doctor={cardio}&error=forbidden")
+        format!("/staff/schedule?doctor={cardio}&error=forbidden")
     );
-    let desk = doc.page_text("/staff").await;
+    let desk = doc.page_text("/staff/desk").await;
     assert!(
         desk.contains("data-testid=\"schedule\"") && !desk.contains("data-testid=\"scheduling\""),
         "{desk}"
@@ -673,11 +677,13 @@ pub async fn operators_schedule_any_doctor_on_the_staff_page(db: Db) {
     bad[0].1 = "DR1\r\nSet-Cookie: x=1";
     let res = operator.form("/forms/staff/sessions", &bad).await;
     assert!(
-        location(&res).starts_with("/staff?error="),
+        location(&res).starts_with("/staff/schedule?error="),
         "{}",
         location(&res)
     );
-    let page = operator.page_text("/staff?doctor=DR000000000000").await;
+    let page = operator
+        .page_text("/staff/schedule?doctor=DR000000000000")
+        .await;
     assert!(
         page.contains("data-testid=\"scheduling\"") && !page.contains("data-testid=\"schedule\"")
     );
@@ -812,7 +818,7 @@ pub async fn holds_written_together_keep_every_rule(db: Db) {
         ("SELECT COUNT(*) AS n FROM booking WHERE status = 'held'", 3),
         ("SELECT COUNT(*) AS n FROM booking", 3),
         (
-            "SELECT COUNT(*) AS n FROM orders o JOIN booking b ON b.id = o.booking_id WHERE o.status = 'pending' AND o.amount_fen = 4000",
+            "SELECT COUNT(*) AS n FROM orders o JOIN booking b ON b.id = o.subject_id WHERE o.status = 'pending' AND o.amount_fen = 4000",
             3,
         ),
         (

@@ -1,7 +1,10 @@
 //! API integration tests: every scenario runs on a fresh SQLite file and, when
 //! `FUZHEN_TEST_POSTGRES_URL` is set, again on a fresh PostgreSQL database.
 // Tests: an unwrap that fails is a failed assertion.
-#![allow(clippy::unwrap_used)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "tests: an unwrap that fails is a failed assertion"
+)]
 mod booking;
 mod consult_consent;
 mod demo;
@@ -63,6 +66,7 @@ on_both_databases!(
     payments::stripe_takes_payments_and_refunds,
     payments::a_thousand_deliveries_replayed_end_where_their_events_say,
     payments::another_patients_order_is_not_found,
+    payments::orders_keep_their_history_when_they_pay_for_subjects,
     doctors::the_directory_is_searched_filtered_and_paged,
     doctors::patients_find_doctors_for_their_approved_diagnoses,
     demo::demo_data_covers_every_role_and_state,
@@ -119,6 +123,7 @@ on_both_databases!(
     staff::staff_log_in_with_a_second_factor,
     staff::roles_are_least_privilege_and_disabling_is_immediate,
     staff::idle_staff_sessions_end,
+    staff::each_desk_is_a_page_for_the_roles_that_work_there,
     messages::notices_arrive_and_are_read,
     screen::any_yes_stops_the_consult_and_is_logged,
     proofs::uploads_are_checked_by_content_and_stored_once,

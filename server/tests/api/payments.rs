@@ -319,8 +319,8 @@ pub async fn a_paid_hold_is_confirmed_once(db: Db) {
     // The same event processed again, by two servers at once: nothing more happens.
     let now = OffsetDateTime::now_utc();
     let (a, b) = tokio::join!(
-        server::orders::service::process_events(&app.state, now),
-        server::orders::service::process_events(&app.state, now)
+        server::orders::process_events(&app.state, now),
+        server::orders::process_events(&app.state, now)
     );
     assert_eq!(a.unwrap() + b.unwrap(), 0);
     let confirmed = "SELECT COUNT(*) AS n FROM message WHERE kind = 'booking_confirmed'";
@@ -343,21 +343,24 @@ pub async fn a_paid_hold_is_confirmed_once(db: Db) {
     .await;
     let now = OffsetDateTime::now_utc();
     let (a, b) = tokio::join!(
-        server::orders::service::serve_and_close(&app.state, now),
-        server::orders::service::serve_and_close(&app.state, now)
+        server::booking::paying::serve_kept(&app.state, now),
+        server::booking::paying::serve_kept(&app.state, now)
     );
     // (The server's own job may have been first: never twice.)
     assert!(a.unwrap() + b.unwrap() <= 1);
     assert_eq!(order_status(&app, &order).await, "served");
-    let week_later = now + time::Duration::seconds(server::orders::service::CLOSE_AFTER_SECS + 1);
-    server::orders::service::serve_and_close(&app.state, week_later)
+    let week_later = now + time::Duration::seconds(server::orders::CLOSE_AFTER_SECS + 1);
+    server::orders::close_served(&app.state, week_later)
         .await
         .unwrap();
     assert_eq!(order_status(&app, &order).await, "closed");
     assert_eq!(
-        server::orders::service::serve_and_close(&app.state, week_later)
+        server::orders::close_served(&app.state, week_later)
             .await
-            .unwrap(),
+            .unwrap()
+            + server::booking::paying::serve_kept(&app.state, week_later)
+                .await
+                .unwrap(),
         0
     );
 }
@@ -377,14 +380,14 @@ pub async fn an_abandoned_payment_expires_and_frees_the_slot(db: Db) {
     let now = OffsetDateTime::now_utc();
     // The plain expiry leaves a hold whose payment began …
     assert_eq!(
-        server::booking::service::expire_holds(&app.state, now)
+        server::booking::expiry::expire_holds(&app.state, now)
             .await
             .unwrap(),
         0
     );
     assert_eq!(booking_status(&app, &booking).await, "held");
     // … until the provider has called the payment off.
-    server::orders::service::expire_paying_holds(&app.state, now)
+    server::booking::paying::expire_paying_holds(&app.state, now)
         .await
         .unwrap();
     assert_eq!(booking_status(&app, &booking).await, "expired");
@@ -408,7 +411,7 @@ pub async fn money_after_the_hold_ended_goes_back(db: Db) {
     let order = start_paying(&app, &booking).await;
     hold_ran_out(&app, &booking).await;
     let now = OffsetDateTime::now_utc();
-    server::orders::service::expire_paying_holds(&app.state, now)
+    server::booking::paying::expire_paying_holds(&app.state, now)
         .await
         .unwrap();
     assert_eq!(order_status(&app, &order).await, "expired");
@@ -437,10 +440,10 @@ async fn settle_refunds(app: &TestApp) {
     let open = "SELECT COUNT(*) AS n FROM refund WHERE status = 'requested'";
     for _ in 0..200 {
         let now = OffsetDateTime::now_utc();
-        server::orders::service::send_due_refunds(&app.state, now)
+        server::orders::send_due_refunds(&app.state, now)
             .await
             .unwrap();
-        server::orders::service::process_events(&app.state, now)
+        server::orders::process_events(&app.state, now)
             .await
             .unwrap();
         if number(app, open).await == 0 {
@@ -651,7 +654,7 @@ pub async fn reconciliation_reports_every_difference(db: Db) {
     assert_eq!(resolved.iter().filter(|r| **r).count(), 1);
     // The operators' page shows the day and resolves with a plain form.
     let page = operator
-        .page_text(&format!("/staff?reconcile_day={today}"))
+        .page_text(&format!("/staff/reconciliation?reconcile_day={today}"))
         .await;
     assert!(
         page.contains("每日对账") && page.contains("金额不一致"),
@@ -802,7 +805,7 @@ pub async fn stripe_takes_payments_and_refunds(db: Db) {
         if !sent.is_empty() {
             break;
         }
-        server::orders::service::send_due_refunds(&app.state, OffsetDateTime::now_utc())
+        server::orders::send_due_refunds(&app.state, OffsetDateTime::now_utc())
             .await
             .unwrap();
     }
@@ -992,7 +995,7 @@ pub async fn stripe_takes_payments_and_refunds(db: Db) {
     // The second hold runs out with its payment open at Stripe: it is cancelled there
     // first, then the hold ends.
     hold_ran_out(&app, &second_booking).await;
-    server::orders::service::expire_paying_holds(&app.state, OffsetDateTime::now_utc())
+    server::booking::paying::expire_paying_holds(&app.state, OffsetDateTime::now_utc())
         .await
         .unwrap();
     assert_eq!(stripe.intent("pi_2")["status"], "canceled");
@@ -1010,7 +1013,7 @@ pub async fn a_thousand_deliveries_replayed_end_where_their_events_say(db: Db) {
     use server::orders::payments::replay::{self, ORDERS, expired, succeeds};
     let stripe = crate::fake_stripe::FakeStripe::start().await;
     let url = stripe.url.clone();
-    let mut app = spawn_app_with(db, move |c| {
+    let app = spawn_app_with(db, move |c| {
         c.payment_provider = "stripe".into();
         c.stripe_secret_key = Some(SecretBox::from("sk_test_fuzhen".to_owned()));
         c.stripe_api_base = Some(url);
@@ -1018,16 +1021,21 @@ pub async fn a_thousand_deliveries_replayed_end_where_their_events_say(db: Db) {
         c.stripe_webhook_secrets = vec![SecretBox::from(SECRET.to_owned())];
     })
     .await;
-    assert_eq!(
-        app.register("13800138000", "110101199003071233")
-            .await
-            .status(),
-        StatusCode::CREATED
-    );
-    let patient = number(&app, "SELECT id AS n FROM patient").await;
+    // Each order pays for a held consult booking: the demo data's patient, slot and
+    // approved diagnosis.
+    server::demo::seed(&app.state, server::config::Mode::Dev)
+        .await
+        .unwrap();
+    let patient = number(
+        &app,
+        "SELECT MIN(patient_id) AS n FROM diagnosis_proof WHERE status = 'approved'",
+    )
+    .await;
     let now = OffsetDateTime::now_utc().unix_timestamp();
     for i in 0..ORDERS {
-        exec(&app, &replay::insert_order(i, patient, now)).await;
+        for statement in replay::insert_order(i, patient, now) {
+            exec(&app, &statement).await;
+        }
     }
     let plan = replay::plan();
     let started = std::time::Instant::now();
@@ -1046,7 +1054,7 @@ pub async fn a_thousand_deliveries_replayed_end_where_their_events_say(db: Db) {
     .await;
     let delivered = started.elapsed();
     // Whatever a delivery could not apply at once, the job's pass applies.
-    server::orders::service::process_events(&app.state, OffsetDateTime::now_utc())
+    server::orders::process_events(&app.state, OffsetDateTime::now_utc())
         .await
         .unwrap();
     println!(
@@ -1142,4 +1150,115 @@ pub async fn another_patients_order_is_not_found(db: Db) {
     );
     let events = "SELECT COUNT(*) AS n FROM payment_event";
     assert_eq!(number(&app, events).await, 0);
+}
+
+/// Every order with what it is for and what was paid and refunded, oldest first.
+async fn order_rows(app: &TestApp, subject_column: &str) -> Vec<String> {
+    let sql = format!(
+        "SELECT o.order_number || ' ' || o.status || ' ' || CAST(o.amount_fen AS TEXT) || ' ' \
+         || CAST(o.refunded_fen AS TEXT) || ' ' || b.booking_number || ' ' \
+         || CAST((SELECT COUNT(*) FROM refund r WHERE r.order_id = o.id) AS TEXT) || ' ' \
+         || CAST((SELECT COUNT(*) FROM order_line l WHERE l.order_id = o.id) AS TEXT) AS t \
+         FROM orders o JOIN booking b ON b.id = o.{subject_column} ORDER BY o.id"
+    );
+    app.state
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.state.db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String>("", "t").unwrap())
+        .collect()
+}
+
+// R-PAY-1, R-PAY-2: an order pays for a subject (its kind and id); the change from orders
+// of bookings keeps every order, its lines and its refunds, rolled back and made again,
+// and the orders still pay, refund and show afterwards. One order per subject.
+pub async fn orders_keep_their_history_when_they_pay_for_subjects(db: Db) {
+    use migrations::{Migrator, MigratorTrait};
+    let (app, operator, slots) = patient_with_slots(db).await;
+    let unpaid = hold(&app, &slots[0]).await;
+    let paid = hold(&app, &slots[1]).await;
+    let order = pay_in_sandbox(&app, &paid, "succeed").await;
+    let res = operator
+        .post(
+            &format!("/api/v1/staff/orders/{order}/refunds"),
+            &json!({ "amount_fen": 1500, "reason": "视频中断，部分退款" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    settle_refunds(&app).await;
+    let before = order_rows(&app, "subject_id").await;
+    assert_eq!(before.len(), 2);
+    assert!(
+        before[1].contains(&format!("paid 4000 1500 {paid} 1 1")),
+        "{before:?}"
+    );
+
+    Migrator::down(&app.state.db, Some(1)).await.unwrap();
+    assert_eq!(order_rows(&app, "booking_id").await, before);
+    Migrator::up(&app.state.db, None).await.unwrap();
+    assert_eq!(order_rows(&app, "subject_id").await, before);
+    assert_eq!(
+        number(
+            &app,
+            "SELECT COUNT(*) AS n FROM orders WHERE kind = 'consult'"
+        )
+        .await,
+        2
+    );
+    if app.state.db.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        let broken = app
+            .state
+            .db
+            .query_all_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "PRAGMA foreign_key_check",
+            ))
+            .await
+            .unwrap();
+        assert!(broken.is_empty(), "every reference still holds");
+    }
+    // A second order for the same subject is refused by the database.
+    let copy = exec_result(
+        &app,
+        &format!(
+            "INSERT INTO orders (order_number, patient_id, subject_id, kind, status, amount_fen, \
+             currency, description, provider, created_at, updated_at) \
+             SELECT 'OD-copy', patient_id, subject_id, kind, 'pending', amount_fen, currency, \
+             description, provider, created_at, updated_at FROM orders \
+             WHERE order_number = '{order}'"
+        ),
+    )
+    .await;
+    assert!(copy.is_err(), "one order per subject");
+
+    // The orders work as before: the receipt, the rest refunded, the other one paid.
+    let mine: Value = app
+        .get(&format!("/api/v1/orders/{order}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["booking_number"], paid.as_str());
+    assert_eq!(mine["refunds"].as_array().unwrap().len(), 1);
+    let res = operator
+        .post(
+            &format!("/api/v1/staff/orders/{order}/refunds"),
+            &json!({ "reason": "患者投诉，全额退款" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    settle_refunds(&app).await;
+    assert_eq!(order_status(&app, &order).await, "refunded");
+    let other = pay_in_sandbox(&app, &unpaid, "succeed").await;
+    assert_eq!(order_status(&app, &other).await, "paid");
+    assert_eq!(booking_status(&app, &unpaid).await, "confirmed");
+}
+
+async fn exec_result(app: &TestApp, sql: &str) -> Result<(), sea_orm::DbErr> {
+    app.state.db.execute_unprepared(sql).await.map(|_| ())
 }

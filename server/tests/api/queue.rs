@@ -218,7 +218,7 @@ pub async fn patients_wait_in_a_live_queue(db: Db) {
         .as_str()
         .unwrap()
         .to_owned();
-    let desk = doc.page("/staff").await.text().await.unwrap();
+    let desk = doc.page("/staff/desk").await.text().await.unwrap();
     assert!(
         desk.contains("data-testid=\"schedule\"") && desk.contains(&own),
         "{desk}"

@@ -311,3 +311,71 @@ pub async fn idle_staff_sessions_end(db: Db) {
     let res = app.get("/api/v1/staff/me").await;
     assert_error(res, 401, "unauthenticated", None).await;
 }
+
+// R-SEC-1: each staff desk is a page of its own, answered only to a role whose permission
+// it needs (anyone else gets "not found", as for a page that does not exist), and the
+// home lists exactly the desks of the role.
+pub async fn each_desk_is_a_page_for_the_roles_that_work_there(db: Db) {
+    let app = spawn_app(db).await;
+    let desks = [
+        ("/staff/proofs", "queue-count"),
+        ("/staff/schedule", "scheduling"),
+        ("/staff/orders", "staff-orders"),
+        ("/staff/reconciliation", "reconciliation"),
+        ("/staff/accounts", "created-or-table"),
+        ("/staff/desk", "desk"),
+    ];
+    // Which desks each role works at (a doctor's desk needs a directory entry: none here).
+    for (role, works_at) in [
+        (
+            "operator",
+            &[
+                "/staff/proofs",
+                "/staff/schedule",
+                "/staff/orders",
+                "/staff/reconciliation",
+            ][..],
+        ),
+        ("doctor", &["/staff/proofs"][..]),
+        ("auditor", &["/staff/proofs"][..]),
+        ("pharmacist", &[][..]),
+        (
+            "admin",
+            &[
+                "/staff/schedule",
+                "/staff/orders",
+                "/staff/reconciliation",
+                "/staff/accounts",
+            ][..],
+        ),
+    ] {
+        let member = crate::proofs::staff_client(&app, &format!("desk.{role}"), role).await;
+        let home = member.page_text("/staff").await;
+        for (path, mark) in desks {
+            let listed = home.contains(&format!("href=\"{path}\""));
+            assert_eq!(listed, works_at.contains(&path), "{role}'s home and {path}");
+            let res = member.page(path).await;
+            if works_at.contains(&path) {
+                assert_eq!(res.status(), StatusCode::OK, "{role} at {path}");
+                let page = res.text().await.unwrap();
+                if mark != "created-or-table" {
+                    assert!(
+                        page.contains(&format!("data-testid=\"{mark}\"")),
+                        "{role} at {path}"
+                    );
+                } else {
+                    assert!(page.contains("<table"), "{role} at {path}");
+                }
+            } else {
+                assert_eq!(res.status(), StatusCode::NOT_FOUND, "{role} at {path}");
+            }
+        }
+    }
+    // Without a staff login, a desk sends to the staff login.
+    let res = app.page("/staff/orders").await;
+    assert!(
+        res.status().is_redirection() || res.url().path() == "/staff/login",
+        "{}",
+        res.status()
+    );
+}

@@ -97,17 +97,36 @@ pub fn stale(plan: &Plan) -> usize {
     plan.deliveries.iter().filter(|(_, age)| *age > 300).count()
 }
 
-/// The SQL that makes order `i` (pending, or expired), for `patient_id`, at `now`.
-pub fn insert_order(i: usize, patient_id: i64, now: i64) -> String {
-    let status = if expired(i) { "expired" } else { "pending" };
-    format!(
-        "INSERT INTO orders (order_number, patient_id, booking_id, kind, status, amount_fen, \
-         refunded_fen, currency, description, provider, provider_ref, payment_started_at, \
-         created_at, updated_at) VALUES ('{}', {patient_id}, NULL, 'consult', '{status}', \
-         {AMOUNT_FEN}, 0, 'CNY', 'replay', 'stripe', '{}', {now}, {now}, {now})",
-        order_number(i),
-        intent(i)
-    )
+/// The SQL that makes order `i` and the consult booking it pays for, for `patient_id`, at
+/// `now`: the hold runs (or, for an expired order, has ended), on the first slot, for the
+/// patient's first approved diagnosis (the demo data has both).
+pub fn insert_order(i: usize, patient_id: i64, now: i64) -> [String; 2] {
+    let (booking_status, order_status, hold_ends) = if expired(i) {
+        ("expired", "expired", now - 1)
+    } else {
+        ("held", "pending", now + 900)
+    };
+    let booking = format!("BKREPLAY{i:06}");
+    [
+        format!(
+            "INSERT INTO booking (booking_number, slot_id, patient_id, person_key, proof_id, \
+             icd10, status, starts_at, ends_at, held_at, hold_expires_at, refund_due) \
+             SELECT '{booking}', s.id, {patient_id}, 'replay-{i}', p.id, p.icd10, \
+             '{booking_status}', s.starts_at, s.ends_at, {now}, {hold_ends}, FALSE \
+             FROM slot s, diagnosis_proof p \
+             WHERE s.id = (SELECT MIN(id) FROM slot) AND p.id = (SELECT MIN(id) FROM \
+             diagnosis_proof WHERE patient_id = {patient_id} AND status = 'approved')"
+        ),
+        format!(
+            "INSERT INTO orders (order_number, patient_id, subject_id, kind, status, amount_fen, \
+             refunded_fen, currency, description, provider, provider_ref, payment_started_at, \
+             created_at, updated_at) SELECT '{}', {patient_id}, b.id, 'consult', \
+             '{order_status}', {AMOUNT_FEN}, 0, 'CNY', 'replay', 'stripe', '{}', {now}, {now}, \
+             {now} FROM booking b WHERE b.booking_number = '{booking}'",
+            order_number(i),
+            intent(i)
+        ),
+    ]
 }
 
 #[cfg(test)]

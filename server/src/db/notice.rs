@@ -2,6 +2,7 @@
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+// The table keeps its first name; in code a notice is a notice.
 #[sea_orm(table_name = "message")]
 pub struct Model {
     #[sea_orm(primary_key)]

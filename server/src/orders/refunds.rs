@@ -1,0 +1,352 @@
+//! Refunds (R-PAY-2): recorded with the move that asks for them, counted against the
+//! order by one conditional update, and sent to the provider (again, with the same key,
+//! until it answers).
+use super::provider_events::{apply_news, process_events};
+use super::runner::{AfterCommit, locked, status_of, step};
+use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::db::{self, order, refund};
+use crate::error::AppError;
+use crate::notices::service as notices;
+use crate::orders::payments::provider::News;
+use crate::orders::payments::provider::RefundAsk;
+use crate::state::State;
+use app::domain::notice::NoticeKind;
+use app::domain::order::{Fen, OrderEvent, RefundReason, partial_refund};
+use app::domain::{ErrorCode, Field, FieldError};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// Refund records' states.
+pub const REQUESTED: &str = "requested";
+pub const SUCCEEDED: &str = "succeeded";
+pub const FAILED: &str = "failed";
+
+/// Records a refund of `amount` and counts it against the order, by one update that
+/// refuses to refund more than was paid (the CHECK refuses it too).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the refund's facts, each its own"
+)]
+pub(crate) async fn open_refund(
+    txn: &impl ConnectionTrait,
+    o: &order::Model,
+    amount: Fen,
+    full: bool,
+    reason: RefundReason,
+    note: Option<String>,
+    actor: Actor,
+    now: OffsetDateTime,
+    after: &mut AfterCommit,
+) -> Result<refund::Model, AppError> {
+    let ts = now.unix_timestamp();
+    let counted = order::Entity::update_many()
+        .col_expr(
+            order::Column::RefundedFen,
+            Expr::col(order::Column::RefundedFen).add(amount.get()),
+        )
+        .col_expr(order::Column::UpdatedAt, Expr::value(ts))
+        .filter(order::Column::Id.eq(o.id))
+        .filter(
+            Expr::col(order::Column::RefundedFen)
+                .add(amount.get())
+                .lte(Expr::col(order::Column::AmountFen)),
+        )
+        .exec(txn)
+        .await?
+        .rows_affected;
+    if counted != 1 {
+        return Err(FieldError::general(ErrorCode::NothingToRefund).into());
+    }
+    // A full refund happens once per order; each partial one is numbered by what was
+    // refunded before it, which the update above just serialised.
+    let key = if full {
+        format!("{}:full", o.order_number)
+    } else {
+        format!("{}:part:{}", o.order_number, o.refunded_fen)
+    };
+    let staff = match actor {
+        Actor::Staff(id) => Some(id),
+        _ => None,
+    };
+    let r = refund::ActiveModel {
+        refund_number: Set(crate::db::new_number("RF")),
+        order_id: Set(o.id),
+        amount_fen: Set(amount.get()),
+        full_refund: Set(full),
+        reason: Set(reason.as_str().to_owned()),
+        note: Set(note),
+        requested_by_staff: Set(staff),
+        idempotency_key: Set(key),
+        status: Set(REQUESTED.to_owned()),
+        provider_ref: Set(None),
+        attempts: Set(0),
+        next_attempt_at: Set(ts),
+        last_error: Set(None),
+        requested_at: Set(ts),
+        settled_at: Set(None),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    audit::record(
+        txn,
+        AuditEvent {
+            actor,
+            on_behalf_of: None,
+            action: AuditAction::RefundRequested,
+            entity: Some(("refund", r.refund_number.clone())),
+            ip: String::new(),
+            at: now,
+            detail: Some(serde_json::json!({
+                "order": o.order_number,
+                "amount_fen": amount.get(),
+                "reason": reason.as_str(),
+                "full": full,
+            })),
+        },
+    )
+    .await?;
+    let family_member_id = o.family_member_id;
+    after.sms.push(
+        notices::record(
+            txn,
+            notices::Notice {
+                patient_id: o.patient_id,
+                family_member_id,
+                kind: NoticeKind::RefundStarted,
+                params: vec![
+                    ("order".into(), o.order_number.clone()),
+                    ("amount".into(), amount.yuan_text()),
+                ],
+            },
+            now,
+        )
+        .await?,
+    );
+    after.refunds += 1;
+    Ok(r)
+}
+
+/// How long a refund that could not be sent waits before the next try.
+fn backoff_secs(attempts: i32) -> i64 {
+    std::cmp::min(30_i64 << attempts.clamp(0, 8), 3600)
+}
+
+/// Asks the provider for every refund that is due: recorded, not yet sent, its time
+/// come. Each try is claimed by a conditional update, so two servers send it once; the
+/// provider's idempotency key makes even a repeated send one refund.
+pub async fn send_due_refunds(state: &Arc<State>, now: OffsetDateTime) -> Result<usize, AppError> {
+    let ts = now.unix_timestamp();
+    let due = refund::Entity::find()
+        .filter(refund::Column::Status.eq(REQUESTED))
+        .filter(refund::Column::ProviderRef.is_null())
+        .filter(refund::Column::NextAttemptAt.lte(ts))
+        .order_by_asc(refund::Column::Id)
+        .limit(50)
+        .all(&state.db)
+        .await?;
+    let mut sent = 0;
+    for r in due {
+        let claimed = refund::Entity::update_many()
+            .col_expr(refund::Column::Attempts, Expr::value(r.attempts + 1))
+            .col_expr(
+                refund::Column::NextAttemptAt,
+                Expr::value(ts + backoff_secs(r.attempts)),
+            )
+            .filter(refund::Column::Id.eq(r.id))
+            .filter(refund::Column::Attempts.eq(r.attempts))
+            .filter(refund::Column::Status.eq(REQUESTED))
+            .filter(refund::Column::ProviderRef.is_null())
+            .exec(&state.db)
+            .await?
+            .rows_affected;
+        if claimed != 1 {
+            continue;
+        }
+        let Some(o) = order::Entity::find_by_id(r.order_id).one(&state.db).await? else {
+            continue;
+        };
+        let (Some(payment_ref), Some(amount), Some(reason)) = (
+            o.provider_ref.as_deref(),
+            Fen::new(r.amount_fen),
+            RefundReason::parse(&r.reason),
+        ) else {
+            tracing::error!(
+                refund = r.refund_number,
+                "refund without a payment to return"
+            );
+            continue;
+        };
+        let ask = RefundAsk {
+            order_number: &o.order_number,
+            payment_ref,
+            amount,
+            reason,
+            idempotency_key: &r.idempotency_key,
+        };
+        use crate::orders::payments::provider::RefundState;
+        match state.payments.refund(&ask).await {
+            Ok(reply) => {
+                let mut update = refund::Entity::update_many()
+                    .col_expr(
+                        refund::Column::ProviderRef,
+                        Expr::value(&reply.provider_ref),
+                    )
+                    .col_expr(
+                        refund::Column::LastError,
+                        Expr::value(Option::<String>::None),
+                    )
+                    .filter(refund::Column::Id.eq(r.id))
+                    .filter(refund::Column::Status.eq(REQUESTED));
+                if let RefundState::Failed(why) = &reply.state {
+                    update = update
+                        .col_expr(refund::Column::Status, Expr::value(FAILED))
+                        .col_expr(
+                            refund::Column::LastError,
+                            Expr::value(why.chars().take(255).collect::<String>()),
+                        );
+                }
+                update.exec(&state.db).await?;
+                if reply.state == RefundState::Settled {
+                    let txn = db::begin_write(&state.db).await?;
+                    let mut after = AfterCommit::default();
+                    apply_news(
+                        &txn,
+                        &state.subjects,
+                        &News::RefundSettled {
+                            idempotency_key: r.idempotency_key.clone(),
+                        },
+                        &mut after,
+                        now,
+                    )
+                    .await?;
+                    txn.commit().await?;
+                    after.run(state);
+                }
+                sent += 1;
+            }
+            Err(e) => {
+                tracing::warn!(refund = r.refund_number, error = %e, "refund not sent; retrying later");
+                refund::Entity::update_many()
+                    .col_expr(
+                        refund::Column::LastError,
+                        Expr::value(e.to_string().chars().take(255).collect::<String>()),
+                    )
+                    .filter(refund::Column::Id.eq(r.id))
+                    .exec(&state.db)
+                    .await?;
+            }
+        }
+    }
+    // The sandbox answers refunds by an event: process it now rather than at the next tick.
+    if sent > 0 {
+        process_events(state, now).await?;
+    }
+    Ok(sent)
+}
+
+/// An operator's refund (R-PAY-2): all that is left (the order becomes refunding), or a
+/// part of it (the order stays as it is), always with a written reason.
+pub async fn operator_refund(
+    state: &Arc<State>,
+    staff_id: i64,
+    order_number: &str,
+    amount: Option<Fen>,
+    note: &str,
+    ip: &str,
+    now: OffsetDateTime,
+) -> Result<String, AppError> {
+    let note = note.trim();
+    if note.is_empty() || note.chars().count() > 500 {
+        return Err(FieldError::new(ErrorCode::RefundReasonMissing, Field::Note).into());
+    }
+    let txn = db::begin_write(&state.db).await?;
+    let Some(found) = order::Entity::find()
+        .filter(order::Column::OrderNumber.eq(order_number))
+        .one(&txn)
+        .await?
+    else {
+        txn.rollback().await?;
+        return Err(FieldError::general(ErrorCode::NotFound).into());
+    };
+    let o = locked(&txn, found.id).await?;
+    let status = status_of(&o)?;
+    let paid = Fen::new(o.amount_fen).unwrap_or(Fen::ZERO);
+    let refunded = Fen::new(o.refunded_fen).unwrap_or(Fen::ZERO);
+    let asked = amount.unwrap_or(Fen::new(o.amount_fen - o.refunded_fen).unwrap_or(Fen::ZERO));
+    let amount = match partial_refund(status, paid, refunded, asked) {
+        Ok(a) => a,
+        Err(app::domain::order::PartialRefundRefused::NothingLeft) => {
+            txn.rollback().await?;
+            return Err(FieldError::general(ErrorCode::NothingToRefund).into());
+        }
+        Err(_) => {
+            txn.rollback().await?;
+            return Err(FieldError::new(ErrorCode::RefundAmountInvalid, Field::AmountFen).into());
+        }
+    };
+    let mut after = AfterCommit::default();
+    let full = amount.get() == o.amount_fen - o.refunded_fen;
+    let number = if full {
+        // All that is left: the machine moves the order and opens the refund.
+        step(
+            &txn,
+            o.id,
+            OrderEvent::FullRefundAsked(RefundReason::OperatorDecision),
+            Actor::Staff(staff_id),
+            now,
+            &mut after,
+        )
+        .await?;
+        refund::Entity::find()
+            .filter(refund::Column::OrderId.eq(o.id))
+            .filter(refund::Column::FullRefund.eq(true))
+            .one(&txn)
+            .await?
+            .map(|r| r.refund_number)
+            .unwrap_or_default()
+    } else {
+        open_refund(
+            &txn,
+            &o,
+            amount,
+            false,
+            RefundReason::OperatorDecision,
+            None,
+            Actor::Staff(staff_id),
+            now,
+            &mut after,
+        )
+        .await?
+        .refund_number
+    };
+    // The operator's words stay on the refund record, not in the audit log (they may
+    // name the patient): the log says who decided, when and from where.
+    refund::Entity::update_many()
+        .col_expr(refund::Column::Note, Expr::value(note))
+        .col_expr(refund::Column::RequestedByStaff, Expr::value(staff_id))
+        .filter(refund::Column::RefundNumber.eq(&number))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        AuditEvent {
+            actor: Actor::Staff(staff_id),
+            on_behalf_of: None,
+            action: AuditAction::RefundRequested,
+            entity: Some(("order", o.order_number.clone())),
+            ip: ip.to_owned(),
+            at: now,
+            detail: Some(serde_json::json!({ "refund": number, "by": "operator" })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    after.run(state);
+    Ok(number)
+}
