@@ -14,6 +14,40 @@ const COLUMNS: &str = "id, order_number, patient_id, subject_id, kind, status, a
     refunded_fen, currency, description, provider, method, provider_ref, payment_started_at, \
     paid_fen, created_at, paid_at, ended_at, updated_at";
 
+/// SQLite's orders table, with what it pays for (`subject`, before the kind) and the
+/// table's last constraints (`tail`).
+fn sqlite_orders(subject: &str, tail: &str) -> String {
+    format!(
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT, \
+         order_number VARCHAR(32) NOT NULL UNIQUE, \
+         patient_id BIGINT NOT NULL REFERENCES patient (id), {subject}\
+         kind VARCHAR(16) NOT NULL CHECK (kind IN ('consult')), \
+         status VARCHAR(16) NOT NULL CHECK (status IN \
+           ('pending', 'paid', 'served', 'closed', 'refunding', 'refunded', 'expired')), \
+         amount_fen BIGINT NOT NULL CHECK (amount_fen >= 0 AND amount_fen <= 10000000), \
+         refunded_fen BIGINT NOT NULL DEFAULT 0 \
+           CHECK (refunded_fen >= 0 AND refunded_fen <= amount_fen), \
+         currency VARCHAR(3) NOT NULL CHECK (currency = 'CNY'), \
+         description VARCHAR(255) NOT NULL, \
+         provider VARCHAR(16) NOT NULL, \
+         method VARCHAR(16) NULL, \
+         provider_ref VARCHAR(255) NULL, \
+         payment_started_at BIGINT NULL, \
+         paid_fen BIGINT NULL, \
+         created_at BIGINT NOT NULL, \
+         paid_at BIGINT NULL, \
+         ended_at BIGINT NULL, \
+         updated_at BIGINT NOT NULL{tail})"
+    )
+}
+
+/// The indexes both layouts have.
+const INDEXES: [&str; 3] = [
+    "CREATE INDEX orders_patient ON orders (patient_id, id)",
+    "CREATE INDEX orders_status ON orders (status, created_at)",
+    "CREATE INDEX orders_provider_ref ON orders (provider_ref)",
+];
+
 fn statements(backend: DbBackend) -> Vec<String> {
     match backend {
         DbBackend::Sqlite => vec![
@@ -23,30 +57,11 @@ fn statements(backend: DbBackend) -> Vec<String> {
             "PRAGMA defer_foreign_keys = ON".into(),
             "CREATE TABLE orders_before AS SELECT * FROM orders".into(),
             "DROP TABLE orders".into(),
-            "CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT, \
-             order_number VARCHAR(32) NOT NULL UNIQUE, \
-             patient_id BIGINT NOT NULL REFERENCES patient (id), \
-             subject_id BIGINT NOT NULL, \
-             family_member_id BIGINT NULL REFERENCES family_member (id), \
-             kind VARCHAR(16) NOT NULL CHECK (kind IN ('consult')), \
-             status VARCHAR(16) NOT NULL CHECK (status IN \
-               ('pending', 'paid', 'served', 'closed', 'refunding', 'refunded', 'expired')), \
-             amount_fen BIGINT NOT NULL CHECK (amount_fen >= 0 AND amount_fen <= 10000000), \
-             refunded_fen BIGINT NOT NULL DEFAULT 0 \
-               CHECK (refunded_fen >= 0 AND refunded_fen <= amount_fen), \
-             currency VARCHAR(3) NOT NULL CHECK (currency = 'CNY'), \
-             description VARCHAR(255) NOT NULL, \
-             provider VARCHAR(16) NOT NULL, \
-             method VARCHAR(16) NULL, \
-             provider_ref VARCHAR(255) NULL, \
-             payment_started_at BIGINT NULL, \
-             paid_fen BIGINT NULL, \
-             created_at BIGINT NOT NULL, \
-             paid_at BIGINT NULL, \
-             ended_at BIGINT NULL, \
-             updated_at BIGINT NOT NULL, \
-             CONSTRAINT orders_subject_once UNIQUE (kind, subject_id))"
-                .into(),
+            sqlite_orders(
+                "subject_id BIGINT NOT NULL, \
+                 family_member_id BIGINT NULL REFERENCES family_member (id), ",
+                ", CONSTRAINT orders_subject_once UNIQUE (kind, subject_id)",
+            ),
             format!(
                 "INSERT INTO orders ({COLUMNS}, family_member_id) SELECT {}, \
                  (SELECT b.family_member_id FROM booking b WHERE b.id = orders_before.booking_id) \
@@ -54,10 +69,10 @@ fn statements(backend: DbBackend) -> Vec<String> {
                 COLUMNS.replace("subject_id", "booking_id")
             ),
             "DROP TABLE orders_before".into(),
-            "CREATE INDEX orders_patient ON orders (patient_id, id)".into(),
-            "CREATE INDEX orders_status ON orders (status, created_at)".into(),
-            "CREATE INDEX orders_provider_ref ON orders (provider_ref)".into(),
-        ],
+        ]
+        .into_iter()
+        .chain(INDEXES.map(String::from))
+        .collect(),
         _ => vec![
             "ALTER TABLE orders DROP CONSTRAINT orders_booking_id_fkey".into(),
             "ALTER TABLE orders DROP CONSTRAINT orders_booking_id_key".into(),
@@ -82,37 +97,19 @@ fn undo(backend: DbBackend) -> Vec<String> {
             "PRAGMA defer_foreign_keys = ON".into(),
             "CREATE TABLE orders_after AS SELECT * FROM orders".into(),
             "DROP TABLE orders".into(),
-            "CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT, \
-             order_number VARCHAR(32) NOT NULL UNIQUE, \
-             patient_id BIGINT NOT NULL REFERENCES patient (id), \
-             booking_id BIGINT NULL UNIQUE REFERENCES booking (id), \
-             kind VARCHAR(16) NOT NULL CHECK (kind IN ('consult')), \
-             status VARCHAR(16) NOT NULL CHECK (status IN \
-               ('pending', 'paid', 'served', 'closed', 'refunding', 'refunded', 'expired')), \
-             amount_fen BIGINT NOT NULL CHECK (amount_fen >= 0 AND amount_fen <= 10000000), \
-             refunded_fen BIGINT NOT NULL DEFAULT 0 \
-               CHECK (refunded_fen >= 0 AND refunded_fen <= amount_fen), \
-             currency VARCHAR(3) NOT NULL CHECK (currency = 'CNY'), \
-             description VARCHAR(255) NOT NULL, \
-             provider VARCHAR(16) NOT NULL, \
-             method VARCHAR(16) NULL, \
-             provider_ref VARCHAR(255) NULL, \
-             payment_started_at BIGINT NULL, \
-             paid_fen BIGINT NULL, \
-             created_at BIGINT NOT NULL, \
-             paid_at BIGINT NULL, \
-             ended_at BIGINT NULL, \
-             updated_at BIGINT NOT NULL)"
-                .into(),
+            sqlite_orders(
+                "booking_id BIGINT NULL UNIQUE REFERENCES booking (id), ",
+                "",
+            ),
             format!(
                 "INSERT INTO orders ({}) SELECT {COLUMNS} FROM orders_after",
                 COLUMNS.replace("subject_id", "booking_id")
             ),
             "DROP TABLE orders_after".into(),
-            "CREATE INDEX orders_patient ON orders (patient_id, id)".into(),
-            "CREATE INDEX orders_status ON orders (status, created_at)".into(),
-            "CREATE INDEX orders_provider_ref ON orders (provider_ref)".into(),
-        ],
+        ]
+        .into_iter()
+        .chain(INDEXES.map(String::from))
+        .collect(),
         _ => vec![
             "ALTER TABLE orders DROP COLUMN family_member_id".into(),
             "ALTER TABLE orders DROP CONSTRAINT orders_subject_once".into(),

@@ -27,7 +27,9 @@ pub struct SlotDay {
     pub slots: Vec<SlotChoice>,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum BookingState {
     /// Held for payment until `hold_expires_at`.
     Held,
@@ -37,6 +39,7 @@ pub enum BookingState {
 }
 
 /// A hold or booking, as its owner sees it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BookingView {
     pub booking_number: String,
@@ -72,6 +75,7 @@ pub struct BookingView {
 }
 
 /// A way to pay, as the pay form offers it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MethodChoice {
     pub method: crate::domain::payment_method::PaymentMethod,
@@ -83,6 +87,7 @@ pub struct MethodChoice {
 }
 
 /// The 问诊 tab: upcoming bookings first, then the past.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct BookingList {
     pub upcoming: Vec<BookingView>,

@@ -67,6 +67,7 @@ impl Browser {
 /// Why a method is not offered here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Unavailable {
     /// WeChat blocks Alipay's pages in its browser: open the page in another browser.
     BlockedInWeChat,

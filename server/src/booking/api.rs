@@ -12,7 +12,6 @@ use crate::web::client::ClientIp;
 use crate::web::extract::{Json, Query};
 use crate::web::openapi::ErrorBody;
 use app::domain::schedule::{ConsultType, SessionPlan, Split};
-use app::domain::staff::Permission;
 use app::domain::{ErrorCode, Field, FieldError};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -68,7 +67,7 @@ pub(crate) async fn publish_session(
     Path(number): Path<String>,
     Json(input): Json<SessionInput>,
 ) -> ApiResult {
-    may_schedule(&state, &member, Some(&number), None).await?;
+    super::schedule::may_schedule(&state, &member, Some(&number), None).await?;
     let bad = || FieldError::new(ErrorCode::ScheduleTimesInvalid, Field::Body);
     let date = Date::parse(
         input.date.trim(),
@@ -162,7 +161,7 @@ pub(crate) async fn hold(
     Json(input): Json<HoldInput>,
 ) -> ApiResult {
     let member = acting_for::member_id(&state, patient.id, &session).await?;
-    let consent = crate::eligibility::screen_api::consult_consent_of(&session).await?;
+    let consent = crate::eligibility::screen::consult_consent_of(&session).await?;
     let held = crate::booking::holds::hold(
         &state,
         &HoldRequest {
@@ -225,7 +224,7 @@ pub(crate) async fn pay(
     Path(number): Path<String>,
     Json(input): Json<PayInput>,
 ) -> ApiResult {
-    let next = start_paying(
+    let next = super::paying::start_paying(
         &state,
         patient.id,
         &number,
@@ -239,49 +238,6 @@ pub(crate) async fn pay(
         crate::orders::PayNext::Confirmed => PayNext::Confirmed,
     };
     Ok((StatusCode::OK, Json(next)).into_response())
-}
-
-/// Starts paying for one of the patient's bookings with the method asked for (or the
-/// one this browser gets by default): the API's and the form's way in.
-pub(crate) async fn start_paying(
-    state: &std::sync::Arc<crate::state::State>,
-    patient_id: i64,
-    booking_number: &str,
-    headers: &axum::http::HeaderMap,
-    asked: Option<&str>,
-    ip: &str,
-) -> Result<crate::orders::PayNext, crate::error::AppError> {
-    let browser = crate::web::client::browser_of(headers);
-    let method = choose_method(state, browser, asked)?;
-    super::paying::start_payment(
-        state,
-        patient_id,
-        booking_number,
-        method,
-        browser,
-        ip,
-        OffsetDateTime::now_utc(),
-    )
-    .await
-}
-
-/// The method asked for, or the first that works in this browser.
-pub(crate) fn choose_method(
-    state: &crate::state::State,
-    browser: app::domain::payment_method::Browser,
-    asked: Option<&str>,
-) -> Result<app::domain::payment_method::PaymentMethod, FieldError> {
-    use app::domain::payment_method::{PaymentMethod, default_method, offered};
-    let unavailable = FieldError::new(ErrorCode::PaymentMethodUnavailable, Field::PaymentMethod);
-    match asked.map(str::trim).filter(|m| !m.is_empty()) {
-        Some(m) => PaymentMethod::parse(m).ok_or(unavailable),
-        None => default_method(&offered(
-            browser,
-            state.payments.methods(),
-            state.payments.qr_only(),
-        ))
-        .ok_or(unavailable),
-    }
 }
 
 /// Cancel a hold or booking (free until the configured cut-off before the start).
@@ -331,7 +287,7 @@ pub(crate) async fn cancel_slot(
     ClientIp(ip): ClientIp,
     Path(number): Path<String>,
 ) -> ApiResult {
-    may_schedule(&state, &member, None, Some(&number)).await?;
+    super::schedule::may_schedule(&state, &member, None, Some(&number)).await?;
     let n = crate::booking::schedule::cancel_slot(
         &state,
         &number,
@@ -346,37 +302,58 @@ pub(crate) async fn cancel_slot(
     .into_response())
 }
 
-/// R-BOOK-1: operators and admins schedule any doctor; a doctor schedules only their own
-/// entry (by the doctor's number, or the slot's doctor).
-pub(crate) async fn may_schedule(
-    state: &AppState,
-    member: &StaffMember,
-    doctor_number: Option<&str>,
-    slot_number: Option<&str>,
-) -> Result<(), crate::error::AppError> {
-    if member.role().may(Permission::ManageDirectory) {
-        return Ok(());
-    }
-    let own = match crate::booking::queue::doctor_of_staff(&state.db, member.id).await {
-        Ok(d) => d.doctor_number,
-        Err(_) => return Err(FieldError::general(ErrorCode::Forbidden).into()),
-    };
-    let target = match (doctor_number, slot_number) {
-        (Some(d), _) => Some(d.to_owned()),
-        (None, Some(s)) => bookings::doctor_of_slot(&state.db, s).await?,
-        (None, None) => None,
-    };
-    if target.as_deref() == Some(own.as_str()) {
-        Ok(())
-    } else {
-        Err(FieldError::general(ErrorCode::Forbidden).into())
-    }
+/// The account's bookings (the 问诊 tab): upcoming first, then the past, times in words
+/// in the request's language.
+#[utoipa::path(get, path = "/api/v1/bookings", tag = "booking",
+    responses(
+        (status = 200, body = app::booking::BookingList),
+        (status = 401, body = ErrorBody),
+    ))]
+pub(crate) async fn my_bookings(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    crate::web::client::Lang(locale): crate::web::client::Lang,
+) -> ApiResult {
+    let list =
+        super::views::list_for_patient(&state, patient.id, locale, OffsetDateTime::now_utc())
+            .await?;
+    Ok(Json(list).into_response())
+}
+
+/// One of the account's bookings: its state, the hold's time left, the order that pays
+/// for it and the ways to pay in this browser.
+#[utoipa::path(get, path = "/api/v1/bookings/{number}", tag = "booking",
+    params(("number" = String, Path, description = "The booking number")),
+    responses(
+        (status = 200, body = app::booking::BookingView),
+        (status = 404, description = "Not this account's booking", body = ErrorBody),
+    ))]
+pub(crate) async fn my_booking(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    crate::web::client::Lang(locale): crate::web::client::Lang,
+    headers: axum::http::HeaderMap,
+    Path(number): Path<String>,
+) -> ApiResult {
+    let view = super::views::find_for_patient(
+        &state,
+        patient.id,
+        &number,
+        locale,
+        crate::web::client::browser_of(&headers),
+        OffsetDateTime::now_utc(),
+    )
+    .await?
+    .ok_or(FieldError::general(ErrorCode::NotFound))?;
+    Ok(Json(view).into_response())
 }
 
 pub(crate) fn routes() -> ApiRoutes {
     ApiRoutes {
         public: OpenApiRouter::new().routes(routes!(doctor_slots)),
         consented: OpenApiRouter::new()
+            .routes(routes!(my_bookings))
+            .routes(routes!(my_booking))
             .routes(routes!(hold))
             .routes(routes!(pay))
             .routes(routes!(cancel)),

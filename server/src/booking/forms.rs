@@ -33,7 +33,7 @@ async fn hold_slot(
     let slot_number = field(&f, "slot_number").trim().to_owned();
     let result = async {
         let member = crate::family::acting_for::member_id(&state, patient.id, &session).await?;
-        let consent = crate::eligibility::screen_api::consult_consent_of(&session).await?;
+        let consent = crate::eligibility::screen::consult_consent_of(&session).await?;
         crate::booking::holds::hold(
             &state,
             &HoldRequest {
@@ -77,7 +77,7 @@ async fn join_queue(
         let consult_type = app::domain::schedule::ConsultType::parse(field(&f, "consult_type"))
             .ok_or(FieldError::general(ErrorCode::InvalidForm))?;
         let member = crate::family::acting_for::member_id(&state, patient.id, &session).await?;
-        let consent = crate::eligibility::screen_api::consult_consent_of(&session).await?;
+        let consent = crate::eligibility::screen::consult_consent_of(&session).await?;
         crate::booking::queue::join(
             &state,
             patient.id,
@@ -125,7 +125,7 @@ async fn pay_booking(
     let number = record_number(&number);
     let page = format!("/bookings/{number}");
     let result = async {
-        let next = crate::booking::api::start_paying(
+        let next = crate::booking::paying::start_paying(
             &state,
             patient.id,
             &number,

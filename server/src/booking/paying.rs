@@ -248,3 +248,49 @@ impl Subject for ConsultBooking {
         format!("/bookings/{number}")
     }
 }
+
+/// Starts paying for one of the patient's bookings with the method asked for (or the
+/// one this browser gets by default): the API's and the form's way in.
+pub(crate) async fn start_paying(
+    state: &std::sync::Arc<crate::state::State>,
+    patient_id: i64,
+    booking_number: &str,
+    headers: &axum::http::HeaderMap,
+    asked: Option<&str>,
+    ip: &str,
+) -> Result<crate::orders::PayNext, crate::error::AppError> {
+    let browser = crate::web::client::browser_of(headers);
+    let method = choose_method(state, browser, asked)?;
+    super::paying::start_payment(
+        state,
+        patient_id,
+        booking_number,
+        method,
+        browser,
+        ip,
+        OffsetDateTime::now_utc(),
+    )
+    .await
+}
+
+/// The method asked for, or the first that works in this browser.
+pub(crate) fn choose_method(
+    state: &crate::state::State,
+    browser: app::domain::payment_method::Browser,
+    asked: Option<&str>,
+) -> Result<app::domain::payment_method::PaymentMethod, FieldError> {
+    use app::domain::payment_method::{PaymentMethod, default_method, offered};
+    let unavailable = FieldError::new(
+        ErrorCode::PaymentMethodUnavailable,
+        app::domain::Field::PaymentMethod,
+    );
+    match asked.map(str::trim).filter(|m| !m.is_empty()) {
+        Some(m) => PaymentMethod::parse(m).ok_or(unavailable),
+        None => default_method(&offered(
+            browser,
+            state.payments.methods(),
+            state.payments.qr_only(),
+        ))
+        .ok_or(unavailable),
+    }
+}

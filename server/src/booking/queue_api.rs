@@ -122,7 +122,7 @@ pub(crate) async fn join(
     Json(input): Json<JoinInput>,
 ) -> ApiResult {
     let member = acting_for::member_id(&state, patient.id, &session).await?;
-    let consent = crate::eligibility::screen_api::consult_consent_of(&session).await?;
+    let consent = crate::eligibility::screen::consult_consent_of(&session).await?;
     let entry_number = queue::join(
         &state,
         patient.id,

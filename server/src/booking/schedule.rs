@@ -5,6 +5,8 @@ use crate::audit::{self, Actor, AuditAction, AuditEvent};
 use crate::db::{self, booking, doctor, schedule_session, slot};
 use crate::error::AppError;
 use crate::notices::service as notices;
+use crate::staff::auth::StaffMember;
+use crate::state::AppState;
 use crate::state::State;
 use app::domain::china_time;
 use app::domain::department::Department;
@@ -385,4 +387,34 @@ pub async fn scheduling(
         None => None,
     };
     Ok(app::staff::Scheduling { doctors, chosen })
+}
+
+/// R-BOOK-1: operators and admins schedule any doctor; a doctor schedules only their own
+/// entry (by the doctor's number, or the slot's doctor).
+pub(crate) async fn may_schedule(
+    state: &AppState,
+    member: &StaffMember,
+    doctor_number: Option<&str>,
+    slot_number: Option<&str>,
+) -> Result<(), crate::error::AppError> {
+    if member
+        .role()
+        .may(app::domain::staff::Permission::ManageDirectory)
+    {
+        return Ok(());
+    }
+    let own = match crate::booking::queue::doctor_of_staff(&state.db, member.id).await {
+        Ok(d) => d.doctor_number,
+        Err(_) => return Err(FieldError::general(ErrorCode::Forbidden).into()),
+    };
+    let target = match (doctor_number, slot_number) {
+        (Some(d), _) => Some(d.to_owned()),
+        (None, Some(s)) => super::service::doctor_of_slot(&state.db, s).await?,
+        (None, None) => None,
+    };
+    if target.as_deref() == Some(own.as_str()) {
+        Ok(())
+    } else {
+        Err(FieldError::general(ErrorCode::Forbidden).into())
+    }
 }

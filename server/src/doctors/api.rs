@@ -4,7 +4,6 @@
 use crate::doctors::service as doctors;
 use crate::doctors::service::Filter;
 use crate::doctors::service::NewDoctor;
-use crate::eligibility::service as eligibility;
 use crate::error::AppError;
 use crate::family::acting_for;
 use crate::staff::auth::StaffMember;
@@ -87,25 +86,10 @@ pub(crate) async fn my_doctors(
 ) -> ApiResult {
     let member = acting_for::member_id(&state, patient.id, &session).await?;
     let mut filter = params.filter()?;
-    filter.departments = Some(treating_departments(&state, patient.id, member).await?);
+    filter.departments =
+        Some(super::service::treating_departments(&state, patient.id, member).await?);
     let list = doctors::list(&state, &filter, OffsetDateTime::now_utc()).await?;
     Ok(Json(list).into_response())
-}
-
-/// The departments that treat the person's approved diagnoses.
-pub(crate) async fn treating_departments(
-    state: &AppState,
-    patient_id: i64,
-    member: Option<i64>,
-) -> Result<Vec<Department>, AppError> {
-    let mut departments: Vec<Department> = eligibility::approved(state, patient_id, member)
-        .await?
-        .into_iter()
-        .map(|(_, d)| d.department)
-        .collect();
-    departments.sort();
-    departments.dedup();
-    Ok(departments)
 }
 
 /// A doctor's public profile.
@@ -245,9 +229,34 @@ pub(crate) async fn link_account(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// A clinical department, by its code and its name in the request's language.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct DepartmentView {
+    department: app::domain::department::Department,
+    name: &'static str,
+}
+
+/// The hospital's clinical departments, as the directory filters by them (R-ELIG-3).
+#[utoipa::path(get, path = "/api/v1/departments", tag = "doctors",
+    responses((status = 200, body = Vec<DepartmentView>)))]
+pub(crate) async fn departments(
+    crate::web::client::Lang(locale): crate::web::client::Lang,
+) -> ApiResult {
+    let english = locale == app::i18n::Locale::en;
+    let list: Vec<DepartmentView> = app::domain::department::ALL_DEPARTMENTS
+        .iter()
+        .map(|d| DepartmentView {
+            department: *d,
+            name: d.name(english),
+        })
+        .collect();
+    Ok(Json(list).into_response())
+}
+
 pub(crate) fn routes() -> ApiRoutes {
     ApiRoutes {
         public: OpenApiRouter::new()
+            .routes(routes!(departments))
             .routes(routes!(list_doctors))
             .routes(routes!(doctor_profile))
             .routes(routes!(doctor_photo)),

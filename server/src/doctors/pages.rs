@@ -26,7 +26,8 @@ pub(crate) fn answers(pages: &mut PageAnswers) {
             && let Some(session) = parts.extensions.get::<Session>()
         {
             let member = crate::family::acting_for::member_id(&state, patient.id, session).await?;
-            let departments = super::api::treating_departments(&state, patient.id, member).await?;
+            let departments =
+                super::service::treating_departments(&state, patient.id, member).await?;
             let name = crate::family::service::person_name(&state.db, patient.id, member).await?;
             filter.departments = Some(departments);
             whose = Some(name);

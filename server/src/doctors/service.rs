@@ -3,6 +3,7 @@
 //! diagnoses (R-ELIG-3), fees from the published price list, and photos.
 use crate::db::{self, consult_price, doctor};
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::state::State;
 use app::doctors::{DoctorCard, DoctorList, DoctorProfile, Fee};
 use app::domain::china_time;
@@ -329,4 +330,21 @@ pub async fn link_account(state: &State, number: &str, username: &str) -> Result
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The departments that treat the person's approved diagnoses.
+pub(crate) async fn treating_departments(
+    state: &AppState,
+    patient_id: i64,
+    member: Option<i64>,
+) -> Result<Vec<Department>, AppError> {
+    let mut departments: Vec<Department> =
+        crate::eligibility::service::approved(state, patient_id, member)
+            .await?
+            .into_iter()
+            .map(|(_, d)| d.department)
+            .collect();
+    departments.sort();
+    departments.dedup();
+    Ok(departments)
 }

@@ -40,7 +40,7 @@ async fn emergency_screen(
     // Rebuilt from its parts: nothing the client sent goes into a URL unchecked.
     let choice = parse_choice(field(&f, "choice"))
         .map(|(icd10, department)| format!("choice={icd10}:{}", department.as_str()));
-    let screen = crate::eligibility::screen_api::answer_screen(
+    let screen = crate::eligibility::screen::answer_screen(
         &state,
         patient.id,
         &session,
@@ -74,7 +74,7 @@ async fn consult_consent(
         return Redirect::to("/consult/start").into_response();
     };
     let page = format!("/consult/consent?choice={icd10}:{}", department.as_str());
-    let result = crate::eligibility::screen_api::give(
+    let result = crate::eligibility::screen::give(
         &state,
         patient.id,
         &session,

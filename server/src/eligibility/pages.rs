@@ -115,7 +115,7 @@ async fn load_consult_consent(
     let english = locale == app::i18n::Locale::en;
     let member = crate::family::acting_for::member_id(state, patient_id, session).await?;
     let pass = session
-        .get::<ScreenPass>(crate::eligibility::screen_api::SCREEN_PASS)
+        .get::<ScreenPass>(crate::eligibility::screen::SCREEN_PASS)
         .await
         .map_err(crate::web::auth::internal)?;
     let consult = ConsultFor {

@@ -2,12 +2,19 @@
 //! stopped screen is stored and audited, for the 就诊人 the patient is acting for.
 use crate::audit::{self, Actor, AuditAction, AuditEvent};
 use crate::db::{self, emergency_screen};
+use crate::eligibility::consult_consents::{self, ConsultFor};
 use crate::error::AppError;
-use crate::state::State;
+use crate::family::acting_for;
+use crate::state::{AppState, State};
+use crate::web::auth::internal;
+use app::domain::consult_consent::ScreenPass;
+use app::domain::department::Department;
 use app::domain::emergency::{RedFlag, Screen, judge};
+use app::domain::{ErrorCode, Field, FieldError};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use std::collections::HashMap;
 use time::OffsetDateTime;
+use tower_sessions::Session;
 
 /// Judges `answers` (red-flag code → yes) for the patient, acting for `member` (a
 /// family member's id) or themselves; a stop is recorded with the audit row.
@@ -50,3 +57,95 @@ pub async fn submit(
     }
     Ok(screen)
 }
+
+/// The last clear screen ([`ScreenPass`]), in the session.
+pub const SCREEN_PASS: &str = "screen_pass";
+
+/// The consult consent given this session (R-REG-6), which holds and queue places carry.
+pub(crate) async fn consult_consent_of(session: &Session) -> Result<String, AppError> {
+    session
+        .get::<String>(CONSULT_CONSENT)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| FieldError::general(ErrorCode::ConsultConsentRequired).into())
+}
+
+/// Judges a screen and remembers a clear one for the person it was for.
+pub(crate) async fn answer_screen(
+    state: &AppState,
+    patient_id: i64,
+    session: &Session,
+    answers: &HashMap<String, bool>,
+    critical: Option<bool>,
+    ip: &str,
+) -> Result<Screen, AppError> {
+    let member = acting_for::member_id(state, patient_id, session).await?;
+    let now = OffsetDateTime::now_utc();
+    let result = submit(state, patient_id, member, answers, ip, now).await?;
+    match &result {
+        Screen::Clear => {
+            // Asked with the red flags: unanswered is unanswered.
+            let critical =
+                critical.ok_or(FieldError::new(ErrorCode::ScreenUnanswered, Field::Screen))?;
+            let pass = ScreenPass {
+                at: now.unix_timestamp(),
+                member,
+                critical,
+            };
+            session.insert(SCREEN_PASS, pass).await.map_err(internal)?;
+        }
+        Screen::Emergency(_) => {
+            session
+                .remove::<ScreenPass>(SCREEN_PASS)
+                .await
+                .map_err(internal)?;
+        }
+    }
+    Ok(result)
+}
+
+/// Records the consult notice confirmed (R-REG-6) for whom the patient acts for, and
+/// remembers it in the session for the holds and queue places that carry it.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the notice's answers and the request's facts"
+)]
+pub(crate) async fn give(
+    state: &AppState,
+    patient_id: i64,
+    session: &Session,
+    icd10: &str,
+    department: Department,
+    accept: bool,
+    version: &str,
+    ip: &str,
+) -> Result<String, AppError> {
+    let consult = ConsultFor {
+        patient_id,
+        member: acting_for::member_id(state, patient_id, session).await?,
+        icd10: icd10.to_owned(),
+        department,
+    };
+    let pass = session
+        .get::<ScreenPass>(SCREEN_PASS)
+        .await
+        .map_err(internal)?;
+    let number = consult_consents::give(
+        state,
+        &consult,
+        pass,
+        accept,
+        version,
+        ip,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    session
+        .insert(CONSULT_CONSENT, number.clone())
+        .await
+        .map_err(internal)?;
+    Ok(number)
+}
+
+/// The last consult consent's number, in the session, for the booking to carry.
+pub const CONSULT_CONSENT: &str = "consult_consent";

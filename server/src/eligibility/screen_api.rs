@@ -1,18 +1,12 @@
 //! Before a consult: the emergency screen (R-ELIG-4), then the consult's risk notice
 //! and informed consent (R-REG-6).
-use crate::eligibility::consult_consents;
-use crate::eligibility::consult_consents::ConsultFor;
-use crate::eligibility::screen;
-use crate::error::AppError;
-use crate::family::acting_for;
 use crate::state::AppState;
 use crate::web::api::ApiResult;
 use crate::web::api::ApiRoutes;
-use crate::web::auth::{ConsentedPatient, internal};
+use crate::web::auth::ConsentedPatient;
 use crate::web::client::{ClientIp, Lang};
 use crate::web::extract::Json;
 use crate::web::openapi::ErrorBody;
-use app::domain::consult_consent::ScreenPass;
 use app::domain::department::Department;
 use app::domain::emergency::{RedFlag, Screen};
 use app::domain::{ErrorCode, Field, FieldError};
@@ -21,59 +15,10 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use time::OffsetDateTime;
 use tower_sessions::Session;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-/// The last clear screen ([`ScreenPass`]), in the session.
-pub const SCREEN_PASS: &str = "screen_pass";
-/// The last consult consent's number, in the session, for the booking to carry.
-pub const CONSULT_CONSENT: &str = "consult_consent";
-
-/// The consult consent given this session (R-REG-6), which holds and queue places carry.
-pub(crate) async fn consult_consent_of(session: &Session) -> Result<String, AppError> {
-    session
-        .get::<String>(CONSULT_CONSENT)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| FieldError::general(ErrorCode::ConsultConsentRequired).into())
-}
-
-/// Judges a screen and remembers a clear one for the person it was for.
-pub(crate) async fn answer_screen(
-    state: &AppState,
-    patient_id: i64,
-    session: &Session,
-    answers: &HashMap<String, bool>,
-    critical: Option<bool>,
-    ip: &str,
-) -> Result<Screen, AppError> {
-    let member = acting_for::member_id(state, patient_id, session).await?;
-    let now = OffsetDateTime::now_utc();
-    let result = screen::submit(state, patient_id, member, answers, ip, now).await?;
-    match &result {
-        Screen::Clear => {
-            // Asked with the red flags: unanswered is unanswered.
-            let critical =
-                critical.ok_or(FieldError::new(ErrorCode::ScreenUnanswered, Field::Screen))?;
-            let pass = ScreenPass {
-                at: now.unix_timestamp(),
-                member,
-                critical,
-            };
-            session.insert(SCREEN_PASS, pass).await.map_err(internal)?;
-        }
-        Screen::Emergency(_) => {
-            session
-                .remove::<ScreenPass>(SCREEN_PASS)
-                .await
-                .map_err(internal)?;
-        }
-    }
-    Ok(result)
-}
 
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
@@ -110,7 +55,7 @@ pub(crate) async fn emergency_screen(
     ClientIp(ip): ClientIp,
     Json(body): Json<ScreenAnswers>,
 ) -> ApiResult {
-    let result = match answer_screen(
+    let result = match super::screen::answer_screen(
         &state,
         patient.id,
         &session,
@@ -187,7 +132,7 @@ pub(crate) async fn give_consult_consent(
 ) -> ApiResult {
     let department = Department::parse(body.department.trim())
         .ok_or(FieldError::new(ErrorCode::InvalidForm, Field::Body))?;
-    let number = give(
+    let number = super::screen::give(
         &state,
         patient.id,
         &session,
@@ -208,47 +153,6 @@ pub(crate) async fn give_consult_consent(
 }
 
 /// The confirmation for the API and the form alike; remembered for the booking.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the screen's answers and the request's facts"
-)]
-pub(crate) async fn give(
-    state: &AppState,
-    patient_id: i64,
-    session: &Session,
-    icd10: &str,
-    department: Department,
-    accept: bool,
-    version: &str,
-    ip: &str,
-) -> Result<String, AppError> {
-    let consult = ConsultFor {
-        patient_id,
-        member: acting_for::member_id(state, patient_id, session).await?,
-        icd10: icd10.to_owned(),
-        department,
-    };
-    let pass = session
-        .get::<ScreenPass>(SCREEN_PASS)
-        .await
-        .map_err(internal)?;
-    let number = consult_consents::give(
-        state,
-        &consult,
-        pass,
-        accept,
-        version,
-        ip,
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    session
-        .insert(CONSULT_CONSENT, number.clone())
-        .await
-        .map_err(internal)?;
-    Ok(number)
-}
-
 pub(crate) fn routes() -> ApiRoutes {
     ApiRoutes {
         consented: OpenApiRouter::new()

@@ -5,7 +5,6 @@ use crate::error::AppError;
 use crate::family::acting_for;
 use crate::proofs::service as proofs;
 use crate::proofs::service::Decision;
-use crate::proofs::service::ProofInput;
 use crate::staff::auth::StaffMember;
 use crate::state::AppState;
 use crate::web::api::ApiResult;
@@ -47,43 +46,6 @@ pub(crate) struct ProofUpload {
     files: Vec<Vec<u8>>,
 }
 
-/// Reads the parts, refusing a file over the limit as soon as it passes it.
-pub(crate) async fn read_upload(
-    mut multipart: Multipart,
-    max_bytes: usize,
-) -> Result<(ProofInput, Vec<Vec<u8>>), AppError> {
-    let bad = || AppError::from(FieldError::new(ErrorCode::InvalidForm, Field::Body));
-    let mut input = ProofInput::default();
-    let mut files = Vec::new();
-    while let Some(mut part) = multipart.next_field().await.map_err(|_| bad())? {
-        let name = part.name().unwrap_or_default().to_owned();
-        if name == "files" {
-            if files.len() >= app::domain::upload::MAX_FILES {
-                return Err(FieldError::new(ErrorCode::FilesTooMany, Field::Files).into());
-            }
-            let mut data = Vec::new();
-            while let Some(chunk) = part.chunk().await.map_err(|_| bad())? {
-                if data.len() + chunk.len() > max_bytes {
-                    return Err(FieldError::new(ErrorCode::FileTooLarge, Field::Files).into());
-                }
-                data.extend_from_slice(&chunk);
-            }
-            files.push(data);
-            continue;
-        }
-        let text = part.text().await.map_err(|_| bad())?;
-        match name.as_str() {
-            "institution" => input.institution = text,
-            "diagnosed_on" => input.diagnosed_on = text,
-            "icd10" => input.icd10 = text,
-            "note" => input.note = text,
-            "idempotency_key" => input.idempotency_key = text,
-            _ => {}
-        }
-    }
-    Ok((input, files))
-}
-
 /// Upload a proof of diagnosis for the person the patient is acting for (multipart).
 #[utoipa::path(post, path = "/api/v1/proofs", tag = "proofs",
     request_body(content = ProofUpload, content_type = "multipart/form-data"),
@@ -107,7 +69,7 @@ pub(crate) async fn upload_proof(
             Field::Body,
         ))
     })?;
-    let (input, files) = read_upload(multipart, state.max_upload_bytes).await?;
+    let (input, files) = super::uploads::read_upload(multipart, state.max_upload_bytes).await?;
     let member = acting_for::member_id(&state, patient.id, &session).await?;
     let now = OffsetDateTime::now_utc();
     let (number, created) = proofs::submit(

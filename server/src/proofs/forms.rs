@@ -38,7 +38,7 @@ async fn upload_proof(
             ))
         })?;
         let (input, files) =
-            crate::proofs::api::read_upload(multipart, state.max_upload_bytes).await?;
+            crate::proofs::uploads::read_upload(multipart, state.max_upload_bytes).await?;
         let member = crate::family::acting_for::member_id(&state, patient.id, &session).await?;
         crate::proofs::service::submit(
             &state,

@@ -3,8 +3,10 @@
 //! dimensions pass and with allocation limits, then re-encoded (which drops EXIF and
 //! GPS, after applying the photo's orientation) with a thumbnail; PDFs checked and kept.
 use crate::error::AppError;
+use crate::proofs::service::ProofInput;
 use app::domain::upload::{FileKind, MAX_IMAGE_SIDE, THUMBNAIL_SIDE, dimensions_ok, sniff};
 use app::domain::{ErrorCode, Field, FieldError};
+use axum::extract::Multipart;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use std::io::Cursor;
 
@@ -91,6 +93,43 @@ fn encode(img: &DynamicImage, format: ImageFormat) -> Result<Vec<u8>, AppError> 
     };
     result.map_err(|e| AppError::Internal(anyhow::anyhow!("re-encoding failed: {e}")))?;
     Ok(out.into_inner())
+}
+
+/// Reads the parts, refusing a file over the limit as soon as it passes it.
+pub(crate) async fn read_upload(
+    mut multipart: Multipart,
+    max_bytes: usize,
+) -> Result<(ProofInput, Vec<Vec<u8>>), AppError> {
+    let bad = || AppError::from(FieldError::new(ErrorCode::InvalidForm, Field::Body));
+    let mut input = ProofInput::default();
+    let mut files = Vec::new();
+    while let Some(mut part) = multipart.next_field().await.map_err(|_| bad())? {
+        let name = part.name().unwrap_or_default().to_owned();
+        if name == "files" {
+            if files.len() >= app::domain::upload::MAX_FILES {
+                return Err(FieldError::new(ErrorCode::FilesTooMany, Field::Files).into());
+            }
+            let mut data = Vec::new();
+            while let Some(chunk) = part.chunk().await.map_err(|_| bad())? {
+                if data.len() + chunk.len() > max_bytes {
+                    return Err(FieldError::new(ErrorCode::FileTooLarge, Field::Files).into());
+                }
+                data.extend_from_slice(&chunk);
+            }
+            files.push(data);
+            continue;
+        }
+        let text = part.text().await.map_err(|_| bad())?;
+        match name.as_str() {
+            "institution" => input.institution = text,
+            "diagnosed_on" => input.diagnosed_on = text,
+            "icd10" => input.icd10 = text,
+            "note" => input.note = text,
+            "idempotency_key" => input.idempotency_key = text,
+            _ => {}
+        }
+    }
+    Ok((input, files))
 }
 
 #[cfg(test)]

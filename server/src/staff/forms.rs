@@ -83,7 +83,7 @@ async fn publish_session(
                     .await?
                     .doctor_number
             } else {
-                crate::booking::api::may_schedule(&state, &member, Some(chosen), None).await?;
+                crate::booking::schedule::may_schedule(&state, &member, Some(chosen), None).await?;
                 chosen.to_owned()
             };
             let bad = || FieldError::new(ErrorCode::ScheduleTimesInvalid, Field::Body);
@@ -137,7 +137,7 @@ async fn cancel_slot(
     let slot = field(&f, "slot_number").trim().to_owned();
     let page = schedule_page(&f);
     let result = async {
-        crate::booking::api::may_schedule(&state, &member, None, Some(&slot)).await?;
+        crate::booking::schedule::may_schedule(&state, &member, None, Some(&slot)).await?;
         crate::booking::schedule::cancel_slot(
             &state,
             &slot,

@@ -952,3 +952,56 @@ pub async fn each_hold_in_a_batch_is_checked_alone(db: Db) {
     assert_eq!(taken(&app, &slots[0]).await, 1);
     assert_eq!(taken(&app, &slots[1]).await, 1);
 }
+
+// R-BOOK-2, R-REG-2: what the bookings pages show is readable through the API from the
+// same service call: the account's list and one booking, in the request's language;
+// another account's booking is not found; the departments the directory filters by.
+pub async fn bookings_and_departments_are_readable_through_the_api(db: Db) {
+    let (app, _operator, cardio, slot) = one_place(db, "op.api", "110110000000701").await;
+    screen_and_consent(&app).await;
+    let booking = held(hold(&app, &slot).await).await;
+    let list: Value = app.get("/api/v1/bookings").await.json().await.unwrap();
+    assert_eq!(list["upcoming"][0]["booking_number"], booking.as_str());
+    assert_eq!(list["upcoming"][0]["doctor_number"], cardio.as_str());
+    assert_eq!(list["past"].as_array().unwrap().len(), 0);
+    let one: Value = app
+        .get(&format!("/api/v1/bookings/{booking}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["state"], "held");
+    assert!(one["seconds_left"].as_i64().unwrap() > 0);
+    assert!(one["order_number"].as_str().unwrap().starts_with("OD"));
+    // The page shows the same booking.
+    let page = app.page_text(&format!("/bookings/{booking}")).await;
+    assert!(
+        page.contains(one["order_number"].as_str().unwrap()),
+        "{page}"
+    );
+
+    let mut other = app.other_client().await;
+    assert_eq!(
+        other
+            .register("13900139002", "110101198501010025")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let res = other.get(&format!("/api/v1/bookings/{booking}")).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let theirs: Value = other.get("/api/v1/bookings").await.json().await.unwrap();
+    assert_eq!(theirs["upcoming"].as_array().unwrap().len(), 0);
+
+    let departments: Value = app.get("/api/v1/departments").await.json().await.unwrap();
+    let departments = departments.as_array().unwrap();
+    assert_eq!(
+        departments.len(),
+        app::domain::department::ALL_DEPARTMENTS.len()
+    );
+    assert!(
+        departments
+            .iter()
+            .any(|d| d["department"] == "cardiology" && d["name"] == "心血管内科")
+    );
+}

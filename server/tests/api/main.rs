@@ -55,6 +55,7 @@ on_both_databases!(
     booking::an_account_holds_at_most_three_unpaid_slots,
     booking::holds_written_together_keep_every_rule,
     booking::each_hold_in_a_batch_is_checked_alone,
+    booking::bookings_and_departments_are_readable_through_the_api,
     payments::stripe_webhook_deliveries_are_verified_and_stored_once,
     payments::the_webhook_is_off_without_a_secret,
     payments::a_paid_hold_is_confirmed_once,
