@@ -2,6 +2,7 @@
 //! Shared by the server (authoritative) and the browser (early feedback).
 
 pub mod age;
+pub mod booking;
 pub mod china_time;
 pub mod consent;
 pub mod consult_consent;

@@ -1,12 +1,15 @@
 //! Holds end by a conditional update from `held`, so an expiry job on several servers
 //! frees each place exactly once, and catches up after a restart because it looks only at
 //! the clock and the rows (R-BOOK-2). A hold whose payment began waits for the provider.
-use super::service::{EXPIRED, HELD, booking_notice};
+use super::service::booking_notice;
+use super::service::moving;
 use crate::audit::Actor;
 use crate::db::{self, booking, slot};
 use crate::error::AppError;
 use crate::notices::service as notices;
 use crate::state::State;
+use app::domain::booking::BookingEvent;
+use app::domain::booking::BookingStatus;
 use app::domain::notice::NoticeKind;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
@@ -21,7 +24,7 @@ pub(crate) async fn expire_in(
     ts: i64,
 ) -> Result<Vec<booking::Model>, AppError> {
     let mut candidates = booking::Entity::find()
-        .filter(booking::Column::Status.eq(HELD))
+        .filter(booking::Column::Status.eq(BookingStatus::Held.as_str()))
         .filter(booking::Column::HoldExpiresAt.lte(ts))
         .filter(booking::Column::Id.not_in_subquery(paying_bookings()));
     if let Some(slot_id) = only_slot {
@@ -52,12 +55,10 @@ pub(crate) async fn end_expired_hold(
     b: &booking::Model,
     ts: i64,
 ) -> Result<bool, AppError> {
-    let done = booking::Entity::update_many()
-        .col_expr(booking::Column::Status, Expr::value(EXPIRED))
+    let done = moving(BookingEvent::HoldRanOut)
         .col_expr(booking::Column::CancelReason, Expr::value("expired"))
         .col_expr(booking::Column::CancelledAt, Expr::value(ts))
         .filter(booking::Column::Id.eq(b.id))
-        .filter(booking::Column::Status.eq(HELD))
         .filter(booking::Column::HoldExpiresAt.lte(ts))
         .filter(booking::Column::Id.not_in_subquery(paying_bookings()))
         .exec(db)
@@ -103,12 +104,10 @@ pub async fn end_paying_hold(
 ) -> Result<bool, AppError> {
     let ts = now.unix_timestamp();
     let txn = db::begin_write(&state.db).await?;
-    let done = booking::Entity::update_many()
-        .col_expr(booking::Column::Status, Expr::value(EXPIRED))
+    let done = moving(BookingEvent::HoldRanOut)
         .col_expr(booking::Column::CancelReason, Expr::value("expired"))
         .col_expr(booking::Column::CancelledAt, Expr::value(ts))
         .filter(booking::Column::Id.eq(b.id))
-        .filter(booking::Column::Status.eq(HELD))
         .filter(booking::Column::HoldExpiresAt.lte(ts))
         .exec(&txn)
         .await?

@@ -36,6 +36,7 @@ use crate::booking::holds::take_for;
 use crate::booking::holds::write_one;
 use crate::db::{self, booking};
 use crate::error::AppError;
+use app::domain::booking::BookingStatus;
 use app::domain::eligibility::EligibilityPolicy;
 use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -258,7 +259,7 @@ async fn write_batch(
                     // The holds after it see it, as they would once it committed.
                     for b in &ran_out {
                         if let Some(r) = theirs.iter_mut().find(|r| r.id == b.id) {
-                            r.status = crate::booking::service::EXPIRED.to_owned();
+                            r.status = BookingStatus::Expired.as_str().to_owned();
                         }
                     }
                     theirs.push(pending_row(h)?);

@@ -5,11 +5,12 @@
 //! is always seen; a partial unique index refuses the same slot twice.
 use super::expiry::{end_expired_hold, expire_in};
 use super::schedule::{NEXT_SLOTS, free_slots};
-use super::service::{CONFIRMED, HELD, OPEN};
+use super::service::OPEN;
 use crate::audit::{self, Actor, AuditAction, AuditEvent};
 use crate::db::{self, booking, doctor, slot};
 use crate::error::AppError;
 use crate::state::State;
+use app::domain::booking::BookingStatus;
 use app::domain::schedule::{ConsultType, may_hold_another, overlaps};
 use app::domain::{ErrorCode, FieldError};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -81,7 +82,7 @@ impl PreparedHold {
             proof_id: Set(self.proof_id),
             consult_consent_id: Set(Some(self.consent.id)),
             icd10: Set(self.consent.icd10.clone()),
-            status: Set(HELD.to_owned()),
+            status: Set(BookingStatus::Held.as_str().to_owned()),
             starts_at: Set(self.target.starts_at),
             ends_at: Set(self.target.ends_at),
             held_at: Set(ts),
@@ -150,9 +151,12 @@ pub async fn hold(
 pub(crate) fn decide(p: &PreparedHold, theirs: &[booking::Model]) -> Decision {
     let ts = p.ts();
     let (t_start, t_end) = (p.target.starts_at, p.target.ends_at);
-    let running = |b: &booking::Model| b.status == HELD && b.hold_expires_at > ts;
+    let running =
+        |b: &booking::Model| b.status == BookingStatus::Held.as_str() && b.hold_expires_at > ts;
     let live = |b: &&booking::Model| {
-        b.patient_id == p.patient_id && (b.status == HELD || b.status == CONFIRMED)
+        b.patient_id == p.patient_id
+            && (b.status == BookingStatus::Held.as_str()
+                || b.status == BookingStatus::Confirmed.as_str())
     };
     // A live one at that time is an overlap; a hold of theirs there that ran out gives
     // its place back now (it would block their new one).
@@ -163,7 +167,7 @@ pub(crate) fn decide(p: &PreparedHold, theirs: &[booking::Model]) -> Decision {
         .collect();
     if at_that_time
         .iter()
-        .any(|b| b.status == CONFIRMED || running(b))
+        .any(|b| b.status == BookingStatus::Confirmed.as_str() || running(b))
     {
         return Decision::Refused(FieldError::general(ErrorCode::BookingOverlaps).into());
     }
@@ -185,7 +189,10 @@ pub(crate) fn live_bookings_filter(
 ) -> Condition {
     Condition::all()
         .add(booking::Column::PatientId.is_in(patient_ids))
-        .add(booking::Column::Status.is_in([HELD, CONFIRMED]))
+        .add(booking::Column::Status.is_in([
+            BookingStatus::Held.as_str(),
+            BookingStatus::Confirmed.as_str(),
+        ]))
         .add(
             Condition::any()
                 .add(
@@ -196,7 +203,7 @@ pub(crate) fn live_bookings_filter(
                 )
                 .add(
                     Condition::all()
-                        .add(booking::Column::Status.eq(HELD))
+                        .add(booking::Column::Status.eq(BookingStatus::Held.as_str()))
                         .add(booking::Column::HoldExpiresAt.gt(ts)),
                 ),
         )

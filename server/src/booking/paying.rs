@@ -3,7 +3,8 @@
 //! the money comes, a payment begun too late called off, and the order served once the
 //! appointment has been kept.
 use super::expiry::end_paying_hold;
-use super::service::{CONFIRMED, HELD, booking_notice};
+use super::service::booking_notice;
+use super::service::moving;
 use crate::audit::{self, Actor, AuditAction, AuditEvent};
 use crate::db::{booking, consult_price, doctor};
 use crate::error::AppError;
@@ -11,6 +12,8 @@ use crate::notices::service as notices;
 use crate::orders::payments::provider::CallOff;
 use crate::orders::{self, AfterCommit, NewLine, NewOrder, PayNext, Subject, SubjectRef};
 use crate::state::State;
+use app::domain::booking::BookingEvent;
+use app::domain::booking::BookingStatus;
 use app::domain::notice::NoticeKind;
 use app::domain::order::{Fen, OrderStatus, SubjectKind};
 use app::domain::payment_method::{Browser, PaymentMethod};
@@ -87,7 +90,7 @@ pub async fn start_payment(
         .one(&state.db)
         .await?
         .ok_or(FieldError::general(ErrorCode::NotFound))?;
-    if b.status == CONFIRMED {
+    if b.status == BookingStatus::Confirmed.as_str() {
         return Ok(PayNext::Confirmed);
     }
     let o = orders::of_subject(&state.db, subject(b.id))
@@ -95,7 +98,9 @@ pub async fn start_payment(
         .ok_or(FieldError::general(ErrorCode::NotFound))?;
     let started = o.payment_started_at.is_some();
     // A hold that ran out cannot be paid, unless a payment began in time (it waits).
-    if b.status != HELD || (b.hold_expires_at <= now.unix_timestamp() && !started) {
+    if b.status != BookingStatus::Held.as_str()
+        || (b.hold_expires_at <= now.unix_timestamp() && !started)
+    {
         return Err(FieldError::general(ErrorCode::HoldExpired).into());
     }
     orders::start_payment(
@@ -121,7 +126,7 @@ pub async fn expire_paying_holds(
     now: OffsetDateTime,
 ) -> Result<usize, AppError> {
     let due = booking::Entity::find()
-        .filter(booking::Column::Status.eq(HELD))
+        .filter(booking::Column::Status.eq(BookingStatus::Held.as_str()))
         .filter(booking::Column::HoldExpiresAt.lte(now.unix_timestamp()))
         .filter(booking::Column::Id.in_subquery(orders::paying_subjects(SubjectKind::Consult)))
         .limit(100)
@@ -148,7 +153,7 @@ pub async fn serve_kept(state: &Arc<State>, now: OffsetDateTime) -> Result<usize
     let kept: Vec<i64> = booking::Entity::find()
         .select_only()
         .column(booking::Column::Id)
-        .filter(booking::Column::Status.eq(CONFIRMED))
+        .filter(booking::Column::Status.eq(BookingStatus::Confirmed.as_str()))
         .filter(booking::Column::EndsAt.lte(now.unix_timestamp()))
         .filter(
             booking::Column::Id
@@ -183,14 +188,12 @@ impl Subject for ConsultBooking {
         now: OffsetDateTime,
         after: &mut AfterCommit,
     ) -> Result<bool, AppError> {
-        let done = booking::Entity::update_many()
-            .col_expr(booking::Column::Status, Expr::value(CONFIRMED))
+        let done = moving(BookingEvent::Paid)
             .col_expr(
                 booking::Column::ConfirmedAt,
                 Expr::value(now.unix_timestamp()),
             )
             .filter(booking::Column::Id.eq(id))
-            .filter(booking::Column::Status.eq(HELD))
             .exec(txn)
             .await?
             .rows_affected;
@@ -223,7 +226,7 @@ impl Subject for ConsultBooking {
         Ok(booking::Entity::find_by_id(id)
             .one(txn)
             .await?
-            .is_some_and(|b| b.status == HELD))
+            .is_some_and(|b| b.status == BookingStatus::Held.as_str()))
     }
 
     async fn numbers(

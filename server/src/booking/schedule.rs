@@ -1,6 +1,7 @@
 //! Doctors' schedules (R-DOC-1, R-BOOK-1, R-BOOK-4): sessions published as slots, free
 //! slots as lists show them, a slot cancelled by the hospital.
-use super::service::{CANCELLED, CONFIRMED, HELD, OPEN, booking_notice, years_of};
+use super::service::moving;
+use super::service::{OPEN, booking_notice, years_of};
 use crate::audit::{self, Actor, AuditAction, AuditEvent};
 use crate::db::{self, booking, doctor, schedule_session, slot};
 use crate::error::AppError;
@@ -8,6 +9,8 @@ use crate::notices::service as notices;
 use crate::staff::auth::StaffMember;
 use crate::state::AppState;
 use crate::state::State;
+use app::domain::booking::BookingEvent;
+use app::domain::booking::BookingStatus;
 use app::domain::china_time;
 use app::domain::department::Department;
 use app::domain::notice::NoticeKind;
@@ -190,7 +193,10 @@ pub async fn cancel_slot(
     }
     let txn = db::begin_write(&state.db).await?;
     let done = slot::Entity::update_many()
-        .col_expr(slot::Column::Status, Expr::value(CANCELLED))
+        .col_expr(
+            slot::Column::Status,
+            Expr::value(BookingStatus::Cancelled.as_str()),
+        )
         .col_expr(slot::Column::CancelledAt, Expr::value(ts))
         .filter(slot::Column::Id.eq(s.id))
         .filter(slot::Column::Status.eq(OPEN))
@@ -203,15 +209,17 @@ pub async fn cancel_slot(
     }
     let affected = booking::Entity::find()
         .filter(booking::Column::SlotId.eq(s.id))
-        .filter(booking::Column::Status.is_in([HELD, CONFIRMED]))
+        .filter(booking::Column::Status.is_in([
+            BookingStatus::Held.as_str(),
+            BookingStatus::Confirmed.as_str(),
+        ]))
         .all(&txn)
         .await?;
     let mut sms = Vec::new();
     let mut after = crate::orders::AfterCommit::default();
     for b in &affected {
-        let paid = b.status == CONFIRMED;
-        booking::Entity::update_many()
-            .col_expr(booking::Column::Status, Expr::value(CANCELLED))
+        let paid = b.status == BookingStatus::Confirmed.as_str();
+        moving(BookingEvent::CancelledByHospital)
             .col_expr(booking::Column::CancelledAt, Expr::value(ts))
             .col_expr(booking::Column::CancelReason, Expr::value("doctor"))
             .col_expr(booking::Column::RefundDue, Expr::value(paid))
@@ -326,7 +334,10 @@ pub async fn doctor_schedule(
         if s.taken > 0 {
             for b in booking::Entity::find()
                 .filter(booking::Column::SlotId.eq(s.id))
-                .filter(booking::Column::Status.is_in([HELD, CONFIRMED]))
+                .filter(booking::Column::Status.is_in([
+                    BookingStatus::Held.as_str(),
+                    BookingStatus::Confirmed.as_str(),
+                ]))
                 .all(db)
                 .await?
             {

@@ -13,6 +13,9 @@ use crate::db::{self, booking, doctor, slot};
 use crate::error::AppError;
 use crate::notices::service as notices;
 use crate::state::State;
+use app::domain::booking as booking_machine;
+use app::domain::booking::BookingEvent;
+use app::domain::booking::BookingStatus;
 use app::domain::china_time;
 use app::domain::doctor::practice_years;
 use app::domain::notice::NoticeKind;
@@ -23,13 +26,13 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 use std::sync::Arc;
 use time::{Date, OffsetDateTime};
 
-pub const HELD: &str = "held";
-
-pub const CONFIRMED: &str = "confirmed";
-
-pub const CANCELLED: &str = "cancelled";
-
-pub const EXPIRED: &str = "expired";
+/// The conditional update that makes `event`'s move (`app::domain::booking`): to its
+/// status, only from the statuses it moves from.
+pub(crate) fn moving(event: BookingEvent) -> sea_orm::UpdateMany<booking::Entity> {
+    booking::Entity::update_many()
+        .col_expr(booking::Column::Status, Expr::value(event.to().as_str()))
+        .filter(booking::Column::Status.is_in(event.from().iter().map(|s| s.as_str())))
+}
 
 pub(crate) const OPEN: &str = "open";
 
@@ -114,16 +117,15 @@ pub async fn cancel(
 ) -> Result<(), AppError> {
     let ts = now.unix_timestamp();
     let b = own_booking(&state.db, patient_id, number).await?;
-    if b.status != HELD && b.status != CONFIRMED {
-        return Err(FieldError::general(ErrorCode::BookingNotActive).into());
-    }
+    let status = BookingStatus::parse(&b.status)
+        .and_then(|s| booking_machine::apply(s, BookingEvent::CancelledByPatient).map(|_| s))
+        .ok_or(FieldError::general(ErrorCode::BookingNotActive))?;
     if b.starts_at <= ts {
         return Err(FieldError::general(ErrorCode::SlotStarted).into());
     }
-    let refund = b.status == CONFIRMED && cancel_is_free(b.starts_at, ts, cutoff_secs);
+    let refund = status == BookingStatus::Confirmed && cancel_is_free(b.starts_at, ts, cutoff_secs);
     let txn = db::begin_write(&state.db).await?;
-    let done = booking::Entity::update_many()
-        .col_expr(booking::Column::Status, Expr::value(CANCELLED))
+    let done = moving(BookingEvent::CancelledByPatient)
         .col_expr(booking::Column::CancelledAt, Expr::value(ts))
         .col_expr(booking::Column::CancelReason, Expr::value("patient"))
         .col_expr(booking::Column::RefundDue, Expr::value(refund))
@@ -190,7 +192,7 @@ pub async fn send_reminders(
 ) -> Result<usize, AppError> {
     let ts = now.unix_timestamp();
     let due = booking::Entity::find()
-        .filter(booking::Column::Status.eq(CONFIRMED))
+        .filter(booking::Column::Status.eq(BookingStatus::Confirmed.as_str()))
         .filter(booking::Column::ReminderSentAt.is_null())
         .filter(booking::Column::StartsAt.gt(ts))
         .filter(booking::Column::StartsAt.lte(ts + lead_secs))
@@ -203,7 +205,7 @@ pub async fn send_reminders(
         let claimed = booking::Entity::update_many()
             .col_expr(booking::Column::ReminderSentAt, Expr::value(ts))
             .filter(booking::Column::Id.eq(b.id))
-            .filter(booking::Column::Status.eq(CONFIRMED))
+            .filter(booking::Column::Status.eq(BookingStatus::Confirmed.as_str()))
             .filter(booking::Column::ReminderSentAt.is_null())
             .exec(&txn)
             .await?

@@ -1,8 +1,9 @@
 //! Bookings as their owner sees them, times in words and China time.
-use super::service::{CONFIRMED, EXPIRED, HELD, own_booking};
+use super::service::own_booking;
 use crate::db::{booking, doctor, slot};
 use crate::error::AppError;
 use crate::state::State;
+use app::domain::booking::BookingStatus;
 use app::domain::china_time;
 use app::domain::department::Department;
 use app::domain::payment_method::{Browser, default_method, offered};
@@ -47,10 +48,10 @@ async fn view(
         .by_code(&b.icd10)
         .map(|c| if english { &c.name_en } else { &c.name_zh })
         .map_or_else(|| b.icd10.clone(), |n| format!("{n} ({})", b.icd10));
-    let state_now = match b.status.as_str() {
-        HELD if b.hold_expires_at > ts => BookingState::Held,
-        HELD | EXPIRED => BookingState::Expired,
-        CONFIRMED => BookingState::Confirmed,
+    let state_now = match BookingStatus::parse(&b.status) {
+        Some(BookingStatus::Held) if b.hold_expires_at > ts => BookingState::Held,
+        Some(BookingStatus::Held | BookingStatus::Expired) => BookingState::Expired,
+        Some(BookingStatus::Confirmed) => BookingState::Confirmed,
         _ => BookingState::Cancelled,
     };
     Ok(Some(BookingView {
