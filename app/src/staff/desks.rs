@@ -44,7 +44,10 @@ where
                         let (csrf, state) = (csrf.clone(), state.clone());
                         Suspend::new(async move {
                             match data.await {
-                                Some(answer) => render(answer, csrf, state).into_any(),
+                                Some(answer) => view! {
+                                    <div class="desk-page">{render(answer, csrf, state)}</div>
+                                }
+                                .into_any(),
                                 None => view! { <NotFound /> }.into_any(),
                             }
                         })
