@@ -86,7 +86,7 @@ async fn operator(base: &str) -> Api {
     )
     .await;
     let code =
-        server::staff::service::current_code(OPERATOR.1, time::OffsetDateTime::now_utc()).unwrap();
+        server::staff::totp::current_code(OPERATOR.1, time::OffsetDateTime::now_utc()).unwrap();
     op.ok("/api/v1/staff/second-factor", json!({ "code": code }))
         .await;
     op

@@ -64,6 +64,14 @@ pub fn subjects() -> crate::orders::Subjects {
     crate::orders::Subjects::new(FEATURES.iter().flat_map(|f| f.subjects()).collect())
 }
 
+/// A step of a job: its failure is logged and does not stop the steps after it (the next
+/// tick tries it again).
+pub fn logged<T, E: std::fmt::Debug>(step: &'static str, result: Result<T, E>) {
+    if let Err(e) = result {
+        tracing::warn!(error = ?e, step, "a background job's step failed");
+    }
+}
+
 /// Starts every feature's jobs; a failed run is logged and tried at the next tick.
 pub fn start_jobs(state: &AppState) {
     for job in FEATURES.iter().flat_map(|f| f.jobs()) {

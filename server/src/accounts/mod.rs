@@ -11,7 +11,7 @@ pub mod session_store;
 pub mod sms_codes;
 
 use crate::config::Mode;
-use crate::features::{Feature, Job};
+use crate::features::{Feature, Job, logged};
 use crate::state::AppState;
 use crate::web::api::ApiRoutes;
 use std::time::Duration;
@@ -36,8 +36,14 @@ impl Feature for Accounts {
             run: |state, now| {
                 Box::pin(async move {
                     let now = now.unix_timestamp();
-                    state.sessions.delete_expired(now).await?;
-                    crate::db::delete_ended_counts(&state.db, now).await?;
+                    logged(
+                        "deleting expired sessions",
+                        state.sessions.delete_expired(now).await,
+                    );
+                    logged(
+                        "deleting ended rate counters",
+                        crate::db::delete_ended_counts(&state.db, now).await,
+                    );
                     Ok(())
                 })
             },

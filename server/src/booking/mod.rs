@@ -11,12 +11,13 @@ pub mod pages;
 pub mod paying;
 pub mod queue;
 pub mod queue_api;
+pub mod queue_views;
 pub mod schedule;
 pub mod service;
 pub mod views;
 
 use crate::config::Mode;
-use crate::features::{Feature, Job};
+use crate::features::{Feature, Job, logged};
 use crate::state::AppState;
 use crate::web::api::ApiRoutes;
 use std::time::Duration;
@@ -45,10 +46,19 @@ impl Feature for Booking {
             first_after: Duration::ZERO,
             run: |state, now| {
                 Box::pin(async move {
-                    expiry::expire_holds(&state, now).await?;
-                    paying::expire_paying_holds(&state, now).await?;
-                    service::send_reminders(&state, state.reminder_secs, now).await?;
-                    paying::serve_kept(&state, now).await?;
+                    logged("expiring holds", expiry::expire_holds(&state, now).await);
+                    logged(
+                        "calling off payments of ended holds",
+                        paying::expire_paying_holds(&state, now).await,
+                    );
+                    logged(
+                        "sending reminders",
+                        service::send_reminders(&state, state.reminder_secs, now).await,
+                    );
+                    logged(
+                        "serving kept appointments",
+                        paying::serve_kept(&state, now).await,
+                    );
                     Ok(())
                 })
             },

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 pub(crate) fn answers(pages: &mut PageAnswers) {
     pages.answer_consented(
         |state, _parts, patient, QueuePlaceQuery(number)| async move {
-            super::queue::place(&state.db, patient.id, &number).await
+            super::queue_views::place(&state.db, patient.id, &number).await
         },
     );
     pages.answer_consented(|state, parts, patient, _: BookingsQuery| async move {

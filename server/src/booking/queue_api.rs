@@ -1,9 +1,9 @@
 //! The live queue (R-BOOK-1): doctors go online and call the next patient; patients
 //! join, watch their place (server-sent events after hydration), and leave.
 use crate::booking::queue;
-use crate::booking::queue::QueueStatus;
-use crate::booking::queue::QueueSummary;
 use crate::booking::queue::Waiting;
+use crate::booking::queue_views::QueueStatus;
+use crate::booking::queue_views::QueueSummary;
 use crate::family::acting_for;
 use crate::staff::auth::StaffMember;
 use crate::state::AppState;
@@ -145,7 +145,10 @@ pub(crate) async fn place(
     patient: ConsentedPatient,
     Path(number): Path<String>,
 ) -> ApiResult {
-    Ok(Json(queue::status(&state.db, patient.id, &number).await?).into_response())
+    Ok(
+        Json(crate::booking::queue_views::status(&state.db, patient.id, &number).await?)
+            .into_response(),
+    )
 }
 
 /// The patient's place as server-sent events: one `place` event now and one whenever
@@ -162,7 +165,7 @@ pub(crate) async fn place_events(
     Path(number): Path<String>,
 ) -> Result<impl IntoResponse, crate::web::error::ApiError> {
     // Refuse someone else's place before the stream starts.
-    let first = queue::status(&state.db, patient.id, &number).await?;
+    let first = crate::booking::queue_views::status(&state.db, patient.id, &number).await?;
     let stream = futures_util::stream::unfold(
         (state, patient.id, number, Some(first), None::<QueueStatus>),
         |(state, patient_id, number, pending, last)| async move {
@@ -175,7 +178,9 @@ pub(crate) async fn place_events(
                             return None;
                         }
                         tokio::time::sleep(Duration::from_secs(2)).await;
-                        queue::status(&state.db, patient_id, &number).await.ok()?
+                        crate::booking::queue_views::status(&state.db, patient_id, &number)
+                            .await
+                            .ok()?
                     }
                 };
                 if last.as_ref() != Some(&current) {
@@ -231,7 +236,7 @@ pub(crate) async fn doctor_queues(
         .find(|d| d.doctor_number == number)
         .ok_or(FieldError::general(ErrorCode::NotFound))?;
     Ok(Json(Queues {
-        queues: queue::summaries(&state.db, d.id).await?,
+        queues: crate::booking::queue_views::summaries(&state.db, d.id).await?,
     })
     .into_response())
 }

@@ -217,15 +217,22 @@ pub async fn cancel_slot(
         .await?;
     let mut sms = Vec::new();
     let mut after = crate::orders::AfterCommit::default();
+    let mut cancelled = 0;
     for b in &affected {
         let paid = b.status == BookingStatus::Confirmed.as_str();
-        moving(BookingEvent::CancelledByHospital)
+        let moved = moving(BookingEvent::CancelledByHospital)
             .col_expr(booking::Column::CancelledAt, Expr::value(ts))
             .col_expr(booking::Column::CancelReason, Expr::value("doctor"))
             .col_expr(booking::Column::RefundDue, Expr::value(paid))
             .filter(booking::Column::Id.eq(b.id))
             .exec(&txn)
-            .await?;
+            .await?
+            .rows_affected;
+        // Ended meanwhile (its hold ran out, the patient cancelled): nothing to tell.
+        if moved != 1 {
+            continue;
+        }
+        cancelled += 1;
         // R-BOOK-4, R-PAY-2: paid, the money goes back in full; unpaid, the order ends.
         crate::orders::subject_ended(
             &txn,
@@ -256,7 +263,7 @@ pub async fn cancel_slot(
     for n in sms {
         notices::send_sms_after_commit(state.clone(), n);
     }
-    Ok(affected.len())
+    Ok(cancelled)
 }
 
 /// A day word and clock for a booking list (the page localizes the word).

@@ -45,7 +45,7 @@ pub(crate) fn answers(pages: &mut PageAnswers) {
             return Ok(None);
         };
         let days = crate::booking::schedule::slot_days(&state, &number, 14, locale, now).await?;
-        let queues = crate::booking::queue::summaries_by_number(&state, &number)
+        let queues = crate::booking::queue_views::summaries_by_number(&state, &number)
             .await?
             .into_iter()
             .map(|q| app::booking::QueueChoice {

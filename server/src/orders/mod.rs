@@ -28,7 +28,7 @@ pub use subject::{Subject, SubjectRef, Subjects};
 pub use views::{list_for_patient, list_for_staff, own_order, view_for_patient};
 
 use crate::config::Mode;
-use crate::features::{Feature, Job};
+use crate::features::{Feature, Job, logged};
 use crate::state::AppState;
 use crate::web::api::ApiRoutes;
 use std::time::Duration;
@@ -66,8 +66,11 @@ impl Feature for Orders {
                 first_after: Duration::ZERO,
                 run: |state, now| {
                     Box::pin(async move {
-                        process_events(&state, now).await?;
-                        send_due_refunds(&state, now).await?;
+                        logged(
+                            "processing payment events",
+                            process_events(&state, now).await,
+                        );
+                        logged("sending refunds", send_due_refunds(&state, now).await);
                         Ok(())
                     })
                 },

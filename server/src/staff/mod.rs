@@ -4,6 +4,7 @@ pub mod auth;
 pub mod forms;
 pub mod pages;
 pub mod service;
+pub mod totp;
 
 use crate::config::Mode;
 use crate::features::Feature;

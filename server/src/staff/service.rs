@@ -1,8 +1,8 @@
 //! Staff accounts (R-SEC-1, R-SEC-3): created by an admin (the first by the CLI), a
 //! password and then always a second factor: an authenticator code (TOTP, RFC 6238),
 //! each accepted once, or a one-time recovery code. Disabled accounts stop at once.
+use super::totp::{fold_recovery, new_recovery_code, totp_context, totp_for, totp_from_b32, unix};
 use crate::audit::{self, Actor, AuditAction, AuditEvent};
-use crate::crypto::FieldContext;
 use crate::db::{self, staff, staff_recovery_code};
 use crate::error::AppError;
 use crate::state::State;
@@ -18,7 +18,8 @@ use sea_orm::{
 use time::OffsetDateTime;
 
 const RECOVERY_DOMAIN: &str = "staff_recovery";
-const ISSUER: &str = "Fuzhen";
+
+pub(crate) const ISSUER: &str = "Fuzhen";
 
 pub use app::staff::{Enrolment, StaffView};
 
@@ -515,10 +516,6 @@ fn wrong_factor() -> AppError {
     FieldError::new(ErrorCode::SecondFactorWrong, Field::Code).into()
 }
 
-fn unix(now: OffsetDateTime) -> u64 {
-    u64::try_from(now.unix_timestamp()).unwrap_or(0)
-}
-
 /// Dev demo data only (the caller refuses production mode): a known password and an
 /// authenticator already enrolled with a known secret, so a developer can log in.
 pub async fn set_demo_credentials(
@@ -548,54 +545,4 @@ pub async fn set_demo_credentials(
         .exec(&state.db)
         .await?;
     Ok(())
-}
-
-fn totp_context(staff_id: i64, column: &'static str) -> FieldContext {
-    FieldContext::staff(column, staff_id)
-}
-
-fn totp_for(secret: &[u8], username: &str) -> Result<totp_rs::Totp, AppError> {
-    totp_rs::Builder::new()
-        .with_secret(secret.to_vec())
-        .with_account_name(username)
-        .with_issuer(Some(ISSUER))
-        .build()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("totp: {e:?}")))
-}
-
-fn totp_from_b32(secret_b32: &str, username: &str) -> Result<totp_rs::Totp, AppError> {
-    let secret = totp_rs::Secret::try_from_base32(secret_b32)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored totp secret: {e:?}")))?;
-    totp_rs::Builder::new()
-        .with_secret(secret)
-        .with_account_name(username)
-        .with_issuer(Some(ISSUER))
-        .build()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("totp: {e:?}")))
-}
-
-/// `xxxx-xxxx` from an alphabet without look-alikes; about 40 bits each.
-fn new_recovery_code() -> String {
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
-    let mut rng = rand::rngs::OsRng;
-    let mut part = || {
-        (0..4)
-            .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-            .collect::<String>()
-    };
-    format!("{}-{}", part(), part())
-}
-
-fn fold_recovery(code: &str) -> String {
-    code.chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
-}
-
-/// For tests and the dev demo: the current code of a stored secret.
-pub fn current_code(secret_b32: &str, at: OffsetDateTime) -> Option<String> {
-    totp_from_b32(secret_b32, "x")
-        .ok()
-        .map(|t| t.generate(unix(at)).to_string())
 }

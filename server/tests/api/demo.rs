@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 use server::config::Mode;
 use server::demo::{self, Seeded};
-use server::staff::service::current_code;
+use server::staff::totp::current_code;
 use time::OffsetDateTime;
 
 async fn statuses(app: &TestApp) -> Vec<String> {

@@ -84,7 +84,7 @@ pub async fn every_api_route_is_documented(db: Db) {
         .json()
         .await
         .unwrap();
-    let code = server::staff::service::current_code(
+    let code = server::staff::totp::current_code(
         enrolment["secret"].as_str().unwrap(),
         time::OffsetDateTime::now_utc(),
     )

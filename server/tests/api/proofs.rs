@@ -5,7 +5,8 @@ use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
-use server::staff::service::{self as staff, NewStaff, current_code};
+use server::staff::service::{self as staff, NewStaff};
+use server::staff::totp::current_code;
 use time::OffsetDateTime;
 
 pub(crate) fn jpeg(w: u32, h: u32) -> Vec<u8> {

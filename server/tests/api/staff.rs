@@ -4,7 +4,8 @@ use crate::helpers::{Db, TestApp, assert_error, spawn_app};
 use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
-use server::staff::service::{self as staff, NewStaff, current_code};
+use server::staff::service::{self as staff, NewStaff};
+use server::staff::totp::current_code;
 use time::OffsetDateTime;
 
 /// Creates a staff account as the CLI does; returns its first password.
