@@ -64,6 +64,36 @@ fn provide_request_nonce() {
     }
 }
 
+/// The pages the server may keep for visitors who are not logged in (rendered at most once
+/// a second, each response still with its own CSP nonce and CSRF token): a page opts in
+/// here, with its route, when it is the same for every such visitor. Each kept page varies
+/// on its path, its query (every page reads `?error=`/`?notice=`) and the language. A page
+/// not listed is rendered for every request.
+pub const KEPT_FOR_ANONYMOUS: &[&str] = &[
+    "/",
+    "/register",
+    "/login",
+    "/login/sms",
+    "/password/reset",
+    "/doctors",
+    "/doctors/:number",
+    "/emergency",
+    "/consent/:document",
+];
+
+/// Whether the page at `path` opted in to being kept for anonymous visitors.
+pub fn kept_for_anonymous(path: &str) -> bool {
+    let asked: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    KEPT_FOR_ANONYMOUS.iter().any(|route| {
+        let parts: Vec<&str> = route.trim_end_matches('/').split('/').collect();
+        parts.len() == asked.len()
+            && parts
+                .iter()
+                .zip(&asked)
+                .all(|(p, a)| p == a || (p.starts_with(':') && !a.is_empty()))
+    })
+}
+
 /// A per-request Content-Security-Policy nonce, made by the server.
 #[derive(Clone, Debug)]
 pub struct CspNonce(pub String);
@@ -149,4 +179,32 @@ fn PageMain(children: Children) -> impl IntoView {
         .get_untracked()
         .starts_with("/staff");
     view! { <main id="main" class="page" class:page-wide=wide>{children()}</main> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kept_for_anonymous;
+
+    #[test]
+    fn only_pages_that_opted_in_are_kept() {
+        for kept in [
+            "/",
+            "/register",
+            "/doctors",
+            "/doctors/DR0001",
+            "/consent/service_agreement",
+        ] {
+            assert!(kept_for_anonymous(kept), "{kept}");
+        }
+        for fresh in [
+            "/me",
+            "/staff/login",
+            "/doctors/DR0001/x",
+            "/doctorsx",
+            "/orders",
+            "/bookings/BK1",
+        ] {
+            assert!(!kept_for_anonymous(fresh), "{fresh}");
+        }
+    }
 }

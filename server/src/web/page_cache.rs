@@ -132,10 +132,14 @@ impl PageCache {
     }
 }
 
-/// The cache key, if this request may be answered from (and fill) the cache: a GET
-/// for a brotli page by someone who is not logged in.
+/// The cache key, if this request may be answered from (and fill) the cache: a GET for a
+/// brotli page that opted in (`app::app::KEPT_FOR_ANONYMOUS`) by someone who is not
+/// logged in.
 fn cacheable(req: &Request, csrf_cookie: &str) -> Option<Key> {
-    if req.method() != Method::GET || !accepts_br(req) {
+    if req.method() != Method::GET
+        || !accepts_br(req)
+        || !app::app::kept_for_anonymous(req.uri().path())
+    {
         return None;
     }
     let only_anonymous_cookies = req.headers().get_all(header::COOKIE).iter().all(|v| {

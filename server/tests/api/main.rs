@@ -46,6 +46,7 @@ macro_rules! on_both_databases {
 on_both_databases!(
     pages::pages_are_compressed_for_phones,
     pages::anonymous_pages_are_rendered_once_with_each_visitors_secrets,
+    pages::only_pages_that_opt_in_are_kept_for_anonymous_visitors,
     pages::personal_pages_render_fresh_for_each_session,
     queue::patients_wait_in_a_live_queue,
     booking::slots_are_published_held_paid_and_cancelled,

@@ -395,3 +395,26 @@ pub async fn personal_pages_render_fresh_for_each_session(db: Db) {
     let res = app.page("/me").await;
     assert!(res.status().is_redirection(), "{}", res.status());
 }
+
+// R-SEC-6: a page is kept for anonymous visitors only when its route opted in; any other
+// is rendered for every request.
+pub async fn only_pages_that_opt_in_are_kept_for_anonymous_visitors(db: Db) {
+    let app = spawn_app(db).await;
+    let cache = &app.state.page_cache;
+    for _ in 0..3 {
+        let (status, _, page) = br_page(&app, "/staff/login", None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("f-username"), "{page}");
+    }
+    assert_eq!(
+        cache.counts.get(),
+        (0, 0),
+        "the staff login is rendered fresh"
+    );
+    for _ in 0..2 {
+        let (status, _, _) = br_page(&app, "/doctors", None).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (served, rendered) = cache.counts.get();
+    assert_eq!(served + rendered, 2, "the directory opted in");
+}
