@@ -11,7 +11,7 @@ use crate::db::{self, booking, doctor, slot};
 use crate::error::AppError;
 use crate::state::State;
 use app::domain::booking::BookingStatus;
-use app::domain::schedule::{ConsultType, may_hold_another, overlaps};
+use app::domain::schedule::ConsultType;
 use app::domain::{ErrorCode, FieldError};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -145,37 +145,35 @@ pub async fn hold(
         .await
 }
 
-/// The overlap and running-holds rules for one hold, against `theirs`: the account's
-/// bookings that are live (held or confirmed) and either at the person's time or
-/// running holds. Those of `theirs` that do not matter are ignored.
+/// The overlap and running-holds rules for one hold (`app::domain::booking::decide_hold`),
+/// against `theirs`: the account's bookings that are live (held or confirmed) and either
+/// at the person's time or running holds.
 pub(crate) fn decide(p: &PreparedHold, theirs: &[booking::Model]) -> Decision {
-    let ts = p.ts();
-    let (t_start, t_end) = (p.target.starts_at, p.target.ends_at);
-    let running =
-        |b: &booking::Model| b.status == BookingStatus::Held.as_str() && b.hold_expires_at > ts;
-    let live = |b: &&booking::Model| {
-        b.patient_id == p.patient_id
-            && (b.status == BookingStatus::Held.as_str()
-                || b.status == BookingStatus::Confirmed.as_str())
-    };
-    // A live one at that time is an overlap; a hold of theirs there that ran out gives
-    // its place back now (it would block their new one).
-    let at_that_time: Vec<&booking::Model> = theirs
+    use app::domain::booking::{HoldAsked, HoldDecision, TheirBooking, decide_hold};
+    let seen: Vec<TheirBooking<'_>> = theirs
         .iter()
-        .filter(live)
-        .filter(|b| b.person_key == p.key && overlaps((b.starts_at, b.ends_at), (t_start, t_end)))
+        .map(|b| TheirBooking {
+            patient_id: b.patient_id,
+            person_key: &b.person_key,
+            // A status the machine does not know counts as ended.
+            status: BookingStatus::parse(&b.status).unwrap_or(BookingStatus::Cancelled),
+            starts_at: b.starts_at,
+            ends_at: b.ends_at,
+            hold_expires_at: b.hold_expires_at,
+        })
         .collect();
-    if at_that_time
-        .iter()
-        .any(|b| b.status == BookingStatus::Confirmed.as_str() || running(b))
-    {
-        return Decision::Refused(FieldError::general(ErrorCode::BookingOverlaps).into());
-    }
-    if !may_hold_another(theirs.iter().filter(live).filter(|b| running(b)).count()) {
-        return Decision::Refused(FieldError::general(ErrorCode::TooManyHolds).into());
-    }
-    Decision::Take {
-        ran_out: at_that_time.into_iter().cloned().collect(),
+    let asked = HoldAsked {
+        patient_id: p.patient_id,
+        person_key: &p.key,
+        starts_at: p.target.starts_at,
+        ends_at: p.target.ends_at,
+        now: p.ts(),
+    };
+    match decide_hold(asked, &seen) {
+        HoldDecision::Refused(code) => Decision::Refused(FieldError::general(code).into()),
+        HoldDecision::Take { ran_out } => Decision::Take {
+            ran_out: ran_out.into_iter().map(|i| theirs[i].clone()).collect(),
+        },
     }
 }
 
