@@ -18,7 +18,7 @@
 //!
 //! Why: on the 2-core machines this runs on, the database's work per statement and per
 //! transaction, not the server, bounds holds per second (`scripts/hold_sql.pgbench`
-//! against `scripts/hold_sql_batched.pgbench`, README "Measurements"). Reading each
+//! against `scripts/hold_sql_batched.pgbench`, docs/performance.md). Reading each
 //! hold's facts on its own cost three statements a hold; read per batch, a few in all.
 use crate::audit;
 use crate::booking::hold_basis;
