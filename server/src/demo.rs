@@ -10,7 +10,7 @@ use crate::family::service as family;
 use crate::family::service::AddInput;
 use crate::proofs::service as proofs;
 use crate::proofs::service::Decision;
-use crate::proofs::service::ProofInput;
+use crate::proofs::uploads::ProofInput;
 use crate::staff::service as staff;
 use crate::state::AppState;
 use anyhow::{Context, bail};

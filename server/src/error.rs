@@ -15,7 +15,7 @@ pub enum AppError {
     },
     /// R-BOOK-2: the last place went to someone else; the doctor's next free slots.
     SlotTaken {
-        next: Vec<crate::booking::schedule::FreeSlot>,
+        next: Vec<crate::booking::free_slot::FreeSlot>,
     },
     /// Too much work queued (password hashing): try again shortly.
     Busy {

@@ -1,51 +1,21 @@
-//! The features, and the lists they are assembled from: the API, the forms, the page
-//! data and the background jobs each come from [`FEATURES`]. A new feature is a folder
-//! with a [`Feature`] and one entry here (see docs/architecture.md, "Adding a feature").
-use crate::config::Mode;
-use crate::state::AppState;
+//! The features, and what is assembled from their list: the API, the forms, the page
+//! data, the background jobs, the order subjects and the parts each come from
+//! [`FEATURES`]. A new feature is a folder with a [`Feature`] and one entry here (see
+//! docs/architecture.md, "Adding a feature").
+use crate::accounts::auth::{ConsentedPatient, Patient};
+use crate::config::{Config, Mode};
+use crate::feature::Feature;
+use crate::parts::Parts;
+use crate::staff::auth::StaffMember;
+use crate::state::{AppState, State};
 use crate::web::api::ApiRoutes;
-use axum::Router;
-use std::future::Future;
-use std::pin::Pin;
-use std::time::Duration;
+use crate::web::error::ApiError;
+use crate::web::{openapi, throttle};
+use app::domain::{ErrorCode, FieldError};
+use axum::routing::any;
+use axum::{Extension, Router, middleware};
 use time::OffsetDateTime;
-
-/// What a feature adds to the app. Everything has a default: a feature adds only what
-/// it has.
-pub trait Feature: Sync {
-    /// Its REST routes, by who may call them.
-    fn api(&self, _mode: Mode, _state: &AppState) -> ApiRoutes {
-        ApiRoutes::default()
-    }
-    /// Its HTML form handlers under `/forms/` (session and CSRF checked like the API's).
-    fn forms(&self, _state: &AppState) -> Router<AppState> {
-        Router::new()
-    }
-    /// Its answers to what its pages ask ([`app::page_data`]).
-    fn page_data(&self, _pages: &mut crate::web::pages::PageAnswers) {}
-    /// What its orders pay for: one [`crate::orders::Subject`] per kind it sells.
-    fn subjects(&self) -> Vec<std::sync::Arc<dyn crate::orders::Subject>> {
-        Vec::new()
-    }
-    /// Its background jobs.
-    fn jobs(&self) -> Vec<Job> {
-        Vec::new()
-    }
-}
-
-pub type JobRun =
-    fn(AppState, OffsetDateTime) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
-
-/// Work done on a timer, on every server: each job is safe to run on several servers at
-/// once and catches up after a restart, because it looks only at the clock and the rows.
-pub struct Job {
-    /// What it does, for the log when it fails.
-    pub name: &'static str,
-    pub every: Duration,
-    /// The first run this long after start (zero: at once).
-    pub first_after: Duration,
-    pub run: JobRun,
-}
+use utoipa_axum::router::OpenApiRouter;
 
 pub static FEATURES: &[&dyn Feature] = &[
     &crate::accounts::Accounts,
@@ -59,17 +29,19 @@ pub static FEATURES: &[&dyn Feature] = &[
     &crate::notices::Notices,
 ];
 
-/// Every feature's order subjects.
-pub fn subjects() -> crate::orders::Subjects {
-    crate::orders::Subjects::new(FEATURES.iter().flat_map(|f| f.subjects()).collect())
-}
-
-/// A step of a job: its failure is logged and does not stop the steps after it (the next
-/// tick tries it again).
-pub fn logged<T, E: std::fmt::Debug>(step: &'static str, result: Result<T, E>) {
-    if let Err(e) = result {
-        tracing::warn!(error = ?e, step, "a background job's step failed");
+/// The server's state with every feature's order subjects and parts.
+pub async fn state(
+    config: &Config,
+    db: sea_orm::DatabaseConnection,
+    leptos_options: leptos::config::LeptosOptions,
+) -> anyhow::Result<State> {
+    let subjects =
+        crate::orders::Subjects::new(FEATURES.iter().flat_map(|f| f.subjects()).collect());
+    let mut parts = Parts::default();
+    for feature in FEATURES {
+        feature.parts(config, &mut parts);
     }
+    State::new(config, db, leptos_options, subjects, parts).await
 }
 
 /// Starts every feature's jobs; a failed run is logged and tried at the next tick.
@@ -88,4 +60,50 @@ pub fn start_jobs(state: &AppState) {
             }
         });
     }
+}
+
+/// Every feature's routes with their layers, and the OpenAPI document built from the
+/// same declarations (a handler is routed through `routes!`, which also documents it).
+/// The providers' routes come back apart: they are served outside the session.
+pub fn api_routes(mode: Mode, state: &AppState) -> (Router<AppState>, Router<AppState>) {
+    let all = FEATURES
+        .iter()
+        .fold(ApiRoutes::default(), |all, f| all.merge(f.api(mode, state)));
+    let (router, mut doc) = OpenApiRouter::with_openapi(openapi::base())
+        .routes(utoipa_axum::routes!(openapi::document))
+        .merge(all.public)
+        .merge(all.guessing.route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            throttle::limit,
+        )))
+        .merge(
+            all.patient
+                .route_layer(middleware::from_extractor_with_state::<Patient, _>(
+                    state.clone(),
+                )),
+        )
+        .merge(
+            all.consented.route_layer(
+                middleware::from_extractor_with_state::<ConsentedPatient, _>(state.clone()),
+            ),
+        )
+        .merge(
+            all.staff
+                .route_layer(middleware::from_extractor_with_state::<StaffMember, _>(
+                    state.clone(),
+                )),
+        )
+        .split_for_parts();
+    let (providers, hooks) = all.providers.split_for_parts();
+    doc.merge(hooks);
+    let doc = openapi::finish(doc);
+    let api = router
+        // Unknown API paths answer in the API's error shape, not with an HTML page.
+        .route("/api/v1/{*rest}", any(not_found))
+        .layer(Extension(doc));
+    (api, providers)
+}
+
+async fn not_found() -> ApiError {
+    FieldError::general(ErrorCode::NotFound).into()
 }

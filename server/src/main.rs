@@ -202,7 +202,6 @@ async fn cli_state() -> anyhow::Result<(server::config::Config, server::state::S
     let options = leptos::config::LeptosOptions::builder()
         .output_name("fuzhen")
         .build();
-    let state =
-        server::state::State::new(&config, db, options, server::features::subjects()).await?;
+    let state = server::features::state(&config, db, options).await?;
     Ok((config, state))
 }

@@ -1,7 +1,7 @@
 //! Builds the app (binding first, so tests can use port 0) and runs it until a
 //! signal, letting in-flight requests finish.
 use crate::config::Config;
-use crate::state::{AppState, State};
+use crate::state::AppState;
 use crate::web;
 use crate::web::csrf;
 use app::{App, shell};
@@ -47,15 +47,8 @@ impl Application {
             .site_addr(addr)
             .hash_files(std::env::var("LEPTOS_HASH_FILES").is_ok_and(|v| v == "true"))
             .build();
-        let state: AppState = Arc::new(
-            State::new(
-                &config,
-                db,
-                leptos_options.clone(),
-                crate::features::subjects(),
-            )
-            .await?,
-        );
+        let state: AppState =
+            Arc::new(crate::features::state(&config, db, leptos_options.clone()).await?);
         state.check_safe()?;
         let router = router(&config, state.clone(), leptos_options);
         Ok(Self {
@@ -152,10 +145,10 @@ impl axum::extract::FromRef<PageState> for LeptosOptions {
 fn router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Router {
     let routes = route_list();
     let session_layer = SessionManagerLayer::new(state.sessions.clone())
-        .with_name(state.cookies.session_name())
+        .with_name(state.web.cookies.session_name())
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(state.cookies.secure)
+        .with_secure(state.web.cookies.secure)
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
             config.session_idle_minutes,
         )))
@@ -180,7 +173,7 @@ fn router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Ro
             .layer(middleware::from_fn_with_state(state.clone(), csrf::issue))
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
     };
-    let (api, providers) = web::api::routes(config.mode, &state);
+    let (api, providers) = crate::features::api_routes(config.mode, &state);
     let api = with_csrf(api);
     let forms = with_csrf(
         crate::features::FEATURES
@@ -209,7 +202,7 @@ fn router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Ro
         .with_state(page_state)
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            web::viewer::attach_viewer,
+            crate::viewer::attach_viewer,
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -233,7 +226,7 @@ fn router(config: &Config, state: AppState, leptos_options: LeptosOptions) -> Ro
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(personal)
-        .merge(web::forms::language_routes().with_state(state.clone()))
+        .merge(web::forms::language_routes())
         // Payment providers: the signature is the credential; no session, no CSRF.
         .merge(providers.with_state(state.clone()))
         .route("/healthz", get(|| async { "ok" }))

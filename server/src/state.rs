@@ -4,11 +4,14 @@ use crate::config::{Config, Mode};
 use crate::crypto::{Crypto, FieldKey, sha256_hex};
 use crate::identity::{LocalChecksOnly, RealNameVerifier};
 use crate::sms::{ConsoleSms, SmsSender};
+use crate::web::cookies::CookieNames;
 use crate::web::csrf::CsrfKey;
+use crate::web::parts::WebParts;
 use app::accounts::ConsentDocumentView;
 use app::domain::consent::{ALL_DOCUMENTS, ConsentDocument};
 use app::domain::lockout::LockoutPolicy;
 use app::domain::sms::SmsPolicy;
+use axum::extract::FromRef;
 use sea_orm::DatabaseConnection;
 use secrecy::ExposeSecret;
 use std::sync::Arc;
@@ -26,7 +29,7 @@ pub struct State {
     /// Current (document, version): the version is the SHA-256 of the text.
     pub consents: Vec<(ConsentDocument, String)>,
     /// What orders pay for, by kind: each answered for by its feature.
-    pub subjects: crate::orders::Subjects,
+    pub subjects: crate::orders::subject::Subjects,
     /// Takes payments and sends refunds (R-PAY-1).
     pub payments: Arc<dyn crate::orders::payments::PaymentProvider>,
     /// Where patients reach the app (providers send them back here).
@@ -43,12 +46,10 @@ pub struct State {
     pub consult_notice_version: String,
     pub sessions: DbSessionStore,
     pub session_absolute: time::Duration,
-    pub csrf_key: CsrfKey,
-    pub cookies: CookieNames,
-    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Cookies, CSRF, throttle and page cache: what the web layer keeps.
+    pub web: WebParts,
     /// Password guesses one address may make in the lockout window.
     pub login_per_ip: u32,
-    pub throttle: crate::web::throttle::Throttle,
     /// Verified against when a phone is unknown, so both paths cost the same.
     pub dummy_hash: String,
     pub leptos_options: leptos::config::LeptosOptions,
@@ -56,10 +57,8 @@ pub struct State {
     pub conditions: Arc<crate::eligibility::conditions::Conditions>,
     /// The doctor directory and price list, in memory (R-DOC-1).
     pub directory: crate::doctors::directory::Directory,
-    /// Pages for visitors who are not logged in, rendered once a second.
-    pub page_cache: crate::web::page_cache::PageCache,
-    /// Holds made at the same moment, written in one transaction.
-    pub hold_writer: crate::booking::hold_writer::HoldWriter,
+    /// What each feature keeps for the life of the server.
+    pub parts: crate::parts::Parts,
     /// The sensitive-word filter for text users write (R-CONS-5).
     pub words: Arc<crate::words::Words>,
     /// A staff session ends after this long without a request (R-SEC-3).
@@ -76,7 +75,8 @@ impl State {
         config: &Config,
         db: DatabaseConnection,
         leptos_options: leptos::config::LeptosOptions,
-        subjects: crate::orders::Subjects,
+        subjects: crate::orders::subject::Subjects,
+        parts: crate::parts::Parts,
     ) -> anyhow::Result<Self> {
         let previous: Vec<FieldKey<'_>> = config
             .previous_field_keys
@@ -123,13 +123,18 @@ impl State {
             mode: config.mode,
             sessions: DbSessionStore::new(db.clone()),
             session_absolute: time::Duration::hours(config.session_absolute_hours),
-            csrf_key: CsrfKey::derive(config.cookie_key()),
-            cookies: CookieNames {
-                secure: config.mode == Mode::Production,
+            web: WebParts {
+                csrf_key: CsrfKey::derive(config.cookie_key()),
+                cookies: CookieNames {
+                    secure: config.mode == Mode::Production,
+                },
+                trusted_proxies: crate::web::client::TrustedProxies(
+                    config.trusted_proxies.clone().into(),
+                ),
+                throttle: crate::web::throttle::Throttle::per_minute(config.throttle_per_minute),
+                page_cache: Default::default(),
             },
-            trusted_proxies: config.trusted_proxies.clone(),
             login_per_ip: config.login_per_ip,
-            throttle: crate::web::throttle::Throttle::per_minute(config.throttle_per_minute),
             db,
             crypto,
             sms: Arc::new(ConsoleSms::default()),
@@ -158,11 +163,7 @@ impl State {
             leptos_options,
             conditions: Arc::new(crate::eligibility::conditions::Conditions::built_in()?),
             directory: Default::default(),
-            page_cache: Default::default(),
-            hold_writer: crate::booking::hold_writer::HoldWriter::new(
-                std::time::Duration::from_millis(config.hold_gather_ms.min(1_000)),
-                config.eligibility.clone(),
-            ),
+            parts,
             staff_idle: time::Duration::minutes(config.staff_idle_minutes),
             files: match &config.object_storage {
                 Some(s3) => crate::files::Files::s3(s3)?,
@@ -210,26 +211,33 @@ impl State {
     }
 }
 
-/// Cookie names: in production the `__Host-` prefix (Secure, Path=/, no Domain) means no
-/// subdomain or plain-HTTP page can set or overwrite them.
-#[derive(Clone, Copy)]
-pub struct CookieNames {
-    pub secure: bool,
+// The web layer's pieces, each for the layer or extractor that uses it.
+impl FromRef<AppState> for CsrfKey {
+    fn from_ref(state: &AppState) -> Self {
+        state.web.csrf_key.clone()
+    }
 }
 
-impl CookieNames {
-    pub fn session_name(&self) -> &'static str {
-        if self.secure {
-            "__Host-fuzhen_session"
-        } else {
-            "fuzhen_session"
-        }
+impl FromRef<AppState> for CookieNames {
+    fn from_ref(state: &AppState) -> Self {
+        state.web.cookies
     }
-    pub fn csrf_name(&self) -> &'static str {
-        if self.secure {
-            "__Host-fuzhen_csrf"
-        } else {
-            "fuzhen_csrf"
-        }
+}
+
+impl FromRef<AppState> for crate::web::client::TrustedProxies {
+    fn from_ref(state: &AppState) -> Self {
+        state.web.trusted_proxies.clone()
+    }
+}
+
+impl FromRef<AppState> for crate::web::throttle::Throttle {
+    fn from_ref(state: &AppState) -> Self {
+        state.web.throttle.clone()
+    }
+}
+
+impl FromRef<AppState> for crate::web::page_cache::PageCache {
+    fn from_ref(state: &AppState) -> Self {
+        state.web.page_cache.clone()
     }
 }

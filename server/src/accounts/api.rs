@@ -2,17 +2,17 @@
 //! Routes sit in groups by what they need: a new route in the patient groups cannot be
 //! reached without a logged-in (and consented) patient.
 
-use crate::web::auth;
+use crate::accounts::auth;
 
-use crate::web::auth::ConsentedPatient;
+use crate::accounts::auth::ConsentedPatient;
 
+use crate::accounts::auth::Patient;
 use crate::accounts::consents;
 use crate::accounts::service as accounts;
 use crate::accounts::sms_codes;
 use crate::config::Mode;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::auth::Patient;
 use crate::web::client::ClientIp;
 use crate::web::client::Lang;
 use crate::web::csrf::CsrfToken;

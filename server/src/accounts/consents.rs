@@ -13,8 +13,7 @@ use sea_orm::{
 };
 use time::OffsetDateTime;
 
-pub const ACCEPT: &str = "accept";
-pub const WITHDRAW: &str = "withdraw";
+use super::consent_rows::{ACCEPT, WITHDRAW, latest_accepts};
 
 /// Each document's latest accept (not withdrawn), with when it was given.
 pub async fn effective(
@@ -27,19 +26,6 @@ pub async fn effective(
         .all(db)
         .await?;
     Ok(latest_accepts(rows))
-}
-
-/// Of a patient's records, newest first: each document's latest, if it is an accept.
-pub fn latest_accepts(rows: Vec<consent_record::Model>) -> Vec<consent_record::Model> {
-    let mut latest: Vec<consent_record::Model> = Vec::new();
-    for row in rows {
-        if !latest.iter().any(|r| r.document == row.document) {
-            latest.push(row);
-        }
-    }
-    latest.retain(|r| r.action == ACCEPT);
-    latest.sort_by_key(|r| ConsentDocument::parse(&r.document).map(|d| d as u8));
-    latest
 }
 
 pub fn accepted_pairs(rows: &[consent_record::Model]) -> Vec<(ConsentDocument, String)> {

@@ -1,9 +1,9 @@
 //! The accounts forms: SMS codes, registration, login, password, logout, consents.
+use crate::accounts::auth::{self, CODE_PHONE, CODE_SENT_AT, ConsentedPatient, Patient};
 use crate::accounts::consents;
 use crate::accounts::service as accounts;
 use crate::accounts::sms_codes;
 use crate::state::AppState;
-use crate::web::auth::{self, CODE_PHONE, CODE_SENT_AT, ConsentedPatient, Patient};
 use crate::web::client::ClientIp;
 use crate::web::extract::Form;
 use app::domain::consent::ALL_DOCUMENTS;

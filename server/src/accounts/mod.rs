@@ -2,6 +2,8 @@
 //! changes, consent to the texts in force (R-REG-1 … R-REG-5), and the patient context
 //! read with each session.
 pub mod api;
+pub mod auth;
+pub mod consent_rows;
 pub mod consents;
 pub mod forms;
 pub mod pages;
@@ -11,7 +13,7 @@ pub mod session_store;
 pub mod sms_codes;
 
 use crate::config::Mode;
-use crate::features::{Feature, Job, logged};
+use crate::feature::{Feature, Job, logged};
 use crate::state::AppState;
 use crate::web::api::ApiRoutes;
 use std::time::Duration;

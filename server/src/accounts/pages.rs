@@ -5,7 +5,8 @@ use time::OffsetDateTime;
 
 pub(crate) fn answers(pages: &mut PageAnswers) {
     pages.answer_consented(|state, mut parts, patient, _: ProfileQuery| async move {
-        let Some(found) = crate::web::auth::patient_context(&mut parts, &state, patient.id).await?
+        let Some(found) =
+            crate::accounts::auth::patient_context(&mut parts, &state, patient.id).await?
         else {
             return Ok(None);
         };

@@ -3,7 +3,7 @@
 //! unread. The viewer, the consent gate, the profile and the eligibility rule share it,
 //! so a page view costs one round trip: read with the session itself
 //! ([`load_with_session`], used by the session store), or alone ([`load`]).
-use crate::accounts::consents;
+use crate::accounts::consent_rows;
 use crate::db::{consent_record, patient, session};
 use crate::error::AppError;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Order, Query};
@@ -16,7 +16,7 @@ use sea_orm::{
 #[derive(Clone)]
 pub struct PatientContext {
     pub patient: patient::Model,
-    /// Each document's latest accept (not withdrawn), as [`consents::effective`] says.
+    /// Each document's latest accept (not withdrawn), as [`crate::accounts::consents::effective`] says.
     pub consents: Vec<consent_record::Model>,
     /// Notices in the message centre not yet opened.
     pub unread: u32,
@@ -88,7 +88,7 @@ fn from_rows(
     }
     Ok(Some(PatientContext {
         patient,
-        consents: consents::latest_accepts(records),
+        consents: consent_rows::latest_accepts(records),
         unread: u32::try_from(unread).unwrap_or(u32::MAX),
     }))
 }

@@ -153,7 +153,7 @@ pub async fn register(
     consent_record::Entity::insert_many(consents::new_rows(
         inserted.id,
         &accepted,
-        consents::ACCEPT,
+        crate::accounts::consent_rows::ACCEPT,
         ip,
         now,
     ))

@@ -1,13 +1,13 @@
 //! Schedules, holds and bookings (R-BOOK-1 … R-BOOK-4).
+use crate::accounts::auth::ConsentedPatient;
+use crate::booking::free_slot::FreeSlot;
 use crate::booking::holds::HoldRequest;
-use crate::booking::schedule::FreeSlot;
 use crate::booking::service as bookings;
 use crate::family::acting_for;
 use crate::staff::auth::StaffMember;
 use crate::state::AppState;
 use crate::web::api::ApiResult;
 use crate::web::api::ApiRoutes;
-use crate::web::auth::ConsentedPatient;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Json, Query};
 use crate::web::openapi::ErrorBody;
@@ -162,7 +162,7 @@ pub(crate) async fn hold(
 ) -> ApiResult {
     let member = acting_for::member_id(&state, patient.id, &session).await?;
     let consent = crate::eligibility::screen::consult_consent_of(&session).await?;
-    let held = crate::booking::holds::hold(
+    let held = crate::booking::hold_writer::hold(
         &state,
         &HoldRequest {
             patient_id: patient.id,

@@ -1,8 +1,8 @@
 //! Holds end by a conditional update from `held`, so an expiry job on several servers
 //! frees each place exactly once, and catches up after a restart because it looks only at
 //! the clock and the rows (R-BOOK-2). A hold whose payment began waits for the provider.
-use super::service::booking_notice;
-use super::service::moving;
+use super::row::booking_notice;
+use super::row::moving;
 use crate::audit::Actor;
 use crate::db::{self, booking, slot};
 use crate::error::AppError;
@@ -85,7 +85,7 @@ pub(crate) async fn order_follows(
         .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
     crate::orders::subject_ended(
         db,
-        super::paying::subject(booking_id),
+        super::row::subject(booking_id),
         refund,
         actor,
         now,

@@ -1,6 +1,6 @@
 //! The booking forms: hold a slot, join or leave a live queue, pay or cancel a booking.
+use crate::accounts::auth::ConsentedPatient;
 use crate::state::AppState;
-use crate::web::auth::ConsentedPatient;
 use crate::web::client::ClientIp;
 use crate::web::extract::Form;
 use app::domain::{ErrorCode, FieldError};
@@ -34,7 +34,7 @@ async fn hold_slot(
     let result = async {
         let member = crate::family::acting_for::member_id(&state, patient.id, &session).await?;
         let consent = crate::eligibility::screen::consult_consent_of(&session).await?;
-        crate::booking::holds::hold(
+        crate::booking::hold_writer::hold(
             &state,
             &HoldRequest {
                 patient_id: patient.id,

@@ -5,8 +5,8 @@
 use crate::booking::holds::HoldRequest;
 use crate::booking::holds::PreparedHold;
 use crate::booking::holds::listed_doctor_and_fee;
-use crate::booking::holds::person_key;
-use crate::booking::service::OPEN;
+use crate::booking::row::OPEN;
+use crate::booking::row::person_key;
 use crate::db::{consult_consent, diagnosis_proof, family_member, patient, slot};
 use crate::doctors::directory::Snapshot;
 use crate::eligibility::service::approved_from;

@@ -25,6 +25,7 @@ use crate::booking::hold_basis;
 use crate::booking::hold_basis::HoldAsk;
 use crate::booking::holds::Decision;
 use crate::booking::holds::Held;
+use crate::booking::holds::HoldRequest;
 use crate::booking::holds::PreparedHold;
 use crate::booking::holds::Written;
 use crate::booking::holds::decide;
@@ -36,13 +37,40 @@ use crate::booking::holds::take_for;
 use crate::booking::holds::write_one;
 use crate::db::{self, booking};
 use crate::error::AppError;
+use crate::state::State;
 use app::domain::booking::BookingStatus;
 use app::domain::eligibility::EligibilityPolicy;
 use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
+
+/// Holds a place for the person, for `hold_secs`, or says why not. "Just taken" comes
+/// with the doctor's next free slots. Checked and written with other holds made at the
+/// same moment: their facts read together, each checked alone, the held ones written in
+/// one transaction (this writer, [`crate::booking::hold_basis`]).
+pub async fn hold(
+    state: &State,
+    req: &HoldRequest,
+    hold_secs: i64,
+    ip: &str,
+    now: OffsetDateTime,
+) -> Result<Held, AppError> {
+    let ask = HoldAsk {
+        req: req.clone(),
+        hold_secs,
+        ip: ip.to_owned(),
+        now,
+        directory: state.directory.snapshot(&state.db).await?,
+    };
+    state
+        .parts
+        .get::<HoldWriter>()?
+        .write(&state.db, state.payments.name(), ask)
+        .await
+}
 
 /// Holds one transaction writes at most.
 pub const MAX_BATCH: usize = 32;
@@ -374,7 +402,7 @@ async fn all_at_once(
     for r in rows {
         let id: i64 = r.try_get("", "id")?;
         let (taken, capacity): (i32, i32) = (r.try_get("", "taken")?, r.try_get("", "capacity")?);
-        let open = r.try_get::<String>("", "status")? == crate::booking::service::OPEN
+        let open = r.try_get::<String>("", "status")? == crate::booking::row::OPEN
             && r.try_get::<i64>("", "starts_at")? > latest;
         room.insert(id, if open { i64::from(capacity - taken) } else { 0 });
     }
@@ -397,7 +425,7 @@ async fn all_at_once(
     for (id, n) in &slots {
         values.extend([(*id).into(), (*n).into()]);
     }
-    values.extend([crate::booking::service::OPEN.into(), latest.into()]);
+    values.extend([crate::booking::row::OPEN.into(), latest.into()]);
     // Still conditional: the database, not the read above, keeps the capacity.
     let took = txn
         .execute_raw(db::sql(

@@ -4,12 +4,11 @@
 //! serialised by a lock row taken first in the same transaction, so an overlapping booking
 //! is always seen; a partial unique index refuses the same slot twice.
 use super::expiry::{end_expired_hold, expire_in};
+use super::row::{OPEN, person_key};
 use super::schedule::{NEXT_SLOTS, free_slots};
-use super::service::OPEN;
 use crate::audit::{self, Actor, AuditAction, AuditEvent};
 use crate::db::{self, booking, doctor, slot};
 use crate::error::AppError;
-use crate::state::State;
 use app::domain::booking::BookingStatus;
 use app::domain::schedule::ConsultType;
 use app::domain::{ErrorCode, FieldError};
@@ -19,14 +18,6 @@ use sea_orm::{
     QueryFilter,
 };
 use time::OffsetDateTime;
-
-/// Whose the appointment is, as the lock row and the unique index name it.
-pub fn person_key(patient_id: i64, member: Option<i64>) -> String {
-    match member {
-        Some(m) => format!("m:{m}"),
-        None => format!("p:{patient_id}"),
-    }
-}
 
 /// A hold asked for.
 #[derive(Debug, Clone)]
@@ -119,30 +110,6 @@ impl PreparedHold {
             hold_expires_at: self.ts() + self.hold_secs,
         }
     }
-}
-
-/// Holds a place for the person, for `hold_secs`, or says why not. "Just taken" comes
-/// with the doctor's next free slots. Checked and written with other holds made at the
-/// same moment: their facts read together, each checked alone, the held ones written in
-/// one transaction ([`crate::booking::hold_writer`], [`crate::booking::hold_basis`]).
-pub async fn hold(
-    state: &State,
-    req: &HoldRequest,
-    hold_secs: i64,
-    ip: &str,
-    now: OffsetDateTime,
-) -> Result<Held, AppError> {
-    let ask = crate::booking::hold_basis::HoldAsk {
-        req: req.clone(),
-        hold_secs,
-        ip: ip.to_owned(),
-        now,
-        directory: state.directory.snapshot(&state.db).await?,
-    };
-    state
-        .hold_writer
-        .write(&state.db, state.payments.name(), ask)
-        .await
 }
 
 /// The overlap and running-holds rules for one hold (`app::domain::booking::decide_hold`),

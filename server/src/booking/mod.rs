@@ -4,6 +4,7 @@ pub mod api;
 pub mod desk;
 pub mod expiry;
 pub mod forms;
+pub mod free_slot;
 pub mod hold_basis;
 pub mod hold_writer;
 pub mod holds;
@@ -12,12 +13,13 @@ pub mod paying;
 pub mod queue;
 pub mod queue_api;
 pub mod queue_views;
+pub mod row;
 pub mod schedule;
 pub mod service;
 pub mod views;
 
 use crate::config::Mode;
-use crate::features::{Feature, Job, logged};
+use crate::feature::{Feature, Job, logged};
 use crate::state::AppState;
 use crate::web::api::ApiRoutes;
 use std::time::Duration;
@@ -36,6 +38,12 @@ impl Feature for Booking {
     }
     fn subjects(&self) -> Vec<std::sync::Arc<dyn crate::orders::Subject>> {
         vec![std::sync::Arc::new(paying::ConsultBooking)]
+    }
+    fn parts(&self, config: &crate::config::Config, parts: &mut crate::parts::Parts) {
+        parts.insert(hold_writer::HoldWriter::new(
+            Duration::from_millis(config.hold_gather_ms.min(1_000)),
+            config.eligibility.clone(),
+        ));
     }
     fn jobs(&self) -> Vec<Job> {
         vec![Job {

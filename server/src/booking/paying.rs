@@ -3,14 +3,15 @@
 //! the money comes, a payment begun too late called off, and the order served once the
 //! appointment has been kept.
 use super::expiry::end_paying_hold;
-use super::service::booking_notice;
-use super::service::moving;
+use super::row::booking_notice;
+use super::row::moving;
+use super::row::subject;
 use crate::audit::{self, Actor, AuditAction, AuditEvent};
 use crate::db::{booking, consult_price, doctor};
 use crate::error::AppError;
 use crate::notices::service as notices;
 use crate::orders::payments::provider::CallOff;
-use crate::orders::{self, AfterCommit, NewLine, NewOrder, PayNext, Subject, SubjectRef};
+use crate::orders::{self, AfterCommit, NewLine, NewOrder, PayNext, Subject};
 use crate::state::State;
 use app::domain::booking::BookingEvent;
 use app::domain::booking::BookingStatus;
@@ -25,14 +26,6 @@ use sea_orm::{
 };
 use std::sync::Arc;
 use time::OffsetDateTime;
-
-/// A booking, as an order's subject.
-pub fn subject(booking_id: i64) -> SubjectRef {
-    SubjectRef {
-        kind: SubjectKind::Consult,
-        id: booking_id,
-    }
-}
 
 /// The published fee for a doctor's consult type (R-DOC-1), from the price list.
 pub fn consult_fee(

@@ -6,7 +6,6 @@
 //! In the database: one waiting place per person (a partial unique index); joining locks
 //! the doctor's presence row, so a doctor going offline at the same moment either sees
 //! the new place (and closes it) or the join finds the doctor offline.
-use super::queue_views::own_entry;
 use crate::audit::{self, Actor, AuditAction, AuditEvent};
 use crate::db::{self, consult_consent, doctor, doctor_presence, queue_entry};
 use crate::error::AppError;
@@ -270,7 +269,7 @@ pub async fn join(
         .ok_or(FieldError::general(ErrorCode::NotFound))?;
     let (consent, eligible) =
         consult_basis(state, patient_id, member, consent_number, &d, now).await?;
-    let key = crate::booking::holds::person_key(patient_id, member);
+    let key = crate::booking::row::person_key(patient_id, member);
     let number = format!("QE{:014x}", rand::rngs::OsRng.r#gen::<u64>() >> 8);
     let txn = db::begin_write(&state.db).await?;
     // Lock the presence row: a doctor going offline now waits for this join, or it
@@ -479,4 +478,18 @@ pub async fn doctor_of_staff(
         .one(db)
         .await?
         .ok_or_else(|| FieldError::general(ErrorCode::Forbidden).into())
+}
+
+/// The patient's own queue entry; another's is not found.
+pub(crate) async fn own_entry(
+    db: &impl ConnectionTrait,
+    patient_id: i64,
+    number: &str,
+) -> Result<queue_entry::Model, AppError> {
+    queue_entry::Entity::find()
+        .filter(queue_entry::Column::EntryNumber.eq(number))
+        .filter(queue_entry::Column::PatientId.eq(patient_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| FieldError::general(ErrorCode::NotFound).into())
 }

@@ -1,5 +1,6 @@
 //! The live queue (R-BOOK-1): doctors go online and call the next patient; patients
 //! join, watch their place (server-sent events after hydration), and leave.
+use crate::accounts::auth::ConsentedPatient;
 use crate::booking::queue;
 use crate::booking::queue::Waiting;
 use crate::booking::queue_views::QueueStatus;
@@ -9,7 +10,6 @@ use crate::staff::auth::StaffMember;
 use crate::state::AppState;
 use crate::web::api::ApiResult;
 use crate::web::api::ApiRoutes;
-use crate::web::auth::ConsentedPatient;
 use crate::web::extract::Json;
 use crate::web::openapi::ErrorBody;
 use app::domain::schedule::ConsultType;

@@ -1,11 +1,10 @@
 //! A live queue as patients see it (R-BOOK-1): a doctor's open queues with the wait, and
 //! one's own place in one.
-use super::queue::{WAITING, average_minutes, online_types};
+use super::queue::{WAITING, average_minutes, online_types, own_entry};
 use crate::db::{doctor, queue_entry};
 use crate::error::AppError;
 use crate::state::State;
 use app::domain::schedule::{ConsultType, estimated_wait_minutes};
-use app::domain::{ErrorCode, FieldError};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 /// Where a patient stands in a queue.
@@ -52,19 +51,6 @@ pub async fn summaries(
         });
     }
     Ok(out)
-}
-
-pub(crate) async fn own_entry(
-    db: &impl ConnectionTrait,
-    patient_id: i64,
-    number: &str,
-) -> Result<queue_entry::Model, AppError> {
-    queue_entry::Entity::find()
-        .filter(queue_entry::Column::EntryNumber.eq(number))
-        .filter(queue_entry::Column::PatientId.eq(patient_id))
-        .one(db)
-        .await?
-        .ok_or_else(|| FieldError::general(ErrorCode::NotFound).into())
 }
 
 /// Where the patient's place stands now.

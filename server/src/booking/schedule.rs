@@ -1,7 +1,9 @@
 //! Doctors' schedules (R-DOC-1, R-BOOK-1, R-BOOK-4): sessions published as slots, free
 //! slots as lists show them, a slot cancelled by the hospital.
-use super::service::moving;
-use super::service::{OPEN, booking_notice, years_of};
+use super::free_slot::{FreeSlot, free_slot};
+use super::row::moving;
+use super::row::{OPEN, booking_notice};
+use super::service::years_of;
 use crate::audit::{self, Actor, AuditAction, AuditEvent};
 use crate::db::{self, booking, doctor, schedule_session, slot};
 use crate::error::AppError;
@@ -28,30 +30,6 @@ use time::{Date, OffsetDateTime};
 
 /// How many free slots a "just taken" answer suggests.
 pub const NEXT_SLOTS: u64 = 5;
-
-/// A free slot, as lists and the "just taken" answer show it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct FreeSlot {
-    pub slot_number: String,
-    pub consult_type: ConsultType,
-    /// Unix seconds (UTC).
-    pub starts_at: i64,
-    pub ends_at: i64,
-    /// `YYYY-MM-DD HH:MM`, China time.
-    pub local: String,
-    pub free: i32,
-}
-
-fn free_slot(s: &slot::Model) -> Option<FreeSlot> {
-    Some(FreeSlot {
-        slot_number: s.slot_number.clone(),
-        consult_type: ConsultType::parse(&s.consult_type)?,
-        starts_at: s.starts_at,
-        ends_at: s.ends_at,
-        local: china_time::local(s.starts_at),
-        free: s.capacity - s.taken,
-    })
-}
 
 async fn listed_doctor(db: &impl ConnectionTrait, number: &str) -> Result<doctor::Model, AppError> {
     doctor::Entity::find()
@@ -236,7 +214,7 @@ pub async fn cancel_slot(
         // R-BOOK-4, R-PAY-2: paid, the money goes back in full; unpaid, the order ends.
         crate::orders::subject_ended(
             &txn,
-            super::paying::subject(b.id),
+            super::row::subject(b.id),
             Some(app::domain::order::RefundReason::SlotCancelled),
             Actor::Staff(by_staff),
             now,

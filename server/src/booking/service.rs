@@ -8,6 +8,7 @@
 //! expiry job on several servers frees each place exactly once, and catches up after a
 //! restart because it looks only at the clock and the rows.
 use super::expiry::{give_back_place, order_follows};
+use super::row::{booking_notice, moving};
 use crate::audit::{self, Actor, AuditAction, AuditEvent};
 use crate::db::{self, booking, doctor, slot};
 use crate::error::AppError;
@@ -25,26 +26,6 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use std::sync::Arc;
 use time::{Date, OffsetDateTime};
-
-/// The conditional update that makes `event`'s move (`app::domain::booking`): to its
-/// status, only from the statuses it moves from.
-pub(crate) fn moving(event: BookingEvent) -> sea_orm::UpdateMany<booking::Entity> {
-    booking::Entity::update_many()
-        .col_expr(booking::Column::Status, Expr::value(event.to().as_str()))
-        .filter(booking::Column::Status.is_in(event.from().iter().map(|s| s.as_str())))
-}
-
-pub(crate) const OPEN: &str = "open";
-
-/// A notice about a booking, to its account, about its person, with its time.
-pub(crate) fn booking_notice(b: &booking::Model, kind: NoticeKind) -> notices::Notice {
-    notices::Notice {
-        patient_id: b.patient_id,
-        family_member_id: b.family_member_id,
-        kind,
-        params: vec![("when".into(), china_time::local(b.starts_at))],
-    }
-}
 
 pub(crate) fn years_of(d: &doctor::Model, now: OffsetDateTime) -> u32 {
     Date::parse(

@@ -36,7 +36,7 @@ async fn view(
     ) else {
         return Ok(None);
     };
-    let order = crate::orders::of_subject(&state.db, super::paying::subject(b.id)).await?;
+    let order = crate::orders::of_subject(&state.db, super::row::subject(b.id)).await?;
     let fee_fen = order.as_ref().map(|o| o.amount_fen);
     let paying = order.as_ref().is_some_and(|o| {
         o.payment_started_at.is_some()

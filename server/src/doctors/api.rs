@@ -1,6 +1,7 @@
 //! The doctor directory (R-DOC-1): public lists, profiles and photos; the patient's
 //! own filter (doctors for their approved diagnoses, R-ELIG-3); operators add doctors
 //! and publish the price list.
+use crate::accounts::auth::ConsentedPatient;
 use crate::doctors::service as doctors;
 use crate::doctors::service::Filter;
 use crate::doctors::service::NewDoctor;
@@ -10,7 +11,6 @@ use crate::staff::auth::StaffMember;
 use crate::state::AppState;
 use crate::web::api::ApiResult;
 use crate::web::api::ApiRoutes;
-use crate::web::auth::ConsentedPatient;
 use crate::web::extract::{Json, Query};
 use crate::web::openapi::ErrorBody;
 use app::doctors::{DoctorList, DoctorProfile};

@@ -5,7 +5,7 @@ pub mod pages;
 pub mod service;
 
 use crate::config::Mode;
-use crate::features::Feature;
+use crate::feature::Feature;
 use crate::state::AppState;
 use crate::web::api::ApiRoutes;
 

@@ -1,6 +1,6 @@
 //! What the directory and a doctor's page load.
+use crate::accounts::auth::ConsentedPatient;
 use crate::error::AppError;
-use crate::web::auth::ConsentedPatient;
 use crate::web::client::locale_of;
 use crate::web::pages::PageAnswers;
 use app::doctors::{DirectoryPage, DirectoryQuery, DoctorPageData, DoctorQuery};

@@ -1,11 +1,11 @@
 //! May the person the patient acts for start a follow-up consult? (R-ELIG-1, R-ELIG-3,
 //! R-ELIG-5.) A "no" is a successful answer: it says why, in the patient's language.
+use crate::accounts::auth::ConsentedPatient;
 use crate::eligibility::service as eligibility;
 use crate::family::acting_for;
 use crate::state::AppState;
 use crate::web::api::ApiResult;
 use crate::web::api::ApiRoutes;
-use crate::web::auth::ConsentedPatient;
 use crate::web::client::Lang;
 use crate::web::extract::Json;
 use crate::web::extract::Query;

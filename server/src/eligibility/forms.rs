@@ -1,6 +1,6 @@
 //! The consult's entry forms: the emergency screen and the consult notice.
+use crate::accounts::auth::ConsentedPatient;
 use crate::state::AppState;
-use crate::web::auth::ConsentedPatient;
 use crate::web::client::ClientIp;
 use crate::web::extract::Form;
 use app::domain::consult_consent::parse_choice;

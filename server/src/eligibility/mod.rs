@@ -10,7 +10,7 @@ pub mod screen_api;
 pub mod service;
 
 use crate::config::Mode;
-use crate::features::Feature;
+use crate::feature::Feature;
 use crate::state::AppState;
 use crate::web::api::ApiRoutes;
 

@@ -117,7 +117,7 @@ async fn load_consult_consent(
     let pass = session
         .get::<ScreenPass>(crate::eligibility::screen::SCREEN_PASS)
         .await
-        .map_err(crate::web::auth::internal)?;
+        .map_err(crate::accounts::auth::internal)?;
     let consult = ConsultFor {
         patient_id,
         member,

@@ -1,12 +1,12 @@
 //! The emergency screen before a consult (R-ELIG-4): judged by the domain rule; a
 //! stopped screen is stored and audited, for the 就诊人 the patient is acting for.
+use crate::accounts::auth::internal;
 use crate::audit::{self, Actor, AuditAction, AuditEvent};
 use crate::db::{self, emergency_screen};
 use crate::eligibility::consult_consents::{self, ConsultFor};
 use crate::error::AppError;
 use crate::family::acting_for;
 use crate::state::{AppState, State};
-use crate::web::auth::internal;
 use app::domain::consult_consent::ScreenPass;
 use app::domain::department::Department;
 use app::domain::emergency::{RedFlag, Screen, judge};

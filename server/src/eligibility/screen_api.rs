@@ -1,9 +1,9 @@
 //! Before a consult: the emergency screen (R-ELIG-4), then the consult's risk notice
 //! and informed consent (R-REG-6).
+use crate::accounts::auth::ConsentedPatient;
 use crate::state::AppState;
 use crate::web::api::ApiResult;
 use crate::web::api::ApiRoutes;
-use crate::web::auth::ConsentedPatient;
 use crate::web::client::{ClientIp, Lang};
 use crate::web::extract::Json;
 use crate::web::openapi::ErrorBody;

@@ -1,9 +1,9 @@
 //! Whom a patient is acting for this session: themselves or one of their family
 //! members (R-REG-7). Shared by the API, the forms and the pages.
+use crate::accounts::auth::{CARE_FOR, internal};
 use crate::error::AppError;
 use crate::family::service as family;
 use crate::state::AppState;
-use crate::web::auth::{CARE_FOR, internal};
 use app::domain::{ErrorCode, Field, FieldError};
 use app::family::FamilyMemberView;
 use tower_sessions::Session;

@@ -1,11 +1,11 @@
 //! Family members (就诊人) and which one the patient is acting for (R-REG-7).
+use crate::accounts::auth::ConsentedPatient;
 use crate::family::acting_for;
 use crate::family::service as family;
 use crate::family::service::AddInput;
 use crate::state::AppState;
 use crate::web::api::ApiResult;
 use crate::web::api::ApiRoutes;
-use crate::web::auth::ConsentedPatient;
 use crate::web::client::ClientIp;
 use crate::web::extract::Json;
 use crate::web::openapi::ErrorBody;

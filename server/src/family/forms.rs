@@ -1,7 +1,7 @@
 //! The family forms: add or remove a member, choose whom to act for.
+use crate::accounts::auth::ConsentedPatient;
 use crate::family::service as family;
 use crate::state::AppState;
-use crate::web::auth::ConsentedPatient;
 use crate::web::client::ClientIp;
 use crate::web::extract::Form;
 use axum::extract::State;

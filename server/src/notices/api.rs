@@ -1,9 +1,9 @@
 //! The message centre (R-BOOK-3): the account's notices and how many are unread.
+use crate::accounts::auth::ConsentedPatient;
 use crate::notices::service as notices;
 use crate::state::AppState;
 use crate::web::api::ApiResult;
 use crate::web::api::ApiRoutes;
-use crate::web::auth::ConsentedPatient;
 use crate::web::client::Lang;
 use crate::web::extract::Json;
 use crate::web::openapi::ErrorBody;

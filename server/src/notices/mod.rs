@@ -1,11 +1,12 @@
 //! The message centre: notices to a patient about their own records, with an SMS where
 //! it matters.
 pub mod api;
+pub mod notice;
 pub mod pages;
 pub mod service;
 
 use crate::config::Mode;
-use crate::features::Feature;
+use crate::feature::Feature;
 use crate::state::AppState;
 use crate::web::api::ApiRoutes;
 

@@ -2,6 +2,7 @@
 //! centre in the same transaction as the change it reports, and, for the kinds that
 //! matter most, by SMS once that transaction has committed. Later features add kinds
 //! (`app::domain::notice::NoticeKind`), not mechanisms.
+pub use super::notice::Notice;
 use crate::db::{notice, patient};
 use crate::error::AppError;
 use crate::state::State;
@@ -22,15 +23,6 @@ const SENT_AT: &[time::format_description::BorrowedFormatItem<'static>] =
 
 /// The newest this many are listed.
 pub const LIST_LIMIT: u64 = 100;
-
-/// A notice to send: to which account, about whom, what, with which values.
-#[derive(Debug, Clone)]
-pub struct Notice {
-    pub patient_id: i64,
-    pub family_member_id: Option<i64>,
-    pub kind: NoticeKind,
-    pub params: Vec<(String, String)>,
-}
 
 /// Puts the notice in the message centre, inside the caller's transaction. Returns what
 /// to hand to [`send_sms_after_commit`] once the transaction has committed.

@@ -1,11 +1,11 @@
 //! Orders and refunds (R-PAY-1, R-PAY-2): the patient's own, and every order for the
 //! operators, who refund in full or in part with a written reason.
+use crate::accounts::auth::ConsentedPatient;
 use crate::orders;
 use crate::staff::auth::StaffMember;
 use crate::state::AppState;
 use crate::web::api::ApiResult;
 use crate::web::api::ApiRoutes;
-use crate::web::auth::ConsentedPatient;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Json, Query};
 use crate::web::openapi::ErrorBody;

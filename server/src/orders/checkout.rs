@@ -2,8 +2,9 @@
 //! derived from the order, so asking again continues the same payment), a payment begun
 //! for a subject that ended meanwhile is called off, and the sandbox's checkout in
 //! development.
+use super::after_commit::AfterCommit;
 use super::provider_events::process_events;
-use super::runner::{AfterCommit, pay, status_of, subject_of};
+use super::runner::{pay, status_of, subject_of};
 use super::views::own_order;
 use crate::audit::{self, Actor, AuditAction, AuditEvent};
 use crate::db::{self, order};

@@ -1,6 +1,6 @@
 //! The sandbox checkout's form (dev only).
+use crate::accounts::auth::ConsentedPatient;
 use crate::state::AppState;
-use crate::web::auth::ConsentedPatient;
 use crate::web::extract::Form;
 use axum::extract::{Path, State};
 use axum::response::Response;

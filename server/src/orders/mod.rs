@@ -2,6 +2,7 @@
 //! booking; a drug order next), through the payment providers; provider events applied
 //! exactly once, refunds and the daily reconciliation (R-PAY-1 … R-PAY-4). What a subject
 //! is, is its own feature's business ([`Subject`]).
+mod after_commit;
 pub mod api;
 mod checkout;
 pub mod forms;
@@ -9,26 +10,29 @@ pub mod pages;
 pub mod payments;
 mod provider_events;
 pub mod reconciliation;
+mod refund_rows;
 mod refunds;
 mod runner;
-mod subject;
+pub mod subject;
 mod views;
 pub mod webhooks;
 
+pub use after_commit::AfterCommit;
 pub use checkout::{
     PayNext, PaymentStart, call_off, sandbox_checkout, sandbox_choose, start_payment,
 };
 pub use provider_events::{process_event, process_events};
-pub use refunds::{SUCCEEDED, operator_refund, send_due_refunds};
+pub use refund_rows::SUCCEEDED;
+pub use refunds::{operator_refund, send_due_refunds};
 pub use runner::{
-    AfterCommit, CLOSE_AFTER_SECS, NewLine, NewOrder, Step, close_served, create, create_many,
-    of_subject, paying_subjects, served, step, subject_ended, subjects_in,
+    CLOSE_AFTER_SECS, NewLine, NewOrder, Step, close_served, create, create_many, of_subject,
+    paying_subjects, served, step, subject_ended, subjects_in,
 };
 pub use subject::{Subject, SubjectRef, Subjects};
 pub use views::{list_for_patient, list_for_staff, own_order, view_for_patient};
 
 use crate::config::Mode;
-use crate::features::{Feature, Job, logged};
+use crate::feature::{Feature, Job, logged};
 use crate::state::AppState;
 use crate::web::api::ApiRoutes;
 use std::time::Duration;

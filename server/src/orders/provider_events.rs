@@ -1,7 +1,8 @@
 //! Provider events (R-PAY-4): stored first, then processed here, each exactly once: the
 //! event is marked processed in the transaction that applies it.
-use super::refunds::{FAILED, REQUESTED, SUCCEEDED};
-use super::runner::{AfterCommit, Step, pay, step};
+use super::after_commit::AfterCommit;
+use super::refund_rows::{FAILED, REQUESTED, SUCCEEDED};
+use super::runner::{Step, pay, step};
 use super::subject::Subjects;
 use crate::audit::{self, Actor, AuditAction, AuditEvent};
 use crate::db::{self, order, payment_event, refund};

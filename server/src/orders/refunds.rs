@@ -1,8 +1,10 @@
 //! Refunds (R-PAY-2): recorded with the move that asks for them, counted against the
 //! order by one conditional update, and sent to the provider (again, with the same key,
 //! until it answers).
+use super::after_commit::AfterCommit;
 use super::provider_events::{apply_news, process_events};
-use super::runner::{AfterCommit, locked, status_of, step};
+use super::refund_rows::{FAILED, REQUESTED, open_refund};
+use super::runner::{locked, status_of, step};
 use crate::audit::{self, Actor, AuditAction, AuditEvent};
 use crate::db::{self, order, refund};
 use crate::error::AppError;
@@ -10,127 +12,12 @@ use crate::notices::service as notices;
 use crate::orders::payments::provider::News;
 use crate::orders::payments::provider::RefundAsk;
 use crate::state::State;
-use app::domain::notice::NoticeKind;
 use app::domain::order::{Fen, OrderEvent, RefundReason, partial_refund};
 use app::domain::{ErrorCode, Field, FieldError};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::sync::Arc;
 use time::OffsetDateTime;
-
-/// Refund records' states.
-pub const REQUESTED: &str = "requested";
-pub const SUCCEEDED: &str = "succeeded";
-pub const FAILED: &str = "failed";
-
-/// Records a refund of `amount` and counts it against the order, by one update that
-/// refuses to refund more than was paid (the CHECK refuses it too).
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the refund's facts, each its own"
-)]
-pub(crate) async fn open_refund(
-    txn: &impl ConnectionTrait,
-    o: &order::Model,
-    amount: Fen,
-    full: bool,
-    reason: RefundReason,
-    note: Option<String>,
-    actor: Actor,
-    now: OffsetDateTime,
-    after: &mut AfterCommit,
-) -> Result<refund::Model, AppError> {
-    let ts = now.unix_timestamp();
-    let counted = order::Entity::update_many()
-        .col_expr(
-            order::Column::RefundedFen,
-            Expr::col(order::Column::RefundedFen).add(amount.get()),
-        )
-        .col_expr(order::Column::UpdatedAt, Expr::value(ts))
-        .filter(order::Column::Id.eq(o.id))
-        .filter(
-            Expr::col(order::Column::RefundedFen)
-                .add(amount.get())
-                .lte(Expr::col(order::Column::AmountFen)),
-        )
-        .exec(txn)
-        .await?
-        .rows_affected;
-    if counted != 1 {
-        return Err(FieldError::general(ErrorCode::NothingToRefund).into());
-    }
-    // A full refund happens once per order; each partial one is numbered by what was
-    // refunded before it, which the update above just serialised.
-    let key = if full {
-        format!("{}:full", o.order_number)
-    } else {
-        format!("{}:part:{}", o.order_number, o.refunded_fen)
-    };
-    let staff = match actor {
-        Actor::Staff(id) => Some(id),
-        _ => None,
-    };
-    let r = refund::ActiveModel {
-        refund_number: Set(crate::db::new_number("RF")),
-        order_id: Set(o.id),
-        amount_fen: Set(amount.get()),
-        full_refund: Set(full),
-        reason: Set(reason.as_str().to_owned()),
-        note: Set(note),
-        requested_by_staff: Set(staff),
-        idempotency_key: Set(key),
-        status: Set(REQUESTED.to_owned()),
-        provider_ref: Set(None),
-        attempts: Set(0),
-        next_attempt_at: Set(ts),
-        last_error: Set(None),
-        requested_at: Set(ts),
-        settled_at: Set(None),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
-    audit::record(
-        txn,
-        AuditEvent {
-            actor,
-            on_behalf_of: None,
-            action: AuditAction::RefundRequested,
-            entity: Some(("refund", r.refund_number.clone())),
-            ip: String::new(),
-            at: now,
-            detail: Some(serde_json::json!({
-                "order": o.order_number,
-                "amount_fen": amount.get(),
-                "reason": reason.as_str(),
-                "full": full,
-            })),
-        },
-    )
-    .await?;
-    let family_member_id = o.family_member_id;
-    after.sms.push(
-        notices::record(
-            txn,
-            notices::Notice {
-                patient_id: o.patient_id,
-                family_member_id,
-                kind: NoticeKind::RefundStarted,
-                params: vec![
-                    ("order".into(), o.order_number.clone()),
-                    ("amount".into(), amount.yuan_text()),
-                ],
-            },
-            now,
-        )
-        .await?,
-    );
-    after.refunds += 1;
-    Ok(r)
-}
 
 /// How long a refund that could not be sent waits before the next try.
 fn backoff_secs(attempts: i32) -> i64 {
@@ -349,4 +236,23 @@ pub async fn operator_refund(
     txn.commit().await?;
     after.run(state);
     Ok(number)
+}
+
+// What a transaction left to do, done once it has committed: the SMS, and the refunds it
+// recorded asked of the provider (here, where refunds are sent; [`AfterCommit`] itself is
+// defined apart so that the runner and the subjects, which fill it, need not know this).
+impl AfterCommit {
+    pub fn run(self, state: &Arc<State>) {
+        for n in self.sms {
+            notices::send_sms_after_commit(state.clone(), n);
+        }
+        if self.refunds > 0 {
+            let state = state.clone();
+            tokio::spawn(async move {
+                if let Err(e) = send_due_refunds(&state, OffsetDateTime::now_utc()).await {
+                    tracing::warn!(error = ?e, "refunds not sent yet; the job retries");
+                }
+            });
+        }
+    }
 }

@@ -3,12 +3,12 @@
 //! it read — and followed by what the move implies (the subject told it is paid, a refund
 //! asked) in the same transaction. Nothing here knows what the subject is: its feature
 //! answers through [`Subject`].
-use super::refunds::{open_refund, send_due_refunds};
+use super::after_commit::AfterCommit;
+use super::refund_rows::open_refund;
 use super::subject::{Subject, SubjectRef, Subjects};
 use crate::audit::{self, Actor, AuditAction, AuditEvent};
 use crate::db::{self, order, order_line};
 use crate::error::AppError;
-use crate::notices::service as notices;
 use crate::state::State;
 use app::domain::order::{
     Effect, Fen, OrderEvent, OrderStatus, Outcome, RefundReason, SubjectKind, apply,
@@ -43,30 +43,6 @@ pub enum Step {
     Moved { to: OrderStatus },
     Stale,
     Illegal,
-}
-
-/// What a transaction's steps leave to do once it has committed.
-#[derive(Default)]
-pub struct AfterCommit {
-    pub sms: Vec<notices::Notice>,
-    /// Refunds recorded and to be asked of the provider.
-    pub refunds: usize,
-}
-
-impl AfterCommit {
-    pub fn run(self, state: &Arc<State>) {
-        for n in self.sms {
-            notices::send_sms_after_commit(state.clone(), n);
-        }
-        if self.refunds > 0 {
-            let state = state.clone();
-            tokio::spawn(async move {
-                if let Err(e) = send_due_refunds(&state, OffsetDateTime::now_utc()).await {
-                    tracing::warn!(error = ?e, "refunds not sent yet; the job retries");
-                }
-            });
-        }
-    }
 }
 
 /// An order to make: whose, for what and for whom, and its lines.

@@ -1,7 +1,7 @@
 //! What an order pays for. Each kind of subject (a consult booking today, a drug order
 //! next) is answered for by its own feature through [`Subject`]; the order runner calls it
 //! and names no subject itself.
-use super::runner::AfterCommit;
+use super::after_commit::AfterCommit;
 use crate::audit::Actor;
 use crate::error::AppError;
 use app::domain::order::SubjectKind;

@@ -1,5 +1,6 @@
 //! Diagnosis proofs (R-ELIG-2): patients upload, list and withdraw; staff review, open
 //! files (each view logged, R-EMR-2) and decide.
+use crate::accounts::auth::ConsentedPatient;
 use crate::audit::{self, Actor, AuditAction, AuditEvent};
 use crate::error::AppError;
 use crate::family::acting_for;
@@ -9,7 +10,6 @@ use crate::staff::auth::StaffMember;
 use crate::state::AppState;
 use crate::web::api::ApiResult;
 use crate::web::api::ApiRoutes;
-use crate::web::auth::ConsentedPatient;
 use crate::web::client::{ClientIp, Lang};
 use crate::web::extract::{Json, Query};
 use crate::web::openapi::ErrorBody;

@@ -1,7 +1,7 @@
 //! The proof forms: the no-JS upload and the withdrawal.
+use crate::accounts::auth::ConsentedPatient;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::auth::ConsentedPatient;
 use crate::web::client::ClientIp;
 use crate::web::extract::Form;
 use app::domain::{ErrorCode, FieldError};

@@ -8,7 +8,7 @@ pub mod service;
 pub mod uploads;
 
 use crate::config::Mode;
-use crate::features::{Feature, Job};
+use crate::feature::{Feature, Job};
 use crate::state::AppState;
 use crate::web::api::ApiRoutes;
 use std::time::Duration;

@@ -9,8 +9,8 @@ use crate::audit::{self, Actor, AuditAction, AuditEvent};
 use crate::db::{self, diagnosis_proof, family_member, patient, proof_file};
 use crate::error::AppError;
 use crate::notices::service as notices;
-use crate::proofs::uploads::Processed;
 use crate::proofs::uploads::process;
+use crate::proofs::uploads::{Processed, ProofInput};
 use crate::state::State;
 use app::domain::china_time;
 use app::domain::china_time::CHINA;
@@ -27,17 +27,6 @@ use sea_orm::{
     QueryOrder,
 };
 use time::OffsetDateTime;
-
-/// The text fields of an upload, as received.
-#[derive(Debug, Default, Clone)]
-pub struct ProofInput {
-    pub institution: String,
-    pub diagnosed_on: String,
-    pub icd10: String,
-    pub note: String,
-    /// Made by the client per upload; a retry sends the same one.
-    pub idempotency_key: String,
-}
 
 /// Submits a proof for the patient or (`member`) one of their family members. Returns
 /// the proof and whether it was made now (false: a retry found it).

@@ -3,12 +3,22 @@
 //! dimensions pass and with allocation limits, then re-encoded (which drops EXIF and
 //! GPS, after applying the photo's orientation) with a thumbnail; PDFs checked and kept.
 use crate::error::AppError;
-use crate::proofs::service::ProofInput;
 use app::domain::upload::{FileKind, MAX_IMAGE_SIDE, THUMBNAIL_SIDE, dimensions_ok, sniff};
 use app::domain::{ErrorCode, Field, FieldError};
 use axum::extract::Multipart;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use std::io::Cursor;
+
+/// The text fields of an upload, as received.
+#[derive(Debug, Default, Clone)]
+pub struct ProofInput {
+    pub institution: String,
+    pub diagnosed_on: String,
+    pub icd10: String,
+    pub note: String,
+    /// Made by the client per upload; a retry sends the same one.
+    pub idempotency_key: String,
+}
 
 /// A file ready to store.
 #[derive(Debug)]

@@ -1,4 +1,5 @@
 //! Staff login with a second factor, enrolment, and staff accounts (R-SEC-1, R-SEC-3).
+use crate::accounts::auth::internal;
 use crate::staff::auth as staff_auth;
 use crate::staff::auth::PendingStaff;
 use crate::staff::auth::StaffMember;
@@ -10,7 +11,6 @@ use crate::staff::service::StaffView;
 use crate::state::AppState;
 use crate::web::api::ApiResult;
 use crate::web::api::ApiRoutes;
-use crate::web::auth::internal;
 use crate::web::client::ClientIp;
 use crate::web::extract::Json;
 use crate::web::openapi::ErrorBody;

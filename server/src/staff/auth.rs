@@ -2,10 +2,10 @@
 //! second factor makes it a staff session. Every staff request re-reads the account, so
 //! disabling it ends its sessions at once, and a staff session ends after a shorter idle
 //! time than a patient's (15 minutes by default).
+use crate::accounts::auth::internal;
 use crate::error::AppError;
 use crate::staff::service as staff;
 use crate::state::AppState;
-use crate::web::auth::internal;
 use crate::web::error::ApiError;
 use app::domain::staff::{Permission, Role};
 use app::domain::{ErrorCode, FieldError};
@@ -75,7 +75,7 @@ impl IntoResponse for StaffRejection {
 fn reject(parts: &Parts, error: impl Into<ApiError>) -> StaffRejection {
     StaffRejection {
         error: error.into(),
-        browser: crate::web::auth::is_browser(parts),
+        browser: crate::accounts::auth::is_browser(parts),
     }
 }
 

@@ -282,7 +282,7 @@ async fn enrol(
         session
             .insert(FLASH_RECOVERY_CODES, codes)
             .await
-            .map_err(crate::web::auth::internal)?;
+            .map_err(crate::accounts::auth::internal)?;
         Ok("/staff?notice=enrolled".to_owned())
     }
     .await;
@@ -293,7 +293,7 @@ async fn logout(session: Session) -> Response {
     let result = session
         .flush()
         .await
-        .map_err(crate::web::auth::internal)
+        .map_err(crate::accounts::auth::internal)
         .map(|()| "/staff/login?notice=logged_out".to_owned());
     outcome("/staff", result)
 }
@@ -328,7 +328,7 @@ async fn create_account(
                 (created.staff.username, created.initial_password),
             )
             .await
-            .map_err(crate::web::auth::internal)?;
+            .map_err(crate::accounts::auth::internal)?;
         Ok("/staff/accounts?notice=staff_created".to_owned())
     }
     .await;

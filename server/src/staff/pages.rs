@@ -90,7 +90,7 @@ pub(crate) fn answers(pages: &mut PageAnswers) {
             Some(session) => session
                 .remove::<(String, String)>(FLASH_CREATED)
                 .await
-                .map_err(crate::web::auth::internal)?,
+                .map_err(crate::accounts::auth::internal)?,
             None => None,
         };
         Ok(Some(StaffAccounts {
@@ -138,7 +138,7 @@ async fn home(state: &AppState, mut parts: Parts) -> Result<Option<StaffHome>, A
         Some(session) => session
             .remove::<Vec<String>>(FLASH_RECOVERY_CODES)
             .await
-            .map_err(crate::web::auth::internal)?
+            .map_err(crate::accounts::auth::internal)?
             .unwrap_or_default(),
         None => Vec::new(),
     };

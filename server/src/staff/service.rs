@@ -19,8 +19,6 @@ use time::OffsetDateTime;
 
 const RECOVERY_DOMAIN: &str = "staff_recovery";
 
-pub(crate) const ISSUER: &str = "Fuzhen";
-
 pub use app::staff::{Enrolment, StaffView};
 
 fn view(s: &staff::Model) -> Result<StaffView, AppError> {

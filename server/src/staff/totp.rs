@@ -1,10 +1,12 @@
 //! The staff second factor's codes (R-SEC-3): RFC 6238 with the secret kept encrypted,
 //! and the one-time recovery codes.
-use super::service::ISSUER;
 use crate::crypto::FieldContext;
 use crate::error::AppError;
 use rand::Rng;
 use time::OffsetDateTime;
+
+/// The name authenticator apps show beside the code.
+pub(crate) const ISSUER: &str = "Fuzhen";
 
 pub(crate) fn unix(now: OffsetDateTime) -> u64 {
     u64::try_from(now.unix_timestamp()).unwrap_or(0)

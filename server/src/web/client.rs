@@ -1,7 +1,7 @@
 //! Who is asking: their address and their language.
-use crate::state::AppState;
 use app::i18n::Locale;
 use app::localized::parse_locale;
+use axum::extract::FromRef;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::{HeaderMap, request::Parts};
 use ipnet::IpNet;
@@ -16,12 +16,17 @@ pub const LOCALE_COOKIE: &str = "i18n_pref_locale";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
 
-impl FromRequestParts<AppState> for ClientIp {
+/// Proxies whose `X-Forwarded-For` is believed.
+#[derive(Clone, Default)]
+pub struct TrustedProxies(pub std::sync::Arc<[IpNet]>);
+
+impl<S> FromRequestParts<S> for ClientIp
+where
+    TrustedProxies: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         if let Some(ip) = parts.extensions.get::<ClientIp>() {
             return Ok(*ip);
         }
@@ -37,7 +42,11 @@ impl FromRequestParts<AppState> for ClientIp {
             .filter_map(|v| v.to_str().ok())
             .collect::<Vec<_>>()
             .join(",");
-        let ip = ClientIp(client_ip(peer, &forwarded, &state.trusted_proxies));
+        let ip = ClientIp(client_ip(
+            peer,
+            &forwarded,
+            &TrustedProxies::from_ref(state).0,
+        ));
         parts.extensions.insert(ip);
         Ok(ip)
     }

@@ -3,8 +3,8 @@
 //! page therefore writes nothing; an attacker can neither read the cookie nor compute
 //! a token for it, and (with the `__Host-` prefix in production) cannot plant one.
 use super::client::cookie;
+use super::cookies::CookieNames;
 use super::error::ApiError;
-use crate::state::AppState;
 use app::domain::{ErrorCode, FieldError};
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -54,8 +54,13 @@ fn valid_secret(s: &str) -> bool {
 
 /// Makes sure the request has a secret (a new one is set as a cookie, nothing is
 /// stored) and gives handlers and pages its token.
-pub async fn issue(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let name = state.cookies.csrf_name();
+pub async fn issue(
+    State(key): State<CsrfKey>,
+    State(cookies): State<CookieNames>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let name = cookies.csrf_name();
     let existing = cookie(req.headers(), name)
         .filter(|s| valid_secret(s))
         .map(str::to_owned);
@@ -67,14 +72,13 @@ pub async fn issue(State(state): State<AppState>, mut req: Request, next: Next) 
             (hex::encode(bytes), true)
         }
     };
-    req.extensions_mut()
-        .insert(CsrfToken(state.csrf_key.token(&secret)));
+    req.extensions_mut().insert(CsrfToken(key.token(&secret)));
     req.extensions_mut().insert(CsrfSecret(secret.clone()));
     let mut res = next.run(req).await;
     if fresh {
         let cookie = format!(
             "{name}={secret}; Path=/; HttpOnly; SameSite=Lax{}",
-            if state.cookies.secure { "; Secure" } else { "" }
+            if cookies.secure { "; Secure" } else { "" }
         );
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             res.headers_mut().append(header::SET_COOKIE, v);
@@ -92,7 +96,7 @@ const FORM_LIMIT: usize = 16 * 1024;
 /// Refuses a state-changing request whose token (header, or `csrf_token` form field)
 /// does not belong to its cookie. Goes on every state-changing route group, inside
 /// [`issue`].
-pub async fn require(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn require(State(key): State<CsrfKey>, req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
@@ -133,7 +137,7 @@ pub async fn require(State(state): State<AppState>, req: Request, next: Next) ->
         }
         None => (req, None),
     };
-    let ok = matches!((&secret, &given), (Some(s), Some(g)) if state.csrf_key.matches(s, g));
+    let ok = matches!((&secret, &given), (Some(s), Some(g)) if key.matches(s, g));
     if ok {
         return next.run(req).await;
     }

@@ -19,7 +19,7 @@ pub struct ApiError {
     /// For `text_blocked` (R-CONS-5): the words to change, named in the answer.
     pub blocked_words: Vec<String>,
     /// For `slot_taken` (R-BOOK-2): the doctor's next free slots.
-    pub next_slots: Vec<crate::booking::schedule::FreeSlot>,
+    pub next_slots: Vec<crate::booking::free_slot::FreeSlot>,
 }
 
 impl ApiError {

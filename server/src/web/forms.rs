@@ -5,7 +5,6 @@ use super::client::LOCALE_COOKIE;
 use super::error::ApiError;
 use super::extract::Query;
 use crate::error::AppError;
-use crate::state::AppState;
 use app::domain::ErrorCode;
 use axum::extract::Path;
 use axum::http::{HeaderValue, header};
@@ -15,7 +14,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 
 /// Not state-changing and needs no session: the language switch.
-pub fn language_routes() -> Router<AppState> {
+pub fn language_routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new().route("/lang/{tag}", get(switch_language))
 }
 

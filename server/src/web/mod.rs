@@ -1,8 +1,8 @@
 //! The web layer: route groups, extractors, layers. Features do the work.
 pub mod api;
-pub mod auth;
 pub mod client;
 pub mod compress;
+pub mod cookies;
 pub mod csrf;
 pub mod error;
 pub mod extract;
@@ -10,7 +10,7 @@ pub mod forms;
 pub mod openapi;
 pub mod page_cache;
 pub mod pages;
+pub mod parts;
 pub mod security;
 pub mod spliced;
 pub mod throttle;
-pub mod viewer;

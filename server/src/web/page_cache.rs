@@ -13,9 +13,9 @@
 //! reads from its request: the path, the query and the language.
 use super::client::{LOCALE_COOKIE, locale_of};
 use super::compress::{accepts_br, encoder_params};
+use super::cookies::CookieNames;
 use super::csrf::CsrfToken;
 use super::spliced::Spliced;
-use crate::state::AppState;
 use app::app::CspNonce;
 use app::viewer::Viewer;
 use axum::body::{Body, to_bytes};
@@ -94,13 +94,24 @@ impl Counts {
     }
 }
 
+/// The cache, shared by every clone.
+#[derive(Clone, Default)]
+pub struct PageCache(Arc<Pages>);
+
+impl std::ops::Deref for PageCache {
+    type Target = Pages;
+    fn deref(&self) -> &Pages {
+        &self.0
+    }
+}
+
 #[derive(Default)]
-pub struct PageCache {
+pub struct Pages {
     pages: RwLock<HashMap<Key, Arc<Page>>>,
     pub counts: Counts,
 }
 
-impl PageCache {
+impl Pages {
     /// A fresh page; else one request at a time renders it again while the others are
     /// served the previous one, so expiry does not send every request to render at once.
     fn lookup(&self, key: &Key) -> Lookup {
@@ -205,8 +216,13 @@ const NONCE_MARK: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 /// Placeholder pairs tried before a page is served uncached.
 const TRIES: usize = 4;
 
-pub async fn anonymous_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(key) = cacheable(&req, state.cookies.csrf_name()) else {
+pub async fn anonymous_pages(
+    State(cache): State<PageCache>,
+    State(cookies): State<CookieNames>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let Some(key) = cacheable(&req, cookies.csrf_name()) else {
         return next.run(req).await;
     };
     let (Some(nonce), Some(token)) = (
@@ -215,10 +231,10 @@ pub async fn anonymous_pages(State(state): State<AppState>, req: Request, next: 
     ) else {
         return next.run(req).await;
     };
-    let _refresher = match state.page_cache.lookup(&key) {
+    let _refresher = match cache.lookup(&key) {
         Lookup::Serve(page) => {
             if let Some(res) = respond(&page, &nonce, &token) {
-                state.page_cache.counts.served();
+                cache.counts.served();
                 return res;
             }
             Refresher(None)
@@ -227,8 +243,8 @@ pub async fn anonymous_pages(State(state): State<AppState>, req: Request, next: 
     };
     match render_template(req, next, &nonce, &token).await {
         Ok(page) => {
-            state.page_cache.put(key, page.clone());
-            state.page_cache.counts.rendered();
+            cache.put(key, page.clone());
+            cache.counts.rendered();
             // The template was made for secrets of these lengths: always `Some`.
             respond(&page, &nonce, &token)
                 .unwrap_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())

@@ -1,6 +1,6 @@
 //! The server's answers to the pages' questions ([`app::page_data`]), assembled from the
 //! features once at start and provided as context to every render.
-use super::auth::ConsentedPatient;
+use crate::accounts::auth::ConsentedPatient;
 use crate::error::AppError;
 use crate::state::AppState;
 use app::page_data::{Answers, PageQuery};

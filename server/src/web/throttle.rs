@@ -3,9 +3,9 @@
 //! turns a flood away before it costs a hash or a database write; the database counters
 //! behind it stay the exact limits shared by every instance.
 use super::client::ClientIp;
+use super::client::TrustedProxies;
 use super::error::ApiError;
 use super::forms::{back_with_error, is_browser_form};
-use crate::state::AppState;
 use app::domain::ErrorCode;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::middleware::Next;
@@ -48,10 +48,15 @@ impl Throttle {
 
 /// The layer: 429 `rate_limited` with `Retry-After` for the API, back to the page with
 /// `?error=rate_limited` for a browser form.
-pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn limit(
+    State(throttle): State<Throttle>,
+    State(proxies): State<TrustedProxies>,
+    req: Request,
+    next: Next,
+) -> Response {
     let (mut parts, body) = req.into_parts();
-    let Ok(ClientIp(ip)) = ClientIp::from_request_parts(&mut parts, &state).await;
-    if let Err(retry_after_secs) = state.throttle.check(ip) {
+    let Ok(ClientIp(ip)) = ClientIp::from_request_parts(&mut parts, &proxies).await;
+    if let Err(retry_after_secs) = throttle.check(ip) {
         tracing::info!(%ip, path = %parts.uri.path(), "throttled");
         if is_browser_form(&parts.headers) {
             return back_with_error(&parts.headers, ErrorCode::RateLimited);

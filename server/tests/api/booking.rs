@@ -775,7 +775,7 @@ pub async fn holds_written_together_keep_every_rule(db: Db) {
     // The first doctor's 14:00, 14:30, 15:00, 15:30, and the second doctor's 14:00.
     assert_eq!(slots.len(), 5);
     screen_and_consent(&app).await;
-    let before = app.state.hold_writer.batched();
+    let before = hold_writer(&app).batched();
 
     let answers = futures_util::future::join_all(slots.iter().map(|s| hold(&app, s))).await;
     let mut won = Vec::new();
@@ -790,7 +790,7 @@ pub async fn holds_written_together_keep_every_rule(db: Db) {
         }
     }
     assert_eq!(
-        app.state.hold_writer.batched() - before,
+        hold_writer(&app).batched() - before,
         5,
         "the five holds were written together"
     );
@@ -900,7 +900,7 @@ pub async fn each_hold_in_a_batch_is_checked_alone(db: Db) {
         ),
     )
     .await;
-    let before = app.state.hold_writer.batched();
+    let before = hold_writer(&app).batched();
 
     let (mine, theirs) = futures_util::future::join(
         futures_util::future::join_all(
@@ -931,7 +931,7 @@ pub async fn each_hold_in_a_batch_is_checked_alone(db: Db) {
     assert_error(mine.next().unwrap(), 409, "slot_started", None).await;
     assert_error(mine.next().unwrap(), 404, "not_found", None).await;
     assert_eq!(
-        app.state.hold_writer.batched() - before,
+        hold_writer(&app).batched() - before,
         2,
         "the two that stand were written together, the refused never reached a transaction"
     );
@@ -1004,4 +1004,11 @@ pub async fn bookings_and_departments_are_readable_through_the_api(db: Db) {
             .iter()
             .any(|d| d["department"] == "cardiology" && d["name"] == "心血管内科")
     );
+}
+
+fn hold_writer(app: &TestApp) -> &server::booking::hold_writer::HoldWriter {
+    app.state
+        .parts
+        .get::<server::booking::hold_writer::HoldWriter>()
+        .expect("the booking feature keeps a hold writer")
 }

@@ -248,7 +248,7 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
 // never served a cached page.
 pub async fn anonymous_pages_are_rendered_once_with_each_visitors_secrets(db: Db) {
     let app = spawn_app(db).await;
-    let cache = &app.state.page_cache;
+    let cache = &app.state.web.page_cache;
     let mut seen = Vec::new();
     for _ in 0..3 {
         let (status, h, page) = br_page(&app, "/register", None).await;
@@ -400,7 +400,7 @@ pub async fn personal_pages_render_fresh_for_each_session(db: Db) {
 // is rendered for every request.
 pub async fn only_pages_that_opt_in_are_kept_for_anonymous_visitors(db: Db) {
     let app = spawn_app(db).await;
-    let cache = &app.state.page_cache;
+    let cache = &app.state.web.page_cache;
     for _ in 0..3 {
         let (status, _, page) = br_page(&app, "/staff/login", None).await;
         assert_eq!(status, StatusCode::OK);

@@ -1,13 +1,13 @@
 //! The [`Viewer`] for pages and server functions: a layer on the page group only.
 //! It reads (the session, the patient, their consents) and writes nothing, except the
 //! once-a-minute idle refresh of a logged-in session.
-use super::auth::{CODE_PHONE, CODE_SENT_AT, current_patient, patient_context};
-use super::csrf::CsrfToken;
+use crate::accounts::auth::{CODE_PHONE, CODE_SENT_AT, current_patient, patient_context};
 use crate::accounts::consents;
 use crate::error::AppError;
 use crate::staff::auth::{STAFF_ID, STAFF_PENDING, StaffMember};
 use crate::staff::service as staff;
 use crate::state::AppState;
+use crate::web::csrf::CsrfToken;
 use app::domain::china_time;
 use app::viewer::{SignedIn, StaffSignedIn, Viewer};
 use axum::extract::FromRequestParts;
@@ -22,7 +22,7 @@ pub async fn attach_viewer(State(state): State<AppState>, req: Request, next: Ne
     let viewer = match build(&state, &mut parts, OffsetDateTime::now_utc()).await {
         Ok(v) => v,
         Err(e) => {
-            let _ = super::error::ApiError::from(e);
+            let _ = crate::web::error::ApiError::from(e);
             Viewer::default()
         }
     };

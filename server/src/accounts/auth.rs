@@ -2,13 +2,13 @@
 //! needs in its signature ([`Patient`], [`ConsentedPatient`]) and cannot forget it.
 //! Sessions are written only when someone logs in, starts an SMS flow, or — at most once
 //! a minute — when the idle expiry needs moving.
-use super::error::ApiError;
 use crate::accounts::consents;
 use crate::accounts::patient_context;
 use crate::accounts::patient_context::PatientContext;
 use crate::accounts::session_store::PATIENT_ID;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::error::ApiError;
 use app::domain::{ErrorCode, FieldError};
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};

@@ -1,0 +1,10 @@
+//! What a transaction's steps leave to do once it has committed.
+use crate::notices::notice::Notice;
+
+/// What a transaction's steps leave to do once it has committed.
+#[derive(Default)]
+pub struct AfterCommit {
+    pub sms: Vec<Notice>,
+    /// Refunds recorded and to be asked of the provider.
+    pub refunds: usize,
+}

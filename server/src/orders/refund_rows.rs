@@ -1,0 +1,126 @@
+//! Refund records (R-PAY-2): opened with the move that asks for them, inside its
+//! transaction, and counted against the order by one conditional update.
+use super::after_commit::AfterCommit;
+use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::db::{order, refund};
+use crate::error::AppError;
+use crate::notices::service as notices;
+use app::domain::notice::NoticeKind;
+use app::domain::order::{Fen, RefundReason};
+use app::domain::{ErrorCode, FieldError};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+};
+use time::OffsetDateTime;
+
+/// Refund records' states.
+pub const REQUESTED: &str = "requested";
+pub const SUCCEEDED: &str = "succeeded";
+pub const FAILED: &str = "failed";
+
+/// Records a refund of `amount` and counts it against the order, by one update that
+/// refuses to refund more than was paid (the CHECK refuses it too).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the refund's facts, each its own"
+)]
+pub(crate) async fn open_refund(
+    txn: &impl ConnectionTrait,
+    o: &order::Model,
+    amount: Fen,
+    full: bool,
+    reason: RefundReason,
+    note: Option<String>,
+    actor: Actor,
+    now: OffsetDateTime,
+    after: &mut AfterCommit,
+) -> Result<refund::Model, AppError> {
+    let ts = now.unix_timestamp();
+    let counted = order::Entity::update_many()
+        .col_expr(
+            order::Column::RefundedFen,
+            Expr::col(order::Column::RefundedFen).add(amount.get()),
+        )
+        .col_expr(order::Column::UpdatedAt, Expr::value(ts))
+        .filter(order::Column::Id.eq(o.id))
+        .filter(
+            Expr::col(order::Column::RefundedFen)
+                .add(amount.get())
+                .lte(Expr::col(order::Column::AmountFen)),
+        )
+        .exec(txn)
+        .await?
+        .rows_affected;
+    if counted != 1 {
+        return Err(FieldError::general(ErrorCode::NothingToRefund).into());
+    }
+    // A full refund happens once per order; each partial one is numbered by what was
+    // refunded before it, which the update above just serialised.
+    let key = if full {
+        format!("{}:full", o.order_number)
+    } else {
+        format!("{}:part:{}", o.order_number, o.refunded_fen)
+    };
+    let staff = match actor {
+        Actor::Staff(id) => Some(id),
+        _ => None,
+    };
+    let r = refund::ActiveModel {
+        refund_number: Set(crate::db::new_number("RF")),
+        order_id: Set(o.id),
+        amount_fen: Set(amount.get()),
+        full_refund: Set(full),
+        reason: Set(reason.as_str().to_owned()),
+        note: Set(note),
+        requested_by_staff: Set(staff),
+        idempotency_key: Set(key),
+        status: Set(REQUESTED.to_owned()),
+        provider_ref: Set(None),
+        attempts: Set(0),
+        next_attempt_at: Set(ts),
+        last_error: Set(None),
+        requested_at: Set(ts),
+        settled_at: Set(None),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    audit::record(
+        txn,
+        AuditEvent {
+            actor,
+            on_behalf_of: None,
+            action: AuditAction::RefundRequested,
+            entity: Some(("refund", r.refund_number.clone())),
+            ip: String::new(),
+            at: now,
+            detail: Some(serde_json::json!({
+                "order": o.order_number,
+                "amount_fen": amount.get(),
+                "reason": reason.as_str(),
+                "full": full,
+            })),
+        },
+    )
+    .await?;
+    let family_member_id = o.family_member_id;
+    after.sms.push(
+        notices::record(
+            txn,
+            notices::Notice {
+                patient_id: o.patient_id,
+                family_member_id,
+                kind: NoticeKind::RefundStarted,
+                params: vec![
+                    ("order".into(), o.order_number.clone()),
+                    ("amount".into(), amount.yuan_text()),
+                ],
+            },
+            now,
+        )
+        .await?,
+    );
+    after.refunds += 1;
+    Ok(r)
+}
