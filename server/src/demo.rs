@@ -6,6 +6,7 @@ use crate::accounts::service as accounts;
 use crate::accounts::service::RegisterInput;
 use crate::accounts::sms_codes;
 use crate::config::Mode;
+use crate::context::RequestContext;
 use crate::family::service as family;
 use crate::family::service::AddInput;
 use crate::proofs::service as proofs;
@@ -100,8 +101,7 @@ pub async fn seed(state: &AppState, mode: Mode) -> anyhow::Result<Seeded> {
                 role: (*role).into(),
                 department: department.map(Into::into),
             },
-            IP,
-            now,
+            &demo(now),
         )
         .await
         .map_err(anyhow_of)
@@ -162,8 +162,7 @@ pub async fn seed(state: &AppState, mode: Mode) -> anyhow::Result<Seeded> {
             guardian_confirmed: true,
             adult_lacks_capacity: false,
         },
-        IP,
-        now,
+        &demo(now),
     )
     .await
     .map_err(anyhow_of)?;
@@ -213,7 +212,7 @@ pub async fn seed(state: &AppState, mode: Mode) -> anyhow::Result<Seeded> {
         now,
     )
     .await?;
-    proofs::withdraw(state, li, &withdrawn, IP, now)
+    proofs::withdraw(state, li, &withdrawn, &demo(now))
         .await
         .map_err(anyhow_of)?;
     family::add(
@@ -226,8 +225,7 @@ pub async fn seed(state: &AppState, mode: Mode) -> anyhow::Result<Seeded> {
             guardian_confirmed: true,
             adult_lacks_capacity: true,
         },
-        IP,
-        now,
+        &demo(now),
     )
     .await
     .map_err(anyhow_of)?;
@@ -262,7 +260,7 @@ async fn decide(
     decision: Decision,
     now: OffsetDateTime,
 ) -> anyhow::Result<()> {
-    proofs::decide(state, operator, number, decision, IP, now)
+    proofs::decide(state, operator, number, decision, &demo(now))
         .await
         .map_err(anyhow_of)
 }
@@ -306,8 +304,7 @@ async fn register(
             id_number: id_number.into(),
             consents,
         },
-        IP,
-        now,
+        &demo(now),
     )
     .await
     .map_err(anyhow_of)
@@ -340,8 +337,7 @@ async fn proof(
             idempotency_key: format!("demo-proof-{n:04}"),
         },
         vec![document_photo(n)?],
-        IP,
-        now,
+        &demo(now),
     )
     .await
     .map_err(anyhow_of)?;
@@ -372,4 +368,12 @@ fn document_photo(n: u32) -> anyhow::Result<Vec<u8>> {
 
 fn anyhow_of(e: crate::error::AppError) -> anyhow::Error {
     anyhow::anyhow!("{}", e.code().as_str())
+}
+
+/// The demo's changes are the server's own, from the demo's address.
+fn demo(now: OffsetDateTime) -> RequestContext {
+    RequestContext {
+        ip: IP.into(),
+        ..RequestContext::system(now)
+    }
 }

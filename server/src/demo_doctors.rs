@@ -214,7 +214,15 @@ async fn schedule(
                 },
             )
         };
-        crate::booking::schedule::publish_session(state, number, kind, plan, operator, now).await?;
+        crate::booking::schedule::publish_session(
+            state,
+            number,
+            kind,
+            plan,
+            operator,
+            &crate::context::RequestContext::system(now),
+        )
+        .await?;
     }
     Ok(())
 }

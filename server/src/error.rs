@@ -62,9 +62,14 @@ impl From<FieldError> for AppError {
     }
 }
 
+// A database error names where it happened (the `?` that met it: `#[track_caller]`
+// reaches through it), and the request's span names the route: the log line says what
+// was being done, not only what failed.
 impl From<sea_orm::DbErr> for AppError {
+    #[track_caller]
     fn from(e: sea_orm::DbErr) -> Self {
-        AppError::Internal(e.into())
+        let at = std::panic::Location::caller();
+        AppError::Internal(anyhow::Error::new(e).context(format!("database, at {at}")))
     }
 }
 
@@ -76,5 +81,26 @@ impl From<anyhow::Error> for AppError {
             };
         }
         AppError::Internal(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AppError;
+
+    /// Fails at the line it names in its message.
+    fn failing_read() -> Result<(), AppError> {
+        Err(sea_orm::DbErr::Custom(format!("reset, line {}", line!())))?;
+        Ok(())
+    }
+
+    #[test]
+    fn a_database_error_names_the_line_that_met_it() {
+        let logged = failing_read().map_err(|e| e.to_string()).unwrap_err();
+        let line = logged.rsplit("line ").next().unwrap_or_default();
+        assert!(
+            logged.contains(&format!("at {}:{line}:", file!())),
+            "{logged}"
+        );
     }
 }

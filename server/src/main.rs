@@ -115,8 +115,10 @@ async fn create_admin(username: &str, display_name: &str) -> ExitCode {
             &state,
             None,
             input,
-            "cli",
-            time::OffsetDateTime::now_utc(),
+            &server::context::RequestContext {
+                ip: "cli".into(),
+                ..server::context::RequestContext::system(time::OffsetDateTime::now_utc())
+            },
         )
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.code().as_str()))?;

@@ -113,9 +113,8 @@ fn member_row(m: FamilyMemberView, current: bool, csrf: String) -> impl IntoView
                 } else {
                     switch_form(csrf.clone(), number.clone(), t_string!(i18n, family.switch)).into_any()
                 }}
-                <form method="post" action="/forms/family/remove">
+                <form method="post" action=format!("/forms/family/{number}/remove")>
                     <CsrfField token=csrf />
-                    <input type="hidden" name="member_number" value=number />
                     <button type="submit" class="button button-secondary button-small">{t_string!(i18n, family.remove)}</button>
                 </form>
             </div>

@@ -79,9 +79,8 @@ fn proof_card(p: ProofView, csrf: String) -> impl IntoView {
             {thumb.map(|src| view! { <img class="proof-thumb" src=src alt="" loading="lazy" /> })}
             {reason.map(|r| view! { <p class="field-error">{fill(t_string!(i18n, proofs.reason), &[("reason", &r)])}</p> })}
             {waiting.then(|| view! {
-                <form method="post" action="/forms/proofs/withdraw">
+                <form method="post" action=format!("/forms/proofs/{number}/withdraw")>
                     <CsrfField token=csrf />
-                    <input type="hidden" name="proof_number" value=number />
                     <button type="submit" class="button button-secondary button-small">{t_string!(i18n, proofs.withdraw)}</button>
                 </form>
             })}

@@ -163,9 +163,8 @@ fn review_queue(
                         <div class="actions">{files}</div>
                         {may_decide.then(|| view! {
                             <div class="decide">
-                                <form method="post" action="/forms/staff/proofs/decision" class="inline-form">
+                                <form method="post" action=format!("/forms/staff/proofs/{number}/decision") class="inline-form">
                                     <CsrfField token=csrf.clone() />
-                                    <input type="hidden" name="proof_number" value=number.clone() />
                                     <input type="hidden" name="decision" value="approve" />
                                     <label for=format!("icd-{number}")>{t_string!(i18n, staff.confirm_code)}</label>
                                     <input id=format!("icd-{number}") name="icd10" value=p.icd10.clone() maxlength="16" required=true />
@@ -178,9 +177,8 @@ fn review_queue(
                                     </select>
                                     <button type="submit" class="button button-small">{t_string!(i18n, staff.approve)}</button>
                                 </form>
-                                <form method="post" action="/forms/staff/proofs/decision" class="inline-form">
+                                <form method="post" action=format!("/forms/staff/proofs/{number}/decision") class="inline-form">
                                     <CsrfField token=csrf.clone() />
-                                    <input type="hidden" name="proof_number" value=number.clone() />
                                     <input type="hidden" name="decision" value="reject" />
                                     <label for=format!("reason-{number}")>{t_string!(i18n, staff.reason)}</label>
                                     <select id=format!("reason-{number}") name="reason">
@@ -241,9 +239,8 @@ fn accounts(
                                     <td>{role_name(s.role)}<br /><span class="hint">{status}</span></td>
                                     <td>
                                         {(s.id != me).then(|| view! {
-                                            <form method="post" action="/forms/staff/accounts/disabled">
+                                            <form method="post" action=format!("/forms/staff/accounts/{}/disabled", s.id)>
                                                 <CsrfField token=csrf.clone() />
-                                                <input type="hidden" name="staff_id" value=s.id.to_string() />
                                                 <input type="hidden" name="disabled" value=value />
                                                 <button type="submit" class="button button-secondary button-small">{label}</button>
                                             </form>
@@ -467,9 +464,8 @@ fn staff_orders(o: crate::staff::StaffOrders, csrf: String) -> impl IntoView {
                             </div>
                             <p class="hint">{format!("{} · {}", order.order_number, order.created)}</p>
                             {refundable.then(|| view! {
-                                <form method="post" action="/forms/staff/orders/refund" class="form">
+                                <form method="post" action=format!("/forms/staff/orders/{n}/refunds") class="form">
                                     <CsrfField token=csrf />
-                                    <input type="hidden" name="order_number" value=n.clone() />
                                     <p class="hint">{fill(t_string!(i18n, staff.refundable), &[("amount", &left_text)])}</p>
                                     <div class="field"><label for=format!("f-amount-{n}")>{t_string!(i18n, staff.refund_amount)}</label>
                                         <input id=format!("f-amount-{n}") name="amount_yuan" inputmode="decimal" autocomplete="off" /></div>
@@ -506,9 +502,8 @@ fn reconciliation(r: crate::staff::Reconciliation, csrf: String) -> impl IntoVie
                     <input type="date" id="f-reconcile-day" name="reconcile_day" value=day.clone() required=true /></div>
                 <button type="submit" class="button button-secondary">{t_string!(i18n, staff.reconcile_show)}</button>
             </form>
-            <form method="post" action="/forms/staff/reconciliation/run">
+            <form method="post" action=format!("/forms/staff/reconciliation/{day}")>
                 <CsrfField token=csrf.clone() />
-                <input type="hidden" name="day" value=day.clone() />
                 <button type="submit" class="button button-secondary" data-testid="reconcile-run">{t_string!(i18n, staff.reconcile_run)}</button>
             </form>
             {match r.report {

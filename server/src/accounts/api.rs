@@ -1,8 +1,10 @@
-//! The JSON API under /api/v1: the same operations as the forms, the same services.
+//! Accounts, sessions and consents: each operation answers the API and the pages' forms
+//! alike ([`crate::web::reply`]).
 //! Routes sit in groups by what they need: a new route in the patient groups cannot be
 //! reached without a logged-in (and consented) patient.
 
 use crate::accounts::auth;
+use crate::context::{Anonymous, Ctx};
 
 use crate::accounts::auth::ConsentedPatient;
 
@@ -19,13 +21,16 @@ use crate::web::csrf::CsrfToken;
 use crate::web::extract::Json;
 use crate::web::extract::Query;
 use crate::web::openapi::ErrorBody;
+use crate::web::reply::{Input, Reply};
 use crate::web::throttle;
 use app::accounts::{ConsentDocumentView, ConsentRecordView, PatientProfile};
+use app::domain::consent::ALL_DOCUMENTS;
 use app::domain::{ErrorCode, Field, FieldError};
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, middleware};
+use axum::{Router, routing::post};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tower_sessions::Session;
@@ -33,6 +38,28 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::web::api::{ApiResult, ApiRoutes};
+
+/// The same operations for the pages' forms.
+pub(crate) fn form_routes(state: &AppState) -> Router<AppState> {
+    // What sends an SMS, judges a secret or creates an account: limited per address.
+    let guessing = Router::new()
+        .route("/forms/sms-code", post(send_code))
+        .route("/forms/register", post(register))
+        .route("/forms/login", post(login))
+        .route("/forms/login-sms", post(login))
+        .route("/forms/password-reset", post(reset_password))
+        .route("/forms/password", post(change_password))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            throttle::limit,
+        ));
+    Router::new()
+        .merge(guessing)
+        .route("/forms/logout", post(logout))
+        .route("/forms/logout-all", post(logout_everywhere))
+        .route("/forms/consents", post(accept_consents))
+        .route("/forms/consents/withdraw", post(withdraw_consents))
+}
 
 pub(crate) fn routes(mode: Mode, state: &AppState) -> ApiRoutes {
     let public = OpenApiRouter::new()
@@ -90,6 +117,9 @@ struct SendCode {
     /// `register`, `login` or `reset_password`.
     #[schema(example = "register")]
     purpose: String,
+    /// Pages only: the page that asked, to go back to.
+    #[schema(ignore)]
+    back: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -112,24 +142,45 @@ struct CodeSent {
     ))]
 async fn send_code(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    Json(body): Json<SendCode>,
-) -> ApiResult {
-    let sent = sms_codes::send(
-        &state,
-        &body.phone,
-        &body.purpose,
-        &ip.to_string(),
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    let body = CodeSent {
+    cx: Ctx<Anonymous>,
+    session: Session,
+    reply: Reply,
+    Input(body): Input<SendCode>,
+) -> Response {
+    let result = sms_codes::send(&state, &body.phone, &body.purpose, &cx.ip, cx.now).await;
+    if reply.is_page() {
+        // A multi-step flow has begun: this is when an anonymous visitor gets a session.
+        // Kept on failure too, so the patient need not type the phone again.
+        let phone = match &result {
+            Ok(sent) => Some(sent.phone.as_str().to_owned()),
+            Err(_) => app::domain::phone::PhoneNumber::parse(&body.phone)
+                .ok()
+                .map(|p| p.as_str().to_owned()),
+        };
+        if let Some(phone) = phone {
+            let _ = session.insert(auth::CODE_PHONE, phone).await;
+        }
+        if result.is_ok() {
+            let _ = session
+                .insert(auth::CODE_SENT_AT, cx.now.unix_timestamp())
+                .await;
+        }
+    }
+    // Only our own pages may be returned to.
+    let page = ["/register", "/login/sms", "/password/reset"]
+        .into_iter()
+        .find(|p| *p == body.back)
+        .unwrap_or("/");
+    let result = result.map(|sent| CodeSent {
         resend_after_secs: sent.resend_after_secs,
         expires_in_secs: sent.expires_in_secs,
-    };
-    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+    });
+    reply
+        .back_to(page)
+        .answer(result, StatusCode::ACCEPTED, |_| {
+            format!("{page}?notice=code_sent")
+        })
 }
-
 #[derive(Serialize, Deserialize, Default, ToSchema)]
 #[serde(default)]
 struct ConsentGiven {
@@ -152,10 +203,27 @@ struct Register {
     id_number: String,
     /// All three current documents (R-REG-2, R-REG-3).
     consents: Vec<ConsentGiven>,
+    /// A page's form ticks each document as a field of its own
+    /// (`consent_service_agreement=<version>`).
+    #[serde(flatten)]
+    #[schema(ignore)]
+    fields: std::collections::HashMap<String, String>,
 }
 
-fn pairs(given: Vec<ConsentGiven>) -> Vec<(String, String)> {
-    given.into_iter().map(|c| (c.document, c.version)).collect()
+/// The documents agreed to, from the list or from a form's fields.
+fn pairs(
+    given: Vec<ConsentGiven>,
+    fields: &std::collections::HashMap<String, String>,
+) -> Vec<(String, String)> {
+    let ticked = ALL_DOCUMENTS.iter().filter_map(|d| {
+        let version = fields.get(&format!("consent_{}", d.as_str()))?;
+        Some((d.as_str().to_owned(), version.clone()))
+    });
+    given
+        .into_iter()
+        .map(|c| (c.document, c.version))
+        .chain(ticked)
+        .collect()
 }
 
 /// The logged-in patient, with what is still to be agreed to.
@@ -178,26 +246,32 @@ struct Me {
     ))]
 async fn register(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
+    cx: Ctx<Anonymous>,
     Extension(token): Extension<CsrfToken>,
     session: Session,
-    Json(body): Json<Register>,
-) -> ApiResult {
-    let now = OffsetDateTime::now_utc();
-    let input = accounts::RegisterInput {
-        phone: body.phone,
-        code: body.code,
-        password: body.password,
-        real_name: body.real_name,
-        id_number: body.id_number,
-        consents: pairs(body.consents),
-    };
-    let id = accounts::register(&state, input, &ip.to_string(), now).await?;
-    auth::log_in(&session, id).await?;
-    let me = me_body(&state, id, &token, now).await?;
-    Ok((StatusCode::CREATED, Json(me)).into_response())
+    reply: Reply,
+    Input(body): Input<Register>,
+) -> Response {
+    let result = async {
+        let input = accounts::RegisterInput {
+            consents: pairs(body.consents, &body.fields),
+            phone: body.phone,
+            code: body.code,
+            password: body.password,
+            real_name: body.real_name,
+            id_number: body.id_number,
+        };
+        let id = accounts::register(&state, input, &cx).await?;
+        auth::log_in(&session, id).await?;
+        me_body(&state, id, &token, cx.now).await
+    }
+    .await;
+    reply
+        .back_to("/register")
+        .answer(result, StatusCode::CREATED, |_| {
+            "/me?notice=registered".into()
+        })
 }
-
 async fn me_body(
     state: &AppState,
     id: i64,
@@ -238,32 +312,38 @@ struct Login {
     ))]
 async fn login(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
+    cx: Ctx<Anonymous>,
     Extension(token): Extension<CsrfToken>,
     session: Session,
-    Json(body): Json<Login>,
-) -> ApiResult {
-    let now = OffsetDateTime::now_utc();
-    let ip = ip.to_string();
-    let id = match (body.password, body.code) {
-        (_, Some(code)) => accounts::login_with_code(&state, &body.phone, &code, &ip, now).await,
-        (password, None) => {
-            let password = password.unwrap_or_default();
-            accounts::login_with_password(&state, &body.phone, &password, &ip, now).await
-        }
-    }?;
-    auth::log_in(&session, id).await?;
-    Ok(Json(me_body(&state, id, &token, now).await?).into_response())
+    reply: Reply,
+    Input(body): Input<Login>,
+) -> Response {
+    let by_code = body.code.is_some();
+    let result = async {
+        let id = match (body.password, body.code) {
+            (_, Some(code)) => accounts::login_with_code(&state, &body.phone, &code, &cx).await,
+            (password, None) => {
+                let password = password.unwrap_or_default();
+                accounts::login_with_password(&state, &body.phone, &password, &cx).await
+            }
+        }?;
+        auth::log_in(&session, id).await?;
+        me_body(&state, id, &token, cx.now).await
+    }
+    .await;
+    reply
+        .back_to(if by_code { "/login/sms" } else { "/login" })
+        .answer(result, StatusCode::OK, |_| "/me?notice=logged_in".into())
 }
-
 /// Log out on this device.
 #[utoipa::path(delete, path = "/api/v1/sessions/current", tag = "session",
     responses((status = 204, description = "Logged out")))]
-async fn logout(session: Session) -> ApiResult {
-    auth::log_out(&session).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+async fn logout(session: Session, reply: Reply) -> Response {
+    let result = auth::log_out(&session).await;
+    reply
+        .back_to("/me")
+        .done(result, || "/login?notice=logged_out".into())
 }
-
 /// Log out on every device.
 #[utoipa::path(delete, path = "/api/v1/sessions", tag = "session",
     responses(
@@ -272,21 +352,19 @@ async fn logout(session: Session) -> ApiResult {
     ))]
 async fn logout_everywhere(
     State(state): State<AppState>,
-    patient: Patient,
-    ClientIp(ip): ClientIp,
+    cx: Ctx<Patient>,
     session: Session,
-) -> ApiResult {
-    accounts::log_out_everywhere(
-        &state,
-        patient.id,
-        &ip.to_string(),
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    auth::log_out(&session).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    reply: Reply,
+) -> Response {
+    let result = async {
+        accounts::log_out_everywhere(&state, cx.caller.id, &cx).await?;
+        auth::log_out(&session).await
+    }
+    .await;
+    reply
+        .back_to("/me")
+        .done(result, || "/login?notice=logged_out_all".into())
 }
-
 /// The logged-in patient: ID number masked to its last four, birth date, sex, age.
 #[utoipa::path(get, path = "/api/v1/me", tag = "patient",
     responses(
@@ -345,6 +423,10 @@ async fn list_consents(
 struct AcceptConsents {
     /// Every outstanding document with the version in force.
     consents: Vec<ConsentGiven>,
+    /// A page's form ticks each document as a field of its own.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    fields: std::collections::HashMap<String, String>,
 }
 
 /// Agree to every outstanding text (after an update, or to resume after withdrawing).
@@ -358,25 +440,21 @@ struct AcceptConsents {
     ))]
 async fn accept_consents(
     State(state): State<AppState>,
-    patient: Patient,
-    ClientIp(ip): ClientIp,
-    Json(body): Json<AcceptConsents>,
-) -> ApiResult {
-    consents::accept_outstanding(
-        &state,
-        patient.id,
-        &pairs(body.consents),
-        &ip.to_string(),
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    cx: Ctx<Patient>,
+    reply: Reply,
+    Input(body): Input<AcceptConsents>,
+) -> Response {
+    let given = pairs(body.consents, &body.fields);
+    let result = consents::accept_outstanding(&state, cx.caller.id, &given, &cx).await;
+    reply
+        .back_to("/consent")
+        .done(result, || "/me?notice=consent_recorded".into())
 }
-
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 struct Withdraw {
     /// Must be `true`: withdrawing stops the service until consent is given again.
+    #[serde(deserialize_with = "crate::web::reply::checkbox")]
     confirm: bool,
 }
 
@@ -390,26 +468,26 @@ struct Withdraw {
     ))]
 async fn withdraw_consents(
     State(state): State<AppState>,
-    patient: Patient,
-    ClientIp(ip): ClientIp,
-    Json(body): Json<Withdraw>,
-) -> ApiResult {
-    if !body.confirm {
-        return Err(FieldError::new(ErrorCode::ConsentMissing, Field::Consent).into());
+    cx: Ctx<Patient>,
+    reply: Reply,
+    Input(body): Input<Withdraw>,
+) -> Response {
+    let result = async {
+        if !body.confirm {
+            return Err(FieldError::new(ErrorCode::ConsentMissing, Field::Consent).into());
+        }
+        consents::withdraw_all(&state, cx.caller.id, &cx).await
     }
-    consents::withdraw_all(
-        &state,
-        patient.id,
-        &ip.to_string(),
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    .await;
+    reply
+        .back_to("/me")
+        .done(result, || "/consent?notice=withdrawn".into())
 }
-
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 struct ChangePassword {
+    /// (A page's form names it `password`.)
+    #[serde(alias = "password")]
     current_password: String,
     new_password: String,
 }
@@ -425,24 +503,24 @@ struct ChangePassword {
     ))]
 async fn change_password(
     State(state): State<AppState>,
-    patient: ConsentedPatient,
-    ClientIp(ip): ClientIp,
+    cx: Ctx<ConsentedPatient>,
     session: Session,
-    Json(body): Json<ChangePassword>,
-) -> ApiResult {
-    accounts::change_password(
+    reply: Reply,
+    Input(body): Input<ChangePassword>,
+) -> Response {
+    let result = accounts::change_password(
         &state,
-        patient.id,
+        cx.caller.id,
         &body.current_password,
         &body.new_password,
         session.id(),
-        &ip.to_string(),
-        OffsetDateTime::now_utc(),
+        &cx,
     )
-    .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    .await;
+    reply
+        .back_to("/me/password")
+        .done(result, || "/me?notice=password_changed".into())
 }
-
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 struct ResetPassword {
@@ -462,24 +540,21 @@ struct ResetPassword {
     ))]
 async fn reset_password(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
+    cx: Ctx<Anonymous>,
     session: Session,
-    Json(body): Json<ResetPassword>,
-) -> ApiResult {
-    accounts::reset_password(
-        &state,
-        &body.phone,
-        &body.code,
-        &body.new_password,
-        &ip.to_string(),
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    // This request's own session would otherwise be saved again on the way out.
-    auth::log_out(&session).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    reply: Reply,
+    Input(body): Input<ResetPassword>,
+) -> Response {
+    let result = async {
+        accounts::reset_password(&state, &body.phone, &body.code, &body.new_password, &cx).await?;
+        // This request's own session would otherwise be saved again on the way out.
+        auth::log_out(&session).await
+    }
+    .await;
+    reply
+        .back_to("/password/reset")
+        .done(result, || "/login?notice=password_reset".into())
 }
-
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct OutboxQuery {

@@ -1,6 +1,7 @@
 //! Consent records (R-REG-2, R-REG-3): append-only; what counts is each document's
 //! latest record.
-use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::audit::{self, AuditAction, AuditEvent};
+use crate::context::RequestContext;
 use crate::db::{self, consent_record};
 use crate::error::AppError;
 use crate::state::State;
@@ -107,16 +108,11 @@ pub fn new_rows(
         .collect()
 }
 
-fn audit_event(patient_id: i64, action: AuditAction, ip: &str, now: OffsetDateTime) -> AuditEvent {
-    AuditEvent {
-        actor: Actor::Patient(patient_id),
-        on_behalf_of: None,
-        action,
-        entity: Some(("patient", patient_id.to_string())),
-        ip: ip.to_owned(),
-        at: now,
-        detail: None,
-    }
+/// A consent is the account's own, whoever it acts for.
+fn consent_event(cx: &RequestContext, patient_id: i64, action: AuditAction) -> AuditEvent {
+    cx.audit(action)
+        .on("patient", patient_id)
+        .about_member(None)
 }
 
 /// Records fresh consent to every outstanding document (R-REG-2).
@@ -124,9 +120,10 @@ pub async fn accept_outstanding(
     state: &State,
     patient_id: i64,
     given: &[(String, String)],
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<(), AppError> {
+    let ip = cx.ip.as_str();
+    let now = cx.now;
     let txn = db::begin_write(&state.db).await?;
     let rows = effective(&txn, patient_id).await?;
     let required: Vec<ConsentDocument> = outstanding_views(state, &rows)
@@ -142,7 +139,7 @@ pub async fn accept_outstanding(
         .await?;
     audit::record(
         &txn,
-        audit_event(patient_id, AuditAction::ConsentGiven, ip, now),
+        consent_event(cx, patient_id, AuditAction::ConsentGiven),
     )
     .await?;
     txn.commit().await?;
@@ -153,9 +150,10 @@ pub async fn accept_outstanding(
 pub async fn withdraw_all(
     state: &State,
     patient_id: i64,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<(), AppError> {
+    let ip = cx.ip.as_str();
+    let now = cx.now;
     let txn = db::begin_write(&state.db).await?;
     let rows = effective(&txn, patient_id).await?;
     let docs = accepted_pairs(&rows);
@@ -163,11 +161,8 @@ pub async fn withdraw_all(
         consent_record::Entity::insert_many(new_rows(patient_id, &docs, WITHDRAW, ip, now))
             .exec(&txn)
             .await?;
-        audit::record(
-            &txn,
-            audit_event(patient_id, AuditAction::ConsentWithdrawn, ip, now),
-        )
-        .await?;
+        let e = consent_event(cx, patient_id, AuditAction::ConsentWithdrawn);
+        audit::record(&txn, e).await?;
     }
     txn.commit().await?;
     Ok(())

@@ -5,7 +5,6 @@ pub mod api;
 pub mod auth;
 pub mod consent_rows;
 pub mod consents;
-pub mod forms;
 pub mod pages;
 pub mod patient_context;
 pub mod service;
@@ -28,7 +27,7 @@ impl Feature for Accounts {
         api::routes(mode, state)
     }
     fn forms(&self, state: &AppState) -> axum::Router<AppState> {
-        forms::routes(state)
+        api::form_routes(state)
     }
     fn jobs(&self) -> Vec<Job> {
         vec![Job {

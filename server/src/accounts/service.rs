@@ -7,6 +7,7 @@ use crate::accounts::consents;
 use crate::accounts::session_store;
 use crate::accounts::sms_codes;
 use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::context::RequestContext;
 use crate::db::{self, consent_record, identity_claim, patient};
 use crate::error::AppError;
 use crate::state::State;
@@ -43,30 +44,13 @@ pub struct RegisterInput {
     pub consents: Vec<(String, String)>,
 }
 
-fn event(
-    actor: Actor,
-    action: AuditAction,
-    patient: Option<i64>,
-    ip: &str,
-    now: OffsetDateTime,
-) -> AuditEvent {
-    AuditEvent {
-        actor,
-        on_behalf_of: None,
-        action,
-        entity: patient.map(|id| ("patient", id.to_string())),
-        ip: ip.to_owned(),
-        at: now,
-        detail: None,
-    }
-}
-
 pub async fn register(
     state: &State,
     input: RegisterInput,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<i64, AppError> {
+    let ip = cx.ip.as_str();
+    let now = cx.now;
     // Validate everything before touching the database: bad input changes nothing.
     let phone = PhoneNumber::parse(&input.phone)?;
     let code = SmsCode::parse(&input.code)?;
@@ -159,15 +143,11 @@ pub async fn register(
     ))
     .exec(&txn)
     .await?;
-    let me = Actor::Patient(inserted.id);
-    audit::record(
+    let me = cx.as_actor(Actor::Patient(inserted.id));
+    audit::record_many(
         &txn,
-        event(me, AuditAction::Registered, Some(inserted.id), ip, now),
-    )
-    .await?;
-    audit::record(
-        &txn,
-        event(me, AuditAction::ConsentGiven, Some(inserted.id), ip, now),
+        [AuditAction::Registered, AuditAction::ConsentGiven]
+            .map(|action| me.audit(action).on("patient", inserted.id)),
     )
     .await?;
     txn.commit().await?;
@@ -242,9 +222,10 @@ pub async fn login_with_password(
     state: &State,
     phone: &str,
     password: &str,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<i64, AppError> {
+    let ip = cx.ip.as_str();
+    let now = cx.now;
     let phone = PhoneNumber::parse(phone)?;
     let (allowed, reached_limit) = count_guess(state, &phone, ip, now).await?;
     let patient = find_by_phone(&state.db, &phone).await?;
@@ -260,29 +241,21 @@ pub async fn login_with_password(
     let outcome = match (patient_id, right && allowed && patient.is_some()) {
         (Some(id), true) => {
             db::clear_count(&txn, &login_key(state, &phone)).await?;
-            audit::record(
-                &txn,
-                event(
-                    Actor::Patient(id),
-                    AuditAction::LoginSucceeded,
-                    Some(id),
-                    ip,
-                    now,
-                ),
-            )
-            .await?;
+            let e = cx
+                .as_actor(Actor::Patient(id))
+                .audit(AuditAction::LoginSucceeded);
+            audit::record(&txn, e.on("patient", id)).await?;
             Ok(id)
         }
         (id, _) => {
-            let mut e = event(Actor::Anonymous, AuditAction::LoginFailed, id, ip, now);
-            e.detail = Some(serde_json::json!({ "judged": allowed }));
-            audit::record(&txn, e).await?;
+            let failed = cx
+                .as_actor(Actor::Anonymous)
+                .audit(AuditAction::LoginFailed);
+            let failed = failed.detail(serde_json::json!({ "judged": allowed }));
+            audit::record(&txn, on_patient(failed, id)).await?;
             if reached_limit {
-                audit::record(
-                    &txn,
-                    event(Actor::System, AuditAction::LockedOut, id, ip, now),
-                )
-                .await?;
+                let locked = cx.as_actor(Actor::System).audit(AuditAction::LockedOut);
+                audit::record(&txn, on_patient(locked, id)).await?;
             }
             Err(login_failed())
         }
@@ -296,9 +269,9 @@ pub async fn login_with_code(
     state: &State,
     phone: &str,
     code: &str,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<i64, AppError> {
+    let now = cx.now;
     let phone = PhoneNumber::parse(phone)?;
     let code = SmsCode::parse(code)?;
     let code_id =
@@ -310,15 +283,11 @@ pub async fn login_with_code(
         return Err(login_failed());
     };
     db::clear_count(&txn, &login_key(state, &phone)).await?;
-    let mut e = event(
-        Actor::Patient(patient.id),
-        AuditAction::LoginSucceeded,
-        Some(patient.id),
-        ip,
-        now,
-    );
-    e.detail = Some(serde_json::json!({ "by": "sms" }));
-    audit::record(&txn, e).await?;
+    let e = cx
+        .as_actor(Actor::Patient(patient.id))
+        .audit(AuditAction::LoginSucceeded);
+    let e = e.on("patient", patient.id);
+    audit::record(&txn, e.detail(serde_json::json!({ "by": "sms" }))).await?;
     txn.commit().await?;
     Ok(patient.id)
 }
@@ -331,9 +300,10 @@ pub async fn change_password(
     current: &str,
     new: &str,
     keep_session: Option<SessionId>,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<(), AppError> {
+    let ip = cx.ip.as_str();
+    let now = cx.now;
     let patient = patient::Entity::find_by_id(patient_id)
         .one(&state.db)
         .await?
@@ -362,7 +332,7 @@ pub async fn change_password(
         keep_session,
         action: AuditAction::PasswordChanged,
     };
-    replace_password(state, &txn, change, ip, now).await?;
+    replace_password(state, &txn, change, cx).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -381,8 +351,7 @@ async fn replace_password(
     state: &State,
     txn: &sea_orm::DatabaseTransaction,
     change: PasswordChange<'_>,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<(), AppError> {
     let id = change.patient_id;
     patient::Entity::update_many()
@@ -395,8 +364,8 @@ async fn replace_password(
         .await?;
     db::clear_count(txn, &login_key(state, change.phone)).await?;
     session_store::revoke_patient(txn, id, change.keep_session).await?;
-    let record = event(Actor::Patient(id), change.action, Some(id), ip, now);
-    audit::record(txn, record).await?;
+    let record = cx.as_actor(Actor::Patient(id)).audit(change.action);
+    audit::record(txn, record.on("patient", id)).await?;
     Ok(())
 }
 
@@ -406,9 +375,9 @@ pub async fn reset_password(
     phone: &str,
     code: &str,
     new: &str,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<i64, AppError> {
+    let now = cx.now;
     let phone = PhoneNumber::parse(phone)?;
     let code = SmsCode::parse(code)?;
     let new = NewPassword::parse(new, Field::NewPassword, Some(phone.as_str()))?;
@@ -435,7 +404,7 @@ pub async fn reset_password(
         keep_session: None,
         action: AuditAction::PasswordReset,
     };
-    replace_password(state, &txn, change, ip, now).await?;
+    replace_password(state, &txn, change, cx).await?;
     txn.commit().await?;
     Ok(patient.id)
 }
@@ -444,22 +413,14 @@ pub async fn reset_password(
 pub async fn log_out_everywhere(
     state: &State,
     patient_id: i64,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<(), AppError> {
     let txn = db::begin_write(&state.db).await?;
     session_store::revoke_patient(&txn, patient_id, None).await?;
-    audit::record(
-        &txn,
-        event(
-            Actor::Patient(patient_id),
-            AuditAction::LoggedOutEverywhere,
-            Some(patient_id),
-            ip,
-            now,
-        ),
-    )
-    .await?;
+    let e = cx
+        .as_actor(Actor::Patient(patient_id))
+        .audit(AuditAction::LoggedOutEverywhere);
+    audit::record(&txn, e.on("patient", patient_id)).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -513,4 +474,12 @@ pub fn profile_of(
         consents: consents::record_views(&found.consents),
     };
     Ok((profile, consents::outstanding_views(state, &found.consents)))
+}
+
+/// A login's audit row names the account when the phone has one.
+fn on_patient(e: AuditEvent, id: Option<i64>) -> AuditEvent {
+    match id {
+        Some(id) => e.on("patient", id),
+        None => e,
+    }
 }

@@ -3,19 +3,21 @@ use crate::accounts::auth::ConsentedPatient;
 use crate::booking::free_slot::FreeSlot;
 use crate::booking::holds::HoldRequest;
 use crate::booking::service as bookings;
-use crate::family::acting_for;
+use crate::context::Ctx;
 use crate::staff::auth::StaffMember;
 use crate::state::AppState;
 use crate::web::api::ApiResult;
 use crate::web::api::ApiRoutes;
-use crate::web::client::ClientIp;
 use crate::web::extract::{Json, Query};
+use crate::web::forms::{record_number, with_notice};
 use crate::web::openapi::ErrorBody;
+use crate::web::reply::{Input, Reply};
 use app::domain::schedule::{ConsultType, SessionPlan, Split};
 use app::domain::{ErrorCode, Field, FieldError};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
+use axum::{Router, routing::post};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use tower_sessions::Session;
@@ -37,6 +39,9 @@ pub(crate) struct SessionInput {
     slot_minutes: Option<u16>,
     /// … or one block with this many places.
     capacity: Option<u16>,
+    /// Pages only: the doctor (operators and admins); empty for the doctor's own desk.
+    #[schema(ignore)]
+    doctor_number: String,
 }
 
 fn minutes(hh_mm: &str) -> Option<u16> {
@@ -63,42 +68,63 @@ pub(crate) struct Published {
     ))]
 pub(crate) async fn publish_session(
     State(state): State<AppState>,
-    member: StaffMember,
-    Path(number): Path<String>,
-    Json(input): Json<SessionInput>,
-) -> ApiResult {
-    super::schedule::may_schedule(&state, &member, Some(&number), None).await?;
-    let bad = || FieldError::new(ErrorCode::ScheduleTimesInvalid, Field::Body);
-    let date = Date::parse(
-        input.date.trim(),
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .map_err(|_| bad())?;
-    let split = match (input.slot_minutes, input.capacity) {
-        (Some(m), None) => Split::SlotMinutes(m),
-        (None, Some(c)) => Split::Capacity(c),
-        _ => return Err(FieldError::new(ErrorCode::InvalidForm, Field::Body).into()),
-    };
-    let consult_type = ConsultType::parse(input.consult_type.trim())
-        .ok_or(FieldError::new(ErrorCode::InvalidForm, Field::Body))?;
-    let plan = SessionPlan {
-        date,
-        start_minute: minutes(&input.start).ok_or_else(bad)?,
-        end_minute: minutes(&input.end).ok_or_else(bad)?,
-        split,
-    };
-    let slot_numbers = crate::booking::schedule::publish_session(
-        &state,
-        &number,
-        consult_type,
-        plan,
-        member.id,
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    Ok((StatusCode::CREATED, Json(Published { slot_numbers })).into_response())
+    cx: Ctx<StaffMember>,
+    reply: Reply,
+    number: Option<Path<String>>,
+    Input(input): Input<SessionInput>,
+) -> Response {
+    let result = async {
+        let chosen = match number {
+            Some(Path(n)) => n,
+            None => input.doctor_number.trim().to_owned(),
+        };
+        // R-BOOK-1: a doctor publishes a session of their own schedule; an operator or
+        // admin publishes one for the doctor they name.
+        let number = if chosen.is_empty() {
+            super::queue::doctor_of_staff(&state.db, cx.caller.id)
+                .await?
+                .doctor_number
+        } else {
+            super::schedule::may_schedule(&state, &cx.caller, Some(&chosen), None).await?;
+            chosen
+        };
+        let bad = || FieldError::new(ErrorCode::ScheduleTimesInvalid, Field::Body);
+        let date = Date::parse(
+            input.date.trim(),
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map_err(|_| bad())?;
+        let split = match (input.slot_minutes, input.capacity) {
+            (Some(m), None) => Split::SlotMinutes(m),
+            (None, Some(c)) => Split::Capacity(c),
+            _ => return Err(FieldError::new(ErrorCode::InvalidForm, Field::Body).into()),
+        };
+        let consult_type = ConsultType::parse(input.consult_type.trim())
+            .ok_or(FieldError::new(ErrorCode::InvalidForm, Field::Body))?;
+        let plan = SessionPlan {
+            date,
+            start_minute: minutes(&input.start).ok_or_else(bad)?,
+            end_minute: minutes(&input.end).ok_or_else(bad)?,
+            split,
+        };
+        let slot_numbers = crate::booking::schedule::publish_session(
+            &state,
+            &number,
+            consult_type,
+            plan,
+            cx.caller.id,
+            &cx,
+        )
+        .await?;
+        Ok(Published { slot_numbers })
+    }
+    .await;
+    let page = schedule_page(&input.doctor_number);
+    let onward = with_notice(&page, "session_published");
+    reply
+        .back_to(page)
+        .answer(result, StatusCode::CREATED, |_| onward)
 }
-
 #[derive(Deserialize, Default, utoipa::IntoParams)]
 #[serde(default)]
 #[into_params(parameter_in = Query)]
@@ -155,37 +181,47 @@ pub(crate) struct HoldMade {
     ))]
 pub(crate) async fn hold(
     State(state): State<AppState>,
-    patient: ConsentedPatient,
+    cx: Ctx<ConsentedPatient>,
     session: Session,
-    ClientIp(ip): ClientIp,
-    Json(input): Json<HoldInput>,
-) -> ApiResult {
-    let member = acting_for::member_id(&state, patient.id, &session).await?;
-    let consent = crate::eligibility::screen::consult_consent_of(&session).await?;
-    let held = crate::booking::hold_writer::hold(
-        &state,
-        &HoldRequest {
-            patient_id: patient.id,
-            member,
-            slot_number: input.slot_number.trim().to_owned(),
+    reply: Reply,
+    Input(input): Input<HoldInput>,
+) -> Response {
+    let slot_number = input.slot_number.trim().to_owned();
+    let result = async {
+        let consent = crate::eligibility::screen::consult_consent_of(&session).await?;
+        let request = HoldRequest {
+            patient_id: cx.caller.id,
+            member: cx.acting_for,
+            slot_number: slot_number.clone(),
             consult_consent: consent,
-            known_birth_date: patient.own_birth_date(member).map(str::to_owned),
-        },
-        state.hold_secs,
-        &ip.to_string(),
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(HoldMade {
+            known_birth_date: cx.caller.own_birth_date(cx.acting_for).map(str::to_owned),
+        };
+        let held =
+            crate::booking::hold_writer::hold(&state, &request, state.hold_secs, &cx.ip, cx.now)
+                .await?;
+        Ok::<_, crate::error::AppError>(HoldMade {
             booking_number: held.booking_number,
             hold_expires_at: held.hold_expires_at,
-        }),
-    )
-        .into_response())
+        })
+    }
+    .await;
+    let reply = match &result {
+        // The screen and the consult's consent come first (R-ELIG-4, R-REG-6).
+        Err(e) if e.code() == ErrorCode::ConsultConsentRequired => reply.back_to("/consult/start"),
+        Err(_) if reply.is_page() => {
+            let doctor = bookings::doctor_of_slot(&state.db, &slot_number)
+                .await
+                .ok()
+                .flatten();
+            reply.back_to(doctor.map_or_else(|| "/doctors".to_owned(), |d| format!("/doctors/{d}")))
+        }
+        _ => reply,
+    };
+    // R-BOOK-2: a tap on a free slot holds it, then the booking page counts down.
+    reply.answer(result, StatusCode::CREATED, |held| {
+        format!("/bookings/{}", held.booking_number)
+    })
 }
-
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 pub(crate) struct PayInput {
@@ -218,28 +254,34 @@ pub(crate) enum PayNext {
     ))]
 pub(crate) async fn pay(
     State(state): State<AppState>,
-    patient: ConsentedPatient,
-    ClientIp(ip): ClientIp,
+    cx: Ctx<ConsentedPatient>,
     headers: axum::http::HeaderMap,
+    reply: Reply,
     Path(number): Path<String>,
-    Json(input): Json<PayInput>,
-) -> ApiResult {
-    let next = super::paying::start_paying(
+    Input(input): Input<PayInput>,
+) -> Response {
+    let number = record_number(&number);
+    let result = super::paying::start_paying(
         &state,
-        patient.id,
+        cx.caller.id,
         &number,
         &headers,
         input.payment_method.as_deref(),
-        &ip.to_string(),
+        &cx,
     )
-    .await?;
-    let next = match next {
+    .await
+    .map(|next| match next {
         crate::orders::PayNext::Redirect(url) => PayNext::Redirect { url },
         crate::orders::PayNext::Confirmed => PayNext::Confirmed,
-    };
-    Ok((StatusCode::OK, Json(next)).into_response())
+    });
+    let page = format!("/bookings/{number}");
+    reply
+        .back_to(&page)
+        .answer(result, StatusCode::OK, |next| match next {
+            PayNext::Redirect { url } => url.clone(),
+            PayNext::Confirmed => format!("{page}?notice=booking_confirmed"),
+        })
 }
-
 /// Cancel a hold or booking (free until the configured cut-off before the start).
 #[utoipa::path(delete, path = "/api/v1/bookings/{number}", tag = "booking",
     params(("number" = String, Path)),
@@ -250,22 +292,16 @@ pub(crate) async fn pay(
     ))]
 pub(crate) async fn cancel(
     State(state): State<AppState>,
-    patient: ConsentedPatient,
-    ClientIp(ip): ClientIp,
+    cx: Ctx<ConsentedPatient>,
+    reply: Reply,
     Path(number): Path<String>,
-) -> ApiResult {
-    bookings::cancel(
-        &state,
-        patient.id,
-        &number,
-        state.free_cancel_secs,
-        &ip.to_string(),
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+) -> Response {
+    let number = record_number(&number);
+    let result = bookings::cancel(&state, cx.caller.id, &number, state.free_cancel_secs, &cx).await;
+    reply
+        .back_to(format!("/bookings/{number}"))
+        .done(result, || "/consults?notice=booking_cancelled".into())
 }
-
 #[derive(Serialize, ToSchema)]
 pub(crate) struct SlotCancelled {
     /// Bookings cancelled and marked for a full refund.
@@ -283,23 +319,52 @@ pub(crate) struct SlotCancelled {
     ))]
 pub(crate) async fn cancel_slot(
     State(state): State<AppState>,
-    member: StaffMember,
-    ClientIp(ip): ClientIp,
-    Path(number): Path<String>,
-) -> ApiResult {
-    super::schedule::may_schedule(&state, &member, None, Some(&number)).await?;
-    let n = crate::booking::schedule::cancel_slot(
-        &state,
-        &number,
-        member.id,
-        &ip.to_string(),
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    Ok(Json(SlotCancelled {
-        bookings_cancelled: n,
-    })
-    .into_response())
+    cx: Ctx<StaffMember>,
+    reply: Reply,
+    number: Option<Path<String>>,
+    form: Option<Input<SlotForm>>,
+) -> Response {
+    let form = form.map(|Input(f)| f).unwrap_or_default();
+    let number = match number {
+        Some(Path(n)) => n,
+        None => form.slot_number.trim().to_owned(),
+    };
+    let result = async {
+        // R-BOOK-4: with a day's notice; the doctor's own, or any for operators.
+        super::schedule::may_schedule(&state, &cx.caller, None, Some(&number)).await?;
+        let n = crate::booking::schedule::cancel_slot(&state, &number, &cx).await?;
+        Ok(SlotCancelled {
+            bookings_cancelled: n,
+        })
+    }
+    .await;
+    let page = schedule_page(&form.doctor_number);
+    let onward = with_notice(&page, "slot_cancelled");
+    reply
+        .back_to(page)
+        .answer(result, StatusCode::OK, |_| onward)
+}
+
+/// A slot as a schedule page's form names it, and the doctor whose schedule it shows.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct SlotForm {
+    slot_number: String,
+    doctor_number: String,
+}
+
+/// Where a schedule form returns to: the scheduling desk with the operator's chosen
+/// doctor, or the doctor's own desk. Only a well-formed doctor number goes into the
+/// address.
+fn schedule_page(doctor_number: &str) -> String {
+    let n = doctor_number.trim();
+    if n.is_empty() {
+        "/staff/desk".to_owned()
+    } else if n.len() <= 32 && n.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        format!("/staff/schedule?doctor={n}")
+    } else {
+        "/staff/schedule".to_owned()
+    }
 }
 
 /// The account's bookings (the 问诊 tab): upcoming first, then the past, times in words
@@ -346,6 +411,23 @@ pub(crate) async fn my_booking(
     .await?
     .ok_or(FieldError::general(ErrorCode::NotFound))?;
     Ok(Json(view).into_response())
+}
+
+/// The same operations for the pages' forms.
+pub(crate) fn form_routes() -> Router<AppState> {
+    Router::new()
+        .route("/forms/holds", post(hold))
+        .route("/forms/queue", post(super::queue_api::join))
+        .route("/forms/queue/{number}/leave", post(super::queue_api::leave))
+        .route("/forms/bookings/{number}/payment", post(pay))
+        .route("/forms/bookings/{number}/cancel", post(cancel))
+        .route("/forms/staff/sessions", post(publish_session))
+        .route("/forms/staff/slots/cancel", post(cancel_slot))
+        .route(
+            "/forms/staff/presence",
+            post(super::queue_api::set_presence),
+        )
+        .route("/forms/staff/queue/next", post(super::queue_api::call_next))
 }
 
 pub(crate) fn routes() -> ApiRoutes {

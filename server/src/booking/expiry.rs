@@ -4,6 +4,7 @@
 use super::row::booking_notice;
 use super::row::moving;
 use crate::audit::Actor;
+use crate::context::RequestContext;
 use crate::db::{self, booking, slot};
 use crate::error::AppError;
 use crate::notices::service as notices;
@@ -87,8 +88,7 @@ pub(crate) async fn order_follows(
         db,
         super::row::subject(booking_id),
         refund,
-        actor,
-        now,
+        &RequestContext::system(now).as_actor(actor),
         &mut after,
     )
     .await?;

@@ -7,6 +7,7 @@ use super::expiry::{end_expired_hold, expire_in};
 use super::row::{OPEN, person_key};
 use super::schedule::{NEXT_SLOTS, free_slots};
 use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::context::RequestContext;
 use crate::db::{self, booking, doctor, slot};
 use crate::error::AppError;
 use app::domain::booking::BookingStatus;
@@ -93,15 +94,13 @@ impl PreparedHold {
     }
 
     pub(crate) fn audit_event(&self) -> AuditEvent {
-        AuditEvent {
+        let cx = RequestContext {
             actor: Actor::Patient(self.patient_id),
-            on_behalf_of: self.member,
-            action: AuditAction::SlotHeld,
-            entity: Some(("booking", self.number.clone())),
+            acting_for: self.member,
             ip: self.ip.clone(),
-            at: self.now,
-            detail: None,
-        }
+            now: self.now,
+        };
+        cx.audit(AuditAction::SlotHeld).on("booking", &self.number)
     }
 
     pub(crate) fn held(&self) -> Held {

@@ -3,7 +3,6 @@
 pub mod api;
 pub mod desk;
 pub mod expiry;
-pub mod forms;
 pub mod free_slot;
 pub mod hold_basis;
 pub mod hold_writer;
@@ -34,7 +33,7 @@ impl Feature for Booking {
         api::routes().merge(queue_api::routes())
     }
     fn forms(&self, _state: &AppState) -> axum::Router<AppState> {
-        forms::routes()
+        api::form_routes()
     }
     fn subjects(&self) -> Vec<std::sync::Arc<dyn crate::orders::Subject>> {
         vec![std::sync::Arc::new(paying::ConsultBooking)]

@@ -6,7 +6,8 @@ use super::expiry::end_paying_hold;
 use super::row::booking_notice;
 use super::row::moving;
 use super::row::subject;
-use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::audit::{self, AuditAction};
+use crate::context::RequestContext;
 use crate::db::{booking, consult_price, doctor};
 use crate::error::AppError;
 use crate::notices::service as notices;
@@ -74,9 +75,9 @@ pub async fn start_payment(
     booking_number: &str,
     method: PaymentMethod,
     browser: Browser,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<PayNext, AppError> {
+    let now = cx.now;
     let b = booking::Entity::find()
         .filter(booking::Column::BookingNumber.eq(booking_number))
         .filter(booking::Column::PatientId.eq(patient_id))
@@ -101,11 +102,9 @@ pub async fn start_payment(
         o,
         &b.booking_number,
         orders::PaymentStart {
-            patient_id,
             method,
             browser,
-            ip,
-            now,
+            cx,
         },
     )
     .await
@@ -177,10 +176,10 @@ impl Subject for ConsultBooking {
         &self,
         txn: &DatabaseTransaction,
         id: i64,
-        actor: Actor,
-        now: OffsetDateTime,
+        cx: &RequestContext,
         after: &mut AfterCommit,
     ) -> Result<bool, AppError> {
+        let now = cx.now;
         let done = moving(BookingEvent::Paid)
             .col_expr(
                 booking::Column::ConfirmedAt,
@@ -201,15 +200,9 @@ impl Subject for ConsultBooking {
         );
         audit::record(
             txn,
-            AuditEvent {
-                actor,
-                on_behalf_of: b.family_member_id,
-                action: AuditAction::BookingConfirmed,
-                entity: Some(("booking", b.booking_number.clone())),
-                ip: String::new(),
-                at: now,
-                detail: None,
-            },
+            cx.audit(AuditAction::BookingConfirmed)
+                .on("booking", &b.booking_number)
+                .about_member(b.family_member_id),
         )
         .await?;
         Ok(true)
@@ -253,20 +246,11 @@ pub(crate) async fn start_paying(
     booking_number: &str,
     headers: &axum::http::HeaderMap,
     asked: Option<&str>,
-    ip: &str,
+    cx: &RequestContext,
 ) -> Result<crate::orders::PayNext, crate::error::AppError> {
     let browser = crate::web::client::browser_of(headers);
     let method = choose_method(state, browser, asked)?;
-    super::paying::start_payment(
-        state,
-        patient_id,
-        booking_number,
-        method,
-        browser,
-        ip,
-        OffsetDateTime::now_utc(),
-    )
-    .await
+    super::paying::start_payment(state, patient_id, booking_number, method, browser, cx).await
 }
 
 /// The method asked for, or the first that works in this browser.

@@ -6,7 +6,8 @@
 //! In the database: one waiting place per person (a partial unique index); joining locks
 //! the doctor's presence row, so a doctor going offline at the same moment either sees
 //! the new place (and closes it) or the join finds the doctor offline.
-use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::audit::{self, AuditAction};
+use crate::context::RequestContext;
 use crate::db::{self, consult_consent, doctor, doctor_presence, queue_entry};
 use crate::error::AppError;
 use crate::notices::service as notices;
@@ -130,12 +131,12 @@ pub(crate) fn basis(
 /// and their patients are told.
 pub async fn set_online(
     state: &Arc<State>,
-    staff_id: i64,
     doctor_id: i64,
     consult_type: ConsultType,
     online: bool,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<(), AppError> {
+    let now = cx.now;
     let ts = now.unix_timestamp();
     let txn = db::begin_write(&state.db).await?;
     let mut sms = Vec::new();
@@ -186,19 +187,13 @@ pub async fn set_online(
     }
     audit::record(
         &txn,
-        AuditEvent {
-            actor: Actor::Staff(staff_id),
-            on_behalf_of: None,
-            action: if online {
-                AuditAction::DoctorOnline
-            } else {
-                AuditAction::DoctorOffline
-            },
-            entity: Some(("doctor", doctor_id.to_string())),
-            ip: String::new(),
-            at: now,
-            detail: Some(serde_json::json!({ "consult_type": consult_type.as_str() })),
-        },
+        cx.audit(if online {
+            AuditAction::DoctorOnline
+        } else {
+            AuditAction::DoctorOffline
+        })
+        .on("doctor", doctor_id)
+        .detail(serde_json::json!({ "consult_type": consult_type.as_str() })),
     )
     .await?;
     txn.commit().await?;
@@ -258,8 +253,9 @@ pub async fn join(
     doctor_number: &str,
     consult_type: ConsultType,
     consent_number: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<String, AppError> {
+    let now = cx.now;
     let ts = now.unix_timestamp();
     let d = doctor::Entity::find()
         .filter(doctor::Column::DoctorNumber.eq(doctor_number))
@@ -309,15 +305,9 @@ pub async fn join(
         Ok(_) => {
             audit::record(
                 &txn,
-                AuditEvent {
-                    actor: Actor::Patient(patient_id),
-                    on_behalf_of: member,
-                    action: AuditAction::QueueJoined,
-                    entity: Some(("queue_entry", number.clone())),
-                    ip: String::new(),
-                    at: now,
-                    detail: None,
-                },
+                cx.audit(AuditAction::QueueJoined)
+                    .on("queue_entry", &number)
+                    .about_member(member),
             )
             .await?;
             txn.commit().await?;
@@ -339,8 +329,9 @@ pub async fn leave(
     state: &State,
     patient_id: i64,
     number: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<(), AppError> {
+    let now = cx.now;
     let e = own_entry(&state.db, patient_id, number).await?;
     let txn = db::begin_write(&state.db).await?;
     let ts = now.unix_timestamp();
@@ -350,15 +341,9 @@ pub async fn leave(
     }
     audit::record(
         &txn,
-        AuditEvent {
-            actor: Actor::Patient(patient_id),
-            on_behalf_of: e.family_member_id,
-            action: AuditAction::QueueLeft,
-            entity: Some(("queue_entry", e.entry_number.clone())),
-            ip: String::new(),
-            at: now,
-            detail: None,
-        },
+        cx.audit(AuditAction::QueueLeft)
+            .on("queue_entry", &e.entry_number)
+            .about_member(e.family_member_id),
     )
     .await?;
     txn.commit().await?;
@@ -405,11 +390,11 @@ pub async fn waiting_list(
 /// else calls at the same moment); `None` when nobody waits.
 pub async fn call_next(
     state: &Arc<State>,
-    staff_id: i64,
     doctor_id: i64,
     consult_type: ConsultType,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<Option<Waiting>, AppError> {
+    let now = cx.now;
     let ts = now.unix_timestamp();
     for _ in 0..5 {
         let Some(next) = queue_entry::Entity::find()
@@ -440,15 +425,9 @@ pub async fn call_next(
         .await?;
         audit::record(
             &txn,
-            AuditEvent {
-                actor: Actor::Staff(staff_id),
-                on_behalf_of: next.family_member_id,
-                action: AuditAction::QueueCalled,
-                entity: Some(("queue_entry", next.entry_number.clone())),
-                ip: String::new(),
-                at: now,
-                detail: None,
-            },
+            cx.audit(AuditAction::QueueCalled)
+                .on("queue_entry", &next.entry_number)
+                .about_member(next.family_member_id),
         )
         .await?;
         txn.commit().await?;

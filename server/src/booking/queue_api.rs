@@ -5,22 +5,23 @@ use crate::booking::queue;
 use crate::booking::queue::Waiting;
 use crate::booking::queue_views::QueueStatus;
 use crate::booking::queue_views::QueueSummary;
-use crate::family::acting_for;
+use crate::context::Ctx;
 use crate::staff::auth::StaffMember;
 use crate::state::AppState;
 use crate::web::api::ApiResult;
 use crate::web::api::ApiRoutes;
 use crate::web::extract::Json;
+use crate::web::forms::record_number;
 use crate::web::openapi::ErrorBody;
+use crate::web::reply::{Input, Reply};
 use app::domain::schedule::ConsultType;
 use app::domain::{ErrorCode, Field, FieldError};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
-use time::OffsetDateTime;
 use tower_sessions::Session;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -35,6 +36,7 @@ fn consult_type(s: &str) -> Result<ConsultType, FieldError> {
 pub(crate) struct Presence {
     /// `text`, `image_text` or `video`.
     consult_type: String,
+    #[serde(deserialize_with = "crate::web::reply::checkbox")]
     online: bool,
 }
 
@@ -45,22 +47,21 @@ pub(crate) struct Presence {
     responses((status = 204), (status = 403, body = ErrorBody)))]
 pub(crate) async fn set_presence(
     State(state): State<AppState>,
-    member: StaffMember,
-    Json(input): Json<Presence>,
-) -> ApiResult {
-    let d = queue::doctor_of_staff(&state.db, member.id).await?;
-    queue::set_online(
-        &state,
-        member.id,
-        d.id,
-        consult_type(&input.consult_type)?,
-        input.online,
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    cx: Ctx<StaffMember>,
+    reply: Reply,
+    Input(input): Input<Presence>,
+) -> Response {
+    let result = async {
+        let d = queue::doctor_of_staff(&state.db, cx.caller.id).await?;
+        let kind = consult_type(&input.consult_type)?;
+        queue::set_online(&state, d.id, kind, input.online, &cx).await
+    }
+    .await;
+    // R-BOOK-1: a doctor goes online or offline for a consult type.
+    reply
+        .back_to("/staff/desk")
+        .done(result, || "/staff/desk?notice=presence_changed".into())
 }
-
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 pub(crate) struct TypeInput {
@@ -79,21 +80,27 @@ pub(crate) struct Called {
     responses((status = 200, body = Called), (status = 403, body = ErrorBody)))]
 pub(crate) async fn call_next(
     State(state): State<AppState>,
-    member: StaffMember,
-    Json(input): Json<TypeInput>,
-) -> ApiResult {
-    let d = queue::doctor_of_staff(&state.db, member.id).await?;
-    let patient = queue::call_next(
-        &state,
-        member.id,
-        d.id,
-        consult_type(&input.consult_type)?,
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    Ok(Json(Called { patient }).into_response())
+    cx: Ctx<StaffMember>,
+    reply: Reply,
+    Input(input): Input<TypeInput>,
+) -> Response {
+    let result = async {
+        let d = queue::doctor_of_staff(&state.db, cx.caller.id).await?;
+        let kind = consult_type(&input.consult_type)?;
+        let patient = queue::call_next(&state, d.id, kind, &cx).await?;
+        Ok(Called { patient })
+    }
+    .await;
+    reply
+        .back_to("/staff/desk")
+        .answer(result, StatusCode::OK, |called| {
+            if called.patient.is_some() {
+                "/staff/desk?notice=called_next".into()
+            } else {
+                "/staff/desk?notice=queue_empty".into()
+            }
+        })
 }
-
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 pub(crate) struct JoinInput {
@@ -117,25 +124,38 @@ pub(crate) struct Joined {
     ))]
 pub(crate) async fn join(
     State(state): State<AppState>,
-    patient: ConsentedPatient,
+    cx: Ctx<ConsentedPatient>,
     session: Session,
-    Json(input): Json<JoinInput>,
-) -> ApiResult {
-    let member = acting_for::member_id(&state, patient.id, &session).await?;
-    let consent = crate::eligibility::screen::consult_consent_of(&session).await?;
-    let entry_number = queue::join(
-        &state,
-        patient.id,
-        member,
-        input.doctor_number.trim(),
-        consult_type(&input.consult_type)?,
-        &consent,
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    Ok((StatusCode::CREATED, Json(Joined { entry_number })).into_response())
+    reply: Reply,
+    Input(input): Input<JoinInput>,
+) -> Response {
+    let doctor = input.doctor_number.trim().to_owned();
+    let result = async {
+        let consent = crate::eligibility::screen::consult_consent_of(&session).await?;
+        let kind = consult_type(&input.consult_type)?;
+        let entry_number = queue::join(
+            &state,
+            cx.caller.id,
+            cx.acting_for,
+            &doctor,
+            kind,
+            &consent,
+            &cx,
+        )
+        .await?;
+        Ok::<_, crate::error::AppError>(Joined { entry_number })
+    }
+    .await;
+    let reply = match &result {
+        // The screen and the consult's consent come first (R-ELIG-4, R-REG-6).
+        Err(e) if e.code() == ErrorCode::ConsultConsentRequired => reply.back_to("/consult/start"),
+        _ => reply.back_to(format!("/doctors/{}", record_number(&doctor))),
+    };
+    // R-BOOK-1: join a doctor's live queue, then watch the place.
+    reply.answer(result, StatusCode::CREATED, |joined| {
+        format!("/queue/{}", joined.entry_number)
+    })
 }
-
 /// The patient's place in the queue.
 #[utoipa::path(get, path = "/api/v1/queue/{number}", tag = "queue",
     params(("number" = String, Path)),
@@ -209,13 +229,15 @@ pub(crate) async fn place_events(
     ))]
 pub(crate) async fn leave(
     State(state): State<AppState>,
-    patient: ConsentedPatient,
+    cx: Ctx<ConsentedPatient>,
+    reply: Reply,
     Path(number): Path<String>,
-) -> ApiResult {
-    queue::leave(&state, patient.id, &number, OffsetDateTime::now_utc()).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+) -> Response {
+    let number = record_number(&number);
+    let result = queue::leave(&state, cx.caller.id, &number, &cx).await;
+    let page = format!("/queue/{number}");
+    reply.back_to(&page).done(result, || page.clone())
 }
-
 #[derive(Serialize, ToSchema)]
 pub(crate) struct Queues {
     queues: Vec<QueueSummary>,

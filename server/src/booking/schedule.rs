@@ -4,7 +4,8 @@ use super::free_slot::{FreeSlot, free_slot};
 use super::row::moving;
 use super::row::{OPEN, booking_notice};
 use super::service::years_of;
-use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::audit::{self, AuditAction};
+use crate::context::RequestContext;
 use crate::db::{self, booking, doctor, schedule_session, slot};
 use crate::error::AppError;
 use crate::notices::service as notices;
@@ -48,8 +49,9 @@ pub async fn publish_session(
     consult_type: ConsultType,
     plan: SessionPlan,
     by_staff: i64,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<Vec<String>, AppError> {
+    let now = cx.now;
     let d = listed_doctor(&state.db, doctor_number).await?;
     let planned = plan_slots(plan, years_of(&d, now), now.unix_timestamp())
         .map_err(|code| FieldError::new(code, Field::Body))?;
@@ -91,15 +93,8 @@ pub async fn publish_session(
     }
     audit::record(
         &txn,
-        AuditEvent {
-            actor: Actor::Staff(by_staff),
-            on_behalf_of: None,
-            action: AuditAction::SessionPublished,
-            entity: Some(("doctor", d.doctor_number.clone())),
-            ip: String::new(),
-            at: now,
-            detail: None,
-        },
+        cx.audit(AuditAction::SessionPublished)
+            .on("doctor", &d.doctor_number),
     )
     .await?;
     txn.commit().await?;
@@ -153,10 +148,9 @@ pub async fn doctor_slots(
 pub async fn cancel_slot(
     state: &Arc<State>,
     slot_number: &str,
-    by_staff: i64,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<usize, AppError> {
+    let now = cx.now;
     let ts = now.unix_timestamp();
     let s = slot::Entity::find()
         .filter(slot::Column::SlotNumber.eq(slot_number))
@@ -216,8 +210,7 @@ pub async fn cancel_slot(
             &txn,
             super::row::subject(b.id),
             Some(app::domain::order::RefundReason::SlotCancelled),
-            Actor::Staff(by_staff),
-            now,
+            cx,
             &mut after,
         )
         .await?;
@@ -225,15 +218,8 @@ pub async fn cancel_slot(
     }
     audit::record(
         &txn,
-        AuditEvent {
-            actor: Actor::Staff(by_staff),
-            on_behalf_of: None,
-            action: AuditAction::SlotCancelled,
-            entity: Some(("slot", slot_number.to_owned())),
-            ip: ip.to_owned(),
-            at: now,
-            detail: None,
-        },
+        cx.audit(AuditAction::SlotCancelled)
+            .on("slot", slot_number.to_owned()),
     )
     .await?;
     txn.commit().await?;

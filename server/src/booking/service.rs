@@ -9,7 +9,8 @@
 //! restart because it looks only at the clock and the rows.
 use super::expiry::{give_back_place, order_follows};
 use super::row::{booking_notice, moving};
-use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::audit::{self, Actor, AuditAction};
+use crate::context::RequestContext;
 use crate::db::{self, booking, doctor, slot};
 use crate::error::AppError;
 use crate::notices::service as notices;
@@ -57,9 +58,9 @@ async fn patient_changed(
     b: &booking::Model,
     kind: NoticeKind,
     action: AuditAction,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<notices::Notice, AppError> {
+    let now = cx.now;
     let notice = notices::record(
         txn,
         notices::Notice {
@@ -73,15 +74,9 @@ async fn patient_changed(
     .await?;
     audit::record(
         txn,
-        AuditEvent {
-            actor: Actor::Patient(patient_id),
-            on_behalf_of: b.family_member_id,
-            action,
-            entity: Some(("booking", b.booking_number.clone())),
-            ip: ip.to_owned(),
-            at: now,
-            detail: None,
-        },
+        cx.audit(action)
+            .on("booking", &b.booking_number)
+            .about_member(b.family_member_id),
     )
     .await?;
     Ok(notice)
@@ -93,9 +88,9 @@ pub async fn cancel(
     patient_id: i64,
     number: &str,
     cutoff_secs: i64,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<(), AppError> {
+    let now = cx.now;
     let ts = now.unix_timestamp();
     let b = own_booking(&state.db, patient_id, number).await?;
     let status = BookingStatus::parse(&b.status)
@@ -136,8 +131,7 @@ pub async fn cancel(
         &b,
         NoticeKind::BookingCancelled,
         AuditAction::BookingCancelled,
-        ip,
-        now,
+        cx,
     )
     .await?;
     txn.commit().await?;

@@ -2,7 +2,8 @@
 //! screen for the same person in the last 30 minutes (R-ELIG-4), and the eligibility
 //! asked again with the screen's answer to "critical" (R-ELIG-5), the patient confirms
 //! the consult's risk notice; the confirmation is recorded once, with its version.
-use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::audit::{self, AuditAction};
+use crate::context::RequestContext;
 use crate::db::{self, consult_consent};
 use crate::eligibility::service as eligibility;
 use crate::error::AppError;
@@ -68,9 +69,10 @@ pub async fn give(
     screen: Option<ScreenPass>,
     accepted: bool,
     version: &str,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<String, AppError> {
+    let ip = cx.ip.as_str();
+    let now = cx.now;
     if !accepted {
         return Err(FieldError::new(ErrorCode::ConsentMissing, Field::Consent).into());
     }
@@ -102,15 +104,9 @@ pub async fn give(
     .await?;
     audit::record(
         &txn,
-        AuditEvent {
-            actor: Actor::Patient(consult.patient_id),
-            on_behalf_of: consult.member,
-            action: AuditAction::ConsultConsentGiven,
-            entity: Some(("consult_consent", number.clone())),
-            ip: ip.to_owned(),
-            at: now,
-            detail: None,
-        },
+        cx.audit(AuditAction::ConsultConsentGiven)
+            .on("consult_consent", &number)
+            .about_member(consult.member),
     )
     .await?;
     txn.commit().await?;

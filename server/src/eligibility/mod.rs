@@ -3,7 +3,6 @@
 pub mod api;
 pub mod conditions;
 pub mod consult_consents;
-pub mod forms;
 pub mod pages;
 pub mod screen;
 pub mod screen_api;
@@ -24,6 +23,6 @@ impl Feature for Eligibility {
         api::routes().merge(screen_api::routes())
     }
     fn forms(&self, _state: &AppState) -> axum::Router<AppState> {
-        forms::routes()
+        screen_api::form_routes()
     }
 }

@@ -1,11 +1,11 @@
 //! The emergency screen before a consult (R-ELIG-4): judged by the domain rule; a
 //! stopped screen is stored and audited, for the 就诊人 the patient is acting for.
 use crate::accounts::auth::internal;
-use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::audit::{self, AuditAction};
+use crate::context::RequestContext;
 use crate::db::{self, emergency_screen};
 use crate::eligibility::consult_consents::{self, ConsultFor};
 use crate::error::AppError;
-use crate::family::acting_for;
 use crate::state::{AppState, State};
 use app::domain::consult_consent::ScreenPass;
 use app::domain::department::Department;
@@ -13,7 +13,6 @@ use app::domain::emergency::{RedFlag, Screen, judge};
 use app::domain::{ErrorCode, Field, FieldError};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use std::collections::HashMap;
-use time::OffsetDateTime;
 use tower_sessions::Session;
 
 /// Judges `answers` (red-flag code → yes) for the patient, acting for `member` (a
@@ -23,9 +22,10 @@ pub async fn submit(
     patient_id: i64,
     member: Option<i64>,
     answers: &HashMap<String, bool>,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<Screen, AppError> {
+    let ip = cx.ip.as_str();
+    let now = cx.now;
     let screen = judge(|flag: RedFlag| answers.get(flag.as_str()).copied())?;
     if let Screen::Emergency(flags) = &screen {
         let codes: Vec<&str> = flags.iter().map(|f| f.as_str()).collect();
@@ -42,15 +42,9 @@ pub async fn submit(
         .await?;
         audit::record(
             &txn,
-            AuditEvent {
-                actor: Actor::Patient(patient_id),
-                on_behalf_of: member,
-                action: AuditAction::EmergencyScreenStopped,
-                entity: Some(("emergency_screen", row.id.to_string())),
-                ip: ip.to_owned(),
-                at: now,
-                detail: None,
-            },
+            cx.audit(AuditAction::EmergencyScreenStopped)
+                .on("emergency_screen", row.id)
+                .about_member(member),
         )
         .await?;
         txn.commit().await?;
@@ -77,11 +71,11 @@ pub(crate) async fn answer_screen(
     session: &Session,
     answers: &HashMap<String, bool>,
     critical: Option<bool>,
-    ip: &str,
+    cx: &RequestContext,
 ) -> Result<Screen, AppError> {
-    let member = acting_for::member_id(state, patient_id, session).await?;
-    let now = OffsetDateTime::now_utc();
-    let result = submit(state, patient_id, member, answers, ip, now).await?;
+    let member = cx.acting_for;
+    let now = cx.now;
+    let result = submit(state, patient_id, member, answers, cx).await?;
     match &result {
         Screen::Clear => {
             // Asked with the red flags: unanswered is unanswered.
@@ -118,11 +112,11 @@ pub(crate) async fn give(
     department: Department,
     accept: bool,
     version: &str,
-    ip: &str,
+    cx: &RequestContext,
 ) -> Result<String, AppError> {
     let consult = ConsultFor {
         patient_id,
-        member: acting_for::member_id(state, patient_id, session).await?,
+        member: cx.acting_for,
         icd10: icd10.to_owned(),
         department,
     };
@@ -130,16 +124,7 @@ pub(crate) async fn give(
         .get::<ScreenPass>(SCREEN_PASS)
         .await
         .map_err(internal)?;
-    let number = consult_consents::give(
-        state,
-        &consult,
-        pass,
-        accept,
-        version,
-        ip,
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
+    let number = consult_consents::give(state, &consult, pass, accept, version, cx).await?;
     session
         .insert(CONSULT_CONSENT, number.clone())
         .await

@@ -1,6 +1,9 @@
 //! Whom a patient is acting for this session: themselves or one of their family
-//! members (R-REG-7). Shared by the API, the forms and the pages.
-use crate::accounts::auth::{CARE_FOR, internal};
+//! members (R-REG-7). Shared by the API, the forms and the pages, and read into every
+//! patient's request context ([`crate::context::Ctx`]).
+use crate::accounts::auth::{CARE_FOR, ConsentedPatient, Patient, internal};
+use crate::audit::Actor;
+use crate::context::Caller;
 use crate::error::AppError;
 use crate::family::service as family;
 use crate::state::AppState;
@@ -72,4 +75,42 @@ pub async fn forget(session: &Session, member_number: &str) -> Result<(), AppErr
         session.remove::<String>(CARE_FOR).await.map_err(internal)?;
     }
     Ok(())
+}
+
+/// A patient acts for the family member chosen in their session, checked again now.
+async fn session_member(
+    parts: &mut axum::http::request::Parts,
+    state: &AppState,
+    patient_id: i64,
+) -> Result<Option<i64>, AppError> {
+    match parts.extensions.get::<Session>().cloned() {
+        Some(session) => member_id(state, patient_id, &session).await,
+        None => Ok(None),
+    }
+}
+
+impl Caller for ConsentedPatient {
+    fn actor(&self) -> Actor {
+        Actor::Patient(self.id)
+    }
+    async fn acting_for(
+        &self,
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Option<i64>, AppError> {
+        session_member(parts, state, self.id).await
+    }
+}
+
+impl Caller for Patient {
+    fn actor(&self) -> Actor {
+        Actor::Patient(self.id)
+    }
+    async fn acting_for(
+        &self,
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Option<i64>, AppError> {
+        session_member(parts, state, self.id).await
+    }
 }

@@ -1,18 +1,20 @@
 //! Family members (就诊人) and which one the patient is acting for (R-REG-7).
 use crate::accounts::auth::ConsentedPatient;
+use crate::context::Ctx;
 use crate::family::acting_for;
 use crate::family::service as family;
 use crate::family::service::AddInput;
 use crate::state::AppState;
 use crate::web::api::ApiResult;
 use crate::web::api::ApiRoutes;
-use crate::web::client::ClientIp;
 use crate::web::extract::Json;
 use crate::web::openapi::ErrorBody;
+use crate::web::reply::{Input, Reply};
 use app::family::FamilyMemberView;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
+use axum::{Router, routing::post};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tower_sessions::Session;
@@ -61,19 +63,16 @@ pub(crate) async fn list_family(
     ))]
 pub(crate) async fn add_family_member(
     State(state): State<AppState>,
-    patient: ConsentedPatient,
-    ClientIp(ip): ClientIp,
-    Json(body): Json<AddInput>,
-) -> ApiResult {
-    let member = family::add(
-        &state,
-        patient.id,
-        body,
-        &ip.to_string(),
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    Ok((StatusCode::CREATED, Json(member)).into_response())
+    cx: Ctx<ConsentedPatient>,
+    reply: Reply,
+    Input(body): Input<AddInput>,
+) -> Response {
+    let result = family::add(&state, cx.caller.id, body, &cx).await;
+    reply
+        .back_to("/family/new")
+        .answer(result, StatusCode::CREATED, |_| {
+            "/family?notice=family_added".into()
+        })
 }
 
 /// Remove a family member from the account (their records stay).
@@ -85,21 +84,19 @@ pub(crate) async fn add_family_member(
     ))]
 pub(crate) async fn remove_family_member(
     State(state): State<AppState>,
-    patient: ConsentedPatient,
-    ClientIp(ip): ClientIp,
+    cx: Ctx<ConsentedPatient>,
     session: Session,
+    reply: Reply,
     Path(member_number): Path<String>,
-) -> ApiResult {
-    family::remove(
-        &state,
-        patient.id,
-        &member_number,
-        &ip.to_string(),
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    acting_for::forget(&session, &member_number).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+) -> Response {
+    let result = async {
+        family::remove(&state, cx.caller.id, &member_number, &cx).await?;
+        acting_for::forget(&session, &member_number).await
+    }
+    .await;
+    reply
+        .back_to("/family")
+        .done(result, || "/family?notice=family_removed".into())
 }
 
 #[derive(Deserialize, Default, ToSchema)]
@@ -121,10 +118,24 @@ pub(crate) async fn choose_acting_for(
     State(state): State<AppState>,
     patient: ConsentedPatient,
     session: Session,
-    Json(body): Json<ActingFor>,
-) -> ApiResult {
-    acting_for::choose(&state, patient.id, &session, body.member_number).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    reply: Reply,
+    Input(body): Input<ActingFor>,
+) -> Response {
+    let result = acting_for::choose(&state, patient.id, &session, body.member_number).await;
+    reply
+        .back_to("/family")
+        .done(result, || "/family?notice=acting_for".into())
+}
+
+/// The same operations for the pages' forms.
+pub(crate) fn form_routes() -> Router<AppState> {
+    Router::new()
+        .route("/forms/family", post(add_family_member))
+        .route(
+            "/forms/family/{member_number}/remove",
+            post(remove_family_member),
+        )
+        .route("/forms/acting-for", post(choose_acting_for))
 }
 
 pub(crate) fn routes() -> ApiRoutes {

@@ -2,7 +2,6 @@
 //! for them (R-FAM-…).
 pub mod acting_for;
 pub mod api;
-pub mod forms;
 pub mod pages;
 pub mod service;
 
@@ -21,6 +20,6 @@ impl Feature for Family {
         api::routes()
     }
     fn forms(&self, _state: &AppState) -> axum::Router<AppState> {
-        forms::routes()
+        api::form_routes()
     }
 }

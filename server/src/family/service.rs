@@ -12,7 +12,8 @@
 use crate::accounts::service::ID_HASH_DOMAIN;
 use crate::accounts::service::claim_id_number;
 use crate::accounts::service::mask_all_but_last4;
-use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::audit::{self, AuditAction};
+use crate::context::RequestContext;
 use crate::crypto::FieldContext;
 use crate::db::{self, family_member, identity_claim};
 use crate::error::AppError;
@@ -45,8 +46,10 @@ pub struct AddInput {
     /// `child`, `grandchild`, `sibling`, `spouse`, `parent`, `other_relative` or `ward`.
     pub relationship: String,
     /// "I am this person's legal guardian."
+    #[serde(deserialize_with = "crate::web::reply::checkbox")]
     pub guardian_confirmed: bool,
     /// "This adult lacks full civil capacity" (needed for an adult only).
+    #[serde(deserialize_with = "crate::web::reply::checkbox")]
     pub adult_lacks_capacity: bool,
 }
 
@@ -55,9 +58,10 @@ pub async fn add(
     state: &State,
     guardian_id: i64,
     input: AddInput,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<FamilyMemberView, AppError> {
+    let ip = cx.ip.as_str();
+    let now = cx.now;
     // Everything about the input is checked before anything is looked up or written.
     let today = china_time::today(now);
     let name = RealName::parse(&input.real_name)?;
@@ -147,19 +151,14 @@ pub async fn add(
     .await?;
     audit::record(
         &txn,
-        AuditEvent {
-            actor: Actor::Patient(guardian_id),
-            on_behalf_of: Some(row.id),
-            action: AuditAction::FamilyMemberAdded,
-            entity: Some(("family_member", row.member_number.clone())),
-            ip: ip.to_owned(),
-            at: now,
-            detail: Some(serde_json::json!({
+        cx.audit(AuditAction::FamilyMemberAdded)
+            .on("family_member", &row.member_number)
+            .about_member(Some(row.id))
+            .detail(serde_json::json!({
                 "relationship": relationship.as_str(),
                 "dependency": dependency.as_str(),
                 "declaration_version": GUARDIAN_DECLARATION_VERSION,
             })),
-        },
     )
     .await?;
     crate::notices::service::record(
@@ -216,9 +215,9 @@ pub async fn remove(
     state: &State,
     guardian_id: i64,
     member_number: &str,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<(), AppError> {
+    let now = cx.now;
     let txn = db::begin_write(&state.db).await?;
     let Some(member) = find(&txn, guardian_id, member_number).await? else {
         txn.rollback().await?;
@@ -251,15 +250,9 @@ pub async fn remove(
     .await?;
     audit::record(
         &txn,
-        AuditEvent {
-            actor: Actor::Patient(guardian_id),
-            on_behalf_of: Some(member.id),
-            action: AuditAction::FamilyMemberRemoved,
-            entity: Some(("family_member", member.member_number.clone())),
-            ip: ip.to_owned(),
-            at: now,
-            detail: None,
-        },
+        cx.audit(AuditAction::FamilyMemberRemoved)
+            .on("family_member", &member.member_number)
+            .about_member(Some(member.id)),
     )
     .await?;
     txn.commit().await?;

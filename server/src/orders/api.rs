@@ -1,21 +1,23 @@
 //! Orders and refunds (R-PAY-1, R-PAY-2): the patient's own, and every order for the
 //! operators, who refund in full or in part with a written reason.
 use crate::accounts::auth::ConsentedPatient;
+use crate::context::Ctx;
 use crate::orders;
 use crate::staff::auth::StaffMember;
 use crate::state::AppState;
 use crate::web::api::ApiResult;
 use crate::web::api::ApiRoutes;
-use crate::web::client::ClientIp;
 use crate::web::extract::{Json, Query};
 use crate::web::openapi::ErrorBody;
+use crate::web::reply::{Input, Reply};
 use app::domain::order::{Fen, OrderStatus};
 use app::domain::staff::Permission;
 use app::domain::{ErrorCode, Field, FieldError};
 use app::orders::OrderView;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
+use axum::{Router, routing::post};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -87,6 +89,8 @@ pub(crate) async fn staff_orders(
 pub(crate) struct RefundInput {
     /// Fen to refund; all that is left when left out.
     amount_fen: Option<i64>,
+    /// … or yuan as typed (`12.50`), as a page's form sends it.
+    amount_yuan: String,
     /// Why (kept on the refund record; required).
     reason: String,
 }
@@ -110,32 +114,33 @@ pub(crate) struct RefundMade {
     ))]
 pub(crate) async fn refund_order(
     State(state): State<AppState>,
-    member: StaffMember,
-    ClientIp(ip): ClientIp,
+    cx: Ctx<StaffMember>,
+    reply: Reply,
     Path(number): Path<String>,
-    Json(input): Json<RefundInput>,
-) -> ApiResult {
-    member.require(Permission::ManagePayments)?;
-    let amount = match input.amount_fen {
-        None => None,
-        Some(fen) => Some(Fen::new(fen).ok_or(FieldError::new(
-            ErrorCode::RefundAmountInvalid,
-            Field::AmountFen,
-        ))?),
-    };
-    let refund_number = orders::operator_refund(
-        &state,
-        member.id,
-        &number,
-        amount,
-        &input.reason,
-        &ip.to_string(),
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    Ok((StatusCode::CREATED, Json(RefundMade { refund_number })).into_response())
+    Input(input): Input<RefundInput>,
+) -> Response {
+    let result = async {
+        cx.caller.require(Permission::ManagePayments)?;
+        let invalid = || FieldError::new(ErrorCode::RefundAmountInvalid, Field::AmountFen);
+        let amount = match (input.amount_fen, input.amount_yuan.trim()) {
+            (Some(fen), _) => Some(Fen::new(fen).ok_or_else(invalid)?),
+            (None, "") => None,
+            (None, yuan) => Some(Fen::parse_yuan(yuan).ok_or_else(invalid)?),
+        };
+        let number = number.trim();
+        let refund_number =
+            orders::operator_refund(&state, cx.caller.id, number, amount, &input.reason, &cx)
+                .await?;
+        Ok(RefundMade { refund_number })
+    }
+    .await;
+    // R-PAY-2: in full (amount left empty) or in part, with the reason.
+    reply
+        .back_to("/staff/orders")
+        .answer(result, StatusCode::CREATED, |_| {
+            "/staff/orders?notice=refund_requested".into()
+        })
 }
-
 fn day_of(text: &str) -> Result<time::Date, FieldError> {
     crate::orders::reconciliation::parse_day(text)
         .ok_or(FieldError::new(ErrorCode::InvalidQuery, Field::Query))
@@ -172,20 +177,32 @@ pub(crate) async fn reconciliation_report(
 pub(crate) async fn run_reconciliation(
     State(state): State<AppState>,
     member: StaffMember,
+    reply: Reply,
     Path(day): Path<String>,
-) -> ApiResult {
-    member.require(Permission::ManagePayments)?;
-    let report =
-        crate::orders::reconciliation::run_day(&state, day_of(&day)?, OffsetDateTime::now_utc())
-            .await?;
-    Ok(Json(report).into_response())
+) -> Response {
+    let page = reconciliation_page(&day);
+    let result = async {
+        member.require(Permission::ManagePayments)?;
+        let day = day_of(&day)?;
+        crate::orders::reconciliation::run_day(&state, day, OffsetDateTime::now_utc()).await
+    }
+    .await;
+    let onward = crate::web::forms::with_notice(&page, "reconciled");
+    reply
+        .back_to(page)
+        .answer(result, StatusCode::OK, |_| onward)
 }
-
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 pub(crate) struct ResolutionInput {
     /// How the difference was resolved.
     note: String,
+    /// Pages only: the difference (the API names it in the path) …
+    #[schema(ignore)]
+    line: Option<i64>,
+    /// … and the day the page shows.
+    #[schema(ignore)]
+    day: String,
 }
 
 /// Resolve one difference with a note (once).
@@ -200,22 +217,86 @@ pub(crate) struct ResolutionInput {
     ))]
 pub(crate) async fn resolve_line(
     State(state): State<AppState>,
-    member: StaffMember,
-    ClientIp(ip): ClientIp,
-    Path(id): Path<i64>,
-    Json(input): Json<ResolutionInput>,
-) -> ApiResult {
-    member.require(Permission::ManagePayments)?;
-    crate::orders::reconciliation::resolve(
+    cx: Ctx<StaffMember>,
+    reply: Reply,
+    id: Option<Path<i64>>,
+    Input(input): Input<ResolutionInput>,
+) -> Response {
+    let result = async {
+        cx.caller.require(Permission::ManagePayments)?;
+        let id = match id {
+            Some(Path(id)) => id,
+            None => input
+                .line
+                .ok_or(FieldError::new(ErrorCode::InvalidForm, Field::Body))?,
+        };
+        crate::orders::reconciliation::resolve(&state, cx.caller.id, id, &input.note, &cx).await
+    }
+    .await;
+    // R-PAY-3: an operator resolves a difference with a note.
+    let page = reconciliation_page(&input.day);
+    let onward = crate::web::forms::with_notice(&page, "difference_resolved");
+    reply.back_to(page).done(result, || onward)
+}
+
+/// Where a reconciliation form returns to: the day it was about (well-formed only).
+fn reconciliation_page(day: &str) -> String {
+    match crate::orders::reconciliation::parse_day(day) {
+        Some(day) => format!("/staff/reconciliation?reconcile_day={day}"),
+        None => "/staff/reconciliation".to_owned(),
+    }
+}
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct SandboxChoice {
+    /// `succeed` or `fail`; anything else abandons the payment.
+    choice: String,
+}
+
+/// The sandbox checkout's buttons (dev only; pages only): succeed and fail arrive as the
+/// sandbox's events; abandoning goes back with nothing sent, as closing a provider's
+/// page would.
+pub(crate) async fn sandbox_choice(
+    State(state): State<AppState>,
+    patient: ConsentedPatient,
+    reply: Reply,
+    Path(order): Path<String>,
+    Input(input): Input<SandboxChoice>,
+) -> Response {
+    use crate::orders::payments::sandbox::Choice;
+    let order = crate::web::forms::record_number(&order);
+    let choice = match input.choice.as_str() {
+        "succeed" => Some(Choice::Succeed),
+        "fail" => Some(Choice::Fail),
+        _ => None,
+    };
+    let result = orders::sandbox_choose(
         &state,
-        member.id,
-        id,
-        &input.note,
-        &ip.to_string(),
+        patient.id,
+        &order,
+        choice,
         OffsetDateTime::now_utc(),
     )
-    .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    .await;
+    reply
+        .back_to(format!("/pay/sandbox/{order}"))
+        .answer(result, StatusCode::OK, |back| match choice {
+            Some(Choice::Succeed) => format!("{back}?paying=1"),
+            Some(Choice::Fail) => format!("{back}?error=payment_failed"),
+            None => back.clone(),
+        })
+}
+
+/// The pages' forms.
+pub(crate) fn form_routes() -> Router<AppState> {
+    Router::new()
+        .route("/forms/pay/sandbox/{order}", post(sandbox_choice))
+        .route("/forms/staff/orders/{number}/refunds", post(refund_order))
+        .route(
+            "/forms/staff/reconciliation/{day}",
+            post(run_reconciliation),
+        )
+        .route("/forms/staff/reconciliation/resolve", post(resolve_line))
 }
 
 pub(crate) fn routes() -> ApiRoutes {

@@ -6,7 +6,8 @@ use super::after_commit::AfterCommit;
 use super::provider_events::process_events;
 use super::runner::{pay, status_of, subject_of};
 use super::views::own_order;
-use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::audit::{self, AuditAction};
+use crate::context::RequestContext;
 use crate::db::{self, order};
 use crate::error::AppError;
 use crate::orders::payments::provider::{CallOff, NextStep, PaymentAsk, ProviderError};
@@ -30,11 +31,9 @@ pub enum PayNext {
 
 /// Who pays, how, from where.
 pub struct PaymentStart<'a> {
-    pub patient_id: i64,
     pub method: PaymentMethod,
     pub browser: Browser,
-    pub ip: &'a str,
-    pub now: OffsetDateTime,
+    pub cx: &'a RequestContext,
 }
 
 /// The patient starts paying a pending order whose subject (numbered `number`, for the
@@ -48,12 +47,11 @@ pub async fn start_payment(
     start: PaymentStart<'_>,
 ) -> Result<PayNext, AppError> {
     let PaymentStart {
-        patient_id,
         method,
         browser,
-        ip,
-        now,
+        cx,
     } = start;
+    let now = cx.now;
     let ts = now.unix_timestamp();
     let kind = subject_of(&o)?.kind;
     if status_of(&o)? != OrderStatus::Pending {
@@ -62,15 +60,7 @@ pub async fn start_payment(
     if o.amount_fen == 0 {
         let txn = db::begin_write(&state.db).await?;
         let mut after = AfterCommit::default();
-        pay(
-            &txn,
-            &state.subjects,
-            o.id,
-            Actor::Patient(patient_id),
-            now,
-            &mut after,
-        )
-        .await?;
+        pay(&txn, &state.subjects, o.id, cx, &mut after).await?;
         txn.commit().await?;
         after.run(state);
         return Ok(PayNext::Confirmed);
@@ -136,15 +126,10 @@ pub async fn start_payment(
     }
     audit::record(
         &txn,
-        AuditEvent {
-            actor: Actor::Patient(patient_id),
-            on_behalf_of: o.family_member_id,
-            action: AuditAction::PaymentStarted,
-            entity: Some(("order", o.order_number.clone())),
-            ip: ip.to_owned(),
-            at: now,
-            detail: Some(serde_json::json!({ "method": method.as_str() })),
-        },
+        cx.audit(AuditAction::PaymentStarted)
+            .on("order", &o.order_number)
+            .about_member(o.family_member_id)
+            .detail(serde_json::json!({ "method": method.as_str() })),
     )
     .await?;
     txn.commit().await?;

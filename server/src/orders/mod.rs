@@ -5,7 +5,6 @@
 mod after_commit;
 pub mod api;
 mod checkout;
-pub mod forms;
 pub mod pages;
 pub mod payments;
 mod provider_events;
@@ -47,7 +46,7 @@ impl Feature for Orders {
         api::routes()
     }
     fn forms(&self, _state: &AppState) -> axum::Router<AppState> {
-        forms::routes()
+        api::form_routes()
     }
     fn jobs(&self) -> Vec<Job> {
         vec![

@@ -4,7 +4,8 @@ use super::after_commit::AfterCommit;
 use super::refund_rows::{FAILED, REQUESTED, SUCCEEDED};
 use super::runner::{Step, pay, step};
 use super::subject::Subjects;
-use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::audit::{self, AuditAction};
+use crate::context::RequestContext;
 use crate::db::{self, order, payment_event, refund};
 use crate::error::AppError;
 use crate::orders::payments::provider::News;
@@ -102,6 +103,8 @@ pub(crate) async fn apply_news(
     after: &mut AfterCommit,
     now: OffsetDateTime,
 ) -> Result<Option<&'static str>, AppError> {
+    // News comes from the provider: the server applies it.
+    let cx = RequestContext::system(now);
     let ts = now.unix_timestamp();
     let by_number = |n: &str| {
         order::Entity::find()
@@ -136,22 +139,14 @@ pub(crate) async fn apply_news(
                 .filter(order::Column::PaidFen.is_null())
                 .exec(txn)
                 .await?;
-            let s = pay(txn, subjects, o.id, Actor::System, now, after).await?;
+            let s = pay(txn, subjects, o.id, &cx, after).await?;
             Ok(described(s))
         }
         News::Failed { order_number } => {
             let Some(o) = by_number(order_number).await? else {
                 return Ok(None);
             };
-            let s = step(
-                txn,
-                o.id,
-                OrderEvent::PaymentFailed,
-                Actor::System,
-                now,
-                after,
-            )
-            .await?;
+            let s = step(txn, o.id, OrderEvent::PaymentFailed, &cx, after).await?;
             Ok(described(s).map(|_| "failed"))
         }
         News::RefundSettled { idempotency_key } => {
@@ -176,28 +171,14 @@ pub(crate) async fn apply_news(
             if !r.full_refund {
                 audit::record(
                     txn,
-                    AuditEvent {
-                        actor: Actor::System,
-                        on_behalf_of: None,
-                        action: AuditAction::RefundSettled,
-                        entity: Some(("refund", r.refund_number.clone())),
-                        ip: String::new(),
-                        at: now,
-                        detail: None,
-                    },
+                    cx.audit(AuditAction::RefundSettled)
+                        .on("refund", &r.refund_number)
+                        .about_member(None),
                 )
                 .await?;
                 return Ok(Some("applied"));
             }
-            let s = step(
-                txn,
-                r.order_id,
-                OrderEvent::RefundSettled,
-                Actor::System,
-                now,
-                after,
-            )
-            .await?;
+            let s = step(txn, r.order_id, OrderEvent::RefundSettled, &cx, after).await?;
             Ok(described(s))
         }
         News::RefundFailed {

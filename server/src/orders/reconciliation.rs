@@ -3,7 +3,8 @@
 //! runs it for yesterday (and catches up after a restart), the CLI and the operators'
 //! page for any day; each difference stays on the report until an operator resolves it
 //! with a note.
-use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::audit::{self, AuditAction};
+use crate::context::RequestContext;
 use crate::db::{self, order, reconciliation_line as line, reconciliation_run as run, refund};
 use crate::error::AppError;
 use crate::state::State;
@@ -210,9 +211,9 @@ pub async fn resolve(
     staff_id: i64,
     line_id: i64,
     note: &str,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<(), AppError> {
+    let now = cx.now;
     let note = note.trim();
     if note.is_empty() || note.chars().count() > 500 {
         return Err(FieldError::new(ErrorCode::ResolutionMissing, Field::Note).into());
@@ -234,15 +235,8 @@ pub async fn resolve(
     }
     audit::record(
         &txn,
-        AuditEvent {
-            actor: Actor::Staff(staff_id),
-            on_behalf_of: None,
-            action: AuditAction::ReconciliationResolved,
-            entity: Some(("reconciliation_line", line_id.to_string())),
-            ip: ip.to_owned(),
-            at: now,
-            detail: None,
-        },
+        cx.audit(AuditAction::ReconciliationResolved)
+            .on("reconciliation_line", line_id),
     )
     .await?;
     txn.commit().await?;

@@ -1,7 +1,8 @@
 //! Refund records (R-PAY-2): opened with the move that asks for them, inside its
 //! transaction, and counted against the order by one conditional update.
 use super::after_commit::AfterCommit;
-use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::audit::{self, Actor, AuditAction};
+use crate::context::RequestContext;
 use crate::db::{order, refund};
 use crate::error::AppError;
 use crate::notices::service as notices;
@@ -12,7 +13,6 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
-use time::OffsetDateTime;
 
 /// Refund records' states.
 pub const REQUESTED: &str = "requested";
@@ -32,10 +32,11 @@ pub(crate) async fn open_refund(
     full: bool,
     reason: RefundReason,
     note: Option<String>,
-    actor: Actor,
-    now: OffsetDateTime,
+    cx: &RequestContext,
     after: &mut AfterCommit,
 ) -> Result<refund::Model, AppError> {
+    let actor = cx.actor;
+    let now = cx.now;
     let ts = now.unix_timestamp();
     let counted = order::Entity::update_many()
         .col_expr(
@@ -88,20 +89,15 @@ pub(crate) async fn open_refund(
     .await?;
     audit::record(
         txn,
-        AuditEvent {
-            actor,
-            on_behalf_of: None,
-            action: AuditAction::RefundRequested,
-            entity: Some(("refund", r.refund_number.clone())),
-            ip: String::new(),
-            at: now,
-            detail: Some(serde_json::json!({
+        cx.audit(AuditAction::RefundRequested)
+            .on("refund", &r.refund_number)
+            .about_member(None)
+            .detail(serde_json::json!({
                 "order": o.order_number,
                 "amount_fen": amount.get(),
                 "reason": reason.as_str(),
                 "full": full,
             })),
-        },
     )
     .await?;
     let family_member_id = o.family_member_id;

@@ -5,7 +5,8 @@ use super::after_commit::AfterCommit;
 use super::provider_events::{apply_news, process_events};
 use super::refund_rows::{FAILED, REQUESTED, open_refund};
 use super::runner::{locked, status_of, step};
-use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::audit::{self, AuditAction};
+use crate::context::RequestContext;
 use crate::db::{self, order, refund};
 use crate::error::AppError;
 use crate::notices::service as notices;
@@ -145,8 +146,7 @@ pub async fn operator_refund(
     order_number: &str,
     amount: Option<Fen>,
     note: &str,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<String, AppError> {
     let note = note.trim();
     if note.is_empty() || note.chars().count() > 500 {
@@ -185,8 +185,7 @@ pub async fn operator_refund(
             &txn,
             o.id,
             OrderEvent::FullRefundAsked(RefundReason::OperatorDecision),
-            Actor::Staff(staff_id),
-            now,
+            cx,
             &mut after,
         )
         .await?;
@@ -205,8 +204,7 @@ pub async fn operator_refund(
             false,
             RefundReason::OperatorDecision,
             None,
-            Actor::Staff(staff_id),
-            now,
+            cx,
             &mut after,
         )
         .await?
@@ -222,15 +220,9 @@ pub async fn operator_refund(
         .await?;
     audit::record(
         &txn,
-        AuditEvent {
-            actor: Actor::Staff(staff_id),
-            on_behalf_of: None,
-            action: AuditAction::RefundRequested,
-            entity: Some(("order", o.order_number.clone())),
-            ip: ip.to_owned(),
-            at: now,
-            detail: Some(serde_json::json!({ "refund": number, "by": "operator" })),
-        },
+        cx.audit(AuditAction::RefundRequested)
+            .on("order", &o.order_number)
+            .detail(serde_json::json!({ "refund": number, "by": "operator" })),
     )
     .await?;
     txn.commit().await?;

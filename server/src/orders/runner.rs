@@ -6,7 +6,8 @@
 use super::after_commit::AfterCommit;
 use super::refund_rows::open_refund;
 use super::subject::{Subject, SubjectRef, Subjects};
-use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::audit::{self, Actor, AuditAction};
+use crate::context::RequestContext;
 use crate::db::{self, order, order_line};
 use crate::error::AppError;
 use crate::state::State;
@@ -203,12 +204,11 @@ pub async fn step(
     txn: &impl ConnectionTrait,
     order_id: i64,
     event: OrderEvent,
-    actor: Actor,
-    now: OffsetDateTime,
+    cx: &RequestContext,
     after: &mut AfterCommit,
 ) -> Result<Step, AppError> {
     let o = locked(txn, order_id).await?;
-    step_locked(txn, o, event, actor, now, after).await
+    step_locked(txn, o, event, cx, after).await
 }
 
 /// The provider took the money: the order is paid and its subject told, in `txn`. A
@@ -217,23 +217,21 @@ pub async fn pay(
     txn: &DatabaseTransaction,
     subjects: &Subjects,
     order_id: i64,
-    actor: Actor,
-    now: OffsetDateTime,
+    cx: &RequestContext,
     after: &mut AfterCommit,
 ) -> Result<Step, AppError> {
     let o = locked(txn, order_id).await?;
     let SubjectRef { kind, id } = subject_of(&o)?;
-    let (moved, effect) = move_locked(txn, &o, OrderEvent::PaymentSucceeded, actor, now).await?;
+    let (moved, effect) = move_locked(txn, &o, OrderEvent::PaymentSucceeded, cx).await?;
     if effect != Some(Effect::Confirm) {
         // Money for an order that had expired goes back by itself.
-        follow(txn, &o, effect, actor, now, after).await?;
-    } else if !subjects.get(kind)?.paid(txn, id, actor, now, after).await? {
+        follow(txn, &o, effect, cx, after).await?;
+    } else if !subjects.get(kind)?.paid(txn, id, cx, after).await? {
         Box::pin(step(
             txn,
             o.id,
             OrderEvent::FullRefundAsked(RefundReason::PaidAfterExpiry),
-            Actor::System,
-            now,
+            &cx.as_actor(Actor::System),
             after,
         ))
         .await?;
@@ -246,12 +244,11 @@ async fn step_locked(
     txn: &impl ConnectionTrait,
     o: order::Model,
     event: OrderEvent,
-    actor: Actor,
-    now: OffsetDateTime,
+    cx: &RequestContext,
     after: &mut AfterCommit,
 ) -> Result<Step, AppError> {
-    let (moved, effect) = move_locked(txn, &o, event, actor, now).await?;
-    follow(txn, &o, effect, actor, now, after).await?;
+    let (moved, effect) = move_locked(txn, &o, event, cx).await?;
+    follow(txn, &o, effect, cx, after).await?;
     Ok(moved)
 }
 
@@ -260,8 +257,7 @@ async fn follow(
     txn: &impl ConnectionTrait,
     o: &order::Model,
     effect: Option<Effect>,
-    actor: Actor,
-    now: OffsetDateTime,
+    cx: &RequestContext,
     after: &mut AfterCommit,
 ) -> Result<(), AppError> {
     match effect {
@@ -274,19 +270,11 @@ async fn follow(
             let left = o.amount_fen - o.refunded_fen;
             match Fen::new(left) {
                 Some(amount) if amount > Fen::ZERO => {
-                    open_refund(txn, o, amount, true, reason, None, actor, now, after).await?;
+                    open_refund(txn, o, amount, true, reason, None, cx, after).await?;
                 }
                 // Nothing was taken (a free consult) or all went back already.
                 _ => {
-                    Box::pin(step(
-                        txn,
-                        o.id,
-                        OrderEvent::RefundSettled,
-                        actor,
-                        now,
-                        after,
-                    ))
-                    .await?;
+                    Box::pin(step(txn, o.id, OrderEvent::RefundSettled, cx, after)).await?;
                 }
             }
             Ok(())
@@ -300,9 +288,9 @@ async fn move_locked(
     txn: &impl ConnectionTrait,
     o: &order::Model,
     event: OrderEvent,
-    actor: Actor,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<(Step, Option<Effect>), AppError> {
+    let now = cx.now;
     let from = status_of(o)?;
     let (to, effect) = match apply(from, event) {
         Err(_) => return Ok((Step::Illegal, None)),
@@ -336,15 +324,10 @@ async fn move_locked(
     if let Some(action) = action {
         audit::record(
             txn,
-            AuditEvent {
-                actor,
-                on_behalf_of: None,
-                action,
-                entity: Some(("order", o.order_number.clone())),
-                ip: String::new(),
-                at: now,
-                detail: Some(serde_json::json!({ "from": from.as_str(), "to": to.as_str() })),
-            },
+            cx.audit(action)
+                .on("order", &o.order_number)
+                .about_member(None)
+                .detail(serde_json::json!({ "from": from.as_str(), "to": to.as_str() })),
         )
         .await?;
     }
@@ -358,8 +341,7 @@ pub async fn subject_ended(
     txn: &impl ConnectionTrait,
     subject: SubjectRef,
     paid_refund: Option<RefundReason>,
-    actor: Actor,
-    now: OffsetDateTime,
+    cx: &RequestContext,
     after: &mut AfterCommit,
 ) -> Result<(), AppError> {
     // Read and locked in one statement: this runs on every cancel and expiry.
@@ -377,7 +359,7 @@ pub async fn subject_ended(
         (_, Some(reason)) => OrderEvent::FullRefundAsked(reason),
         (_, None) => return Ok(()),
     };
-    step_locked(txn, o, event, actor, now, after).await?;
+    step_locked(txn, o, event, cx, after).await?;
     Ok(())
 }
 
@@ -426,7 +408,14 @@ async fn run_step(
 ) -> Result<bool, AppError> {
     let txn = db::begin_write(&state.db).await?;
     let mut after = AfterCommit::default();
-    let step = step(&txn, order_id, event, Actor::System, now, &mut after).await?;
+    let step = step(
+        &txn,
+        order_id,
+        event,
+        &RequestContext::system(now),
+        &mut after,
+    )
+    .await?;
     txn.commit().await?;
     after.run(state);
     Ok(matches!(step, Step::Moved { .. }))

@@ -2,12 +2,11 @@
 //! next) is answered for by its own feature through [`Subject`]; the order runner calls it
 //! and names no subject itself.
 use super::after_commit::AfterCommit;
-use crate::audit::Actor;
+use crate::context::RequestContext;
 use crate::error::AppError;
 use app::domain::order::SubjectKind;
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use std::sync::Arc;
-use time::OffsetDateTime;
 
 /// One subject: its kind and its id in its feature's table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,8 +27,7 @@ pub trait Subject: Send + Sync {
         &self,
         txn: &DatabaseTransaction,
         id: i64,
-        actor: Actor,
-        now: OffsetDateTime,
+        cx: &RequestContext,
         after: &mut AfterCommit,
     ) -> Result<bool, AppError>;
 

@@ -1,18 +1,19 @@
 //! Diagnosis proofs (R-ELIG-2): patients upload, list and withdraw; staff review, open
 //! files (each view logged, R-EMR-2) and decide.
 use crate::accounts::auth::ConsentedPatient;
-use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::audit::{self, AuditAction};
+use crate::context::Ctx;
 use crate::error::AppError;
-use crate::family::acting_for;
 use crate::proofs::service as proofs;
 use crate::proofs::service::Decision;
 use crate::staff::auth::StaffMember;
 use crate::state::AppState;
 use crate::web::api::ApiResult;
 use crate::web::api::ApiRoutes;
-use crate::web::client::{ClientIp, Lang};
+use crate::web::client::Lang;
 use crate::web::extract::{Json, Query};
 use crate::web::openapi::ErrorBody;
+use crate::web::reply::{Input, Reply};
 use app::domain::staff::Permission;
 use app::domain::upload::FileKind;
 use app::domain::{ErrorCode, Field, FieldError};
@@ -21,9 +22,9 @@ use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Router, routing::post};
 use serde::Deserialize;
 use time::OffsetDateTime;
-use tower_sessions::Session;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -57,43 +58,37 @@ pub(crate) struct ProofUpload {
     ))]
 pub(crate) async fn upload_proof(
     State(state): State<AppState>,
-    patient: ConsentedPatient,
-    session: Session,
-    ClientIp(ip): ClientIp,
+    cx: Ctx<ConsentedPatient>,
     Lang(locale): Lang,
+    reply: Reply,
     multipart: Result<Multipart, MultipartRejection>,
-) -> ApiResult {
-    let multipart = multipart.map_err(|_| {
-        AppError::from(FieldError::new(
-            ErrorCode::UnsupportedMediaType,
-            Field::Body,
-        ))
-    })?;
-    let (input, files) = super::uploads::read_upload(multipart, state.max_upload_bytes).await?;
-    let member = acting_for::member_id(&state, patient.id, &session).await?;
-    let now = OffsetDateTime::now_utc();
-    let (number, created) = proofs::submit(
-        &state,
-        patient.id,
-        member,
-        input,
-        files,
-        &ip.to_string(),
-        now,
-    )
-    .await?;
-    let proof = proofs::find(&state.db, patient.id, &number)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("stored proof not found")))?;
-    let view = proofs::view(&state, proof, locale, now).await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
+) -> Response {
+    let result = async {
+        let multipart = multipart.map_err(|_| {
+            AppError::from(FieldError::new(
+                ErrorCode::UnsupportedMediaType,
+                Field::Body,
+            ))
+        })?;
+        let (input, files) = super::uploads::read_upload(multipart, state.max_upload_bytes).await?;
+        let (number, created) =
+            proofs::submit(&state, cx.caller.id, cx.acting_for, input, files, &cx).await?;
+        let proof = proofs::find(&state.db, cx.caller.id, &number)
+            .await?
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("stored proof not found")))?;
+        Ok((created, proofs::view(&state, proof, locale, cx.now).await?))
+    }
+    .await;
+    let status = match &result {
+        Ok((true, _)) => StatusCode::CREATED,
+        _ => StatusCode::OK,
     };
-    Ok((status, Json(view)).into_response())
+    reply
+        .back_to("/proofs/new")
+        .answer(result.map(|(_, view)| view), status, |_| {
+            "/proofs?notice=proof_submitted".into()
+        })
 }
-
 /// The account's proofs (its own and its family members'), newest first.
 #[utoipa::path(get, path = "/api/v1/proofs", tag = "proofs",
     responses((status = 200, body = Vec<ProofView>)))]
@@ -116,21 +111,15 @@ pub(crate) async fn list_proofs(
     ))]
 pub(crate) async fn withdraw_proof(
     State(state): State<AppState>,
-    patient: ConsentedPatient,
-    ClientIp(ip): ClientIp,
+    cx: Ctx<ConsentedPatient>,
+    reply: Reply,
     Path(number): Path<String>,
-) -> ApiResult {
-    proofs::withdraw(
-        &state,
-        patient.id,
-        &number,
-        &ip.to_string(),
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+) -> Response {
+    let result = proofs::withdraw(&state, cx.caller.id, &number, &cx).await;
+    reply
+        .back_to("/proofs")
+        .done(result, || "/proofs?notice=proof_withdrawn".into())
 }
-
 #[derive(Deserialize, Default, utoipa::IntoParams)]
 #[serde(default)]
 #[into_params(parameter_in = Query)]
@@ -225,27 +214,20 @@ pub(crate) async fn review_queue(
     ))]
 pub(crate) async fn staff_proof_file(
     State(state): State<AppState>,
-    member: StaffMember,
-    ClientIp(ip): ClientIp,
+    cx: Ctx<StaffMember>,
     Path((number, position)): Path<(String, i32)>,
     Query(q): Query<FileQuery>,
 ) -> ApiResult {
-    member.require(Permission::ViewProofFiles)?;
+    cx.caller.require(Permission::ViewProofFiles)?;
     let Some(proof) = proofs::by_number(&state.db, &number).await? else {
         return Err(FieldError::general(ErrorCode::NotFound).into());
     };
     let (kind, bytes) = proofs::file(&state, &proof, position, q.thumbnail).await?;
     audit::record_alone(
         &state.db,
-        AuditEvent {
-            actor: Actor::Staff(member.id),
-            on_behalf_of: None,
-            action: AuditAction::ProofFileViewed,
-            entity: Some(("diagnosis_proof", number.clone())),
-            ip: ip.to_string(),
-            at: OffsetDateTime::now_utc(),
-            detail: Some(serde_json::json!({ "position": position, "thumbnail": q.thumbnail })),
-        },
+        cx.audit(AuditAction::ProofFileViewed)
+            .on("diagnosis_proof", &number)
+            .detail(serde_json::json!({ "position": position, "thumbnail": q.thumbnail })),
     )
     .await
     .map_err(AppError::from)?;
@@ -282,33 +264,41 @@ pub(crate) struct DecisionBody {
     ))]
 pub(crate) async fn decide_proof(
     State(state): State<AppState>,
-    member: StaffMember,
-    ClientIp(ip): ClientIp,
+    cx: Ctx<StaffMember>,
+    reply: Reply,
     Path(number): Path<String>,
-    Json(body): Json<DecisionBody>,
-) -> ApiResult {
-    member.require(Permission::DecideProofs)?;
-    let decision = match body.decision.as_str() {
-        "approve" => Decision::Approve {
-            icd10: body.icd10,
-            department: body.department,
-        },
-        "reject" => Decision::Reject {
-            reason: body.reason,
-            note: body.note,
-        },
-        _ => return Err(FieldError::new(ErrorCode::InvalidForm, Field::Body).into()),
-    };
-    proofs::decide(
-        &state,
-        member.id,
-        &number,
-        decision,
-        &ip.to_string(),
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Input(body): Input<DecisionBody>,
+) -> Response {
+    let result = async {
+        cx.caller.require(Permission::DecideProofs)?;
+        let decision = match body.decision.as_str() {
+            "approve" => Decision::Approve {
+                icd10: body.icd10,
+                department: body.department,
+            },
+            "reject" => Decision::Reject {
+                reason: body.reason,
+                note: body.note,
+            },
+            _ => return Err(FieldError::new(ErrorCode::InvalidForm, Field::Body).into()),
+        };
+        proofs::decide(&state, cx.caller.id, &number, decision, &cx).await
+    }
+    .await;
+    reply
+        .back_to("/staff/proofs")
+        .done(result, || "/staff/proofs?notice=proof_decided".into())
+}
+/// The same operations for the pages' forms: the no-JS upload (a multipart form, with
+/// the upload's body limit) and the withdrawal.
+pub(crate) fn form_routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/forms/proofs", post(upload_proof))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.max_upload_bytes * app::domain::upload::MAX_FILES + 64 * 1024,
+        ))
+        .route("/forms/proofs/{number}/withdraw", post(withdraw_proof))
+        .route("/forms/staff/proofs/{number}/decision", post(decide_proof))
 }
 
 pub(crate) fn routes(state: &AppState) -> ApiRoutes {

@@ -1,7 +1,6 @@
 //! Diagnosis proofs: uploads checked by content, staff review, and the sweep of files
 //! that never became a proof (R-ELIG-2).
 pub mod api;
-pub mod forms;
 pub mod orphans;
 pub mod pages;
 pub mod service;
@@ -23,7 +22,7 @@ impl Feature for Proofs {
         api::routes(state)
     }
     fn forms(&self, state: &AppState) -> axum::Router<AppState> {
-        forms::routes(state)
+        api::form_routes(state)
     }
     fn jobs(&self) -> Vec<Job> {
         vec![Job {

@@ -5,7 +5,8 @@
 //! Nothing half-stored: every file is checked before any is stored; files are stored
 //! before the rows, and deleted again if the rows do not commit. A retried upload with
 //! the same key finds the first one instead of making a second.
-use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::audit::{self, AuditAction};
+use crate::context::RequestContext;
 use crate::db::{self, diagnosis_proof, family_member, patient, proof_file};
 use crate::error::AppError;
 use crate::notices::service as notices;
@@ -36,9 +37,9 @@ pub async fn submit(
     member: Option<i64>,
     input: ProofInput,
     files: Vec<Vec<u8>>,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<(String, bool), AppError> {
+    let now = cx.now;
     let key = idempotency_key(&input.idempotency_key)?;
     if let Some(found) = by_key(&state.db, patient_id, &key).await? {
         return Ok((found.proof_number, false));
@@ -127,15 +128,9 @@ pub async fn submit(
         }
         audit::record(
             &txn,
-            AuditEvent {
-                actor: Actor::Patient(patient_id),
-                on_behalf_of: member,
-                action: AuditAction::ProofSubmitted,
-                entity: Some(("diagnosis_proof", number.clone())),
-                ip: ip.to_owned(),
-                at: now,
-                detail: None,
-            },
+            cx.audit(AuditAction::ProofSubmitted)
+                .on("diagnosis_proof", &number)
+                .about_member(member),
         )
         .await?;
         txn.commit().await?;
@@ -307,8 +302,7 @@ pub async fn withdraw(
     state: &State,
     patient_id: i64,
     number: &str,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<(), AppError> {
     let Some(p) = find(&state.db, patient_id, number).await? else {
         return Err(FieldError::general(ErrorCode::NotFound).into());
@@ -330,15 +324,9 @@ pub async fn withdraw(
     }
     audit::record(
         &txn,
-        AuditEvent {
-            actor: Actor::Patient(patient_id),
-            on_behalf_of: p.family_member_id,
-            action: AuditAction::ProofWithdrawn,
-            entity: Some(("diagnosis_proof", p.proof_number.clone())),
-            ip: ip.to_owned(),
-            at: now,
-            detail: None,
-        },
+        cx.audit(AuditAction::ProofWithdrawn)
+            .on("diagnosis_proof", &p.proof_number)
+            .about_member(p.family_member_id),
     )
     .await?;
     txn.commit().await?;
@@ -385,9 +373,9 @@ pub async fn decide(
     staff_id: i64,
     number: &str,
     decision: Decision,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<(), AppError> {
+    let now = cx.now;
     let Some(p) = diagnosis_proof::Entity::find()
         .filter(diagnosis_proof::Column::ProofNumber.eq(number))
         .one(&state.db)
@@ -485,15 +473,9 @@ pub async fn decide(
     }
     audit::record(
         &txn,
-        AuditEvent {
-            actor: Actor::Staff(staff_id),
-            on_behalf_of: p.family_member_id,
-            action,
-            entity: Some(("diagnosis_proof", p.proof_number.clone())),
-            ip: ip.to_owned(),
-            at: now,
-            detail: None,
-        },
+        cx.audit(action)
+            .on("diagnosis_proof", &p.proof_number)
+            .about_member(p.family_member_id),
     )
     .await?;
     let notice = notices::record(

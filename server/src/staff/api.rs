@@ -1,5 +1,7 @@
 //! Staff login with a second factor, enrolment, and staff accounts (R-SEC-1, R-SEC-3).
+use super::pages::{FLASH_CREATED, FLASH_RECOVERY_CODES};
 use crate::accounts::auth::internal;
+use crate::context::{Anonymous, Ctx};
 use crate::staff::auth as staff_auth;
 use crate::staff::auth::PendingStaff;
 use crate::staff::auth::StaffMember;
@@ -11,15 +13,15 @@ use crate::staff::service::StaffView;
 use crate::state::AppState;
 use crate::web::api::ApiResult;
 use crate::web::api::ApiRoutes;
-use crate::web::client::ClientIp;
 use crate::web::extract::Json;
 use crate::web::openapi::ErrorBody;
+use crate::web::reply::{Input, Reply};
 use app::domain::staff::Permission;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
+use axum::{Router, routing::post};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use tower_sessions::Session;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -49,31 +51,35 @@ pub(crate) struct SecondFactorOwed {
     ))]
 pub(crate) async fn staff_login(
     State(state): State<AppState>,
+    cx: Ctx<Anonymous>,
     session: Session,
-    ClientIp(ip): ClientIp,
-    Json(body): Json<StaffLogin>,
-) -> ApiResult {
-    let (id, enrolled) = staff::check_password(
-        &state,
-        &body.username,
-        &body.password,
-        &ip.to_string(),
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    staff_auth::begin(&session, id).await?;
-    let second_factor = if enrolled { "verify" } else { "enrol" };
-    Ok(Json(SecondFactorOwed { second_factor }).into_response())
+    reply: Reply,
+    Input(body): Input<StaffLogin>,
+) -> Response {
+    let result = async {
+        let (id, enrolled) =
+            staff::check_password(&state, &body.username, &body.password, &cx).await?;
+        staff_auth::begin(&session, id).await?;
+        let second_factor = if enrolled { "verify" } else { "enrol" };
+        Ok(SecondFactorOwed { second_factor })
+    }
+    .await;
+    reply
+        .back_to("/staff/login")
+        .answer(result, StatusCode::OK, |owed| match owed.second_factor {
+            "verify" => "/staff/second-factor".into(),
+            _ => "/staff/enrol".into(),
+        })
 }
-
 /// Log a staff session out.
 #[utoipa::path(delete, path = "/api/v1/staff/sessions", tag = "staff",
     responses((status = 204)))]
-pub(crate) async fn staff_logout(session: Session) -> ApiResult {
-    session.flush().await.map_err(internal)?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+pub(crate) async fn staff_logout(session: Session, reply: Reply) -> Response {
+    let result = session.flush().await.map_err(internal);
+    reply
+        .back_to("/staff")
+        .done(result, || "/staff/login?notice=logged_out".into())
 }
-
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 pub(crate) struct FactorCode {
@@ -92,23 +98,21 @@ pub(crate) struct FactorCode {
     ))]
 pub(crate) async fn second_factor(
     State(state): State<AppState>,
+    cx: Ctx<Anonymous>,
     pending: PendingStaff,
     session: Session,
-    ClientIp(ip): ClientIp,
-    Json(body): Json<FactorCode>,
-) -> ApiResult {
-    staff::verify_second_factor(
-        &state,
-        pending.id,
-        &body.code,
-        &ip.to_string(),
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    staff_auth::complete(&session, pending.id).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    reply: Reply,
+    Input(body): Input<FactorCode>,
+) -> Response {
+    let result = async {
+        staff::verify_second_factor(&state, pending.id, &body.code, &cx).await?;
+        staff_auth::complete(&session, pending.id).await
+    }
+    .await;
+    reply
+        .back_to("/staff/second-factor")
+        .done(result, || "/staff".into())
 }
-
 /// A new authenticator secret to enrol (first login): the QR code and the secret.
 #[utoipa::path(get, path = "/api/v1/staff/enrolment", tag = "staff",
     responses(
@@ -135,23 +139,30 @@ pub(crate) struct RecoveryCodes {
     ))]
 pub(crate) async fn confirm_enrolment(
     State(state): State<AppState>,
+    cx: Ctx<Anonymous>,
     pending: PendingStaff,
     session: Session,
-    ClientIp(ip): ClientIp,
-    Json(body): Json<FactorCode>,
-) -> ApiResult {
-    let recovery_codes = staff::confirm_enrolment(
-        &state,
-        pending.id,
-        &body.code,
-        &ip.to_string(),
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    staff_auth::complete(&session, pending.id).await?;
-    Ok(Json(RecoveryCodes { recovery_codes }).into_response())
+    reply: Reply,
+    Input(body): Input<FactorCode>,
+) -> Response {
+    let page = reply.is_page();
+    let result = async {
+        let recovery_codes = staff::confirm_enrolment(&state, pending.id, &body.code, &cx).await?;
+        staff_auth::complete(&session, pending.id).await?;
+        if page {
+            // The page shows them once, after the redirect.
+            session
+                .insert(FLASH_RECOVERY_CODES, &recovery_codes)
+                .await
+                .map_err(internal)?;
+        }
+        Ok(RecoveryCodes { recovery_codes })
+    }
+    .await;
+    reply
+        .back_to("/staff/enrol")
+        .answer(result, StatusCode::OK, |_| "/staff?notice=enrolled".into())
 }
-
 /// The logged-in staff member.
 #[utoipa::path(get, path = "/api/v1/staff/me", tag = "staff",
     responses(
@@ -184,25 +195,39 @@ pub(crate) async fn list_staff(State(state): State<AppState>, member: StaffMembe
     ))]
 pub(crate) async fn create_staff(
     State(state): State<AppState>,
-    member: StaffMember,
-    ClientIp(ip): ClientIp,
-    Json(body): Json<NewStaff>,
-) -> ApiResult {
-    member.require(Permission::ManageStaff)?;
-    let created = staff::create(
-        &state,
-        Some(member.id),
-        body,
-        &ip.to_string(),
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    Ok((StatusCode::CREATED, Json(created)).into_response())
+    cx: Ctx<StaffMember>,
+    session: Session,
+    reply: Reply,
+    Input(body): Input<NewStaff>,
+) -> Response {
+    let page = reply.is_page();
+    let result = async {
+        cx.caller.require(Permission::ManageStaff)?;
+        let created = staff::create(&state, Some(cx.caller.id), body, &cx).await?;
+        if page {
+            // The page shows the first password once, after the redirect.
+            let shown = (
+                created.staff.username.clone(),
+                created.initial_password.clone(),
+            );
+            session
+                .insert(FLASH_CREATED, shown)
+                .await
+                .map_err(internal)?;
+        }
+        Ok(created)
+    }
+    .await;
+    reply
+        .back_to("/staff/accounts")
+        .answer(result, StatusCode::CREATED, |_| {
+            "/staff/accounts?notice=staff_created".into()
+        })
 }
-
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 pub(crate) struct Disabled {
+    #[serde(deserialize_with = "crate::web::reply::checkbox")]
     disabled: bool,
 }
 
@@ -217,22 +242,41 @@ pub(crate) struct Disabled {
     ))]
 pub(crate) async fn set_disabled(
     State(state): State<AppState>,
-    member: StaffMember,
-    ClientIp(ip): ClientIp,
+    cx: Ctx<StaffMember>,
+    reply: Reply,
     Path(id): Path<i64>,
-    Json(body): Json<Disabled>,
-) -> ApiResult {
-    member.require(Permission::ManageStaff)?;
-    staff::set_disabled(
-        &state,
-        member.id,
-        id,
-        body.disabled,
-        &ip.to_string(),
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Input(body): Input<Disabled>,
+) -> Response {
+    let result = async {
+        cx.caller.require(Permission::ManageStaff)?;
+        staff::set_disabled(&state, cx.caller.id, id, body.disabled, &cx).await
+    }
+    .await;
+    let notice = if body.disabled {
+        "staff_disabled"
+    } else {
+        "staff_enabled"
+    };
+    reply
+        .back_to("/staff/accounts")
+        .done(result, || format!("/staff/accounts?notice={notice}"))
+}
+/// The same operations for the staff pages' forms.
+pub(crate) fn form_routes(state: &AppState) -> Router<AppState> {
+    // What judges a secret: limited per address, as the patients' logins are.
+    let guessing = Router::new()
+        .route("/forms/staff/login", post(staff_login))
+        .route("/forms/staff/second-factor", post(second_factor))
+        .route("/forms/staff/enrol", post(confirm_enrolment))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::web::throttle::limit,
+        ));
+    Router::new()
+        .merge(guessing)
+        .route("/forms/staff/logout", post(staff_logout))
+        .route("/forms/staff/accounts", post(create_staff))
+        .route("/forms/staff/accounts/{id}/disabled", post(set_disabled))
 }
 
 pub(crate) fn routes() -> ApiRoutes {

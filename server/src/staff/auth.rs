@@ -182,3 +182,9 @@ fn session_of(parts: &Parts) -> Result<Session, AppError> {
 fn unauthenticated() -> AppError {
     FieldError::general(ErrorCode::Unauthenticated).into()
 }
+
+impl crate::context::Caller for StaffMember {
+    fn actor(&self) -> crate::audit::Actor {
+        crate::audit::Actor::Staff(self.id)
+    }
+}

@@ -1,7 +1,7 @@
 //! Staff: accounts with roles and a second factor (R-SEC-1, R-SEC-3), and their desks.
 pub mod api;
 pub mod auth;
-pub mod forms;
+
 pub mod pages;
 pub mod service;
 pub mod totp;
@@ -21,6 +21,6 @@ impl Feature for Staff {
         api::routes()
     }
     fn forms(&self, state: &AppState) -> axum::Router<AppState> {
-        forms::routes(state.clone())
+        api::form_routes(state)
     }
 }

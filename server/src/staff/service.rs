@@ -3,6 +3,7 @@
 //! each accepted once, or a one-time recovery code. Disabled accounts stop at once.
 use super::totp::{fold_recovery, new_recovery_code, totp_context, totp_for, totp_from_b32, unix};
 use crate::audit::{self, Actor, AuditAction, AuditEvent};
+use crate::context::RequestContext;
 use crate::db::{self, staff, staff_recovery_code};
 use crate::error::AppError;
 use crate::state::State;
@@ -38,6 +39,8 @@ fn view(s: &staff::Model) -> Result<StaffView, AppError> {
 #[serde(default)]
 pub struct NewStaff {
     pub username: String,
+    /// (A page's form sends it as `real_name`, with that field's error.)
+    #[serde(alias = "real_name")]
     pub display_name: String,
     /// `operator`, `doctor`, `pharmacist`, `auditor` or `admin`.
     pub role: String,
@@ -57,9 +60,9 @@ pub async fn create(
     state: &State,
     by: Option<i64>,
     input: NewStaff,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<Created, AppError> {
+    let now = cx.now;
     let username = StaffUsername::parse(&input.username)?;
     let display_name = app::domain::person_name::RealName::parse(&input.display_name)
         .map_err(|_| FieldError::new(ErrorCode::RealNameInvalid, Field::RealName))?;
@@ -104,13 +107,12 @@ pub async fn create(
     audit::record(
         &txn,
         staff_event(
+            cx,
             by.map_or(Actor::System, Actor::Staff),
             AuditAction::StaffCreated,
             row.id,
-            ip,
-            now,
-            Some(serde_json::json!({ "role": role.as_str() })),
-        ),
+        )
+        .detail(serde_json::json!({ "role": role.as_str() })),
     )
     .await?;
     txn.commit().await?;
@@ -120,23 +122,14 @@ pub async fn create(
     })
 }
 
+/// The audit row about a staff account, done by `actor`.
 fn staff_event(
+    cx: &RequestContext,
     actor: Actor,
     action: AuditAction,
     staff_id: i64,
-    ip: &str,
-    now: OffsetDateTime,
-    detail: Option<serde_json::Value>,
 ) -> AuditEvent {
-    AuditEvent {
-        actor,
-        on_behalf_of: None,
-        action,
-        entity: Some(("staff", staff_id.to_string())),
-        ip: ip.to_owned(),
-        at: now,
-        detail,
-    }
+    cx.as_actor(actor).audit(action).on("staff", staff_id)
 }
 
 /// Four groups of four letters and digits without look-alikes: easy to type once.
@@ -160,9 +153,10 @@ pub async fn check_password(
     state: &State,
     username: &str,
     password: &str,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<(i64, bool), AppError> {
+    let ip = cx.ip.as_str();
+    let now = cx.now;
     let Ok(username) = StaffUsername::parse(username) else {
         return Err(FieldError::general(ErrorCode::LoginFailed).into());
     };
@@ -198,13 +192,10 @@ pub async fn check_password(
             audit::record(
                 &txn,
                 AuditEvent {
-                    actor: Actor::Anonymous,
-                    on_behalf_of: None,
-                    action: AuditAction::StaffLoginFailed,
                     entity: found.as_ref().map(|s| ("staff", s.id.to_string())),
-                    ip: ip.to_owned(),
-                    at: now,
-                    detail: Some(serde_json::json!({ "step": "password", "judged": allowed })),
+                    ..cx.as_actor(Actor::Anonymous)
+                        .audit(AuditAction::StaffLoginFailed)
+                        .detail(serde_json::json!({ "step": "password", "judged": allowed }))
                 },
             )
             .await?;
@@ -259,9 +250,9 @@ pub async fn confirm_enrolment(
     state: &State,
     staff_id: i64,
     code: &str,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<Vec<String>, AppError> {
+    let now = cx.now;
     let factor = SecondFactor::parse(code)?;
     let SecondFactor::Totp(code) = factor else {
         return Err(wrong_factor());
@@ -320,12 +311,10 @@ pub async fn confirm_enrolment(
     audit::record(
         &txn,
         staff_event(
+            cx,
             Actor::Staff(staff_id),
             AuditAction::StaffEnrolled,
             staff_id,
-            ip,
-            now,
-            None,
         ),
     )
     .await?;
@@ -339,9 +328,9 @@ pub async fn verify_second_factor(
     state: &State,
     staff_id: i64,
     input: &str,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<(), AppError> {
+    let now = cx.now;
     let factor = SecondFactor::parse(input)?;
     count_factor_try(state, staff_id, now).await?;
     let member = active(state, staff_id).await?;
@@ -397,14 +386,8 @@ pub async fn verify_second_factor(
     };
     audit::record(
         &txn,
-        staff_event(
-            Actor::Staff(staff_id),
-            action,
-            staff_id,
-            ip,
-            now,
-            Some(serde_json::json!({ "step": how })),
-        ),
+        staff_event(cx, Actor::Staff(staff_id), action, staff_id)
+            .detail(serde_json::json!({ "step": how })),
     )
     .await?;
     txn.commit().await?;
@@ -474,9 +457,9 @@ pub async fn set_disabled(
     admin_id: i64,
     staff_id: i64,
     disabled: bool,
-    ip: &str,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<(), AppError> {
+    let now = cx.now;
     if staff_id == admin_id && disabled {
         // An admin cannot lock the last door behind themselves by accident.
         return Err(FieldError::general(ErrorCode::Forbidden).into());
@@ -503,7 +486,7 @@ pub async fn set_disabled(
     };
     audit::record(
         &txn,
-        staff_event(Actor::Staff(admin_id), action, staff_id, ip, now, None),
+        staff_event(cx, Actor::Staff(admin_id), action, staff_id),
     )
     .await?;
     txn.commit().await?;

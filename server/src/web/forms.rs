@@ -1,6 +1,7 @@
-//! HTML form posts (progressive enhancement: they work without JavaScript).
-//! Each answers 303: onward on success, back to its page with `?error=` otherwise.
-//! CSRF is checked by the group's layer before any of these run.
+//! What the pages' forms share: the way back to a page with an error, the numbers and
+//! paths that may go into an address, and the language switch. The forms themselves are
+//! the features' operations ([`super::reply`]); CSRF is checked by the group's layer
+//! before any of them run.
 use super::client::LOCALE_COOKIE;
 use super::error::ApiError;
 use super::extract::Query;
@@ -11,17 +12,10 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Router, routing::get};
 use serde::Deserialize;
-use std::collections::HashMap;
 
 /// Not state-changing and needs no session: the language switch.
 pub fn language_routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new().route("/lang/{tag}", get(switch_language))
-}
-
-pub(crate) type Fields = HashMap<String, String>;
-
-pub(crate) fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
-    f.get(name).map(String::as_str).unwrap_or_default()
 }
 
 /// Back to `page` with the error in the query; the page shows it by its field.
@@ -38,17 +32,6 @@ pub(crate) fn back_with(page: &str, err: AppError) -> Response {
     Redirect::to(&url).into_response()
 }
 
-pub(crate) fn outcome(page: &str, result: Result<impl AsRef<str>, AppError>) -> Response {
-    match result {
-        Ok(to) => Redirect::to(to.as_ref()).into_response(),
-        Err(e) => back_with(page, e),
-    }
-}
-
-pub(crate) fn checked(f: &Fields, name: &str) -> bool {
-    matches!(field(f, name), "yes" | "on" | "true")
-}
-
 /// A booking, queue or doctor number from a form, reduced to what numbers are made of,
 /// so it can go back into a redirect.
 pub(crate) fn record_number(raw: &str) -> String {
@@ -56,6 +39,12 @@ pub(crate) fn record_number(raw: &str) -> String {
         .filter(char::is_ascii_alphanumeric)
         .take(32)
         .collect()
+}
+
+/// `page` telling what was done (`?notice=`).
+pub(crate) fn with_notice(page: &str, notice: &str) -> String {
+    let sep = if page.contains('?') { '&' } else { '?' };
+    format!("{page}{sep}notice={notice}")
 }
 
 pub(crate) fn with_query(path: &str, query: Option<&str>) -> String {

@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod page_cache;
 pub mod pages;
 pub mod parts;
+pub mod reply;
 pub mod security;
 pub mod spliced;
 pub mod throttle;

@@ -66,8 +66,7 @@ pub async fn every_api_route_is_documented(db: Db) {
             role: "admin".into(),
             department: None,
         },
-        "test",
-        time::OffsetDateTime::now_utc(),
+        &server::context::RequestContext::system(time::OffsetDateTime::now_utc()),
     )
     .await
     .unwrap()

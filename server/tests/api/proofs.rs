@@ -318,8 +318,7 @@ pub(crate) async fn staff_client(app: &TestApp, username: &str, role: &str) -> T
             role: role.into(),
             department: None,
         },
-        "test",
-        OffsetDateTime::now_utc(),
+        &server::context::RequestContext::system(time::OffsetDateTime::now_utc()),
     )
     .await
     .unwrap()

@@ -19,8 +19,7 @@ async fn create(app: &TestApp, username: &str, role: &str) -> String {
             role: role.into(),
             department: None,
         },
-        "test",
-        OffsetDateTime::now_utc(),
+        &server::context::RequestContext::system(OffsetDateTime::now_utc()),
     )
     .await
     .unwrap()
