@@ -9,7 +9,6 @@ use crate::context::{Anonymous, Ctx};
 use crate::accounts::auth::ConsentedPatient;
 
 use crate::accounts::auth::Patient;
-use crate::accounts::consents;
 use crate::accounts::service as accounts;
 use crate::accounts::sms_codes;
 use crate::config::Mode;
@@ -23,9 +22,8 @@ use crate::web::extract::Query;
 use crate::web::openapi::ErrorBody;
 use crate::web::reply::{Input, Reply};
 use crate::web::throttle;
-use app::accounts::{ConsentDocumentView, ConsentRecordView, PatientProfile};
-use app::domain::consent::ALL_DOCUMENTS;
-use app::domain::{ErrorCode, Field, FieldError};
+use app::accounts::{ConsentDocumentView, PatientProfile};
+use app::domain::{ErrorCode, FieldError};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -57,15 +55,12 @@ pub(crate) fn form_routes(state: &AppState) -> Router<AppState> {
         .merge(guessing)
         .route("/forms/logout", post(logout))
         .route("/forms/logout-all", post(logout_everywhere))
-        .route("/forms/consents", post(accept_consents))
-        .route("/forms/consents/withdraw", post(withdraw_consents))
 }
 
 pub(crate) fn routes(mode: Mode, state: &AppState) -> ApiRoutes {
     let public = OpenApiRouter::new()
         .routes(routes!(csrf))
-        .routes(routes!(logout))
-        .routes(routes!(list_consents));
+        .routes(routes!(logout));
     let public = if mode == Mode::Dev {
         public.routes(routes!(sms_outbox))
     } else {
@@ -78,10 +73,7 @@ pub(crate) fn routes(mode: Mode, state: &AppState) -> ApiRoutes {
             .routes(routes!(register))
             .routes(routes!(login))
             .routes(routes!(reset_password)),
-        patient: OpenApiRouter::new()
-            .routes(routes!(logout_everywhere))
-            .routes(routes!(accept_consents))
-            .routes(routes!(withdraw_consents)),
+        patient: OpenApiRouter::new().routes(routes!(logout_everywhere)),
         consented: OpenApiRouter::new().routes(routes!(me)).merge(
             OpenApiRouter::new()
                 .routes(routes!(change_password))
@@ -181,14 +173,6 @@ async fn send_code(
             format!("{page}?notice=code_sent")
         })
 }
-#[derive(Serialize, Deserialize, Default, ToSchema)]
-#[serde(default)]
-struct ConsentGiven {
-    /// `service_agreement`, `informed_consent` or `sensitive_info`.
-    document: String,
-    /// The version in force (from `GET /api/v1/consents`).
-    version: String,
-}
 
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
@@ -202,28 +186,12 @@ struct Register {
     /// 18-character resident ID number; the registrant must be 18 or older (R-REG-7).
     id_number: String,
     /// All three current documents (R-REG-2, R-REG-3).
-    consents: Vec<ConsentGiven>,
+    consents: Vec<super::consent_api::ConsentGiven>,
     /// A page's form ticks each document as a field of its own
     /// (`consent_service_agreement=<version>`).
     #[serde(flatten)]
     #[schema(ignore)]
     fields: std::collections::HashMap<String, String>,
-}
-
-/// The documents agreed to, from the list or from a form's fields.
-fn pairs(
-    given: Vec<ConsentGiven>,
-    fields: &std::collections::HashMap<String, String>,
-) -> Vec<(String, String)> {
-    let ticked = ALL_DOCUMENTS.iter().filter_map(|d| {
-        let version = fields.get(&format!("consent_{}", d.as_str()))?;
-        Some((d.as_str().to_owned(), version.clone()))
-    });
-    given
-        .into_iter()
-        .map(|c| (c.document, c.version))
-        .chain(ticked)
-        .collect()
 }
 
 /// The logged-in patient, with what is still to be agreed to.
@@ -254,7 +222,7 @@ async fn register(
 ) -> Response {
     let result = async {
         let input = accounts::RegisterInput {
-            consents: pairs(body.consents, &body.fields),
+            consents: super::consent_api::pairs(body.consents, &body.fields),
             phone: body.phone,
             code: body.code,
             password: body.password,
@@ -381,108 +349,6 @@ async fn me(
     Ok(Json(body).into_response())
 }
 
-#[derive(Serialize, ToSchema)]
-struct Consents {
-    /// The documents and versions in force.
-    current: Vec<ConsentDocumentView>,
-    /// Logged in only: what this patient agreed to and when.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    accepted: Option<Vec<ConsentRecordView>>,
-    /// Logged in only: what is still to be agreed to.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    outstanding: Option<Vec<ConsentDocumentView>>,
-}
-
-/// The consent texts in force; for a logged-in patient also what they accepted.
-#[utoipa::path(get, path = "/api/v1/consents", tag = "consent",
-    responses((status = 200, body = Consents)))]
-async fn list_consents(
-    State(state): State<AppState>,
-    mut parts: axum::http::request::Parts,
-) -> ApiResult {
-    let current = state.current_consent_views();
-    let Some(patient) = auth::current_patient(&mut parts, &state).await? else {
-        let body = Consents {
-            current,
-            accepted: None,
-            outstanding: None,
-        };
-        return Ok(Json(body).into_response());
-    };
-    let rows = consents::effective(&state.db, patient.id).await?;
-    Ok(Json(Consents {
-        current,
-        accepted: Some(consents::record_views(&rows)),
-        outstanding: Some(consents::outstanding_views(&state, &rows)),
-    })
-    .into_response())
-}
-
-#[derive(Deserialize, Default, ToSchema)]
-#[serde(default)]
-struct AcceptConsents {
-    /// Every outstanding document with the version in force.
-    consents: Vec<ConsentGiven>,
-    /// A page's form ticks each document as a field of its own.
-    #[serde(flatten)]
-    #[schema(ignore)]
-    fields: std::collections::HashMap<String, String>,
-}
-
-/// Agree to every outstanding text (after an update, or to resume after withdrawing).
-#[utoipa::path(post, path = "/api/v1/consents", tag = "consent",
-    request_body = AcceptConsents,
-    responses(
-        (status = 204, description = "Agreed"),
-        (status = 401, body = ErrorBody),
-        (status = 409, description = "A version is no longer in force", body = ErrorBody),
-        (status = 422, description = "A document is missing", body = ErrorBody),
-    ))]
-async fn accept_consents(
-    State(state): State<AppState>,
-    cx: Ctx<Patient>,
-    reply: Reply,
-    Input(body): Input<AcceptConsents>,
-) -> Response {
-    let given = pairs(body.consents, &body.fields);
-    let result = consents::accept_outstanding(&state, cx.caller.id, &given, &cx).await;
-    reply
-        .back_to("/consent")
-        .done(result, || "/me?notice=consent_recorded".into())
-}
-#[derive(Deserialize, Default, ToSchema)]
-#[serde(default)]
-struct Withdraw {
-    /// Must be `true`: withdrawing stops the service until consent is given again.
-    #[serde(deserialize_with = "crate::web::reply::checkbox")]
-    confirm: bool,
-}
-
-/// Withdraw consent (PIPL art. 15); the service stops until it is given again.
-#[utoipa::path(post, path = "/api/v1/consents/withdrawal", tag = "consent",
-    request_body = Withdraw,
-    responses(
-        (status = 204, description = "Withdrawn"),
-        (status = 401, body = ErrorBody),
-        (status = 422, description = "`confirm` was not true", body = ErrorBody),
-    ))]
-async fn withdraw_consents(
-    State(state): State<AppState>,
-    cx: Ctx<Patient>,
-    reply: Reply,
-    Input(body): Input<Withdraw>,
-) -> Response {
-    let result = async {
-        if !body.confirm {
-            return Err(FieldError::new(ErrorCode::ConsentMissing, Field::Consent).into());
-        }
-        consents::withdraw_all(&state, cx.caller.id, &cx).await
-    }
-    .await;
-    reply
-        .back_to("/me")
-        .done(result, || "/consent?notice=withdrawn".into())
-}
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 struct ChangePassword {

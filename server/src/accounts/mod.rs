@@ -3,6 +3,7 @@
 //! read with each session.
 pub mod api;
 pub mod auth;
+pub mod consent_api;
 pub mod consent_rows;
 pub mod consents;
 pub mod pages;
@@ -24,10 +25,10 @@ impl Feature for Accounts {
         pages::answers(pages);
     }
     fn api(&self, mode: Mode, state: &AppState) -> ApiRoutes {
-        api::routes(mode, state)
+        api::routes(mode, state).merge(consent_api::routes())
     }
     fn forms(&self, state: &AppState) -> axum::Router<AppState> {
-        api::form_routes(state)
+        api::form_routes(state).merge(consent_api::form_routes())
     }
     fn jobs(&self) -> Vec<Job> {
         vec![Job {
