@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod booking;
+pub mod caller;
 pub mod config;
 pub mod context;
 pub mod crypto;

@@ -4,7 +4,7 @@
 //! reached without a logged-in (and consented) patient.
 
 use crate::accounts::auth;
-use crate::context::{Anonymous, Ctx};
+use crate::caller::{Anonymous, Ctx};
 
 use crate::accounts::auth::ConsentedPatient;
 

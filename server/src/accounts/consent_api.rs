@@ -3,7 +3,7 @@
 use crate::accounts::auth;
 use crate::accounts::auth::Patient;
 use crate::accounts::consents;
-use crate::context::Ctx;
+use crate::caller::Ctx;
 use crate::state::AppState;
 use crate::web::api::{ApiResult, ApiRoutes};
 use crate::web::extract::Json;

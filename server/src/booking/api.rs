@@ -3,7 +3,7 @@ use crate::accounts::auth::ConsentedPatient;
 use crate::booking::free_slot::FreeSlot;
 use crate::booking::holds::HoldRequest;
 use crate::booking::service as bookings;
-use crate::context::Ctx;
+use crate::caller::Ctx;
 use crate::staff::auth::StaffMember;
 use crate::state::AppState;
 use crate::web::api::ApiResult;

@@ -5,7 +5,7 @@ use crate::booking::queue;
 use crate::booking::queue::Waiting;
 use crate::booking::queue_views::QueueStatus;
 use crate::booking::queue_views::QueueSummary;
-use crate::context::Ctx;
+use crate::caller::Ctx;
 use crate::staff::auth::StaffMember;
 use crate::state::AppState;
 use crate::web::api::ApiResult;

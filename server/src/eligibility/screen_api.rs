@@ -1,7 +1,7 @@
 //! Before a consult: the emergency screen (R-ELIG-4), then the consult's risk notice
 //! and informed consent (R-REG-6).
 use crate::accounts::auth::ConsentedPatient;
-use crate::context::Ctx;
+use crate::caller::Ctx;
 use crate::state::AppState;
 use crate::web::api::ApiResult;
 use crate::web::api::ApiRoutes;

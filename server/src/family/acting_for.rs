@@ -1,9 +1,9 @@
 //! Whom a patient is acting for this session: themselves or one of their family
 //! members (R-REG-7). Shared by the API, the forms and the pages, and read into every
-//! patient's request context ([`crate::context::Ctx`]).
+//! patient's request context ([`crate::caller::Ctx`]).
 use crate::accounts::auth::{CARE_FOR, ConsentedPatient, Patient, internal};
 use crate::audit::Actor;
-use crate::context::Caller;
+use crate::caller::Caller;
 use crate::error::AppError;
 use crate::family::service as family;
 use crate::state::AppState;

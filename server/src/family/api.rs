@@ -1,6 +1,6 @@
 //! Family members (就诊人) and which one the patient is acting for (R-REG-7).
 use crate::accounts::auth::ConsentedPatient;
-use crate::context::Ctx;
+use crate::caller::Ctx;
 use crate::family::acting_for;
 use crate::family::service as family;
 use crate::family::service::AddInput;

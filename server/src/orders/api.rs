@@ -1,7 +1,7 @@
 //! Orders and refunds (R-PAY-1, R-PAY-2): the patient's own, and every order for the
 //! operators, who refund in full or in part with a written reason.
 use crate::accounts::auth::ConsentedPatient;
-use crate::context::Ctx;
+use crate::caller::Ctx;
 use crate::orders;
 use crate::staff::auth::StaffMember;
 use crate::state::AppState;

@@ -2,7 +2,7 @@
 //! files (each view logged, R-EMR-2) and decide.
 use crate::accounts::auth::ConsentedPatient;
 use crate::audit::{self, AuditAction};
-use crate::context::Ctx;
+use crate::caller::Ctx;
 use crate::error::AppError;
 use crate::proofs::service as proofs;
 use crate::proofs::service::Decision;

@@ -1,7 +1,7 @@
 //! Staff login with a second factor, enrolment, and staff accounts (R-SEC-1, R-SEC-3).
 use super::pages::{FLASH_CREATED, FLASH_RECOVERY_CODES};
 use crate::accounts::auth::internal;
-use crate::context::{Anonymous, Ctx};
+use crate::caller::{Anonymous, Ctx};
 use crate::staff::auth as staff_auth;
 use crate::staff::auth::PendingStaff;
 use crate::staff::auth::StaffMember;

@@ -183,7 +183,7 @@ fn unauthenticated() -> AppError {
     FieldError::general(ErrorCode::Unauthenticated).into()
 }
 
-impl crate::context::Caller for StaffMember {
+impl crate::caller::Caller for StaffMember {
     fn actor(&self) -> crate::audit::Actor {
         crate::audit::Actor::Staff(self.id)
     }
