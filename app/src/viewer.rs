@@ -28,7 +28,7 @@ pub struct Viewer {
     /// Passed the staff password step; `true` if an authenticator is enrolled.
     pub staff_pending: Option<bool>,
     /// Unread notices in the message centre, for the 消息 tab.
-    pub unread_messages: u32,
+    pub unread_notices: u32,
 }
 
 /// The logged-in staff member, as every staff page needs to know.

@@ -17,7 +17,8 @@ pub trait Feature: Sync {
     fn api(&self, _mode: Mode, _state: &AppState) -> ApiRoutes {
         ApiRoutes::default()
     }
-    /// Its HTML form handlers under `/forms/` (session and CSRF checked like the API's).
+    /// Its operations' routes for the pages' forms, under `/forms/` (session and CSRF
+    /// checked like the API's).
     fn forms(&self, _state: &AppState) -> Router<AppState> {
         Router::new()
     }

@@ -53,7 +53,7 @@ async fn build(
             consents_withdrawn: found.consents.is_empty(),
         });
         if viewer.consents_outstanding.is_empty() {
-            viewer.unread_messages = found.unread;
+            viewer.unread_notices = found.unread;
         }
     }
     if let Some(session) = parts.extensions.get::<Session>().cloned()

@@ -36,7 +36,7 @@ pub fn TabBar() -> impl IntoView {
     {
         return ().into_any();
     }
-    let unread = crate::viewer::current_viewer().unread_messages;
+    let unread = crate::viewer::current_viewer().unread_notices;
     view! {
         <nav class="tab-bar" aria-label=move || t_string!(i18n, nav.main)>
             <A href="/" exact=true>

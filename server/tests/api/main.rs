@@ -14,7 +14,7 @@ mod fake_stripe;
 mod family;
 mod hardening;
 mod helpers;
-mod messages;
+mod notices;
 mod object_storage;
 mod openapi;
 mod pages;
@@ -126,7 +126,7 @@ on_both_databases!(
     staff::roles_are_least_privilege_and_disabling_is_immediate,
     staff::idle_staff_sessions_end,
     staff::each_desk_is_a_page_for_the_roles_that_work_there,
-    messages::notices_arrive_and_are_read,
+    notices::notices_arrive_and_are_read,
     screen::any_yes_stops_the_consult_and_is_logged,
     proofs::uploads_are_checked_by_content_and_stored_once,
     proofs::operators_review_proofs_once_and_patients_are_told,
