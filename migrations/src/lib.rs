@@ -22,6 +22,7 @@ mod m20261125_000012_audit_sealing;
 mod m20261125_000013_payment_events;
 mod m20261125_000014_orders;
 mod m20261206_000015_order_subject;
+mod m20261207_000016_consent_screened_at;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000013_payment_events::Migration),
             Box::new(m20261125_000014_orders::Migration),
             Box::new(m20261206_000015_order_subject::Migration),
+            Box::new(m20261207_000016_consent_screened_at::Migration),
         ]
     }
 }

@@ -20,8 +20,16 @@ impl ScreenPass {
     /// Counts only for the same person, and for [`SCREEN_VALID_SECS`] (a clock that went
     /// backwards does not stretch it).
     pub fn holds_for(&self, member: Option<i64>, now: i64) -> bool {
-        self.member == member && (0..=SCREEN_VALID_SECS).contains(&(now - self.at))
+        self.member == member && screen_fresh(Some(self.at), now)
     }
+}
+
+/// A screen answered at `screened_at` still counts at `now` (R-ELIG-4): at most
+/// [`SCREEN_VALID_SECS`] before, never after (a clock that went backwards does not
+/// stretch it). A hold or a queue place asks it of its consent's screen; a consent that
+/// kept no screen time does not count.
+pub fn screen_fresh(screened_at: Option<i64>, now: i64) -> bool {
+    screened_at.is_some_and(|at| (0..=SCREEN_VALID_SECS).contains(&(now - at)))
 }
 
 /// `<ICD-10>:<department>`, as the consult pages pass the chosen diagnosis along.
@@ -96,5 +104,21 @@ mod tests {
         assert_eq!(parse_choice("I10"), None);
         assert_eq!(parse_choice(":cardiology"), None);
         assert_eq!(parse_choice("I10I10I10I10I10I10:cardiology"), None);
+    }
+
+    // R-ELIG-4: a consent's screen counts for 30 minutes to the second, at a hold too.
+    #[test]
+    fn a_consents_screen_counts_for_thirty_minutes() {
+        assert!(screen_fresh(Some(AT), AT));
+        assert!(screen_fresh(Some(AT), AT + SCREEN_VALID_SECS));
+        assert!(!screen_fresh(Some(AT), AT + SCREEN_VALID_SECS + 1));
+        assert!(
+            !screen_fresh(Some(AT), AT - 1),
+            "a screen from the future does not count"
+        );
+        assert!(
+            !screen_fresh(None, AT),
+            "a consent that kept no screen time"
+        );
     }
 }

@@ -207,7 +207,14 @@ pub(crate) async fn hold(
     .await;
     let reply = match &result {
         // The screen and the consult's consent come first (R-ELIG-4, R-REG-6).
-        Err(e) if e.code() == ErrorCode::ConsultConsentRequired => reply.back_to("/consult/start"),
+        Err(e)
+            if matches!(
+                e.code(),
+                ErrorCode::ConsultConsentRequired | ErrorCode::ScreenRequired
+            ) =>
+        {
+            reply.back_to("/consult/start")
+        }
         Err(_) if reply.is_page() => {
             let doctor = bookings::doctor_of_slot(&state.db, &slot_number)
                 .await

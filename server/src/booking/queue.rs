@@ -104,6 +104,10 @@ pub(crate) fn basis(
     let consent = consent
         .filter(|c| c.family_member_id == member)
         .ok_or(FieldError::general(ErrorCode::ConsultConsentRequired))?;
+    // R-ELIG-4: the clear screen behind the consent is at most 30 minutes old, now.
+    if !app::domain::consult_consent::screen_fresh(consent.screened_at, now.unix_timestamp()) {
+        return Err(FieldError::general(ErrorCode::ScreenRequired).into());
+    }
     let department = Department::parse(&d.department)
         .ok_or_else(|| anyhow::anyhow!("doctor {} has an unknown department", d.doctor_number))?;
     if consent.department != department.as_str() {

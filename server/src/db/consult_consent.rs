@@ -16,6 +16,9 @@ pub struct Model {
     pub notice_version: String,
     pub critical: bool,
     pub accepted_at: i64,
+    /// When the clear emergency screen behind it was answered (R-ELIG-4); none on
+    /// consents confirmed before it was kept.
+    pub screened_at: Option<i64>,
     pub ip: String,
 }
 

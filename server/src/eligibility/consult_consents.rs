@@ -97,6 +97,7 @@ pub async fn give(
         notice_version: Set(version.to_owned()),
         critical: Set(critical),
         accepted_at: Set(now.unix_timestamp()),
+        screened_at: Set(screen.map(|p| p.at)),
         ip: Set(ip.to_owned()),
         ..Default::default()
     }

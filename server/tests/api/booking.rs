@@ -520,6 +520,40 @@ pub async fn a_hold_past_its_time_blocks_nobody(db: Db) {
     );
 }
 
+// R-ELIG-4: a hold (and a queue place: the same check) needs a clear screen from the
+// last 30 minutes. The consent keeps its screen's time, and the hold asks it again.
+pub async fn a_hold_needs_a_screen_from_the_last_30_minutes(db: Db) {
+    let (app, _, _, slot) = one_place(db, "op.fresh", "110110000000601").await;
+    screen_and_consent(&app).await;
+    let screened = number(&app, "SELECT screened_at AS n FROM consult_consent").await;
+    assert!(
+        (now() - screened).abs() < 60,
+        "the consent keeps its screen's time"
+    );
+    // Thirty minutes and a second later, the consent's screen no longer counts.
+    age_screens(&app, 30 * 60 + 1).await;
+    assert_error(hold(&app, &slot).await, 409, "screen_required", None).await;
+    assert_eq!(taken(&app, &slot).await, 0, "nothing was held");
+    // Screened again: the hold goes through.
+    screen_and_consent(&app).await;
+    held(hold(&app, &slot).await).await;
+}
+
+/// Moves every consent's screen `secs` into the past. Consents are never changed (a
+/// trigger refuses); the test lifts the trigger to move time.
+async fn age_screens(app: &TestApp, secs: i64) {
+    let lift = match app.state.db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => "DROP TRIGGER consult_consent_no_update ON consult_consent",
+        _ => "DROP TRIGGER consult_consent_no_update",
+    };
+    exec(app, lift).await;
+    exec(
+        app,
+        &format!("UPDATE consult_consent SET screened_at = screened_at - {secs}"),
+    )
+    .await;
+}
+
 async fn taken(app: &TestApp, slot: &str) -> i64 {
     number(
         app,

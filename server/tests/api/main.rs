@@ -52,6 +52,7 @@ on_both_databases!(
     booking::slots_are_published_held_paid_and_cancelled,
     booking::two_hundred_holds_for_the_last_place,
     booking::a_hold_past_its_time_blocks_nobody,
+    booking::a_hold_needs_a_screen_from_the_last_30_minutes,
     booking::operators_schedule_any_doctor_on_the_staff_page,
     booking::an_account_holds_at_most_three_unpaid_slots,
     booking::holds_written_together_keep_every_rule,
