@@ -203,9 +203,14 @@ async fn count_guess(
     let window = state.lockout.lock_for.whole_seconds();
     let per_phone = i64::from(state.lockout.max_failures);
     let (by_phone, _) = db::count_hit(&state.db, &login_key(state, phone), window, ts).await?;
-    let (by_ip, _) = db::count_hit(&state.db, &format!("login-ip:{ip}"), window, ts).await?;
+    let (by_ip, _) = db::count_hit(&state.db, &address_key(ip), window, ts).await?;
     let allowed = by_phone <= per_phone && by_ip <= i64::from(state.login_per_ip);
     Ok((allowed, by_phone == per_phone))
+}
+
+/// Patients' password guesses from one address (staff count apart).
+fn address_key(ip: &str) -> String {
+    format!("login-ip:{ip}")
 }
 
 fn login_key(state: &State, phone: &PhoneNumber) -> String {
@@ -240,7 +245,10 @@ pub async fn login_with_password(
     let txn = db::begin_write(&state.db).await?;
     let outcome = match (patient_id, right && allowed && patient.is_some()) {
         (Some(id), true) => {
+            // Only failures count: a good login clears the phone's and gives back the
+            // address's try (R-REG-5; many patients share an address behind NAT).
             db::clear_count(&txn, &login_key(state, &phone)).await?;
+            db::uncount_hit(&txn, &address_key(&cx.ip)).await?;
             let e = cx
                 .as_actor(Actor::Patient(id))
                 .audit(AuditAction::LoginSucceeded);
@@ -363,6 +371,10 @@ async fn replace_password(
         .exec(txn)
         .await?;
     db::clear_count(txn, &login_key(state, change.phone)).await?;
+    if change.action == AuditAction::PasswordChanged {
+        // The current password was right: its guess does not count against the address.
+        db::uncount_hit(txn, &address_key(&cx.ip)).await?;
+    }
     session_store::revoke_patient(txn, id, change.keep_session).await?;
     let record = cx.as_actor(Actor::Patient(id)).audit(change.action);
     audit::record(txn, record.on("patient", id)).await?;

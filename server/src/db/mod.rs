@@ -130,6 +130,18 @@ pub async fn count_hit(
     Ok((count, window_end - window_secs))
 }
 
+/// Gives back one counted try: a try that succeeded (counted before it was judged, so
+/// that parallel tries cannot slip past the limit) leaves only failures counting.
+pub async fn uncount_hit(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
+    db.execute_raw(sql(
+        db.get_database_backend(),
+        r#"UPDATE rate_counter SET "count" = "count" - 1 WHERE "key" = $1 AND "count" > 0"#,
+        vec![key.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Forgets a key's count (a successful login clears its failures).
 pub async fn clear_count(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
     db.execute_raw(sql(

@@ -167,7 +167,8 @@ pub async fn check_password(
         state.crypto.keyed_hash("staff_login", username.as_str())
     );
     let (tries, _) = db::count_hit(&state.db, &key, window, ts).await?;
-    let (by_ip, _) = db::count_hit(&state.db, &format!("login-ip:{ip}"), window, ts).await?;
+    let address = format!("staff-login-ip:{ip}");
+    let (by_ip, _) = db::count_hit(&state.db, &address, window, ts).await?;
     let allowed =
         tries <= i64::from(state.lockout.max_failures) && by_ip <= i64::from(state.login_per_ip);
     let found = staff::Entity::find()
@@ -185,7 +186,9 @@ pub async fn check_password(
     let txn = db::begin_write(&state.db).await?;
     let outcome = match usable {
         Some(s) if right => {
+            // Only failures count, per account and per address.
             db::clear_count(&txn, &key).await?;
+            db::uncount_hit(&txn, &address).await?;
             Ok((s.id, s.totp_secret_cipher.is_some()))
         }
         _ => {
@@ -274,6 +277,8 @@ pub async fn confirm_enrolment(
         .encrypt(&secret_b32, &totp_context(staff_id, "totp_secret"))?;
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
     let txn = db::begin_write(&state.db).await?;
+    // The code was right: only failures lock the second step.
+    db::clear_count(&txn, &factor_key(staff_id)).await?;
     let done = staff::Entity::update_many()
         .col_expr(
             staff::Column::TotpSecretCipher,
@@ -379,6 +384,10 @@ pub async fn verify_second_factor(
         SecondFactor::Totp(_) => "totp",
         SecondFactor::Recovery(_) => "recovery_code",
     };
+    if accepted {
+        // Only failures lock the second step: a good code clears them.
+        db::clear_count(&txn, &factor_key(staff_id)).await?;
+    }
     let (action, result) = if accepted {
         (AuditAction::StaffLoginSucceeded, Ok(()))
     } else {
@@ -394,6 +403,10 @@ pub async fn verify_second_factor(
     result
 }
 
+fn factor_key(staff_id: i64) -> String {
+    format!("staff-factor:{staff_id}")
+}
+
 /// A second-factor guess is counted before it is judged.
 async fn count_factor_try(
     state: &State,
@@ -403,7 +416,7 @@ async fn count_factor_try(
     let window = state.lockout.lock_for.whole_seconds();
     let (tries, start) = db::count_hit(
         &state.db,
-        &format!("staff-factor:{staff_id}"),
+        &factor_key(staff_id),
         window,
         now.unix_timestamp(),
     )

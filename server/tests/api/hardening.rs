@@ -794,3 +794,87 @@ pub async fn personal_fields_stay_out_of_other_pages(db: Db) {
         "no serialized resources"
     );
 }
+
+// Security review, item 6 (R-REG-5, R-SEC-3): limits count failures only. Behind a
+// hospital's or a carrier's NAT many people share an address: good logins never lock it
+// (patients and staff are counted apart), failures still do, and good second-factor
+// logins never lock a staff account's second step.
+pub async fn limits_count_only_failures(db: Db) {
+    let mut app = spawn_app_with(db, |c| c.login_per_ip = 3).await;
+    assert_eq!(app.register(PHONE, ID).await.status(), StatusCode::CREATED);
+    let good = json!({ "phone": PHONE, "password": PASSWORD });
+    for _ in 0..6 {
+        let patient = app.other_client().await;
+        let res = patient.post("/api/v1/sessions", &good).await;
+        assert_eq!(res.status(), StatusCode::OK, "a good login is not limited");
+    }
+    // Failures still count at the address: three wrong, then the right one is refused too.
+    let wrong = json!({ "phone": PHONE, "password": "not the password" });
+    for _ in 0..3 {
+        let res = app
+            .other_client()
+            .await
+            .post("/api/v1/sessions", &wrong)
+            .await;
+        assert_error(res, 401, "login_failed", None).await;
+    }
+    let res = app
+        .other_client()
+        .await
+        .post("/api/v1/sessions", &good)
+        .await;
+    assert_error(res, 401, "login_failed", None).await;
+
+    // Staff at the same address: counted apart from the patients; six good logins, each
+    // with its second step (one-time recovery codes), lock nothing.
+    let password = server::staff::service::create(
+        &app.state,
+        None,
+        server::staff::service::NewStaff {
+            username: "op.nat".into(),
+            display_name: "李明".into(),
+            role: "operator".into(),
+            department: None,
+        },
+        &server::context::RequestContext::system(time::OffsetDateTime::now_utc()),
+    )
+    .await
+    .unwrap()
+    .initial_password;
+    let login = json!({ "username": "op.nat", "password": password });
+    let first = app.other_client().await;
+    assert_eq!(
+        first.post("/api/v1/staff/sessions", &login).await.status(),
+        StatusCode::OK
+    );
+    let enrolment: Value = first
+        .get("/api/v1/staff/enrolment")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = enrolment["secret"].as_str().unwrap();
+    let code = server::staff::totp::current_code(secret, time::OffsetDateTime::now_utc()).unwrap();
+    let res = first
+        .post("/api/v1/staff/enrolment", &json!({ "code": code }))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let codes: Value = res.json().await.unwrap();
+    for code in codes["recovery_codes"].as_array().unwrap().iter().take(6) {
+        let staff = app.other_client().await;
+        let res = staff.post("/api/v1/staff/sessions", &login).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "a good password is not limited"
+        );
+        let res = staff
+            .post("/api/v1/staff/second-factor", &json!({ "code": code }))
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::NO_CONTENT,
+            "a good code locks nothing"
+        );
+    }
+}

@@ -101,6 +101,7 @@ on_both_databases!(
     hardening::anonymous_page_views_write_nothing,
     hardening::logged_in_views_write_once_a_minute_and_sessions_end,
     hardening::concurrent_code_guesses_stop_at_the_limit,
+    hardening::limits_count_only_failures,
     hardening::concurrent_password_guesses_stop_at_the_limit,
     hardening::answers_do_not_reveal_accounts,
     hardening::full_hashing_queue_answers_busy,
