@@ -59,6 +59,8 @@ pub struct Config {
     pub blocked_words_file: Option<PathBuf>,
     /// Idle minutes after which a staff session ends (R-SEC-3).
     pub staff_idle_minutes: i64,
+    /// Hours after the login at which a staff session ends, however busy (R-SEC-3).
+    pub staff_session_hours: i64,
     /// The largest uploaded file, in bytes (R-ELIG-2).
     pub max_upload_bytes: usize,
     /// Who may consult online (R-ELIG-2, R-ELIG-5): proof age and the age policy.
@@ -307,6 +309,7 @@ impl Config {
                 "FUZHEN_STAFF_IDLE_MINUTES",
                 app::domain::staff::STAFF_IDLE_MINUTES,
             )?,
+            staff_session_hours: env_parse("FUZHEN_STAFF_SESSION_HOURS", 12)?,
             hash_queue: env_parse("FUZHEN_HASH_QUEUE", 64)?,
             trusted_proxies,
             sms_provider: env("FUZHEN_SMS_PROVIDER").unwrap_or_else(|| "console".into()),
@@ -344,6 +347,7 @@ impl Config {
             hash_concurrency: 2,
             blocked_words_file: None,
             staff_idle_minutes: app::domain::staff::STAFF_IDLE_MINUTES,
+            staff_session_hours: 12,
             max_upload_bytes: app::domain::upload::DEFAULT_MAX_FILE_BYTES,
             eligibility: app::domain::eligibility::EligibilityPolicy::default(),
             object_storage: None,

@@ -63,6 +63,8 @@ pub struct State {
     pub words: Arc<crate::words::Words>,
     /// A staff session ends after this long without a request (R-SEC-3).
     pub staff_idle: time::Duration,
+    /// A staff session ends this long after its login, however busy (R-SEC-3).
+    pub staff_absolute: time::Duration,
     /// Uploaded files (R-ELIG-2).
     pub files: crate::files::Files,
     /// The largest file one upload may hold.
@@ -165,6 +167,7 @@ impl State {
             directory: Default::default(),
             parts,
             staff_idle: time::Duration::minutes(config.staff_idle_minutes),
+            staff_absolute: time::Duration::hours(config.staff_session_hours.clamp(0, 24)),
             files: match &config.object_storage {
                 Some(s3) => crate::files::Files::s3(s3)?,
                 None => crate::files::Files::local(&config.data_dir.join("files"))?,

@@ -20,6 +20,8 @@ pub const STAFF_PENDING: &str = "staff_pending";
 /// A staff member fully logged in.
 pub const STAFF_ID: &str = "staff_id";
 const STAFF_TOUCHED_AT: &str = "staff_touched_at";
+/// When both factors were passed: the absolute lifetime counts from it.
+const STAFF_LOGIN_AT: &str = "staff_login_at";
 /// The idle deadline moves at most once a minute (one write).
 const TOUCH_EVERY_SECS: i64 = 60;
 
@@ -43,8 +45,13 @@ pub async fn complete(session: &Session, staff_id: i64) -> Result<(), AppError> 
         .await
         .map_err(internal)?;
     session.insert(STAFF_ID, staff_id).await.map_err(internal)?;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
     session
-        .insert(STAFF_TOUCHED_AT, OffsetDateTime::now_utc().unix_timestamp())
+        .insert(STAFF_TOUCHED_AT, now)
+        .await
+        .map_err(internal)?;
+    session
+        .insert(STAFF_LOGIN_AT, now)
         .await
         .map_err(internal)?;
     Ok(())
@@ -151,7 +158,15 @@ async fn member(parts: &mut Parts, state: &AppState) -> Result<StaffMember, AppE
         .await
         .map_err(internal)?
         .unwrap_or(0);
-    if now - touched >= state.staff_idle.whole_seconds() {
+    // A session without a login time began before it was kept: it ends too.
+    let login_at = session
+        .get::<i64>(STAFF_LOGIN_AT)
+        .await
+        .map_err(internal)?
+        .unwrap_or(0);
+    if now - touched >= state.staff_idle.whole_seconds()
+        || now - login_at >= state.staff_absolute.whole_seconds()
+    {
         session.flush().await.map_err(internal)?;
         return Err(unauthenticated());
     }

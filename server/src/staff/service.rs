@@ -212,26 +212,39 @@ pub async fn check_password(
 /// Starts (or restarts) enrolment for a staff member who has passed the password step
 /// and has no confirmed second factor yet.
 pub async fn begin_enrolment(state: &State, staff_id: i64) -> Result<Enrolment, AppError> {
-    let member = active(state, staff_id).await?;
+    let mut member = active(state, staff_id).await?;
     if member.totp_secret_cipher.is_some() {
         return Err(FieldError::general(ErrorCode::Forbidden).into());
     }
-    let mut secret = [0u8; 20];
-    rand::rngs::OsRng.fill(&mut secret);
-    let totp = totp_for(&secret, &member.username)?;
-    let secret_b32 = totp.secret().to_base32();
-    let cipher = state
+    if member.totp_pending_cipher.is_none() {
+        // The first view makes the secret; every later view shows the same one, so a page
+        // view writes nothing. Two first views at once keep whichever was written first.
+        let mut secret = [0u8; 20];
+        rand::rngs::OsRng.fill(&mut secret);
+        let secret_b32 = totp_for(&secret, &member.username)?.secret().to_base32();
+        let cipher = state
+            .crypto
+            .encrypt(&secret_b32, &totp_context(staff_id, "totp_pending"))?;
+        staff::Entity::update_many()
+            .col_expr(
+                staff::Column::TotpPendingCipher,
+                sea_orm::sea_query::Expr::value(cipher),
+            )
+            .filter(staff::Column::Id.eq(staff_id))
+            .filter(staff::Column::TotpSecretCipher.is_null())
+            .filter(staff::Column::TotpPendingCipher.is_null())
+            .exec(&state.db)
+            .await?;
+        member = active(state, staff_id).await?;
+    }
+    let pending = member
+        .totp_pending_cipher
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("staff {staff_id}: no pending second factor"))?;
+    let secret_b32 = state
         .crypto
-        .encrypt(&secret_b32, &totp_context(staff_id, "totp_pending"))?;
-    staff::Entity::update_many()
-        .col_expr(
-            staff::Column::TotpPendingCipher,
-            sea_orm::sea_query::Expr::value(cipher),
-        )
-        .filter(staff::Column::Id.eq(staff_id))
-        .filter(staff::Column::TotpSecretCipher.is_null())
-        .exec(&state.db)
-        .await?;
+        .decrypt(pending, &totp_context(staff_id, "totp_pending"))?;
+    let totp = totp_from_b32(&secret_b32, &member.username)?;
     let otpauth_url = totp
         .to_url()
         .map_err(|e| anyhow::anyhow!("otpauth url: {e:?}"))?;

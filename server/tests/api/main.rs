@@ -128,6 +128,8 @@ on_both_databases!(
     staff::roles_are_least_privilege_and_disabling_is_immediate,
     staff::idle_staff_sessions_end,
     staff::each_desk_is_a_page_for_the_roles_that_work_there,
+    staff::viewing_the_enrolment_writes_no_new_secret,
+    staff::staff_sessions_end_at_their_absolute_lifetime,
     notices::notices_arrive_and_are_read,
     screen::any_yes_stops_the_consult_and_is_logged,
     proofs::uploads_are_checked_by_content_and_stored_once,

@@ -379,3 +379,64 @@ pub async fn each_desk_is_a_page_for_the_roles_that_work_there(db: Db) {
         res.status()
     );
 }
+
+// Security review, item 9 (R-SEC-3): looking at the enrolment again shows the same secret
+// and writes nothing; the code from the secret first shown completes the enrolment.
+pub async fn viewing_the_enrolment_writes_no_new_secret(db: Db) {
+    let app = spawn_app(db).await;
+    let password = create(&app, "op.view", "operator").await;
+    let res = app
+        .post(
+            "/api/v1/staff/sessions",
+            &json!({ "username": "op.view", "password": password }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let pending = || async {
+        let row = app
+            .state
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                app.state.db.get_database_backend(),
+                "SELECT totp_pending_cipher FROM staff WHERE username = 'op.view'",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<Option<String>>("", "totp_pending_cipher")
+            .unwrap()
+    };
+    let mut shown = Vec::new();
+    let mut stored = Vec::new();
+    for _ in 0..3 {
+        let e: Value = app
+            .get("/api/v1/staff/enrolment")
+            .await
+            .json()
+            .await
+            .unwrap();
+        shown.push(e["secret"].as_str().unwrap().to_owned());
+        stored.push(pending().await);
+    }
+    assert!(shown.iter().all(|s| *s == shown[0]), "{shown:?}");
+    assert!(stored[0].is_some() && stored.iter().all(|s| *s == stored[0]));
+    let code = current_code(&shown[0], OffsetDateTime::now_utc()).unwrap();
+    let res = app
+        .post("/api/v1/staff/enrolment", &json!({ "code": code }))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+// Security review, item 9 (R-SEC-3): a staff session ends at its absolute lifetime
+// however busy it is (here none: it ends at once, while the idle limit is far away).
+pub async fn staff_sessions_end_at_their_absolute_lifetime(db: Db) {
+    let app = crate::helpers::spawn_app_with(db, |c| {
+        c.staff_session_hours = 0;
+        c.staff_idle_minutes = 600;
+    })
+    .await;
+    let password = create(&app, "op.long", "operator").await;
+    log_in_and_enrol(&app, "op.long", &password).await;
+    let res = app.get("/api/v1/staff/me").await;
+    assert_error(res, 401, "unauthenticated", None).await;
+}
