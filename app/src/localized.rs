@@ -48,6 +48,7 @@ pub fn error_message(locale: Locale, code: ErrorCode) -> String {
         FamilyAdultHasCapacity => td_string!(locale, errors.family_adult_has_capacity),
         FamilyMemberOnFile => td_string!(locale, errors.family_member_on_file),
         FamilyLimitReached => td_string!(locale, errors.family_limit_reached),
+        FamilyMemberRemoved => td_string!(locale, errors.family_member_removed),
         StaffRoleInvalid => td_string!(locale, errors.staff_role_invalid),
         StaffUsernameInvalid => td_string!(locale, errors.staff_username_invalid),
         StaffUsernameTaken => td_string!(locale, errors.staff_username_taken),

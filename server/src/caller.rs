@@ -47,10 +47,15 @@ impl<C: Caller> FromRequestParts<AppState> for Ctx<C> {
             .await
             .map_err(IntoResponse::into_response)?;
         let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, state).await;
-        let acting_for = caller
-            .acting_for(parts, state)
-            .await
-            .map_err(|e| crate::web::error::ApiError::from(e).into_response())?;
+        let acting_for = match caller.acting_for(parts, state).await {
+            Ok(member) => member,
+            Err(e) => {
+                let Ok(reply) = crate::web::reply::Reply::from_request_parts(parts, state).await;
+                return Err(
+                    reply.answer::<()>(Err(e), axum::http::StatusCode::OK, |_| String::new())
+                );
+            }
+        };
         Ok(Ctx {
             context: RequestContext {
                 actor: caller.actor(),

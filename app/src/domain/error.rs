@@ -159,6 +159,7 @@ error_codes! {
     /// The ID number is already on file (an account holder or someone's dependant).
     FamilyMemberOnFile => "family_member_on_file", 409;
     FamilyLimitReached => "family_limit_reached", 409;
+    FamilyMemberRemoved => "family_member_removed", 409;
     // Staff (R-SEC-1, R-SEC-3).
     StaffRoleInvalid => "staff_role_invalid", 422;
     StaffUsernameInvalid => "staff_username_invalid", 422;

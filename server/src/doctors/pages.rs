@@ -25,7 +25,8 @@ pub(crate) fn answers(pages: &mut PageAnswers) {
             && let Ok(patient) = ConsentedPatient::from_request_parts(&mut parts, &state).await
             && let Some(session) = parts.extensions.get::<Session>()
         {
-            let member = crate::family::acting_for::member_id(&state, patient.id, session).await?;
+            let member =
+                crate::family::acting_for::shown_member_id(&state, patient.id, session).await?;
             let departments =
                 super::service::treating_departments(&state, patient.id, member).await?;
             let name = crate::family::service::person_name(&state.db, patient.id, member).await?;

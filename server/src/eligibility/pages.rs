@@ -36,7 +36,7 @@ async fn load_consult_start(
     let english = locale == app::i18n::Locale::en;
     let session = parts.extensions.get::<Session>().cloned();
     let member = match &session {
-        Some(s) => crate::family::acting_for::member_id(state, patient_id, s).await?,
+        Some(s) => crate::family::acting_for::shown_member_id(state, patient_id, s).await?,
         None => None,
     };
     let person_name = crate::family::service::person_name(&state.db, patient_id, member).await?;
@@ -113,7 +113,7 @@ async fn load_consult_consent(
     };
     let locale = crate::web::client::locale_of(&parts.headers);
     let english = locale == app::i18n::Locale::en;
-    let member = crate::family::acting_for::member_id(state, patient_id, session).await?;
+    let member = crate::family::acting_for::shown_member_id(state, patient_id, session).await?;
     let pass = session
         .get::<ScreenPass>(crate::eligibility::screen::SCREEN_PASS)
         .await

@@ -48,9 +48,30 @@ pub async fn current(
     Ok(chosen.filter(|c| members.iter().any(|m| &m.member_number == c)))
 }
 
-/// The `family_member.id` the patient is acting for, checked again now (a removed
-/// member is forgotten); `None`: themselves.
+/// The `family_member.id` the patient is acting for, checked again now; `None`:
+/// themselves. A member removed meanwhile (from another device) refuses this action with
+/// `family_member_removed` and is forgotten, so the session never acts for the guardian
+/// without saying so.
 pub async fn member_id(
+    state: &AppState,
+    patient_id: i64,
+    session: &Session,
+) -> Result<Option<i64>, AppError> {
+    let Some(number) = session.get::<String>(CARE_FOR).await.map_err(internal)? else {
+        return Ok(None);
+    };
+    match family::find(&state.db, patient_id, &number).await? {
+        Some(member) => Ok(Some(member.id)),
+        None => {
+            session.remove::<String>(CARE_FOR).await.map_err(internal)?;
+            Err(FieldError::general(ErrorCode::FamilyMemberRemoved).into())
+        }
+    }
+}
+
+/// [`member_id`] for a page being shown: a removed member shows the guardian's own
+/// page, and the choice stays, so the next action says what happened.
+pub async fn shown_member_id(
     state: &AppState,
     patient_id: i64,
     session: &Session,

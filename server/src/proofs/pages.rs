@@ -16,7 +16,7 @@ pub(crate) fn answers(pages: &mut PageAnswers) {
         let english = locale_of(&parts.headers) == app::i18n::Locale::en;
         let member = match parts.extensions.get::<Session>() {
             Some(session) => {
-                crate::family::acting_for::member_id(&state, patient.id, session).await?
+                crate::family::acting_for::shown_member_id(&state, patient.id, session).await?
             }
             None => None,
         };

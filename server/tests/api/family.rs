@@ -429,3 +429,66 @@ pub async fn racing_guardians_cannot_both_add_a_child(db: Db) {
     assert_eq!(created, 1);
     assert_eq!(count(&app, "family_member").await, 1);
 }
+
+// Security review, item 9 (R-REG-7): a member removed on one device is not silently
+// replaced by the guardian on another. That session's next action is refused with
+// `family_member_removed` (a form goes back to its page with it); the action after that
+// is the guardian's own, as the patient has been told.
+pub async fn a_removed_member_is_not_silently_replaced(db: Db) {
+    let app = registered(db, GUARDIAN_PHONE, GUARDIAN_ID).await;
+    let res = app
+        .post("/api/v1/family-members", &child(&child_id(7)))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let number = res.json::<Value>().await.unwrap()["member_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The same account on a second device acts for the child.
+    let second = app.other_client().await;
+    let login = json!({ "phone": GUARDIAN_PHONE, "password": "a calm river at dawn" });
+    assert_eq!(
+        second.post("/api/v1/sessions", &login).await.status(),
+        StatusCode::OK
+    );
+    let mut second = second;
+    second.refresh_csrf().await;
+    let res = second
+        .put("/api/v1/acting-for", &json!({ "member_number": number }))
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // The first device removes the child.
+    let res = app
+        .delete(&format!("/api/v1/family-members/{number}"))
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // The second device's next action is refused, and says why.
+    let screen = crate::screen::answers(&["chest_pain"]);
+    let res = second.post("/api/v1/emergency-screen", &screen).await;
+    assert_error(res, 409, "family_member_removed", None).await;
+    let stopped = "SELECT COUNT(*) AS n FROM emergency_screen";
+    assert_eq!(
+        count_sql(&app, stopped).await,
+        0,
+        "nothing was done for anyone"
+    );
+    // Then it acts for the guardian, who has been told.
+    let res = second.post("/api/v1/emergency-screen", &screen).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let own = "SELECT COUNT(*) AS n FROM emergency_screen WHERE family_member_id IS NULL";
+    assert_eq!(count_sql(&app, own).await, 1);
+}
+
+async fn count_sql(app: &TestApp, sql: &str) -> i64 {
+    let row = app
+        .state
+        .db
+        .query_one_raw(Statement::from_string(
+            app.state.db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "n").unwrap()
+}

@@ -123,6 +123,7 @@ on_both_databases!(
     family::another_accounts_member_is_not_found,
     family::concurrent_adds_stop_at_the_cap,
     family::racing_guardians_cannot_both_add_a_child,
+    family::a_removed_member_is_not_silently_replaced,
     eligibility::conditions_are_searched_by_chinese_initials_and_code,
     staff::staff_log_in_with_a_second_factor,
     staff::roles_are_least_privilege_and_disabling_is_immediate,
