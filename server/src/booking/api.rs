@@ -206,15 +206,7 @@ pub(crate) async fn hold(
     }
     .await;
     let reply = match &result {
-        // The screen and the consult's consent come first (R-ELIG-4, R-REG-6).
-        Err(e)
-            if matches!(
-                e.code(),
-                ErrorCode::ConsultConsentRequired | ErrorCode::ScreenRequired
-            ) =>
-        {
-            reply.back_to("/consult/start")
-        }
+        Err(e) if starts_over(e) => reply.back_to("/consult/start"),
         Err(_) if reply.is_page() => {
             let doctor = bookings::doctor_of_slot(&state.db, &slot_number)
                 .await
@@ -418,6 +410,15 @@ pub(crate) async fn my_booking(
     .await?
     .ok_or(FieldError::general(ErrorCode::NotFound))?;
     Ok(Json(view).into_response())
+}
+
+/// The screen and the consult's consent come first (R-ELIG-4, R-REG-6): a hold or a
+/// queue place refused for want of them sends a page back to where the consult starts.
+pub(crate) fn starts_over(e: &crate::error::AppError) -> bool {
+    matches!(
+        e.code(),
+        ErrorCode::ConsultConsentRequired | ErrorCode::ScreenRequired
+    )
 }
 
 /// The same operations for the pages' forms.

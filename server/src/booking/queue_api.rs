@@ -147,15 +147,7 @@ pub(crate) async fn join(
     }
     .await;
     let reply = match &result {
-        // The screen and the consult's consent come first (R-ELIG-4, R-REG-6).
-        Err(e)
-            if matches!(
-                e.code(),
-                ErrorCode::ConsultConsentRequired | ErrorCode::ScreenRequired
-            ) =>
-        {
-            reply.back_to("/consult/start")
-        }
+        Err(e) if super::api::starts_over(e) => reply.back_to("/consult/start"),
         _ => reply.back_to(format!("/doctors/{}", record_number(&doctor))),
     };
     // R-BOOK-1: join a doctor's live queue, then watch the place.

@@ -468,7 +468,7 @@ pub async fn a_removed_member_is_not_silently_replaced(db: Db) {
     assert_error(res, 409, "family_member_removed", None).await;
     let stopped = "SELECT COUNT(*) AS n FROM emergency_screen";
     assert_eq!(
-        count_sql(&app, stopped).await,
+        crate::booking::number(&app, stopped).await,
         0,
         "nothing was done for anyone"
     );
@@ -476,19 +476,5 @@ pub async fn a_removed_member_is_not_silently_replaced(db: Db) {
     let res = second.post("/api/v1/emergency-screen", &screen).await;
     assert_eq!(res.status(), StatusCode::OK);
     let own = "SELECT COUNT(*) AS n FROM emergency_screen WHERE family_member_id IS NULL";
-    assert_eq!(count_sql(&app, own).await, 1);
-}
-
-async fn count_sql(app: &TestApp, sql: &str) -> i64 {
-    let row = app
-        .state
-        .db
-        .query_one_raw(Statement::from_string(
-            app.state.db.get_database_backend(),
-            sql,
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get::<i64>("", "n").unwrap()
+    assert_eq!(crate::booking::number(&app, own).await, 1);
 }
