@@ -21,7 +21,11 @@ pub async fn security_headers(State(mode): State<Mode>, mut req: Request, next: 
          form-action 'self'; frame-ancestors 'none'"
     );
     let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&csp) {
+    // A response that set its own, stricter policy keeps it (an uploaded file is served
+    // with `default-src 'none'; sandbox`): the page policy is only the default.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY)
+        && let Ok(v) = HeaderValue::from_str(&csp)
+    {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
     h.insert(

@@ -135,4 +135,5 @@ on_both_databases!(
     screen::any_yes_stops_the_consult_and_is_logged,
     proofs::uploads_are_checked_by_content_and_stored_once,
     proofs::operators_review_proofs_once_and_patients_are_told,
+    proofs::proof_files_keep_their_sandbox_policy,
 );

@@ -508,3 +508,36 @@ pub async fn operators_review_proofs_once_and_patients_are_told(db: Db) {
         "the start page says yes"
     );
 }
+
+// Security review, item 5 (R-ELIG-2): an uploaded file keeps its own sandboxing policy
+// when the owner or staff open it; the page policy does not replace it.
+pub async fn proof_files_keep_their_sandbox_policy(db: Db) {
+    let app = spawn_patient(db).await;
+    let res = upload(
+        &app,
+        upload_form("key-sandbox-1", vec![("a.jpg", jpeg(40, 30))]),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let number = res.json::<Value>().await.unwrap()["proof_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let operator = staff_client(&app, "op.sandbox", "operator").await;
+    for (who, path) in [
+        (&app, format!("/api/v1/proofs/{number}/files/1")),
+        (
+            &app,
+            format!("/api/v1/proofs/{number}/files/1?thumbnail=true"),
+        ),
+        (&operator, format!("/api/v1/staff/proofs/{number}/files/1")),
+    ] {
+        let res = who.get(&path).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert_eq!(
+            res.headers()["content-security-policy"],
+            "default-src 'none'; sandbox",
+            "{path}"
+        );
+    }
+}
