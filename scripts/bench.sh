@@ -61,6 +61,9 @@ start_server() {
   data=$(mktemp -d)
   tmpdirs+=("$data")
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  # The dev SMS outbox answers only with this token; the API clients below read it.
+  FUZHEN_DEV_TOKEN=$(head -c 32 /dev/urandom | base64)
+  export FUZHEN_DEV_TOKEN
   # The demo directory (36 doctors) for the doctor-list rows.
   DATABASE_URL="${1:-sqlite://$data/fuzhen.db?mode=rwc}" FUZHEN_MODE=dev FUZHEN_DATA_DIR="$data" \
     RUST_LOG=warn ./target/release/server dev seed > "$data/seed.log" 2>&1 ||

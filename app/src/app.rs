@@ -15,8 +15,8 @@ use crate::notices::{NoticePage, NoticesPage};
 use crate::orders::{OrderPage, OrdersPage, SandboxCheckoutPage};
 use crate::proofs::{NewProofPage, ProofsPage};
 use crate::staff::{
-    DoctorDeskPage, StaffAccountsPage, StaffEnrolPage, StaffHomePage, StaffLoginPage,
-    StaffOrdersPage, StaffProofsPage, StaffReconciliationPage, StaffSchedulePage,
+    DoctorDeskPage, StaffAccountsPage, StaffActivatePage, StaffEnrolPage, StaffHomePage,
+    StaffLoginPage, StaffOrdersPage, StaffProofsPage, StaffReconciliationPage, StaffSchedulePage,
     StaffSecondFactorPage,
 };
 use leptos::prelude::*;
@@ -123,6 +123,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/family/new") ssr=SsrMode::Async view=|| gated(Access::Consented, AddFamilyMemberPage) />
                         // Staff (R-SEC-3): desktop-first pages of their own.
                         <Route path=path!("/staff/login") ssr=SsrMode::Async view=|| gated(Access::Anyone, StaffLoginPage) />
+                        <Route path=path!("/staff/activate") ssr=SsrMode::Async view=|| gated(Access::Anyone, StaffActivatePage) />
                         <Route path=path!("/staff/second-factor") ssr=SsrMode::Async view=|| gated(Access::StaffSecondStep, StaffSecondFactorPage) />
                         <Route path=path!("/staff/enrol") ssr=SsrMode::Async view=|| gated(Access::StaffSecondStep, StaffEnrolPage) />
                         <Route path=path!("/staff") ssr=SsrMode::Async view=|| gated(Access::Staff, StaffHomePage) />

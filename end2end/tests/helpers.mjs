@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 export const BASE = process.env.FUZHEN_URL ?? 'http://127.0.0.1:3000';
 export const SHOTS = process.env.FUZHEN_SCREENSHOTS;
@@ -37,11 +38,19 @@ export function totp(base32, at = Date.now()) {
   return String(n).padStart(6, '0');
 }
 
+/// What the console SMS sender sent to a phone: the dev outbox, read with the dev token
+/// the server keeps in its data dir.
+export async function outbox(phone) {
+  const token = readFileSync(`${DATA_DIR}/secrets/fuzhen_dev_token`, 'utf8').trim();
+  const res = await fetch(`${BASE}/api/v1/dev/sms-outbox?phone=${phone}`, { headers: { 'x-fuzhen-dev-token': token } });
+  assert.equal(res.status, 200, 'the dev outbox answers with the token');
+  return (await res.json()).messages;
+}
+
 /// The last SMS code sent to a phone (the console sender's dev outbox).
 export async function lastCode(phone) {
   for (let i = 0; i < 50; i++) {
-    const res = await fetch(`${BASE}/api/v1/dev/sms-outbox?phone=${phone}`);
-    const code = (await res.json()).messages.at(-1)?.code;
+    const code = (await outbox(phone)).at(-1)?.code;
     if (code) return code;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -76,4 +85,41 @@ export async function staffLogin(api, username, password) {
   const enrolled = await api.post(`${BASE}/api/v1/staff/enrolment`, { headers, data: { code: totp(secret) } });
   assert.equal(enrolled.status(), 200, await enrolled.text());
   return headers;
+}
+
+/// A staff account made with four eyes (R-SEC-1): `asker` (an admin's API context and
+/// headers) asks, `approver` (another admin's) approves, and the owner sets their own
+/// password with the code sent to their phone. Returns that password; the owner then
+/// logs in with `staffLogin`.
+export async function onboardStaff(asker, approver, { username, display_name, role, phone, department }) {
+  const made = await asker.api.post(`${BASE}/api/v1/staff/accounts`, {
+    headers: asker.headers, data: { username, display_name, role, phone, department },
+  });
+  assert.equal(made.status(), 201, await made.text());
+  const { id } = await made.json();
+  const approved = await approver.api.post(`${BASE}/api/v1/staff/accounts/${id}/approval`, { headers: approver.headers });
+  assert.equal(approved.status(), 204, await approved.text());
+  const password = `${username} 自己设的密码 2026`;
+  const owner = await fetch(`${BASE}/api/v1/csrf`);
+  const cookie = owner.headers.get('set-cookie').split(';')[0];
+  const { csrf_token } = await owner.json();
+  const activated = await fetch(`${BASE}/api/v1/staff/activation`, {
+    method: 'POST',
+    headers: { cookie, 'x-csrf-token': csrf_token, 'content-type': 'application/json' },
+    body: JSON.stringify({ username, code: await lastCode(phone), password }),
+  });
+  assert.equal(activated.status, 200, await activated.text());
+  return password;
+}
+
+/// A one-page PDF, written out with its cross-reference table.
+export function minimalPdf() {
+  const objects = ['<</Type/Catalog/Pages 2 0 R>>', '<</Type/Pages/Kids[3 0 R]/Count 1>>', '<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>'];
+  let out = '%PDF-1.4\n';
+  const offsets = [];
+  objects.forEach((body, i) => { offsets.push(out.length); out += `${i + 1} 0 obj${body}endobj\n`; });
+  const xref = out.length;
+  out += 'xref\n0 4\n0000000000 65535 f \n' + offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('');
+  out += `trailer<</Size 4/Root 1 0 R>>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
 }

@@ -4,28 +4,29 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { BASE, SHOTS, launchOptions, createAdmin, staffLogin, registerPatient } from './helpers.mjs';
+import { BASE, SHOTS, launchOptions, createAdmin, staffLogin, registerPatient, onboardStaff, minimalPdf } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await chromium.launch(launchOptions); });
 after(async () => { await browser?.close(); });
 
-const PDF = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+const PDF = minimalPdf();
 
 async function liveQueue(javaScriptEnabled) {
   const tag = javaScriptEnabled ? 'js' : 'nojs';
   const n = javaScriptEnabled ? 1 : 2;
-  // Staff: the first admin makes an operator and a doctor's account.
+  // Staff: one admin asks for an operator's and a doctor's account, a second approves.
   const adminCtx = await browser.newContext();
   const admin = adminCtx.request;
   const adminHeaders = await staffLogin(admin, `admin.queue${n}`, createAdmin(`admin.queue${n}`));
-  const make = async (username, role) => {
-    const res = await admin.post(`${BASE}/api/v1/staff/accounts`, {
-      headers: adminHeaders, data: { username, display_name: role === 'doctor' ? '刘明辉' : '王运营', role },
-    });
-    assert.equal(res.status(), 201, await res.text());
-    return (await res.json()).initial_password;
-  };
+  const secondCtx = await browser.newContext();
+  const second = secondCtx.request;
+  const secondHeaders = await staffLogin(second, `admin2.queue${n}`, createAdmin(`admin2.queue${n}`));
+  let phones = 0;
+  const make = (username, role) => onboardStaff(
+    { api: admin, headers: adminHeaders }, { api: second, headers: secondHeaders },
+    { username, role, display_name: role === 'doctor' ? '刘明辉' : '王运营', phone: `1370013${n}${String(++phones).padStart(3, '0')}` },
+  );
   const opCtx = await browser.newContext();
   const op = opCtx.request;
   const opHeaders = await staffLogin(op, `op.queue${n}`, await make(`op.queue${n}`, 'operator'));

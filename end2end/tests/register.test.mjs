@@ -4,6 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
+import { lastCode } from './helpers.mjs';
 
 const BASE = process.env.FUZHEN_URL ?? 'http://127.0.0.1:3000';
 const SHOTS = process.env.FUZHEN_SCREENSHOTS; // a folder, to look at the pages
@@ -28,17 +29,6 @@ async function phonePage(javaScriptEnabled) {
   page.on('console', (m) => { if (['error', 'warning'].includes(m.type())) problems.push(m.text()); });
   page.on('pageerror', (e) => problems.push(String(e)));
   return { context, page, problems };
-}
-
-// The SMS goes out in the background after the answer: wait for it briefly.
-async function lastCode(phone) {
-  for (let i = 0; i < 50; i++) {
-    const res = await fetch(`${BASE}/api/v1/dev/sms-outbox?phone=${phone}`);
-    const code = (await res.json()).messages.at(-1)?.code;
-    if (code) return code;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no SMS code for ${phone}`);
 }
 
 async function shot(page, name) {

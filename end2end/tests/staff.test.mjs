@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { chromium } from 'playwright-core';
+import { lastCode, staffLogin, minimalPdf } from './helpers.mjs';
 
 const BASE = process.env.FUZHEN_URL ?? 'http://127.0.0.1:3000';
 const SHOTS = process.env.FUZHEN_SCREENSHOTS;
@@ -79,17 +80,35 @@ async function adminEnrolsAndCreatesAnOperator(javaScriptEnabled, username) {
   await page.click('[data-testid=desks] a[href="/staff/accounts"]');
   await page.waitForURL(/\/staff\/accounts$/);
 
+  // R-SEC-1: the admin asks for an operator's account; no password is shown to them.
+  const opPhone = javaScriptEnabled ? '13700137101' : '13700137102';
   await page.fill('#f-username', `op.${username}`);
   await page.fill('#f-real_name', '王审核');
+  await page.fill('#f-phone', opPhone);
   await page.selectOption('#f-role', 'operator');
   await page.click('form[action="/forms/staff/accounts"] button[type=submit]');
   await page.waitForURL(/notice=staff_created/);
-  assert.match(await page.textContent('[data-testid=created]'), new RegExp(`op.${username}`));
-  assert.match(await page.textContent('table'), /运营审核/);
+  const row = page.locator('tr', { hasText: `op.${username}` });
+  assert.match(await row.textContent(), /运营审核/);
+  assert.match(await row.textContent(), /等待另一位管理员批准/);
+  assert.equal(await row.locator('form[action$="/approval"]').count(), 0, 'not approvable by the one who asked');
   if (SHOTS) await page.screenshot({ path: `${SHOTS}/${tag}-staff-accounts.png`, fullPage: true });
-  const opPassword = (await page.textContent('[data-testid=created]')).match(/：\s*(\S+)$/)[1];
   assert.deepEqual(problems, []);
   await context.close();
+
+  // A second admin approves it on the same page; the code goes to the operator's phone.
+  const secondName = `${username}.two`;
+  const second = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', javaScriptEnabled });
+  await staffLogin(second.request, secondName, createAdmin(secondName));
+  const approver = await second.newPage();
+  await approver.goto(`${BASE}/staff/accounts`);
+  await approver.locator('tr', { hasText: `op.${username}` }).locator('form[action$="/approval"] button').click();
+  await approver.waitForURL(/notice=staff_approved/);
+  assert.match(await approver.locator('tr', { hasText: `op.${username}` }).textContent(), /等待本人激活/);
+  if (SHOTS) await approver.screenshot({ path: `${SHOTS}/${tag}-staff-approved.png`, fullPage: true });
+  await second.close();
+  const activationCode = await lastCode(opPhone);
+  const opPassword = `op ${username} 的密码 2026`;
 
   // R-ELIG-2: a patient's proof waits in the queue; the operator (password + TOTP)
   // approves it at a desktop viewport; the patient reads it in the message centre.
@@ -100,17 +119,13 @@ async function adminEnrolsAndCreatesAnOperator(javaScriptEnabled, username) {
   const { csrf_token: csrf } = await (await api.get(`${BASE}/api/v1/csrf`)).json();
   const headers = { 'x-csrf-token': csrf };
   assert.equal((await api.post(`${BASE}/api/v1/sms-codes`, { headers, data: { phone, purpose: 'register' } })).status(), 202);
-  let code;
-  for (let i = 0; i < 50 && !code; i++) {
-    code = (await (await fetch(`${BASE}/api/v1/dev/sms-outbox?phone=${phone}`)).json()).messages.at(-1)?.code;
-    if (!code) await new Promise((r) => setTimeout(r, 100));
-  }
+  const code = await lastCode(phone);
   const { current } = await (await api.get(`${BASE}/api/v1/consents`)).json();
   const reg = await api.post(`${BASE}/api/v1/registrations`, {
     headers, data: { phone, code, password: '一句只有我知道的话 2026', real_name: '周芷若', id_number: idNumber, consents: current },
   });
   assert.equal(reg.status(), 201, await reg.text());
-  const pdf = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+  const pdf = minimalPdf();
   const up = await api.post(`${BASE}/api/v1/proofs`, {
     headers,
     multipart: {
@@ -123,9 +138,14 @@ async function adminEnrolsAndCreatesAnOperator(javaScriptEnabled, username) {
 
   const opContext = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', javaScriptEnabled });
   const op = await opContext.newPage();
+  // The operator activates the account with the SMS code and a password of their own.
   await op.goto(`${BASE}/staff/login`);
+  await op.click('a[href="/staff/activate"]');
+  await op.waitForURL(/\/staff\/activate$/);
   await op.fill('#f-username', `op.${username}`);
+  await op.fill('#f-code', activationCode);
   await op.fill('#f-password', opPassword);
+  if (SHOTS) await op.screenshot({ path: `${SHOTS}/${tag}-staff-activate.png`, fullPage: true });
   await op.click('button.button-block');
   await op.waitForURL(/\/staff\/enrol$/);
   const opSecret = (await op.textContent('[data-testid=totp-secret]')).trim();

@@ -106,6 +106,11 @@ async fn patient(base: &str, op: &Api, i: usize) -> Api {
         let outbox: Value = p
             .client
             .get(format!("{base}/api/v1/dev/sms-outbox?phone={phone}"))
+            // The outbox answers only with the dev token the server was started with.
+            .header(
+                "x-fuzhen-dev-token",
+                std::env::var("FUZHEN_DEV_TOKEN").unwrap_or_default(),
+            )
             .send()
             .await
             .unwrap()

@@ -12,6 +12,21 @@ pub enum Mode {
     Production,
 }
 
+impl Mode {
+    /// `FUZHEN_MODE`. Fails closed: a forgotten setting must not serve sandbox payments
+    /// and readable login codes.
+    pub fn parse(value: Option<&str>) -> anyhow::Result<Self> {
+        match value {
+            Some("dev") => Ok(Mode::Dev),
+            Some("production") => Ok(Mode::Production),
+            None => bail!(
+                "FUZHEN_MODE is not set: set FUZHEN_MODE=production to serve patients, or FUZHEN_MODE=dev on a developer's machine"
+            ),
+            Some(other) => bail!("FUZHEN_MODE must be dev or production, not {other:?}"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
@@ -20,9 +35,9 @@ pub enum LogFormat {
 
 pub struct Config {
     pub mode: Mode,
-    /// Whether `FUZHEN_MODE` was set. Without it the binary refuses to serve with dev
-    /// secrets on anything but loopback.
-    pub mode_explicit: bool,
+    /// Dev only: the token the SMS outbox route asks for (`x-fuzhen-dev-token`), from
+    /// `FUZHEN_DEV_TOKEN` or generated into the data dir. None in production.
+    pub dev_token: Option<SecretBox<str>>,
     pub listen: SocketAddr,
     pub database_url: String,
     pub data_dir: PathBuf,
@@ -63,6 +78,12 @@ pub struct Config {
     pub staff_session_hours: i64,
     /// The largest uploaded file, in bytes (R-ELIG-2).
     pub max_upload_bytes: usize,
+    /// MiB that image decodes at once may hold (`FUZHEN_DECODE_MEMORY_MIB`): each
+    /// reserves its decoded size times the copies it keeps before it starts.
+    pub decode_memory_mib: u32,
+    /// Decodes that may run or wait at once (`FUZHEN_DECODE_QUEUE`); beyond them the
+    /// answer is `busy`.
+    pub decode_queue: usize,
     /// Who may consult online (R-ELIG-2, R-ELIG-5): proof age and the age policy.
     pub eligibility: app::domain::eligibility::EligibilityPolicy,
     /// Where uploaded files go: the data dir unless an S3 bucket is configured.
@@ -204,12 +225,9 @@ fn env_parse<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> 
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
-        let mode_explicit = env("FUZHEN_MODE").is_some();
-        let mode = match env("FUZHEN_MODE").as_deref() {
-            None | Some("dev") => Mode::Dev,
-            Some("production") => Mode::Production,
-            Some(other) => bail!("FUZHEN_MODE must be dev or production, not {other:?}"),
-        };
+        // Fail closed: a forgotten setting must not serve sandbox payments and
+        // readable login codes.
+        let mode = Mode::parse(env("FUZHEN_MODE").as_deref())?;
         let data_dir = PathBuf::from(env("FUZHEN_DATA_DIR").unwrap_or_else(|| "./data".into()));
         std::fs::create_dir_all(&data_dir)
             .with_context(|| format!("creating data dir {}", data_dir.display()))?;
@@ -223,6 +241,12 @@ impl Config {
         });
         let (field_key, field_generated) = secret::<32>("FUZHEN_FIELD_KEY", &data_dir, mode)?;
         let (cookie_key, cookie_generated) = secret::<64>("FUZHEN_COOKIE_KEY", &data_dir, mode)?;
+        let dev_token = match mode {
+            Mode::Dev => Some(SecretBox::from(
+                STANDARD.encode(secret::<32>("FUZHEN_DEV_TOKEN", &data_dir, mode)?.0),
+            )),
+            Mode::Production => None,
+        };
         let log_format = match env("FUZHEN_LOG_FORMAT").as_deref() {
             Some("json") => LogFormat::Json,
             _ => LogFormat::Text,
@@ -263,7 +287,7 @@ impl Config {
             .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Self {
             mode,
-            mode_explicit,
+            dev_token,
             listen,
             database_url,
             site_root: PathBuf::from(
@@ -310,6 +334,8 @@ impl Config {
                 app::domain::staff::STAFF_IDLE_MINUTES,
             )?,
             staff_session_hours: env_parse("FUZHEN_STAFF_SESSION_HOURS", 12)?,
+            decode_memory_mib: env_parse("FUZHEN_DECODE_MEMORY_MIB", 600)?,
+            decode_queue: env_parse("FUZHEN_DECODE_QUEUE", 16)?,
             hash_queue: env_parse("FUZHEN_HASH_QUEUE", 64)?,
             trusted_proxies,
             sms_provider: env("FUZHEN_SMS_PROVIDER").unwrap_or_else(|| "console".into()),
@@ -330,7 +356,11 @@ impl Config {
     ) -> Self {
         Self {
             mode: Mode::Dev,
-            mode_explicit: true,
+            dev_token: Some(SecretBox::from(STANDARD.encode({
+                let mut token = [0u8; 32];
+                rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut token);
+                token
+            }))),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url,
             site_root: data_dir.join("site"),
@@ -348,6 +378,8 @@ impl Config {
             blocked_words_file: None,
             staff_idle_minutes: app::domain::staff::STAFF_IDLE_MINUTES,
             staff_session_hours: 12,
+            decode_memory_mib: 600,
+            decode_queue: 16,
             max_upload_bytes: app::domain::upload::DEFAULT_MAX_FILE_BYTES,
             eligibility: app::domain::eligibility::EligibilityPolicy::default(),
             object_storage: None,
@@ -419,12 +451,6 @@ impl Config {
                     "production mode refuses an http:// FUZHEN_S3_ENDPOINT (patients' files would cross the network unencrypted): use https"
                 );
             }
-        }
-        if !self.mode_explicit && self.generated_secrets && !self.listen.ip().is_loopback() {
-            bail!(
-                "refusing to serve on {} with generated dev keys and no FUZHEN_MODE: set FUZHEN_MODE=dev to accept that, or FUZHEN_MODE=production with real keys",
-                self.listen
-            );
         }
         Ok(())
     }
@@ -547,20 +573,13 @@ mod tests {
     }
 
     #[test]
-    fn no_mode_and_dev_keys_serve_only_on_loopback() {
-        let mut c = dev();
-        c.mode_explicit = false;
-        c.generated_secrets = true;
-        assert!(c.check_safe().is_ok());
-        c.listen = "0.0.0.0:3000".parse().unwrap();
-        assert!(
-            c.check_safe()
-                .unwrap_err()
-                .to_string()
-                .contains("FUZHEN_MODE")
-        );
-        c.mode_explicit = true;
-        assert!(c.check_safe().is_ok());
+    fn the_mode_must_be_stated() {
+        let unset = Mode::parse(None).unwrap_err().to_string();
+        assert!(unset.contains("FUZHEN_MODE is not set"), "{unset}");
+        assert!(Mode::parse(Some("")).is_err());
+        assert!(Mode::parse(Some("Production")).is_err());
+        assert_eq!(Mode::parse(Some("dev")).unwrap(), Mode::Dev);
+        assert_eq!(Mode::parse(Some("production")).unwrap(), Mode::Production);
     }
 
     #[test]

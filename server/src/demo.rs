@@ -32,6 +32,14 @@ pub const STAFF: &[(&str, &str, &str, Option<&str>, &str)] = &[
         None,
         "FUZHENDEMOADMINAAAAAAAAAAAAAAAAA",
     ),
+    // A second admin, so that approving an account (four eyes) can be tried locally.
+    (
+        "demo.admin2",
+        "演示管理员二",
+        "admin",
+        None,
+        "FUZHENDEMOADMINBBBBBBBBBBBBBBBBB",
+    ),
     (
         "demo.operator",
         "王运营",
@@ -92,14 +100,14 @@ pub async fn seed(state: &AppState, mode: Mode) -> anyhow::Result<Seeded> {
     let now = OffsetDateTime::now_utc();
     let mut operator = None;
     for (username, name, role, department, secret) in STAFF {
-        let created = staff::create(
+        let created = staff::create_on_host(
             state,
-            None,
             staff::NewStaff {
                 username: (*username).into(),
                 display_name: (*name).into(),
                 role: (*role).into(),
                 department: department.map(Into::into),
+                phone: None,
             },
             &demo(now),
         )
@@ -260,9 +268,16 @@ async fn decide(
     decision: Decision,
     now: OffsetDateTime,
 ) -> anyhow::Result<()> {
-    proofs::decide(state, operator, number, decision, &demo(now))
-        .await
-        .map_err(anyhow_of)
+    proofs::decide(
+        state,
+        operator,
+        &crate::proofs::reach::ProofReach::All,
+        number,
+        decision,
+        &demo(now),
+    )
+    .await
+    .map_err(anyhow_of)
 }
 
 async fn register(

@@ -110,10 +110,10 @@ async fn create_admin(username: &str, display_name: &str) -> ExitCode {
             display_name: display_name.to_owned(),
             role: "admin".to_owned(),
             department: None,
+            phone: None,
         };
-        let created = server::staff::service::create(
+        let created = server::staff::service::create_on_host(
             &state,
-            None,
             input,
             &server::context::RequestContext {
                 ip: "cli".into(),

@@ -139,7 +139,13 @@ impl State {
             login_per_ip: config.login_per_ip,
             db,
             crypto,
-            sms: Arc::new(ConsoleSms::default()),
+            sms: Arc::new(ConsoleSms::new(
+                config
+                    .dev_token
+                    .as_ref()
+                    .map(|t| secrecy::SecretBox::from(t.expose_secret().to_owned()))
+                    .unwrap_or_else(|| secrecy::SecretBox::from(String::new())),
+            )),
             verifier: Arc::new(LocalChecksOnly),
             sms_policy: SmsPolicy {
                 per_phone_per_day: config.sms_per_phone_per_day,

@@ -167,6 +167,11 @@ error_codes! {
     /// Password accepted; the second factor (or its enrolment) is still owed.
     SecondFactorRequired => "second_factor_required", 401;
     SecondFactorWrong => "second_factor_wrong", 401;
+    /// Four eyes (R-SEC-1): an account an admin asked for is approved by another admin.
+    SecondAdminRequired => "second_admin_required", 403;
+    /// The username and one-time activation code do not match, or the code has expired
+    /// or was used (one answer for all, so it tells a guesser nothing).
+    ActivationFailed => "activation_failed", 401;
     /// R-ELIG-4: every emergency question needs a yes or a no.
     ScreenUnanswered => "screen_unanswered", 422;
     /// R-REG-6: the emergency screen for this person, in the last 30 minutes, comes first.
@@ -179,6 +184,10 @@ error_codes! {
     ImageTooLarge => "image_too_large", 422;
     FilesMissing => "files_missing", 422;
     FilesTooMany => "files_too_many", 422;
+    /// Today's uploads for this account, or this hour's from this address, are used up.
+    UploadQuota => "upload_quota", 429;
+    /// This account has as many proofs waiting for review as it may.
+    ProofsWaitingLimit => "proofs_waiting_limit", 409;
     InstitutionInvalid => "institution_invalid", 422;
     DiagnosisDateInvalid => "diagnosis_date_invalid", 422;
     ConditionUnknown => "condition_unknown", 422;

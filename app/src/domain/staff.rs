@@ -56,10 +56,9 @@ impl Role {
             Role::Doctor => matches!(what, ViewReviewQueue | ViewProofFiles | DecideProofs),
             Role::Pharmacist => false,
             Role::Auditor => matches!(what, ViewReviewQueue | ViewProofFiles | ReadAuditLog),
-            Role::Admin => matches!(
-                what,
-                ManageStaff | ReadAuditLog | ManageDirectory | ManagePayments
-            ),
+            // System maintenance, separate from business operation (R-SEC-1): no
+            // patient data, no money, no prices.
+            Role::Admin => matches!(what, ManageStaff | ReadAuditLog),
         }
     }
 }
@@ -126,6 +125,52 @@ pub const RECOVERY_CODES: usize = 10;
 /// Second-factor guesses allowed per staff member in the lockout window.
 pub const SECOND_FACTOR_TRIES: i64 = 5;
 
+/// How long a one-time activation code sent to a new staff member's phone is good for.
+pub const ACTIVATION_HOURS: i64 = 72;
+/// Wrong activation codes one account may receive before its code is void (a new one
+/// must be sent).
+pub const ACTIVATION_TRIES: i64 = 5;
+
+/// The one-time code that lets a staff member set their first password: ten letters
+/// and digits without look-alikes, shown as `xxxxx-xxxxx`; case, spaces and dashes
+/// are ignored when typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivationCode(String);
+
+impl ActivationCode {
+    pub const ALPHABET: &'static [u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    const LEN: usize = 10;
+
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        let folded: String = super::normalize::normalize_identifier(input)
+            .to_ascii_lowercase()
+            .chars()
+            .filter(|c| !matches!(c, '-' | ' '))
+            .collect();
+        if folded.len() == Self::LEN && folded.bytes().all(|b| Self::ALPHABET.contains(&b)) {
+            Ok(Self(folded))
+        } else {
+            Err(FieldError::new(ErrorCode::ActivationFailed, Field::Code))
+        }
+    }
+
+    /// The folded code, as its keyed hash is taken.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// As the SMS shows it.
+    pub fn display(&self) -> String {
+        format!("{}-{}", &self.0[..5], &self.0[5..])
+    }
+}
+
+/// Whether an activation code that expires at `expires_at` (Unix seconds) may still be
+/// used at `now`: up to the second before.
+pub fn activation_fresh(expires_at: i64, now: i64) -> bool {
+    now < expires_at
+}
+
 /// What a staff member typed as a second factor: a 6-digit authenticator code, or a
 /// recovery code (`xxxx-xxxx`, letters and digits).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,6 +211,16 @@ mod tests {
         assert!(Role::Auditor.may(ReadAuditLog) && Role::Auditor.may(ViewReviewQueue));
         assert!(Role::Admin.may(ManageStaff));
         assert!(!Role::Admin.may(DecideProofs) && !Role::Admin.may(ViewProofFiles));
+        // Security review item 1: the admin has no patient, money or price power.
+        for p in [
+            ViewReviewQueue,
+            ViewProofFiles,
+            DecideProofs,
+            ManagePayments,
+            ManageDirectory,
+        ] {
+            assert!(!Role::Admin.may(p), "{p:?}");
+        }
         for p in ALL_PERMISSIONS {
             assert!(!Role::Pharmacist.may(*p));
         }
@@ -194,6 +249,26 @@ mod tests {
         for bad in ["", "ab", "1abc", "a b c", "张三", &"a".repeat(33), "x@y"] {
             assert!(StaffUsername::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn activation_codes_are_folded_and_checked() {
+        let code = ActivationCode::parse(" ABCDE-fghjk ").unwrap();
+        assert_eq!(code.as_str(), "abcdefghjk");
+        assert_eq!(code.display(), "abcde-fghjk");
+        // Look-alikes (0, 1, i, l, o) are never made, so they are never right.
+        for bad in [
+            "",
+            "abcde-fghj",
+            "abcde-fghjkm",
+            "abcde-fghj0",
+            "abcde fghjl",
+            "张三张三张三张三张三",
+        ] {
+            assert!(ActivationCode::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(activation_fresh(100, 99));
+        assert!(!activation_fresh(100, 100));
     }
 
     #[test]

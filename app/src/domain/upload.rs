@@ -11,6 +11,20 @@ pub const DEFAULT_MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_IMAGE_SIDE: u32 = 12_000;
 /// Most pixels an image may have (a phone photo is 12–50 MP): against decompression bombs.
 pub const MAX_IMAGE_PIXELS: u64 = 60_000_000;
+/// Most bytes one decoded image may take (width x height x bytes per pixel): a
+/// 7,740 x 7,740 16-bit RGBA PNG is under the pixel limit but decodes to 480 MB. A
+/// 60 MP 8-bit RGB photo (180 MB) passes.
+pub const MAX_DECODED_BYTES: u64 = 192 * 1024 * 1024;
+/// A decode holds up to this many copies of the image at once (the decoded pixels, the
+/// turned photo, the 8-bit copy the encoder takes), so it reserves this much of the
+/// decoding budget.
+pub const DECODE_COPIES: u64 = 3;
+/// Files one account may upload in a day (R-ELIG-2 needs a handful per proof).
+pub const FILES_PER_ACCOUNT_PER_DAY: i64 = 30;
+/// Files one address may upload in an hour (a hospital's or carrier's NAT shares one).
+pub const FILES_PER_ADDRESS_PER_HOUR: i64 = 200;
+/// Proofs one account may have waiting for review at once.
+pub const PROOFS_WAITING_PER_ACCOUNT: u64 = 5;
 /// Thumbnails fit in this square.
 pub const THUMBNAIL_SIDE: u32 = 320;
 
@@ -117,12 +131,49 @@ pub fn dimensions_ok(width: u32, height: u32) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// Before decoding: the decoded image (as its header describes it) fits the byte bound.
+pub fn decoded_size_ok(total_bytes: u64) -> Result<(), FieldError> {
+    if total_bytes > MAX_DECODED_BYTES {
+        return Err(FieldError::new(ErrorCode::ImageTooLarge, Field::Files));
+    }
+    Ok(())
+}
+
+/// What a decode reserves of the decoding budget, in whole MiB (at least one).
+pub fn decode_cost_mib(total_bytes: u64) -> u32 {
+    let bytes = total_bytes.saturating_mul(DECODE_COPIES);
+    u32::try_from(bytes.div_ceil(1024 * 1024).max(1)).unwrap_or(u32::MAX)
+}
+
 /// How many files a proof may have.
 pub fn count_ok(n: usize) -> Result<(), FieldError> {
     match n {
         0 => Err(FieldError::new(ErrorCode::FilesMissing, Field::Files)),
         n if n > MAX_FILES => Err(FieldError::new(ErrorCode::FilesTooMany, Field::Files)),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    // Security review item 2: the bound is on bytes, not only pixels.
+    #[test]
+    fn decoded_images_are_bounded_by_bytes() {
+        let bomb = 7_740u64 * 7_740 * 8; // 16-bit RGBA
+        assert!(dimensions_ok(7_740, 7_740).is_ok(), "passes the pixel check");
+        assert_eq!(
+            decoded_size_ok(bomb).unwrap_err().code,
+            ErrorCode::ImageTooLarge
+        );
+        let photo = 60_000_000u64 * 3; // 60 MP, 8-bit RGB
+        assert!(decoded_size_ok(photo).is_ok());
+        assert!(decoded_size_ok(MAX_DECODED_BYTES).is_ok());
+        assert!(decoded_size_ok(MAX_DECODED_BYTES + 1).is_err());
+        assert_eq!(decode_cost_mib(0), 1);
+        assert_eq!(decode_cost_mib(1024 * 1024), 3);
+        assert_eq!(decode_cost_mib(1024 * 1024 + 1), 4);
     }
 }
 

@@ -111,16 +111,7 @@ pub fn StaffAccountsPage() -> impl IntoView {
     desk_page(
         Desk::Accounts,
         StaffAccountsQuery,
-        |a: StaffAccounts, csrf, state| {
-            let i18n = use_i18n();
-            let created = a.created.map(|(username, password)| {
-                fill(
-                    t_string!(i18n, staff.created),
-                    &[("username", &username), ("password", &password)],
-                )
-            });
-            accounts(a.accounts, a.me.id, csrf, state, created)
-        },
+        |a: StaffAccounts, csrf, state| accounts(a.accounts, a.me.id, csrf, state),
     )
 }
 
@@ -197,19 +188,14 @@ fn review_queue(
     }
 }
 
-fn accounts(
-    all: Vec<StaffView>,
-    me: i64,
-    csrf: String,
-    state: FormState,
-    created: Option<String>,
-) -> impl IntoView {
+/// R-SEC-1: every account; what one admin asks for, another approves (four eyes); the
+/// first password is set by its owner with a code sent to their own phone.
+fn accounts(all: Vec<StaffView>, me: i64, csrf: String, state: FormState) -> impl IntoView {
     let i18n = use_i18n();
     let english = i18n.get_locale_untracked() == Locale::en;
     view! {
         <section class="card" aria-labelledby="accounts-title">
             <h2 id="accounts-title">{t_string!(i18n, staff.accounts_title)}</h2>
-            {created.map(|c| view! { <div class="alert alert-notice" role="status" data-testid="created">{c}</div> })}
             <div class="table-wrap">
                 <table class="table">
                     <thead><tr>
@@ -220,8 +206,12 @@ fn accounts(
                     </tr></thead>
                     <tbody>
                         {all.into_iter().map(|s| {
-                            let status = if s.disabled {
+                            let status = if s.approval_requested_by.is_some() {
+                                t_string!(i18n, staff.awaiting_approval)
+                            } else if s.disabled {
                                 t_string!(i18n, staff.disabled)
+                            } else if s.awaiting_activation {
+                                t_string!(i18n, staff.awaiting_activation)
                             } else if s.enrolled {
                                 t_string!(i18n, staff.enrolled)
                             } else {
@@ -232,13 +222,30 @@ fn accounts(
                             } else {
                                 (t_string!(i18n, staff.disable), "yes")
                             };
+                            // Another admin's request is approved here; one's own is not.
+                            let approvable = s.approval_requested_by.is_some_and(|by| by != me);
+                            // Re-asking is pointless while a request waits.
+                            let toggle = s.approval_requested_by.is_none() || !s.disabled;
+                            let resend = s.awaiting_activation && s.approval_requested_by.is_none() && !s.disabled;
                             view! {
                                 <tr class:row-disabled=s.disabled>
                                     <td>{s.username.clone()}</td>
                                     <td>{s.display_name.clone()}</td>
                                     <td>{role_name(s.role)}<br /><span class="hint">{status}</span></td>
-                                    <td>
-                                        {(s.id != me).then(|| view! {
+                                    <td class="actions">
+                                        {approvable.then(|| view! {
+                                            <form method="post" action=format!("/forms/staff/accounts/{}/approval", s.id)>
+                                                <CsrfField token=csrf.clone() />
+                                                <button type="submit" class="button button-small">{t_string!(i18n, staff.approve_account)}</button>
+                                            </form>
+                                        })}
+                                        {resend.then(|| view! {
+                                            <form method="post" action=format!("/forms/staff/accounts/{}/activation-code", s.id)>
+                                                <CsrfField token=csrf.clone() />
+                                                <button type="submit" class="button button-secondary button-small">{t_string!(i18n, staff.resend_activation)}</button>
+                                            </form>
+                                        })}
+                                        {(s.id != me && toggle).then(|| view! {
                                             <form method="post" action=format!("/forms/staff/accounts/{}/disabled", s.id)>
                                                 <CsrfField token=csrf.clone() />
                                                 <input type="hidden" name="disabled" value=value />
@@ -260,6 +267,8 @@ fn accounts(
                 autocomplete="off" maxlength=32 state=state.clone() />
             <InputField field=Field::RealName label=t_string!(i18n, staff.display_name).to_string()
                 autocomplete="off" maxlength=30 state=state.clone() />
+            <InputField field=Field::Phone label=t_string!(i18n, staff.phone).to_string()
+                input_type="tel" autocomplete="off" inputmode="numeric" maxlength=20 state=state.clone() />
             <div class="field">
                 <label for="f-role">{t_string!(i18n, staff.role)}</label>
                 <select id="f-role" name="role" required=true>
@@ -392,7 +401,7 @@ fn schedule_card(card: ScheduleCard, csrf: String) -> impl IntoView {
     }
 }
 
-/// Operators and admins choose a listed doctor (a plain GET form) and publish or cancel
+/// Operators choose a listed doctor (a plain GET form) and publish or cancel
 /// that doctor's sessions.
 fn scheduling(s: crate::staff::Scheduling, csrf: String) -> impl IntoView {
     let i18n = use_i18n();

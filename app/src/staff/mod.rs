@@ -6,7 +6,9 @@ pub use desks::{
     DoctorDeskPage, StaffAccountsPage, StaffOrdersPage, StaffProofsPage, StaffReconciliationPage,
     StaffSchedulePage,
 };
-pub use pages::{StaffEnrolPage, StaffHomePage, StaffLoginPage, StaffSecondFactorPage};
+pub use pages::{
+    StaffActivatePage, StaffEnrolPage, StaffHomePage, StaffLoginPage, StaffSecondFactorPage,
+};
 
 use crate::domain::department::Department;
 use crate::domain::staff::Role;
@@ -24,6 +26,10 @@ pub struct StaffView {
     /// The second factor is set up.
     pub enrolled: bool,
     pub disabled: bool,
+    /// Waiting for a second admin (four eyes): the admin who asked for it.
+    pub approval_requested_by: Option<i64>,
+    /// Approved, but its owner has not set a password with the SMS code yet.
+    pub awaiting_activation: bool,
 }
 
 /// The enrolment page: a new authenticator secret as a QR code and as text.
@@ -90,8 +96,6 @@ pub struct ProofDesk {
 pub struct StaffAccounts {
     pub me: StaffView,
     pub accounts: Vec<StaffView>,
-    /// Shown once after an account was created: (username, first password).
-    pub created: Option<(String, String)>,
 }
 
 /// A day's reconciliation (R-PAY-3), as the staff page shows it (`?reconcile_day=`).

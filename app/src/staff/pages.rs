@@ -39,6 +39,35 @@ pub fn StaffLoginPage() -> impl IntoView {
                     <InputField field=Field::Password label=t_string!(i18n, staff.password).to_string()
                         input_type="password" autocomplete="current-password" maxlength=128 state=s.clone() />
                     <button type="submit" class="button button-block">{t_string!(i18n, staff.login)}</button>
+                    <p class="form-footer"><a href="/staff/activate">{t_string!(i18n, staff.first_time)}</a></p>
+                </form>
+            }
+        })}
+    }
+}
+
+/// A new staff member's first step (R-SEC-1): the one-time code from the SMS on their
+/// own phone and a password only they know; then the authenticator.
+#[component]
+pub fn StaffActivatePage() -> impl IntoView {
+    let i18n = use_i18n();
+    let state = FormState::from_query();
+    view! {
+        <h1>{t_string!(i18n, staff.activate_title)}</h1>
+        <p class="lead">{t_string!(i18n, staff.activate_lead)}</p>
+        {with_viewer(move |v| {
+            let s = state.clone();
+            view! {
+                <form method="post" action="/forms/staff/activate" class="card form">
+                    <FormAlerts state=s.clone() />
+                    <CsrfField token=v.csrf_token.clone() />
+                    <InputField field=Field::Username label=t_string!(i18n, staff.username).to_string()
+                        autocomplete="username" maxlength=32 state=s.clone() />
+                    <InputField field=Field::Code label=t_string!(i18n, staff.activation_code).to_string()
+                        autocomplete="one-time-code" maxlength=16 state=s.clone() />
+                    <InputField field=Field::Password label=t_string!(i18n, staff.new_password).to_string()
+                        input_type="password" autocomplete="new-password" maxlength=128 state=s.clone() />
+                    <button type="submit" class="button button-block">{t_string!(i18n, staff.activate)}</button>
                 </form>
             }
         })}

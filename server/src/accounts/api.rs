@@ -14,7 +14,6 @@ use crate::accounts::sms_codes;
 use crate::config::Mode;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::client::ClientIp;
 use crate::web::client::Lang;
 use crate::web::csrf::CsrfToken;
 use crate::web::extract::Json;
@@ -442,25 +441,27 @@ struct OutboxEntry {
     sent_at: i64,
 }
 
-/// Dev mode only (the route does not exist in production), and only to this machine:
-/// what the console SMS "sent".
+/// Dev mode only (the route does not exist in production), and only with the dev token
+/// in `x-fuzhen-dev-token` (`<data dir>/secrets/fuzhen_dev_token`): what the console
+/// SMS "sent".
 #[utoipa::path(get, path = "/api/v1/dev/sms-outbox", tag = "dev",
     params(OutboxQuery),
     responses((status = 200, body = Outbox), (status = 404, body = ErrorBody)))]
 async fn sms_outbox(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     Lang(_): Lang,
     Query(q): Query<OutboxQuery>,
 ) -> ApiResult {
-    if !ip.is_loopback() {
+    let presented = headers
+        .get("x-fuzhen-dev-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let Some(outbox) = state.sms.outbox().filter(|o| o.admits(presented)) else {
         return Err(FieldError::general(ErrorCode::NotFound).into());
-    }
-    let messages = state
-        .sms
-        .outbox()
-        .map(|o| o.messages_for(&q.phone))
-        .unwrap_or_default()
+    };
+    let messages = outbox
+        .messages_for(&q.phone)
         .into_iter()
         .map(|m| OutboxEntry {
             phone: m.phone,

@@ -83,7 +83,16 @@ pub enum AuditAction {
     StaffLoginSucceeded,
     StaffLoginFailed,
     StaffDisabled,
+    /// Re-enabled by an admin alone: how it was before four eyes (kept for old rows).
     StaffEnabled,
+    /// An admin asked for an account to be made or re-enabled; a second admin approves.
+    StaffApprovalRequested,
+    /// A second admin approved it (four eyes, R-SEC-1).
+    StaffApproved,
+    /// A one-time activation code went by SMS to the staff member's own phone.
+    StaffActivationSent,
+    /// The owner set their first password with the code.
+    StaffActivated,
     EmergencyScreenStopped,
     ProofSubmitted,
     ProofWithdrawn,
@@ -91,6 +100,10 @@ pub enum AuditAction {
     ProofRejected,
     /// A staff member opened a patient's proof file (R-EMR-2).
     ProofFileViewed,
+    /// A staff member looked at the proof review queue (R-EMR-2).
+    ProofQueueViewed,
+    /// A doctor looked at their live queues' waiting lists (R-EMR-2).
+    WaitingListViewed,
     /// The consult's risk notice confirmed (R-REG-6).
     ConsultConsentGiven,
     SlotHeld,
@@ -139,12 +152,18 @@ impl AuditAction {
             AuditAction::StaffLoginFailed => "staff_login_failed",
             AuditAction::StaffDisabled => "staff_disabled",
             AuditAction::StaffEnabled => "staff_enabled",
+            AuditAction::StaffApprovalRequested => "staff_approval_requested",
+            AuditAction::StaffApproved => "staff_approved",
+            AuditAction::StaffActivationSent => "staff_activation_sent",
+            AuditAction::StaffActivated => "staff_activated",
             AuditAction::EmergencyScreenStopped => "emergency_screen_stopped",
             AuditAction::ProofSubmitted => "proof_submitted",
             AuditAction::ProofWithdrawn => "proof_withdrawn",
             AuditAction::ProofApproved => "proof_approved",
             AuditAction::ProofRejected => "proof_rejected",
             AuditAction::ProofFileViewed => "proof_file_viewed",
+            AuditAction::ProofQueueViewed => "proof_queue_viewed",
+            AuditAction::WaitingListViewed => "waiting_list_viewed",
             AuditAction::ConsultConsentGiven => "consult_consent_given",
             AuditAction::SlotHeld => "slot_held",
             AuditAction::BookingConfirmed => "booking_confirmed",

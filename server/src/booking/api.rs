@@ -39,7 +39,7 @@ pub(crate) struct SessionInput {
     slot_minutes: Option<u16>,
     /// … or one block with this many places.
     capacity: Option<u16>,
-    /// Pages only: the doctor (operators and admins); empty for the doctor's own desk.
+    /// Pages only: the doctor (operators); empty for the doctor's own desk.
     #[schema(ignore)]
     doctor_number: String,
 }
@@ -55,7 +55,7 @@ pub(crate) struct Published {
     slot_numbers: Vec<String>,
 }
 
-/// Publish a session of a doctor's fixed schedule (operators and admins, or the doctor
+/// Publish a session of a doctor's fixed schedule (operators, or the doctor
 /// for themselves). Refused for
 /// a doctor with fewer than three years of practice, in the past, or too far ahead.
 #[utoipa::path(post, path = "/api/v1/staff/doctors/{number}/sessions", tag = "booking",
@@ -307,7 +307,7 @@ pub(crate) struct SlotCancelled {
     bookings_cancelled: usize,
 }
 
-/// Cancel a published slot with at least a day's notice (operators and admins, or the
+/// Cancel a published slot with at least a day's notice (operators, or the
 /// slot's doctor): its
 /// patients are told and refunded in full.
 #[utoipa::path(delete, path = "/api/v1/staff/slots/{number}", tag = "booking",

@@ -4,7 +4,6 @@ use super::queue::{online_types, waiting_list};
 use crate::db::doctor;
 use crate::error::AppError;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use time::OffsetDateTime;
 
 /// Whether this staff account is linked to a doctor of the directory.
 pub async fn is_doctor(db: &impl ConnectionTrait, staff_id: i64) -> Result<bool, AppError> {
@@ -17,11 +16,12 @@ pub async fn is_doctor(db: &impl ConnectionTrait, staff_id: i64) -> Result<bool,
 
 /// A doctor's desk: each consult type, online or not, and who waits.
 pub async fn desk(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + sea_orm::TransactionTrait),
     staff_id: i64,
     locale: app::i18n::Locale,
-    now: OffsetDateTime,
+    cx: &crate::context::RequestContext,
 ) -> Result<Option<app::booking::DoctorDesk>, AppError> {
+    let now = cx.now;
     let Some(d) = doctor::Entity::find()
         .filter(doctor::Column::StaffId.eq(staff_id))
         .one(db)
@@ -44,6 +44,15 @@ pub async fn desk(
         });
     }
     let schedule = crate::booking::schedule::doctor_schedule(db, d.id, 7, locale, now).await?;
+    // Who waits is patients' data: every look is logged (R-EMR-2).
+    let shown: usize = queues.iter().map(|q| q.waiting.len()).sum();
+    crate::audit::record_alone(
+        db,
+        cx.audit(crate::audit::AuditAction::WaitingListViewed)
+            .on("doctor", d.id)
+            .detail(serde_json::json!({ "shown": shown })),
+    )
+    .await?;
     Ok(Some(app::booking::DoctorDesk {
         doctor_name: d.name,
         queues,

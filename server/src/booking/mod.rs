@@ -11,6 +11,7 @@ pub mod pages;
 pub mod paying;
 pub mod queue;
 pub mod queue_api;
+pub mod queue_streams;
 pub mod queue_views;
 pub mod row;
 pub mod schedule;
@@ -43,6 +44,7 @@ impl Feature for Booking {
             Duration::from_millis(config.hold_gather_ms.min(1_000)),
             config.eligibility.clone(),
         ));
+        parts.insert(queue_streams::QueueStreams::default());
     }
     fn jobs(&self) -> Vec<Job> {
         vec![Job {

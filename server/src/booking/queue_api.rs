@@ -171,23 +171,45 @@ pub(crate) async fn place(
 }
 
 /// The patient's place as server-sent events: one `place` event now and one whenever
-/// it changes (checked every two seconds), until the place is no longer waiting.
+/// it changes (checked every two seconds), until the place is no longer waiting or the
+/// session ends (logout, expiry). An account keeps at most
+/// [`STREAMS_PER_ACCOUNT`](crate::booking::queue_streams::STREAMS_PER_ACCOUNT) open.
 #[utoipa::path(get, path = "/api/v1/queue/{number}/events", tag = "queue",
     params(("number" = String, Path)),
     responses(
         (status = 200, description = "`text/event-stream` of `place` events (QueueStatus as JSON)", content_type = "text/event-stream"),
         (status = 404, body = ErrorBody),
+        (status = 429, description = "rate_limited: this account has the most streams open", body = ErrorBody),
     ))]
 pub(crate) async fn place_events(
     State(state): State<AppState>,
     patient: ConsentedPatient,
+    session: Session,
     Path(number): Path<String>,
 ) -> Result<impl IntoResponse, crate::web::error::ApiError> {
     // Refuse someone else's place before the stream starts.
     let first = crate::booking::queue_views::status(&state.db, patient.id, &number).await?;
+    let slot = state
+        .parts
+        .get::<crate::booking::queue_streams::QueueStreams>()?
+        .open(patient.id)
+        .ok_or_else(|| {
+            crate::error::AppError::retry(FieldError::general(ErrorCode::RateLimited), 10)
+        })?;
+    let session_id = session
+        .id()
+        .map(|id| crate::accounts::session_store::stored_id(&id))
+        .ok_or_else(|| FieldError::general(ErrorCode::Unauthenticated))?;
+    let watch = Watch {
+        state,
+        patient_id: patient.id,
+        number,
+        session_id,
+        _slot: slot,
+    };
     let stream = futures_util::stream::unfold(
-        (state, patient.id, number, Some(first), None::<QueueStatus>),
-        |(state, patient_id, number, pending, last)| async move {
+        (watch, Some(first), None::<QueueStatus>),
+        |(watch, pending, last)| async move {
             let mut pending = pending;
             loop {
                 let current = match pending.take() {
@@ -197,9 +219,16 @@ pub(crate) async fn place_events(
                             return None;
                         }
                         tokio::time::sleep(Duration::from_secs(2)).await;
-                        crate::booking::queue_views::status(&state.db, patient_id, &number)
-                            .await
-                            .ok()?
+                        if !watch.session_lives().await {
+                            return None;
+                        }
+                        crate::booking::queue_views::status(
+                            &watch.state.db,
+                            watch.patient_id,
+                            &watch.number,
+                        )
+                        .await
+                        .ok()?
                     }
                 };
                 if last.as_ref() != Some(&current) {
@@ -209,13 +238,35 @@ pub(crate) async fn place_events(
                         .unwrap_or_else(|_| Event::default());
                     return Some((
                         Ok::<_, std::convert::Infallible>(event),
-                        (state, patient_id, number, None, Some(current)),
+                        (watch, None, Some(current)),
                     ));
                 }
             }
         },
     );
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// What one open place stream watches; its slot is given back when it is dropped.
+struct Watch {
+    state: AppState,
+    patient_id: i64,
+    number: String,
+    /// The session's stored id: the stream ends when the row is gone or expired.
+    session_id: String,
+    _slot: crate::booking::queue_streams::StreamSlot,
+}
+
+impl Watch {
+    async fn session_lives(&self) -> bool {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        crate::db::session::Entity::find_by_id(self.session_id.clone())
+            .filter(crate::db::session::Column::ExpiresAt.gt(now))
+            .one(&self.state.db)
+            .await
+            .is_ok_and(|row| row.is_some())
+    }
 }
 
 /// Leave the queue.

@@ -371,7 +371,7 @@ pub async fn scheduling(
     Ok(app::staff::Scheduling { doctors, chosen })
 }
 
-/// R-BOOK-1: operators and admins schedule any doctor; a doctor schedules only their own
+/// R-BOOK-1: operators schedule any doctor; a doctor schedules only their own
 /// entry (by the doctor's number, or the slot's doctor).
 pub(crate) async fn may_schedule(
     state: &AppState,

@@ -111,15 +111,26 @@ pub async fn count_hit(
     window_secs: i64,
     now: i64,
 ) -> Result<(i64, i64), DbErr> {
+    count_hits(db, key, 1, window_secs, now).await
+}
+
+/// [`count_hit`] for `n` events at once (the files of one upload).
+pub async fn count_hits(
+    db: &impl ConnectionTrait,
+    key: &str,
+    n: i64,
+    window_secs: i64,
+    now: i64,
+) -> Result<(i64, i64), DbErr> {
     // Both CASEs read the row as it was before this statement.
     let stmt = sql(
         db.get_database_backend(),
-        r#"INSERT INTO rate_counter ("key", window_end, "count") VALUES ($1, $2 + $3, 1)
+        r#"INSERT INTO rate_counter ("key", window_end, "count") VALUES ($1, $2 + $3, $4)
            ON CONFLICT ("key") DO UPDATE SET
-             "count" = CASE WHEN rate_counter.window_end <= $2 THEN 1 ELSE rate_counter."count" + 1 END,
+             "count" = CASE WHEN rate_counter.window_end <= $2 THEN $4 ELSE rate_counter."count" + $4 END,
              window_end = CASE WHEN rate_counter.window_end <= $2 THEN $2 + $3 ELSE rate_counter.window_end END
            RETURNING "count", window_end"#,
-        vec![key.into(), now.into(), window_secs.into()],
+        vec![key.into(), now.into(), window_secs.into(), n.into()],
     );
     let row = db
         .query_one_raw(stmt)
@@ -137,6 +148,17 @@ pub async fn uncount_hit(db: &impl ConnectionTrait, key: &str) -> Result<(), DbE
         db.get_database_backend(),
         r#"UPDATE rate_counter SET "count" = "count" - 1 WHERE "key" = $1 AND "count" > 0"#,
         vec![key.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Gives back `n` counted events (a refused upload's files), never below zero.
+pub async fn uncount_hits(db: &impl ConnectionTrait, key: &str, n: i64) -> Result<(), DbErr> {
+    db.execute_raw(sql(
+        db.get_database_backend(),
+        r#"UPDATE rate_counter SET "count" = CASE WHEN "count" > $2 THEN "count" - $2 ELSE 0 END WHERE "key" = $1"#,
+        vec![key.into(), n.into()],
     ))
     .await?;
     Ok(())

@@ -17,6 +17,14 @@ pub struct Model {
     pub disabled_at: Option<i64>,
     pub created_at: i64,
     pub created_by: Option<i64>,
+    /// The staff member's own mobile, encrypted: where the one-time activation code goes.
+    pub phone_cipher: Option<String>,
+    /// Set while the account waits for a second admin: the admin who asked.
+    pub approval_requested_by: Option<i64>,
+    pub approved_by: Option<i64>,
+    /// The one-time activation code's keyed hash, until the owner sets a password.
+    pub activation_hash: Option<String>,
+    pub activation_expires_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -139,7 +139,7 @@ pub(crate) struct DoctorCreated {
     doctor_number: String,
 }
 
-/// Add a doctor to the directory (operators and admins). A doctor with fewer than
+/// Add a doctor to the directory (operators). A doctor with fewer than
 /// three years of practice is listed but cannot be scheduled online.
 #[utoipa::path(post, path = "/api/v1/staff/doctors", tag = "doctors",
     request_body = NewDoctor,
@@ -176,7 +176,7 @@ pub(crate) struct PriceInput {
     fee_fen: i64,
 }
 
-/// Publish a fee on the price list (operators and admins).
+/// Publish a fee on the price list (operators).
 #[utoipa::path(put, path = "/api/v1/staff/consult-prices", tag = "doctors",
     request_body = PriceInput,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -207,7 +207,7 @@ pub(crate) struct AccountInput {
     username: String,
 }
 
-/// Link a doctor's directory entry to their staff account (operators and admins): the
+/// Link a doctor's directory entry to their staff account (operators): the
 /// doctor then runs their own live queue.
 #[utoipa::path(put, path = "/api/v1/staff/doctors/{number}/account", tag = "doctors",
     params(("number" = String, Path)),

@@ -59,7 +59,7 @@ pub(crate) struct OrderFilter {
     page: Option<i64>,
 }
 
-/// Every order, newest first, 50 a page (operators and admins).
+/// Every order, newest first, 50 a page (operators).
 #[utoipa::path(get, path = "/api/v1/staff/orders", tag = "payments",
     params(OrderFilter),
     responses(
@@ -101,7 +101,7 @@ pub(crate) struct RefundMade {
 }
 
 /// Refund an order in full or in part, to the original channel, with the reason
-/// (R-PAY-2; operators and admins). Never more than what is left.
+/// (R-PAY-2; operators). Never more than what is left.
 #[utoipa::path(post, path = "/api/v1/staff/orders/{number}/refunds", tag = "payments",
     params(("number" = String, Path)),
     request_body = RefundInput,

@@ -4,6 +4,7 @@ use crate::accounts::auth::ConsentedPatient;
 use crate::audit::{self, AuditAction};
 use crate::caller::Ctx;
 use crate::error::AppError;
+use crate::proofs::reach::ProofReach;
 use crate::proofs::service as proofs;
 use crate::proofs::service::Decision;
 use crate::staff::auth::StaffMember;
@@ -184,7 +185,8 @@ pub(crate) async fn proof_file(
     Ok(file_response(kind, bytes, &format!("{number}-{position}")))
 }
 
-/// The review queue: proofs waiting, oldest first, with their waiting time.
+/// The review queue: proofs waiting, oldest first, with their waiting time. A doctor
+/// sees their own department's and their own patients'; every look is logged.
 #[utoipa::path(get, path = "/api/v1/staff/proofs", tag = "staff",
     responses(
         (status = 200, body = Vec<ProofView>),
@@ -192,15 +194,16 @@ pub(crate) async fn proof_file(
     ))]
 pub(crate) async fn review_queue(
     State(state): State<AppState>,
-    member: StaffMember,
+    cx: Ctx<StaffMember>,
     Lang(locale): Lang,
 ) -> ApiResult {
-    member.require(Permission::ViewReviewQueue)?;
-    let queue = proofs::queue(&state, locale, OffsetDateTime::now_utc()).await?;
+    cx.caller.require(Permission::ViewReviewQueue)?;
+    let reach = ProofReach::of(&cx.caller);
+    let queue = proofs::queue(&state, &reach, locale, &cx).await?;
     Ok(Json(queue).into_response())
 }
 
-/// Open a file of any proof (R-EMR-2: every view is in the audit log).
+/// Open a file of a proof within reach (R-EMR-2: every view is in the audit log).
 #[utoipa::path(get, path = "/api/v1/staff/proofs/{number}/files/{position}", tag = "staff",
     params(
         ("number" = String, Path, description = "The proof number"),
@@ -222,6 +225,9 @@ pub(crate) async fn staff_proof_file(
     let Some(proof) = proofs::by_number(&state.db, &number).await? else {
         return Err(FieldError::general(ErrorCode::NotFound).into());
     };
+    if !ProofReach::of(&cx.caller).admits(&state.db, &proof).await? {
+        return Err(FieldError::general(ErrorCode::NotFound).into());
+    }
     let (kind, bytes) = proofs::file(&state, &proof, position, q.thumbnail).await?;
     audit::record_alone(
         &state.db,
@@ -282,7 +288,8 @@ pub(crate) async fn decide_proof(
             },
             _ => return Err(FieldError::new(ErrorCode::InvalidForm, Field::Body).into()),
         };
-        proofs::decide(&state, cx.caller.id, &number, decision, &cx).await
+        let reach = ProofReach::of(&cx.caller);
+        proofs::decide(&state, cx.caller.id, &reach, &number, decision, &cx).await
     }
     .await;
     reply

@@ -1,8 +1,12 @@
 //! Diagnosis proofs: uploads checked by content, staff review, and the sweep of files
 //! that never became a proof (R-ELIG-2).
 pub mod api;
+pub mod decodes;
 pub mod orphans;
 pub mod pages;
+pub mod pdf;
+pub mod quotas;
+pub mod reach;
 pub mod service;
 pub mod uploads;
 
@@ -23,6 +27,12 @@ impl Feature for Proofs {
     }
     fn forms(&self, state: &AppState) -> axum::Router<AppState> {
         api::form_routes(state)
+    }
+    fn parts(&self, config: &crate::config::Config, parts: &mut crate::parts::Parts) {
+        parts.insert(decodes::Decodes::new(
+            config.decode_memory_mib,
+            config.decode_queue,
+        ));
     }
     fn jobs(&self) -> Vec<Job> {
         vec![Job {

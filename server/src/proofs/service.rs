@@ -18,14 +18,14 @@ use app::domain::china_time::CHINA;
 use app::domain::department::Department;
 use app::domain::notice::NoticeKind;
 use app::domain::proof::{ProofStatus, RejectReason, diagnosed_on, institution, note};
-use app::domain::upload::{FileKind, count_ok};
+use app::domain::upload::{FileKind, PROOFS_WAITING_PER_ACCOUNT, count_ok};
 use app::domain::{ErrorCode, Field, FieldError};
 use app::i18n::Locale;
 use app::proofs::{ProofFileView, ProofView};
 use rand::Rng;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder,
+    QueryOrder, QuerySelect,
 };
 use time::OffsetDateTime;
 
@@ -63,9 +63,11 @@ pub async fn submit(
         }
     }
     count_ok(files.len())?;
+    super::quotas::within_quotas(state, patient_id, files.len(), cx).await?;
+    let decodes = state.parts.get::<super::decodes::Decodes>()?;
     let mut processed: Vec<Processed> = Vec::with_capacity(files.len());
     for bytes in files {
-        processed.push(process(bytes, state.max_upload_bytes).await?);
+        processed.push(process(decodes, bytes, state.max_upload_bytes).await?);
     }
 
     let number = new_proof_number();
@@ -106,6 +108,16 @@ pub async fn submit(
 
     let saved = async {
         let txn = db::begin_write(&state.db).await?;
+        // The account's row is the lock: two uploads at once count the waiting proofs
+        // one after the other, so neither slips past the limit.
+        patient::Entity::find_by_id(patient_id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?;
+        if super::quotas::waiting_proofs(&txn, patient_id).await? >= PROOFS_WAITING_PER_ACCOUNT {
+            txn.rollback().await?;
+            return Ok(Err(FieldError::general(ErrorCode::ProofsWaitingLimit)));
+        }
         let proof = diagnosis_proof::ActiveModel {
             proof_number: Set(number.clone()),
             patient_id: Set(patient_id),
@@ -134,10 +146,14 @@ pub async fn submit(
         )
         .await?;
         txn.commit().await?;
-        Ok::<_, sea_orm::DbErr>(())
+        Ok::<_, sea_orm::DbErr>(Ok(()))
     };
     match saved.await {
-        Ok(()) => Ok((number, true)),
+        Ok(Ok(())) => Ok((number, true)),
+        Ok(Err(refused)) => {
+            discard(state, &stored).await;
+            Err(refused.into())
+        }
         Err(e) => {
             discard(state, &stored).await;
             // Two tries with the same key raced: the other one's proof stands.
@@ -371,6 +387,7 @@ pub enum Decision {
 pub async fn decide(
     state: &std::sync::Arc<State>,
     staff_id: i64,
+    reach: &super::reach::ProofReach,
     number: &str,
     decision: Decision,
     cx: &RequestContext,
@@ -383,6 +400,9 @@ pub async fn decide(
     else {
         return Err(FieldError::general(ErrorCode::NotFound).into());
     };
+    if !reach.admits(&state.db, &p).await? {
+        return Err(FieldError::general(ErrorCode::NotFound).into());
+    }
     let mut update = diagnosis_proof::Entity::update_many()
         .col_expr(
             diagnosis_proof::Column::DecidedBy,
@@ -494,14 +514,18 @@ pub async fn decide(
     Ok(())
 }
 
-/// The review queue: proofs waiting, oldest first.
+/// The review queue within the staff member's reach: proofs waiting, oldest first.
+/// Every look is in the audit log (R-EMR-2), with how many proofs it showed.
 pub async fn queue(
     state: &State,
+    reach: &super::reach::ProofReach,
     locale: Locale,
-    now: OffsetDateTime,
+    cx: &RequestContext,
 ) -> Result<Vec<ProofView>, AppError> {
+    let now = cx.now;
     let waiting = diagnosis_proof::Entity::find()
         .filter(diagnosis_proof::Column::Status.eq(ProofStatus::Submitted.as_str()))
+        .filter(reach.condition())
         .order_by_asc(diagnosis_proof::Column::CreatedAt)
         .order_by_asc(diagnosis_proof::Column::Id)
         .all(&state.db)
@@ -510,6 +534,12 @@ pub async fn queue(
     for p in waiting {
         out.push(view(state, p, locale, now).await?);
     }
+    crate::audit::record_alone(
+        &state.db,
+        cx.audit(AuditAction::ProofQueueViewed)
+            .detail(serde_json::json!({ "shown": out.len() })),
+    )
+    .await?;
     Ok(out)
 }
 

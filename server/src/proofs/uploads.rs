@@ -1,9 +1,14 @@
 //! Turns an uploaded file into what is stored (OWASP file-upload rules, R-ELIG-2):
 //! the kind by magic bytes, a size limit, images decoded only after their header's
 //! dimensions pass and with allocation limits, then re-encoded (which drops EXIF and
-//! GPS, after applying the photo's orientation) with a thumbnail; PDFs checked and kept.
+//! GPS, after applying the photo's orientation) with a thumbnail; PDFs rewritten without
+//! their active content ([`super::pdf`]).
+use super::decodes::{AbandonOnDrop, Abandoned, Decodes};
 use crate::error::AppError;
-use app::domain::upload::{FileKind, MAX_IMAGE_SIDE, THUMBNAIL_SIDE, dimensions_ok, sniff};
+use app::domain::upload::{
+    FileKind, MAX_DECODED_BYTES, MAX_IMAGE_SIDE, THUMBNAIL_SIDE, decode_cost_mib, decoded_size_ok,
+    dimensions_ok, sniff,
+};
 use app::domain::{ErrorCode, Field, FieldError};
 use axum::extract::Multipart;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
@@ -32,57 +37,125 @@ pub struct Processed {
     pub sha256: String,
 }
 
-/// Checks and re-encodes one upload; CPU-heavy, so run on the blocking pool.
-pub async fn process(bytes: Vec<u8>, max_bytes: usize) -> Result<Processed, AppError> {
+/// Checks and re-encodes one upload. The header is read here (cheap); the decode runs
+/// on the blocking pool once the decoding budget has room for it ([`Decodes`]).
+pub async fn process(
+    decodes: &Decodes,
+    bytes: Vec<u8>,
+    max_bytes: usize,
+) -> Result<Processed, AppError> {
     if bytes.len() > max_bytes {
         return Err(FieldError::new(ErrorCode::FileTooLarge, Field::Files).into());
     }
-    tokio::task::spawn_blocking(move || process_now(&bytes))
+    let kind = sniff(&bytes)?;
+    let Some(format) = image_format(kind) else {
+        // A PDF is rewritten without its active content, through the same pool.
+        let reserved = decodes
+            .reserve(PDF_COST_MIB)
+            .await
+            .map_err(|_| AppError::retry(FieldError::general(ErrorCode::Busy), 5))?;
+        return tokio::task::spawn_blocking(move || {
+            let _reserved = reserved;
+            let sha256 = crate::crypto::sha256_hex_bytes(&bytes);
+            let data = super::pdf::without_active_content(&bytes)?;
+            Ok(Processed {
+                kind,
+                data,
+                thumbnail: None,
+                width: None,
+                height: None,
+                sha256,
+            })
+        })
         .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("upload worker: {e}")))?
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("upload worker: {e}")))?;
+    };
+    let decoded_bytes = header_checked(&bytes, format)?;
+    let reserved = decodes
+        .reserve(decode_cost_mib(decoded_bytes))
+        .await
+        .map_err(|_| AppError::retry(FieldError::general(ErrorCode::Busy), 5))?;
+    let abandoned = Abandoned::default();
+    let _mark = AbandonOnDrop(abandoned.clone());
+    tokio::task::spawn_blocking(move || {
+        // The room stays reserved until the decode's memory is given back.
+        let _reserved = reserved;
+        decode_now(&bytes, kind, format, &abandoned)
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("upload worker: {e}")))?
 }
+
+/// What rewriting a PDF reserves of the decoding budget: its streams expand to at most
+/// 16 MiB each while it is loaded.
+const PDF_COST_MIB: u32 = 64;
 
 fn damaged() -> AppError {
     FieldError::new(ErrorCode::FileDamaged, Field::Files).into()
 }
 
-fn process_now(bytes: &[u8]) -> Result<Processed, AppError> {
-    let kind = sniff(bytes)?;
-    let sha256 = crate::crypto::sha256_hex_bytes(bytes);
-    let format = match kind {
-        FileKind::Pdf => {
-            return Ok(Processed {
-                kind,
-                data: bytes.to_vec(),
-                thumbnail: None,
-                width: None,
-                height: None,
-                sha256,
-            });
-        }
-        FileKind::Jpeg => ImageFormat::Jpeg,
-        FileKind::Png => ImageFormat::Png,
-        FileKind::Webp => ImageFormat::WebP,
-    };
-    // The header first: a 30,000 x 30,000 image in a small file stops here.
-    let (w, h) = ImageReader::with_format(Cursor::new(bytes), format)
-        .into_dimensions()
-        .map_err(|_| damaged())?;
-    dimensions_ok(w, h)?;
+fn image_format(kind: FileKind) -> Option<ImageFormat> {
+    match kind {
+        FileKind::Pdf => None,
+        FileKind::Jpeg => Some(ImageFormat::Jpeg),
+        FileKind::Png => Some(ImageFormat::Png),
+        FileKind::Webp => Some(ImageFormat::WebP),
+    }
+}
+
+fn reader(bytes: &[u8], format: ImageFormat) -> ImageReader<Cursor<&[u8]>> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_IMAGE_SIDE);
     limits.max_image_height = Some(MAX_IMAGE_SIDE);
-    limits.max_alloc = Some(512 * 1024 * 1024);
+    limits.max_alloc = Some(MAX_DECODED_BYTES);
     reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(|_| damaged())?;
+    reader
+}
+
+/// From the header alone: the dimensions and the decoded size are within bounds (a
+/// 30,000 x 30,000 image, or a 16-bit RGBA one of 60 MP, in a small file stops here).
+/// Returns the decoded size in bytes.
+fn header_checked(bytes: &[u8], format: ImageFormat) -> Result<u64, AppError> {
+    let (w, h) = ImageReader::with_format(Cursor::new(bytes), format)
+        .into_dimensions()
+        .map_err(|_| damaged())?;
+    dimensions_ok(w, h)?;
+    let decoder = reader(bytes, format)
+        .into_decoder()
+        .map_err(|_| damaged())?;
+    let total = decoder.total_bytes();
+    decoded_size_ok(total)?;
+    Ok(total)
+}
+
+fn decode_now(
+    bytes: &[u8],
+    kind: FileKind,
+    format: ImageFormat,
+    abandoned: &Abandoned,
+) -> Result<Processed, AppError> {
+    let gone = || AppError::Internal(anyhow::anyhow!("the upload's request went away"));
+    let sha256 = crate::crypto::sha256_hex_bytes(bytes);
+    let mut decoder = reader(bytes, format)
+        .into_decoder()
+        .map_err(|_| damaged())?;
     let orientation = decoder.orientation().map_err(|_| damaged())?;
+    if abandoned.is_set() {
+        return Err(gone());
+    }
     let mut img = DynamicImage::from_decoder(decoder).map_err(|_| damaged())?;
+    if abandoned.is_set() {
+        return Err(gone());
+    }
     img.apply_orientation(orientation);
     let (stored_kind, data) = match kind {
         FileKind::Png => (FileKind::Png, encode(&img, ImageFormat::Png)?),
         _ => (FileKind::Jpeg, encode(&img, ImageFormat::Jpeg)?),
     };
+    if abandoned.is_set() {
+        return Err(gone());
+    }
     let thumb = img.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE);
     Ok(Processed {
         kind: stored_kind,
@@ -150,9 +223,13 @@ mod tests {
         encode(&DynamicImage::new_rgb8(w, h), ImageFormat::Jpeg).unwrap()
     }
 
+    fn pool() -> Decodes {
+        Decodes::new(64, 4)
+    }
+
     #[tokio::test]
     async fn a_photo_is_re_encoded_with_a_thumbnail() {
-        let p = process(jpeg(800, 600), 10_000_000).await.unwrap();
+        let p = process(&pool(), jpeg(800, 600), 10_000_000).await.unwrap();
         assert_eq!(p.kind, FileKind::Jpeg);
         assert_eq!((p.width, p.height), (Some(800), Some(600)));
         let thumb = image::load_from_memory(p.thumbnail.as_ref().unwrap()).unwrap();
@@ -163,17 +240,17 @@ mod tests {
     async fn bad_files_are_refused() {
         let code = |r: Result<Processed, AppError>| r.err().map(|e| e.code());
         assert_eq!(
-            code(process(jpeg(10, 10), 100).await),
+            code(process(&pool(), jpeg(10, 10), 100).await),
             Some(ErrorCode::FileTooLarge)
         );
         let mut truncated = jpeg(400, 300);
         truncated.truncate(truncated.len() / 3);
         assert_eq!(
-            code(process(truncated, 10_000_000).await),
+            code(process(&pool(), truncated, 10_000_000).await),
             Some(ErrorCode::FileDamaged)
         );
         assert_eq!(
-            code(process(b"MZ\x90\0not an image".to_vec(), 10_000_000).await),
+            code(process(&pool(), b"MZ\x90\0not an image".to_vec(), 10_000_000).await),
             Some(ErrorCode::FileTypeRefused)
         );
     }

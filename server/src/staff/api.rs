@@ -1,12 +1,12 @@
 //! Staff login with a second factor, enrolment, and staff accounts (R-SEC-1, R-SEC-3).
-use super::pages::{FLASH_CREATED, FLASH_RECOVERY_CODES};
+use super::pages::FLASH_RECOVERY_CODES;
 use crate::accounts::auth::internal;
 use crate::caller::{Anonymous, Ctx};
 use crate::staff::auth as staff_auth;
 use crate::staff::auth::PendingStaff;
 use crate::staff::auth::StaffMember;
+use crate::staff::onboarding;
 use crate::staff::service as staff;
-use crate::staff::service::Created;
 use crate::staff::service::Enrolment;
 use crate::staff::service::NewStaff;
 use crate::staff::service::StaffView;
@@ -184,11 +184,13 @@ pub(crate) async fn list_staff(State(state): State<AppState>, member: StaffMembe
     Ok(Json(staff::list(&state.db).await?).into_response())
 }
 
-/// Create a staff account (admin only); the first password is in the answer, once.
+/// Ask for a staff account (admin only). It waits for a second admin's approval; then
+/// its owner gets a one-time activation code by SMS on the phone given here and sets
+/// their own password. The answer holds no password and no code.
 #[utoipa::path(post, path = "/api/v1/staff/accounts", tag = "staff",
     request_body = NewStaff,
     responses(
-        (status = 201, body = Created),
+        (status = 201, body = StaffView),
         (status = 403, body = ErrorBody),
         (status = 409, description = "staff_username_taken", body = ErrorBody),
         (status = 422, body = ErrorBody),
@@ -196,26 +198,12 @@ pub(crate) async fn list_staff(State(state): State<AppState>, member: StaffMembe
 pub(crate) async fn create_staff(
     State(state): State<AppState>,
     cx: Ctx<StaffMember>,
-    session: Session,
     reply: Reply,
     Input(body): Input<NewStaff>,
 ) -> Response {
-    let page = reply.is_page();
     let result = async {
         cx.caller.require(Permission::ManageStaff)?;
-        let created = staff::create(&state, Some(cx.caller.id), body, &cx).await?;
-        if page {
-            // The page shows the first password once, after the redirect.
-            let shown = (
-                created.staff.username.clone(),
-                created.initial_password.clone(),
-            );
-            session
-                .insert(FLASH_CREATED, shown)
-                .await
-                .map_err(internal)?;
-        }
-        Ok(created)
+        onboarding::request_account(&state, cx.caller.id, body, &cx).await
     }
     .await;
     reply
@@ -224,6 +212,104 @@ pub(crate) async fn create_staff(
             "/staff/accounts?notice=staff_created".into()
         })
 }
+
+/// Approve an account another admin asked for, new or re-enabled (admin only; four
+/// eyes: never the admin who asked). A new account's owner is then sent the code.
+#[utoipa::path(post, path = "/api/v1/staff/accounts/{id}/approval", tag = "staff",
+    params(("id" = i64, Path, description = "The staff account")),
+    responses(
+        (status = 204),
+        (status = 403, description = "forbidden, or second_admin_required", body = ErrorBody),
+        (status = 404, description = "No such account waiting", body = ErrorBody),
+    ))]
+pub(crate) async fn approve_staff(
+    State(state): State<AppState>,
+    cx: Ctx<StaffMember>,
+    reply: Reply,
+    Path(id): Path<i64>,
+) -> Response {
+    let result = async {
+        cx.caller.require(Permission::ManageStaff)?;
+        onboarding::approve(&state, cx.caller.id, id, &cx).await
+    }
+    .await;
+    reply
+        .back_to("/staff/accounts")
+        .done(result, || "/staff/accounts?notice=staff_approved".into())
+}
+
+/// Send a new activation code to an approved account's owner (admin only). It goes to
+/// the phone on file; the answer holds nothing of it.
+#[utoipa::path(post, path = "/api/v1/staff/accounts/{id}/activation-code", tag = "staff",
+    params(("id" = i64, Path, description = "The staff account")),
+    responses(
+        (status = 204),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "No such account waiting for activation", body = ErrorBody),
+    ))]
+pub(crate) async fn resend_activation(
+    State(state): State<AppState>,
+    cx: Ctx<StaffMember>,
+    reply: Reply,
+    Path(id): Path<i64>,
+) -> Response {
+    let result = async {
+        cx.caller.require(Permission::ManageStaff)?;
+        onboarding::resend_activation(&state, cx.caller.id, id, &cx).await
+    }
+    .await;
+    reply
+        .back_to("/staff/accounts")
+        .done(result, || "/staff/accounts?notice=activation_sent".into())
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub(crate) struct Activation {
+    username: String,
+    /// The one-time code from the SMS (`xxxxx-xxxxx`).
+    code: String,
+    /// The password the owner chooses.
+    password: String,
+}
+
+/// A new staff member sets their own password with the one-time code from the SMS;
+/// the login then continues at enrolment (`second_factor: enrol`). Unknown username and
+/// a wrong, used or expired code answer alike (`activation_failed`).
+#[utoipa::path(post, path = "/api/v1/staff/activation", tag = "staff",
+    request_body = Activation,
+    responses(
+        (status = 200, body = SecondFactorOwed),
+        (status = 401, description = "activation_failed", body = ErrorBody),
+        (status = 422, description = "The password is too short or common", body = ErrorBody),
+    ))]
+pub(crate) async fn activate(
+    State(state): State<AppState>,
+    cx: Ctx<Anonymous>,
+    session: Session,
+    reply: Reply,
+    Input(body): Input<Activation>,
+) -> Response {
+    let result = async {
+        let id =
+            onboarding::activate(&state, &body.username, &body.code, &body.password, &cx).await?;
+        staff_auth::begin(&session, id).await?;
+        Ok(SecondFactorOwed {
+            second_factor: "enrol",
+        })
+    }
+    .await;
+    reply
+        .back_to("/staff/activate")
+        .answer(result, StatusCode::OK, |_| "/staff/enrol".into())
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AccountChange {
+    /// `disabled`, or `enable_requested`: another admin must approve it.
+    change: staff::Change,
+}
+
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 pub(crate) struct Disabled {
@@ -231,12 +317,13 @@ pub(crate) struct Disabled {
     disabled: bool,
 }
 
-/// Disable (its sessions end at once) or re-enable a staff account (admin only).
+/// Disable a staff account (its sessions end at once), or ask for it to be re-enabled
+/// (admin only): re-enabling waits for a second admin's approval.
 #[utoipa::path(put, path = "/api/v1/staff/accounts/{id}/disabled", tag = "staff",
     params(("id" = i64, Path, description = "The staff account")),
     request_body = Disabled,
     responses(
-        (status = 204),
+        (status = 200, body = AccountChange),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
     ))]
@@ -252,14 +339,17 @@ pub(crate) async fn set_disabled(
         staff::set_disabled(&state, cx.caller.id, id, body.disabled, &cx).await
     }
     .await;
-    let notice = if body.disabled {
-        "staff_disabled"
-    } else {
-        "staff_enabled"
-    };
-    reply
-        .back_to("/staff/accounts")
-        .done(result, || format!("/staff/accounts?notice={notice}"))
+    reply.back_to("/staff/accounts").answer(
+        result.map(|change| AccountChange { change }),
+        StatusCode::OK,
+        |c| {
+            let notice = match c.change {
+                staff::Change::Disabled => "staff_disabled",
+                staff::Change::EnableRequested => "staff_enable_requested",
+            };
+            format!("/staff/accounts?notice={notice}")
+        },
+    )
 }
 /// The same operations for the staff pages' forms.
 pub(crate) fn form_routes(state: &AppState) -> Router<AppState> {
@@ -268,6 +358,7 @@ pub(crate) fn form_routes(state: &AppState) -> Router<AppState> {
         .route("/forms/staff/login", post(staff_login))
         .route("/forms/staff/second-factor", post(second_factor))
         .route("/forms/staff/enrol", post(confirm_enrolment))
+        .route("/forms/staff/activate", post(activate))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::web::throttle::limit,
@@ -277,6 +368,11 @@ pub(crate) fn form_routes(state: &AppState) -> Router<AppState> {
         .route("/forms/staff/logout", post(staff_logout))
         .route("/forms/staff/accounts", post(create_staff))
         .route("/forms/staff/accounts/{id}/disabled", post(set_disabled))
+        .route("/forms/staff/accounts/{id}/approval", post(approve_staff))
+        .route(
+            "/forms/staff/accounts/{id}/activation-code",
+            post(resend_activation),
+        )
 }
 
 pub(crate) fn routes() -> ApiRoutes {
@@ -284,11 +380,14 @@ pub(crate) fn routes() -> ApiRoutes {
         guessing: OpenApiRouter::new()
             .routes(routes!(staff_login, staff_logout))
             .routes(routes!(second_factor))
-            .routes(routes!(enrolment, confirm_enrolment)),
+            .routes(routes!(enrolment, confirm_enrolment))
+            .routes(routes!(activate)),
         staff: OpenApiRouter::new()
             .routes(routes!(staff_me))
             .routes(routes!(list_staff, create_staff))
-            .routes(routes!(set_disabled)),
+            .routes(routes!(set_disabled))
+            .routes(routes!(approve_staff))
+            .routes(routes!(resend_activation)),
         ..ApiRoutes::default()
     }
 }

@@ -1,7 +1,7 @@
 //! Staff: accounts with roles and a second factor (R-SEC-1, R-SEC-3), and their desks.
 pub mod api;
 pub mod auth;
-
+pub mod onboarding;
 pub mod pages;
 pub mod service;
 pub mod totp;

@@ -1,4 +1,5 @@
 //! What the staff pages load: enrolment, and the desks a role may use.
+use crate::caller::Ctx;
 use crate::error::AppError;
 use crate::staff::auth::{PendingStaff, StaffMember};
 use crate::staff::service as staff;
@@ -22,22 +23,25 @@ pub(crate) fn answers(pages: &mut PageAnswers) {
     );
     pages.answer(|state, parts, _: StaffHomeQuery| async move { home(&state, parts).await });
     pages.answer(|state, mut parts, _: ProofDeskQuery| async move {
-        let Some(member) = desk_member(&state, &mut parts, Permission::ViewReviewQueue).await
-        else {
+        let Ok(cx) = Ctx::<StaffMember>::from_request_parts(&mut parts, &state).await else {
             return Ok(None);
         };
+        if !cx.caller.role().may(Permission::ViewReviewQueue) {
+            return Ok(None);
+        }
         let locale = locale_of(&parts.headers);
+        let reach = crate::proofs::reach::ProofReach::of(&cx.caller);
         Ok(Some(ProofDesk {
-            queue: crate::proofs::service::queue(&state, locale, OffsetDateTime::now_utc()).await?,
-            may_decide: member.role().may(Permission::DecideProofs),
+            queue: crate::proofs::service::queue(&state, &reach, locale, &cx).await?,
+            may_decide: cx.caller.role().may(Permission::DecideProofs),
         }))
     });
     pages.answer(|state, mut parts, _: DoctorDeskQuery| async move {
-        let Ok(member) = StaffMember::from_request_parts(&mut parts, &state).await else {
+        let Ok(cx) = Ctx::<StaffMember>::from_request_parts(&mut parts, &state).await else {
             return Ok(None);
         };
         let locale = locale_of(&parts.headers);
-        crate::booking::desk::desk(&state.db, member.id, locale, OffsetDateTime::now_utc()).await
+        crate::booking::desk::desk(&state.db, cx.caller.id, locale, &cx).await
     });
     pages.answer(|state, mut parts, ScheduleDeskQuery(doctor)| async move {
         if desk_member(&state, &mut parts, Permission::ManageDirectory)
@@ -86,17 +90,9 @@ pub(crate) fn answers(pages: &mut PageAnswers) {
         let Some(member) = desk_member(&state, &mut parts, Permission::ManageStaff).await else {
             return Ok(None);
         };
-        let created = match parts.extensions.get::<Session>() {
-            Some(session) => session
-                .remove::<(String, String)>(FLASH_CREATED)
-                .await
-                .map_err(crate::accounts::auth::internal)?,
-            None => None,
-        };
         Ok(Some(StaffAccounts {
             accounts: staff::list(&state.db).await?,
             me: member.view,
-            created,
         }))
     });
 }
@@ -115,7 +111,6 @@ async fn load_enrolment(state: &AppState, mut parts: Parts) -> Result<Option<Enr
 
 /// Shown once, then forgotten: the session keys of what a form left for its page.
 pub const FLASH_RECOVERY_CODES: &str = "flash_recovery_codes";
-pub const FLASH_CREATED: &str = "flash_created";
 
 /// The staff member with both factors, if their role may use the desk.
 async fn desk_member(

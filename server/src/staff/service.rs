@@ -22,7 +22,7 @@ const RECOVERY_DOMAIN: &str = "staff_recovery";
 
 pub use app::staff::{Enrolment, StaffView};
 
-fn view(s: &staff::Model) -> Result<StaffView, AppError> {
+pub(super) fn view(s: &staff::Model) -> Result<StaffView, AppError> {
     Ok(StaffView {
         id: s.id,
         username: s.username.clone(),
@@ -31,7 +31,14 @@ fn view(s: &staff::Model) -> Result<StaffView, AppError> {
         department: s.department.as_deref().and_then(Department::parse),
         enrolled: s.totp_secret_cipher.is_some(),
         disabled: s.disabled_at.is_some(),
+        approval_requested_by: s.approval_requested_by,
+        awaiting_activation: s.activation_hash.is_some(),
     })
+}
+
+/// An account that may log in: not disabled, approved, and its password set by its owner.
+fn may_log_in(s: &staff::Model) -> bool {
+    s.disabled_at.is_none() && s.approval_requested_by.is_none() && s.activation_hash.is_none()
 }
 
 /// What an admin (or the CLI) asks for.
@@ -46,23 +53,27 @@ pub struct NewStaff {
     pub role: String,
     /// For doctors: the department code.
     pub department: Option<String>,
+    /// The staff member's own mobile: the activation code goes there, never to the
+    /// admin. Required when an admin asks for the account.
+    pub phone: Option<String>,
 }
 
-/// A new account and its first password, shown once to whoever creates it.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+/// The first admin, made on the server's host (the CLI), and its first password,
+/// printed once to whoever runs the command there.
+#[derive(Debug)]
 pub struct Created {
     pub staff: StaffView,
     pub initial_password: String,
 }
 
-/// Creates a staff account. `by` is the admin, or `None` for the CLI's first admin.
-pub async fn create(
-    state: &State,
-    by: Option<i64>,
-    input: NewStaff,
-    cx: &RequestContext,
-) -> Result<Created, AppError> {
-    let now = cx.now;
+pub(super) struct Checked {
+    pub(super) username: StaffUsername,
+    pub(super) display_name: String,
+    pub(super) role: Role,
+    pub(super) department: Option<Department>,
+}
+
+pub(super) fn check(input: &NewStaff) -> Result<Checked, AppError> {
     let username = StaffUsername::parse(&input.username)?;
     let display_name = app::domain::person_name::RealName::parse(&input.display_name)
         .map_err(|_| FieldError::new(ErrorCode::RealNameInvalid, Field::RealName))?;
@@ -73,46 +84,74 @@ pub async fn create(
             Department::parse(code).ok_or(FieldError::new(ErrorCode::InvalidForm, Field::Body))?,
         ),
     };
-    let initial_password = new_initial_password();
-    let checked = NewPassword::parse(&initial_password, Field::Password, None)?;
-    let hash = state
-        .crypto
-        .hash_password(checked.expose().to_owned())
-        .await?;
-    let txn = db::begin_write(&state.db).await?;
-    let row = staff::ActiveModel {
-        username: Set(username.as_str().to_owned()),
-        display_name: Set(display_name.as_str().to_owned()),
-        role: Set(role.as_str().to_owned()),
-        department: Set(department.map(|d| d.as_str().to_owned())),
-        password_hash: Set(hash),
+    Ok(Checked {
+        username,
+        display_name: display_name.as_str().to_owned(),
+        role,
+        department,
+    })
+}
+
+/// Inserts the row; a taken username is the form's error.
+pub(super) async fn insert(
+    txn: &sea_orm::DatabaseTransaction,
+    row: staff::ActiveModel,
+) -> Result<staff::Model, AppError> {
+    match row.insert(txn).await {
+        Ok(r) => Ok(r),
+        Err(e) if crate::db::is_unique_violation(&e) => {
+            Err(FieldError::new(ErrorCode::StaffUsernameTaken, Field::Username).into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) fn new_row(
+    c: &Checked,
+    password_hash: String,
+    now: OffsetDateTime,
+) -> staff::ActiveModel {
+    staff::ActiveModel {
+        username: Set(c.username.as_str().to_owned()),
+        display_name: Set(c.display_name.clone()),
+        role: Set(c.role.as_str().to_owned()),
+        department: Set(c.department.map(|d| d.as_str().to_owned())),
+        password_hash: Set(password_hash),
         totp_secret_cipher: Set(None),
         totp_pending_cipher: Set(None),
         totp_last_step: Set(None),
         disabled_at: Set(None),
         created_at: Set(now.unix_timestamp()),
-        created_by: Set(by),
+        created_by: Set(None),
+        phone_cipher: Set(None),
+        approval_requested_by: Set(None),
+        approved_by: Set(None),
+        activation_hash: Set(None),
+        activation_expires_at: Set(None),
         ..Default::default()
     }
-    .insert(&txn)
-    .await;
-    let row = match row {
-        Ok(r) => r,
-        Err(e) if crate::db::is_unique_violation(&e) => {
-            txn.rollback().await?;
-            return Err(FieldError::new(ErrorCode::StaffUsernameTaken, Field::Username).into());
-        }
-        Err(e) => return Err(e.into()),
-    };
+}
+
+/// Creates an account on the server's host (the CLI's first admin, the dev demo): it
+/// can log in at once with the password returned, which the host prints once.
+pub async fn create_on_host(
+    state: &State,
+    input: NewStaff,
+    cx: &RequestContext,
+) -> Result<Created, AppError> {
+    let checked = check(&input)?;
+    let initial_password = new_initial_password();
+    let password = NewPassword::parse(&initial_password, Field::Password, None)?;
+    let hash = state
+        .crypto
+        .hash_password(password.expose().to_owned())
+        .await?;
+    let txn = db::begin_write(&state.db).await?;
+    let row = insert(&txn, new_row(&checked, hash, cx.now)).await?;
     audit::record(
         &txn,
-        staff_event(
-            cx,
-            by.map_or(Actor::System, Actor::Staff),
-            AuditAction::StaffCreated,
-            row.id,
-        )
-        .detail(serde_json::json!({ "role": role.as_str() })),
+        staff_event(cx, Actor::System, AuditAction::StaffCreated, row.id)
+            .detail(serde_json::json!({ "role": checked.role.as_str(), "by": "host" })),
     )
     .await?;
     txn.commit().await?;
@@ -123,7 +162,7 @@ pub async fn create(
 }
 
 /// The audit row about a staff account, done by `actor`.
-fn staff_event(
+pub(super) fn staff_event(
     cx: &RequestContext,
     actor: Actor,
     action: AuditAction,
@@ -175,9 +214,7 @@ pub async fn check_password(
         .filter(staff::Column::Username.eq(username.as_str()))
         .one(&state.db)
         .await?;
-    let usable = found
-        .as_ref()
-        .filter(|s| s.disabled_at.is_none() && allowed);
+    let usable = found.as_ref().filter(|s| may_log_in(s) && allowed);
     let hash = usable.map_or_else(|| state.dummy_hash.clone(), |s| s.password_hash.clone());
     let right = state
         .crypto
@@ -452,7 +489,7 @@ pub async fn find_active(
     let Some(s) = staff::Entity::find_by_id(staff_id).one(db).await? else {
         return Ok(None);
     };
-    if s.disabled_at.is_some() {
+    if !may_log_in(&s) {
         return Ok(None);
     }
     let v = view(&s)?;
@@ -476,47 +513,74 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<StaffView>, AppError>
         .collect()
 }
 
-/// Disables (or re-enables) an account. A disabled account's sessions stop working at
-/// once: every staff request checks the account.
+/// What an admin's change to an account came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    Disabled,
+    /// Re-enabling waits for a second admin (four eyes, R-SEC-1).
+    EnableRequested,
+}
+
+/// Disables an account, or asks for it to be re-enabled. A disabled account's sessions
+/// stop working at once: every staff request checks the account. Re-enabling gives
+/// back access to patients' data or money, so another admin approves it
+/// ([`super::onboarding::approve`]); until then the account stays disabled.
 pub async fn set_disabled(
     state: &State,
     admin_id: i64,
     staff_id: i64,
     disabled: bool,
     cx: &RequestContext,
-) -> Result<(), AppError> {
+) -> Result<Change, AppError> {
     let now = cx.now;
-    if staff_id == admin_id && disabled {
-        // An admin cannot lock the last door behind themselves by accident.
+    if staff_id == admin_id {
+        // An admin cannot lock the last door behind themselves by accident, nor ask
+        // for their own account.
         return Err(FieldError::general(ErrorCode::Forbidden).into());
     }
     let txn = db::begin_write(&state.db).await?;
-    let value = disabled.then_some(now.unix_timestamp());
-    let changed = staff::Entity::update_many()
-        .col_expr(
-            staff::Column::DisabledAt,
-            sea_orm::sea_query::Expr::value(value),
+    let update = staff::Entity::update_many().filter(staff::Column::Id.eq(staff_id));
+    let (update, action, change) = if disabled {
+        // Disabling also withdraws any approval still waiting.
+        (
+            update
+                .col_expr(
+                    staff::Column::DisabledAt,
+                    sea_orm::sea_query::Expr::value(now.unix_timestamp()),
+                )
+                .col_expr(
+                    staff::Column::ApprovalRequestedBy,
+                    sea_orm::sea_query::Expr::value(Option::<i64>::None),
+                ),
+            AuditAction::StaffDisabled,
+            Change::Disabled,
         )
-        .filter(staff::Column::Id.eq(staff_id))
-        .exec(&txn)
-        .await?
-        .rows_affected;
+    } else {
+        (
+            update
+                .col_expr(
+                    staff::Column::ApprovalRequestedBy,
+                    sea_orm::sea_query::Expr::value(admin_id),
+                )
+                .filter(staff::Column::DisabledAt.is_not_null()),
+            AuditAction::StaffApprovalRequested,
+            Change::EnableRequested,
+        )
+    };
+    let changed = update.exec(&txn).await?.rows_affected;
     if changed == 0 {
         txn.rollback().await?;
         return Err(FieldError::general(ErrorCode::NotFound).into());
     }
-    let action = if disabled {
-        AuditAction::StaffDisabled
-    } else {
-        AuditAction::StaffEnabled
+    let event = staff_event(cx, Actor::Staff(admin_id), action, staff_id);
+    let event = match change {
+        Change::EnableRequested => event.detail(serde_json::json!({ "for": "enable" })),
+        Change::Disabled => event,
     };
-    audit::record(
-        &txn,
-        staff_event(cx, Actor::Staff(admin_id), action, staff_id),
-    )
-    .await?;
+    audit::record(&txn, event).await?;
     txn.commit().await?;
-    Ok(())
+    Ok(change)
 }
 
 fn wrong_factor() -> AppError {

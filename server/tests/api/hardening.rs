@@ -827,20 +827,7 @@ pub async fn limits_count_only_failures(db: Db) {
 
     // Staff at the same address: counted apart from the patients; six good logins, each
     // with its second step (one-time recovery codes), lock nothing.
-    let password = server::staff::service::create(
-        &app.state,
-        None,
-        server::staff::service::NewStaff {
-            username: "op.nat".into(),
-            display_name: "李明".into(),
-            role: "operator".into(),
-            department: None,
-        },
-        &server::context::RequestContext::system(time::OffsetDateTime::now_utc()),
-    )
-    .await
-    .unwrap()
-    .initial_password;
+    let password = crate::staff::create(&app, "op.nat", "operator").await;
     let login = json!({ "username": "op.nat", "password": password });
     let first = app.other_client().await;
     assert_eq!(

@@ -295,14 +295,23 @@ impl TestApp {
         res
     }
 
-    /// The newest code the console SMS sent to `phone`.
-    pub async fn last_code(&self, phone: &str) -> String {
-        let body: Value = self
-            .get(&format!("/api/v1/dev/sms-outbox?phone={phone}"))
+    /// What the console SMS sent to `phone`, read through the dev route with its token.
+    pub async fn outbox(&self, phone: &str) -> Value {
+        let token = self.state.sms.outbox().expect("console SMS").token();
+        self.client
+            .get(self.url(&format!("/api/v1/dev/sms-outbox?phone={phone}")))
+            .header("x-fuzhen-dev-token", token)
+            .send()
             .await
+            .expect("request")
             .json()
             .await
-            .expect("json");
+            .expect("json")
+    }
+
+    /// The newest code the console SMS sent to `phone`.
+    pub async fn last_code(&self, phone: &str) -> String {
+        let body = self.outbox(phone).await;
         let messages = body["messages"].as_array().expect("messages");
         messages.last().expect("a message was sent")["code"]
             .as_str()

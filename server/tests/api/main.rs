@@ -49,6 +49,7 @@ on_both_databases!(
     pages::only_pages_that_opt_in_are_kept_for_anonymous_visitors,
     pages::personal_pages_render_fresh_for_each_session,
     queue::patients_wait_in_a_live_queue,
+    queue::queue_streams_end_at_logout_and_are_limited_per_account,
     booking::slots_are_published_held_paid_and_cancelled,
     booking::two_hundred_holds_for_the_last_place,
     booking::a_hold_past_its_time_blocks_nobody,
@@ -97,7 +98,7 @@ on_both_databases!(
     sessions::logout_everywhere_revokes_other_sessions,
     pages::pages_are_server_rendered_with_security_headers,
     pages::personal_pages_need_login_and_forms_work_without_javascript,
-    pages::production_refuses_dev_parts_and_outbox_is_loopback_only,
+    pages::production_refuses_dev_parts_and_outbox_needs_the_dev_token,
     hardening::anonymous_page_views_write_nothing,
     hardening::logged_in_views_write_once_a_minute_and_sessions_end,
     hardening::concurrent_code_guesses_stop_at_the_limit,
@@ -131,9 +132,16 @@ on_both_databases!(
     staff::each_desk_is_a_page_for_the_roles_that_work_there,
     staff::viewing_the_enrolment_writes_no_new_secret,
     staff::staff_sessions_end_at_their_absolute_lifetime,
+    staff::an_admin_cannot_reach_patient_data_through_an_account_they_create,
     notices::notices_arrive_and_are_read,
     screen::any_yes_stops_the_consult_and_is_logged,
     proofs::uploads_are_checked_by_content_and_stored_once,
     proofs::operators_review_proofs_once_and_patients_are_told,
     proofs::proof_files_keep_their_sandbox_policy,
+    proofs::uploads_are_limited_per_account_and_address,
 );
+
+#[test]
+fn the_binary_refuses_to_start_without_a_mode() {
+    pages::the_binary_refuses_to_start_without_a_mode();
+}

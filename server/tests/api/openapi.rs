@@ -57,20 +57,7 @@ pub async fn every_api_route_is_documented(db: Db) {
     );
     // Staff routes need a staff session with both factors.
     let staff = app.other_client().await;
-    let password = server::staff::service::create(
-        &app.state,
-        None,
-        server::staff::service::NewStaff {
-            username: "admin.li".into(),
-            display_name: "李明".into(),
-            role: "admin".into(),
-            department: None,
-        },
-        &server::context::RequestContext::system(time::OffsetDateTime::now_utc()),
-    )
-    .await
-    .unwrap()
-    .initial_password;
+    let password = crate::staff::create(&app, "admin.li", "admin").await;
     staff
         .post(
             "/api/v1/staff/sessions",

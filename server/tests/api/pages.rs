@@ -1,4 +1,4 @@
-use crate::helpers::{Db, TestApp, spawn_app, spawn_app_with, spawn_patient};
+use crate::helpers::{Db, TestApp, spawn_app, spawn_patient};
 use reqwest::StatusCode;
 
 // The shell: server-rendered, zh-CN by default, security headers, a nonce on inline scripts.
@@ -136,8 +136,9 @@ pub async fn personal_pages_need_login_and_forms_work_without_javascript(db: Db)
 }
 
 // Safe defaults: production refuses to start with dev-only parts and names the setting;
-// the dev SMS outbox answers only to this machine, judged by the real client address.
-pub async fn production_refuses_dev_parts_and_outbox_is_loopback_only(db: Db) {
+// the dev SMS outbox answers only with the dev token, never by address alone (security
+// review item 3: behind a proxy on the same host every client is 127.0.0.1).
+pub async fn production_refuses_dev_parts_and_outbox_needs_the_dev_token(db: Db) {
     let dir = tempfile::tempdir().unwrap();
     let mut config = server::config::Config::dev(
         dir.path().to_path_buf(),
@@ -155,20 +156,35 @@ pub async fn production_refuses_dev_parts_and_outbox_is_loopback_only(db: Db) {
         "{refused}"
     );
 
-    let app = spawn_app_with(db, |c| {
-        c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
-    })
-    .await;
-    let local = app.get("/api/v1/dev/sms-outbox?phone=13800138000").await;
-    assert_eq!(local.status(), StatusCode::OK);
-    let remote = app
+    let app = spawn_app(db).await;
+    let outbox = "/api/v1/dev/sms-outbox?phone=13800138000";
+    let from_loopback = app.get(outbox).await;
+    assert_eq!(from_loopback.status(), StatusCode::NOT_FOUND);
+    let wrong = app
         .client
-        .get(app.url("/api/v1/dev/sms-outbox?phone=13800138000"))
-        .header("x-forwarded-for", "203.0.113.7")
+        .get(app.url(outbox))
+        .header("x-fuzhen-dev-token", "guess")
         .send()
         .await
         .unwrap();
-    assert_eq!(remote.status(), StatusCode::NOT_FOUND);
+    assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
+    assert!(app.outbox("13800138000").await["messages"].is_array());
+}
+
+// Fail closed (security review item 3): the binary will not start without FUZHEN_MODE,
+// and says which setting is missing.
+pub fn the_binary_refuses_to_start_without_a_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .env_remove("FUZHEN_MODE")
+        .env("FUZHEN_DATA_DIR", dir.path())
+        .env("FUZHEN_LISTEN", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("FUZHEN_MODE is not set"), "{said}");
+    assert!(!dir.path().join("fuzhen.db").exists());
 }
 
 // Pages go out brotli-compressed to clients that take br, gzip to the others, and the

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
-use server::staff::service::{self as staff, NewStaff};
+
 use server::staff::totp::current_code;
 use time::OffsetDateTime;
 
@@ -17,7 +17,29 @@ pub(crate) fn jpeg(w: u32, h: u32) -> Vec<u8> {
     out.into_inner()
 }
 
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+/// A one-page PDF, written out with its cross-reference table.
+pub(crate) fn pdf() -> Vec<u8> {
+    let objects = [
+        "<</Type/Catalog/Pages 2 0 R>>",
+        "<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        "<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>",
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj{body}endobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(b"xref\n0 4\n0000000000 65535 f \n");
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!("trailer<</Size 4/Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+    );
+    out
+}
 
 fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = 0xFFFF_FFFFu32;
@@ -125,7 +147,7 @@ pub async fn uploads_are_checked_by_content_and_stored_once(db: Db) {
             "key-00000001",
             vec![
                 ("../../etc/passwd.jpg", jpeg(1200, 900)),
-                ("report.jpg", PDF.to_vec()),
+                ("report.jpg", pdf()),
             ],
         ),
     )
@@ -309,20 +331,7 @@ pub async fn uploads_are_checked_by_content_and_stored_once(db: Db) {
 }
 
 pub(crate) async fn staff_client(app: &TestApp, username: &str, role: &str) -> TestApp {
-    let password = staff::create(
-        &app.state,
-        None,
-        NewStaff {
-            username: username.into(),
-            display_name: "李明".into(),
-            role: role.into(),
-            department: None,
-        },
-        &server::context::RequestContext::system(time::OffsetDateTime::now_utc()),
-    )
-    .await
-    .unwrap()
-    .initial_password;
+    let password = crate::staff::create(app, username, role).await;
     let client = app.other_client().await;
     client
         .post(
@@ -515,7 +524,10 @@ pub async fn proof_files_keep_their_sandbox_policy(db: Db) {
     let app = spawn_patient(db).await;
     let res = upload(
         &app,
-        upload_form("key-sandbox-1", vec![("a.jpg", jpeg(40, 30))]),
+        upload_form(
+            "key-sandbox-1",
+            vec![("a.jpg", jpeg(40, 30)), ("report.pdf", active_pdf())],
+        ),
     )
     .await;
     assert_eq!(res.status(), StatusCode::CREATED);
@@ -540,4 +552,180 @@ pub async fn proof_files_keep_their_sandbox_policy(db: Db) {
             "{path}"
         );
     }
+    // Item 5, the PDF part: what is served (to the owner and to staff) is the PDF
+    // without its JavaScript, launch action and embedded program, as an attachment.
+    for (who, path) in [
+        (&app, format!("/api/v1/proofs/{number}/files/2")),
+        (&operator, format!("/api/v1/staff/proofs/{number}/files/2")),
+    ] {
+        let res = who.get(&path).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert!(
+            res.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment")
+        );
+        let served = res.bytes().await.unwrap();
+        for needle in [
+            &b"JavaScript"[..],
+            b"app.alert",
+            b"Launch",
+            b"MZ evil",
+            b"OpenAction",
+        ] {
+            assert!(
+                !served.windows(needle.len()).any(|w| w == needle),
+                "{path}: {}",
+                String::from_utf8_lossy(needle)
+            );
+        }
+        assert_eq!(
+            lopdf::Document::load_mem(&served)
+                .unwrap()
+                .get_pages()
+                .len(),
+            1
+        );
+    }
+}
+
+/// A one-page PDF that runs JavaScript when opened, launches a program from a link and
+/// carries an embedded program.
+fn active_pdf() -> Vec<u8> {
+    use lopdf::{Document, Object, Stream, dictionary};
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let file = doc.add_object(Stream::new(
+        dictionary! { "Type" => "EmbeddedFile" },
+        b"MZ evil program".to_vec(),
+    ));
+    let js = doc.add_object(dictionary! {
+        "S" => "JavaScript", "JS" => Object::string_literal("app.alert('owned')"),
+    });
+    let link = doc.add_object(dictionary! {
+        "Type" => "Annot", "Subtype" => "Link",
+        "Rect" => vec![0.into(), 0.into(), 100.into(), 100.into()],
+        "A" => dictionary! { "S" => "Launch", "F" => Object::string_literal("calc.exe") },
+    });
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Annots" => vec![link.into()],
+        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+    });
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1,
+        }),
+    );
+    let catalog = doc.add_object(dictionary! {
+        "Type" => "Catalog", "Pages" => pages_id, "OpenAction" => js,
+        "Names" => dictionary! {
+            "EmbeddedFiles" => dictionary! {
+                "Names" => vec![Object::string_literal("a.exe"), dictionary! {
+                    "Type" => "Filespec", "EF" => dictionary! { "F" => file },
+                }.into()],
+            },
+        },
+    });
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+// Security review item 2: uploads are limited per account and per address. At most five
+// proofs wait for review per account, also when eight arrive at once (the account's row
+// is the lock); the files of a day and an hour are counted in the database, a refused
+// upload gives its files back, and nothing is stored for it.
+pub async fn uploads_are_limited_per_account_and_address(db: Db) {
+    let app = spawn_patient(db).await;
+    let uploads = (0..8).map(|i| {
+        let form = upload_form(&format!("key-limit-{i:04}"), vec![("a.jpg", jpeg(64, 48))]);
+        upload(&app, form)
+    });
+    let answers = futures_util::future::join_all(uploads).await;
+    let mut created = 0;
+    for res in answers {
+        match res.status() {
+            StatusCode::CREATED => created += 1,
+            _ => {
+                assert_error(res, 409, "proofs_waiting_limit", None).await;
+            }
+        }
+    }
+    assert_eq!(created, 5);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) AS n FROM diagnosis_proof WHERE status = 'submitted'"
+        )
+        .await,
+        5
+    );
+    assert_eq!(stored_files(&app), 10, "five images and their thumbnails");
+
+    // A day's files: 30 per account. With 29 used, two more are refused, one is not
+    // (after a proof is withdrawn, so that one may wait).
+    let patient = count(&app, "SELECT MIN(id) AS n FROM patient").await;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let key = format!("upload-files:{patient}");
+    let used = count(
+        &app,
+        &format!("SELECT \"count\" AS n FROM rate_counter WHERE \"key\" = '{key}'"),
+    )
+    .await;
+    server::db::count_hits(&app.state.db, &key, 29 - used, 86_400, now)
+        .await
+        .unwrap();
+    let list: Value = app.get("/api/v1/proofs").await.json().await.unwrap();
+    let first = list[0]["proof_number"].as_str().unwrap().to_owned();
+    let res = app.delete(&format!("/api/v1/proofs/{first}")).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let two = upload_form(
+        "key-quota-0001",
+        vec![("a.jpg", jpeg(64, 48)), ("b.jpg", jpeg(64, 48))],
+    );
+    assert_error(upload(&app, two).await, 429, "upload_quota", Some("files")).await;
+    let one = upload_form("key-quota-0002", vec![("a.jpg", jpeg(64, 48))]);
+    assert_eq!(upload(&app, one).await.status(), StatusCode::CREATED);
+
+    // An address's hour: another account behind the same address is refused too.
+    let ip_key = "upload-files-ip:127.0.0.1";
+    let used = count(
+        &app,
+        &format!("SELECT \"count\" AS n FROM rate_counter WHERE \"key\" = '{ip_key}'"),
+    )
+    .await;
+    server::db::count_hits(
+        &app.state.db,
+        ip_key,
+        app::domain::upload::FILES_PER_ADDRESS_PER_HOUR - used,
+        3_600,
+        now,
+    )
+    .await
+    .unwrap();
+    let mut other = app.other_client().await;
+    assert_eq!(
+        other
+            .register("13800138111", "110105198001010032")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let stored = stored_files(&app);
+    let form = upload_form("key-quota-0003", vec![("a.jpg", jpeg(64, 48))]);
+    assert_error(
+        upload(&other, form).await,
+        429,
+        "upload_quota",
+        Some("files"),
+    )
+    .await;
+    assert_eq!(
+        stored_files(&app),
+        stored,
+        "nothing stored for a refused upload"
+    );
 }

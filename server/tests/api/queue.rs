@@ -266,3 +266,66 @@ async fn presence(doc: &TestApp, online: bool) -> reqwest::Response {
     )
     .await
 }
+
+// Security review item 9: a patient's place stream ends when the session does (logout
+// here), and one account keeps at most three open; the fourth is refused with
+// rate_limited until one closes.
+pub async fn queue_streams_end_at_logout_and_are_limited_per_account(db: Db) {
+    let app = approved_patient(db, EligibilityPolicy::default()).await;
+    let operator = staff_client(&app, "op.stream", "operator").await;
+    let number = doctor(
+        &app,
+        &operator,
+        "cardiology",
+        "110110000000502",
+        "2012-01-01",
+    )
+    .await;
+    let doc = staff_client(&app, "dr.stream", "doctor").await;
+    let res = operator
+        .put(
+            &format!("/api/v1/staff/doctors/{number}/account"),
+            &json!({ "username": "dr.stream" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    screen_and_consent(&app).await;
+    assert_eq!(presence(&doc, true).await.status(), StatusCode::NO_CONTENT);
+    let joined = join(&app, &number).await;
+    assert_eq!(joined.status(), StatusCode::CREATED);
+    let entry = joined.json::<Value>().await.unwrap()["entry_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let events = app.url(&format!("/api/v1/queue/{entry}/events"));
+
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        let mut res = app.client.get(&events).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let first = res.chunk().await.unwrap().unwrap();
+        assert!(String::from_utf8_lossy(&first).contains("event: place"));
+        open.push(res);
+    }
+    let res = app.client.get(&events).send().await.unwrap();
+    assert_error(res, 429, "rate_limited", None).await;
+
+    let res = app
+        .client
+        .delete(app.url("/api/v1/sessions/current"))
+        .header("x-csrf-token", &app.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    for mut res in open {
+        let ended = tokio::time::timeout(std::time::Duration::from_secs(8), async {
+            while let Some(chunk) = res.chunk().await.unwrap() {
+                // Keep-alive comments only: no new place after the logout.
+                assert!(!String::from_utf8_lossy(&chunk).contains("event: place"));
+            }
+        })
+        .await;
+        assert!(ended.is_ok(), "the stream outlived its session");
+    }
+}

@@ -138,12 +138,7 @@ pub async fn sms_login_and_password_reset(db: Db) {
         app.send_code("13900139000", "login").await.status(),
         StatusCode::ACCEPTED
     );
-    let outbox: Value = app
-        .get("/api/v1/dev/sms-outbox?phone=13900139000")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let outbox = app.outbox("13900139000").await;
     assert!(outbox["messages"].as_array().unwrap().is_empty());
 
     tokio::time::sleep(std::time::Duration::from_millis(10)).await;

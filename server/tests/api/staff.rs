@@ -8,16 +8,17 @@ use server::staff::service::{self as staff, NewStaff};
 use server::staff::totp::current_code;
 use time::OffsetDateTime;
 
-/// Creates a staff account as the CLI does; returns its first password.
-async fn create(app: &TestApp, username: &str, role: &str) -> String {
-    staff::create(
+/// Creates a staff account as the CLI does on the server's host; returns its first
+/// password.
+pub(crate) async fn create(app: &TestApp, username: &str, role: &str) -> String {
+    staff::create_on_host(
         &app.state,
-        None,
         NewStaff {
             username: username.into(),
             display_name: "李明".into(),
             role: role.into(),
             department: None,
+            phone: None,
         },
         &server::context::RequestContext::system(OffsetDateTime::now_utc()),
     )
@@ -40,6 +41,12 @@ async fn log_in_and_enrol(
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.json::<Value>().await.unwrap()["second_factor"], "enrol");
+    enrol(app).await
+}
+
+/// Enrols an authenticator for a client between its first step (password or
+/// activation) and the second factor; returns (secret, the code used, recovery codes).
+async fn enrol(app: &TestApp) -> (String, String, Vec<String>) {
     let enrolment: Value = app
         .get("/api/v1/staff/enrolment")
         .await
@@ -66,6 +73,61 @@ async fn log_in_and_enrol(
         .map(|c| c.as_str().unwrap().to_owned())
         .collect();
     (secret, code, codes)
+}
+
+/// A host-made admin, logged in with both factors.
+async fn logged_in_admin(app: &TestApp, username: &str) -> TestApp {
+    let password = create(app, username, "admin").await;
+    let mut admin = app.other_client().await;
+    log_in_and_enrol(&admin, username, &password).await;
+    admin.refresh_csrf().await;
+    admin
+}
+
+/// The newest activation code sent to `phone` (the console SMS outbox).
+async fn activation_code(app: &TestApp, phone: &str) -> String {
+    for _ in 0..100 {
+        let sent = app.outbox(phone).await;
+        if let Some(code) = sent["messages"]
+            .as_array()
+            .and_then(|m| m.last())
+            .and_then(|m| m["code"].as_str())
+        {
+            return code.to_owned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("no activation code for {phone}");
+}
+
+/// The whole path of a new account (R-SEC-1): `asker` asks, `approver` approves, the
+/// owner activates with the code sent to their phone and enrols. Returns the account's
+/// id, the password its owner chose, and the owner's logged-in client.
+pub(crate) async fn onboard(
+    asker: &TestApp,
+    approver: &TestApp,
+    body: Value,
+) -> (i64, String, TestApp) {
+    let res = asker.post("/api/v1/staff/accounts", &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let res = approver
+        .post(&format!("/api/v1/staff/accounts/{id}/approval"), &json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let code = activation_code(asker, body["phone"].as_str().unwrap()).await;
+    let owner = asker.other_client().await;
+    let password = format!("{} chose this at dawn", body["username"].as_str().unwrap());
+    let res = owner
+        .post(
+            "/api/v1/staff/activation",
+            &json!({ "username": body["username"], "code": code, "password": password }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["second_factor"], "enrol");
+    enrol(&owner).await;
+    (id, password, owner)
 }
 
 // R-SEC-3: a password alone is not a staff login; enrolment by authenticator app; each
@@ -175,23 +237,27 @@ pub async fn roles_are_least_privilege_and_disabling_is_immediate(db: Db) {
     log_in_and_enrol(&admin, "admin.li", &password).await;
     admin.refresh_csrf().await;
 
+    let second = logged_in_admin(&admin, "admin.zhou").await;
+    let (op_id, op_password, mut op) = onboard(
+        &admin,
+        &second,
+        json!({ "username": "op.wang", "display_name": "王芳", "role": "operator", "phone": "13700137001" }),
+    )
+    .await;
     let res = admin
         .post(
             "/api/v1/staff/accounts",
-            &json!({ "username": "op.wang", "display_name": "王芳", "role": "operator" }),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let created: Value = res.json().await.unwrap();
-    let op_id = created["staff"]["id"].as_i64().unwrap();
-    let op_password = created["initial_password"].as_str().unwrap().to_owned();
-    let res = admin
-        .post(
-            "/api/v1/staff/accounts",
-            &json!({ "username": "op.wang", "display_name": "王芳", "role": "operator" }),
+            &json!({ "username": "op.wang", "display_name": "王芳", "role": "operator", "phone": "13700137002" }),
         )
         .await;
     assert_error(res, 409, "staff_username_taken", Some("username")).await;
+    let res = admin
+        .post(
+            "/api/v1/staff/accounts",
+            &json!({ "username": "op.li", "display_name": "王芳", "role": "operator", "phone": "1370013" }),
+        )
+        .await;
+    assert_error(res, 422, "phone_invalid", Some("phone")).await;
     let res = admin
         .post(
             "/api/v1/staff/accounts",
@@ -207,8 +273,6 @@ pub async fn roles_are_least_privilege_and_disabling_is_immediate(db: Db) {
         .await;
     assert_error(res, 422, "staff_role_invalid", Some("role")).await;
 
-    let mut op = admin.other_client().await;
-    log_in_and_enrol(&op, "op.wang", &op_password).await;
     op.refresh_csrf().await;
     assert_eq!(op.get("/api/v1/staff/me").await.status(), StatusCode::OK);
     let res = op.get("/api/v1/staff/accounts").await;
@@ -240,7 +304,7 @@ pub async fn roles_are_least_privilege_and_disabling_is_immediate(db: Db) {
             &json!({ "disabled": true }),
         )
         .await;
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(res.json::<Value>().await.unwrap()["change"], "disabled");
     let res = op.get("/api/v1/staff/me").await;
     assert_error(res, 401, "unauthenticated", None).await;
     let res = op
@@ -339,15 +403,7 @@ pub async fn each_desk_is_a_page_for_the_roles_that_work_there(db: Db) {
         ("doctor", &["/staff/proofs"][..]),
         ("auditor", &["/staff/proofs"][..]),
         ("pharmacist", &[][..]),
-        (
-            "admin",
-            &[
-                "/staff/schedule",
-                "/staff/orders",
-                "/staff/reconciliation",
-                "/staff/accounts",
-            ][..],
-        ),
+        ("admin", &["/staff/accounts"][..]),
     ] {
         let member = crate::proofs::staff_client(&app, &format!("desk.{role}"), role).await;
         let home = member.page_text("/staff").await;
@@ -439,4 +495,185 @@ pub async fn staff_sessions_end_at_their_absolute_lifetime(db: Db) {
     log_in_and_enrol(&app, "op.long", &password).await;
     let res = app.get("/api/v1/staff/me").await;
     assert_error(res, 401, "unauthenticated", None).await;
+}
+
+// Security review item 1 (R-SEC-1: system maintenance apart from business operation):
+// the attack path. An admin makes an operator and tries to become it: no password or
+// code reaches them, they cannot approve their own request or log in as the account,
+// and their own login opens no proof, file, order or price. A second admin's approval
+// sends the code to the owner's phone alone; two approvals at once approve once.
+// Re-enabling a disabled account needs the second admin again.
+pub async fn an_admin_cannot_reach_patient_data_through_an_account_they_create(db: Db) {
+    let patient = crate::helpers::spawn_patient(db).await;
+    let form = crate::proofs::upload_form(
+        "key-attack-01",
+        vec![("a.jpg", crate::proofs::jpeg(300, 200))],
+    );
+    let res = crate::proofs::upload(&patient, form).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let number = res.json::<Value>().await.unwrap()["proof_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let admin = logged_in_admin(&patient, "admin.li").await;
+    let second = logged_in_admin(&patient, "admin.zhou").await;
+    let third = logged_in_admin(&patient, "admin.wu").await;
+
+    // The admin's own login opens no patient data and no money.
+    for path in [
+        "/api/v1/staff/proofs".to_owned(),
+        format!("/api/v1/staff/proofs/{number}/files/1"),
+        "/api/v1/staff/orders".to_owned(),
+    ] {
+        let res = admin.get(&path).await;
+        assert_error(res, 403, "forbidden", None).await;
+    }
+    let res = admin
+        .post(
+            "/api/v1/staff/doctors",
+            &json!({ "name": "王医生", "department": "cardiology", "title": "attending", "licence_number": "110000000000001", "practising_since": "2015-01-01", "fee_yuan": 40 }),
+        )
+        .await;
+    assert_error(res, 403, "forbidden", None).await;
+
+    // Asking for an operator: the answer carries no password and no code.
+    let phone = "13700137009";
+    let res = admin
+        .post(
+            "/api/v1/staff/accounts",
+            &json!({ "username": "op.mole", "display_name": "王芳", "role": "operator", "phone": phone }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let asked: Value = res.json().await.unwrap();
+    let id = asked["id"].as_i64().unwrap();
+    assert!(asked.get("initial_password").is_none(), "{asked}");
+    assert_eq!(
+        asked["approval_requested_by"],
+        json!(admin_id(&admin).await)
+    );
+    assert_eq!(patient.outbox_len(phone), 0, "no code before the approval");
+
+    // Not by the one who asked; and the account cannot be logged into meanwhile.
+    let res = admin
+        .post(&format!("/api/v1/staff/accounts/{id}/approval"), &json!({}))
+        .await;
+    assert_error(res, 403, "second_admin_required", None).await;
+    let mole = patient.other_client().await;
+    for password in ["", "a calm river at dawn"] {
+        let res = mole
+            .post(
+                "/api/v1/staff/sessions",
+                &json!({ "username": "op.mole", "password": password }),
+            )
+            .await;
+        assert_error(res, 401, "login_failed", None).await;
+    }
+    let res = mole.get("/api/v1/staff/enrolment").await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = mole
+        .post(
+            "/api/v1/staff/activation",
+            &json!({ "username": "op.mole", "code": "abcde-fghjk", "password": "a calm river at dawn" }),
+        )
+        .await;
+    assert_error(res, 401, "activation_failed", Some("code")).await;
+
+    // Two other admins approve at once: one approval, one code.
+    let approval = format!("/api/v1/staff/accounts/{id}/approval");
+    let empty = json!({});
+    let (a, b) = tokio::join!(
+        second.post(&approval, &empty),
+        third.post(&approval, &empty)
+    );
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [204, 404]);
+    let code = activation_code(&patient, phone).await;
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert_eq!(patient.outbox_len(phone), 1);
+    assert_eq!(
+        count(
+            &patient,
+            "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'staff_approved'"
+        )
+        .await,
+        1
+    );
+    // The admin's view of the account holds nothing of the code.
+    let accounts = admin
+        .get("/api/v1/staff/accounts")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!accounts.contains(&code) && !accounts.contains(&code.replace('-', "")));
+
+    // The owner activates once with their own password; the code is then spent.
+    let owner = patient.other_client().await;
+    let activation = json!({ "username": "op.mole", "code": code.to_uppercase(), "password": "the owner's own words" });
+    let res = owner.post("/api/v1/staff/activation", &activation).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = mole.post("/api/v1/staff/activation", &activation).await;
+    assert_error(res, 401, "activation_failed", Some("code")).await;
+    let (_, _, _) = enrol(&owner).await;
+    let mut owner = owner;
+    owner.refresh_csrf().await;
+    assert_eq!(
+        owner.get("/api/v1/staff/proofs").await.status(),
+        StatusCode::OK
+    );
+
+    // Disabled, then re-enabled: it waits for a second admin, and stays shut till then.
+    let disabled = format!("/api/v1/staff/accounts/{id}/disabled");
+    let res = admin.put(&disabled, &json!({ "disabled": true })).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["change"], "disabled");
+    let res = admin.put(&disabled, &json!({ "disabled": false })).await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["change"],
+        "enable_requested"
+    );
+    let login = json!({ "username": "op.mole", "password": "the owner's own words" });
+    let res = owner.post("/api/v1/staff/sessions", &login).await;
+    assert_error(res, 401, "login_failed", None).await;
+    let res = admin.post(&approval, &json!({})).await;
+    assert_error(res, 403, "second_admin_required", None).await;
+    let res = second.post(&approval, &json!({})).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = owner.post("/api/v1/staff/sessions", &login).await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["second_factor"],
+        "verify"
+    );
+    // No second code: the owner already has a password.
+    assert_eq!(patient.outbox_len(phone), 1);
+
+    for action in [
+        "staff_approval_requested",
+        "staff_approved",
+        "staff_activation_sent",
+        "staff_activated",
+    ] {
+        let n = count(
+            &patient,
+            &format!("SELECT COUNT(*) AS n FROM audit_log WHERE action = '{action}'"),
+        )
+        .await;
+        assert!(n >= 1, "{action}");
+    }
+}
+
+async fn admin_id(admin: &TestApp) -> i64 {
+    admin
+        .get("/api/v1/staff/me")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    crate::booking::number(app, sql).await
 }
