@@ -162,7 +162,10 @@ mod size_tests {
     #[test]
     fn decoded_images_are_bounded_by_bytes() {
         let bomb = 7_740u64 * 7_740 * 8; // 16-bit RGBA
-        assert!(dimensions_ok(7_740, 7_740).is_ok(), "passes the pixel check");
+        assert!(
+            dimensions_ok(7_740, 7_740).is_ok(),
+            "passes the pixel check"
+        );
         assert_eq!(
             decoded_size_ok(bomb).unwrap_err().code,
             ErrorCode::ImageTooLarge

@@ -50,6 +50,7 @@ on_both_databases!(
     pages::personal_pages_render_fresh_for_each_session,
     queue::patients_wait_in_a_live_queue,
     queue::queue_streams_end_at_logout_and_are_limited_per_account,
+    queue::doctors_see_only_their_departments_and_their_patients_proofs,
     booking::slots_are_published_held_paid_and_cancelled,
     booking::two_hundred_holds_for_the_last_place,
     booking::a_hold_past_its_time_blocks_nobody,

@@ -331,7 +331,17 @@ pub async fn uploads_are_checked_by_content_and_stored_once(db: Db) {
 }
 
 pub(crate) async fn staff_client(app: &TestApp, username: &str, role: &str) -> TestApp {
-    let password = crate::staff::create(app, username, role).await;
+    staff_client_in(app, username, role, None).await
+}
+
+/// [`staff_client`] for a staff member of a department (doctors).
+pub(crate) async fn staff_client_in(
+    app: &TestApp,
+    username: &str,
+    role: &str,
+    department: Option<&str>,
+) -> TestApp {
+    let password = crate::staff::create_in(app, username, role, department).await;
     let client = app.other_client().await;
     client
         .post(

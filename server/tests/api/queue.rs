@@ -329,3 +329,130 @@ pub async fn queue_streams_end_at_logout_and_are_limited_per_account(db: Db) {
         assert!(ended.is_ok(), "the stream outlived its session");
     }
 }
+
+// Security review item 9 (R-EMR-2, R-SEC-1): a doctor sees the waiting proofs of their
+// own department and the proofs of their own patients, nothing else (anything else is
+// "not found"); every look at the review queue and at the waiting list is audited.
+pub async fn doctors_see_only_their_departments_and_their_patients_proofs(db: Db) {
+    use crate::proofs::{jpeg, staff_client_in, upload};
+    let app = approved_patient(db, EligibilityPolicy::default()).await;
+    let approved = crate::booking::number(
+        &app,
+        "SELECT id AS n FROM diagnosis_proof WHERE status = 'approved'",
+    )
+    .await;
+    let approved: String = {
+        use sea_orm::EntityTrait;
+        server::db::diagnosis_proof::Entity::find_by_id(approved)
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .proof_number
+    };
+    let mut waiting = Vec::new();
+    for (key, icd10) in [("dept-key-0001", "I10"), ("dept-key-0002", "E11.9")] {
+        let form = reqwest::multipart::Form::new()
+            .text("institution", "北京协和医院")
+            .text("diagnosed_on", "2026-06-01")
+            .text("icd10", icd10)
+            .text("note", "")
+            .text("idempotency_key", key)
+            .part(
+                "files",
+                reqwest::multipart::Part::bytes(jpeg(60, 40)).file_name("a.jpg"),
+            );
+        let res = upload(&app, form).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        waiting.push(
+            res.json::<Value>().await.unwrap()["proof_number"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let (cardiac, diabetic) = (&waiting[0], &waiting[1]);
+
+    // A cardiologist: the cardiology proof waits for them, the other does not exist.
+    let cardio = staff_client_in(&app, "dr.cardio", "doctor", Some("cardiology")).await;
+    let queue: Value = cardio
+        .get("/api/v1/staff/proofs")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let shown: Vec<&str> = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["proof_number"].as_str().unwrap())
+        .collect();
+    assert_eq!(shown, [cardiac.as_str()]);
+    let res = cardio
+        .get(&format!("/api/v1/staff/proofs/{diabetic}/files/1"))
+        .await;
+    assert_error(res, 404, "not_found", None).await;
+    let reject = json!({ "decision": "reject", "reason": "unreadable", "note": "" });
+    let res = cardio
+        .post(
+            &format!("/api/v1/staff/proofs/{diabetic}/decision"),
+            &reject,
+        )
+        .await;
+    assert_error(res, 404, "not_found", None).await;
+    assert_eq!(
+        cardio
+            .get(&format!("/api/v1/staff/proofs/{cardiac}/files/1"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    // A doctor of no department: the patient's proof only once the patient is theirs.
+    let own = staff_client_in(&app, "dr.own", "doctor", None).await;
+    let file = format!("/api/v1/staff/proofs/{approved}/files/1");
+    assert_error(own.get(&file).await, 404, "not_found", None).await;
+    let operator = staff_client(&app, "op.dept", "operator").await;
+    let number = doctor(
+        &app,
+        &operator,
+        "cardiology",
+        "110110000000503",
+        "2012-01-01",
+    )
+    .await;
+    let res = operator
+        .put(
+            &format!("/api/v1/staff/doctors/{number}/account"),
+            &json!({ "username": "dr.own" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(presence(&own, true).await.status(), StatusCode::NO_CONTENT);
+    screen_and_consent(&app).await;
+    assert_eq!(join(&app, &number).await.status(), StatusCode::CREATED);
+    assert_eq!(own.get(&file).await.status(), StatusCode::OK);
+    // Operators see every waiting proof.
+    let queue: Value = operator
+        .get("/api/v1/staff/proofs")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(queue.as_array().unwrap().len(), 2);
+
+    // Every look is in the audit log: the review queue (two looks) and the waiting list.
+    assert_eq!(own.page("/staff/desk").await.status(), StatusCode::OK);
+    let looks = count(
+        &app,
+        "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'proof_queue_viewed'",
+    )
+    .await;
+    assert_eq!(looks, 2);
+    let desk = count(
+        &app,
+        "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'waiting_list_viewed'",
+    )
+    .await;
+    assert_eq!(desk, 1);
+}

@@ -11,13 +11,23 @@ use time::OffsetDateTime;
 /// Creates a staff account as the CLI does on the server's host; returns its first
 /// password.
 pub(crate) async fn create(app: &TestApp, username: &str, role: &str) -> String {
+    create_in(app, username, role, None).await
+}
+
+/// [`create`], naming the staff member's department (doctors).
+pub(crate) async fn create_in(
+    app: &TestApp,
+    username: &str,
+    role: &str,
+    department: Option<&str>,
+) -> String {
     staff::create_on_host(
         &app.state,
         NewStaff {
             username: username.into(),
             display_name: "李明".into(),
             role: role.into(),
-            department: None,
+            department: department.map(Into::into),
             phone: None,
         },
         &server::context::RequestContext::system(OffsetDateTime::now_utc()),
