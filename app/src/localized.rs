@@ -74,6 +74,8 @@ pub fn error_message(locale: Locale, code: ErrorCode) -> String {
         ScreenRequired => td_string!(locale, errors.screen_required),
         LicenceNumberInvalid => td_string!(locale, errors.licence_number_invalid),
         LicenceNumberTaken => td_string!(locale, errors.licence_number_taken),
+        FeeZeroNotFree => td_string!(locale, errors.fee_zero_not_free),
+        FeeOutOfRange => td_string!(locale, errors.fee_out_of_range),
         DoctorPracticeTooShort => td_string!(locale, errors.doctor_practice_too_short),
         ScheduleTimesInvalid => td_string!(locale, errors.schedule_times_invalid),
         ScheduleInPast => td_string!(locale, errors.schedule_in_past),

@@ -248,9 +248,14 @@ pub async fn seed(state: &AppState, mode: Mode) -> anyhow::Result<Seeded> {
         .one(&state.db)
         .await?
         .context("no demo cardiologist")?;
-    crate::doctors::service::link_account(state, &cardiologist.doctor_number, "demo.doctor")
-        .await
-        .map_err(anyhow_of)?;
+    crate::doctors::service::link_account(
+        state,
+        &cardiologist.doctor_number,
+        "demo.doctor",
+        &demo(now),
+    )
+    .await
+    .map_err(anyhow_of)?;
     Ok(Seeded::Created)
 }
 

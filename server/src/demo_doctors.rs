@@ -74,7 +74,11 @@ fn fee(title: DoctorTitle, kind: ConsultType) -> i64 {
 pub async fn seed(state: &State, operator: i64, now: OffsetDateTime) -> Result<usize, AppError> {
     for title in TITLES {
         for kind in ALL_CONSULT_TYPES {
-            doctors::publish_price(state, title, *kind, fee(title, *kind), now).await?;
+            let cx = crate::context::RequestContext {
+                ip: "demo-seed".into(),
+                ..crate::context::RequestContext::system(now)
+            };
+            doctors::publish_price(state, title, *kind, fee(title, *kind), false, &cx).await?;
         }
     }
     let today = china_time::today(now);
@@ -124,7 +128,10 @@ pub async fn seed(state: &State, operator: i64, now: OffsetDateTime) -> Result<u
                         mine.join("、")
                     ),
                 },
-                now,
+                &crate::context::RequestContext {
+                    ip: "demo-seed".into(),
+                    ..crate::context::RequestContext::system(now)
+                },
             )
             .await?;
             doctors::set_photo(state, &number, portrait(i)?).await?;

@@ -160,7 +160,11 @@ async fn reconcile(day: Option<&str>) -> ExitCode {
     };
     let report = async {
         let (_, state) = cli_state().await?;
-        let report = reconciliation::run_day(&state, day, now)
+        let cx = server::context::RequestContext {
+            ip: "cli".into(),
+            ..server::context::RequestContext::system(now)
+        };
+        let report = reconciliation::run_day(&state, day, &cx)
             .await
             .map_err(|e| anyhow::anyhow!("{}", e.code().as_str()))?;
         state.db.clone().close().await?;

@@ -61,6 +61,23 @@ pub fn rating(star_sum: i64, reviews: i64, good: i64) -> Option<Rating> {
     })
 }
 
+/// The highest fee on the price list: ¥10,000.
+pub const MAX_FEE_FEN: i64 = 1_000_000;
+
+/// A fee for the price list (R-DOC-1, security review item 8): 0 to ¥10,000, and 0 only
+/// when it is marked free on purpose (a forgotten field must not give consults away);
+/// a fee marked free must be 0.
+pub fn price_ok(fee_fen: i64, free: bool) -> Result<i64, super::FieldError> {
+    use super::{ErrorCode, Field, FieldError};
+    match (fee_fen, free) {
+        (0, true) => Ok(0),
+        (0, false) => Err(FieldError::new(ErrorCode::FeeZeroNotFree, Field::FeeFen)),
+        (_, true) => Err(FieldError::new(ErrorCode::FeeZeroNotFree, Field::FeeFen)),
+        (fen, false) if (1..=MAX_FEE_FEN).contains(&fen) => Ok(fen),
+        _ => Err(FieldError::new(ErrorCode::FeeOutOfRange, Field::FeeFen)),
+    }
+}
+
 /// A fee in yuan as patients read it: `¥30`, `¥30.50`.
 pub fn fee_text(fen: i64) -> String {
     let (yuan, rest) = (fen / 100, fen % 100);
@@ -134,6 +151,30 @@ mod tests {
         // 14 stars over 3 reviews is 4.67: shown as 4.7.
         assert_eq!(rating(14, 3, 3).unwrap().average_tenths, 47);
         assert_eq!(rating(2, 3, 0), None, "impossible sums are not shown");
+    }
+
+    #[test]
+    fn a_free_consult_is_free_on_purpose() {
+        use crate::domain::ErrorCode;
+        assert_eq!(price_ok(0, true), Ok(0));
+        assert_eq!(price_ok(1, false), Ok(1));
+        assert_eq!(price_ok(MAX_FEE_FEN, false), Ok(MAX_FEE_FEN));
+        assert_eq!(
+            price_ok(0, false).unwrap_err().code,
+            ErrorCode::FeeZeroNotFree
+        );
+        assert_eq!(
+            price_ok(100, true).unwrap_err().code,
+            ErrorCode::FeeZeroNotFree
+        );
+        assert_eq!(
+            price_ok(MAX_FEE_FEN + 1, false).unwrap_err().code,
+            ErrorCode::FeeOutOfRange
+        );
+        assert_eq!(
+            price_ok(-1, false).unwrap_err().code,
+            ErrorCode::FeeOutOfRange
+        );
     }
 
     #[test]

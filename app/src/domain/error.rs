@@ -62,6 +62,7 @@ fields! {
     PaymentMethod => "payment_method",
     /// An amount of money, in fen.
     AmountFen => "amount_fen",
+    FeeFen => "fee_fen",
 }
 
 /// Declares `ErrorCode` once: each code with its stable snake_case name and the HTTP
@@ -206,6 +207,9 @@ error_codes! {
     LicenceNumberTaken => "licence_number_taken", 409;
     /// R-DOC-1: fewer than three years of independent practice.
     DoctorPracticeTooShort => "doctor_practice_too_short", 422;
+    /// A fee of 0 must be marked free, and a free one must be 0.
+    FeeZeroNotFree => "fee_zero_not_free", 422;
+    FeeOutOfRange => "fee_out_of_range", 422;
     ScheduleTimesInvalid => "schedule_times_invalid", 422;
     ScheduleInPast => "schedule_in_past", 422;
     ScheduleTooFarAhead => "schedule_too_far_ahead", 422;

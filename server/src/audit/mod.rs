@@ -129,6 +129,20 @@ pub enum AuditAction {
     RefundSettled,
     /// An operator resolved a reconciliation difference (R-PAY-3).
     ReconciliationResolved,
+    /// A day's reconciliation ran (R-PAY-3), by the job, the CLI or an operator.
+    ReconciliationRun,
+    /// A refund failed at the provider: its amount is refundable again.
+    RefundFailed,
+    /// An operator sent a failed refund again.
+    RefundRetried,
+    /// A second payment for an order already paid: it goes back by itself.
+    DuplicatePaymentRefunded,
+    /// A doctor was added to the directory (R-DOC-1).
+    DoctorCreated,
+    /// A fee on the price list was published or changed (R-DOC-1).
+    PricePublished,
+    /// A directory doctor was linked to a staff account.
+    DoctorAccountLinked,
 }
 
 impl AuditAction {
@@ -181,6 +195,13 @@ impl AuditAction {
             AuditAction::RefundRequested => "refund_requested",
             AuditAction::RefundSettled => "refund_settled",
             AuditAction::ReconciliationResolved => "reconciliation_resolved",
+            AuditAction::ReconciliationRun => "reconciliation_run",
+            AuditAction::RefundFailed => "refund_failed",
+            AuditAction::RefundRetried => "refund_retried",
+            AuditAction::DuplicatePaymentRefunded => "duplicate_payment_refunded",
+            AuditAction::DoctorCreated => "doctor_created",
+            AuditAction::PricePublished => "price_published",
+            AuditAction::DoctorAccountLinked => "doctor_account_linked",
         }
     }
 }

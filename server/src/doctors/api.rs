@@ -2,6 +2,7 @@
 //! own filter (doctors for their approved diagnoses, R-ELIG-3); operators add doctors
 //! and publish the price list.
 use crate::accounts::auth::ConsentedPatient;
+use crate::caller::Ctx;
 use crate::doctors::service as doctors;
 use crate::doctors::service::Filter;
 use crate::doctors::service::NewDoctor;
@@ -151,11 +152,11 @@ pub(crate) struct DoctorCreated {
     ))]
 pub(crate) async fn create_doctor(
     State(state): State<AppState>,
-    member: StaffMember,
+    cx: Ctx<StaffMember>,
     Json(input): Json<NewDoctor>,
 ) -> ApiResult {
-    member.require(Permission::ManageDirectory)?;
-    let number = doctors::create(&state, input, OffsetDateTime::now_utc()).await?;
+    cx.caller.require(Permission::ManageDirectory)?;
+    let number = doctors::create(&state, input, &cx).await?;
     Ok((
         StatusCode::CREATED,
         Json(DoctorCreated {
@@ -172,31 +173,30 @@ pub(crate) struct PriceInput {
     title: String,
     /// `text`, `image_text` or `video`.
     consult_type: String,
-    /// Integer fen, 0 to 1,000,000.
+    /// Integer fen, 1 to 1,000,000; 0 only with `free`.
     fee_fen: i64,
+    /// A free consult, on purpose: then `fee_fen` must be 0.
+    free: bool,
 }
 
 /// Publish a fee on the price list (operators).
 #[utoipa::path(put, path = "/api/v1/staff/consult-prices", tag = "doctors",
     request_body = PriceInput,
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 204),
+        (status = 403, body = ErrorBody),
+        (status = 422, description = "fee_zero_not_free, fee_out_of_range", body = ErrorBody),
+    ))]
 pub(crate) async fn publish_price(
     State(state): State<AppState>,
-    member: StaffMember,
+    cx: Ctx<StaffMember>,
     Json(input): Json<PriceInput>,
 ) -> ApiResult {
-    member.require(Permission::ManageDirectory)?;
+    cx.caller.require(Permission::ManageDirectory)?;
     let bad = || FieldError::new(ErrorCode::InvalidForm, Field::Body);
     let title = DoctorTitle::parse(input.title.trim()).ok_or_else(bad)?;
     let consult_type = ConsultType::parse(input.consult_type.trim()).ok_or_else(bad)?;
-    doctors::publish_price(
-        &state,
-        title,
-        consult_type,
-        input.fee_fen,
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
+    doctors::publish_price(&state, title, consult_type, input.fee_fen, input.free, &cx).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -220,12 +220,12 @@ pub(crate) struct AccountInput {
     ))]
 pub(crate) async fn link_account(
     State(state): State<AppState>,
-    member: StaffMember,
+    cx: Ctx<StaffMember>,
     Path(number): Path<String>,
     Json(input): Json<AccountInput>,
 ) -> ApiResult {
-    member.require(Permission::ManageDirectory)?;
-    doctors::link_account(&state, &number, &input.username).await?;
+    cx.caller.require(Permission::ManageDirectory)?;
+    doctors::link_account(&state, &number, &input.username, &cx).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -62,8 +62,9 @@ pub fn initials(text: &str) -> String {
 pub async fn create(
     state: &State,
     input: NewDoctor,
-    now: OffsetDateTime,
+    cx: &crate::context::RequestContext,
 ) -> Result<String, AppError> {
+    let now = cx.now;
     let name = RealName::parse(&input.name)?;
     let title = DoctorTitle::parse(input.title.trim())
         .ok_or(FieldError::new(ErrorCode::InvalidForm, Field::Body))?;
@@ -102,16 +103,30 @@ pub async fn create(
         created_at: Set(now.unix_timestamp()),
         ..Default::default()
     };
-    match row.insert(&state.db).await {
-        Ok(_) => {
-            state.directory.changed();
-            Ok(number)
-        }
+    let txn = db::begin_write(&state.db).await?;
+    match row.insert(&txn).await {
+        Ok(_) => {}
         Err(e) if crate::db::is_unique_violation(&e) => {
-            Err(FieldError::new(ErrorCode::LicenceNumberTaken, Field::LicenceNumber).into())
+            txn.rollback().await?;
+            return Err(
+                FieldError::new(ErrorCode::LicenceNumberTaken, Field::LicenceNumber).into(),
+            );
         }
-        Err(e) => Err(e.into()),
+        Err(e) => return Err(e.into()),
     }
+    crate::audit::record(
+        &txn,
+        cx.audit(crate::audit::AuditAction::DoctorCreated)
+            .on("doctor", &number)
+            .detail(serde_json::json!({
+                "department": department.as_str(),
+                "title": title.as_str(),
+            })),
+    )
+    .await?;
+    txn.commit().await?;
+    state.directory.changed();
+    Ok(number)
 }
 
 /// Stores a doctor's photo (already a re-encoded JPEG) and points the profile at it.
@@ -145,18 +160,25 @@ pub async fn photo(state: &State, number: &str) -> Result<Option<bytes::Bytes>, 
     }
 }
 
-/// Publishes (or changes) the fee for a title and consult type.
+/// Publishes (or changes) the fee for a title and consult type; 0 only when `free`.
+/// Every change is audited with the fee it replaced.
 pub async fn publish_price(
     state: &State,
     title: DoctorTitle,
     consult_type: ConsultType,
     fee_fen: i64,
-    now: OffsetDateTime,
+    free: bool,
+    cx: &crate::context::RequestContext,
 ) -> Result<(), AppError> {
-    if !(0..=1_000_000).contains(&fee_fen) {
-        return Err(FieldError::new(ErrorCode::InvalidForm, Field::Body).into());
-    }
+    let now = cx.now;
+    let fee_fen = app::domain::doctor::price_ok(fee_fen, free)?;
     let txn = db::begin_write(&state.db).await?;
+    let previous = consult_price::Entity::find()
+        .filter(consult_price::Column::Title.eq(title.as_str()))
+        .filter(consult_price::Column::ConsultType.eq(consult_type.as_str()))
+        .one(&txn)
+        .await?
+        .map(|p| p.fee_fen);
     let updated = consult_price::Entity::update_many()
         .col_expr(
             consult_price::Column::FeeFen,
@@ -182,6 +204,17 @@ pub async fn publish_price(
         .insert(&txn)
         .await?;
     }
+    crate::audit::record(
+        &txn,
+        cx.audit(crate::audit::AuditAction::PricePublished)
+            .detail(serde_json::json!({
+                "title": title.as_str(),
+                "consult_type": consult_type.as_str(),
+                "fee_fen": fee_fen,
+                "previous_fen": previous,
+            })),
+    )
+    .await?;
     txn.commit().await?;
     state.directory.changed();
     Ok(())
@@ -300,8 +333,13 @@ fn card(d: &doctor::Model, prices: &[consult_price::Model], today: Date) -> Doct
     }
 }
 
-/// Links a directory entry to a staff account with the doctor role (one each).
-pub async fn link_account(state: &State, number: &str, username: &str) -> Result<(), AppError> {
+/// Links a directory entry to a staff account with the doctor role (one each), audited.
+pub async fn link_account(
+    state: &State,
+    number: &str,
+    username: &str,
+    cx: &crate::context::RequestContext,
+) -> Result<(), AppError> {
     let username = app::domain::staff::StaffUsername::parse(username)?;
     let account = crate::db::staff::Entity::find()
         .filter(crate::db::staff::Column::Username.eq(username.as_str()))
@@ -311,25 +349,38 @@ pub async fn link_account(state: &State, number: &str, username: &str) -> Result
     if account.role != "doctor" {
         return Err(FieldError::new(ErrorCode::StaffRoleInvalid, Field::Role).into());
     }
+    let txn = db::begin_write(&state.db).await?;
     let done = doctor::Entity::update_many()
         .col_expr(
             doctor::Column::StaffId,
             sea_orm::sea_query::Expr::value(account.id),
         )
         .filter(doctor::Column::DoctorNumber.eq(number))
-        .exec(&state.db)
+        .exec(&txn)
         .await;
-    match done {
-        Ok(r) if r.rows_affected == 1 => {
-            state.directory.changed();
-            Ok(())
-        }
-        Ok(_) => Err(FieldError::general(ErrorCode::NotFound).into()),
-        Err(e) if crate::db::is_unique_violation(&e) => {
-            Err(FieldError::new(ErrorCode::StaffUsernameTaken, Field::Username).into())
-        }
-        Err(e) => Err(e.into()),
+    let refused = match done {
+        Ok(r) if r.rows_affected == 1 => None,
+        Ok(_) => Some(FieldError::general(ErrorCode::NotFound)),
+        Err(e) if crate::db::is_unique_violation(&e) => Some(FieldError::new(
+            ErrorCode::StaffUsernameTaken,
+            Field::Username,
+        )),
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(refused) = refused {
+        txn.rollback().await?;
+        return Err(refused.into());
     }
+    crate::audit::record(
+        &txn,
+        cx.audit(crate::audit::AuditAction::DoctorAccountLinked)
+            .on("doctor", number)
+            .detail(serde_json::json!({ "staff_id": account.id })),
+    )
+    .await?;
+    txn.commit().await?;
+    state.directory.changed();
+    Ok(())
 }
 
 /// The departments that treat the person's approved diagnoses.

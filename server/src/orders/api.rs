@@ -176,15 +176,15 @@ pub(crate) async fn reconciliation_report(
     ))]
 pub(crate) async fn run_reconciliation(
     State(state): State<AppState>,
-    member: StaffMember,
+    cx: Ctx<StaffMember>,
     reply: Reply,
     Path(day): Path<String>,
 ) -> Response {
     let page = reconciliation_page(&day);
     let result = async {
-        member.require(Permission::ManagePayments)?;
+        cx.caller.require(Permission::ManagePayments)?;
         let day = day_of(&day)?;
-        crate::orders::reconciliation::run_day(&state, day, OffsetDateTime::now_utc()).await
+        crate::orders::reconciliation::run_day(&state, day, &cx).await
     }
     .await;
     let onward = crate::web::forms::with_notice(&page, "reconciled");

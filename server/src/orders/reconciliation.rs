@@ -44,7 +44,9 @@ pub struct ReportLine {
 
 /// Reconciles `day` (China time) and stores the report; a second run updates the lines
 /// and keeps what operators resolved.
-pub async fn run_day(state: &State, day: Date, now: OffsetDateTime) -> Result<Report, AppError> {
+/// Each run is audited with who ran it and what it found.
+pub async fn run_day(state: &State, day: Date, cx: &RequestContext) -> Result<Report, AppError> {
+    let now = cx.now;
     let (from, until) = (
         china_time::midnight(day),
         china_time::midnight(add_days(day, 1)),
@@ -156,6 +158,17 @@ pub async fn run_day(state: &State, day: Date, now: OffsetDateTime) -> Result<Re
         .exec_without_returning(&txn)
         .await?;
     }
+    audit::record(
+        &txn,
+        cx.audit(AuditAction::ReconciliationRun)
+            .detail(serde_json::json!({
+                "day": day.to_string(),
+                "provider": provider,
+                "lines": lines.len(),
+                "differences": differences,
+            })),
+    )
+    .await?;
     txn.commit().await?;
     if differences > 0 {
         tracing::warn!(day = %day, differences, "reconciliation found differences");
@@ -250,7 +263,7 @@ pub async fn run_yesterday_if_due(state: &State, now: OffsetDateTime) -> Result<
     if report(state, yesterday).await?.is_some() {
         return Ok(false);
     }
-    run_day(state, yesterday, now).await?;
+    run_day(state, yesterday, &RequestContext::system(now)).await?;
     Ok(true)
 }
 

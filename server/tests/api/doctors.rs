@@ -235,3 +235,71 @@ pub async fn patients_find_doctors_for_their_approved_diagnoses(db: Db) {
         .unwrap();
     assert!(anonymous.contains("医生乙") && !anonymous.contains("f-mine"));
 }
+
+// Security review item 8c: what changes money or who treats whom is audited (a doctor
+// added, a fee published with the fee it replaced, an account linked, a reconciliation
+// run), and a fee of 0 is refused unless it is marked free on purpose.
+pub async fn money_changes_are_audited_and_a_free_fee_is_on_purpose(db: Db) {
+    let app = spawn_app(db).await;
+    let operator = staff_client(&app, "op.money", "operator").await;
+    let res = operator
+        .post(
+            "/api/v1/staff/doctors",
+            &doctor(
+                "王丽",
+                "cardiology",
+                "110110000000701",
+                "2010-01-01",
+                "高血压",
+            ),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let number = res.json::<Value>().await.unwrap()["doctor_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let price = |fee: i64, free: bool| json!({ "title": "attending", "consult_type": "text", "fee_fen": fee, "free": free });
+    let res = operator
+        .put("/api/v1/staff/consult-prices", &price(0, false))
+        .await;
+    assert_error(res, 422, "fee_zero_not_free", Some("fee_fen")).await;
+    let res = operator
+        .put("/api/v1/staff/consult-prices", &price(500, true))
+        .await;
+    assert_error(res, 422, "fee_zero_not_free", Some("fee_fen")).await;
+    for (fee, free) in [(3000, false), (0, true)] {
+        let res = operator
+            .put("/api/v1/staff/consult-prices", &price(fee, free))
+            .await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    }
+    staff_client(&app, "dr.money", "doctor").await;
+    let res = operator
+        .put(
+            &format!("/api/v1/staff/doctors/{number}/account"),
+            &json!({ "username": "dr.money" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = operator
+        .post("/api/v1/staff/reconciliation/2026-12-01", &json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    for (action, n) in [
+        ("doctor_created", 1),
+        ("price_published", 2),
+        ("doctor_account_linked", 1),
+        ("reconciliation_run", 1),
+    ] {
+        let sql = format!("SELECT COUNT(*) AS n FROM audit_log WHERE action = '{action}'");
+        assert_eq!(crate::booking::number(&app, &sql).await, n, "{action}");
+    }
+    let detail = crate::booking::number(
+        &app,
+        "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'price_published' AND detail LIKE '%\"previous_fen\":3000%'",
+    )
+    .await;
+    assert_eq!(detail, 1, "the change names the fee it replaced");
+}

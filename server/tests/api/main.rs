@@ -119,6 +119,7 @@ on_both_databases!(
     hardening::one_address_is_throttled_on_guessing_endpoints,
     hardening::personal_fields_stay_out_of_other_pages,
     openapi::every_api_route_is_documented,
+    doctors::money_changes_are_audited_and_a_free_fee_is_on_purpose,
     family::guardian_adds_a_child_and_acts_for_them,
     family::a_person_is_on_file_once,
     family::who_may_be_added_is_checked,
