@@ -276,6 +276,7 @@ pub fn notice_message(locale: Locale, key: &str) -> Option<&'static str> {
         "proof_submitted" => td_string!(locale, notice.proof_submitted),
         "proof_withdrawn" => td_string!(locale, notice.proof_withdrawn),
         "proof_decided" => td_string!(locale, notice.proof_decided),
+        "refund_retried" => td_string!(locale, notice.refund_retried),
         "staff_created" => td_string!(locale, notice.staff_created),
         "staff_enable_requested" => td_string!(locale, notice.staff_enable_requested),
         "staff_approved" => td_string!(locale, notice.staff_approved),
@@ -374,6 +375,7 @@ pub fn refund_reason_text(
         Unanswered => td_string!(locale, orders.reason_unanswered),
         PatientCancelled => td_string!(locale, orders.reason_patient_cancelled),
         OperatorDecision => td_string!(locale, orders.reason_operator_decision),
+        DuplicatePayment => td_string!(locale, orders.reason_duplicate_payment),
     }
 }
 

@@ -24,6 +24,7 @@ mod m20261125_000014_orders;
 mod m20261206_000015_order_subject;
 mod m20261207_000016_consent_screened_at;
 mod m20261207_000017_staff_four_eyes;
+mod m20261207_000018_refund_recovery;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000015_order_subject::Migration),
             Box::new(m20261207_000016_consent_screened_at::Migration),
             Box::new(m20261207_000017_staff_four_eyes::Migration),
+            Box::new(m20261207_000018_refund_recovery::Migration),
         ]
     }
 }

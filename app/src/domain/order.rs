@@ -175,6 +175,8 @@ pub enum RefundReason {
     PatientCancelled,
     /// An operator decided, with a written reason.
     OperatorDecision,
+    /// A second payment for an order already paid (two payments started at once).
+    DuplicatePayment,
 }
 
 impl RefundReason {
@@ -185,6 +187,7 @@ impl RefundReason {
             RefundReason::Unanswered => "unanswered",
             RefundReason::PatientCancelled => "patient_cancelled",
             RefundReason::OperatorDecision => "operator_decision",
+            RefundReason::DuplicatePayment => "duplicate_payment",
         }
     }
 
@@ -195,6 +198,7 @@ impl RefundReason {
             RefundReason::Unanswered,
             RefundReason::PatientCancelled,
             RefundReason::OperatorDecision,
+            RefundReason::DuplicatePayment,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)
@@ -218,6 +222,9 @@ pub enum OrderEvent {
     FullRefundAsked(RefundReason),
     /// The provider settled the full refund.
     RefundSettled,
+    /// The full refund failed at the provider: the order goes back to the status it
+    /// left for refunding, and its money is refundable again (security review item 8).
+    RefundFailed(OrderStatus),
 }
 
 /// What must happen because of a transition, besides storing the new status.
@@ -280,10 +287,17 @@ pub fn apply(from: OrderStatus, event: OrderEvent) -> Result<Outcome, IllegalTra
         (S::Closed, Ev::Close) => Ok(Outcome::Stale),
 
         (S::Paid | S::Served, Ev::FullRefundAsked(reason)) => to(S::Refunding, E::Refund(reason)),
+        // Money that came after the hold ended, whose refund failed: sent again.
+        (S::Expired, Ev::FullRefundAsked(reason)) => to(S::Refunding, E::Refund(reason)),
         (S::Refunding | S::Refunded, Ev::FullRefundAsked(_)) => Ok(Outcome::Stale),
 
         (S::Refunding, Ev::RefundSettled) => to(S::Refunded, E::Nothing),
         (S::Refunded, Ev::RefundSettled) => Ok(Outcome::Stale),
+
+        (S::Refunding, Ev::RefundFailed(back @ (S::Paid | S::Served | S::Expired))) => {
+            to(back, E::Nothing)
+        }
+        (S::Paid | S::Served | S::Expired | S::Refunded, Ev::RefundFailed(_)) => Ok(Outcome::Stale),
 
         (from, event) => Err(IllegalTransition { from, event }),
     }
@@ -335,6 +349,7 @@ mod tests {
         Ev::Close,
         Ev::FullRefundAsked(RefundReason::SlotCancelled),
         Ev::RefundSettled,
+        Ev::RefundFailed(S::Served),
     ];
 
     /// Every pair, written out: the table the status machine must match.
@@ -347,6 +362,7 @@ mod tests {
             (S::Pending, Ev::Close) => "illegal",
             (S::Pending, Ev::FullRefundAsked(_)) => "illegal",
             (S::Pending, Ev::RefundSettled) => "illegal",
+            (S::Pending, Ev::RefundFailed(_)) => "illegal",
 
             (S::Paid, Ev::PaymentSucceeded) => "stale",
             (S::Paid, Ev::PaymentFailed) => "stale",
@@ -355,6 +371,7 @@ mod tests {
             (S::Paid, Ev::Close) => "illegal",
             (S::Paid, Ev::FullRefundAsked(_)) => "refunding+refund",
             (S::Paid, Ev::RefundSettled) => "illegal",
+            (S::Paid, Ev::RefundFailed(_)) => "stale",
 
             (S::Served, Ev::PaymentSucceeded) => "stale",
             (S::Served, Ev::PaymentFailed) => "stale",
@@ -363,6 +380,7 @@ mod tests {
             (S::Served, Ev::Close) => "closed",
             (S::Served, Ev::FullRefundAsked(_)) => "refunding+refund",
             (S::Served, Ev::RefundSettled) => "illegal",
+            (S::Served, Ev::RefundFailed(_)) => "stale",
 
             (S::Closed, Ev::PaymentSucceeded) => "stale",
             (S::Closed, Ev::PaymentFailed) => "stale",
@@ -371,6 +389,7 @@ mod tests {
             (S::Closed, Ev::Close) => "stale",
             (S::Closed, Ev::FullRefundAsked(_)) => "illegal",
             (S::Closed, Ev::RefundSettled) => "illegal",
+            (S::Closed, Ev::RefundFailed(_)) => "illegal",
 
             (S::Refunding, Ev::PaymentSucceeded) => "stale",
             (S::Refunding, Ev::PaymentFailed) => "stale",
@@ -379,6 +398,7 @@ mod tests {
             (S::Refunding, Ev::Close) => "illegal",
             (S::Refunding, Ev::FullRefundAsked(_)) => "stale",
             (S::Refunding, Ev::RefundSettled) => "refunded",
+            (S::Refunding, Ev::RefundFailed(_)) => "served",
 
             (S::Refunded, Ev::PaymentSucceeded) => "stale",
             (S::Refunded, Ev::PaymentFailed) => "stale",
@@ -387,14 +407,16 @@ mod tests {
             (S::Refunded, Ev::Close) => "illegal",
             (S::Refunded, Ev::FullRefundAsked(_)) => "stale",
             (S::Refunded, Ev::RefundSettled) => "stale",
+            (S::Refunded, Ev::RefundFailed(_)) => "stale",
 
             (S::Expired, Ev::PaymentSucceeded) => "refunding+refund",
             (S::Expired, Ev::PaymentFailed) => "stale",
             (S::Expired, Ev::HoldExpired) => "stale",
             (S::Expired, Ev::ServiceGiven) => "illegal",
             (S::Expired, Ev::Close) => "illegal",
-            (S::Expired, Ev::FullRefundAsked(_)) => "illegal",
+            (S::Expired, Ev::FullRefundAsked(_)) => "refunding+refund",
             (S::Expired, Ev::RefundSettled) => "illegal",
+            (S::Expired, Ev::RefundFailed(_)) => "stale",
         }
     }
 
@@ -410,7 +432,7 @@ mod tests {
         }
     }
 
-    // R-PAY-2, R-PAY-4: all 49 pairs decided as the table says.
+    // R-PAY-2, R-PAY-4: all 56 pairs decided as the table says.
     #[test]
     fn every_status_and_event_is_decided_as_the_table_says() {
         for &from in ALL_ORDER_STATUSES {
@@ -433,6 +455,27 @@ mod tests {
                     panic!("{from:?} + {event:?} moved to {to:?}");
                 }
             }
+        }
+    }
+
+    // Security review item 8a: a failed full refund returns the order to where it was,
+    // and only to a status a refund can start from.
+    #[test]
+    fn a_failed_refund_returns_the_order_to_where_it_was() {
+        for back in [S::Paid, S::Served, S::Expired] {
+            assert_eq!(
+                apply(S::Refunding, Ev::RefundFailed(back)),
+                Ok(Outcome::Move {
+                    to: back,
+                    effect: Effect::Nothing
+                })
+            );
+        }
+        for back in [S::Pending, S::Closed, S::Refunding, S::Refunded] {
+            assert!(
+                apply(S::Refunding, Ev::RefundFailed(back)).is_err(),
+                "{back:?}"
+            );
         }
     }
 

@@ -42,6 +42,23 @@ pub struct RefundView {
     pub settled: Option<String>,
 }
 
+/// A refund the provider refused, waiting for an operator to send it again (security
+/// review item 8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct FailedRefund {
+    pub refund_number: String,
+    pub order_number: String,
+    pub amount_fen: i64,
+    /// "¥40".
+    pub amount: String,
+    pub reason: RefundReason,
+    /// What the provider said (or why it could not be asked).
+    pub error: String,
+    /// When it was asked for, `YYYY-MM-DD HH:MM`, China time.
+    pub requested: String,
+}
+
 /// The account's orders.
 pub struct OrdersQuery;
 impl crate::page_data::PageQuery for OrdersQuery {

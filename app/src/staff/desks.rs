@@ -443,7 +443,31 @@ fn staff_orders(o: crate::staff::StaffOrders, csrf: String) -> impl IntoView {
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
     let chosen = o.status;
+    let failed = o.failed_refunds;
     view! {
+        {(!failed.is_empty()).then(|| {
+            let csrf = csrf.clone();
+            view! {
+                <section class="card card-warning" aria-labelledby="failed-title" data-testid="failed-refunds">
+                    <h2 id="failed-title">{t_string!(i18n, staff.failed_refunds_title)}</h2>
+                    <p class="hint">{t_string!(i18n, staff.failed_refunds_lead)}</p>
+                    <ul class="staff-orders">
+                        {failed.into_iter().map(|r| view! {
+                            <li class="staff-order" data-testid="failed-refund">
+                                <div class="proof-head">
+                                    <strong>{format!("{} · {}", r.amount, crate::localized::refund_reason_text(locale, r.reason))}</strong>
+                                </div>
+                                <p class="hint">{format!("{} · {} · {}", r.order_number, r.requested, r.error)}</p>
+                                <form method="post" action=format!("/forms/staff/refunds/{}/retry", r.refund_number)>
+                                    <CsrfField token=csrf.clone() />
+                                    <button type="submit" class="button button-secondary" data-testid="retry-refund">{t_string!(i18n, staff.retry_refund)}</button>
+                                </form>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </section>
+            }
+        })}
         <section class="card" id="orders" aria-labelledby="orders-title" data-testid="staff-orders">
             <h2 id="orders-title">{t_string!(i18n, staff.orders_title)}</h2>
             <form method="get" action="/staff/orders" class="form inline-form">

@@ -133,6 +133,8 @@ pub struct ReconciliationLine {
 pub struct StaffOrders {
     pub status: Option<crate::domain::order::OrderStatus>,
     pub orders: Vec<crate::orders::OrderView>,
+    /// Refunds the provider refused, waiting to be sent again.
+    pub failed_refunds: Vec<crate::orders::FailedRefund>,
 }
 
 /// Publishing sessions for any doctor (R-BOOK-1): the listed doctors, and the one chosen

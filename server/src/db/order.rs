@@ -34,6 +34,9 @@ pub struct Model {
     pub paid_at: Option<i64>,
     pub ended_at: Option<i64>,
     pub updated_at: i64,
+    /// While refunding in full: the status the order left, where a failed refund
+    /// returns it.
+    pub refunding_from: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

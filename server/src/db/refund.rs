@@ -26,6 +26,10 @@ pub struct Model {
     pub last_error: Option<String>,
     pub requested_at: i64,
     pub settled_at: Option<i64>,
+    /// The provider payment this returns, when it is not the order's (a second payment).
+    pub payment_ref: Option<String>,
+    /// A failed refund an operator has sent again (as a new refund).
+    pub retried_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -141,6 +141,49 @@ pub(crate) async fn refund_order(
             "/staff/orders?notice=refund_requested".into()
         })
 }
+/// Refunds the provider refused, not yet sent again, oldest first (operators).
+#[utoipa::path(get, path = "/api/v1/staff/refunds/failed", tag = "payments",
+    responses(
+        (status = 200, body = Vec<app::orders::FailedRefund>),
+        (status = 403, body = ErrorBody),
+    ))]
+pub(crate) async fn failed_refunds(
+    State(state): State<AppState>,
+    member: StaffMember,
+) -> ApiResult {
+    member.require(Permission::ManagePayments)?;
+    Ok(Json(orders::failed_refunds(&state).await?).into_response())
+}
+
+/// Send a failed refund again (operators): a new refund, with a key of its own, for
+/// the same amount and reason. Once: a second try answers 404.
+#[utoipa::path(post, path = "/api/v1/staff/refunds/{number}/retry", tag = "payments",
+    params(("number" = String, Path, description = "The failed refund")),
+    responses(
+        (status = 201, body = RefundMade),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "No such failed refund waiting", body = ErrorBody),
+        (status = 409, description = "nothing_to_refund", body = ErrorBody),
+    ))]
+pub(crate) async fn retry_refund(
+    State(state): State<AppState>,
+    cx: Ctx<StaffMember>,
+    reply: Reply,
+    Path(number): Path<String>,
+) -> Response {
+    let result = async {
+        cx.caller.require(Permission::ManagePayments)?;
+        let refund_number = orders::retry_refund(&state, number.trim(), &cx).await?;
+        Ok(RefundMade { refund_number })
+    }
+    .await;
+    reply
+        .back_to("/staff/orders")
+        .answer(result, StatusCode::CREATED, |_| {
+            "/staff/orders?notice=refund_retried".into()
+        })
+}
+
 fn day_of(text: &str) -> Result<time::Date, FieldError> {
     crate::orders::reconciliation::parse_day(text)
         .ok_or(FieldError::new(ErrorCode::InvalidQuery, Field::Query))
@@ -292,6 +335,7 @@ pub(crate) fn form_routes() -> Router<AppState> {
     Router::new()
         .route("/forms/pay/sandbox/{order}", post(sandbox_choice))
         .route("/forms/staff/orders/{number}/refunds", post(refund_order))
+        .route("/forms/staff/refunds/{number}/retry", post(retry_refund))
         .route(
             "/forms/staff/reconciliation/{day}",
             post(run_reconciliation),
@@ -307,6 +351,8 @@ pub(crate) fn routes() -> ApiRoutes {
         staff: OpenApiRouter::new()
             .routes(routes!(staff_orders))
             .routes(routes!(refund_order))
+            .routes(routes!(failed_refunds))
+            .routes(routes!(retry_refund))
             .routes(routes!(reconciliation_report, run_reconciliation))
             .routes(routes!(resolve_line)),
         providers: super::webhooks::documented().layer(axum::extract::DefaultBodyLimit::max(

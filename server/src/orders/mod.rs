@@ -9,6 +9,7 @@ pub mod pages;
 pub mod payments;
 mod provider_events;
 pub mod reconciliation;
+mod refund_recovery;
 mod refund_rows;
 mod refunds;
 mod runner;
@@ -21,6 +22,7 @@ pub use checkout::{
     PayNext, PaymentStart, call_off, sandbox_checkout, sandbox_choose, start_payment,
 };
 pub use provider_events::{process_event, process_events};
+pub use refund_recovery::{failed_refunds, retry_refund};
 pub use refund_rows::SUCCEEDED;
 pub use refunds::{operator_refund, send_due_refunds};
 pub use runner::{

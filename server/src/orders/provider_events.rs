@@ -1,7 +1,7 @@
 //! Provider events (R-PAY-4): stored first, then processed here, each exactly once: the
 //! event is marked processed in the transaction that applies it.
 use super::after_commit::AfterCommit;
-use super::refund_rows::{FAILED, REQUESTED, SUCCEEDED};
+use super::refund_rows::{REQUESTED, SUCCEEDED};
 use super::runner::{Step, pay, step};
 use super::subject::Subjects;
 use crate::audit::{self, AuditAction};
@@ -132,6 +132,20 @@ pub(crate) async fn apply_news(
                 tracing::warn!(order = o.order_number, "paid amount differs from the order");
                 return Ok(Some("amount_mismatch"));
             }
+            if o.paid_fen.is_some() && o.provider_ref.as_deref() != Some(provider_ref.as_str()) {
+                // Paid already by another payment: this one goes back by itself.
+                let o = super::runner::locked(txn, o.id).await?;
+                return super::refund_recovery::refund_second_payment(
+                    txn,
+                    &o,
+                    provider_ref,
+                    *amount_fen,
+                    &cx,
+                    after,
+                )
+                .await
+                .map(Some);
+            }
             order::Entity::update_many()
                 .col_expr(order::Column::PaidFen, Expr::value(*amount_fen))
                 .col_expr(order::Column::ProviderRef, Expr::value(provider_ref))
@@ -185,18 +199,15 @@ pub(crate) async fn apply_news(
             idempotency_key,
             why,
         } => {
-            let failed = refund::Entity::update_many()
-                .col_expr(refund::Column::Status, Expr::value(FAILED))
-                .col_expr(
-                    refund::Column::LastError,
-                    Expr::value(why.chars().take(255).collect::<String>()),
-                )
+            let Some(r) = refund::Entity::find()
                 .filter(refund::Column::IdempotencyKey.eq(idempotency_key))
-                .filter(refund::Column::Status.eq(REQUESTED))
-                .exec(txn)
+                .one(txn)
                 .await?
-                .rows_affected;
-            Ok(Some(if failed == 1 { "applied" } else { "stale" }))
+            else {
+                return Ok(None);
+            };
+            let failed = super::refund_recovery::fail_refund(txn, &r, why, &cx, after).await?;
+            Ok(Some(if failed { "applied" } else { "stale" }))
         }
     }
 }

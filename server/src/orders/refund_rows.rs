@@ -57,12 +57,14 @@ pub(crate) async fn open_refund(
         return Err(FieldError::general(ErrorCode::NothingToRefund).into());
     }
     // A full refund happens once per order; each partial one is numbered by what was
-    // refunded before it, which the update above just serialised.
-    let key = if full {
+    // refunded before it, which the update above just serialised. A failed one sent
+    // again is a new attempt with a key of its own.
+    let base = if full {
         format!("{}:full", o.order_number)
     } else {
         format!("{}:part:{}", o.order_number, o.refunded_fen)
     };
+    let key = attempt_key(txn, o.id, base).await?;
     let staff = match actor {
         Actor::Staff(id) => Some(id),
         _ => None,
@@ -83,6 +85,8 @@ pub(crate) async fn open_refund(
         last_error: Set(None),
         requested_at: Set(ts),
         settled_at: Set(None),
+        payment_ref: Set(None),
+        retried_at: Set(None),
         ..Default::default()
     }
     .insert(txn)
@@ -119,4 +123,26 @@ pub(crate) async fn open_refund(
     );
     after.refunds += 1;
     Ok(r)
+}
+
+/// `base` for a first attempt; when a refund with that key exists (it failed and is sent
+/// again), `base:tryN`, N counting the order's refunds (the order is locked: serial).
+pub(crate) async fn attempt_key(
+    txn: &impl ConnectionTrait,
+    order_id: i64,
+    base: String,
+) -> Result<String, AppError> {
+    use sea_orm::PaginatorTrait;
+    let taken = refund::Entity::find()
+        .filter(refund::Column::IdempotencyKey.eq(&base))
+        .count(txn)
+        .await?;
+    if taken == 0 {
+        return Ok(base);
+    }
+    let n = refund::Entity::find()
+        .filter(refund::Column::OrderId.eq(order_id))
+        .count(txn)
+        .await?;
+    Ok(format!("{base}:try{n}"))
 }

@@ -3,7 +3,8 @@
 //! until it answers).
 use super::after_commit::AfterCommit;
 use super::provider_events::{apply_news, process_events};
-use super::refund_rows::{FAILED, REQUESTED, open_refund};
+use super::refund_recovery::fail_refund;
+use super::refund_rows::{REQUESTED, open_refund};
 use super::runner::{locked, status_of, step};
 use crate::audit::{self, AuditAction};
 use crate::context::RequestContext;
@@ -59,8 +60,9 @@ pub async fn send_due_refunds(state: &Arc<State>, now: OffsetDateTime) -> Result
         let Some(o) = order::Entity::find_by_id(r.order_id).one(&state.db).await? else {
             continue;
         };
+        // A second payment's refund returns that payment; any other, the order's.
         let (Some(payment_ref), Some(amount), Some(reason)) = (
-            o.provider_ref.as_deref(),
+            r.payment_ref.as_deref().or(o.provider_ref.as_deref()),
             Fen::new(r.amount_fen),
             RefundReason::parse(&r.reason),
         ) else {
@@ -80,7 +82,7 @@ pub async fn send_due_refunds(state: &Arc<State>, now: OffsetDateTime) -> Result
         use crate::orders::payments::provider::RefundState;
         match state.payments.refund(&ask).await {
             Ok(reply) => {
-                let mut update = refund::Entity::update_many()
+                refund::Entity::update_many()
                     .col_expr(
                         refund::Column::ProviderRef,
                         Expr::value(&reply.provider_ref),
@@ -90,16 +92,18 @@ pub async fn send_due_refunds(state: &Arc<State>, now: OffsetDateTime) -> Result
                         Expr::value(Option::<String>::None),
                     )
                     .filter(refund::Column::Id.eq(r.id))
-                    .filter(refund::Column::Status.eq(REQUESTED));
+                    .filter(refund::Column::Status.eq(REQUESTED))
+                    .exec(&state.db)
+                    .await?;
                 if let RefundState::Failed(why) = &reply.state {
-                    update = update
-                        .col_expr(refund::Column::Status, Expr::value(FAILED))
-                        .col_expr(
-                            refund::Column::LastError,
-                            Expr::value(why.chars().take(255).collect::<String>()),
-                        );
+                    // Refused at once: the money is refundable again, the order back.
+                    let txn = db::begin_write(&state.db).await?;
+                    let mut after = AfterCommit::default();
+                    let cx = RequestContext::system(now);
+                    fail_refund(&txn, &r, why, &cx, &mut after).await?;
+                    txn.commit().await?;
+                    after.run(state);
                 }
-                update.exec(&state.db).await?;
                 if reply.state == RefundState::Settled {
                     let txn = db::begin_write(&state.db).await?;
                     let mut after = AfterCommit::default();

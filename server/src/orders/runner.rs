@@ -303,8 +303,17 @@ async fn move_locked(
         .col_expr(order::Column::UpdatedAt, Expr::value(ts))
         .filter(order::Column::Id.eq(o.id))
         .filter(order::Column::Status.eq(from.as_str()));
-    if to == OrderStatus::Paid {
+    if from == OrderStatus::Pending && to == OrderStatus::Paid {
         update = update.col_expr(order::Column::PaidAt, Expr::value(ts));
+    }
+    // A failed full refund returns the order to where it was: remembered here.
+    if to == OrderStatus::Refunding {
+        update = update.col_expr(order::Column::RefundingFrom, Expr::value(from.as_str()));
+    } else if from == OrderStatus::Refunding {
+        update = update.col_expr(
+            order::Column::RefundingFrom,
+            Expr::value(Option::<String>::None),
+        );
     }
     if to.is_final() || to == OrderStatus::Expired {
         update = update.col_expr(order::Column::EndedAt, Expr::value(ts));

@@ -70,6 +70,7 @@ pub(crate) fn answers(pages: &mut PageAnswers) {
         Ok(Some(StaffOrders {
             status,
             orders: crate::orders::list_for_staff(&state, status, 1, 30).await?,
+            failed_refunds: crate::orders::failed_refunds(&state).await?,
         }))
     });
     pages.answer(

@@ -21,6 +21,7 @@ mod pages;
 mod payments;
 mod proofs;
 mod queue;
+mod refund_recovery;
 mod registration;
 mod screen;
 mod sessions;
@@ -141,6 +142,7 @@ on_both_databases!(
     proofs::operators_review_proofs_once_and_patients_are_told,
     proofs::proof_files_keep_their_sandbox_policy,
     proofs::uploads_are_limited_per_account_and_address,
+    refund_recovery::failed_refunds_come_back_and_a_second_payment_goes_back,
 );
 
 #[test]

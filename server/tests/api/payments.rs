@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use server::orders::payments::webhook_signature::sign;
 use time::OffsetDateTime;
 
-const SECRET: &str = "whsec_fuzhen_test";
+pub(crate) const SECRET: &str = "whsec_fuzhen_test";
 const OLD_SECRET: &str = "whsec_fuzhen_before_rotation";
 
 fn event(id: &str) -> String {
@@ -195,7 +195,7 @@ async fn text(app: &TestApp, sql: &str) -> String {
     row.try_get::<String>("", "t").unwrap()
 }
 
-async fn order_status(app: &TestApp, order: &str) -> String {
+pub(crate) async fn order_status(app: &TestApp, order: &str) -> String {
     text(
         app,
         &format!("SELECT status AS t FROM orders WHERE order_number = '{order}'"),
@@ -217,7 +217,7 @@ async fn patient_with_slots(db: Db) -> (TestApp, TestApp, Vec<String>) {
     patient_with_slots_on(db, |_| {}).await
 }
 
-async fn patient_with_slots_on(
+pub(crate) async fn patient_with_slots_on(
     db: Db,
     tweak: impl FnOnce(&mut server::config::Config),
 ) -> (TestApp, TestApp, Vec<String>) {
@@ -255,7 +255,7 @@ async fn patient_with_slots_on(
     (app, operator, slots)
 }
 
-async fn hold(app: &TestApp, slot: &str) -> String {
+pub(crate) async fn hold(app: &TestApp, slot: &str) -> String {
     let res = app
         .post("/api/v1/holds", &json!({ "slot_number": slot }))
         .await;
@@ -688,7 +688,7 @@ pub async fn reconciliation_reports_every_difference(db: Db) {
 }
 
 /// A Stripe event around `object`, signed as Stripe signs it, delivered.
-async fn stripe_event(app: &TestApp, id: &str, kind: &str, object: &Value) -> Value {
+pub(crate) async fn stripe_event(app: &TestApp, id: &str, kind: &str, object: &Value) -> Value {
     let body = json!({ "id": id, "object": "event", "type": kind, "data": { "object": object } })
         .to_string();
     let res = deliver(app, &body, signed(SECRET, &body, 0)).await;
@@ -696,7 +696,7 @@ async fn stripe_event(app: &TestApp, id: &str, kind: &str, object: &Value) -> Va
     res.json().await.unwrap()
 }
 
-async fn only_order(app: &TestApp, booking: &str) -> String {
+pub(crate) async fn only_order(app: &TestApp, booking: &str) -> String {
     let orders: Value = app.get("/api/v1/orders").await.json().await.unwrap();
     orders
         .as_array()
