@@ -19,12 +19,12 @@ async function liveQueue(javaScriptEnabled) {
   const adminCtx = await browser.newContext();
   const admin = adminCtx.request;
   const adminHeaders = await staffLogin(admin, `admin.queue${n}`, createAdmin(`admin.queue${n}`));
-  const secondCtx = await browser.newContext();
-  const second = secondCtx.request;
-  const secondHeaders = await staffLogin(second, `admin2.queue${n}`, createAdmin(`admin2.queue${n}`));
+  const approverCtx = await browser.newContext();
+  const approver = approverCtx.request;
+  const approverHeaders = await staffLogin(approver, `admin2.queue${n}`, createAdmin(`admin2.queue${n}`));
   let phones = 0;
   const make = (username, role) => onboardStaff(
-    { api: admin, headers: adminHeaders }, { api: second, headers: secondHeaders },
+    { api: admin, headers: adminHeaders }, { api: approver, headers: approverHeaders },
     { username, role, display_name: role === 'doctor' ? '刘明辉' : '王运营', phone: `1370013${n}${String(++phones).padStart(3, '0')}` },
   );
   const opCtx = await browser.newContext();

@@ -25,6 +25,7 @@ mod m20261206_000015_order_subject;
 mod m20261207_000016_consent_screened_at;
 mod m20261207_000017_staff_four_eyes;
 mod m20261207_000018_refund_recovery;
+mod m20261207_000019_audit_keyed;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000016_consent_screened_at::Migration),
             Box::new(m20261207_000017_staff_four_eyes::Migration),
             Box::new(m20261207_000018_refund_recovery::Migration),
+            Box::new(m20261207_000019_audit_keyed::Migration),
         ]
     }
 }

@@ -47,6 +47,9 @@ pub struct Config {
     /// Older field keys by version, kept to decrypt until values are re-encrypted.
     pub previous_field_keys: Vec<(u32, SecretBox<[u8; 32]>)>,
     pub cookie_key: SecretBox<[u8; 64]>,
+    /// The audit chain's HMAC key (`FUZHEN_AUDIT_KEY`): kept outside the database, so
+    /// whoever holds only the database cannot rewrite the chain unseen.
+    pub audit_key: SecretBox<[u8; 32]>,
     /// Some key was generated into (or read from) the data dir rather than given.
     pub generated_secrets: bool,
     pub session_idle_minutes: i64,
@@ -241,6 +244,7 @@ impl Config {
         });
         let (field_key, field_generated) = secret::<32>("FUZHEN_FIELD_KEY", &data_dir, mode)?;
         let (cookie_key, cookie_generated) = secret::<64>("FUZHEN_COOKIE_KEY", &data_dir, mode)?;
+        let (audit_key, audit_generated) = secret::<32>("FUZHEN_AUDIT_KEY", &data_dir, mode)?;
         let dev_token = match mode {
             Mode::Dev => Some(SecretBox::from(
                 STANDARD.encode(secret::<32>("FUZHEN_DEV_TOKEN", &data_dir, mode)?.0),
@@ -297,7 +301,8 @@ impl Config {
             field_key_version: env_parse("FUZHEN_FIELD_KEY_VERSION", 1)?,
             previous_field_keys,
             cookie_key: SecretBox::new(Box::new(cookie_key)),
-            generated_secrets: field_generated || cookie_generated,
+            audit_key: SecretBox::new(Box::new(audit_key)),
+            generated_secrets: field_generated || cookie_generated || audit_generated,
             session_idle_minutes: env_parse("FUZHEN_SESSION_IDLE_MINUTES", 30)?,
             session_absolute_hours: env_parse("FUZHEN_SESSION_ABSOLUTE_HOURS", 12)?,
             log_format,
@@ -368,6 +373,7 @@ impl Config {
             field_key_version: 1,
             previous_field_keys: Vec::new(),
             cookie_key: SecretBox::new(Box::new(cookie_key)),
+            audit_key: SecretBox::new(Box::new([6; 32])),
             generated_secrets: false,
             session_idle_minutes: 30,
             session_absolute_hours: 12,
@@ -419,7 +425,7 @@ impl Config {
             }
             if self.generated_secrets {
                 bail!(
-                    "production mode refuses generated keys: set FUZHEN_FIELD_KEY and FUZHEN_COOKIE_KEY"
+                    "production mode refuses generated keys: set FUZHEN_FIELD_KEY, FUZHEN_COOKIE_KEY and FUZHEN_AUDIT_KEY"
                 );
             }
             if self.payment_provider == "sandbox" {

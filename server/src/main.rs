@@ -49,12 +49,15 @@ async fn audit_verify() -> ExitCode {
     let report = async {
         let config = server::config::Config::from_env()?;
         let db = server::db::connect_and_migrate(&config.database_url).await?;
+        let key =
+            server::audit::AuditKey::new(*secrecy::ExposeSecret::expose_secret(&config.audit_key));
+        server::audit::check_key(&db, &key).await?;
         // Rows recorded in the last second join the chain first, so all are checked.
-        let sealed = server::audit::seal(&db).await?;
+        let sealed = server::audit::seal(&db, &key).await?;
         if sealed > 0 {
             println!("sealed {sealed} new audit rows");
         }
-        let report = server::audit::verify(&db).await?;
+        let report = server::audit::verify(&db, &key).await?;
         db.close().await?;
         anyhow::Ok(report)
     };

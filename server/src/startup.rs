@@ -50,6 +50,7 @@ impl Application {
         let state: AppState =
             Arc::new(crate::features::state(&config, db, leptos_options.clone()).await?);
         state.check_safe()?;
+        crate::audit::check_key(&state.db, &state.audit_key).await?;
         let router = router(&config, state.clone(), leptos_options);
         Ok(Self {
             listener,
@@ -72,13 +73,13 @@ impl Application {
         // The operator's blocked-words file is re-read when it changes (R-CONS-5).
         self.state.words.clone().watch(Duration::from_secs(5));
         // New audit rows join the hash chain within a second (R-SEC-2).
-        let audit_db = self.state.db.clone();
+        let sealer = self.state.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                if let Err(e) = crate::audit::seal(&audit_db).await {
+                if let Err(e) = crate::audit::seal(&sealer.db, &sealer.audit_key).await {
                     tracing::warn!(error = ?e, "sealing the audit log failed");
                 }
             }

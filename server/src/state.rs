@@ -70,6 +70,8 @@ pub struct State {
     /// The largest file one upload may hold.
     pub max_upload_bytes: usize,
     pub eligibility: app::domain::eligibility::EligibilityPolicy,
+    /// The audit chain's key (R-SEC-2, security review item 4).
+    pub audit_key: crate::audit::AuditKey,
 }
 
 impl State {
@@ -180,6 +182,7 @@ impl State {
             },
             max_upload_bytes: config.max_upload_bytes,
             eligibility: config.eligibility.clone(),
+            audit_key: crate::audit::AuditKey::new(*config.audit_key.expose_secret()),
             words: Arc::new(crate::words::Words::load(
                 config.blocked_words_file.clone(),
             )?),

@@ -1,6 +1,53 @@
 //! The hash chain: how a row's hash is computed from its columns and its predecessor.
+//! From the key marker's seq on, the hash is an HMAC with the audit key, which lives
+//! outside the database (security review item 4): a row edited by someone holding only
+//! the database cannot be given a hash that checks out, nor can any row after it.
 use super::entity::Model;
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretBox};
 use sha2::{Digest, Sha256};
+
+/// The key the chain is sealed with (`FUZHEN_AUDIT_KEY`); never printed.
+pub struct AuditKey(SecretBox<[u8; 32]>);
+
+impl AuditKey {
+    pub fn new(bytes: [u8; 32]) -> Self {
+        Self(SecretBox::new(Box::new(bytes)))
+    }
+
+    fn mac(&self, domain: &[u8], message: &[u8]) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.0.expose_secret())
+            .expect("HMAC takes any key length");
+        mac.update(domain);
+        mac.update(&[0]);
+        mac.update(message);
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// The marker's tag: says, with the key, from which seq the chain is keyed.
+    pub fn marker_tag(&self, keyed_from: i64) -> String {
+        self.mac(
+            b"fuzhen-audit-keyed-from",
+            keyed_from.to_string().as_bytes(),
+        )
+    }
+}
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditKey(not printed)")
+    }
+}
+
+/// The row's hash where the chain is keyed from `keyed_from`: the HMAC of its encoding
+/// from there on, [`row_hash`] before (rows sealed before the chain was keyed).
+pub fn hash_for(row: &Model, key: &AuditKey, keyed_from: i64) -> String {
+    if row.seq.unwrap_or(0) >= keyed_from {
+        key.mac(b"fuzhen-audit-row", encoding(row).as_bytes())
+    } else {
+        row_hash(row)
+    }
+}
 
 /// The hash row 1 chains onto, and what `audit_head` holds before any row exists.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -12,7 +59,11 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 /// unambiguous: no two different rows encode alike. The row's own `hash` and its `id`
 /// (insertion order, which the chain's `seq` supersedes) are ignored.
 pub fn row_hash(row: &Model) -> String {
-    let encoding = serde_json::json!([
+    hex::encode(Sha256::digest(encoding(row).as_bytes()))
+}
+
+fn encoding(row: &Model) -> String {
+    serde_json::json!([
         row.prev_hash,
         row.seq,
         row.at,
@@ -24,8 +75,8 @@ pub fn row_hash(row: &Model) -> String {
         row.entity_id,
         row.ip,
         row.detail,
-    ]);
-    hex::encode(Sha256::digest(encoding.to_string().as_bytes()))
+    ])
+    .to_string()
 }
 
 #[cfg(test)]
@@ -117,6 +168,22 @@ mod tests {
         for v in &variants {
             assert_ne!(row_hash(v), h, "{v:?}");
         }
+    }
+
+    // Security review item 4: from the marker on, only the key makes the hash.
+    #[test]
+    fn keyed_rows_need_the_key() {
+        let key = AuditKey::new([6; 32]);
+        let other = AuditKey::new([7; 32]);
+        let r = row();
+        assert_eq!(hash_for(&r, &key, 2), row_hash(&r), "before the marker");
+        let keyed = hash_for(&r, &key, 1);
+        assert_ne!(keyed, row_hash(&r));
+        assert_ne!(keyed, hash_for(&r, &other, 1));
+        assert_eq!(keyed.len(), 64);
+        assert_ne!(key.marker_tag(1), key.marker_tag(2));
+        assert_ne!(key.marker_tag(1), other.marker_tag(1));
+        assert!(!format!("{key:?}").contains('6'));
     }
 
     // R-SEC-2

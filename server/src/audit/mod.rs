@@ -16,11 +16,13 @@
 //! and even then it cannot be changed or removed without dropping a trigger.
 pub mod chain;
 pub mod entity;
+mod verify;
 
 #[cfg(test)]
 mod tests;
 
-pub use chain::GENESIS_HASH;
+pub use chain::{AuditKey, GENESIS_HASH};
+pub use verify::{ChainReport, verify};
 
 use sea_orm::{
     ActiveValue::{NotSet, Set},
@@ -302,10 +304,10 @@ const SEAL_BATCH: u64 = 200;
 /// the head's lock (on SQLite the write lock), so sealers take turns, and a row is
 /// sealed only while it has no seal (the database refuses a second). A row committed
 /// late, behind a later id, simply joins a later batch.
-pub async fn seal(db: &DatabaseConnection) -> Result<u64, DbErr> {
+pub async fn seal(db: &DatabaseConnection, key: &AuditKey) -> Result<u64, DbErr> {
     let mut sealed = 0;
     loop {
-        let n = seal_batch(db).await?;
+        let n = seal_batch(db, key).await?;
         sealed += n;
         if n < SEAL_BATCH {
             return Ok(sealed);
@@ -313,7 +315,7 @@ pub async fn seal(db: &DatabaseConnection) -> Result<u64, DbErr> {
     }
 }
 
-async fn seal_batch(db: &DatabaseConnection) -> Result<u64, DbErr> {
+async fn seal_batch(db: &DatabaseConnection, key: &AuditKey) -> Result<u64, DbErr> {
     let backend = db.get_database_backend();
     // Most seconds there is nothing to seal: a read, not a write lock, tells.
     let waiting = entity::Entity::find()
@@ -339,6 +341,29 @@ async fn seal_batch(db: &DatabaseConnection) -> Result<u64, DbErr> {
         .ok_or_else(|| DbErr::RecordNotFound("audit_head (id = 1) is missing".into()))?;
     let head_seq: i64 = head.try_get("", "seq")?;
     let mut prev: String = head.try_get("", "last_hash")?;
+    // From which seq the chain is keyed: marked the first time a keyed sealer seals, at
+    // the next seq (under the head's lock, so once), and refused with another key.
+    let keyed_from = match read_marker(&txn).await? {
+        Some((from, tag)) if tag == key.marker_tag(from) => from,
+        Some(_) => {
+            return Err(DbErr::Custom(
+                "FUZHEN_AUDIT_KEY is not the key this audit log is sealed with".into(),
+            ));
+        }
+        None => {
+            let from = head_seq + 1;
+            txn.execute_raw(Statement::from_sql_and_values(
+                backend,
+                placeholders(
+                    backend,
+                    "INSERT INTO audit_key_marker (id, keyed_from, tag) VALUES (1, $1, $2)",
+                ),
+                [from.into(), key.marker_tag(from).into()],
+            ))
+            .await?;
+            from
+        }
+    };
     let rows = entity::Entity::find()
         .filter(entity::Column::Seq.is_null())
         .order_by_asc(entity::Column::Id)
@@ -357,7 +382,7 @@ async fn seal_batch(db: &DatabaseConnection) -> Result<u64, DbErr> {
         seq += 1;
         row.seq = Some(seq);
         row.prev_hash = Some(prev.clone());
-        let hash = chain::row_hash(&row);
+        let hash = chain::hash_for(&row, key, keyed_from);
         let n = values.len();
         tuples.push(format!(
             "(CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS TEXT), CAST(${} AS TEXT))",
@@ -415,172 +440,37 @@ pub async fn record_alone<C: TransactionTrait>(db: &C, event: AuditEvent) -> Res
     txn.commit().await
 }
 
-/// The result of [`verify`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChainReport {
-    /// Rows read.
-    pub rows: u64,
-    /// The first seq that does not check out, and why; `None` if the chain is intact.
-    pub first_broken: Option<(i64, String)>,
-}
-
-impl ChainReport {
-    pub fn is_intact(&self) -> bool {
-        self.first_broken.is_none()
+/// The key marker: (keyed_from, tag), if the chain has been keyed.
+pub(crate) async fn read_marker(db: &impl ConnectionTrait) -> Result<Option<(i64, String)>, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT keyed_from, tag FROM audit_key_marker WHERE id = 1",
+        ))
+        .await?;
+    match row {
+        Some(row) => Ok(Some((
+            row.try_get("", "keyed_from")?,
+            row.try_get("", "tag")?,
+        ))),
+        None => Ok(None),
     }
 }
 
-impl fmt::Display for ChainReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.first_broken {
-            None => write!(f, "audit log intact: {} rows verified", self.rows),
-            Some((seq, why)) => write!(
-                f,
-                "audit log BROKEN at seq {seq}: {why} ({} rows read)",
-                self.rows
-            ),
-        }
+/// At start: refuses a key other than the one the log is sealed with, so a server with
+/// the wrong `FUZHEN_AUDIT_KEY` never seals.
+pub async fn check_key(db: &impl ConnectionTrait, key: &AuditKey) -> anyhow::Result<()> {
+    if let Some((from, tag)) = read_marker(db).await?
+        && tag != key.marker_tag(from)
+    {
+        anyhow::bail!(
+            "FUZHEN_AUDIT_KEY is not the key this audit log is sealed with: set the key it was sealed with"
+        );
     }
+    Ok(())
 }
 
-/// Rows read per query.
-const PAGE: u64 = 1000;
-
-/// Recomputes the whole sealed chain, a page at a time in seq order: seq continuity
-/// from 1, each row's link to its predecessor, each row's hash, and the end against
-/// `audit_head`. Safe to run while the server appends and seals: rows sealed during
-/// the run are checked if seen and otherwise left for the next run. Rows not sealed
-/// yet are not part of the chain; run [`seal`] first to include them.
-pub async fn verify(db: &impl ConnectionTrait) -> Result<ChainReport, DbErr> {
-    let start = read_head(db).await?;
-    let mut rows = 0u64;
-    let mut broken: Option<(i64, String)> = None;
-    let mut last_seq = 0i64;
-    let mut last_hash = GENESIS_HASH.to_owned();
-    // The stored hash of the row the head pointed at when we started.
-    let mut hash_at_start: Option<String> = None;
-    loop {
-        let page = entity::Entity::find()
-            .filter(entity::Column::Seq.gt(last_seq))
-            .order_by_asc(entity::Column::Seq)
-            .limit(PAGE)
-            .all(db)
-            .await?;
-        if page.is_empty() {
-            break;
-        }
-        for row in page {
-            rows += 1;
-            if broken.is_none() {
-                broken = check_row(&row, last_seq, &last_hash);
-            }
-            // Only sealed rows are read (`seq > …` is never true of NULL), and a sealed
-            // row has all three seal columns (a CHECK constraint).
-            let seq = row.seq.unwrap_or(last_seq + 1);
-            let hash = row.hash.unwrap_or_default();
-            if start.as_ref().is_some_and(|(s, _)| *s == seq) {
-                hash_at_start = Some(hash.clone());
-            }
-            last_seq = seq;
-            last_hash = hash;
-        }
-    }
-    if broken.is_none() {
-        let end = read_head(db).await?;
-        broken = check_head(start, end, hash_at_start, last_seq, &last_hash);
-    }
-    Ok(ChainReport {
-        rows,
-        first_broken: broken,
-    })
-}
-
-/// Checks one row against the row before it (`prev_seq` 0 and the genesis hash for the
-/// first).
-fn check_row(row: &entity::Model, prev_seq: i64, prev_hash: &str) -> Option<(i64, String)> {
-    let expected = prev_seq + 1;
-    let (Some(seq), Some(hash)) = (row.seq, row.hash.as_deref()) else {
-        return Some((expected, "a row read as sealed has no seal".to_owned()));
-    };
-    if seq != expected {
-        return Some((
-            expected,
-            format!("seq {expected} is missing: the log goes from seq {prev_seq} to seq {seq}"),
-        ));
-    }
-    if row.prev_hash.as_deref() != Some(prev_hash) {
-        let what = if prev_seq == 0 {
-            "the genesis hash".to_owned()
-        } else {
-            format!("the hash of seq {prev_seq}")
-        };
-        return Some((seq, format!("prev_hash does not match {what}")));
-    }
-    if chain::row_hash(row) != hash {
-        return Some((
-            seq,
-            "hash does not match the row's contents (the row was altered)".to_owned(),
-        ));
-    }
-    None
-}
-
-/// Checks the chain's end against the head read before (`start`) and after (`end`)
-/// the rows; `last_seq` is 0 when there are no rows.
-fn check_head(
-    start: Option<(i64, String)>,
-    end: Option<(i64, String)>,
-    hash_at_start: Option<String>,
-    last_seq: i64,
-    last_hash: &str,
-) -> Option<(i64, String)> {
-    let (Some((start_seq, start_hash)), Some((end_seq, end_hash))) = (start, end) else {
-        return Some((0, "audit_head (id = 1) is missing".to_owned()));
-    };
-    if last_seq < start_seq {
-        return Some((
-            last_seq + 1,
-            format!(
-                "seq {} is missing: audit_head is at seq {start_seq} but the log ends at seq {last_seq} (rows removed from the end)",
-                last_seq + 1
-            ),
-        ));
-    }
-    let expected_at_start = if start_seq == 0 {
-        Some(GENESIS_HASH.to_owned())
-    } else {
-        hash_at_start
-    };
-    if expected_at_start.as_deref() != Some(start_hash.as_str()) {
-        return Some((
-            start_seq,
-            format!("hash differs from audit_head's last_hash at seq {start_seq}"),
-        ));
-    }
-    if end_seq < start_seq {
-        return Some((end_seq, "audit_head moved backwards".to_owned()));
-    }
-    // A row and its head update commit together, so the head is never behind a
-    // committed row.
-    if last_seq > end_seq {
-        return Some((
-            end_seq + 1,
-            format!(
-                "seq {} is past audit_head (seq {end_seq}): not appended through it",
-                end_seq + 1
-            ),
-        ));
-    }
-    if last_seq == end_seq && last_hash != end_hash {
-        return Some((
-            end_seq,
-            format!("hash differs from audit_head's last_hash at seq {end_seq}"),
-        ));
-    }
-    None
-}
-
-async fn read_head(db: &impl ConnectionTrait) -> Result<Option<(i64, String)>, DbErr> {
+pub(crate) async fn read_head(db: &impl ConnectionTrait) -> Result<Option<(i64, String)>, DbErr> {
     let row = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),

@@ -124,6 +124,11 @@ async fn head(db: &DatabaseConnection) -> (i64, String) {
         .expect("head exists")
 }
 
+/// The key the tests seal with.
+fn key() -> AuditKey {
+    AuditKey::new([6; 32])
+}
+
 fn intact(rows: u64) -> ChainReport {
     ChainReport {
         rows,
@@ -136,7 +141,12 @@ fn intact(rows: u64) -> ChainReport {
 async fn rolled_back_records_leave_nothing_and_committed_ones_chain() {
     for t in databases().await {
         let db = &t.db;
-        assert_eq!(verify(db).await.expect("verify"), intact(0), "{}", t.label);
+        assert_eq!(
+            verify(db, &key()).await.expect("verify"),
+            intact(0),
+            "{}",
+            t.label
+        );
 
         let txn = db.begin().await.expect("begin");
         record(&txn, event(1)).await.expect("record");
@@ -153,9 +163,19 @@ async fn rolled_back_records_leave_nothing_and_committed_ones_chain() {
         record_alone(db, event(4)).await.expect("record alone");
         // Recorded but not yet sealed: in the table, outside the chain.
         assert_eq!(count(db).await, 4, "{}", t.label);
-        assert_eq!(verify(db).await.expect("verify"), intact(0), "{}", t.label);
-        assert_eq!(seal(db).await.expect("seal"), 4, "{}", t.label);
-        assert_eq!(seal(db).await.expect("seal again"), 0, "{}", t.label);
+        assert_eq!(
+            verify(db, &key()).await.expect("verify"),
+            intact(0),
+            "{}",
+            t.label
+        );
+        assert_eq!(seal(db, &key()).await.expect("seal"), 4, "{}", t.label);
+        assert_eq!(
+            seal(db, &key()).await.expect("seal again"),
+            0,
+            "{}",
+            t.label
+        );
 
         let rows = entity::Entity::find()
             .order_by_asc(entity::Column::Seq)
@@ -189,7 +209,12 @@ async fn rolled_back_records_leave_nothing_and_committed_ones_chain() {
             "{}",
             t.label
         );
-        assert_eq!(verify(db).await.expect("verify"), intact(4), "{}", t.label);
+        assert_eq!(
+            verify(db, &key()).await.expect("verify"),
+            intact(4),
+            "{}",
+            t.label
+        );
     }
 }
 
@@ -207,7 +232,7 @@ async fn concurrent_records_and_sealers_chain_without_gaps() {
                     tokio::time::sleep(std::time::Duration::from_millis(2)).await;
                     txn.commit().await?;
                     if n % 5 == 0 {
-                        seal(&db).await?;
+                        seal(&db, &key()).await?;
                     }
                     Ok::<(), DbErr>(())
                 })
@@ -220,7 +245,7 @@ async fn concurrent_records_and_sealers_chain_without_gaps() {
             }
         }
         assert!(failures.is_empty(), "{}: {failures:#?}", t.label);
-        seal(&t.db).await.expect("seal the rest");
+        seal(&t.db, &key()).await.expect("seal the rest");
 
         let rows = entity::Entity::find()
             .order_by_asc(entity::Column::Seq)
@@ -237,7 +262,7 @@ async fn concurrent_records_and_sealers_chain_without_gaps() {
         ids.sort_unstable();
         assert_eq!(ids, (1..=50).collect::<Vec<_>>(), "{}", t.label);
         assert_eq!(
-            verify(&t.db).await.expect("verify"),
+            verify(&t.db, &key()).await.expect("verify"),
             intact(50),
             "{}",
             t.label
@@ -253,7 +278,7 @@ async fn the_database_refuses_update_and_delete() {
         for n in 1..=3 {
             record_alone(db, event(n)).await.expect("record");
         }
-        seal(db).await.expect("seal");
+        seal(db, &key()).await.expect("seal");
         record_alone(db, event(4)).await.expect("record");
         let refused = [
             "UPDATE audit_log SET ip = '198.51.100.1' WHERE seq = 2",
@@ -295,10 +320,20 @@ async fn the_database_refuses_update_and_delete() {
             assert!(err.to_string().contains("append-only"), "{err}");
         }
         assert_eq!(count(db).await, 4, "{}", t.label);
-        assert_eq!(verify(db).await.expect("verify"), intact(3), "{}", t.label);
+        assert_eq!(
+            verify(db, &key()).await.expect("verify"),
+            intact(3),
+            "{}",
+            t.label
+        );
         // The one UPDATE allowed: the sealer's.
-        assert_eq!(seal(db).await.expect("seal"), 1, "{}", t.label);
-        assert_eq!(verify(db).await.expect("verify"), intact(4), "{}", t.label);
+        assert_eq!(seal(db, &key()).await.expect("seal"), 1, "{}", t.label);
+        assert_eq!(
+            verify(db, &key()).await.expect("verify"),
+            intact(4),
+            "{}",
+            t.label
+        );
     }
 }
 
@@ -310,7 +345,7 @@ async fn tampering_is_detected() {
         for n in 1..=5 {
             record_alone(db, event(n)).await.expect("record");
         }
-        seal(db).await.expect("seal");
+        seal(db, &key()).await.expect("seal");
         // An attacker with database access first removes the protection…
         let drop_triggers: &[&str] = if t.label == "postgres" {
             &["DROP TRIGGER audit_log_seal_once ON audit_log"]
@@ -327,7 +362,7 @@ async fn tampering_is_detected() {
         db.execute_unprepared("UPDATE audit_log SET ip = '198.51.100.66' WHERE seq = 3")
             .await
             .expect("edit");
-        let report = verify(db).await.expect("verify");
+        let report = verify(db, &key()).await.expect("verify");
         assert_eq!(report.rows, 5, "{}", t.label);
         let (seq, why) = report.first_broken.expect("broken");
         assert_eq!(seq, 3, "{}: {why}", t.label);
@@ -337,13 +372,18 @@ async fn tampering_is_detected() {
         db.execute_unprepared("UPDATE audit_log SET ip = '203.0.113.3' WHERE seq = 3")
             .await
             .expect("restore");
-        assert_eq!(verify(db).await.expect("verify"), intact(5), "{}", t.label);
+        assert_eq!(
+            verify(db, &key()).await.expect("verify"),
+            intact(5),
+            "{}",
+            t.label
+        );
 
         // Removing the newest row leaves an intact-looking chain; the head tells.
         db.execute_unprepared("DELETE FROM audit_log WHERE seq = 5")
             .await
             .expect("delete");
-        let report = verify(db).await.expect("verify");
+        let report = verify(db, &key()).await.expect("verify");
         assert_eq!(report.rows, 4, "{}", t.label);
         let (seq, why) = report.first_broken.expect("broken");
         assert_eq!(seq, 5, "{}: {why}", t.label);
@@ -353,7 +393,7 @@ async fn tampering_is_detected() {
         db.execute_unprepared("DELETE FROM audit_log WHERE seq = 2")
             .await
             .expect("delete");
-        let (seq, why) = verify(db)
+        let (seq, why) = verify(db, &key())
             .await
             .expect("verify")
             .first_broken
@@ -370,7 +410,7 @@ async fn a_rewritten_link_is_detected() {
         for n in 1..=3 {
             record_alone(db, event(n)).await.expect("record");
         }
-        seal(db).await.expect("seal");
+        seal(db, &key()).await.expect("seal");
         let drop_trigger = if t.label == "postgres" {
             "DROP TRIGGER audit_log_seal_once ON audit_log"
         } else {
@@ -386,7 +426,8 @@ async fn a_rewritten_link_is_detected() {
             .expect("query")
             .expect("row 2");
         row.ip = "198.51.100.66".into();
-        let forged = chain::row_hash(&row);
+        // (Even with the key, which the database alone does not have.)
+        let forged = chain::hash_for(&row, &key(), 1);
         db.execute_raw(Statement::from_sql_and_values(
             db.get_database_backend(),
             placeholders(
@@ -397,7 +438,7 @@ async fn a_rewritten_link_is_detected() {
         ))
         .await
         .expect("forge");
-        let (seq, why) = verify(db)
+        let (seq, why) = verify(db, &key())
             .await
             .expect("verify")
             .first_broken
@@ -433,4 +474,130 @@ fn actions_have_stable_names() {
     assert_eq!(Actor::Staff(3).kind(), "staff");
     assert_eq!(Actor::Staff(3).id(), Some(3));
     assert_eq!(Actor::Anonymous.id(), None);
+}
+
+// Security review item 4 (R-SEC-2): whoever holds only the database (the app's login,
+// able to drop the trigger) rewrites row 2 and recomputes every later hash and the head,
+// as plain SHA-256 or with a key of their own: without the audit key the first edited
+// row is named. The key marker can neither be removed nor moved.
+#[tokio::test]
+async fn a_chain_rewritten_without_the_key_is_caught() {
+    for t in databases().await {
+        let db = &t.db;
+        for n in 1..=3 {
+            record_alone(db, event(n)).await.expect("record");
+        }
+        seal(db, &key()).await.expect("seal");
+        assert_eq!(
+            verify(db, &key()).await.expect("verify"),
+            intact(3),
+            "{}",
+            t.label
+        );
+        let backend = db.get_database_backend();
+        let postgres = t.label == "postgres";
+        let drop = |trigger: &str, table: &str| {
+            if postgres {
+                format!("DROP TRIGGER {trigger} ON {table}")
+            } else {
+                format!("DROP TRIGGER {trigger}")
+            }
+        };
+        db.execute_unprepared(&drop("audit_log_seal_once", "audit_log"))
+            .await
+            .expect("drop trigger");
+        for forger in [None, Some(AuditKey::new([9; 32]))] {
+            let rows = entity::Entity::find()
+                .order_by_asc(entity::Column::Seq)
+                .all(db)
+                .await
+                .expect("rows");
+            let mut prev = rows[0].hash.clone().expect("sealed");
+            for mut row in rows.into_iter().skip(1) {
+                if row.seq == Some(2) {
+                    row.action = "logged_out".into();
+                }
+                row.prev_hash = Some(prev.clone());
+                let hash = match &forger {
+                    None => chain::row_hash(&row),
+                    Some(k) => chain::hash_for(&row, k, 1),
+                };
+                db.execute_raw(Statement::from_sql_and_values(
+                    backend,
+                    placeholders(
+                        backend,
+                        "UPDATE audit_log SET action = $1, prev_hash = $2, hash = $3 WHERE id = $4",
+                    ),
+                    [
+                        row.action.clone().into(),
+                        prev.clone().into(),
+                        hash.clone().into(),
+                        row.id.into(),
+                    ],
+                ))
+                .await
+                .expect("rewrite");
+                prev = hash;
+            }
+            db.execute_raw(Statement::from_sql_and_values(
+                backend,
+                placeholders(backend, "UPDATE audit_head SET last_hash = $1 WHERE id = 1"),
+                [prev.into()],
+            ))
+            .await
+            .expect("move the head");
+            let (seq, why) = verify(db, &key())
+                .await
+                .expect("verify")
+                .first_broken
+                .expect("broken");
+            assert_eq!(seq, 2, "{}: {why}", t.label);
+            assert!(why.contains("without the key"), "{why}");
+        }
+        // The marker, moved past the rewritten rows with a tag of the forger's making.
+        let other = AuditKey::new([9; 32]);
+        db.execute_unprepared(&drop("audit_key_marker_fixed", "audit_key_marker"))
+            .await
+            .expect("drop the marker's trigger");
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            placeholders(
+                backend,
+                "UPDATE audit_key_marker SET keyed_from = 4, tag = $1",
+            ),
+            [other.marker_tag(4).into()],
+        ))
+        .await
+        .expect("move the marker");
+        let (_, why) = verify(db, &key())
+            .await
+            .expect("verify")
+            .first_broken
+            .expect("broken");
+        assert!(why.contains("key marker"), "{}: {why}", t.label);
+        assert!(
+            check_key(db, &key()).await.is_err(),
+            "a server would not start"
+        );
+        // Removed: nothing is keyed any more, which is a break of its own.
+        if !postgres {
+            db.execute_unprepared("DROP TRIGGER audit_key_marker_kept")
+                .await
+                .expect("drop");
+        }
+        db.execute_unprepared("DELETE FROM audit_key_marker")
+            .await
+            .expect("remove the marker");
+        let (seq, why) = verify(db, &key())
+            .await
+            .expect("verify")
+            .first_broken
+            .expect("broken");
+        assert_eq!(
+            (seq, why.contains("no key marker")),
+            (1, true),
+            "{}: {why}",
+            t.label
+        );
+    }
 }

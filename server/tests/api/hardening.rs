@@ -138,7 +138,9 @@ pub async fn logged_in_views_write_once_a_minute_and_sessions_end(db: Db) {
     assert_eq!(app.register(PHONE, ID).await.status(), StatusCode::CREATED);
     let first = session_row(&app).await;
     // The registration's audit rows are sealed now, not by the job during the views.
-    server::audit::seal(&app.state.db).await.unwrap();
+    server::audit::seal(&app.state.db, &app.state.audit_key)
+        .await
+        .unwrap();
     let before = fingerprint(&app).await;
     for _ in 0..20 {
         assert_eq!(app.page("/me").await.status(), StatusCode::OK);
@@ -557,8 +559,12 @@ pub async fn audit_log_records_account_events(db: Db) {
             "logged_out_everywhere"
         ]
     );
-    server::audit::seal(&app.state.db).await.unwrap();
-    let report = server::audit::verify(&app.state.db).await.unwrap();
+    server::audit::seal(&app.state.db, &app.state.audit_key)
+        .await
+        .unwrap();
+    let report = server::audit::verify(&app.state.db, &app.state.audit_key)
+        .await
+        .unwrap();
     assert!(report.is_intact(), "{report}");
     assert_eq!(report.rows, 6);
 }
