@@ -40,6 +40,10 @@ pub struct Config {
     pub dev_token: Option<SecretBox<str>>,
     pub listen: SocketAddr,
     pub database_url: String,
+    /// Run pending migrations at start (`FUZHEN_RUN_MIGRATIONS`, on by default). Off when
+    /// the app's database role owns nothing: then `server migrate` runs them as the
+    /// owner, and the server refuses a schema that is behind.
+    pub run_migrations: bool,
     pub data_dir: PathBuf,
     pub site_root: PathBuf,
     pub field_key: SecretBox<[u8; 32]>,
@@ -293,6 +297,7 @@ impl Config {
             mode,
             dev_token,
             listen,
+            run_migrations: env_parse("FUZHEN_RUN_MIGRATIONS", true)?,
             database_url,
             site_root: PathBuf::from(
                 env("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
@@ -367,6 +372,7 @@ impl Config {
                 token
             }))),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            run_migrations: true,
             database_url,
             site_root: data_dir.join("site"),
             field_key: SecretBox::new(Box::new(field_key)),

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: server              start the web server\n       server audit verify check the audit log's hash chain\n       server staff create-admin <username> <display name>\n                           create an admin account (the first one); prints its first password\n       server dev seed      add demo staff, patients and proofs (dev mode only; once)\n       server reconcile [YYYY-MM-DD]\n                           compare a China day's payments and refunds with the provider's\n                           (yesterday by default); exits 1 when there are differences";
+const USAGE: &str = "usage: server              start the web server\n       server audit verify check the audit log's hash chain\n       server migrate       apply the migrations (as the owner role); with FUZHEN_APP_ROLE,\n                           grant that role what the app may do (PostgreSQL)\n       server staff create-admin <username> <display name>\n                           create an admin account (the first one); prints its first password\n       server dev seed      add demo staff, patients and proofs (dev mode only; once)\n       server reconcile [YYYY-MM-DD]\n                           compare a China day's payments and refunds with the provider's\n                           (yesterday by default); exits 1 when there are differences";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -20,6 +20,7 @@ fn main() -> ExitCode {
             }
         },
         ["audit", "verify"] => audit_verify(),
+        ["migrate"] => migrate(),
         ["staff", "create-admin", username, display_name] => create_admin(username, display_name),
         ["dev", "seed"] => seed_demo_data(),
         ["reconcile"] => reconcile(None),
@@ -98,6 +99,36 @@ async fn seed_demo_data() -> ExitCode {
         }
         Err(e) => {
             eprintln!("dev seed failed: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Migrations, run by the database's owner role; the app's role (`FUZHEN_APP_ROLE`) is
+/// then granted what it may do, and serves with `FUZHEN_RUN_MIGRATIONS=false`.
+#[tokio::main]
+async fn migrate() -> ExitCode {
+    let done = async {
+        let url = std::env::var("DATABASE_URL")
+            .map_err(|_| anyhow::anyhow!("DATABASE_URL (the owner role's) is required"))?;
+        let db = server::db::connect_and_migrate(&url).await?;
+        if let Some(role) = std::env::var("FUZHEN_APP_ROLE")
+            .ok()
+            .filter(|r| !r.is_empty())
+        {
+            server::db::grant_app_role(&db, &role).await?;
+            println!("granted {role} what the app may do");
+        }
+        db.close().await?;
+        anyhow::Ok(())
+    };
+    match done.await {
+        Ok(()) => {
+            println!("migrations applied");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("migrate failed: {e:#}");
             ExitCode::from(2)
         }
     }

@@ -37,7 +37,13 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         tracing::info!(config = ?config, "starting");
         config.check_safe()?;
-        let db = crate::db::connect_and_migrate(&config.database_url).await?;
+        let db = if config.run_migrations {
+            crate::db::connect_and_migrate(&config.database_url).await?
+        } else {
+            let db = crate::db::connect(&config.database_url).await?;
+            crate::db::check_migrated(&db).await?;
+            db
+        };
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let leptos_options = LeptosOptions::builder()

@@ -50,6 +50,76 @@ pub fn is_unique_violation(e: &DbErr) -> bool {
 }
 
 pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let db = connect(url).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// Refuses to serve on a schema that is behind: with migrations run apart, by the
+/// owner role (`server migrate`), the app's role cannot run them itself.
+pub async fn check_migrated(db: &DatabaseConnection) -> anyhow::Result<()> {
+    // Read, not asked of the migrator: it would create its table, which this role may not.
+    let applied: Vec<String> = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT version FROM seaql_migrations",
+        ))
+        .await
+        .map_err(|e| anyhow::anyhow!("the database has no migrations applied ({e}): run `server migrate` with the owner role's DATABASE_URL"))?
+        .iter()
+        .map(|row| row.try_get::<String>("", "version"))
+        .collect::<Result<_, _>>()?;
+    let pending: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .filter(|name| !applied.contains(name))
+        .collect();
+    if let Some(first) = pending.first() {
+        anyhow::bail!(
+            "the database is {} migrations behind (from {first}): run `server migrate` with the owner role's DATABASE_URL",
+            pending.len()
+        );
+    }
+    Ok(())
+}
+
+/// PostgreSQL: what the app's role (`role`) may do, granted by the owner role after
+/// migrating (`server migrate` with `FUZHEN_APP_ROLE`). Everything the app reads and
+/// writes, except the audit tables: there it may only add rows and fill in a row's seal
+/// (its seq, link and hash; a trigger refuses a second), and it owns nothing, so it
+/// cannot drop a trigger or a table. Run again after every migration (it is repeatable).
+pub async fn grant_app_role(db: &DatabaseConnection, role: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        db.get_database_backend() == DbBackend::Postgres,
+        "FUZHEN_APP_ROLE is for PostgreSQL"
+    );
+    anyhow::ensure!(
+        !role.is_empty()
+            && role.len() <= 63
+            && role.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && role
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+        "FUZHEN_APP_ROLE must be a plain role name (a-z, 0-9, _)"
+    );
+    for statement in [
+        format!("GRANT USAGE ON SCHEMA public TO {role}"),
+        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"),
+        format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"),
+        format!("REVOKE INSERT, UPDATE, DELETE ON seaql_migrations FROM {role}"),
+        format!(
+            "REVOKE UPDATE, DELETE, TRUNCATE ON audit_log, audit_head, audit_key_marker FROM {role}"
+        ),
+        format!("GRANT UPDATE (seq, prev_hash, hash) ON audit_log TO {role}"),
+        format!("GRANT UPDATE (seq, last_hash) ON audit_head TO {role}"),
+    ] {
+        db.execute_unprepared(&statement).await?;
+    }
+    Ok(())
+}
+
+/// A pool on `url`, nothing run on it yet.
+pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
     // Statements are not logged (they carry personal data); slow ones are, as a warning.
     options
@@ -77,9 +147,7 @@ pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection
     options
         .acquire_timeout(Duration::from_secs(10))
         .test_before_acquire_if_idle_for(Duration::from_secs(30));
-    let db = Database::connect(options).await?;
-    Migrator::up(&db, None).await?;
-    Ok(db)
+    Ok(Database::connect(options).await?)
 }
 
 /// A transaction that will write. On SQLite it takes the write lock at once

@@ -130,7 +130,7 @@ fn rand_bytes() -> [u8; 32] {
 }
 
 /// A uniquely named database per test on the PostgreSQL server: (URL, name).
-async fn fresh_postgres(base: &str) -> (String, String) {
+pub(crate) async fn fresh_postgres(base: &str) -> (String, String) {
     let name = format!("fuzhen_test_{}", uuid::Uuid::new_v4().simple());
     let admin = Database::connect(base)
         .await

@@ -23,6 +23,7 @@ mod proofs;
 mod queue;
 mod refund_recovery;
 mod registration;
+mod roles;
 mod screen;
 mod sessions;
 mod staff;
@@ -148,4 +149,14 @@ on_both_databases!(
 #[test]
 fn the_binary_refuses_to_start_without_a_mode() {
     pages::the_binary_refuses_to_start_without_a_mode();
+}
+
+#[tokio::test]
+async fn postgres_the_app_role_cannot_rewrite_the_audit_log() {
+    match helpers::Db::postgres() {
+        Some(helpers::Db::Postgres(base)) => {
+            roles::the_app_role_cannot_rewrite_the_audit_log(base).await
+        }
+        _ => eprintln!("skipped: set FUZHEN_TEST_POSTGRES_URL to run on PostgreSQL"),
+    }
 }
