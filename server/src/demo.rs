@@ -89,7 +89,7 @@ pub async fn seed(state: &AppState, mode: Mode) -> anyhow::Result<Seeded> {
     if mode == Mode::Production {
         bail!("demo data is for dev mode only: production starts empty");
     }
-    if staff::list(&state.db)
+    if staff::list(state)
         .await
         .map_err(anyhow_of)?
         .iter()

@@ -229,7 +229,7 @@ fn accounts(all: Vec<StaffView>, me: i64, csrf: String, state: FormState) -> imp
                             let resend = s.awaiting_activation && s.approval_requested_by.is_none() && !s.disabled;
                             view! {
                                 <tr class:row-disabled=s.disabled>
-                                    <td>{s.username.clone()}</td>
+                                    <td>{s.username.clone()}{s.phone.clone().map(|p| view! { <br /><span class="hint">{p}</span> })}</td>
                                     <td>{s.display_name.clone()}</td>
                                     <td>{role_name(s.role)}<br /><span class="hint">{status}</span></td>
                                     <td class="actions">

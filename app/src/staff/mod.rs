@@ -30,6 +30,9 @@ pub struct StaffView {
     pub approval_requested_by: Option<i64>,
     /// Approved, but its owner has not set a password with the SMS code yet.
     pub awaiting_activation: bool,
+    /// The owner's phone, masked (`138****8000`), where the activation code goes; in the
+    /// accounts list only.
+    pub phone: Option<String>,
 }
 
 /// The enrolment page: a new authenticator secret as a QR code and as text.

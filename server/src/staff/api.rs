@@ -181,7 +181,7 @@ pub(crate) async fn staff_me(member: StaffMember) -> ApiResult {
     ))]
 pub(crate) async fn list_staff(State(state): State<AppState>, member: StaffMember) -> ApiResult {
     member.require(Permission::ManageStaff)?;
-    Ok(Json(staff::list(&state.db).await?).into_response())
+    Ok(Json(staff::list(&state).await?).into_response())
 }
 
 /// Ask for a staff account (admin only). It waits for a second admin's approval; then

@@ -92,7 +92,7 @@ pub(crate) fn answers(pages: &mut PageAnswers) {
             return Ok(None);
         };
         Ok(Some(StaffAccounts {
-            accounts: staff::list(&state.db).await?,
+            accounts: staff::list(&state).await?,
             me: member.view,
         }))
     });

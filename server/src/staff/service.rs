@@ -33,6 +33,7 @@ pub(super) fn view(s: &staff::Model) -> Result<StaffView, AppError> {
         disabled: s.disabled_at.is_some(),
         approval_requested_by: s.approval_requested_by,
         awaiting_activation: s.activation_hash.is_some(),
+        phone: None,
     })
 }
 
@@ -503,13 +504,24 @@ async fn active(state: &State, staff_id: i64) -> Result<staff::Model, AppError> 
         .ok_or_else(|| FieldError::general(ErrorCode::Unauthenticated).into())
 }
 
-pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<StaffView>, AppError> {
+/// Every account, with the owner's phone masked (`138****8000`): the second admin checks
+/// it is the staff member's own before approving, since the activation code goes there.
+pub async fn list(state: &State) -> Result<Vec<StaffView>, AppError> {
     staff::Entity::find()
         .order_by_asc(staff::Column::Id)
-        .all(db)
+        .all(&state.db)
         .await?
         .iter()
-        .map(view)
+        .map(|s| {
+            let mut v = view(s)?;
+            if let Some(cipher) = s.phone_cipher.as_deref() {
+                let phone = state.crypto.decrypt(cipher, &totp_context(s.id, "phone"))?;
+                v.phone = app::domain::phone::PhoneNumber::parse(&phone)
+                    .ok()
+                    .map(|p| p.masked());
+            }
+            Ok(v)
+        })
         .collect()
 }
 

@@ -618,6 +618,9 @@ pub async fn an_admin_cannot_reach_patient_data_through_an_account_they_create(d
         .await
         .unwrap();
     assert!(!accounts.contains(&code) && !accounts.contains(&code.replace('-', "")));
+    // The approver checks the phone the code goes to, masked.
+    assert!(accounts.contains("137****7009"), "{accounts}");
+    assert!(!accounts.contains(phone));
 
     // The owner activates once with their own password; the code is then spent.
     let owner = patient.other_client().await;
