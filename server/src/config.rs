@@ -91,6 +91,8 @@ pub struct Config {
     /// Decodes that may run or wait at once (`FUZHEN_DECODE_QUEUE`); beyond them the
     /// answer is `busy`.
     pub decode_queue: usize,
+    /// Files one address may upload in an hour (`FUZHEN_UPLOADS_PER_ADDRESS_PER_HOUR`).
+    pub uploads_per_address_per_hour: i64,
     /// Who may consult online (R-ELIG-2, R-ELIG-5): proof age and the age policy.
     pub eligibility: app::domain::eligibility::EligibilityPolicy,
     /// Where uploaded files go: the data dir unless an S3 bucket is configured.
@@ -346,6 +348,10 @@ impl Config {
             staff_session_hours: env_parse("FUZHEN_STAFF_SESSION_HOURS", 12)?,
             decode_memory_mib: env_parse("FUZHEN_DECODE_MEMORY_MIB", 600)?,
             decode_queue: env_parse("FUZHEN_DECODE_QUEUE", 16)?,
+            uploads_per_address_per_hour: env_parse(
+                "FUZHEN_UPLOADS_PER_ADDRESS_PER_HOUR",
+                app::domain::upload::FILES_PER_ADDRESS_PER_HOUR,
+            )?,
             hash_queue: env_parse("FUZHEN_HASH_QUEUE", 64)?,
             trusted_proxies,
             sms_provider: env("FUZHEN_SMS_PROVIDER").unwrap_or_else(|| "console".into()),
@@ -392,6 +398,7 @@ impl Config {
             staff_session_hours: 12,
             decode_memory_mib: 600,
             decode_queue: 16,
+            uploads_per_address_per_hour: app::domain::upload::FILES_PER_ADDRESS_PER_HOUR,
             max_upload_bytes: app::domain::upload::DEFAULT_MAX_FILE_BYTES,
             eligibility: app::domain::eligibility::EligibilityPolicy::default(),
             object_storage: None,

@@ -69,6 +69,8 @@ pub struct State {
     pub files: crate::files::Files,
     /// The largest file one upload may hold.
     pub max_upload_bytes: usize,
+    /// Files one address may upload in an hour.
+    pub uploads_per_address_per_hour: i64,
     pub eligibility: app::domain::eligibility::EligibilityPolicy,
     /// The audit chain's key (R-SEC-2, security review item 4).
     pub audit_key: crate::audit::AuditKey,
@@ -181,6 +183,7 @@ impl State {
                 None => crate::files::Files::local(&config.data_dir.join("files"))?,
             },
             max_upload_bytes: config.max_upload_bytes,
+            uploads_per_address_per_hour: config.uploads_per_address_per_hour,
             eligibility: config.eligibility.clone(),
             audit_key: crate::audit::AuditKey::new(*config.audit_key.expose_secret()),
             words: Arc::new(crate::words::Words::load(

@@ -21,8 +21,10 @@ pub const MAX_DECODED_BYTES: u64 = 192 * 1024 * 1024;
 pub const DECODE_COPIES: u64 = 3;
 /// Files one account may upload in a day (R-ELIG-2 needs a handful per proof).
 pub const FILES_PER_ACCOUNT_PER_DAY: i64 = 30;
-/// Files one address may upload in an hour (a hospital's or carrier's NAT shares one).
-pub const FILES_PER_ADDRESS_PER_HOUR: i64 = 200;
+/// Files one address may upload in an hour, by default (`FUZHEN_UPLOADS_PER_ADDRESS_PER_HOUR`):
+/// high enough for a hospital's or a carrier's NAT, where many patients share one address,
+/// low enough that many accounts on one machine cannot make the server decode without end.
+pub const FILES_PER_ADDRESS_PER_HOUR: i64 = 600;
 /// Proofs one account may have waiting for review at once.
 pub const PROOFS_WAITING_PER_ACCOUNT: u64 = 5;
 /// Thumbnails fit in this square.

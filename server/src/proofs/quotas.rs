@@ -5,9 +5,7 @@ use crate::db::{self, diagnosis_proof};
 use crate::error::AppError;
 use crate::state::State;
 use app::domain::proof::ProofStatus;
-use app::domain::upload::{
-    FILES_PER_ACCOUNT_PER_DAY, FILES_PER_ADDRESS_PER_HOUR, PROOFS_WAITING_PER_ACCOUNT,
-};
+use app::domain::upload::{FILES_PER_ACCOUNT_PER_DAY, PROOFS_WAITING_PER_ACCOUNT};
 use app::domain::{ErrorCode, Field, FieldError};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -36,7 +34,7 @@ pub(super) async fn within_quotas(
     }
     let address = format!("upload-files-ip:{}", cx.ip);
     let (this_hour, _) = db::count_hits(&state.db, &address, n, 3600, now).await?;
-    if this_hour > FILES_PER_ADDRESS_PER_HOUR {
+    if this_hour > state.uploads_per_address_per_hour {
         db::count_hits(&state.db, &address, -n, 3600, now).await?;
         db::uncount_hits(&state.db, &account, n).await?;
         return Err(quota());

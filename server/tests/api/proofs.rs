@@ -710,7 +710,7 @@ pub async fn uploads_are_limited_per_account_and_address(db: Db) {
     server::db::count_hits(
         &app.state.db,
         ip_key,
-        app::domain::upload::FILES_PER_ADDRESS_PER_HOUR - used,
+        app.state.uploads_per_address_per_hour - used,
         3_600,
         now,
     )
