@@ -26,6 +26,7 @@ mod m20261207_000016_consent_screened_at;
 mod m20261207_000017_staff_four_eyes;
 mod m20261207_000018_refund_recovery;
 mod m20261207_000019_audit_keyed;
+mod m20261207_000020_audit_anchors;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000017_staff_four_eyes::Migration),
             Box::new(m20261207_000018_refund_recovery::Migration),
             Box::new(m20261207_000019_audit_keyed::Migration),
+            Box::new(m20261207_000020_audit_anchors::Migration),
         ]
     }
 }

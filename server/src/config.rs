@@ -54,6 +54,16 @@ pub struct Config {
     /// The audit chain's HMAC key (`FUZHEN_AUDIT_KEY`): kept outside the database, so
     /// whoever holds only the database cannot rewrite the chain unseen.
     pub audit_key: SecretBox<[u8; 32]>,
+    /// The time-stamping authority that anchors the audit chain (`FUZHEN_TSA_URL`, RFC
+    /// 3161 over HTTP) and its public key (`FUZHEN_TSA_PUBLIC_KEY`, base64 of the DER
+    /// SubjectPublicKeyInfo). Unset in dev: an authority in the process.
+    pub tsa_url: Option<String>,
+    pub tsa_public_key: Option<Vec<u8>>,
+    /// Dev: the in-process authority's key (PKCS#8), kept in the data dir so anchors
+    /// made before a restart still verify. None: a new key (tests).
+    pub tsa_local_key: Option<SecretBox<Vec<u8>>>,
+    /// Minutes between anchors of the chain's head (`FUZHEN_ANCHOR_MINUTES`).
+    pub anchor_minutes: u64,
     /// Some key was generated into (or read from) the data dir rather than given.
     pub generated_secrets: bool,
     pub session_idle_minutes: i64,
@@ -251,6 +261,15 @@ impl Config {
         let (field_key, field_generated) = secret::<32>("FUZHEN_FIELD_KEY", &data_dir, mode)?;
         let (cookie_key, cookie_generated) = secret::<64>("FUZHEN_COOKIE_KEY", &data_dir, mode)?;
         let (audit_key, audit_generated) = secret::<32>("FUZHEN_AUDIT_KEY", &data_dir, mode)?;
+        let tsa_url = env("FUZHEN_TSA_URL");
+        let tsa_public_key = env("FUZHEN_TSA_PUBLIC_KEY")
+            .map(|k| STANDARD.decode(k.trim()))
+            .transpose()
+            .context("FUZHEN_TSA_PUBLIC_KEY is not base64")?;
+        let tsa_local_key = match (&tsa_url, mode) {
+            (None, Mode::Dev) => Some(SecretBox::new(Box::new(local_tsa_key(&data_dir)?))),
+            _ => None,
+        };
         let dev_token = match mode {
             Mode::Dev => Some(SecretBox::from(
                 STANDARD.encode(secret::<32>("FUZHEN_DEV_TOKEN", &data_dir, mode)?.0),
@@ -309,6 +328,10 @@ impl Config {
             previous_field_keys,
             cookie_key: SecretBox::new(Box::new(cookie_key)),
             audit_key: SecretBox::new(Box::new(audit_key)),
+            tsa_url,
+            tsa_public_key,
+            tsa_local_key,
+            anchor_minutes: env_parse("FUZHEN_ANCHOR_MINUTES", 60)?,
             generated_secrets: field_generated || cookie_generated || audit_generated,
             session_idle_minutes: env_parse("FUZHEN_SESSION_IDLE_MINUTES", 30)?,
             session_absolute_hours: env_parse("FUZHEN_SESSION_ABSOLUTE_HOURS", 12)?,
@@ -386,6 +409,10 @@ impl Config {
             previous_field_keys: Vec::new(),
             cookie_key: SecretBox::new(Box::new(cookie_key)),
             audit_key: SecretBox::new(Box::new([6; 32])),
+            tsa_url: None,
+            tsa_public_key: None,
+            tsa_local_key: None,
+            anchor_minutes: 60,
             generated_secrets: false,
             session_idle_minutes: 30,
             session_absolute_hours: 12,
@@ -439,6 +466,11 @@ impl Config {
             if self.generated_secrets {
                 bail!(
                     "production mode refuses generated keys: set FUZHEN_FIELD_KEY, FUZHEN_COOKIE_KEY and FUZHEN_AUDIT_KEY"
+                );
+            }
+            if self.tsa_url.is_none() || self.tsa_public_key.is_none() {
+                bail!(
+                    "production mode needs FUZHEN_TSA_URL and FUZHEN_TSA_PUBLIC_KEY: a time-stamping authority (RFC 3161) anchors the audit log"
                 );
             }
             if self.payment_provider == "sandbox" {
@@ -517,6 +549,21 @@ fn secret<const N: usize>(
     Ok((key, true))
 }
 
+/// Dev: the in-process time-stamping authority's key, made once into the data dir.
+fn local_tsa_key(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let path = data_dir.join("secrets").join("fuzhen_tsa_key");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return STANDARD
+            .decode(text.trim())
+            .context("secrets/fuzhen_tsa_key is not base64");
+    }
+    let authority = crate::timestamp::LocalAuthority::generate()
+        .map_err(|e| anyhow::anyhow!("making the local time-stamping key: {e:?}"))?;
+    std::fs::create_dir_all(data_dir.join("secrets"))?;
+    write_private(&path, &STANDARD.encode(authority.pkcs8()))?;
+    Ok(authority.pkcs8().to_vec())
+}
+
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
@@ -564,6 +611,10 @@ mod tests {
         let e = c.check_safe().unwrap_err().to_string();
         assert!(e.contains("FUZHEN_FIELD_KEY"), "{e}");
         c.generated_secrets = false;
+        let e = c.check_safe().unwrap_err().to_string();
+        assert!(e.contains("FUZHEN_TSA_URL"), "{e}");
+        c.tsa_url = Some("https://tsa.example.cn/tsr".into());
+        c.tsa_public_key = Some(vec![1, 2, 3]);
         let e = c.check_safe().unwrap_err().to_string();
         assert!(e.contains("FUZHEN_PAYMENT_PROVIDER"), "{e}");
         c.payment_provider = "stripe".into();

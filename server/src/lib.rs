@@ -27,6 +27,7 @@ pub mod staff;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod timestamp;
 pub mod viewer;
 pub mod web;
 pub mod words;

@@ -58,7 +58,8 @@ async fn audit_verify() -> ExitCode {
         if sealed > 0 {
             println!("sealed {sealed} new audit rows");
         }
-        let report = server::audit::verify(&db, &key).await?;
+        let authority = server::audit::Authority::from_config(&config)?;
+        let report = server::audit::verify_anchored(&db, &key, &authority).await?;
         db.close().await?;
         anyhow::Ok(report)
     };

@@ -83,10 +83,21 @@ impl Application {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // The head is time-stamped every so often (and a minute after start).
+            let mut next_anchor = tokio::time::Instant::now() + Duration::from_secs(60);
             loop {
                 tick.tick().await;
                 if let Err(e) = crate::audit::seal(&sealer.db, &sealer.audit_key).await {
                     tracing::warn!(error = ?e, "sealing the audit log failed");
+                }
+                if tokio::time::Instant::now() >= next_anchor {
+                    next_anchor += sealer.anchor_every;
+                    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                    if let Err(e) =
+                        crate::audit::anchor(&sealer.db, &sealer.audit_authority, now).await
+                    {
+                        tracing::warn!(error = ?e, "time-stamping the audit log's head failed; tried again later");
+                    }
                 }
             }
         });

@@ -74,6 +74,9 @@ pub struct State {
     pub eligibility: app::domain::eligibility::EligibilityPolicy,
     /// The audit chain's key (R-SEC-2, security review item 4).
     pub audit_key: crate::audit::AuditKey,
+    /// Who time-stamps the chain's head, and how often.
+    pub audit_authority: crate::audit::Authority,
+    pub anchor_every: std::time::Duration,
 }
 
 impl State {
@@ -186,6 +189,8 @@ impl State {
             uploads_per_address_per_hour: config.uploads_per_address_per_hour,
             eligibility: config.eligibility.clone(),
             audit_key: crate::audit::AuditKey::new(*config.audit_key.expose_secret()),
+            audit_authority: crate::audit::Authority::from_config(config)?,
+            anchor_every: std::time::Duration::from_secs(config.anchor_minutes.max(1) * 60),
             words: Arc::new(crate::words::Words::load(
                 config.blocked_words_file.clone(),
             )?),

@@ -14,6 +14,7 @@
 //! lock: independent changes, such as two patients holding two slots, run side by side
 //! instead of queueing behind the chain's end. A row is unsealed for about a second,
 //! and even then it cannot be changed or removed without dropping a trigger.
+pub mod anchor;
 pub mod chain;
 pub mod entity;
 mod verify;
@@ -21,8 +22,9 @@ mod verify;
 #[cfg(test)]
 mod tests;
 
+pub use anchor::{Authority, anchor};
 pub use chain::{AuditKey, GENESIS_HASH};
-pub use verify::{ChainReport, verify};
+pub use verify::{ChainReport, verify, verify_anchored};
 
 use sea_orm::{
     ActiveValue::{NotSet, Set},

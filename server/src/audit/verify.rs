@@ -1,10 +1,12 @@
 //! `server audit verify` (R-SEC-2, security review item 4): the whole sealed chain
 //! recomputed with the key, the marker checked, and the first bad row named.
+use super::anchor::{Authority, anchored, check_anchors};
 use super::chain::{self, AuditKey, GENESIS_HASH};
 use super::{entity, read_head, read_marker};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 /// The result of [`verify`].
@@ -14,6 +16,8 @@ pub struct ChainReport {
     pub rows: u64,
     /// The first seq that does not check out, and why; `None` if the chain is intact.
     pub first_broken: Option<(i64, String)>,
+    /// Anchors checked (time-stamped heads).
+    pub anchors: usize,
 }
 
 impl ChainReport {
@@ -25,7 +29,11 @@ impl ChainReport {
 impl fmt::Display for ChainReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.first_broken {
-            None => write!(f, "audit log intact: {} rows verified", self.rows),
+            None => write!(
+                f,
+                "audit log intact: {} rows verified, {} time-stamped heads checked",
+                self.rows, self.anchors
+            ),
             Some((seq, why)) => write!(
                 f,
                 "audit log BROKEN at seq {seq}: {why} ({} rows read)",
@@ -44,6 +52,33 @@ const PAGE: u64 = 1000;
 /// the run are checked if seen and otherwise left for the next run. Rows not sealed
 /// yet are not part of the chain; run [`seal`] first to include them.
 pub async fn verify(db: &impl ConnectionTrait, key: &AuditKey) -> Result<ChainReport, DbErr> {
+    Ok(chain_checked(db, key, &HashSet::new()).await?.0)
+}
+
+/// [`verify`], and then every anchor against the chain as recomputed: a head that was
+/// time-stamped must still be there, with the same hash (security review item 4).
+pub async fn verify_anchored(
+    db: &impl ConnectionTrait,
+    key: &AuditKey,
+    authority: &Authority,
+) -> Result<ChainReport, DbErr> {
+    let anchors = anchored(db).await?;
+    let wanted: HashSet<i64> = anchors.iter().map(|(seq, _, _)| *seq).collect();
+    let (mut report, hashes) = chain_checked(db, key, &wanted).await?;
+    if report.first_broken.is_none() {
+        report.first_broken = check_anchors(&anchors, &hashes, authority);
+    }
+    report.anchors = anchors.len();
+    Ok(report)
+}
+
+/// The chain checked, with the hashes at the `wanted` seqs.
+async fn chain_checked(
+    db: &impl ConnectionTrait,
+    key: &AuditKey,
+    wanted: &HashSet<i64>,
+) -> Result<(ChainReport, HashMap<i64, String>), DbErr> {
+    let mut kept = HashMap::new();
     let start = read_head(db).await?;
     // Without a marker nothing is keyed: any sealed row then breaks the chain at seq 1
     // (a keyed sealer marks before it seals). A marker the key did not make is forged.
@@ -51,14 +86,16 @@ pub async fn verify(db: &impl ConnectionTrait, key: &AuditKey) -> Result<ChainRe
     let keyed_from = match &marker {
         Some((from, tag)) if *tag == key.marker_tag(*from) => *from,
         Some((from, _)) => {
-            return Ok(ChainReport {
+            let report = ChainReport {
                 rows: 0,
                 first_broken: Some((
                     *from,
                     "the key marker was not made with this FUZHEN_AUDIT_KEY (moved, forged, or another key)"
                         .to_owned(),
                 )),
-            });
+                anchors: 0,
+            };
+            return Ok((report, kept));
         }
         None => i64::MAX,
     };
@@ -90,6 +127,9 @@ pub async fn verify(db: &impl ConnectionTrait, key: &AuditKey) -> Result<ChainRe
             // row has all three seal columns (a CHECK constraint).
             let seq = row.seq.unwrap_or(last_seq + 1);
             let hash = row.hash.unwrap_or_default();
+            if wanted.contains(&seq) {
+                kept.insert(seq, hash.clone());
+            }
             if start.as_ref().is_some_and(|(s, _)| *s == seq) {
                 hash_at_start = Some(hash.clone());
             }
@@ -101,10 +141,12 @@ pub async fn verify(db: &impl ConnectionTrait, key: &AuditKey) -> Result<ChainRe
         let end = read_head(db).await?;
         broken = check_head(start, end, hash_at_start, last_seq, &last_hash);
     }
-    Ok(ChainReport {
+    let report = ChainReport {
         rows,
         first_broken: broken,
-    })
+        anchors: 0,
+    };
+    Ok((report, kept))
 }
 
 /// Checks one row against the row before it (`prev_seq` 0 and the genesis hash for the

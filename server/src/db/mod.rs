@@ -108,7 +108,7 @@ pub async fn grant_app_role(db: &DatabaseConnection, role: &str) -> anyhow::Resu
         format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"),
         format!("REVOKE INSERT, UPDATE, DELETE ON seaql_migrations FROM {role}"),
         format!(
-            "REVOKE UPDATE, DELETE, TRUNCATE ON audit_log, audit_head, audit_key_marker FROM {role}"
+            "REVOKE UPDATE, DELETE, TRUNCATE ON audit_log, audit_head, audit_key_marker, audit_anchor FROM {role}"
         ),
         format!("GRANT UPDATE (seq, prev_hash, hash) ON audit_log TO {role}"),
         format!("GRANT UPDATE (seq, last_hash) ON audit_head TO {role}"),

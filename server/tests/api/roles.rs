@@ -46,8 +46,12 @@ pub async fn the_app_role_cannot_rewrite_the_audit_log(base: String) {
             .unwrap(),
         3
     );
+    let anchored = server::audit::anchor(&state.db, &state.audit_authority, now.unix_timestamp())
+        .await
+        .unwrap();
+    assert_eq!(anchored, Some(3));
     assert!(
-        server::audit::verify(&state.db, &state.audit_key)
+        server::audit::verify_anchored(&state.db, &state.audit_key, &state.audit_authority)
             .await
             .unwrap()
             .is_intact()
@@ -64,6 +68,8 @@ pub async fn the_app_role_cannot_rewrite_the_audit_log(base: String) {
         "ALTER TABLE audit_log DISABLE TRIGGER ALL",
         "DROP TABLE audit_log",
         "DELETE FROM audit_key_marker",
+        "DELETE FROM audit_anchor",
+        "UPDATE audit_anchor SET head_hash = 'x'",
         "UPDATE audit_key_marker SET keyed_from = 2",
         "DELETE FROM audit_head",
         "CREATE TABLE sneaky (id BIGINT)",
