@@ -307,7 +307,7 @@ pub(crate) async fn activate(
 #[derive(Serialize, ToSchema)]
 pub(crate) struct AccountChange {
     /// `disabled`, or `enable_requested`: another admin must approve it.
-    change: staff::Change,
+    change: onboarding::Change,
 }
 
 #[derive(Deserialize, Default, ToSchema)]
@@ -336,7 +336,7 @@ pub(crate) async fn set_disabled(
 ) -> Response {
     let result = async {
         cx.caller.require(Permission::ManageStaff)?;
-        staff::set_disabled(&state, cx.caller.id, id, body.disabled, &cx).await
+        onboarding::set_disabled(&state, cx.caller.id, id, body.disabled, &cx).await
     }
     .await;
     reply.back_to("/staff/accounts").answer(
@@ -344,8 +344,8 @@ pub(crate) async fn set_disabled(
         StatusCode::OK,
         |c| {
             let notice = match c.change {
-                staff::Change::Disabled => "staff_disabled",
-                staff::Change::EnableRequested => "staff_enable_requested",
+                onboarding::Change::Disabled => "staff_disabled",
+                onboarding::Change::EnableRequested => "staff_enable_requested",
             };
             format!("/staff/accounts?notice={notice}")
         },

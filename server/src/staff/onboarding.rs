@@ -2,7 +2,7 @@
 //! second admin approves it (four eyes); its owner then gets a one-time code by SMS on
 //! their own phone and sets their own password. The admins never learn a password, a
 //! code or a second-factor secret, so creating an account does not open a way into
-//! patients' data.
+//! patients' data. Disabling is one admin's; re-enabling waits for a second, too.
 use super::service::{NewStaff, check, insert, new_row, staff_event, view};
 use super::totp::totp_context;
 use crate::audit::{self, Actor, AuditAction};
@@ -330,4 +330,74 @@ pub async fn activate(
     .await?;
     txn.commit().await?;
     Ok(row.id)
+}
+
+/// What an admin's change to an account came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    Disabled,
+    /// Re-enabling waits for a second admin (four eyes, R-SEC-1).
+    EnableRequested,
+}
+
+/// Disables an account, or asks for it to be re-enabled. A disabled account's sessions
+/// stop working at once: every staff request checks the account. Re-enabling gives
+/// back access to patients' data or money, so another admin approves it
+/// ([`super::onboarding::approve`]); until then the account stays disabled.
+pub async fn set_disabled(
+    state: &State,
+    admin_id: i64,
+    staff_id: i64,
+    disabled: bool,
+    cx: &RequestContext,
+) -> Result<Change, AppError> {
+    let now = cx.now;
+    if staff_id == admin_id {
+        // An admin cannot lock the last door behind themselves by accident, nor ask
+        // for their own account.
+        return Err(FieldError::general(ErrorCode::Forbidden).into());
+    }
+    let txn = db::begin_write(&state.db).await?;
+    let update = staff::Entity::update_many().filter(staff::Column::Id.eq(staff_id));
+    let (update, action, change) = if disabled {
+        // Disabling also withdraws any approval still waiting.
+        (
+            update
+                .col_expr(
+                    staff::Column::DisabledAt,
+                    sea_orm::sea_query::Expr::value(now.unix_timestamp()),
+                )
+                .col_expr(
+                    staff::Column::ApprovalRequestedBy,
+                    sea_orm::sea_query::Expr::value(Option::<i64>::None),
+                ),
+            AuditAction::StaffDisabled,
+            Change::Disabled,
+        )
+    } else {
+        (
+            update
+                .col_expr(
+                    staff::Column::ApprovalRequestedBy,
+                    sea_orm::sea_query::Expr::value(admin_id),
+                )
+                .filter(staff::Column::DisabledAt.is_not_null()),
+            AuditAction::StaffApprovalRequested,
+            Change::EnableRequested,
+        )
+    };
+    let changed = update.exec(&txn).await?.rows_affected;
+    if changed == 0 {
+        txn.rollback().await?;
+        return Err(FieldError::general(ErrorCode::NotFound).into());
+    }
+    let event = staff_event(cx, Actor::Staff(admin_id), action, staff_id);
+    let event = match change {
+        Change::EnableRequested => event.detail(serde_json::json!({ "for": "enable" })),
+        Change::Disabled => event,
+    };
+    audit::record(&txn, event).await?;
+    txn.commit().await?;
+    Ok(change)
 }
