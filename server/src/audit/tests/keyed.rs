@@ -32,45 +32,15 @@ async fn a_chain_rewritten_without_the_key_is_caught() {
             .await
             .expect("drop trigger");
         for forger in [None, Some(AuditKey::new([9; 32]))] {
-            let rows = entity::Entity::find()
-                .order_by_asc(entity::Column::Seq)
-                .all(db)
-                .await
-                .expect("rows");
-            let mut prev = rows[0].hash.clone().expect("sealed");
-            for mut row in rows.into_iter().skip(1) {
-                if row.seq == Some(2) {
-                    row.action = "logged_out".into();
-                }
-                row.prev_hash = Some(prev.clone());
-                let hash = match &forger {
-                    None => chain::row_hash(&row),
-                    Some(k) => chain::hash_for(&row, k, 1),
-                };
-                db.execute_raw(Statement::from_sql_and_values(
-                    backend,
-                    placeholders(
-                        backend,
-                        "UPDATE audit_log SET action = $1, prev_hash = $2, hash = $3 WHERE id = $4",
-                    ),
-                    [
-                        row.action.clone().into(),
-                        prev.clone().into(),
-                        hash.clone().into(),
-                        row.id.into(),
-                    ],
-                ))
-                .await
-                .expect("rewrite");
-                prev = hash;
-            }
-            db.execute_raw(Statement::from_sql_and_values(
-                backend,
-                placeholders(backend, "UPDATE audit_head SET last_hash = $1 WHERE id = 1"),
-                [prev.into()],
-            ))
-            .await
-            .expect("move the head");
+            rewrite_chain(
+                db,
+                |row| row.action = "logged_out".into(),
+                |row| match &forger {
+                    None => chain::row_hash(row),
+                    Some(k) => chain::hash_for(row, k, 1),
+                },
+            )
+            .await;
             let (seq, why) = verify(db, &key())
                 .await
                 .expect("verify")
@@ -179,43 +149,12 @@ async fn a_time_stamped_head_catches_a_rewrite_made_with_the_key() {
             "DROP TRIGGER audit_log_seal_once"
         };
         db.execute_unprepared(drop).await.expect("drop trigger");
-        let backend = db.get_database_backend();
-        let rows = entity::Entity::find()
-            .order_by_asc(entity::Column::Seq)
-            .all(db)
-            .await
-            .expect("rows");
-        let mut prev = rows[0].hash.clone().expect("sealed");
-        for mut row in rows.into_iter().skip(1) {
-            if row.seq == Some(2) {
-                row.ip = "198.51.100.66".into();
-            }
-            row.prev_hash = Some(prev.clone());
-            let hash = chain::hash_for(&row, &key(), 1);
-            db.execute_raw(Statement::from_sql_and_values(
-                backend,
-                placeholders(
-                    backend,
-                    "UPDATE audit_log SET ip = $1, prev_hash = $2, hash = $3 WHERE id = $4",
-                ),
-                [
-                    row.ip.clone().into(),
-                    prev.clone().into(),
-                    hash.clone().into(),
-                    row.id.into(),
-                ],
-            ))
-            .await
-            .expect("rewrite");
-            prev = hash;
-        }
-        db.execute_raw(Statement::from_sql_and_values(
-            backend,
-            placeholders(backend, "UPDATE audit_head SET last_hash = $1 WHERE id = 1"),
-            [prev.into()],
-        ))
-        .await
-        .expect("move the head");
+        rewrite_chain(
+            db,
+            |row| row.ip = "198.51.100.66".into(),
+            |row| chain::hash_for(row, &key(), 1),
+        )
+        .await;
         assert!(
             verify(db, &key()).await.expect("verify").is_intact(),
             "{}",
@@ -267,4 +206,51 @@ async fn an_outside_authority_is_asked_over_http() {
     wrong.extend_from_slice(other.public_key());
     let pinned = Authority::remote(&url, &wrong).expect("remote");
     assert!(pinned.stamp(&digest, 3, 1_764_000_000).await.is_err());
+}
+
+/// What an attacker with the database does (the trigger already dropped): edits row 2 with `edit`,
+/// gives it and every later row a new link and the hash `hash` makes, and moves the head.
+async fn rewrite_chain(
+    db: &DatabaseConnection,
+    edit: impl Fn(&mut entity::Model),
+    hash: impl Fn(&entity::Model) -> String,
+) {
+    let backend = db.get_database_backend();
+    let rows = entity::Entity::find()
+        .order_by_asc(entity::Column::Seq)
+        .all(db)
+        .await
+        .expect("rows");
+    let mut prev = rows[0].hash.clone().expect("sealed");
+    for mut row in rows.into_iter().skip(1) {
+        if row.seq == Some(2) {
+            edit(&mut row);
+        }
+        row.prev_hash = Some(prev.clone());
+        let hashed = hash(&row);
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            placeholders(
+                backend,
+                "UPDATE audit_log SET action = $1, ip = $2, prev_hash = $3, hash = $4 WHERE id = $5",
+            ),
+            [
+                row.action.clone().into(),
+                row.ip.clone().into(),
+                prev.clone().into(),
+                hashed.clone().into(),
+                row.id.into(),
+            ],
+        ))
+        .await
+        .expect("rewrite");
+        prev = hashed;
+    }
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        placeholders(backend, "UPDATE audit_head SET last_hash = $1 WHERE id = 1"),
+        [prev.into()],
+    ))
+    .await
+    .expect("move the head");
 }
