@@ -69,6 +69,19 @@ pub fn error_message(locale: Locale, code: ErrorCode) -> String {
         DiagnosisDateInvalid => td_string!(locale, errors.diagnosis_date_invalid),
         ConditionUnknown => td_string!(locale, errors.condition_unknown),
         TextBlocked => td_string!(locale, errors.text_blocked),
+        ConsultEnded => td_string!(locale, errors.consult_ended),
+        ConsultNotYetOpen => td_string!(locale, errors.consult_not_yet_open),
+        ConsultWindowPassed => td_string!(locale, errors.consult_window_passed),
+        MessageEmpty => td_string!(locale, errors.message_empty),
+        MessageTooLong => td_string!(locale, errors.message_too_long),
+        RecallRefused => td_string!(locale, errors.recall_refused),
+        RecordRequired => td_string!(locale, errors.record_required),
+        RecordArchived => td_string!(locale, errors.record_archived),
+        RecordFieldMissing => td_string!(locale, errors.record_field_missing),
+        RecordFieldTooLong => td_string!(locale, errors.record_field_too_long),
+        RecordDiagnosisInvalid => td_string!(locale, errors.record_diagnosis_invalid),
+        RecordChanged => td_string!(locale, errors.record_changed),
+        ReasonMissing => td_string!(locale, errors.reason_missing),
         ProofNotPending => td_string!(locale, errors.proof_not_pending),
         ScreenUnanswered => td_string!(locale, errors.screen_unanswered),
         ScreenRequired => td_string!(locale, errors.screen_required),
@@ -376,6 +389,7 @@ pub fn refund_reason_text(
         PatientCancelled => td_string!(locale, orders.reason_patient_cancelled),
         OperatorDecision => td_string!(locale, orders.reason_operator_decision),
         DuplicatePayment => td_string!(locale, orders.reason_duplicate_payment),
+        ReferredOffline => td_string!(locale, orders.reason_referred_offline),
     }
 }
 

@@ -52,6 +52,14 @@ fields! {
     Note => "note",
     Purpose => "purpose",
     Body => "body",
+    /// A consult message's text.
+    Text => "text",
+    ChiefComplaint => "chief_complaint",
+    PresentIllness => "present_illness",
+    Advice => "advice",
+    FollowUp => "follow_up",
+    /// Why: a referral's, an addendum's, a view's.
+    Reason => "reason",
     LicenceNumber => "licence_number",
     /// A page number of a list.
     Page => "page",
@@ -240,6 +248,28 @@ error_codes! {
     DoctorOffline => "doctor_offline", 409;
     AlreadyQueued => "already_queued", 409;
     QueueEntryNotWaiting => "queue_entry_not_waiting", 409;
+    // Consults (R-CONS-1, R-CONS-3, R-ELIG-4) and records (R-EMR-1).
+    ConsultEnded => "consult_ended", 409;
+    /// The appointment has not begun: the patient may write 15 minutes before it.
+    ConsultNotYetOpen => "consult_not_yet_open", 409;
+    /// The text consult's window after the doctor's first answer has passed.
+    ConsultWindowPassed => "consult_window_passed", 409;
+    MessageEmpty => "message_empty", 422;
+    MessageTooLong => "message_too_long", 422;
+    /// Only one's own message, within 2 minutes, may be recalled.
+    RecallRefused => "recall_refused", 409;
+    /// A consult is completed only with a confirmed record.
+    RecordRequired => "record_required", 409;
+    /// An archived record never changes; a correction is an addendum.
+    RecordArchived => "record_archived", 409;
+    /// A field the record needs before it is confirmed.
+    RecordFieldMissing => "record_field_missing", 422;
+    RecordFieldTooLong => "record_field_too_long", 422;
+    /// The record's diagnosis is not one of the person's approved diagnoses.
+    RecordDiagnosisInvalid => "record_diagnosis_invalid", 422;
+    /// The record changed since it was read (another save came first).
+    RecordChanged => "record_changed", 409;
+    ReasonMissing => "reason_missing", 422;
     // Sessions and access (R-REG-5, R-SEC-1).
     LoginFailed => "login_failed", 401;
     AccountLocked => "account_locked", 429;

@@ -177,6 +177,9 @@ pub enum RefundReason {
     OperatorDecision,
     /// A second payment for an order already paid (two payments started at once).
     DuplicatePayment,
+    /// The doctor referred the patient to a physical visit before giving any service
+    /// (R-ELIG-4, R-PAY-2).
+    ReferredOffline,
 }
 
 impl RefundReason {
@@ -188,6 +191,7 @@ impl RefundReason {
             RefundReason::PatientCancelled => "patient_cancelled",
             RefundReason::OperatorDecision => "operator_decision",
             RefundReason::DuplicatePayment => "duplicate_payment",
+            RefundReason::ReferredOffline => "referred_offline",
         }
     }
 
@@ -199,6 +203,7 @@ impl RefundReason {
             RefundReason::PatientCancelled,
             RefundReason::OperatorDecision,
             RefundReason::DuplicatePayment,
+            RefundReason::ReferredOffline,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)
