@@ -14,7 +14,9 @@ pub mod accounts;
 pub mod app;
 pub mod assets;
 pub mod booking;
+pub mod chat;
 pub mod components;
+pub mod consult;
 pub mod doctors;
 pub mod domain;
 pub mod eligibility;
@@ -25,6 +27,7 @@ pub mod notices;
 pub mod orders;
 pub mod page_data;
 pub mod proofs;
+pub mod records;
 pub mod staff;
 pub mod viewer;
 

@@ -73,6 +73,7 @@ pub fn error_message(locale: Locale, code: ErrorCode) -> String {
         ConsultNotYetOpen => td_string!(locale, errors.consult_not_yet_open),
         ConsultWindowPassed => td_string!(locale, errors.consult_window_passed),
         MessageEmpty => td_string!(locale, errors.message_empty),
+        MessageIdInvalid => td_string!(locale, errors.message_id_invalid),
         MessageTooLong => td_string!(locale, errors.message_too_long),
         RecallRefused => td_string!(locale, errors.recall_refused),
         RecordRequired => td_string!(locale, errors.record_required),
@@ -226,6 +227,22 @@ pub fn render_message(
         RefundStarted => (
             td_string!(locale, messages.refund_started_title),
             td_string!(locale, messages.refund_started_body),
+        ),
+        ConsultUnanswered => (
+            td_string!(locale, messages.consult_unanswered_title),
+            td_string!(locale, messages.consult_unanswered_body),
+        ),
+        ConsultReferred => (
+            td_string!(locale, messages.consult_referred_title),
+            td_string!(locale, messages.consult_referred_body),
+        ),
+        ConsultCompleted => (
+            td_string!(locale, messages.consult_completed_title),
+            td_string!(locale, messages.consult_completed_body),
+        ),
+        ConsultReply => (
+            td_string!(locale, messages.consult_reply_title),
+            td_string!(locale, messages.consult_reply_body),
         ),
     };
     let values: Vec<(&str, &str)> = params

@@ -27,6 +27,7 @@ mod m20261207_000017_staff_four_eyes;
 mod m20261207_000018_refund_recovery;
 mod m20261207_000019_audit_keyed;
 mod m20261207_000020_audit_anchors;
+mod m20261208_000021_consults;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_refund_recovery::Migration),
             Box::new(m20261207_000019_audit_keyed::Migration),
             Box::new(m20261207_000020_audit_anchors::Migration),
+            Box::new(m20261208_000021_consults::Migration),
         ]
     }
 }

@@ -130,6 +130,20 @@ pub struct Config {
     pub stripe_api_base: Option<String>,
     /// The first pause before a call to Stripe is tried again; it doubles each time.
     pub stripe_retry_ms: u64,
+    /// R-CONS-3: hours without a doctor answer after which a paid consult closes and is
+    /// refunded (`FUZHEN_CONSULT_UNANSWERED_HOURS`, 24).
+    pub consult_unanswered_hours: i64,
+    /// Hours a text consult stays open to the patient after the doctor's first answer
+    /// (`FUZHEN_CONSULT_TEXT_WINDOW_HOURS`, 48).
+    pub consult_text_window_hours: i64,
+    /// Minutes a message may stay unread before the reader gets an SMS nudge
+    /// (`FUZHEN_CHAT_NUDGE_MINUTES`, 10; at most one per consult an hour).
+    pub chat_nudge_minutes: i64,
+    /// How news of consults reaches the other servers (`FUZHEN_BUS`): `local` (one
+    /// server, the default) or `postgres` (`LISTEN/NOTIFY` on the database).
+    pub bus: String,
+    /// Consult connections one account may hold at once.
+    pub chat_connections_per_account: usize,
 }
 
 /// S3-compatible object storage (`FUZHEN_S3_*`), for uploaded files in production.
@@ -357,6 +371,11 @@ impl Config {
             stripe_secret_key: env("FUZHEN_STRIPE_SECRET_KEY").map(SecretBox::from),
             stripe_api_base: env("FUZHEN_STRIPE_API_BASE"),
             stripe_retry_ms: env_parse("FUZHEN_STRIPE_RETRY_MS", 500)?,
+            consult_unanswered_hours: env_parse("FUZHEN_CONSULT_UNANSWERED_HOURS", 24)?,
+            consult_text_window_hours: env_parse("FUZHEN_CONSULT_TEXT_WINDOW_HOURS", 48)?,
+            chat_nudge_minutes: env_parse("FUZHEN_CHAT_NUDGE_MINUTES", 10)?,
+            bus: env("FUZHEN_BUS").unwrap_or_else(|| "local".into()),
+            chat_connections_per_account: env_parse("FUZHEN_CHAT_CONNECTIONS_PER_ACCOUNT", 5)?,
             public_url: env("FUZHEN_PUBLIC_URL")
                 .map(|u| u.trim_end_matches('/').to_owned())
                 .unwrap_or_else(|| format!("http://{listen}")),
@@ -439,6 +458,11 @@ impl Config {
             stripe_secret_key: None,
             stripe_api_base: None,
             stripe_retry_ms: 500,
+            consult_unanswered_hours: 24,
+            consult_text_window_hours: 48,
+            chat_nudge_minutes: 10,
+            bus: "local".into(),
+            chat_connections_per_account: 5,
             hash_queue: 64,
             trusted_proxies: Vec::new(),
             sms_provider: "console".into(),

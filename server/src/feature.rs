@@ -25,11 +25,15 @@ pub trait Feature: Sync {
     /// Its answers to what its pages ask ([`app::page_data`]).
     fn page_data(&self, _pages: &mut crate::web::pages::PageAnswers) {}
     /// What its orders pay for: one [`crate::orders::Subject`] per kind it sells.
-    fn subjects(&self) -> Vec<std::sync::Arc<dyn crate::orders::subject::Subject>> {
+    fn subjects(
+        &self,
+        _config: &Config,
+    ) -> Vec<std::sync::Arc<dyn crate::orders::subject::Subject>> {
         Vec::new()
     }
     /// What it keeps for the life of the server, taken out with [`Parts::get`].
-    fn parts(&self, _config: &Config, _parts: &mut Parts) {}
+    /// Called inside the runtime, so a part may start its own tasks.
+    fn parts(&self, _config: &Config, _db: &sea_orm::DatabaseConnection, _parts: &mut Parts) {}
     /// Its background jobs.
     fn jobs(&self) -> Vec<Job> {
         Vec::new()

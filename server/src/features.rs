@@ -27,6 +27,9 @@ pub static FEATURES: &[&dyn Feature] = &[
     &crate::orders::Orders,
     &crate::staff::Staff,
     &crate::notices::Notices,
+    &crate::consult::Consults,
+    &crate::chat::Chat,
+    &crate::records::Records,
 ];
 
 /// The server's state with every feature's order subjects and parts.
@@ -36,10 +39,10 @@ pub async fn state(
     leptos_options: leptos::config::LeptosOptions,
 ) -> anyhow::Result<State> {
     let subjects =
-        crate::orders::Subjects::new(FEATURES.iter().flat_map(|f| f.subjects()).collect());
+        crate::orders::Subjects::new(FEATURES.iter().flat_map(|f| f.subjects(config)).collect());
     let mut parts = Parts::default();
     for feature in FEATURES {
-        feature.parts(config, &mut parts);
+        feature.parts(config, &db, &mut parts);
     }
     State::new(config, db, leptos_options, subjects, parts).await
 }

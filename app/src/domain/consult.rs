@@ -135,9 +135,10 @@ pub fn apply(from: ConsultStatus, event: ConsultEvent) -> Result<ConsultOutcome,
         (S::Referred, Ev::ReferOffline) => Ok(ConsultOutcome::Stale),
         (S::Waiting, Ev::AnswerTimedOut) => to(S::Unanswered, E::Refund(RefundReason::Unanswered)),
         // The doctor answered first, or the consult ended otherwise: the clock is moot.
-        (S::InProgress | S::Completed | S::Referred | S::Unanswered | S::Cancelled, Ev::AnswerTimedOut) => {
-            Ok(ConsultOutcome::Stale)
-        }
+        (
+            S::InProgress | S::Completed | S::Referred | S::Unanswered | S::Cancelled,
+            Ev::AnswerTimedOut,
+        ) => Ok(ConsultOutcome::Stale),
         // The booking's cancellation moves the money itself.
         (S::Waiting, Ev::Cancel) => to(S::Cancelled, E::Nothing),
         (S::Cancelled, Ev::Cancel) => Ok(ConsultOutcome::Stale),
@@ -341,12 +342,36 @@ mod tests {
     #[test]
     fn the_consult_machine_move_by_move() {
         let expected = [
-            (S::Waiting, ["in_progress+serve", "completed+serve", "referred+refund:referred_offline", "unanswered+refund:unanswered", "cancelled"]),
-            (S::InProgress, ["stale", "completed", "referred", "stale", "illegal"]),
-            (S::Completed, ["illegal", "stale", "illegal", "stale", "illegal"]),
-            (S::Referred, ["illegal", "illegal", "stale", "stale", "illegal"]),
-            (S::Unanswered, ["illegal", "illegal", "illegal", "stale", "illegal"]),
-            (S::Cancelled, ["illegal", "illegal", "illegal", "stale", "stale"]),
+            (
+                S::Waiting,
+                [
+                    "in_progress+serve",
+                    "completed+serve",
+                    "referred+refund:referred_offline",
+                    "unanswered+refund:unanswered",
+                    "cancelled",
+                ],
+            ),
+            (
+                S::InProgress,
+                ["stale", "completed", "referred", "stale", "illegal"],
+            ),
+            (
+                S::Completed,
+                ["illegal", "stale", "illegal", "stale", "illegal"],
+            ),
+            (
+                S::Referred,
+                ["illegal", "illegal", "stale", "stale", "illegal"],
+            ),
+            (
+                S::Unanswered,
+                ["illegal", "illegal", "illegal", "stale", "illegal"],
+            ),
+            (
+                S::Cancelled,
+                ["illegal", "illegal", "illegal", "stale", "stale"],
+            ),
         ];
         for (from, row) in expected {
             for (event, want) in EVENTS.into_iter().zip(row) {
@@ -395,7 +420,10 @@ mod tests {
             first_answer_at: None,
             text_window_secs: DEFAULT_TEXT_WINDOW_SECS,
         };
-        assert_eq!(video.may_write(Side::Patient, 10_000 - 901), Err(WriteRefused::NotYetOpen));
+        assert_eq!(
+            video.may_write(Side::Patient, 10_000 - 901),
+            Err(WriteRefused::NotYetOpen)
+        );
         assert_eq!(video.may_write(Side::Patient, 10_000 - 900), Ok(()));
         assert_eq!(video.may_write(Side::Doctor, 0), Ok(()));
         let text = WriteWindow {
@@ -406,13 +434,22 @@ mod tests {
             ..video
         };
         assert_eq!(text.may_write(Side::Patient, 100 + 172_799), Ok(()));
-        assert_eq!(text.may_write(Side::Patient, 100 + 172_800), Err(WriteRefused::WindowPassed));
+        assert_eq!(
+            text.may_write(Side::Patient, 100 + 172_800),
+            Err(WriteRefused::WindowPassed)
+        );
         assert_eq!(text.may_write(Side::Doctor, 100 + 172_800), Ok(()));
         // A video consult has no text window.
-        let answered_video = WriteWindow { first_answer_at: Some(100), ..video };
+        let answered_video = WriteWindow {
+            first_answer_at: Some(100),
+            ..video
+        };
         assert_eq!(answered_video.may_write(Side::Patient, 10_000_000), Ok(()));
         for ended in [S::Completed, S::Referred, S::Unanswered, S::Cancelled] {
-            let w = WriteWindow { status: ended, ..text };
+            let w = WriteWindow {
+                status: ended,
+                ..text
+            };
             assert_eq!(w.may_write(Side::Doctor, 200), Err(WriteRefused::Ended));
             assert_eq!(w.may_write(Side::Patient, 200), Err(WriteRefused::Ended));
         }
@@ -435,10 +472,19 @@ mod tests {
         assert!(parse_text(&"字".repeat(2_001)).is_err());
         assert!(parse_text(" \n ").is_err());
         let id = "0190B4A2-7C3D-7E00-8000-0123456789AB";
-        assert_eq!(parse_client_id(id).as_deref(), Some("0190b4a2-7c3d-7e00-8000-0123456789ab"));
+        assert_eq!(
+            parse_client_id(id).as_deref(),
+            Some("0190b4a2-7c3d-7e00-8000-0123456789ab")
+        );
         assert_eq!(parse_client_id("0190b4a2-7c3d-7e00-8000-0123456789a"), None);
-        assert_eq!(parse_client_id("0190b4a2x7c3d-7e00-8000-0123456789ab"), None);
-        assert_eq!(parse_client_id("g190b4a2-7c3d-7e00-8000-0123456789ab"), None);
+        assert_eq!(
+            parse_client_id("0190b4a2x7c3d-7e00-8000-0123456789ab"),
+            None
+        );
+        assert_eq!(
+            parse_client_id("g190b4a2-7c3d-7e00-8000-0123456789ab"),
+            None
+        );
         assert!(parse_reason("").is_err());
         assert!(parse_reason("血压持续升高，需线下就诊").is_ok());
     }

@@ -54,6 +54,8 @@ fields! {
     Body => "body",
     /// A consult message's text.
     Text => "text",
+    /// The id a client gives its message.
+    ClientId => "client_id",
     ChiefComplaint => "chief_complaint",
     PresentIllness => "present_illness",
     Advice => "advice",
@@ -255,6 +257,8 @@ error_codes! {
     /// The text consult's window after the doctor's first answer has passed.
     ConsultWindowPassed => "consult_window_passed", 409;
     MessageEmpty => "message_empty", 422;
+    /// The message's client id is not a UUID.
+    MessageIdInvalid => "message_id_invalid", 422;
     MessageTooLong => "message_too_long", 422;
     /// Only one's own message, within 2 minutes, may be recalled.
     RecallRefused => "recall_refused", 409;

@@ -24,6 +24,14 @@ pub enum NoticeKind {
     QueueClosed,
     /// R-PAY-2: money is going back, with the amount and why.
     RefundStarted,
+    /// R-CONS-3: no doctor answer in time; closed and refunded.
+    ConsultUnanswered,
+    /// R-ELIG-4: the doctor referred the patient to a visit in person, with the reason.
+    ConsultReferred,
+    /// R-EMR-1: the consult ended with a record the patient can read.
+    ConsultCompleted,
+    /// The doctor wrote and the patient has not read it for a while.
+    ConsultReply,
 }
 
 pub const ALL_KINDS: &[NoticeKind] = &[
@@ -38,6 +46,10 @@ pub const ALL_KINDS: &[NoticeKind] = &[
     NoticeKind::QueueCalled,
     NoticeKind::QueueClosed,
     NoticeKind::RefundStarted,
+    NoticeKind::ConsultUnanswered,
+    NoticeKind::ConsultReferred,
+    NoticeKind::ConsultCompleted,
+    NoticeKind::ConsultReply,
 ];
 
 impl NoticeKind {
@@ -54,6 +66,10 @@ impl NoticeKind {
             NoticeKind::QueueCalled => "queue_called",
             NoticeKind::QueueClosed => "queue_closed",
             NoticeKind::RefundStarted => "refund_started",
+            NoticeKind::ConsultUnanswered => "consult_unanswered",
+            NoticeKind::ConsultReferred => "consult_referred",
+            NoticeKind::ConsultCompleted => "consult_completed",
+            NoticeKind::ConsultReply => "consult_reply",
         }
     }
 
@@ -73,6 +89,10 @@ impl NoticeKind {
                 | NoticeKind::BookingReminder
                 | NoticeKind::QueueCalled
                 | NoticeKind::RefundStarted
+                | NoticeKind::ConsultUnanswered
+                | NoticeKind::ConsultReferred
+                | NoticeKind::ConsultCompleted
+                | NoticeKind::ConsultReply
         )
     }
 }

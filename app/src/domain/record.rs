@@ -38,8 +38,16 @@ impl RecordText {
             follow_up: self.follow_up.trim().to_owned(),
         };
         for (text, max, field) in [
-            (&t.chief_complaint, MAX_CHIEF_COMPLAINT, Field::ChiefComplaint),
-            (&t.present_illness, MAX_PRESENT_ILLNESS, Field::PresentIllness),
+            (
+                &t.chief_complaint,
+                MAX_CHIEF_COMPLAINT,
+                Field::ChiefComplaint,
+            ),
+            (
+                &t.present_illness,
+                MAX_PRESENT_ILLNESS,
+                Field::PresentIllness,
+            ),
             (&t.icd10, 16, Field::Icd10),
             (&t.advice, MAX_ADVICE, Field::Advice),
             (&t.follow_up, MAX_FOLLOW_UP, Field::FollowUp),
@@ -66,7 +74,10 @@ impl RecordText {
             }
         }
         if !approved.iter().any(|a| a.eq_ignore_ascii_case(&self.icd10)) {
-            return Err(FieldError::new(ErrorCode::RecordDiagnosisInvalid, Field::Icd10));
+            return Err(FieldError::new(
+                ErrorCode::RecordDiagnosisInvalid,
+                Field::Icd10,
+            ));
         }
         Ok(())
     }
@@ -142,24 +153,44 @@ mod tests {
         assert_eq!(t.ready_to_confirm(&["I10".into()]), Ok(()));
         assert_eq!(
             t.ready_to_confirm(&["E11.9".into()]),
-            Err(FieldError::new(ErrorCode::RecordDiagnosisInvalid, Field::Icd10))
+            Err(FieldError::new(
+                ErrorCode::RecordDiagnosisInvalid,
+                Field::Icd10
+            ))
         );
-        let draft = RecordText { advice: "  ".into(), ..full() }.parse().expect("a draft");
+        let draft = RecordText {
+            advice: "  ".into(),
+            ..full()
+        }
+        .parse()
+        .expect("a draft");
         assert_eq!(
             draft.ready_to_confirm(&["I10".into()]),
-            Err(FieldError::new(ErrorCode::RecordFieldMissing, Field::Advice))
+            Err(FieldError::new(
+                ErrorCode::RecordFieldMissing,
+                Field::Advice
+            ))
         );
     }
 
     /// Lengths at their edge: 500 characters of complaint pass, 501 do not.
     #[test]
     fn record_fields_are_bounded() {
-        let ok = RecordText { chief_complaint: "痛".repeat(500), ..full() };
+        let ok = RecordText {
+            chief_complaint: "痛".repeat(500),
+            ..full()
+        };
         assert!(ok.parse().is_ok());
-        let long = RecordText { chief_complaint: "痛".repeat(501), ..full() };
+        let long = RecordText {
+            chief_complaint: "痛".repeat(501),
+            ..full()
+        };
         assert_eq!(
             long.parse(),
-            Err(FieldError::new(ErrorCode::RecordFieldTooLong, Field::ChiefComplaint))
+            Err(FieldError::new(
+                ErrorCode::RecordFieldTooLong,
+                Field::ChiefComplaint
+            ))
         );
         assert!(parse_addendum(&"补".repeat(2_000)).is_ok());
         assert!(parse_addendum(&"补".repeat(2_001)).is_err());

@@ -53,7 +53,12 @@ impl Role {
                 what,
                 ViewReviewQueue | ViewProofFiles | DecideProofs | ManageDirectory | ManagePayments
             ),
-            Role::Doctor => matches!(what, ViewReviewQueue | ViewProofFiles | DecideProofs),
+            Role::Doctor => {
+                matches!(
+                    what,
+                    ViewReviewQueue | ViewProofFiles | DecideProofs | Consult
+                )
+            }
             Role::Pharmacist => false,
             Role::Auditor => matches!(what, ViewReviewQueue | ViewProofFiles | ReadAuditLog),
             // System maintenance, separate from business operation (R-SEC-1): no
@@ -79,6 +84,9 @@ pub enum Permission {
     /// See every order, refund in full or in part, and reconcile with the provider
     /// (R-PAY-2, R-PAY-3).
     ManagePayments,
+    /// Answer their own consults and write their records (R-CONS-2, R-EMR-1); each
+    /// read of a patient's consult or record is logged (R-EMR-2).
+    Consult,
 }
 
 pub const ALL_PERMISSIONS: &[Permission] = &[
@@ -89,6 +97,7 @@ pub const ALL_PERMISSIONS: &[Permission] = &[
     Permission::ReadAuditLog,
     Permission::ManageDirectory,
     Permission::ManagePayments,
+    Permission::Consult,
 ];
 
 /// A staff login name: 3–32 of `a-z 0-9 . _ -`, starting with a letter; case-folded.
@@ -232,6 +241,8 @@ mod tests {
                 matches!(r, Role::Operator | Role::Doctor),
                 "{r:?}"
             );
+            // Only doctors consult and write records (R-CONS-2, R-EMR-1).
+            assert_eq!(r.may(Consult), *r == Role::Doctor, "{r:?}");
         }
     }
 

@@ -119,6 +119,22 @@ pub enum AuditAction {
     QueueJoined,
     QueueLeft,
     QueueCalled,
+    /// A consult opened from a paid booking or a queue call.
+    ConsultOpened,
+    /// A consult moved (answered, completed, referred, unanswered, cancelled).
+    ConsultMoved,
+    /// A message was recalled (the original stays in the log).
+    MessageRecalled,
+    /// A staff member opened a patient's consult (R-EMR-2).
+    ConsultViewed,
+    /// A record's draft was saved as a new revision (R-EMR-1).
+    RecordSaved,
+    /// The doctor confirmed a record: archived for good (R-EMR-1).
+    RecordArchived,
+    /// A signed addendum to an archived record.
+    RecordAddendum,
+    /// A staff member read, copied or printed a record (R-EMR-2).
+    RecordViewed,
     DoctorOnline,
     DoctorOffline,
     /// The patient went to the payment provider for an order.
@@ -191,6 +207,14 @@ impl AuditAction {
             AuditAction::QueueJoined => "queue_joined",
             AuditAction::QueueLeft => "queue_left",
             AuditAction::QueueCalled => "queue_called",
+            AuditAction::ConsultOpened => "consult_opened",
+            AuditAction::ConsultMoved => "consult_moved",
+            AuditAction::MessageRecalled => "message_recalled",
+            AuditAction::ConsultViewed => "consult_viewed",
+            AuditAction::RecordSaved => "record_saved",
+            AuditAction::RecordArchived => "record_archived",
+            AuditAction::RecordAddendum => "record_addendum",
+            AuditAction::RecordViewed => "record_viewed",
             AuditAction::DoctorOnline => "doctor_online",
             AuditAction::DoctorOffline => "doctor_offline",
             AuditAction::PaymentStarted => "payment_started",

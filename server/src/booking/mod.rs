@@ -36,10 +36,20 @@ impl Feature for Booking {
     fn forms(&self, _state: &AppState) -> axum::Router<AppState> {
         api::form_routes()
     }
-    fn subjects(&self) -> Vec<std::sync::Arc<dyn crate::orders::Subject>> {
-        vec![std::sync::Arc::new(paying::ConsultBooking)]
+    fn subjects(
+        &self,
+        config: &crate::config::Config,
+    ) -> Vec<std::sync::Arc<dyn crate::orders::Subject>> {
+        vec![std::sync::Arc::new(paying::ConsultBooking {
+            consults: crate::consult::life::ConsultSettings::from_config(config),
+        })]
     }
-    fn parts(&self, config: &crate::config::Config, parts: &mut crate::parts::Parts) {
+    fn parts(
+        &self,
+        config: &crate::config::Config,
+        _db: &sea_orm::DatabaseConnection,
+        parts: &mut crate::parts::Parts,
+    ) {
         parts.insert(hold_writer::HoldWriter::new(
             Duration::from_millis(config.hold_gather_ms.min(1_000)),
             config.eligibility.clone(),
@@ -50,7 +60,7 @@ impl Feature for Booking {
         vec![Job {
             // Holds past their time give their places back within seconds; the job runs
             // at start too, so a restart catches up (R-BOOK-2). Reminders (R-BOOK-3).
-            name: "expiring holds, sending reminders, serving kept appointments",
+            name: "expiring holds, sending reminders",
             every: Duration::from_secs(10),
             first_after: Duration::ZERO,
             run: |state, now| {
@@ -63,10 +73,6 @@ impl Feature for Booking {
                     logged(
                         "sending reminders",
                         service::send_reminders(&state, state.reminder_secs, now).await,
-                    );
-                    logged(
-                        "serving kept appointments",
-                        paying::serve_kept(&state, now).await,
                     );
                     Ok(())
                 })

@@ -1,7 +1,7 @@
 //! A consult booking as what an order pays for (R-PAY-1, R-BOOK-2): its fee from the price
 //! list, its order made with the hold, paying while the hold runs, the hold confirmed when
-//! the money comes, a payment begun too late called off, and the order served once the
-//! appointment has been kept.
+//! the money comes (its consult opens then), a payment begun too late called off. The
+//! order is served when the doctor answers (`crate::consult`).
 use super::expiry::end_paying_hold;
 use super::row::booking_notice;
 use super::row::moving;
@@ -17,7 +17,7 @@ use crate::state::State;
 use app::domain::booking::BookingEvent;
 use app::domain::booking::BookingStatus;
 use app::domain::notice::NoticeKind;
-use app::domain::order::{Fen, OrderStatus, SubjectKind};
+use app::domain::order::{Fen, SubjectKind};
 use app::domain::payment_method::{Browser, PaymentMethod};
 use app::domain::schedule::ConsultType;
 use app::domain::{ErrorCode, FieldError};
@@ -138,32 +138,10 @@ pub async fn expire_paying_holds(
     Ok(ended)
 }
 
-/// Paid bookings whose appointment has ended are served (the appointment was kept for
-/// the patient; until the consult says whether the doctor answered, the end of the slot
-/// is the service).
-pub async fn serve_kept(state: &Arc<State>, now: OffsetDateTime) -> Result<usize, AppError> {
-    let kept: Vec<i64> = booking::Entity::find()
-        .select_only()
-        .column(booking::Column::Id)
-        .filter(booking::Column::Status.eq(BookingStatus::Confirmed.as_str()))
-        .filter(booking::Column::EndsAt.lte(now.unix_timestamp()))
-        .filter(
-            booking::Column::Id
-                .in_subquery(orders::subjects_in(SubjectKind::Consult, OrderStatus::Paid)),
-        )
-        .limit(200)
-        .into_tuple()
-        .all(&state.db)
-        .await?;
-    let mut served = 0;
-    for id in kept {
-        served += usize::from(orders::served(state, subject(id), now).await?);
-    }
-    Ok(served)
+/// A consult booking, as the order runner sees it: paid, it opens its consult.
+pub struct ConsultBooking {
+    pub consults: crate::consult::life::ConsultSettings,
 }
-
-/// A consult booking, as the order runner sees it.
-pub struct ConsultBooking;
 
 #[async_trait::async_trait]
 impl Subject for ConsultBooking {
@@ -198,6 +176,8 @@ impl Subject for ConsultBooking {
         after.sms.push(
             notices::record(txn, booking_notice(&b, NoticeKind::BookingConfirmed), now).await?,
         );
+        let c = crate::consult::life::open_for_booking(txn, &b, self.consults, cx).await?;
+        crate::chat::publish_after(after, c.id, c.last_seq.max(1));
         audit::record(
             txn,
             cx.audit(AuditAction::BookingConfirmed)

@@ -416,6 +416,9 @@ pub async fn call_next(
             txn.rollback().await?;
             continue;
         }
+        // A live-queue call opens its consult at once (R-CONS-1).
+        let settings = *state.parts.get::<crate::consult::life::ConsultSettings>()?;
+        let c = crate::consult::life::open_for_queue_call(&txn, &next, settings, cx).await?;
         let notice = notices::record(
             &txn,
             notices::Notice {
@@ -435,6 +438,7 @@ pub async fn call_next(
         )
         .await?;
         txn.commit().await?;
+        crate::chat::publish(state, c.id, c.last_seq.max(1));
         notices::send_sms_after_commit(state.clone(), notice);
         return Ok(Some(Waiting {
             person_name: crate::family::service::person_name(

@@ -214,6 +214,7 @@ pub async fn cancel_slot(
             &mut after,
         )
         .await?;
+        crate::consult::life::booking_cancelled(&txn, b.id, cx, &mut after).await?;
         sms.push(notices::record(&txn, booking_notice(b, NoticeKind::SlotCancelled), now).await?);
     }
     audit::record(

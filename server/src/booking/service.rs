@@ -117,7 +117,7 @@ pub async fn cancel(
     }
     give_back_place(&txn, b.slot_id).await?;
     // Unpaid, its order expires; paid and cancelled in time, the money goes back.
-    let after = order_follows(
+    let mut after = order_follows(
         &txn,
         b.id,
         refund.then_some(app::domain::order::RefundReason::PatientCancelled),
@@ -125,6 +125,7 @@ pub async fn cancel(
         ts,
     )
     .await?;
+    crate::consult::life::booking_cancelled(&txn, b.id, cx, &mut after).await?;
     let notice = patient_changed(
         &txn,
         patient_id,

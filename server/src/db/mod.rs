@@ -1,7 +1,10 @@
 //! The database: entities and connection. One way in: sea-orm.
 pub mod booking;
 pub mod consent_record;
+pub mod consult;
 pub mod consult_consent;
+pub mod consult_file;
+pub mod consult_message;
 pub mod consult_price;
 pub mod diagnosis_proof;
 pub mod doctor;
@@ -9,6 +12,7 @@ pub mod doctor_presence;
 pub mod emergency_screen;
 pub mod family_member;
 pub mod identity_claim;
+pub mod medical_record;
 pub mod notice;
 pub mod order;
 pub mod order_line;
@@ -16,8 +20,12 @@ pub mod patient;
 pub mod payment_event;
 pub mod proof_file;
 pub mod queue_entry;
+pub mod quick_reply;
 pub mod reconciliation_line;
 pub mod reconciliation_run;
+pub mod record_access;
+pub mod record_addendum;
+pub mod record_revision;
 pub mod refund;
 pub mod schedule_session;
 pub mod session;
@@ -108,7 +116,7 @@ pub async fn grant_app_role(db: &DatabaseConnection, role: &str) -> anyhow::Resu
         format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"),
         format!("REVOKE INSERT, UPDATE, DELETE ON seaql_migrations FROM {role}"),
         format!(
-            "REVOKE UPDATE, DELETE, TRUNCATE ON audit_log, audit_head, audit_key_marker, audit_anchor FROM {role}"
+            "REVOKE UPDATE, DELETE, TRUNCATE ON audit_log, audit_head, audit_key_marker, audit_anchor, consult_message, record_revision, record_addendum, record_access FROM {role}"
         ),
         format!("GRANT UPDATE (seq, prev_hash, hash) ON audit_log TO {role}"),
         format!("GRANT UPDATE (seq, last_hash) ON audit_head TO {role}"),

@@ -7,4 +7,6 @@ pub struct AfterCommit {
     pub sms: Vec<Notice>,
     /// Refunds recorded and to be asked of the provider.
     pub refunds: usize,
+    /// Other features' work once the data is visible (a consult's news published).
+    pub tasks: Vec<Box<dyn FnOnce(&std::sync::Arc<crate::state::State>) + Send>>,
 }

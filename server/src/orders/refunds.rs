@@ -239,6 +239,9 @@ pub async fn operator_refund(
 // defined apart so that the runner and the subjects, which fill it, need not know this).
 impl AfterCommit {
     pub fn run(self, state: &Arc<State>) {
+        for task in self.tasks {
+            task(state);
+        }
         for n in self.sms {
             notices::send_sms_after_commit(state.clone(), n);
         }

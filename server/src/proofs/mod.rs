@@ -28,7 +28,12 @@ impl Feature for Proofs {
     fn forms(&self, state: &AppState) -> axum::Router<AppState> {
         api::form_routes(state)
     }
-    fn parts(&self, config: &crate::config::Config, parts: &mut crate::parts::Parts) {
+    fn parts(
+        &self,
+        config: &crate::config::Config,
+        _db: &sea_orm::DatabaseConnection,
+        parts: &mut crate::parts::Parts,
+    ) {
         parts.insert(decodes::Decodes::new(
             config.decode_memory_mib,
             config.decode_queue,

@@ -24,6 +24,8 @@ impl Db {
 pub struct TestApp {
     pub base: String,
     pub client: Client,
+    /// The client's cookies (a WebSocket client sends them too).
+    pub jar: std::sync::Arc<reqwest::cookie::Jar>,
     pub state: AppState,
     pub csrf: String,
     pub _dir: tempfile::TempDir,
@@ -104,14 +106,16 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut Config)) -> TestApp 
     let base = format!("http://{}", app.address());
     let state = app.state();
     tokio::spawn(app.run_until_stopped());
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
     let client = Client::builder()
-        .cookie_store(true)
+        .cookie_provider(jar.clone())
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
     let mut app = TestApp {
         base,
         client,
+        jar,
         state,
         csrf: String::new(),
         _dir: dir,
@@ -154,14 +158,16 @@ impl TestApp {
 
     /// Another browser on the same server: its own cookies, no shared state.
     pub async fn other_client(&self) -> TestApp {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         let client = Client::builder()
-            .cookie_store(true)
+            .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
         let mut other = TestApp {
             base: self.base.clone(),
             client,
+            jar,
             state: self.state.clone(),
             csrf: String::new(),
             _dir: tempfile::tempdir().expect("temp dir"),

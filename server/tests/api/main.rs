@@ -6,6 +6,7 @@
     reason = "tests: an unwrap that fails is a failed assertion"
 )]
 mod booking;
+mod consult;
 mod consult_consent;
 mod demo;
 mod doctors;
@@ -46,6 +47,10 @@ macro_rules! on_both_databases {
 }
 
 on_both_databases!(
+    consult::a_paid_booking_opens_a_consult_that_the_doctors_answer_serves,
+    consult::an_unanswered_consult_closes_and_refunds_itself,
+    consult::a_referral_before_any_answer_is_refunded,
+    consult::a_referral_after_the_answer_keeps_the_payment,
     pages::pages_are_compressed_for_phones,
     pages::anonymous_pages_are_rendered_once_with_each_visitors_secrets,
     pages::only_pages_that_opt_in_are_kept_for_anonymous_visitors,

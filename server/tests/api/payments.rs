@@ -333,21 +333,23 @@ pub async fn a_paid_hold_is_confirmed_once(db: Db) {
         .await;
     assert_eq!(res.json::<Value>().await.unwrap()["next"], "confirmed");
 
-    // The appointment ends: the order is served, by two servers once; a week later
-    // it closes, and nothing moves it again.
-    let ended = OffsetDateTime::now_utc().unix_timestamp() - 60;
-    exec(
+    // R-CONS-3: the order is served when the doctor answers, not when a slot's time
+    // passes; two servers moving the consult at once serve it once. A week later it
+    // closes, and nothing moves it again.
+    let consult = number(
         &app,
-        &format!("UPDATE booking SET ends_at = {ended} WHERE booking_number = '{booking}'"),
+        &format!(
+            "SELECT c.id AS n FROM consult c JOIN booking b ON b.id = c.booking_id \
+             WHERE b.booking_number = '{booking}' AND c.status = 'waiting'"
+        ),
     )
     .await;
     let now = OffsetDateTime::now_utc();
     let (a, b) = tokio::join!(
-        server::booking::paying::serve_kept(&app.state, now),
-        server::booking::paying::serve_kept(&app.state, now)
+        crate::consult::answered(&app, consult, now),
+        crate::consult::answered(&app, consult, now)
     );
-    // (The server's own job may have been first: never twice.)
-    assert!(a.unwrap() + b.unwrap() <= 1);
+    assert_eq!(u8::from(a) + u8::from(b), 1);
     assert_eq!(order_status(&app, &order).await, "served");
     let week_later = now + time::Duration::seconds(server::orders::CLOSE_AFTER_SECS + 1);
     server::orders::close_served(&app.state, week_later)
@@ -357,12 +359,10 @@ pub async fn a_paid_hold_is_confirmed_once(db: Db) {
     assert_eq!(
         server::orders::close_served(&app.state, week_later)
             .await
-            .unwrap()
-            + server::booking::paying::serve_kept(&app.state, week_later)
-                .await
-                .unwrap(),
+            .unwrap(),
         0
     );
+    assert!(!crate::consult::answered(&app, consult, week_later).await);
 }
 
 // R-BOOK-2, R-PAY-1: an abandoned payment keeps the hold while the provider may still

@@ -1,0 +1,105 @@
+//! How news of consults reaches the other servers ([`super::hub`]). Every server delivers
+//! its own news to its own connections at once; the bus carries it to the others, which
+//! deliver what they hear. The bus carries ids only: a lost message on the bus delays an
+//! entry until the client resumes, never loses it, because the log is the database.
+use super::hub::{Hub, News};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The channel every server listens on.
+pub const CHANNEL: &str = "fuzhen_consult";
+
+#[async_trait::async_trait]
+pub trait Bus: Send + Sync {
+    /// Tells the other servers; best effort.
+    async fn publish(&self, news: &News);
+}
+
+/// One server: nothing to tell anyone else (the embedded default).
+pub struct InProcess;
+
+#[async_trait::async_trait]
+impl Bus for InProcess {
+    async fn publish(&self, _news: &News) {}
+}
+
+/// What goes on the wire: the news and which server sent it (a server ignores its own).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Wire {
+    from: u64,
+    #[serde(flatten)]
+    news: News,
+}
+
+fn encode(from: u64, news: &News) -> Option<String> {
+    serde_json::to_string(&Wire {
+        from,
+        news: news.clone(),
+    })
+    .ok()
+}
+
+/// Hands what another server sent to this server's connections.
+fn heard(hub: &Hub, me: u64, payload: &str) {
+    match serde_json::from_str::<Wire>(payload) {
+        Ok(w) if w.from != me => hub.deliver(w.news),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "unreadable news on the consult bus"),
+    }
+}
+
+/// PostgreSQL `NOTIFY` on the database every server shares.
+pub struct Postgres {
+    db: sea_orm::DatabaseConnection,
+    me: u64,
+}
+
+impl Postgres {
+    /// Publishes through `db` and listens on a connection of its own to `url`, reconnecting
+    /// after a failure (news missed meanwhile is caught up by the clients' resume).
+    pub fn start(db: sea_orm::DatabaseConnection, url: String, hub: Arc<Hub>) -> Self {
+        let me = rand::random::<u64>();
+        tokio::spawn(async move {
+            use sea_orm::sqlx::postgres::PgListener;
+            loop {
+                let listened = async {
+                    let mut l = PgListener::connect(&url).await?;
+                    l.listen(CHANNEL).await?;
+                    loop {
+                        let n = l.recv().await?;
+                        heard(&hub, me, n.payload());
+                    }
+                    #[allow(unreachable_code)]
+                    Ok::<(), sea_orm::sqlx::Error>(())
+                }
+                .await;
+                if let Err(e) = listened {
+                    tracing::warn!(error = %e, "the consult bus (PostgreSQL) dropped; reconnecting");
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+        Self { db, me }
+    }
+}
+
+#[async_trait::async_trait]
+impl Bus for Postgres {
+    async fn publish(&self, news: &News) {
+        use sea_orm::ConnectionTrait;
+        let Some(payload) = encode(self.me, news) else {
+            return;
+        };
+        let sent = self
+            .db
+            .execute_raw(crate::db::sql(
+                sea_orm::DbBackend::Postgres,
+                "SELECT pg_notify($1, $2)",
+                vec![CHANNEL.into(), payload.into()],
+            ))
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, "news not published on the consult bus");
+        }
+    }
+}

@@ -1,0 +1,381 @@
+//! Writing to and reading from a consult's log (R-CONS-1, R-CONS-4, R-CONS-5). A message is
+//! numbered by the consult's counter in the transaction that stores it; a resend with the
+//! same client id gets the number it already has. The doctor's first message starts the
+//! service: the consult moves to "in progress" and its order is served, in the same
+//! transaction.
+use super::log::{self, NewEntry};
+use crate::consult::access::{self, Participant};
+use crate::consult::life;
+use crate::context::RequestContext;
+use crate::db::{self, consult, consult_file, consult_message};
+use crate::error::AppError;
+use crate::orders::AfterCommit;
+use crate::state::State;
+use app::chat::protocol::{Entry, EntryKind, FileRef, PAGE};
+use app::domain::consult::{
+    ConsultEvent, ConsultStatus, Side, WriteRefused, WriteWindow, may_recall, parse_client_id,
+    parse_text,
+};
+use app::domain::{ErrorCode, Field, FieldError};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use std::collections::HashMap;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// What a message holds.
+pub enum Body {
+    Text(String),
+    /// A file uploaded to this consult, by its number.
+    File(String),
+}
+
+/// A message stored (or found stored: a resend).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    pub consult_id: i64,
+    pub seq: i64,
+    pub repeat: bool,
+}
+
+fn refused(r: WriteRefused) -> AppError {
+    let code = match r {
+        WriteRefused::Ended => ErrorCode::ConsultEnded,
+        WriteRefused::NotYetOpen => ErrorCode::ConsultNotYetOpen,
+        WriteRefused::WindowPassed => ErrorCode::ConsultWindowPassed,
+    };
+    FieldError::general(code).into()
+}
+
+pub(crate) fn window(c: &consult::Model) -> Result<WriteWindow, AppError> {
+    Ok(WriteWindow {
+        status: life::status_of(c)?,
+        consult_type: life::type_of(c)?,
+        opens_at: c.opens_at,
+        first_answer_at: c.first_answer_at,
+        text_window_secs: c.text_window_secs,
+    })
+}
+
+/// Stores a message from `who` in the consult with this number.
+pub async fn send(
+    state: &Arc<State>,
+    who: Participant,
+    number: &str,
+    client_id: &str,
+    body: Body,
+    cx: &RequestContext,
+) -> Result<Sent, AppError> {
+    let client_id = parse_client_id(client_id).ok_or(FieldError::new(
+        ErrorCode::MessageIdInvalid,
+        Field::ClientId,
+    ))?;
+    let c = access::find(&state.db, who, number).await?;
+    let side = who.side();
+    if let Some(m) = log::by_client_id(&state.db, c.id, side, &client_id).await? {
+        return Ok(Sent {
+            consult_id: c.id,
+            seq: m.seq,
+            repeat: true,
+        });
+    }
+    let (kind, text, file_id) = match body {
+        Body::Text(t) => {
+            let t = parse_text(&t)?;
+            let words = state.words.filter().find(&t);
+            if !words.is_empty() {
+                return Err(AppError::Blocked {
+                    field: Field::Text,
+                    words,
+                });
+            }
+            (EntryKind::Text, t, None)
+        }
+        Body::File(number) => {
+            let f = consult_file::Entity::find()
+                .filter(consult_file::Column::FileNumber.eq(&number))
+                .filter(consult_file::Column::ConsultId.eq(c.id))
+                .filter(consult_file::Column::Side.eq(side.as_str()))
+                .one(&state.db)
+                .await?
+                .ok_or(FieldError::new(ErrorCode::NotFound, Field::Files))?;
+            (EntryKind::File, String::new(), Some(f.id))
+        }
+    };
+    let now = cx.now.unix_timestamp();
+    let txn = db::begin_write(&state.db).await?;
+    // The counter first: the write lock (SQLite) or the row lock (PostgreSQL) from the
+    // first statement, so concurrent senders queue instead of failing half-way.
+    let seq = log::next_seq(&txn, c.id, now)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("consult {} vanished", c.id))?;
+    let current = life::locked(&txn, c.id).await?;
+    if let Err(r) = window(&current)?.may_write(side, now) {
+        txn.rollback().await?;
+        return Err(refused(r));
+    }
+    let entry = NewEntry {
+        side,
+        author_id: Some(who.author_id()),
+        client_id: Some(client_id.clone()),
+        kind,
+        body: text,
+        file_id,
+        recalls_seq: None,
+    };
+    if let Err(e) = log::insert(&txn, c.id, seq, entry, now).await {
+        txn.rollback().await?;
+        // The same message sent twice at once: the other one is stored.
+        if db::is_unique_violation(&e)
+            && let Some(m) = log::by_client_id(&state.db, c.id, side, &client_id).await?
+        {
+            return Ok(Sent {
+                consult_id: c.id,
+                seq: m.seq,
+                repeat: true,
+            });
+        }
+        return Err(e.into());
+    }
+    let mut after = AfterCommit::default();
+    let mut last = seq;
+    if side == Side::Doctor && life::status_of(&current)? == ConsultStatus::Waiting {
+        let moved = life::step(
+            &txn,
+            c.id,
+            ConsultEvent::DoctorAnswered,
+            Some(who.author_id()),
+            None,
+            cx,
+            &mut after,
+        )
+        .await?;
+        if moved != life::Moved::Stale {
+            last += 1;
+        }
+    }
+    // The sender has read everything up to their own message.
+    mark_read(&txn, c.id, side, seq).await?;
+    txn.commit().await?;
+    after.run(state);
+    super::publish(state, c.id, last);
+    Ok(Sent {
+        consult_id: c.id,
+        seq,
+        repeat: false,
+    })
+}
+
+/// Recalls the sender's own message within 2 minutes (a new entry; the original stays
+/// in the log for traceability, R-CONS-4).
+pub async fn recall(
+    state: &Arc<State>,
+    who: Participant,
+    number: &str,
+    client_id: &str,
+    seq: i64,
+    cx: &RequestContext,
+) -> Result<Sent, AppError> {
+    let client_id = parse_client_id(client_id).ok_or(FieldError::new(
+        ErrorCode::MessageIdInvalid,
+        Field::ClientId,
+    ))?;
+    let c = access::find(&state.db, who, number).await?;
+    let side = who.side();
+    if let Some(m) = log::by_client_id(&state.db, c.id, side, &client_id).await? {
+        return Ok(Sent {
+            consult_id: c.id,
+            seq: m.seq,
+            repeat: true,
+        });
+    }
+    let original = consult_message::Entity::find()
+        .filter(consult_message::Column::ConsultId.eq(c.id))
+        .filter(consult_message::Column::Seq.eq(seq))
+        .one(&state.db)
+        .await?;
+    let now = cx.now.unix_timestamp();
+    let own = original.filter(|m| {
+        m.side == side.as_str()
+            && matches!(m.kind.as_str(), "text" | "file")
+            && may_recall(m.created_at, now)
+    });
+    if own.is_none() {
+        return Err(FieldError::general(ErrorCode::RecallRefused).into());
+    }
+    let txn = db::begin_write(&state.db).await?;
+    let next = log::next_seq(&txn, c.id, now)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("consult {} vanished", c.id))?;
+    let entry = NewEntry {
+        side,
+        author_id: Some(who.author_id()),
+        client_id: Some(client_id),
+        kind: EntryKind::Recall,
+        body: String::new(),
+        file_id: None,
+        recalls_seq: Some(seq),
+    };
+    log::insert(&txn, c.id, next, entry, now).await?;
+    crate::audit::record(
+        &txn,
+        cx.audit(crate::audit::AuditAction::MessageRecalled)
+            .on("consult", &c.consult_number)
+            .about_member(c.family_member_id)
+            .detail(serde_json::json!({ "seq": seq })),
+    )
+    .await?;
+    txn.commit().await?;
+    super::publish(state, c.id, next);
+    Ok(Sent {
+        consult_id: c.id,
+        seq: next,
+        repeat: false,
+    })
+}
+
+/// Moves the side's read mark forward (never back).
+pub async fn mark_read(
+    db: &impl ConnectionTrait,
+    consult_id: i64,
+    side: Side,
+    seq: i64,
+) -> Result<bool, AppError> {
+    let col = match side {
+        Side::Patient => consult::Column::PatientReadSeq,
+        Side::Doctor => consult::Column::DoctorReadSeq,
+        Side::System => return Ok(false),
+    };
+    let done = consult::Entity::update_many()
+        .col_expr(col, Expr::value(seq))
+        .filter(consult::Column::Id.eq(consult_id))
+        .filter(col.lt(seq))
+        .filter(consult::Column::LastSeq.gte(seq))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(done == 1)
+}
+
+/// A page of the consult's entries after `after`, as `viewer` sees them.
+pub async fn entries(
+    db: &impl ConnectionTrait,
+    c: &consult::Model,
+    after: i64,
+    viewer: Side,
+) -> Result<Vec<Entry>, AppError> {
+    let rows = log::after(db, c.id, after, PAGE as u64).await?;
+    views(db, c, &rows, viewer).await
+}
+
+/// The views of stored entries: their files looked up, recalled texts hidden.
+pub async fn views(
+    db: &impl ConnectionTrait,
+    c: &consult::Model,
+    rows: &[consult_message::Model],
+    viewer: Side,
+) -> Result<Vec<Entry>, AppError> {
+    let file_ids: Vec<i64> = rows.iter().filter_map(|m| m.file_id).collect();
+    let files: HashMap<i64, FileRef> = if file_ids.is_empty() {
+        HashMap::new()
+    } else {
+        consult_file::Entity::find()
+            .filter(consult_file::Column::Id.is_in(file_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|f| (f.id, file_ref(&f)))
+            .collect()
+    };
+    let recalled = if rows.iter().any(|m| m.kind != "event") {
+        log::recalled(db, c.id).await?
+    } else {
+        Vec::new()
+    };
+    Ok(rows
+        .iter()
+        .map(|m| {
+            let file = m.file_id.and_then(|id| files.get(&id).cloned());
+            log::view(c, m, file, recalled.contains(&m.seq), viewer)
+        })
+        .collect())
+}
+
+pub fn file_ref(f: &consult_file::Model) -> FileRef {
+    FileRef {
+        number: f.file_number.clone(),
+        kind: f.kind.clone(),
+        width: f.width.and_then(|w| u32::try_from(w).ok()),
+        height: f.height.and_then(|h| u32::try_from(h).ok()),
+    }
+}
+
+/// R-CONS-1: a reader who has not read the other side's message for the nudge time gets
+/// one SMS (at most one per consult an hour): the patient a notice, the doctor a text.
+pub async fn nudge_unread(state: &Arc<State>, now: OffsetDateTime) -> Result<usize, AppError> {
+    let Ok(parts) = state.parts.get::<super::ChatParts>() else {
+        return Ok(0);
+    };
+    let ts = now.unix_timestamp();
+    let open = [
+        ConsultStatus::Waiting.as_str(),
+        ConsultStatus::InProgress.as_str(),
+    ];
+    // Patients with an unread doctor message older than the nudge time.
+    let waiting: Vec<consult::Model> = consult::Entity::find()
+        .filter(consult::Column::Status.is_in(open))
+        .filter(sea_orm::sea_query::ExprTrait::lt(
+            Expr::col(consult::Column::PatientReadSeq),
+            Expr::col(consult::Column::LastSeq),
+        ))
+        .filter(not_nudged_within_the_hour(ts))
+        .all(&state.db)
+        .await?;
+    let mut nudged = 0;
+    for c in waiting {
+        let oldest_unread = consult_message::Entity::find()
+            .filter(consult_message::Column::ConsultId.eq(c.id))
+            .filter(consult_message::Column::Seq.gt(c.patient_read_seq))
+            .filter(consult_message::Column::Side.eq(Side::Doctor.as_str()))
+            .filter(consult_message::Column::Kind.is_in(["text", "file"]))
+            .one(&state.db)
+            .await?;
+        let Some(m) = oldest_unread else { continue };
+        if m.created_at > ts - parts.nudge_secs {
+            continue;
+        }
+        let txn = db::begin_write(&state.db).await?;
+        let claimed = consult::Entity::update_many()
+            .col_expr(consult::Column::PatientNudgedAt, Expr::value(ts))
+            .filter(consult::Column::Id.eq(c.id))
+            .filter(not_nudged_within_the_hour(ts))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        if claimed != 1 {
+            txn.rollback().await?;
+            continue;
+        }
+        let notice = crate::notices::service::record(
+            &txn,
+            crate::notices::notice::Notice {
+                patient_id: c.patient_id,
+                family_member_id: c.family_member_id,
+                kind: app::domain::notice::NoticeKind::ConsultReply,
+                params: vec![],
+            },
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        crate::notices::service::send_sms_after_commit(state.clone(), notice);
+        nudged += 1;
+    }
+    Ok(nudged)
+}
+
+fn not_nudged_within_the_hour(ts: i64) -> sea_orm::Condition {
+    sea_orm::Condition::any()
+        .add(consult::Column::PatientNudgedAt.is_null())
+        .add(consult::Column::PatientNudgedAt.lte(ts - 3600))
+}

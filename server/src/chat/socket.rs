@@ -1,0 +1,510 @@
+//! The consult connection (docs/chat-protocol.md): one WebSocket per page. `hello` names
+//! the consults and the last seq held of each; the server replays what is missing from
+//! the log in pages, says `live`, then forwards each new entry. Nothing is queued per
+//! client beyond one bounded queue while connected, so a phone that sleeps costs nothing
+//! and catches up from the log when it comes back.
+//!
+//! Limits: frames ≤ 64 KiB, an 8 KiB read buffer and a bounded write buffer; a ping every
+//! 25 s and a close after 60 s without a frame or pong; a per-connection frame rate; a
+//! per-account connection count; the session checked at each ping; the page's origin
+//! checked at the upgrade. A bad frame gets an error frame and changes nothing.
+use super::ChatParts;
+use super::hub::{Listener, News, What};
+use super::service::{self, Body};
+use crate::consult::access::{self, Participant};
+use crate::context::RequestContext;
+use crate::db::consult;
+use crate::error::AppError;
+use crate::state::{AppState, State};
+use app::chat::protocol::{
+    ClientFrame, MAX_CONSULTS_PER_HELLO, MAX_FRAME_BYTES, Resume, ServerFrame, close,
+};
+use app::domain::ErrorCode;
+use app::domain::consult::Side;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::time::{Instant, interval};
+
+const PING_EVERY: Duration = Duration::from_secs(25);
+const IDLE_AFTER: Duration = Duration::from_secs(60);
+/// Frames a client may send per second on average, and in a burst.
+const FRAMES_PER_SEC: f64 = 10.0;
+const FRAME_BURST: f64 = 40.0;
+/// How long one frame may take to go out before the client counts as too slow.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The upgrade, for a participant the route's extractor has proved.
+pub async fn upgrade(
+    state: AppState,
+    who: Participant,
+    session: Option<tower_sessions::Session>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+    ip: String,
+) -> Response {
+    if !same_origin(&state, &headers) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let Ok(parts) = state.parts.get::<ChatParts>() else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let hub = parts.hub.clone();
+    let seat = hub.seat(who.account_key(), parts.connections_per_account);
+    ws.read_buffer_size(8 * 1024)
+        .write_buffer_size(8 * 1024)
+        .max_write_buffer_size(4 * MAX_FRAME_BYTES)
+        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| async move {
+            let Some(seat) = seat else {
+                let mut socket = socket;
+                let _ = socket
+                    .send(close_frame(close::TOO_MANY, "too many connections"))
+                    .await;
+                return;
+            };
+            let session_id = session.as_ref().and_then(tower_sessions::Session::id);
+            let conn = Connection {
+                state,
+                who,
+                session_id,
+                listener: hub.listener(),
+                joined: HashMap::new(),
+                ip,
+            };
+            conn.run(socket).await;
+            drop(seat);
+        })
+}
+
+/// The page's origin must be ours: a page elsewhere cannot ride the patient's cookie.
+fn same_origin(state: &State, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        // Not a browser: the cookie is its own; Origin protects browsers only.
+        return true;
+    };
+    if origin == state.public_origin {
+        return true;
+    }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    host.is_some_and(|h| origin == format!("http://{h}") || origin == format!("https://{h}"))
+}
+
+fn close_frame(code: u16, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    }))
+}
+
+fn frame(f: &ServerFrame) -> Message {
+    Message::Text(serde_json::to_string(f).unwrap_or_default().into())
+}
+
+fn error(code: ErrorCode, consult: Option<String>, client_id: Option<String>) -> ServerFrame {
+    ServerFrame::Error {
+        code: code.as_str().to_owned(),
+        consult,
+        client_id,
+        words: Vec::new(),
+    }
+}
+
+/// One consult as this connection follows it.
+struct Joined {
+    consult: consult::Model,
+    /// The last seq sent to the client.
+    sent: i64,
+}
+
+struct Connection {
+    state: AppState,
+    who: Participant,
+    session_id: Option<tower_sessions::session::Id>,
+    listener: Listener,
+    joined: HashMap<i64, Joined>,
+    ip: String,
+}
+
+/// Why a connection ends.
+enum End {
+    Close(u16, &'static str),
+    Gone,
+}
+
+impl Connection {
+    async fn run(mut self, mut socket: WebSocket) {
+        let end = self.serve(&mut socket).await;
+        if let Ok(parts) = self.state.parts.get::<ChatParts>() {
+            parts.hub.leave(&self.listener, self.joined.keys().copied());
+        }
+        if let End::Close(code, reason) = end {
+            let _ =
+                tokio::time::timeout(SEND_TIMEOUT, socket.send(close_frame(code, reason))).await;
+        }
+    }
+
+    async fn serve(&mut self, socket: &mut WebSocket) -> End {
+        let mut ping = interval(PING_EVERY);
+        ping.tick().await;
+        let mut heard = Instant::now();
+        let mut tokens = FRAME_BURST;
+        let mut refilled = Instant::now();
+        loop {
+            tokio::select! {
+                incoming = socket.recv() => {
+                    let Some(Ok(msg)) = incoming else { return End::Gone };
+                    heard = Instant::now();
+                    let now = Instant::now();
+                    tokens = (tokens + now.duration_since(refilled).as_secs_f64() * FRAMES_PER_SEC).min(FRAME_BURST);
+                    refilled = now;
+                    tokens -= 1.0;
+                    if tokens < 0.0 {
+                        return End::Close(close::RATE, "too many frames");
+                    }
+                    match msg {
+                        Message::Text(text) => {
+                            if let Err(end) = self.frame(socket, text.as_str()).await {
+                                return end;
+                            }
+                        }
+                        Message::Binary(_) => {
+                            if self.send(socket, &error(ErrorCode::InvalidJson, None, None)).await.is_err() {
+                                return End::Gone;
+                            }
+                        }
+                        Message::Close(_) => return End::Gone,
+                        Message::Ping(_) | Message::Pong(_) => {}
+                    }
+                }
+                news = self.listener.news.recv() => {
+                    let Some(news) = news else { return End::Gone };
+                    if let Err(end) = self.news(socket, news).await {
+                        return end;
+                    }
+                }
+                _ = ping.tick() => {
+                    if heard.elapsed() >= IDLE_AFTER {
+                        return End::Close(close::IDLE, "idle");
+                    }
+                    if !self.session_alive().await {
+                        return End::Close(close::UNAUTHENTICATED, "session ended");
+                    }
+                    // A connection dropped from a consult as too slow resumes from the log.
+                    if let Ok(parts) = self.state.parts.get::<ChatParts>()
+                        && self.joined.keys().any(|c| !parts.hub.hears(&self.listener, *c))
+                    {
+                        return End::Close(close::TOO_SLOW, "behind");
+                    }
+                    if socket.send(Message::Ping(Default::default())).await.is_err() {
+                        return End::Gone;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn session_alive(&self) -> bool {
+        use tower_sessions::SessionStore;
+        let Some(id) = self.session_id else {
+            return true;
+        };
+        match self.state.sessions.load(&id).await {
+            Ok(Some(r)) => r.expiry_date > OffsetDateTime::now_utc(),
+            Ok(None) => false,
+            // The database is down: keep the connection; the next ping asks again.
+            Err(_) => true,
+        }
+    }
+
+    async fn send(&self, socket: &mut WebSocket, f: &ServerFrame) -> Result<(), End> {
+        match tokio::time::timeout(SEND_TIMEOUT, socket.send(frame(f))).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(End::Gone),
+            Err(_) => Err(End::Close(close::TOO_SLOW, "too slow")),
+        }
+    }
+
+    fn cx(&self) -> RequestContext {
+        let actor = match self.who {
+            Participant::Patient { id } => crate::audit::Actor::Patient(id),
+            Participant::Doctor { staff_id, .. } => crate::audit::Actor::Staff(staff_id),
+        };
+        RequestContext {
+            actor,
+            acting_for: None,
+            ip: self.ip.clone(),
+            now: OffsetDateTime::now_utc(),
+        }
+    }
+
+    async fn frame(&mut self, socket: &mut WebSocket, text: &str) -> Result<(), End> {
+        let parsed: ClientFrame = match serde_json::from_str(text) {
+            Ok(f) => f,
+            Err(_) => {
+                return self
+                    .send(socket, &error(ErrorCode::InvalidJson, None, None))
+                    .await;
+            }
+        };
+        match parsed {
+            ClientFrame::Hello { consults } => self.hello(socket, consults).await,
+            ClientFrame::Send {
+                consult,
+                client_id,
+                text,
+            } => {
+                let r = service::send(
+                    &self.state,
+                    self.who,
+                    &consult,
+                    &client_id,
+                    Body::Text(text),
+                    &self.cx(),
+                )
+                .await;
+                self.acked(socket, consult, client_id, r).await
+            }
+            ClientFrame::SendFile {
+                consult,
+                client_id,
+                file,
+            } => {
+                let r = service::send(
+                    &self.state,
+                    self.who,
+                    &consult,
+                    &client_id,
+                    Body::File(file),
+                    &self.cx(),
+                )
+                .await;
+                self.acked(socket, consult, client_id, r).await
+            }
+            ClientFrame::Recall {
+                consult,
+                client_id,
+                seq,
+            } => {
+                let r =
+                    service::recall(&self.state, self.who, &consult, &client_id, seq, &self.cx())
+                        .await;
+                self.acked(socket, consult, client_id, r).await
+            }
+            ClientFrame::Read { consult, seq } => {
+                let Some(c) = self.joined_by_number(&consult) else {
+                    return self
+                        .send(socket, &error(ErrorCode::NotFound, Some(consult), None))
+                        .await;
+                };
+                let side = self.who.side();
+                match service::mark_read(&self.state.db, c, side, seq).await {
+                    Ok(true) => super::news(
+                        &self.state,
+                        News {
+                            consult_id: c,
+                            what: What::Read { side, seq },
+                            row: None,
+                        },
+                    ),
+                    Ok(false) => {}
+                    Err(_) => {
+                        return self
+                            .send(socket, &error(ErrorCode::Internal, Some(consult), None))
+                            .await;
+                    }
+                }
+                Ok(())
+            }
+            ClientFrame::Typing { consult } => {
+                let Some(c) = self.joined_by_number(&consult) else {
+                    return self
+                        .send(socket, &error(ErrorCode::NotFound, Some(consult), None))
+                        .await;
+                };
+                super::news(
+                    &self.state,
+                    News {
+                        consult_id: c,
+                        what: What::Typing {
+                            side: self.who.side(),
+                        },
+                        row: None,
+                    },
+                );
+                Ok(())
+            }
+        }
+    }
+
+    fn joined_by_number(&self, number: &str) -> Option<i64> {
+        self.joined
+            .iter()
+            .find(|(_, j)| j.consult.consult_number == number)
+            .map(|(id, _)| *id)
+    }
+
+    async fn acked(
+        &mut self,
+        socket: &mut WebSocket,
+        consult: String,
+        client_id: String,
+        result: Result<service::Sent, AppError>,
+    ) -> Result<(), End> {
+        match result {
+            Ok(sent) => {
+                self.send(
+                    socket,
+                    &ServerFrame::Ack {
+                        consult,
+                        client_id,
+                        seq: sent.seq,
+                    },
+                )
+                .await
+            }
+            Err(AppError::Blocked { words, .. }) => {
+                let f = ServerFrame::Error {
+                    code: ErrorCode::TextBlocked.as_str().to_owned(),
+                    consult: Some(consult),
+                    client_id: Some(client_id),
+                    words,
+                };
+                self.send(socket, &f).await
+            }
+            Err(e) => {
+                if let AppError::Internal(err) = &e {
+                    tracing::warn!(error = ?err, "a consult message failed");
+                }
+                self.send(socket, &error(e.code(), Some(consult), Some(client_id)))
+                    .await
+            }
+        }
+    }
+
+    async fn hello(&mut self, socket: &mut WebSocket, consults: Vec<Resume>) -> Result<(), End> {
+        if consults.len() > MAX_CONSULTS_PER_HELLO {
+            return self
+                .send(socket, &error(ErrorCode::InvalidJson, None, None))
+                .await;
+        }
+        for r in consults {
+            let c = match access::find(&self.state.db, self.who, &r.consult).await {
+                Ok(c) => c,
+                Err(e) => {
+                    self.send(socket, &error(e.code(), Some(r.consult), None))
+                        .await?;
+                    continue;
+                }
+            };
+            if let Participant::Doctor { staff_id, .. } = self.who
+                && !self.joined.contains_key(&c.id)
+            {
+                // R-EMR-2: a doctor opening a patient's consult is logged.
+                if let Err(e) = access::log_access(
+                    &self.state.db,
+                    &c,
+                    staff_id,
+                    access::Access::Read,
+                    None,
+                    &self.cx(),
+                )
+                .await
+                {
+                    tracing::warn!(error = ?e, "a consult read was not logged; refused");
+                    self.send(socket, &error(ErrorCode::Internal, Some(r.consult), None))
+                        .await?;
+                    continue;
+                }
+            }
+            // Hear the news first, then replay: nothing falls between the two.
+            if let Ok(parts) = self.state.parts.get::<ChatParts>() {
+                parts.hub.join(&self.listener, c.id);
+            }
+            let id = c.id;
+            self.joined.insert(
+                id,
+                Joined {
+                    consult: c,
+                    sent: r.after.max(0),
+                },
+            );
+            self.catch_up(socket, id).await?;
+            let Some(j) = self.joined.get(&id) else {
+                continue;
+            };
+            let live = ServerFrame::Live {
+                consult: j.consult.consult_number.clone(),
+                last_seq: j.sent,
+            };
+            self.send(socket, &live).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends every entry of the consult after the last one sent, page by page.
+    async fn catch_up(&mut self, socket: &mut WebSocket, consult_id: i64) -> Result<(), End> {
+        let side = self.who.side();
+        loop {
+            let Some(j) = self.joined.get(&consult_id) else {
+                return Ok(());
+            };
+            let page = match service::entries(&self.state.db, &j.consult, j.sent, side).await {
+                Ok(p) => p,
+                Err(_) => return Err(End::Close(close::TOO_SLOW, "try again")),
+            };
+            if page.is_empty() {
+                return Ok(());
+            }
+            let full = page.len() >= app::chat::protocol::PAGE;
+            for entry in page {
+                let seq = entry.seq;
+                self.send(socket, &ServerFrame::Entry(entry)).await?;
+                if let Some(j) = self.joined.get_mut(&consult_id) {
+                    j.sent = seq;
+                }
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn news(&mut self, socket: &mut WebSocket, news: News) -> Result<(), End> {
+        let Some(j) = self.joined.get(&news.consult_id) else {
+            return Ok(());
+        };
+        let number = j.consult.consult_number.clone();
+        let me = self.who.side();
+        match news.what {
+            What::Entry { seq } if seq > j.sent => self.catch_up(socket, news.consult_id).await,
+            What::Entry { .. } => Ok(()),
+            What::Read { side, seq } if side != me => {
+                self.send(
+                    socket,
+                    &ServerFrame::Read {
+                        consult: number,
+                        side,
+                        seq,
+                    },
+                )
+                .await
+            }
+            What::Typing { side } if side != me && side != Side::System => {
+                self.send(
+                    socket,
+                    &ServerFrame::Typing {
+                        consult: number,
+                        side,
+                    },
+                )
+                .await
+            }
+            _ => Ok(()),
+        }
+    }
+}
