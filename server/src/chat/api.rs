@@ -99,7 +99,7 @@ pub(crate) async fn patient_history(
     )
 }
 
-/// The doctor's view of the same log (each opening of a patient's consult is logged).
+/// The doctor's view of the same log; reading it from the start is logged (R-EMR-2).
 #[utoipa::path(get, path = "/api/v1/staff/consults/{number}/messages", tag = "consults",
     params(("number" = String, Path), HistoryQuery),
     responses((status = 200, body = History), (status = 404, body = ErrorBody)))]
@@ -111,6 +111,13 @@ pub(crate) async fn doctor_history(
 ) -> Response {
     let result = async {
         let who = Participant::doctor(&state.db, &cx.caller).await?;
+        if q.after <= 0 {
+            // Reading the whole conversation is a read of the patient's consult (R-EMR-2);
+            // the gap checks that follow (`after` > 0) are not logged again.
+            let c = access::find(&state.db, who, &number).await?;
+            access::log_access(&state.db, &c, cx.caller.id, access::Access::Read, None, &cx)
+                .await?;
+        }
         history(&state, who, &number, q.after).await
     }
     .await;

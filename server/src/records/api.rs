@@ -198,10 +198,11 @@ pub(crate) async fn print(
             .reason
             .map(|r| r.trim().chars().take(200).collect::<String>())
             .filter(|r| !r.is_empty());
-        let c = service::log_staff_use(&state, who, &number, Access::Print, reason, &cx).await?;
+        let c = access::find(&state.db, who, &number).await?;
         let r = service::of_consult(&state.db, c.id)
             .await?
             .ok_or(FieldError::general(ErrorCode::RecordRequired))?;
+        service::log_staff_use(&state, who, &number, Access::Print, reason, &cx).await?;
         views::record_view(&state.db, &r, &c.consult_number).await
     }
     .await;

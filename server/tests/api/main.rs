@@ -22,6 +22,7 @@ mod pages;
 mod payments;
 mod proofs;
 mod queue;
+mod records;
 mod refund_recovery;
 mod registration;
 mod roles;
@@ -47,6 +48,8 @@ macro_rules! on_both_databases {
 }
 
 on_both_databases!(
+    records::a_completed_consult_archives_its_record_for_good,
+    records::patients_see_who_viewed_their_record,
     consult::a_paid_booking_opens_a_consult_that_the_doctors_answer_serves,
     consult::an_unanswered_consult_closes_and_refunds_itself,
     consult::a_referral_before_any_answer_is_refunded,
