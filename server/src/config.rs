@@ -144,6 +144,12 @@ pub struct Config {
     pub bus: String,
     /// Consult connections one account may hold at once.
     pub chat_connections_per_account: usize,
+    /// Frames a consult connection may send per second on average (a burst of four
+    /// times as many); beyond it the connection is closed.
+    pub chat_frames_per_second: u32,
+    /// Seconds between the server's pings on a consult connection; the session is
+    /// checked at each, and a connection silent for 2.4 times as long is closed.
+    pub chat_ping_secs: u64,
 }
 
 /// S3-compatible object storage (`FUZHEN_S3_*`), for uploaded files in production.
@@ -376,6 +382,8 @@ impl Config {
             chat_nudge_minutes: env_parse("FUZHEN_CHAT_NUDGE_MINUTES", 10)?,
             bus: env("FUZHEN_BUS").unwrap_or_else(|| "local".into()),
             chat_connections_per_account: env_parse("FUZHEN_CHAT_CONNECTIONS_PER_ACCOUNT", 5)?,
+            chat_frames_per_second: env_parse("FUZHEN_CHAT_FRAMES_PER_SECOND", 10)?,
+            chat_ping_secs: env_parse("FUZHEN_CHAT_PING_SECS", 25)?,
             public_url: env("FUZHEN_PUBLIC_URL")
                 .map(|u| u.trim_end_matches('/').to_owned())
                 .unwrap_or_else(|| format!("http://{listen}")),
@@ -463,6 +471,8 @@ impl Config {
             chat_nudge_minutes: 10,
             bus: "local".into(),
             chat_connections_per_account: 5,
+            chat_frames_per_second: 10,
+            chat_ping_secs: 25,
             hash_queue: 64,
             trusted_proxies: Vec::new(),
             sms_provider: "console".into(),

@@ -28,6 +28,8 @@ pub struct ChatParts {
     pub connections_per_account: usize,
     /// Seconds a message may stay unread before the reader is nudged by SMS.
     pub nudge_secs: i64,
+    pub frames_per_second: f64,
+    pub ping_every: Duration,
 }
 
 impl Feature for Chat {
@@ -58,6 +60,8 @@ impl Feature for Chat {
             bus,
             connections_per_account: config.chat_connections_per_account.max(1),
             nudge_secs: config.chat_nudge_minutes.clamp(1, 24 * 60) * 60,
+            frames_per_second: f64::from(config.chat_frames_per_second.max(1)),
+            ping_every: Duration::from_secs(config.chat_ping_secs.clamp(1, 300)),
         });
     }
     fn jobs(&self) -> Vec<Job> {

@@ -5,7 +5,8 @@
 //! and catches up from the log when it comes back.
 //!
 //! Limits: frames ≤ 64 KiB, an 8 KiB read buffer and a bounded write buffer; a ping every
-//! 25 s and a close after 60 s without a frame or pong; a per-connection frame rate; a
+//! 25 s and a close after 60 s without a frame or pong (`FUZHEN_CHAT_PING_SECS`); a
+//! per-connection frame rate (`FUZHEN_CHAT_FRAMES_PER_SECOND`); a
 //! per-account connection count; the session checked at each ping; the page's origin
 //! checked at the upgrade. A bad frame gets an error frame and changes nothing.
 use super::ChatParts;
@@ -29,11 +30,6 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::time::{Instant, interval};
 
-const PING_EVERY: Duration = Duration::from_secs(25);
-const IDLE_AFTER: Duration = Duration::from_secs(60);
-/// Frames a client may send per second on average, and in a burst.
-const FRAMES_PER_SEC: f64 = 10.0;
-const FRAME_BURST: f64 = 40.0;
 /// How long one frame may take to go out before the client counts as too slow.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -54,6 +50,10 @@ pub async fn upgrade(
     };
     let hub = parts.hub.clone();
     let seat = hub.seat(who.account_key(), parts.connections_per_account);
+    let pace = Pace {
+        ping_every: parts.ping_every,
+        frames_per_second: parts.frames_per_second,
+    };
     ws.read_buffer_size(8 * 1024)
         .write_buffer_size(8 * 1024)
         .max_write_buffer_size(4 * MAX_FRAME_BYTES)
@@ -75,6 +75,7 @@ pub async fn upgrade(
                 listener: hub.listener(),
                 joined: HashMap::new(),
                 ip,
+                pace,
             };
             conn.run(socket).await;
             drop(seat);
@@ -121,7 +122,15 @@ struct Joined {
     sent: i64,
 }
 
+/// The connection's clock: pings, the idle limit and the frame rate.
+#[derive(Clone, Copy)]
+struct Pace {
+    ping_every: Duration,
+    frames_per_second: f64,
+}
+
 struct Connection {
+    pace: Pace,
     state: AppState,
     who: Participant,
     session_id: Option<tower_sessions::session::Id>,
@@ -149,10 +158,12 @@ impl Connection {
     }
 
     async fn serve(&mut self, socket: &mut WebSocket) -> End {
-        let mut ping = interval(PING_EVERY);
+        let mut ping = interval(self.pace.ping_every);
         ping.tick().await;
+        let idle_after = self.pace.ping_every * 12 / 5;
+        let burst = self.pace.frames_per_second * 4.0;
         let mut heard = Instant::now();
-        let mut tokens = FRAME_BURST;
+        let mut tokens = burst;
         let mut refilled = Instant::now();
         loop {
             tokio::select! {
@@ -160,7 +171,7 @@ impl Connection {
                     let Some(Ok(msg)) = incoming else { return End::Gone };
                     heard = Instant::now();
                     let now = Instant::now();
-                    tokens = (tokens + now.duration_since(refilled).as_secs_f64() * FRAMES_PER_SEC).min(FRAME_BURST);
+                    tokens = (tokens + now.duration_since(refilled).as_secs_f64() * self.pace.frames_per_second).min(burst);
                     refilled = now;
                     tokens -= 1.0;
                     if tokens < 0.0 {
@@ -188,7 +199,7 @@ impl Connection {
                     }
                 }
                 _ = ping.tick() => {
-                    if heard.elapsed() >= IDLE_AFTER {
+                    if heard.elapsed() >= idle_after {
                         return End::Close(close::IDLE, "idle");
                     }
                     if !self.session_alive().await {

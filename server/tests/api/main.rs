@@ -6,6 +6,7 @@
     reason = "tests: an unwrap that fails is a failed assertion"
 )]
 mod booking;
+mod chat;
 mod consult;
 mod consult_consent;
 mod demo;
@@ -48,6 +49,8 @@ macro_rules! on_both_databases {
 }
 
 on_both_databases!(
+    chat::a_thousand_messages_survive_random_drops,
+    chat::bad_frames_are_refused_and_change_nothing,
     records::a_completed_consult_archives_its_record_for_good,
     records::patients_see_who_viewed_their_record,
     consult::a_paid_booking_opens_a_consult_that_the_doctors_answer_serves,
