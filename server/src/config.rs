@@ -140,8 +140,11 @@ pub struct Config {
     /// (`FUZHEN_CHAT_NUDGE_MINUTES`, 10; at most one per consult an hour).
     pub chat_nudge_minutes: i64,
     /// How news of consults reaches the other servers (`FUZHEN_BUS`): `local` (one
-    /// server, the default) or `postgres` (`LISTEN/NOTIFY` on the database).
+    /// server, the default), `postgres` (`LISTEN/NOTIFY` on the database) or `redis`
+    /// (pub/sub on `FUZHEN_REDIS_URL`).
     pub bus: String,
+    /// `redis://host:6379` (`FUZHEN_REDIS_URL`), for `FUZHEN_BUS=redis`.
+    pub redis_url: Option<String>,
     /// Consult connections one account may hold at once.
     pub chat_connections_per_account: usize,
     /// Frames a consult connection may send per second on average (a burst of four
@@ -270,6 +273,22 @@ impl Config {
         let data_dir = PathBuf::from(env("FUZHEN_DATA_DIR").unwrap_or_else(|| "./data".into()));
         std::fs::create_dir_all(&data_dir)
             .with_context(|| format!("creating data dir {}", data_dir.display()))?;
+        let bus = env("FUZHEN_BUS").unwrap_or_else(|| "local".into());
+        let redis_url = env("FUZHEN_REDIS_URL");
+        match bus.as_str() {
+            "local" => {}
+            "postgres" => anyhow::ensure!(
+                env("DATABASE_URL").is_some_and(|u| u.starts_with("postgres")),
+                "FUZHEN_BUS=postgres needs DATABASE_URL on PostgreSQL"
+            ),
+            "redis" => anyhow::ensure!(
+                redis_url
+                    .as_deref()
+                    .is_some_and(|u| u.starts_with("redis://")),
+                "FUZHEN_BUS=redis needs FUZHEN_REDIS_URL (redis://host:port)"
+            ),
+            other => anyhow::bail!("FUZHEN_BUS must be local, postgres or redis, not {other:?}"),
+        }
         let listen = env("FUZHEN_LISTEN")
             .or_else(|| env("LEPTOS_SITE_ADDR"))
             .unwrap_or_else(|| "127.0.0.1:3000".into())
@@ -380,7 +399,8 @@ impl Config {
             consult_unanswered_hours: env_parse("FUZHEN_CONSULT_UNANSWERED_HOURS", 24)?,
             consult_text_window_hours: env_parse("FUZHEN_CONSULT_TEXT_WINDOW_HOURS", 48)?,
             chat_nudge_minutes: env_parse("FUZHEN_CHAT_NUDGE_MINUTES", 10)?,
-            bus: env("FUZHEN_BUS").unwrap_or_else(|| "local".into()),
+            bus,
+            redis_url,
             chat_connections_per_account: env_parse("FUZHEN_CHAT_CONNECTIONS_PER_ACCOUNT", 5)?,
             chat_frames_per_second: env_parse("FUZHEN_CHAT_FRAMES_PER_SECOND", 10)?,
             chat_ping_secs: env_parse("FUZHEN_CHAT_PING_SECS", 25)?,
@@ -470,6 +490,7 @@ impl Config {
             consult_text_window_hours: 48,
             chat_nudge_minutes: 10,
             bus: "local".into(),
+            redis_url: None,
             chat_connections_per_account: 5,
             chat_frames_per_second: 10,
             chat_ping_secs: 25,

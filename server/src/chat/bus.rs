@@ -103,3 +103,79 @@ impl Bus for Postgres {
         }
     }
 }
+
+/// Redis pub/sub, for servers that share a Redis (`FUZHEN_BUS=redis`, `FUZHEN_REDIS_URL`).
+/// The `redis` crate's async client: a small tree on tokio, with no TLS of its own to
+/// bring a second provider (Redis sits on the internal network).
+pub struct Redis {
+    client: redis::Client,
+    publisher: tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
+    me: u64,
+}
+
+impl Redis {
+    /// Publishes on one multiplexed connection (made again after a failure) and listens
+    /// on another, resubscribing after a drop.
+    pub fn start(url: &str, hub: Arc<Hub>) -> anyhow::Result<Self> {
+        let client = redis::Client::open(url)?;
+        let me = rand::random::<u64>();
+        let listener = client.clone();
+        tokio::spawn(async move {
+            use futures_util::StreamExt;
+            loop {
+                match listener.get_async_pubsub().await {
+                    Ok(mut pubsub) => match pubsub.subscribe(CHANNEL).await {
+                        Ok(()) => {
+                            let mut messages = pubsub.on_message();
+                            while let Some(m) = messages.next().await {
+                                if let Ok(payload) = std::str::from_utf8(m.get_payload_bytes()) {
+                                    heard(&hub, me, payload);
+                                }
+                            }
+                            tracing::warn!("the consult bus (Redis) dropped; reconnecting");
+                        }
+                        Err(e) => tracing::warn!(error = %e, "cannot subscribe to the consult bus"),
+                    },
+                    Err(e) => tracing::warn!(error = %e, "cannot reach Redis for the consult bus"),
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+        Ok(Self {
+            client,
+            publisher: tokio::sync::Mutex::new(None),
+            me,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Bus for Redis {
+    async fn publish(&self, news: &News) {
+        let Some(payload) = encode(self.me, news) else {
+            return;
+        };
+        let mut publisher = self.publisher.lock().await;
+        if publisher.is_none() {
+            match self.client.get_multiplexed_async_connection().await {
+                Ok(c) => *publisher = Some(c),
+                Err(e) => {
+                    tracing::warn!(error = %e, "news not published on the consult bus (Redis)");
+                    return;
+                }
+            }
+        }
+        let Some(conn) = publisher.as_mut() else {
+            return;
+        };
+        let sent: redis::RedisResult<i64> = redis::cmd("PUBLISH")
+            .arg(CHANNEL)
+            .arg(payload)
+            .query_async(conn)
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, "news not published on the consult bus (Redis)");
+            *publisher = None;
+        }
+    }
+}

@@ -45,6 +45,19 @@ impl Feature for Chat {
             "postgres" if config.database_url.starts_with("postgres") => Arc::new(
                 bus::Postgres::start(db.clone(), config.database_url.clone(), hub.clone()),
             ),
+            "redis" => match config
+                .redis_url
+                .as_deref()
+                .map(|url| bus::Redis::start(url, hub.clone()))
+            {
+                Some(Ok(redis)) => Arc::new(redis),
+                _ => {
+                    tracing::warn!(
+                        "FUZHEN_BUS=redis needs a valid FUZHEN_REDIS_URL; one server only"
+                    );
+                    Arc::new(bus::InProcess)
+                }
+            },
             other => {
                 if other != "local" {
                     tracing::warn!(

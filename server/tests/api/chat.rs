@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashSet};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-type Ws =
+pub(crate) type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A consult connection as the app's page opens it: the session cookie, our origin.
@@ -25,23 +25,34 @@ async fn connect_from(
     path: &str,
     origin: &str,
 ) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    connect_to(app, &app.base, path, origin).await
+}
+
+/// A connection to the server at `base` with `app`'s cookies (another server of the
+/// same deployment shares the sessions).
+pub(crate) async fn connect_to(
+    app: &TestApp,
+    base: &str,
+    path: &str,
+    origin: &str,
+) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
     use reqwest::cookie::CookieStore;
-    let url = app.base.replace("http://", "ws://") + path;
+    let url = base.replace("http://", "ws://") + path;
     let mut req = url.as_str().into_client_request().unwrap();
-    let base: reqwest::Url = app.base.parse().unwrap();
-    if let Some(cookies) = app.jar.cookies(&base) {
+    let cookie_url: reqwest::Url = app.base.parse().unwrap();
+    if let Some(cookies) = app.jar.cookies(&cookie_url) {
         req.headers_mut().insert("cookie", cookies);
     }
     req.headers_mut().insert("origin", origin.parse().unwrap());
     Ok(tokio_tungstenite::connect_async(req).await?.0)
 }
 
-async fn send(ws: &mut Ws, frame: Value) {
+pub(crate) async fn send(ws: &mut Ws, frame: Value) {
     ws.send(Message::text(frame.to_string())).await.unwrap();
 }
 
 /// The next JSON frame (pings and pongs skipped); `None` when the connection closed.
-async fn next(ws: &mut Ws) -> Option<Value> {
+pub(crate) async fn next(ws: &mut Ws) -> Option<Value> {
     loop {
         let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
             .await

@@ -441,3 +441,57 @@ pub async fn a_referral_after_the_answer_keeps_the_payment(db: Db) {
         0
     );
 }
+
+// R-BOOK-4, R-PAY-2: once the doctor has answered, the consult's booking can no longer
+// be cancelled (the service has begun).
+pub async fn an_answered_consults_booking_cannot_be_cancelled(db: Db) {
+    let p = paid_consult(db, "text").await;
+    let doc_path = format!("/api/v1/staff/consults/{}/messages", p.consult);
+    assert_eq!(
+        say(&p.doctor, &doc_path, &uuid(), "您好").await.status(),
+        StatusCode::OK
+    );
+    let res = p
+        .patient
+        .delete(&format!("/api/v1/bookings/{}", p.booking))
+        .await;
+    assert_error(res, 409, "booking_not_active", None).await;
+    let view: Value = p
+        .patient
+        .get(&format!("/api/v1/consults/{}", p.consult))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["status"], "in_progress");
+    assert_eq!(order_status(&p.patient, &p.order).await, "served");
+}
+
+// R-BOOK-4, R-PAY-2: cancelling the booking before the doctor's answer cancels its
+// consult too, and the booking's refund follows.
+pub async fn a_booking_cancelled_before_the_answer_cancels_its_consult(db: Db) {
+    let p = paid_consult(db, "text").await;
+    let res = p
+        .patient
+        .delete(&format!("/api/v1/bookings/{}", p.booking))
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let view: Value = p
+        .patient
+        .get(&format!("/api/v1/consults/{}", p.consult))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["status"], "cancelled");
+    let refunds = "SELECT COUNT(*) AS n FROM refund WHERE reason = 'patient_cancelled'";
+    assert_eq!(number(&p.patient, refunds).await, 1);
+    let path = format!("/api/v1/consults/{}/messages", p.consult);
+    assert_error(
+        say(&p.patient, &path, &uuid(), "还在吗").await,
+        409,
+        "consult_ended",
+        None,
+    )
+    .await;
+}

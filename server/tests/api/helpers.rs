@@ -125,7 +125,7 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut Config)) -> TestApp 
     app
 }
 
-fn rand_bytes() -> [u8; 32] {
+pub(crate) fn rand_bytes() -> [u8; 32] {
     let mut b = [0u8; 32];
     for (i, x) in b.iter_mut().enumerate() {
         *x = (i as u8).wrapping_mul(31).wrapping_add(7);

@@ -30,6 +30,7 @@ mod roles;
 mod screen;
 mod sessions;
 mod staff;
+mod two_servers;
 
 /// Generates `sqlite::name` and `postgres::name` tests for each scenario.
 macro_rules! on_both_databases {
@@ -49,6 +50,8 @@ macro_rules! on_both_databases {
 }
 
 on_both_databases!(
+    consult::an_answered_consults_booking_cannot_be_cancelled,
+    consult::a_booking_cancelled_before_the_answer_cancels_its_consult,
     chat::a_thousand_messages_survive_random_drops,
     chat::bad_frames_are_refused_and_change_nothing,
     records::a_completed_consult_archives_its_record_for_good,
