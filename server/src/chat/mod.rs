@@ -4,6 +4,7 @@
 //! pipeline, read receipts, typing, recalls and the unread nudge.
 pub mod api;
 pub mod bus;
+pub mod files;
 pub mod hub;
 pub mod log;
 pub mod service;
@@ -33,11 +34,11 @@ pub struct ChatParts {
 }
 
 impl Feature for Chat {
-    fn api(&self, _mode: Mode, _state: &AppState) -> ApiRoutes {
-        api::routes()
+    fn api(&self, _mode: Mode, state: &AppState) -> ApiRoutes {
+        api::routes(state)
     }
-    fn forms(&self, _state: &AppState) -> axum::Router<AppState> {
-        api::form_routes()
+    fn forms(&self, state: &AppState) -> axum::Router<AppState> {
+        api::form_routes(state)
     }
     fn parts(&self, config: &Config, db: &sea_orm::DatabaseConnection, parts: &mut Parts) {
         let hub = Arc::new(Hub::default());

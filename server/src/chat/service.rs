@@ -38,7 +38,7 @@ pub struct Sent {
     pub repeat: bool,
 }
 
-fn refused(r: WriteRefused) -> AppError {
+pub(crate) fn refused(r: WriteRefused) -> AppError {
     let code = match r {
         WriteRefused::Ended => ErrorCode::ConsultEnded,
         WriteRefused::NotYetOpen => ErrorCode::ConsultNotYetOpen,

@@ -130,7 +130,7 @@ pub(crate) struct FileQuery {
 }
 
 /// One stored file, for its owner: never run by the browser, PDFs always downloaded.
-fn file_response(kind: FileKind, bytes: bytes::Bytes, name: &str) -> Response {
+pub(crate) fn file_response(kind: FileKind, bytes: bytes::Bytes, name: &str) -> Response {
     let disposition = if kind == FileKind::Pdf {
         format!("attachment; filename=\"{name}.pdf\"")
     } else {

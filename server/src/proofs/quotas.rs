@@ -19,24 +19,34 @@ pub(super) async fn within_quotas(
     cx: &RequestContext,
 ) -> Result<(), AppError> {
     let n = i64::try_from(files).unwrap_or(i64::MAX);
-    let now = cx.now.unix_timestamp();
-    let quota = || AppError::from(FieldError::new(ErrorCode::UploadQuota, Field::Files));
     if waiting_proofs(&state.db, patient_id).await? >= PROOFS_WAITING_PER_ACCOUNT {
         return Err(FieldError::general(ErrorCode::ProofsWaitingLimit).into());
     }
-    // Counted first, then judged: parallel uploads cannot all slip under the limit.
-    let account = format!("upload-files:{patient_id}");
-    let (today, _) = db::count_hits(&state.db, &account, n, 24 * 3600, now).await?;
+    files_within_quotas(state, &format!("upload-files:{patient_id}"), n, cx).await
+}
+
+/// The file quotas of any upload (a proof's, a consult's): files per account a day
+/// (`account` names the counter) and per address an hour, counted first, then judged,
+/// so parallel uploads cannot all slip under a limit.
+pub(crate) async fn files_within_quotas(
+    state: &State,
+    account: &str,
+    n: i64,
+    cx: &RequestContext,
+) -> Result<(), AppError> {
+    let now = cx.now.unix_timestamp();
+    let quota = || AppError::from(FieldError::new(ErrorCode::UploadQuota, Field::Files));
+    let (today, _) = db::count_hits(&state.db, account, n, 24 * 3600, now).await?;
     if today > FILES_PER_ACCOUNT_PER_DAY {
         // A refused upload does not use up what is left.
-        db::uncount_hits(&state.db, &account, n).await?;
+        db::uncount_hits(&state.db, account, n).await?;
         return Err(quota());
     }
     let address = format!("upload-files-ip:{}", cx.ip);
     let (this_hour, _) = db::count_hits(&state.db, &address, n, 3600, now).await?;
     if this_hour > state.uploads_per_address_per_hour {
         db::count_hits(&state.db, &address, -n, 3600, now).await?;
-        db::uncount_hits(&state.db, &account, n).await?;
+        db::uncount_hits(&state.db, account, n).await?;
         return Err(quota());
     }
     Ok(())

@@ -176,7 +176,7 @@ async fn discard(state: &State, keys: &[String]) {
     }
 }
 
-fn idempotency_key(input: &str) -> Result<String, FieldError> {
+pub(crate) fn idempotency_key(input: &str) -> Result<String, FieldError> {
     let key = input.trim();
     if (8..=64).contains(&key.len())
         && key

@@ -9,6 +9,7 @@ mod booking;
 mod chat;
 mod consult;
 mod consult_consent;
+mod conversation;
 mod demo;
 mod doctors;
 mod eligibility;
@@ -50,6 +51,8 @@ macro_rules! on_both_databases {
 }
 
 on_both_databases!(
+    conversation::images_and_recalls_are_kept_with_who_and_when,
+    conversation::read_receipts_typing_unread_and_the_nudge,
     consult::an_answered_consults_booking_cannot_be_cancelled,
     consult::a_booking_cancelled_before_the_answer_cancels_its_consult,
     chat::a_thousand_messages_survive_random_drops,
