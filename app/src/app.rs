@@ -6,6 +6,7 @@ use crate::assets::{AppStylesheet, IslandScripts};
 use crate::booking::{BookingPage, ConsultsPage, QueuePage};
 use crate::components::NotFound;
 use crate::components::{Access, TabBar, TopBar, gated};
+use crate::consult::{ConsultDeskPage, ConsultPage, DoctorConsultPage};
 use crate::doctors::{DoctorPage, DoctorsPage};
 use crate::eligibility::{ConsultConsentPage, ConsultStartPage, EmergencyPage, ScreenPage};
 use crate::family::{AddFamilyMemberPage, FamilyListPage};
@@ -14,6 +15,7 @@ use crate::i18n::*;
 use crate::notices::{NoticePage, NoticesPage};
 use crate::orders::{OrderPage, OrdersPage, SandboxCheckoutPage};
 use crate::proofs::{NewProofPage, ProofsPage};
+use crate::records::{AccessLogPage, RecordPage, RecordsPage};
 use crate::staff::{
     DoctorDeskPage, StaffAccountsPage, StaffActivatePage, StaffEnrolPage, StaffHomePage,
     StaffLoginPage, StaffOrdersPage, StaffProofsPage, StaffReconciliationPage, StaffSchedulePage,
@@ -133,9 +135,15 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/staff/orders") ssr=SsrMode::Async view=|| gated(Access::Staff, StaffOrdersPage) />
                         <Route path=path!("/staff/reconciliation") ssr=SsrMode::Async view=|| gated(Access::Staff, StaffReconciliationPage) />
                         <Route path=path!("/staff/accounts") ssr=SsrMode::Async view=|| gated(Access::Staff, StaffAccountsPage) />
+                        <Route path=path!("/staff/consults") ssr=SsrMode::Async view=|| gated(Access::Staff, ConsultDeskPage) />
+                        <Route path=path!("/staff/consults/:number") ssr=SsrMode::Async view=|| gated(Access::Staff, DoctorConsultPage) />
                         <Route path=path!("/consent") ssr=SsrMode::Async view=|| gated(Access::Patient, ConsentPage) />
                         <Route path=path!("/consent/:document") ssr=SsrMode::Async view=|| gated(Access::Anyone, ConsentDocumentPage) />
                         <Route path=path!("/consults") ssr=SsrMode::Async view=|| gated(Access::Consented, ConsultsPage) />
+                        <Route path=path!("/consults/:number") ssr=SsrMode::Async view=|| gated(Access::Consented, ConsultPage) />
+                        <Route path=path!("/records") ssr=SsrMode::Async view=|| gated(Access::Consented, RecordsPage) />
+                        <Route path=path!("/records/access") ssr=SsrMode::Async view=|| gated(Access::Consented, AccessLogPage) />
+                        <Route path=path!("/records/:number") ssr=SsrMode::Async view=|| gated(Access::Consented, RecordPage) />
                         <Route path=path!("/queue/:number") ssr=SsrMode::Async view=|| gated(Access::Consented, QueuePage) />
                         <Route path=path!("/bookings/:number") ssr=SsrMode::Async view=|| gated(Access::Consented, BookingPage) />
                         <Route path=path!("/pay/sandbox/:order") ssr=SsrMode::Async view=|| gated(Access::Consented, SandboxCheckoutPage) />

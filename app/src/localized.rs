@@ -485,3 +485,12 @@ mod tests {
         }
     }
 }
+
+/// A stored sex (`male`, `female`) in the reader's language.
+pub fn sex_name(locale: Locale, sex: &str) -> String {
+    match sex {
+        "male" => td_string!(locale, sex.male).to_owned(),
+        "female" => td_string!(locale, sex.female).to_owned(),
+        other => other.to_owned(),
+    }
+}

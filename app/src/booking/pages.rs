@@ -247,6 +247,7 @@ pub fn ConsultsPage() -> impl IntoView {
         <h1>{t_string!(i18n, consults.title)}</h1>
         <crate::components::FormAlerts state=crate::components::FormState::from_query() />
         <p><a class="button button-block" href="/consult/start">{t_string!(i18n, screen.start)}</a></p>
+        <crate::consult::ConsultListSection />
         <BookingListSection />
     }
 }

@@ -1,3 +1,5 @@
 //! The consult's conversation: the frames the consult connection carries (shared by the
-//! server and the browser) and the views of its messages.
+//! server and the browser), how an entry is drawn, and the live island.
+pub mod live;
 pub mod protocol;
+pub mod view;

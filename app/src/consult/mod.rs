@@ -1,5 +1,11 @@
 //! What the consult pages and API show (R-CONS-1 … R-CONS-3): a consult as each side sees
 //! it, and the doctor's desk.
+mod desk;
+mod pages;
+
+pub use desk::{ConsultDeskPage, DoctorConsultPage};
+pub use pages::{ConsultListSection, ConsultPage};
+
 use crate::domain::consult::ConsultStatus;
 use crate::domain::schedule::ConsultType;
 use serde::{Deserialize, Serialize};
@@ -52,7 +58,7 @@ pub struct DeskItem {
 /// those in progress, and today's video appointments.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct Desk {
+pub struct ConsultDesk {
     pub waiting: Vec<DeskItem>,
     pub in_progress: Vec<DeskItem>,
     pub video_today: Vec<DeskItem>,
@@ -101,4 +107,60 @@ pub struct PastConsult {
 pub struct DoctorConsult {
     pub consult: ConsultView,
     pub patient: PatientBrief,
+}
+
+/// The patient's consult page: the consult, its conversation so far, and the ids the
+/// page's forms send (a repeated submit stores once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsultPageData {
+    pub consult: ConsultView,
+    pub entries: Vec<crate::chat::protocol::Entry>,
+    /// A fresh UUID for the text form's message, and a key for the photo form's upload.
+    pub client_id: String,
+    pub upload_key: String,
+    /// The photo form's message id.
+    pub file_client_id: String,
+    /// Whether the patient may write now; otherwise why not.
+    pub write_refused: Option<crate::domain::ErrorCode>,
+}
+
+/// The doctor's consult page (R-CONS-2): the patient's brief, the conversation, the
+/// record and the quick replies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoctorConsultData {
+    pub consult: DoctorConsult,
+    pub entries: Vec<crate::chat::protocol::Entry>,
+    pub client_id: String,
+    pub upload_key: String,
+    /// The photo form's message id.
+    pub file_client_id: String,
+    pub record: Option<crate::records::RecordView>,
+    pub quick_replies: Vec<String>,
+}
+
+/// The account's consults.
+pub struct ConsultsQuery;
+impl crate::page_data::PageQuery for ConsultsQuery {
+    type Answer = Vec<ConsultView>;
+}
+
+/// One of the account's consults, by number.
+#[derive(Clone)]
+pub struct ConsultQuery(pub String);
+impl crate::page_data::PageQuery for ConsultQuery {
+    type Answer = ConsultPageData;
+}
+
+/// The doctor's consult desk.
+#[derive(Clone)]
+pub struct ConsultDeskQuery;
+impl crate::page_data::PageQuery for ConsultDeskQuery {
+    type Answer = ConsultDesk;
+}
+
+/// One of the doctor's consults, by number (each opening is logged, R-EMR-2).
+#[derive(Clone)]
+pub struct DoctorConsultQuery(pub String);
+impl crate::page_data::PageQuery for DoctorConsultQuery {
+    type Answer = DoctorConsultData;
 }

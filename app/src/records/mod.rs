@@ -1,4 +1,8 @@
 //! What the record pages and API show (R-EMR-1 … R-EMR-4).
+mod pages;
+
+pub use pages::{AccessLogPage, RecordPage, RecordsPage, record_body};
+
 use crate::domain::record::{RecordStatus, RecordText};
 use serde::{Deserialize, Serialize};
 
@@ -53,4 +57,22 @@ pub struct AccessView {
     pub consult_number: String,
     pub reason: Option<String>,
     pub at: i64,
+}
+
+/// The account's archived records.
+pub struct RecordsQuery;
+impl crate::page_data::PageQuery for RecordsQuery {
+    type Answer = Vec<RecordView>;
+}
+
+/// One of the account's archived records.
+pub struct RecordQuery(pub String);
+impl crate::page_data::PageQuery for RecordQuery {
+    type Answer = RecordView;
+}
+
+/// Who viewed the account's consults and records.
+pub struct AccessLogQuery;
+impl crate::page_data::PageQuery for AccessLogQuery {
+    type Answer = Vec<AccessView>;
 }

@@ -8,6 +8,7 @@ pub use desks::{
 };
 pub use pages::{
     StaffActivatePage, StaffEnrolPage, StaffHomePage, StaffLoginPage, StaffSecondFactorPage,
+    role_name,
 };
 
 use crate::domain::department::Department;
@@ -71,6 +72,8 @@ pub enum Desk {
     Reconciliation,
     /// Staff accounts (R-SEC-1).
     Accounts,
+    /// A doctor's consults: waiting, in progress, today's video (R-CONS-2).
+    Consults,
 }
 
 impl Desk {
@@ -82,6 +85,7 @@ impl Desk {
             Desk::Orders => "/staff/orders",
             Desk::Reconciliation => "/staff/reconciliation",
             Desk::Accounts => "/staff/accounts",
+            Desk::Consults => "/staff/consults",
         }
     }
 }

@@ -173,6 +173,7 @@ pub fn desk_title(desk: Desk) -> &'static str {
         Desk::Orders => t_string!(i18n, staff.orders_title),
         Desk::Reconciliation => t_string!(i18n, staff.reconcile_title),
         Desk::Accounts => t_string!(i18n, staff.accounts_title),
+        Desk::Consults => t_string!(i18n, desk.title),
     }
 }
 

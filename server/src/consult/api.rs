@@ -13,7 +13,7 @@ use crate::web::api::ApiRoutes;
 use crate::web::forms::record_number;
 use crate::web::openapi::ErrorBody;
 use crate::web::reply::{Input, Reply};
-use app::consult::{ConsultView, Desk, DoctorConsult};
+use app::consult::{ConsultDesk, ConsultView, DoctorConsult};
 use app::domain::{ErrorCode, Field, FieldError};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -56,7 +56,7 @@ pub(crate) async fn my_consult(
 /// The doctor's desk: waiting consults by time left to the answer, those in progress,
 /// and today's video appointments.
 #[utoipa::path(get, path = "/api/v1/staff/consults/desk", tag = "consults",
-    responses((status = 200, body = Desk), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = ConsultDesk), (status = 403, body = ErrorBody)))]
 pub(crate) async fn desk(State(state): State<AppState>, cx: Ctx<StaffMember>) -> Response {
     let result = async {
         let Participant::Doctor { doctor_id, .. } =

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod api;
 pub mod life;
+pub mod pages;
 pub mod unanswered;
 pub mod views;
 
@@ -19,6 +20,9 @@ use std::time::Duration;
 pub struct Consults;
 
 impl Feature for Consults {
+    fn page_data(&self, pages: &mut crate::web::pages::PageAnswers) {
+        pages::answers(pages);
+    }
     fn api(&self, _mode: Mode, _state: &AppState) -> ApiRoutes {
         api::routes()
     }

@@ -6,7 +6,7 @@ use crate::db::{consult, diagnosis_proof, doctor, family_member, medical_record,
 use crate::error::AppError;
 use crate::state::State;
 use app::consult::{
-    ConsultView, Desk, DeskItem, DiagnosisBrief, DoctorConsult, PastConsult, PatientBrief,
+    ConsultDesk, ConsultView, DeskItem, DiagnosisBrief, DoctorConsult, PastConsult, PatientBrief,
 };
 use app::domain::consult::{AnswerClock, ConsultStatus, Side};
 use app::domain::proof::ProofStatus;
@@ -175,7 +175,7 @@ pub async fn desk(
     state: &Arc<State>,
     doctor_id: i64,
     now: OffsetDateTime,
-) -> Result<Desk, AppError> {
+) -> Result<ConsultDesk, AppError> {
     let rows = consult::Entity::find()
         .filter(consult::Column::DoctorId.eq(doctor_id))
         .filter(consult::Column::Status.is_in([
@@ -189,7 +189,7 @@ pub async fn desk(
     let views = views(&state.db, &rows, Side::Doctor).await?;
     let ts = now.unix_timestamp();
     let today = china_time::today(now);
-    let mut desk = Desk::default();
+    let mut desk = ConsultDesk::default();
     for (c, v) in rows.iter().zip(views) {
         let (age, sex) = age_and_sex(&state.db, c, now).await?;
         let clock = AnswerClock {

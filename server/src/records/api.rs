@@ -110,8 +110,15 @@ pub(crate) async fn draft(
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 pub(crate) struct CompletionInput {
-    /// The draft's revision the doctor confirms.
+    /// The draft's revision the doctor confirms (or, with the fields, the one they read).
     revision: i32,
+    /// With the record's fields (the page's form): saved as a new revision first, then
+    /// confirmed, so what the doctor sees is what is archived.
+    chief_complaint: Option<String>,
+    present_illness: Option<String>,
+    icd10: Option<String>,
+    advice: Option<String>,
+    follow_up: Option<String>,
 }
 
 /// Completes the consult: the record at `revision`, with every field and an approved
@@ -131,7 +138,20 @@ pub(crate) async fn complete(
     let number = record_number(&number);
     let result = async {
         let who = Participant::doctor(&state.db, &cx.caller).await?;
-        let r = service::complete(&state, who, &number, input.revision, &cx).await?;
+        let mut revision = input.revision;
+        if let Some(chief_complaint) = input.chief_complaint {
+            let text = RecordText {
+                chief_complaint,
+                present_illness: input.present_illness.unwrap_or_default(),
+                icd10: input.icd10.unwrap_or_default(),
+                advice: input.advice.unwrap_or_default(),
+                follow_up: input.follow_up.unwrap_or_default(),
+            };
+            revision = service::save(&state, who, &number, revision, text, &cx)
+                .await?
+                .revision;
+        }
+        let r = service::complete(&state, who, &number, revision, &cx).await?;
         views::record_view(&state.db, &r, &number).await
     }
     .await;

@@ -2,6 +2,7 @@
 //! archived for good when the consult is completed, corrected only by addenda, read and
 //! printed by the patient, and every staff access logged for the patient to see.
 pub mod api;
+pub mod pages;
 pub mod service;
 pub mod views;
 
@@ -13,6 +14,9 @@ use crate::web::api::ApiRoutes;
 pub struct Records;
 
 impl Feature for Records {
+    fn page_data(&self, pages: &mut crate::web::pages::PageAnswers) {
+        pages::answers(pages);
+    }
     fn api(&self, _mode: Mode, _state: &AppState) -> ApiRoutes {
         api::routes()
     }

@@ -142,6 +142,9 @@ async fn home(state: &AppState, mut parts: Parts) -> Result<Option<StaffHome>, A
     let mut desks = Vec::new();
     if crate::booking::desk::is_doctor(&state.db, member.id).await? {
         desks.push(Desk::Doctor);
+        if role.may(Permission::Consult) {
+            desks.push(Desk::Consults);
+        }
     }
     for (desk, permission) in [
         (Desk::Proofs, Permission::ViewReviewQueue),

@@ -9,6 +9,7 @@ mod booking;
 mod chat;
 mod consult;
 mod consult_consent;
+mod consult_pages;
 mod conversation;
 mod demo;
 mod doctors;
@@ -51,6 +52,7 @@ macro_rules! on_both_databases {
 }
 
 on_both_databases!(
+    consult_pages::a_consult_works_with_plain_forms_and_pages,
     conversation::images_and_recalls_are_kept_with_who_and_when,
     conversation::read_receipts_typing_unread_and_the_nudge,
     consult::an_answered_consults_booking_cannot_be_cancelled,

@@ -1,0 +1,509 @@
+//! The live part of a consult page (R-CONS-1): the consult connection, new entries as they
+//! come, typing and read receipts, and the composer with its outbox. Without JavaScript the
+//! same composer is a plain form that posts the message, and the page's list is the
+//! conversation (refreshed by the reader).
+//!
+//! The outbox lives in the browser's local storage, keyed by consult: a message is kept
+//! until the server acknowledges it, and sent again with the same id on every
+//! reconnection, so a phone that loses its network loses nothing and repeats nothing.
+use super::protocol::Entry;
+use crate::domain::consult::Side;
+use crate::i18n::*;
+use leptos::prelude::*;
+
+/// A message written here that the server has not acknowledged yet.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Unsent {
+    pub client_id: String,
+    pub text: String,
+}
+
+/// Where the connection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+enum Link {
+    Connecting,
+    Live,
+    Down,
+}
+
+/// The live conversation and the composer. `socket` is the connection's path, `files`
+/// the path the consult's files are read under, `last_seq` the last entry the page
+/// shows, `action` where the plain form posts, `client_id` the plain form's message id.
+#[island]
+#[allow(clippy::too_many_arguments)]
+pub fn ChatLive(
+    consult: String,
+    viewer: Side,
+    socket: String,
+    files: String,
+    last_seq: i64,
+    action: String,
+    client_id: String,
+    csrf: String,
+    english: bool,
+    can_write: bool,
+) -> impl IntoView {
+    let locale = if english { Locale::en } else { Locale::zh_CN };
+    let (entries, set_entries) = signal(Vec::<Entry>::new());
+    let (pending, set_pending) = signal(Vec::<Unsent>::new());
+    let (link, set_link) = signal(Link::Connecting);
+    let (typing, set_typing) = signal(false);
+    let (other_read, set_other_read) = signal(0i64);
+    let (ready, set_ready) = signal(false);
+    Effect::new(move |_| set_ready.set(true));
+    let text_ref = NodeRef::<leptos::html::Textarea>::new();
+
+    #[cfg(feature = "hydrate")]
+    let conn = browser::Conn::start(browser::Setup {
+        consult: consult.clone(),
+        socket: socket.clone(),
+        last_seq,
+        set_entries,
+        set_pending,
+        set_link,
+        set_typing,
+        set_other_read,
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (
+        &consult,
+        &socket,
+        last_seq,
+        set_pending,
+        set_link,
+        set_typing,
+        set_other_read,
+        set_entries,
+    );
+
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            let Some(area) = text_ref.get_untracked() else {
+                return;
+            };
+            let text = area.value();
+            if text.trim().is_empty() {
+                return;
+            }
+            ev.prevent_default();
+            area.set_value("");
+            conn.send_text(text);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (&ev, text_ref);
+    };
+    let on_input = move |_| {
+        #[cfg(feature = "hydrate")]
+        conn.typing();
+    };
+    let files_path = files.clone();
+    let status = move || {
+        match (ready.get(), link.get()) {
+        (false, _) => ().into_any(),
+        (true, Link::Down) => view! {
+            <p class="chat-status alert alert-error" role="status">{td_string!(locale, chat.offline)}</p>
+        }
+        .into_any(),
+        (true, _) => ().into_any(),
+    }
+    };
+    view! {
+        <ol class="chat-log chat-live" aria-live="polite" data-testid="chat-live">
+            {move || {
+                let files = files_path.clone();
+                let read = other_read.get();
+                let list = entries.get();
+                let recalls: Vec<i64> = list.iter().filter_map(|e| e.recalls).collect();
+                list.into_iter().map(|e| {
+                    let mine = e.side == viewer;
+                    let seq = e.seq;
+                    let recalled = recalls.contains(&seq);
+                    let drawn = super::view::entry_view(locale, e, viewer, &files, recalled);
+                    let receipt = (mine && seq <= read).then(|| view! {
+                        <li class="chat-receipt hint">{td_string!(locale, chat.read)}</li>
+                    });
+                    view! { {drawn}{receipt} }
+                }).collect_view()
+            }}
+            {move || pending.get().into_iter().map(|u| view! {
+                <li class="chat-message chat-mine chat-pending">
+                    <span class="chat-who">{td_string!(locale, chat.you)}</span>
+                    <p>{u.text}</p>
+                    <span class="hint">{td_string!(locale, chat.pending)}</span>
+                </li>
+            }).collect_view()}
+        </ol>
+        <p class="hint chat-typing" aria-live="polite">
+            {move || typing.get().then(|| td_string!(locale, chat.typing))}
+        </p>
+        {status}
+        {can_write.then(|| view! {
+            <form method="post" action=action class="card form chat-composer" on:submit=on_submit>
+                <input type="hidden" name="csrf_token" value=csrf />
+                <input type="hidden" name="client_id" value=client_id />
+                <div class="field">
+                    <label for="f-text">{match viewer {
+                        Side::Doctor => td_string!(locale, chat.doctor_message_label),
+                        _ => td_string!(locale, chat.message_label),
+                    }}</label>
+                    <textarea id="f-text" name="text" rows="3" maxlength="2000" required
+                        placeholder=td_string!(locale, chat.message_placeholder)
+                        node_ref=text_ref on:input=on_input></textarea>
+                </div>
+                <button type="submit" class="button button-block">{td_string!(locale, chat.send)}</button>
+            </form>
+        })}
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use super::{Link, Unsent};
+    use crate::chat::protocol::{ClientFrame, Entry, EntryKind, Resume, ServerFrame};
+    use leptos::prelude::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+
+    pub struct Setup {
+        pub consult: String,
+        pub socket: String,
+        pub last_seq: i64,
+        pub set_entries: WriteSignal<Vec<Entry>>,
+        pub set_pending: WriteSignal<Vec<Unsent>>,
+        pub set_link: WriteSignal<Link>,
+        pub set_typing: WriteSignal<bool>,
+        pub set_other_read: WriteSignal<i64>,
+    }
+
+    struct State {
+        setup: Setup,
+        ws: Option<web_sys::WebSocket>,
+        last: i64,
+        outbox: Vec<Unsent>,
+        retry_ms: i32,
+        typed_at: f64,
+        typing_timer: Option<i32>,
+    }
+
+    /// The connection's handle in the island: cheap to copy into event handlers.
+    #[derive(Clone, Copy)]
+    pub struct Conn(StoredValue<Rc<RefCell<State>>, LocalStorage>);
+
+    fn storage_key(consult: &str) -> String {
+        format!("fuzhen.outbox.{consult}")
+    }
+
+    fn storage() -> Option<web_sys::Storage> {
+        web_sys::window()?.local_storage().ok()?
+    }
+
+    fn load_outbox(consult: &str) -> Vec<Unsent> {
+        storage()
+            .and_then(|s| s.get_item(&storage_key(consult)).ok().flatten())
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default()
+    }
+
+    fn save_outbox(consult: &str, outbox: &[Unsent]) {
+        if let (Some(s), Ok(json)) = (storage(), serde_json::to_string(outbox)) {
+            let _ = s.set_item(&storage_key(consult), &json);
+        }
+    }
+
+    /// A UUID version 7: 48 bits of milliseconds, then random bits (RFC 9562).
+    fn uuid_v7() -> String {
+        let ms = js_sys::Date::now() as u64;
+        let mut b = [0u8; 16];
+        if let Some(c) = web_sys::window().and_then(|w| w.crypto().ok()) {
+            let _ = c.get_random_values_with_u8_array(&mut b);
+        }
+        b[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+        b[6] = 0x70 | (b[6] & 0x0f);
+        b[8] = 0x80 | (b[8] & 0x3f);
+        let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
+    }
+
+    fn url(path: &str) -> Option<String> {
+        let loc = web_sys::window()?.location();
+        let scheme = if loc.protocol().ok()? == "https:" {
+            "wss"
+        } else {
+            "ws"
+        };
+        Some(format!("{scheme}://{}{path}", loc.host().ok()?))
+    }
+
+    fn send_frame(ws: &web_sys::WebSocket, f: &ClientFrame) {
+        if ws.ready_state() == web_sys::WebSocket::OPEN
+            && let Ok(json) = serde_json::to_string(f)
+        {
+            let _ = ws.send_with_str(&json);
+        }
+    }
+
+    impl Conn {
+        pub fn start(setup: Setup) -> Self {
+            let outbox = load_outbox(&setup.consult);
+            setup.set_pending.set(outbox.clone());
+            let state = Rc::new(RefCell::new(State {
+                last: setup.last_seq,
+                setup,
+                ws: None,
+                outbox,
+                retry_ms: 1_000,
+                typed_at: 0.0,
+                typing_timer: None,
+            }));
+            connect(state.clone());
+            // Back online or back in view: connect at once rather than at the next retry.
+            if let Some(w) = web_sys::window() {
+                let again = state.clone();
+                let wake = Closure::<dyn FnMut()>::new(move || {
+                    let down = again
+                        .borrow()
+                        .ws
+                        .as_ref()
+                        .is_none_or(|ws| ws.ready_state() > 1);
+                    if down {
+                        connect(again.clone());
+                    }
+                });
+                let _ = w.add_event_listener_with_callback("online", wake.as_ref().unchecked_ref());
+                wake.forget();
+            }
+            Conn(StoredValue::new_local(state))
+        }
+
+        pub fn send_text(&self, text: String) {
+            let state = self.0.get_value();
+            let mut s = state.borrow_mut();
+            let u = Unsent {
+                client_id: uuid_v7(),
+                text,
+            };
+            s.outbox.push(u.clone());
+            save_outbox(&s.setup.consult, &s.outbox);
+            s.setup.set_pending.set(s.outbox.clone());
+            if let Some(ws) = &s.ws {
+                send_frame(
+                    ws,
+                    &ClientFrame::Send {
+                        consult: s.setup.consult.clone(),
+                        client_id: u.client_id,
+                        text: u.text,
+                    },
+                );
+            }
+        }
+
+        /// At most one typing frame every 3 seconds.
+        pub fn typing(&self) {
+            let state = self.0.get_value();
+            let mut s = state.borrow_mut();
+            let now = js_sys::Date::now();
+            if now - s.typed_at < 3_000.0 {
+                return;
+            }
+            s.typed_at = now;
+            if let Some(ws) = &s.ws {
+                send_frame(
+                    ws,
+                    &ClientFrame::Typing {
+                        consult: s.setup.consult.clone(),
+                    },
+                );
+            }
+        }
+    }
+
+    fn connect(state: Rc<RefCell<State>>) {
+        let Some(url) = url(&state.borrow().setup.socket) else {
+            return;
+        };
+        let Ok(ws) = web_sys::WebSocket::new(&url) else {
+            retry(state);
+            return;
+        };
+        state.borrow().setup.set_link.set(Link::Connecting);
+        let on_open = {
+            let state = state.clone();
+            let ws = ws.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                let mut s = state.borrow_mut();
+                s.retry_ms = 1_000;
+                let hello = ClientFrame::Hello {
+                    consults: vec![Resume {
+                        consult: s.setup.consult.clone(),
+                        after: s.last,
+                    }],
+                };
+                send_frame(&ws, &hello);
+                // Everything not acknowledged goes again, with its id.
+                for u in &s.outbox {
+                    send_frame(
+                        &ws,
+                        &ClientFrame::Send {
+                            consult: s.setup.consult.clone(),
+                            client_id: u.client_id.clone(),
+                            text: u.text.clone(),
+                        },
+                    );
+                }
+                s.setup.set_link.set(Link::Live);
+            })
+        };
+        let on_message = {
+            let state = state.clone();
+            let ws = ws.clone();
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+                let Some(text) = ev.data().as_string() else {
+                    return;
+                };
+                let Ok(frame) = serde_json::from_str::<ServerFrame>(&text) else {
+                    return;
+                };
+                take(&state, &ws, frame);
+            })
+        };
+        let on_close = {
+            let state = state.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                state.borrow().setup.set_link.set(Link::Down);
+                state.borrow_mut().ws = None;
+                retry(state.clone());
+            })
+        };
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        on_open.forget();
+        on_message.forget();
+        on_close.forget();
+        state.borrow_mut().ws = Some(ws);
+    }
+
+    /// Tries again after a pause that doubles up to 15 seconds.
+    fn retry(state: Rc<RefCell<State>>) {
+        let Some(w) = web_sys::window() else { return };
+        let ms = {
+            let mut s = state.borrow_mut();
+            let ms = s.retry_ms;
+            s.retry_ms = (ms * 2).min(15_000);
+            ms
+        };
+        let again = Closure::once_into_js(move || {
+            let down = state.borrow().ws.is_none();
+            if down {
+                connect(state);
+            }
+        });
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(again.unchecked_ref(), ms);
+    }
+
+    fn take(state: &Rc<RefCell<State>>, ws: &web_sys::WebSocket, frame: ServerFrame) {
+        let mut s = state.borrow_mut();
+        match frame {
+            ServerFrame::Entry(e) => {
+                if e.seq <= s.last {
+                    return;
+                }
+                if e.seq != s.last + 1 {
+                    // A gap (news lost between servers): resume from the log.
+                    ws.close().ok();
+                    return;
+                }
+                s.last = e.seq;
+                if e.kind == EntryKind::Recall
+                    && let Some(seq) = e.recalls
+                {
+                    mark_recalled(seq);
+                }
+                let theirs = e.side != s.setup_side();
+                s.setup.set_entries.update(|v| v.push(e));
+                if theirs && visible() {
+                    send_frame(
+                        ws,
+                        &ClientFrame::Read {
+                            consult: s.setup.consult.clone(),
+                            seq: s.last,
+                        },
+                    );
+                }
+            }
+            ServerFrame::Ack { client_id, .. } => {
+                s.outbox.retain(|u| u.client_id != client_id);
+                save_outbox(&s.setup.consult, &s.outbox);
+                s.setup.set_pending.set(s.outbox.clone());
+            }
+            ServerFrame::Live { .. } => {}
+            ServerFrame::Read { seq, .. } => s.setup.set_other_read.set(seq),
+            ServerFrame::Typing { .. } => {
+                s.setup.set_typing.set(true);
+                if let Some(t) = s.typing_timer.take()
+                    && let Some(w) = web_sys::window()
+                {
+                    w.clear_timeout_with_handle(t);
+                }
+                let set = s.setup.set_typing;
+                let off = Closure::once_into_js(move || set.set(false));
+                s.typing_timer = web_sys::window().and_then(|w| {
+                    w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                        off.unchecked_ref(),
+                        4_000,
+                    )
+                    .ok()
+                });
+            }
+            ServerFrame::Error {
+                client_id: Some(id),
+                ..
+            } => {
+                // Refused for good (blocked words, ended): it leaves the outbox; the page's
+                // form shows why on a reload.
+                s.outbox.retain(|u| u.client_id != id);
+                save_outbox(&s.setup.consult, &s.outbox);
+                s.setup.set_pending.set(s.outbox.clone());
+            }
+            ServerFrame::Error { .. } => {}
+        }
+    }
+
+    impl State {
+        fn setup_side(&self) -> crate::domain::consult::Side {
+            // The socket path says whose connection this is.
+            if self.setup.socket.contains("/staff/") {
+                crate::domain::consult::Side::Doctor
+            } else {
+                crate::domain::consult::Side::Patient
+            }
+        }
+    }
+
+    fn visible() -> bool {
+        web_sys::window()
+            .and_then(|w| w.document())
+            .is_none_or(|d| d.visibility_state() == web_sys::VisibilityState::Visible)
+    }
+
+    /// A message the page drew on the server, recalled since.
+    fn mark_recalled(seq: i64) {
+        if let Some(el) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(&format!("m{seq}")))
+        {
+            let _ = el.class_list().add_1("chat-recalled-message");
+        }
+    }
+}
