@@ -29,6 +29,8 @@ pub struct Viewer {
     pub staff_pending: Option<bool>,
     /// Unread notices in the message centre, for the 消息 tab.
     pub unread_notices: u32,
+    /// Doctors' messages not yet read in open consults, for the 问诊 tab.
+    pub unread_consult: u32,
 }
 
 /// The logged-in staff member, as every staff page needs to know.

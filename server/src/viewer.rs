@@ -54,6 +54,7 @@ async fn build(
         });
         if viewer.consents_outstanding.is_empty() {
             viewer.unread_notices = found.unread;
+            viewer.unread_consult = found.unread_consult;
         }
     }
     if let Some(session) = parts.extensions.get::<Session>().cloned()

@@ -36,7 +36,12 @@ pub fn TabBar() -> impl IntoView {
     {
         return ().into_any();
     }
-    let unread = crate::viewer::current_viewer().unread_notices;
+    let viewer = crate::viewer::current_viewer();
+    let unread = viewer.unread_notices;
+    let unread_consult = viewer.unread_consult;
+    let badge = |n: u32, id: &'static str| {
+        (n > 0).then(|| view! { <span class="tab-badge" data-testid=id>{if n > 99 { "99+".to_owned() } else { n.to_string() }}</span> })
+    };
     view! {
         <nav class="tab-bar" aria-label=move || t_string!(i18n, nav.main)>
             <A href="/" exact=true>
@@ -46,11 +51,12 @@ pub fn TabBar() -> impl IntoView {
             <A href="/consults">
                 <svg aria-hidden="true" viewBox="0 0 24 24"><path d="M4 4h16v12H8l-4 4z" /></svg>
                 <span>{t_string!(i18n, nav.consults)}</span>
+                {badge(unread_consult, "consult-badge")}
             </A>
             <A href="/messages">
                 <svg aria-hidden="true" viewBox="0 0 24 24"><path d="M12 3a6 6 0 0 0-6 6v5l-2 3h16l-2-3V9a6 6 0 0 0-6-6zm-2 16a2 2 0 0 0 4 0" /></svg>
                 <span>{t_string!(i18n, nav.messages)}</span>
-                {(unread > 0).then(|| view! { <span class="tab-badge" data-testid="unread-badge">{if unread > 99 { "99+".to_owned() } else { unread.to_string() }}</span> })}
+                {badge(unread, "unread-badge")}
             </A>
             <A href="/me">
                 <svg aria-hidden="true" viewBox="0 0 24 24"><path d="M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-8 9a8 8 0 0 1 16 0z" /></svg>

@@ -20,6 +20,8 @@ pub struct PatientContext {
     pub consents: Vec<consent_record::Model>,
     /// Notices in the message centre not yet opened.
     pub unread: u32,
+    /// The doctors' messages in open consults the patient has not read (the 问诊 tab).
+    pub unread_consult: u32,
 }
 
 /// Only the ids: the row holds the password hash, the phone and the ID ciphertext, which
@@ -35,6 +37,39 @@ impl std::fmt::Debug for PatientContext {
 }
 
 const UNREAD: &str = "unread";
+const UNREAD_CONSULT: &str = "unread_consult";
+
+/// How many doctor messages in the patient's open consults lie past their read mark.
+fn unread_consult(patient_id: Expr) -> sea_orm::sea_query::SelectStatement {
+    use crate::db::{consult, consult_message};
+    Query::select()
+        .expr(Func::count(Expr::col((
+            consult_message::Entity,
+            consult_message::Column::Id,
+        ))))
+        .from(consult_message::Entity)
+        .inner_join(
+            consult::Entity,
+            Expr::col((consult::Entity, consult::Column::Id))
+                .equals((consult_message::Entity, consult_message::Column::ConsultId)),
+        )
+        .and_where(Expr::col((consult::Entity, consult::Column::PatientId)).eq(patient_id))
+        .and_where(
+            Expr::col((consult::Entity, consult::Column::Status)).is_in(["waiting", "in_progress"]),
+        )
+        .and_where(
+            Expr::col((consult_message::Entity, consult_message::Column::Seq)).gt(Expr::col((
+                consult::Entity,
+                consult::Column::PatientReadSeq,
+            ))),
+        )
+        .and_where(Expr::col((consult_message::Entity, consult_message::Column::Side)).eq("doctor"))
+        .and_where(
+            Expr::col((consult_message::Entity, consult_message::Column::Kind))
+                .is_in(["text", "file"]),
+        )
+        .to_owned()
+}
 
 /// The patient, their consent records and their unread count: one left join, newest
 /// consent record first; `None` when the account does not exist.
@@ -59,6 +94,10 @@ pub async fn load(
                 .into(),
         )
         .expr_as(Expr::SubQuery(None, Box::new(unread.into())), UNREAD)
+        .expr_as(
+            Expr::SubQuery(None, Box::new(unread_consult(Expr::val(patient_id)).into())),
+            UNREAD_CONSULT,
+        )
         .order_by_desc(consent_record::Column::Id)
         .build(db.get_database_backend());
     let rows = db.query_all_raw(stmt).await?;
@@ -80,6 +119,7 @@ fn from_rows(
         return Ok(None);
     };
     let unread: i64 = first.try_get("", UNREAD)?;
+    let unread_consult: i64 = first.try_get("", UNREAD_CONSULT)?;
     let mut records = Vec::with_capacity(rows.len());
     for row in rows {
         if let Some(r) = consent_record::Model::from_query_result_optional(row, prefix_consent)? {
@@ -90,6 +130,7 @@ fn from_rows(
         patient,
         consents: consent_rows::latest_accepts(records),
         unread: u32::try_from(unread).unwrap_or(u32::MAX),
+        unread_consult: u32::try_from(unread_consult).unwrap_or(u32::MAX),
     }))
 }
 
@@ -135,9 +176,14 @@ pub async fn load_with_session(
         )
         .and_where(Expr::col((notice::Entity, notice::Column::ReadAt)).is_null())
         .to_owned();
+    let consult_unread = unread_consult(Expr::col((session::Entity, session::Column::PatientId)));
     q.expr_as(
         Expr::SubQuery(None, Box::new(unread.into())),
         Alias::new(UNREAD),
+    )
+    .expr_as(
+        Expr::SubQuery(None, Box::new(consult_unread.into())),
+        Alias::new(UNREAD_CONSULT),
     )
     .from(session::Entity)
     .left_join(
@@ -189,6 +235,7 @@ pub(crate) mod tests {
             },
             consents: Vec::new(),
             unread: 2,
+            unread_consult: 0,
         }
     }
 

@@ -33,6 +33,25 @@ pub(crate) async fn conversation(
     crate::chat::service::views(db, c, &rows, viewer).await
 }
 
+/// Marks the conversation read up to its last entry, and tells the other side.
+async fn read_all(state: &AppState, c: &consult::Model, side: Side) -> Result<(), AppError> {
+    if crate::chat::service::mark_read(&state.db, c.id, side, c.last_seq).await? {
+        let what = crate::chat::hub::What::Read {
+            side,
+            seq: c.last_seq,
+        };
+        crate::chat::news(
+            state,
+            crate::chat::hub::News {
+                consult_id: c.id,
+                what,
+                row: None,
+            },
+        );
+    }
+    Ok(())
+}
+
 /// Fresh ids for the text form's message, the photo form's upload and its message.
 fn ids() -> (String, String, String) {
     (
@@ -61,6 +80,8 @@ pub(crate) fn answers(pages: &mut PageAnswers) {
         };
         let consult = views::view(&state.db, who, &number).await?;
         let entries = conversation(&state.db, &c, Side::Patient).await?;
+        // The page shows everything so far: read (the doctor sees the receipt).
+        read_all(&state, &c, Side::Patient).await?;
         let write_refused = crate::chat::service::window(&c)?
             .may_write(Side::Patient, OffsetDateTime::now_utc().unix_timestamp())
             .err()
@@ -101,6 +122,7 @@ pub(crate) fn answers(pages: &mut PageAnswers) {
         };
         let consult = views::for_doctor(&state, who, &number, &cx).await?;
         let entries = conversation(&state.db, &c, Side::Doctor).await?;
+        read_all(&state, &c, Side::Doctor).await?;
         let record = match crate::records::service::of_consult(&state.db, c.id).await? {
             Some(r) => Some(crate::records::views::record_view(&state.db, &r, &number).await?),
             None => None,

@@ -97,6 +97,10 @@ pub async fn a_consult_works_with_plain_forms_and_pages(db: Db) {
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // The doctor's reply shows on the patient's 问诊 tab until the consult page shows it.
+    assert!(p.patient.page_text("/me").await.contains("consult-badge"));
+    p.patient.page_text(&path).await;
+    assert!(!p.patient.page_text("/me").await.contains("consult-badge"));
     let record = format!("/forms/staff/consults/{}/record", p.consult);
     let fields = [
         ("revision", "0"),

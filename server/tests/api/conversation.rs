@@ -267,7 +267,15 @@ pub async fn read_receipts_typing_unread_and_the_nudge(db: Db) {
     );
     let nudges = "SELECT COUNT(*) AS n FROM message WHERE kind = 'consult_reply'";
     assert_eq!(number(&p.patient, nudges).await, 1);
-    let outbox = p.patient.outbox("13800138000").await;
+    // The SMS goes out after the commit.
+    let mut outbox = Value::Null;
+    for _ in 0..50 {
+        outbox = p.patient.outbox("13800138000").await;
+        if outbox.to_string().contains("医生回复了您") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     assert!(outbox.to_string().contains("医生回复了您"), "{outbox}");
 
     // The patient reads: the doctor sees the receipt; unread drops to 0.
