@@ -419,6 +419,16 @@ pub fn refund_state_text(locale: Locale, state: &str) -> &'static str {
     }
 }
 
+/// A stored sex (`male`, `female`) in the reader's language.
+pub fn sex_name(locale: Locale, sex: &str) -> String {
+    match sex {
+        "male" => td_string!(locale, sex.male).to_owned(),
+        "female" => td_string!(locale, sex.female).to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -483,14 +493,5 @@ mod tests {
         for r in [Refusal::Critical, Refusal::TooOld { max_age_years: 75 }] {
             assert!(!zh(r).contains('{') && !refusal_message(Locale::en, r).contains('{'));
         }
-    }
-}
-
-/// A stored sex (`male`, `female`) in the reader's language.
-pub fn sex_name(locale: Locale, sex: &str) -> String {
-    match sex {
-        "male" => td_string!(locale, sex.male).to_owned(),
-        "female" => td_string!(locale, sex.female).to_owned(),
-        other => other.to_owned(),
     }
 }
