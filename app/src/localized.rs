@@ -428,7 +428,6 @@ pub fn sex_name(locale: Locale, sex: &str) -> String {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
