@@ -4,7 +4,9 @@
 # directory over the demo data), holds per second and latency (across many slots, holds
 # only and each then cancelled, and for one contested place; on PostgreSQL also the hold's
 # own SQL from pgbench with no server, the machine's ceiling), registrations per
-# second, and `/` latency while registrations are hammered. Runs on SQLite, and also on
+# second, `/` latency while registrations are hammered, and the consult connections
+# (10,000 WebSocket clients in pairs: memory per connection, messages per second,
+# delivery latency; one server, and two over Redis on PostgreSQL). Runs on SQLite, and also on
 # PostgreSQL when FUZHEN_BENCH_POSTGRES_URL (or FUZHEN_TEST_POSTGRES_URL) names a server:
 # a fresh database is created there for the run and dropped at the end.
 # Benchmarks print; they do not fail on the targets.
@@ -19,8 +21,13 @@ reg_secs=$((secs + 5))
 pg_admin=${FUZHEN_BENCH_POSTGRES_URL:-${FUZHEN_TEST_POSTGRES_URL:-}}
 wasm_target=200000 # bytes of brotli WASM a first visit may download (200 KB)
 
+# The consult connections: 10,000 sockets in the client and as many in the server.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+chat_conns=${BENCH_CHAT_CONNECTIONS:-10000}
+chat_rate=${BENCH_CHAT_RATE:-2000}
+chat_pids=()
 # The holds benchmark is a client of its own (Rust, so the client is not the bottleneck).
-for example in bench_holds bench_webhooks; do
+for example in bench_holds bench_webhooks bench_chat; do
   if [ ! -x "./target/release/examples/$example" ] || [ "server/examples/$example.rs" -nt "./target/release/examples/$example" ]; then
     cargo build --release -p server --example "$example"
   fi
@@ -33,6 +40,8 @@ server=""
 pg_db=""
 tmpdirs=()
 cleanup() {
+  for p in "${chat_pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  chat_pids=()
   if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; server=""; fi
   if [ -n "$pg_db" ]; then
     psql "$pg_admin" -q -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null 2>&1 ||
@@ -199,6 +208,34 @@ SQL
   psql "$pg_admin" -q -c "DROP DATABASE IF EXISTS $copy WITH (FORCE)" >/dev/null 2>&1 || true
 }
 
+# chat_bench LABEL SERVERS BUS [DATABASE_URL]: the consult connections (R-CONS-1) on
+# SERVERS release servers sharing one database and bus; patients on the first, doctors
+# on the last.
+chat_bench() {
+  local label=$1 count=$2 bus=$3 db=${4:-} data port i url targets=()
+  data=$(mktemp -d)
+  tmpdirs+=("$data")
+  url="${db:-sqlite://$data/fuzhen.db?mode=rwc}"
+  DATABASE_URL="$url" FUZHEN_MODE=dev FUZHEN_DATA_DIR="$data" RUST_LOG=warn \
+    ./target/release/server dev seed > "$data/seed.log" 2>&1 ||
+    { echo "bench: seeding for the chat benchmark failed:" >&2; cat "$data/seed.log" >&2; return 1; }
+  for i in $(seq 1 "$count"); do
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    DATABASE_URL="$url" FUZHEN_MODE=dev FUZHEN_DATA_DIR="$data" FUZHEN_LISTEN="127.0.0.1:$port" \
+      FUZHEN_BUS="$bus" FUZHEN_REDIS_URL="${FUZHEN_BENCH_REDIS_URL:-redis://127.0.0.1:6379}" \
+      FUZHEN_CHAT_CONNECTIONS_PER_ACCOUNT=100000 FUZHEN_THROTTLE_PER_MINUTE=100000000 FUZHEN_LOGIN_PER_IP=1000000 \
+      RUST_LOG=warn ./target/release/server > "$data/server$i.log" 2>&1 &
+    chat_pids+=($!)
+    for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
+    targets+=("http://127.0.0.1:$port:$!")
+  done
+  echo "== consult connections: $chat_conns clients in pairs, $chat_rate messages/s, ${secs} s ($label)"
+  ./target/release/examples/bench_chat "$url" "$chat_conns" "$chat_rate" "$secs" "${targets[@]}" ||
+    echo "   warning: the chat benchmark failed; server logs in $data"
+  for p in "${chat_pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  chat_pids=()
+}
+
 # suite NAME [DATABASE_URL]
 suite() {
   local name=$1 db=${2:-} anon session
@@ -265,6 +302,15 @@ suite() {
   if [ -n "$db" ]; then
     echo "== the most PostgreSQL does of a hold's SQL on this machine ($name)"
     hold_ceiling "$db"
+  fi
+
+  chat_bench "$name, one server" 1 local "$db"
+  if [ -n "$db" ]; then
+    if redis-cli -u "${FUZHEN_BENCH_REDIS_URL:-redis://127.0.0.1:6379}" ping >/dev/null 2>&1; then
+      chat_bench "$name, two servers over Redis" 2 redis "$db"
+    else
+      echo "(two servers over Redis skipped: no Redis at ${FUZHEN_BENCH_REDIS_URL:-redis://127.0.0.1:6379})"
+    fi
   fi
 }
 

@@ -269,6 +269,14 @@ pub fn reject_reason_text(
 }
 
 /// Puts values into a translation's `{name}` placeholders.
+/// The SMS that tells a doctor a patient's message waits unread (no patient data).
+pub fn doctor_unread_sms(locale: Locale, consult_number: &str) -> String {
+    fill(
+        td_string!(locale, desk.unread_sms),
+        &[("consult", consult_number)],
+    )
+}
+
 pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
     values
         .iter()

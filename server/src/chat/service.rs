@@ -18,7 +18,7 @@ use app::domain::consult::{
 };
 use app::domain::{ErrorCode, Field, FieldError};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -316,39 +316,76 @@ pub async fn nudge_unread(state: &Arc<State>, now: OffsetDateTime) -> Result<usi
     let Ok(parts) = state.parts.get::<super::ChatParts>() else {
         return Ok(0);
     };
+    let mut nudged = 0;
+    for reader in [Side::Patient, Side::Doctor] {
+        nudged += nudge_side(state, reader, parts.nudge_secs, now).await?;
+    }
+    Ok(nudged)
+}
+
+/// The reader's columns: how far they have read and when they were last nudged.
+fn reader_columns(reader: Side) -> (consult::Column, consult::Column) {
+    match reader {
+        Side::Patient => (
+            consult::Column::PatientReadSeq,
+            consult::Column::PatientNudgedAt,
+        ),
+        Side::Doctor => (
+            consult::Column::DoctorReadSeq,
+            consult::Column::DoctorNudgedAt,
+        ),
+    }
+}
+
+async fn nudge_side(
+    state: &Arc<State>,
+    reader: Side,
+    nudge_secs: i64,
+    now: OffsetDateTime,
+) -> Result<usize, AppError> {
     let ts = now.unix_timestamp();
+    let (read_seq, nudged_at) = reader_columns(reader);
+    let writer = match reader {
+        Side::Patient => Side::Doctor,
+        Side::Doctor => Side::Patient,
+    };
     let open = [
         ConsultStatus::Waiting.as_str(),
         ConsultStatus::InProgress.as_str(),
     ];
-    // Patients with an unread doctor message older than the nudge time.
-    let waiting: Vec<consult::Model> = consult::Entity::find()
+    let behind: Vec<consult::Model> = consult::Entity::find()
         .filter(consult::Column::Status.is_in(open))
         .filter(sea_orm::sea_query::ExprTrait::lt(
-            Expr::col(consult::Column::PatientReadSeq),
+            Expr::col(read_seq),
             Expr::col(consult::Column::LastSeq),
         ))
-        .filter(not_nudged_within_the_hour(ts))
+        .filter(not_nudged_within_the_hour(nudged_at, ts))
         .all(&state.db)
         .await?;
     let mut nudged = 0;
-    for c in waiting {
+    for c in behind {
+        let read = match reader {
+            Side::Patient => c.patient_read_seq,
+            Side::Doctor => c.doctor_read_seq,
+        };
         let oldest_unread = consult_message::Entity::find()
             .filter(consult_message::Column::ConsultId.eq(c.id))
-            .filter(consult_message::Column::Seq.gt(c.patient_read_seq))
-            .filter(consult_message::Column::Side.eq(Side::Doctor.as_str()))
+            .filter(consult_message::Column::Seq.gt(read))
+            .filter(consult_message::Column::Side.eq(writer.as_str()))
             .filter(consult_message::Column::Kind.is_in(["text", "file"]))
+            .order_by_asc(consult_message::Column::Seq)
             .one(&state.db)
             .await?;
         let Some(m) = oldest_unread else { continue };
-        if m.created_at > ts - parts.nudge_secs {
+        if m.created_at > ts - nudge_secs {
             continue;
         }
+        // The claim: of two servers running this job, one sends.
         let txn = db::begin_write(&state.db).await?;
         let claimed = consult::Entity::update_many()
-            .col_expr(consult::Column::PatientNudgedAt, Expr::value(ts))
+            .col_expr(nudged_at, Expr::value(ts))
             .filter(consult::Column::Id.eq(c.id))
-            .filter(not_nudged_within_the_hour(ts))
+            .filter(not_nudged_within_the_hour(nudged_at, ts))
             .exec(&txn)
             .await?
             .rows_affected;
@@ -356,26 +393,72 @@ pub async fn nudge_unread(state: &Arc<State>, now: OffsetDateTime) -> Result<usi
             txn.rollback().await?;
             continue;
         }
-        let notice = crate::notices::service::record(
-            &txn,
-            crate::notices::notice::Notice {
-                patient_id: c.patient_id,
-                family_member_id: c.family_member_id,
-                kind: app::domain::notice::NoticeKind::ConsultReply,
-                params: vec![],
-            },
-            now,
-        )
-        .await?;
-        txn.commit().await?;
-        crate::notices::service::send_sms_after_commit(state.clone(), notice);
+        match reader {
+            Side::Patient => {
+                let notice = crate::notices::service::record(
+                    &txn,
+                    crate::notices::notice::Notice {
+                        patient_id: c.patient_id,
+                        family_member_id: c.family_member_id,
+                        kind: app::domain::notice::NoticeKind::ConsultReply,
+                        params: vec![],
+                    },
+                    now,
+                )
+                .await?;
+                txn.commit().await?;
+                crate::notices::service::send_sms_after_commit(state.clone(), notice);
+            }
+            Side::Doctor => {
+                txn.commit().await?;
+                text_the_doctor(state.clone(), c.doctor_id, c.consult_number.clone());
+            }
+        }
         nudged += 1;
     }
     Ok(nudged)
 }
 
-fn not_nudged_within_the_hour(ts: i64) -> sea_orm::Condition {
+/// The doctor's nudge: a text to the phone on their staff account, naming the consult
+/// but not the patient (an SMS is read on a lock screen).
+fn text_the_doctor(state: Arc<State>, doctor_id: i64, consult_number: String) {
+    tokio::spawn(async move {
+        let phone = match doctor_phone(&state, doctor_id).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, "doctor nudge: no phone to text");
+                return;
+            }
+        };
+        let text = app::localized::doctor_unread_sms(app::i18n::Locale::zh_CN, &consult_number);
+        if let Err(e) = state.sms.send(&phone, &text, None).await {
+            tracing::warn!(error = %e, "doctor nudge SMS failed");
+        }
+    });
+}
+
+async fn doctor_phone(state: &State, doctor_id: i64) -> anyhow::Result<String> {
+    let doctor = crate::db::doctor::Entity::find_by_id(doctor_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no doctor {doctor_id}"))?;
+    let staff_id = doctor
+        .staff_id
+        .ok_or_else(|| anyhow::anyhow!("doctor {doctor_id} has no account"))?;
+    let staff = crate::db::staff::Entity::find_by_id(staff_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no staff {staff_id}"))?;
+    let cipher = staff
+        .phone_cipher
+        .ok_or_else(|| anyhow::anyhow!("staff {staff_id} has no phone"))?;
+    state
+        .crypto
+        .decrypt(&cipher, &crate::staff::totp::totp_context(staff_id, "phone"))
+}
+
+fn not_nudged_within_the_hour(column: consult::Column, ts: i64) -> sea_orm::Condition {
     sea_orm::Condition::any()
-        .add(consult::Column::PatientNudgedAt.is_null())
-        .add(consult::Column::PatientNudgedAt.lte(ts - 3600))
+        .add(column.is_null())
+        .add(column.lte(ts - 3600))
 }

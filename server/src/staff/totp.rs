@@ -12,7 +12,7 @@ pub(crate) fn unix(now: OffsetDateTime) -> u64 {
     u64::try_from(now.unix_timestamp()).unwrap_or(0)
 }
 
-pub(crate) fn totp_context(staff_id: i64, column: &'static str) -> FieldContext {
+pub fn totp_context(staff_id: i64, column: &'static str) -> FieldContext {
     FieldContext::staff(column, staff_id)
 }
 

@@ -335,3 +335,67 @@ pub async fn read_receipts_typing_unread_and_the_nudge(db: Db) {
     .await;
     assert_eq!(read, seq);
 }
+
+// R-CONS-1: a patient's message the doctor leaves unread for the nudge time texts the
+// doctor's phone once (the consult's number, no patient data), not again within the hour.
+pub async fn an_unread_patient_message_texts_the_doctor(db: Db) {
+    use sea_orm::ConnectionTrait;
+    let p = paid_consult_with(db, "text", |c| c.chat_nudge_minutes = 10).await;
+    let state = &p.patient.state;
+    let staff_id = number(
+        &p.patient,
+        "SELECT id AS n FROM staff WHERE username = 'dr.consult'",
+    )
+    .await;
+    let cipher = state
+        .crypto
+        .encrypt(
+            "13700137000",
+            &server::staff::totp::totp_context(staff_id, "phone"),
+        )
+        .unwrap();
+    state
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE staff SET phone_cipher = '{cipher}' WHERE id = {staff_id}"
+        ))
+        .await
+        .unwrap();
+    let sent: Value = say(
+        &p.patient,
+        &format!("/api/v1/consults/{}/messages", p.consult),
+        &uuid(),
+        "医生，我头晕。",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let seq = sent["seq"].as_i64().unwrap();
+    let patient_texts = p.patient.outbox_len("13800138000");
+    let sent_at = number(
+        &p.patient,
+        &format!("SELECT created_at AS n FROM consult_message WHERE seq = {seq}"),
+    )
+    .await;
+    let at = |ts: i64| OffsetDateTime::from_unix_timestamp(ts).unwrap();
+    let nudge = |ts| server::chat::service::nudge_unread(state, at(ts));
+    assert_eq!(nudge(sent_at + 599).await.unwrap(), 0);
+    assert_eq!(nudge(sent_at + 600).await.unwrap(), 1);
+    assert_eq!(nudge(sent_at + 3000).await.unwrap(), 0);
+    let mut outbox = Value::Null;
+    for _ in 0..50 {
+        outbox = p.patient.outbox("13700137000").await;
+        if outbox.to_string().contains("尚未阅读") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let text = outbox.to_string();
+    assert!(text.contains(&p.consult) && text.contains("尚未阅读"), "{outbox}");
+    assert!(!text.contains("头晕"), "the SMS carries no patient data: {outbox}");
+    // The patient, who has read everything, is not texted.
+    assert_eq!(p.patient.outbox_len("13800138000"), patient_texts);
+    // An hour on, still unread: one more.
+    assert_eq!(nudge(sent_at + 600 + 3600).await.unwrap(), 1);
+}

@@ -55,6 +55,7 @@ on_both_databases!(
     consult_pages::a_consult_works_with_plain_forms_and_pages,
     conversation::images_and_recalls_are_kept_with_who_and_when,
     conversation::read_receipts_typing_unread_and_the_nudge,
+    conversation::an_unread_patient_message_texts_the_doctor,
     consult::an_answered_consults_booking_cannot_be_cancelled,
     consult::a_booking_cancelled_before_the_answer_cancels_its_consult,
     chat::a_thousand_messages_survive_random_drops,

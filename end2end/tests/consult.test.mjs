@@ -1,0 +1,167 @@
+// The consult on phones at 390×844, zh-CN (R-CONS-1, R-CONS-2, R-EMR-1, R-EMR-4): a
+// patient pays for a 图文 consult; patient and doctor chat on two pages, live, with an
+// image; the doctor completes the consult with a record; the patient reads it. Without
+// WebAssembly the same consult works with plain forms and a refresh.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+import { BASE, SHOTS, launchOptions, createAdmin, staffLogin, registerPatient, onboardStaff, minimalPdf } from './helpers.mjs';
+
+let browser;
+before(async () => { browser = await chromium.launch(launchOptions); });
+after(async () => { await browser?.close(); });
+
+const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' };
+
+/// A 2×2 PNG: a photo as the picker hands it over.
+const PNG = Buffer.from(
+  '89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a73000000164944415478da63f8cfc0f09f81e13f03c37f0606000026fe05fbc48b7d5b0000000049454e44ae426082',
+  'hex',
+);
+
+/// A paid 图文 consult: the patient's and the doctor's browser contexts (logged in), and
+/// the consult's number. `n` keeps each run's people apart.
+async function paidConsult(n, javaScriptEnabled) {
+  const adminCtx = await browser.newContext();
+  const admin = adminCtx.request;
+  const adminHeaders = await staffLogin(admin, `admin.cs${n}`, createAdmin(`admin.cs${n}`));
+  const approverCtx = await browser.newContext();
+  const approver = approverCtx.request;
+  const approverHeaders = await staffLogin(approver, `admin2.cs${n}`, createAdmin(`admin2.cs${n}`));
+  let phones = 0;
+  const make = (username, role) => onboardStaff(
+    { api: admin, headers: adminHeaders }, { api: approver, headers: approverHeaders },
+    { username, role, display_name: role === 'doctor' ? '周文' : '王运营', phone: `1370014${n}${String(++phones).padStart(3, '0')}` },
+  );
+  const opCtx = await browser.newContext();
+  const op = opCtx.request;
+  const opHeaders = await staffLogin(op, `op.cs${n}`, await make(`op.cs${n}`, 'operator'));
+  const drCtx = await browser.newContext({ ...PHONE, javaScriptEnabled });
+  const dr = drCtx.request;
+  await staffLogin(dr, `dr.cs${n}`, await make(`dr.cs${n}`, 'doctor'));
+
+  const doc = await op.post(`${BASE}/api/v1/staff/doctors`, {
+    headers: opHeaders,
+    data: { name: '周文', title: 'chief', department: 'cardiology', licence_number: `11011000000920${n}`,
+      practicing_since: '2003-09-01', specialties: '高血压', bio: '' },
+  });
+  assert.equal(doc.status(), 201, await doc.text());
+  const doctorNumber = (await doc.json()).doctor_number;
+  assert.equal((await op.put(`${BASE}/api/v1/staff/doctors/${doctorNumber}/account`, { headers: opHeaders, data: { username: `dr.cs${n}` } })).status(), 204);
+  for (const consult_type of ['text', 'image_text', 'video']) {
+    const price = await op.put(`${BASE}/api/v1/staff/consult-prices`, { headers: opHeaders, data: { title: 'chief', consult_type, fee_fen: 5000 } });
+    assert.equal(price.status(), 204, await price.text());
+  }
+  const day = new Date(Date.now() + 2 * 86_400_000 + 8 * 3_600_000).toISOString().slice(0, 10);
+  const session = await op.post(`${BASE}/api/v1/staff/doctors/${doctorNumber}/sessions`, {
+    headers: opHeaders, data: { date: day, start: '09:00', end: '10:00', consult_type: 'image_text', slot_minutes: 15 },
+  });
+  assert.equal(session.status(), 201, await session.text());
+  const slot = (await session.json()).slot_numbers[0];
+
+  const patientCtx = await browser.newContext({ ...PHONE, javaScriptEnabled });
+  const api = patientCtx.request;
+  const [phone, idNumber] = n === 1 ? ['13500136001', '110105198203030015'] : ['13500136002', '110105198304040028'];
+  const headers = await registerPatient(api, { phone, idNumber, name: '宋江' });
+  const up = await api.post(`${BASE}/api/v1/proofs`, {
+    headers,
+    multipart: { institution: '北京协和医院', diagnosed_on: '2026-06-01', icd10: 'I10', note: '',
+      idempotency_key: `consult-${phone}`, files: { name: 'report.pdf', mimeType: 'application/pdf', buffer: minimalPdf() } },
+  });
+  assert.equal(up.status(), 201, await up.text());
+  const decided = await op.post(`${BASE}/api/v1/staff/proofs/${(await up.json()).proof_number}/decision`, {
+    headers: opHeaders, data: { decision: 'approve', icd10: 'I10', department: 'cardiology' },
+  });
+  assert.ok(decided.ok(), await decided.text());
+  const answers = Object.fromEntries(['chest_pain', 'breathing_difficulty', 'heavy_bleeding', 'lost_consciousness',
+    'stroke_signs', 'seizure', 'severe_allergy', 'poisoning', 'infant_high_fever', 'self_harm'].map((f) => [f, false]));
+  assert.equal((await api.post(`${BASE}/api/v1/emergency-screen`, { headers, data: { answers, critical: false } })).status(), 200);
+  const { version } = await (await api.get(`${BASE}/api/v1/consult-notice`)).json();
+  assert.equal((await api.post(`${BASE}/api/v1/consult-consents`, { headers, data: { icd10: 'I10', department: 'cardiology', version, accept: true } })).status(), 201);
+  const held = await api.post(`${BASE}/api/v1/holds`, { headers, data: { slot_number: slot } });
+  assert.equal(held.status(), 201, await held.text());
+  const booking = (await held.json()).booking_number;
+  const paying = await api.post(`${BASE}/api/v1/bookings/${booking}/payment`, { headers, data: { payment_method: 'wechat_pay' } });
+  const order = (await paying.json()).url.split('/').pop().split('?')[0];
+  const paid = await api.post(`${BASE}/forms/pay/sandbox/${order}`, { form: { choice: 'succeed', csrf_token: headers['x-csrf-token'] }, maxRedirects: 0 });
+  assert.equal(paid.status(), 303, await paid.text());
+  const [consult] = await (await api.get(`${BASE}/api/v1/consults`)).json();
+  for (const c of [adminCtx, approverCtx, opCtx]) await c.close();
+  return { patientCtx, drCtx, number: consult.consult_number };
+}
+
+test('patient and doctor chat live with an image; the doctor completes with a record; the patient reads it', async () => {
+  const { patientCtx, drCtx, number } = await paidConsult(1, true);
+  const patient = await patientCtx.newPage();
+  const doctor = await drCtx.newPage();
+  await patient.goto(`${BASE}/consults/${number}`);
+  assert.match(await patient.textContent('[data-testid=consult-status]'), /等待医生回复/);
+  assert.match(await patient.textContent('[data-testid=promised]'), /医生承诺在/);
+  await doctor.goto(`${BASE}/staff/consults/${number}`);
+  assert.match(await doctor.textContent('[data-testid=patient-brief]'), /I10/);
+  // Both islands are live (the composer is taken over by the connection).
+  await patient.waitForFunction(() => !document.querySelector('.chat-status'), null, { timeout: 10_000 });
+  await patient.waitForTimeout(500);
+
+  await patient.fill('#f-text', '医生您好，这两天早上血压 150/95。');
+  await patient.click('.chat-composer button[type=submit]');
+  // No reload: the message arrives on the doctor's page by itself.
+  await doctor.locator('[data-testid=chat-live] .chat-message', { hasText: '150/95' }).waitFor({ timeout: 10_000 });
+  assert.equal(new URL(patient.url()).pathname, `/consults/${number}`);
+  await doctor.fill('#f-text', '请把血压记录拍照发给我。');
+  await doctor.click('.chat-composer button[type=submit]');
+  await patient.locator('[data-testid=chat-live] .chat-message', { hasText: '请把血压记录拍照发给我' }).waitFor({ timeout: 10_000 });
+  if (SHOTS) await patient.screenshot({ path: `${SHOTS}/js-consult-patient.png`, fullPage: true });
+
+  // The patient sends a photo (the upload form); it shows on the doctor's page.
+  await patient.setInputFiles('#f-file', { name: 'bp.png', mimeType: 'image/png', buffer: PNG });
+  await patient.click('form[action*="/files"] button[type=submit]');
+  await patient.waitForURL(new RegExp(`/consults/${number}`));
+  await doctor.locator('[data-testid=chat-live] .chat-image img').waitFor({ timeout: 10_000 });
+  if (SHOTS) await doctor.screenshot({ path: `${SHOTS}/js-consult-doctor.png`, fullPage: true });
+
+  // The doctor writes the record and completes the consult.
+  await doctor.fill('#f-chief_complaint', '血压控制不佳一周');
+  await doctor.fill('#f-present_illness', '规律服药，晨起血压 150/95 mmHg。');
+  await doctor.fill('#f-advice', '氨氯地平加至 10mg 每日一次。');
+  await doctor.fill('#f-follow_up', '两周后复诊。');
+  await doctor.click('[data-testid=complete]');
+  await doctor.locator('[data-testid=record]', { hasText: '已归档' }).waitFor();
+  if (SHOTS) await doctor.screenshot({ path: `${SHOTS}/js-consult-record-archived.png`, fullPage: true });
+
+  await patient.goto(`${BASE}/consults/${number}`);
+  assert.match(await patient.textContent('[data-testid=consult-status]'), /已完成/);
+  await patient.click('[data-testid=read-record]');
+  assert.match(await patient.textContent('[data-testid=record-advice]'), /氨氯地平加至 10mg/);
+  if (SHOTS) await patient.screenshot({ path: `${SHOTS}/js-record.png`, fullPage: true });
+  await patient.goto(`${BASE}/records/access`);
+  assert.match(await patient.textContent('[data-testid=access-log]'), /周文/);
+  await patientCtx.close();
+  await drCtx.close();
+});
+
+test('without WebAssembly the consult works with plain forms and a refresh', async () => {
+  const { patientCtx, drCtx, number } = await paidConsult(2, false);
+  const patient = await patientCtx.newPage();
+  await patient.goto(`${BASE}/consults/${number}`);
+  await patient.fill('#f-text', '没有 JavaScript 也能发消息。');
+  await patient.click('.chat-composer button[type=submit]');
+  await patient.waitForURL(new RegExp(`/consults/${number}`));
+  await patient.locator('#chat-log .chat-message', { hasText: '没有 JavaScript 也能发消息' }).waitFor();
+  if (SHOTS) await patient.screenshot({ path: `${SHOTS}/nojs-consult-patient.png`, fullPage: true });
+
+  const doctor = await drCtx.newPage();
+  await doctor.goto(`${BASE}/staff/consults`);
+  if (SHOTS) await doctor.screenshot({ path: `${SHOTS}/nojs-consult-desk.png`, fullPage: true });
+  await doctor.click('[data-testid=desk-row]');
+  await doctor.locator('#chat-log .chat-message', { hasText: '没有 JavaScript 也能发消息' }).waitFor();
+  await doctor.fill('#f-text', '收到，请继续观察。');
+  await doctor.click('.chat-composer button[type=submit]');
+  await doctor.waitForURL(new RegExp(`/staff/consults/${number}`));
+
+  await patient.click('[data-testid=refresh]');
+  await patient.locator('#chat-log .chat-message', { hasText: '收到，请继续观察' }).waitFor();
+  assert.match(await patient.textContent('[data-testid=consult-status]'), /问诊中/);
+  await patientCtx.close();
+  await drCtx.close();
+});
