@@ -317,20 +317,27 @@ pub async fn nudge_unread(state: &Arc<State>, now: OffsetDateTime) -> Result<usi
         return Ok(0);
     };
     let mut nudged = 0;
-    for reader in [Side::Patient, Side::Doctor] {
+    for reader in [Reader::Patient, Reader::Doctor] {
         nudged += nudge_side(state, reader, parts.nudge_secs, now).await?;
     }
     Ok(nudged)
 }
 
+/// Who is nudged: a side that reads (the system only writes).
+#[derive(Clone, Copy)]
+enum Reader {
+    Patient,
+    Doctor,
+}
+
 /// The reader's columns: how far they have read and when they were last nudged.
-fn reader_columns(reader: Side) -> (consult::Column, consult::Column) {
+fn reader_columns(reader: Reader) -> (consult::Column, consult::Column) {
     match reader {
-        Side::Patient => (
+        Reader::Patient => (
             consult::Column::PatientReadSeq,
             consult::Column::PatientNudgedAt,
         ),
-        Side::Doctor => (
+        Reader::Doctor => (
             consult::Column::DoctorReadSeq,
             consult::Column::DoctorNudgedAt,
         ),
@@ -339,15 +346,15 @@ fn reader_columns(reader: Side) -> (consult::Column, consult::Column) {
 
 async fn nudge_side(
     state: &Arc<State>,
-    reader: Side,
+    reader: Reader,
     nudge_secs: i64,
     now: OffsetDateTime,
 ) -> Result<usize, AppError> {
     let ts = now.unix_timestamp();
     let (read_seq, nudged_at) = reader_columns(reader);
     let writer = match reader {
-        Side::Patient => Side::Doctor,
-        Side::Doctor => Side::Patient,
+        Reader::Patient => Side::Doctor,
+        Reader::Doctor => Side::Patient,
     };
     let open = [
         ConsultStatus::Waiting.as_str(),
@@ -365,8 +372,8 @@ async fn nudge_side(
     let mut nudged = 0;
     for c in behind {
         let read = match reader {
-            Side::Patient => c.patient_read_seq,
-            Side::Doctor => c.doctor_read_seq,
+            Reader::Patient => c.patient_read_seq,
+            Reader::Doctor => c.doctor_read_seq,
         };
         let oldest_unread = consult_message::Entity::find()
             .filter(consult_message::Column::ConsultId.eq(c.id))
@@ -394,7 +401,7 @@ async fn nudge_side(
             continue;
         }
         match reader {
-            Side::Patient => {
+            Reader::Patient => {
                 let notice = crate::notices::service::record(
                     &txn,
                     crate::notices::notice::Notice {
@@ -409,7 +416,7 @@ async fn nudge_side(
                 txn.commit().await?;
                 crate::notices::service::send_sms_after_commit(state.clone(), notice);
             }
-            Side::Doctor => {
+            Reader::Doctor => {
                 txn.commit().await?;
                 text_the_doctor(state.clone(), c.doctor_id, c.consult_number.clone());
             }
