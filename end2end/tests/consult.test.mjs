@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { deflateSync, crc32 } from 'node:zlib';
 import { BASE, SHOTS, launchOptions, createAdmin, staffLogin, registerPatient, onboardStaff, minimalPdf } from './helpers.mjs';
 
 let browser;
@@ -13,11 +14,31 @@ after(async () => { await browser?.close(); });
 
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' };
 
-/// A 2×2 PNG: a photo as the picker hands it over.
-const PNG = Buffer.from(
-  '89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a73000000164944415478da63f8cfc0f09f81e13f03c37f0606000026fe05fbc48b7d5b0000000049454e44ae426082',
-  'hex',
-);
+/// A 64×48 PNG (a colour gradient): a photo as the picker hands it over.
+const PNG = (() => {
+  const [w, h] = [64, 48];
+  const rows = [];
+  for (let y = 0; y < h; y++) {
+    rows.push(Buffer.from([0]));
+    for (let x = 0; x < w; x++) rows.push(Buffer.from([x * 4, y * 5, 160]));
+  }
+  const chunk = (type, data) => {
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([head, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0)),
+  ]);
+})();
 
 /// A paid 图文 consult: the patient's and the doctor's browser contexts (logged in), and
 /// the consult's number. `n` keeps each run's people apart.
@@ -115,7 +136,12 @@ test('patient and doctor chat live with an image; the doctor completes with a re
 
   // The patient sends a photo (the upload form); it shows on the doctor's page.
   await patient.setInputFiles('#f-file', { name: 'bp.png', mimeType: 'image/png', buffer: PNG });
-  await patient.click('form[action*="/files"] button[type=submit]');
+  const [upload] = await Promise.all([
+    patient.waitForResponse((r) => r.url().includes('/files') && r.request().method() === 'POST'),
+    patient.click('form[action*="/files"] button[type=submit]'),
+  ]);
+  assert.equal(upload.status(), 303, upload.status() >= 400 ? await upload.text() : '');
+  assert.match(upload.headers().location ?? '', /#m\d+$/);
   await patient.waitForURL(new RegExp(`/consults/${number}`));
   await doctor.locator('[data-testid=chat-live] .chat-image img').waitFor({ timeout: 10_000 });
   if (SHOTS) await doctor.screenshot({ path: `${SHOTS}/js-consult-doctor.png`, fullPage: true });
