@@ -144,8 +144,10 @@ async fn first_consult(base: &str, db: &sea_orm::DatabaseConnection, run: u16) -
         "infant_high_fever",
         "self_harm",
     ];
-    let answers: serde_json::Map<String, Value> =
-        flags.iter().map(|f| (f.to_string(), json!(false))).collect();
+    let answers: serde_json::Map<String, Value> = flags
+        .iter()
+        .map(|f| (f.to_string(), json!(false)))
+        .collect();
     p.ok(
         "/api/v1/emergency-screen",
         json!({ "answers": answers, "critical": false }),
@@ -197,12 +199,16 @@ async fn first_consult(base: &str, db: &sea_orm::DatabaseConnection, run: u16) -
 
 /// Copies the consult (and its booking, as a cancelled one, so no place is taken) until
 /// there are `n`; their numbers.
-async fn copies(db: &sea_orm::DatabaseConnection, template: i64, n: usize, run: u16) -> Vec<String> {
+async fn copies(
+    db: &sea_orm::DatabaseConnection,
+    template: i64,
+    n: usize,
+    run: u16,
+) -> Vec<String> {
     let more = n.saturating_sub(1);
     let tag = format!("BK{run:04x}B");
-    let series = format!(
-        "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < {more})"
-    );
+    let series =
+        format!("WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < {more})");
     let booking_columns = "slot_id, patient_id, family_member_id, person_key, proof_id, \
         consult_consent_id, icd10, status, starts_at, ends_at, held_at, hold_expires_at, \
         confirmed_at, cancelled_at, cancel_reason, refund_due, reminder_sent_at";
@@ -258,7 +264,8 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn open(base: &str, path: &str, cookie: &reqwest::header::HeaderValue, consult: &str) -> Ws {
     let url = base.replace("http://", "ws://") + path;
@@ -313,7 +320,12 @@ async fn main() {
             json!({ "phone": "13900000001", "password": server::demo::PATIENT_PASSWORD }),
         )
         .await;
-    let doctor = staff(doctor_base, "demo.doctor", "FUZHENDEMODOCTORAAAAAAAAAAAAAAAA").await;
+    let doctor = staff(
+        doctor_base,
+        "demo.doctor",
+        "FUZHENDEMODOCTORAAAAAAAAAAAAAAAA",
+    )
+    .await;
     let before: Vec<u64> = servers.iter().map(|(_, pid)| rss_kib(*pid)).collect();
 
     // Connect, 200 at a time.
@@ -330,7 +342,13 @@ async fn main() {
                 }),
                 tokio::spawn({
                     let (b, c) = (doctor_base.clone(), c.clone());
-                    async move { (open(&b, "/api/v1/staff/consults/socket", &dc, &c).await, c, false) }
+                    async move {
+                        (
+                            open(&b, "/api/v1/staff/consults/socket", &dc, &c).await,
+                            c,
+                            false,
+                        )
+                    }
                 }),
             ]
         }))
@@ -367,7 +385,11 @@ async fn main() {
         let phase = period.mul_f64((i as f64 * 0.618_034) % 1.0);
         tasks.push(tokio::spawn(async move {
             let (mut tx, mut rx) = ws.split();
-            let me = if is_patient { "\"patient\"" } else { "\"doctor\"" };
+            let me = if is_patient {
+                "\"patient\""
+            } else {
+                "\"doctor\""
+            };
             let reader = tokio::spawn(async move {
                 let mut seen = Vec::new();
                 while let Some(Ok(m)) = rx.next().await {

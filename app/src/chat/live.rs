@@ -6,7 +6,7 @@
 //! The outbox lives in the browser's local storage, keyed by consult: a message is kept
 //! until the server acknowledges it, and sent again with the same id on every
 //! reconnection, so a phone that loses its network loses nothing and repeats nothing.
-use super::protocol::Entry;
+use super::protocol::{Entry, EntryKind};
 use crate::domain::consult::Side;
 use crate::i18n::*;
 use leptos::prelude::*;
@@ -117,7 +117,8 @@ pub fn ChatLive(
                 let list = entries.get();
                 let recalls: Vec<i64> = list.iter().filter_map(|e| e.recalls).collect();
                 list.into_iter().map(|e| {
-                    let mine = e.side == viewer;
+                    // Receipts under messages, not under the consult's events.
+                    let mine = e.side == viewer && matches!(e.kind, EntryKind::Text | EntryKind::File);
                     let seq = e.seq;
                     let recalled = recalls.contains(&seq);
                     let drawn = super::view::entry_view(locale, e, viewer, &files, recalled);
@@ -161,7 +162,7 @@ pub fn ChatLive(
 #[cfg(feature = "hydrate")]
 mod browser {
     use super::{Link, Unsent};
-    use crate::chat::protocol::{ClientFrame, Entry, EntryKind, Resume, ServerFrame};
+    use crate::chat::protocol::{ClientFrame, Entry, Resume, ServerFrame};
     use leptos::prelude::*;
     use std::cell::RefCell;
     use std::rc::Rc;
@@ -431,6 +432,10 @@ mod browser {
                     mark_recalled(seq);
                 }
                 let theirs = e.side != s.setup_side();
+                if theirs {
+                    // Their message is what they were typing.
+                    s.setup.set_typing.set(false);
+                }
                 s.setup.set_entries.update(|v| v.push(e));
                 if theirs && visible() {
                     send_frame(

@@ -459,9 +459,10 @@ async fn doctor_phone(state: &State, doctor_id: i64) -> anyhow::Result<String> {
     let cipher = staff
         .phone_cipher
         .ok_or_else(|| anyhow::anyhow!("staff {staff_id} has no phone"))?;
-    state
-        .crypto
-        .decrypt(&cipher, &crate::staff::totp::totp_context(staff_id, "phone"))
+    state.crypto.decrypt(
+        &cipher,
+        &crate::staff::totp::totp_context(staff_id, "phone"),
+    )
 }
 
 fn not_nudged_within_the_hour(column: consult::Column, ts: i64) -> sea_orm::Condition {

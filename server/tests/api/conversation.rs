@@ -392,8 +392,14 @@ pub async fn an_unread_patient_message_texts_the_doctor(db: Db) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let text = outbox.to_string();
-    assert!(text.contains(&p.consult) && text.contains("尚未阅读"), "{outbox}");
-    assert!(!text.contains("头晕"), "the SMS carries no patient data: {outbox}");
+    assert!(
+        text.contains(&p.consult) && text.contains("尚未阅读"),
+        "{outbox}"
+    );
+    assert!(
+        !text.contains("头晕"),
+        "the SMS carries no patient data: {outbox}"
+    );
     // The patient, who has read everything, is not texted.
     assert_eq!(p.patient.outbox_len("13800138000"), patient_texts);
     // An hour on, still unread: one more.
