@@ -162,7 +162,7 @@ pub fn ChatLive(
 #[cfg(feature = "hydrate")]
 mod browser {
     use super::{Link, Unsent};
-    use crate::chat::protocol::{ClientFrame, Entry, Resume, ServerFrame};
+    use crate::chat::protocol::{ClientFrame, Entry, EntryKind, Resume, ServerFrame};
     use leptos::prelude::*;
     use std::cell::RefCell;
     use std::rc::Rc;
