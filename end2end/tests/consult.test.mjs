@@ -82,7 +82,7 @@ async function paidConsult(n, javaScriptEnabled) {
 
   const patientCtx = await browser.newContext({ ...PHONE, javaScriptEnabled });
   const api = patientCtx.request;
-  const [phone, idNumber] = n === 1 ? ['13500136001', '110105198203030015'] : ['13500136002', '110105198304040028'];
+  const [phone, idNumber] = n === 1 ? ['13500136001', '110105198707070010'] : ['13500136002', '110105198808080023'];
   const headers = await registerPatient(api, { phone, idNumber, name: '宋江' });
   const up = await api.post(`${BASE}/api/v1/proofs`, {
     headers,
