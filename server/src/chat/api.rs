@@ -247,7 +247,7 @@ async fn read(state: &AppState, who: Participant, number: &str, seq: i64) -> Res
             super::hub::News {
                 consult_id: c.id,
                 what,
-                row: None,
+                fresh: None,
             },
         );
     }

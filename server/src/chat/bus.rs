@@ -1,8 +1,10 @@
 //! How news of consults reaches the other servers ([`super::hub`]). Every server delivers
 //! its own news to its own connections at once; the bus carries it to the others, which
-//! deliver what they hear. The bus carries ids only: a lost message on the bus delays an
-//! entry until the client resumes, never loses it, because the log is the database.
-use super::hub::{Hub, News};
+//! deliver what they hear. A lost message on the bus delays an entry until the client
+//! resumes, never loses it, because the log is the database. PostgreSQL's `NOTIFY` carries
+//! ids only (its payload is small, and the servers read the log); Redis carries the new
+//! entry too, so the other servers send it on without reading the log.
+use super::hub::{Fresh, Hub, News};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,18 +25,22 @@ impl Bus for InProcess {
     async fn publish(&self, _news: &News) {}
 }
 
-/// What goes on the wire: the news and which server sent it (a server ignores its own).
+/// What goes on the wire: the news, which server sent it (a server ignores its own), and
+/// on Redis the entry itself.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Wire {
     from: u64,
     #[serde(flatten)]
     news: News,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    entry: Option<Fresh>,
 }
 
-fn encode(from: u64, news: &News) -> Option<String> {
+fn encode(from: u64, news: &News, with_entry: bool) -> Option<String> {
     serde_json::to_string(&Wire {
         from,
         news: news.clone(),
+        entry: news.fresh.as_deref().filter(|_| with_entry).cloned(),
     })
     .ok()
 }
@@ -42,7 +48,10 @@ fn encode(from: u64, news: &News) -> Option<String> {
 /// Hands what another server sent to this server's connections.
 fn heard(hub: &Hub, me: u64, payload: &str) {
     match serde_json::from_str::<Wire>(payload) {
-        Ok(w) if w.from != me => hub.deliver(w.news),
+        Ok(w) if w.from != me => hub.deliver(News {
+            fresh: w.entry.map(Arc::new),
+            ..w.news
+        }),
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "unreadable news on the consult bus"),
     }
@@ -87,7 +96,7 @@ impl Postgres {
 impl Bus for Postgres {
     async fn publish(&self, news: &News) {
         use sea_orm::ConnectionTrait;
-        let Some(payload) = encode(self.me, news) else {
+        let Some(payload) = encode(self.me, news, false) else {
             return;
         };
         let sent = self
@@ -152,30 +161,32 @@ impl Redis {
 #[async_trait::async_trait]
 impl Bus for Redis {
     async fn publish(&self, news: &News) {
-        let Some(payload) = encode(self.me, news) else {
+        let Some(payload) = encode(self.me, news, true) else {
             return;
         };
-        let mut publisher = self.publisher.lock().await;
-        if publisher.is_none() {
-            match self.client.get_multiplexed_async_connection().await {
-                Ok(c) => *publisher = Some(c),
-                Err(e) => {
-                    tracing::warn!(error = %e, "news not published on the consult bus (Redis)");
-                    return;
-                }
+        // A multiplexed connection serves concurrent publishes: the lock is held only to
+        // take (or make) it.
+        let mut conn = {
+            let mut publisher = self.publisher.lock().await;
+            match publisher.as_ref() {
+                Some(c) => c.clone(),
+                None => match self.client.get_multiplexed_async_connection().await {
+                    Ok(c) => publisher.insert(c).clone(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "news not published on the consult bus (Redis)");
+                        return;
+                    }
+                },
             }
-        }
-        let Some(conn) = publisher.as_mut() else {
-            return;
         };
         let sent: redis::RedisResult<i64> = redis::cmd("PUBLISH")
             .arg(CHANNEL)
             .arg(payload)
-            .query_async(conn)
+            .query_async(&mut conn)
             .await;
         if let Err(e) = sent {
             tracing::warn!(error = %e, "news not published on the consult bus (Redis)");
-            *publisher = None;
+            *self.publisher.lock().await = None;
         }
     }
 }

@@ -8,6 +8,7 @@
 //! PostgreSQL `LISTEN/NOTIFY` or Redis pub/sub; each server delivers what it hears to its
 //! own connections.
 use crate::db::consult_message;
+use app::chat::protocol::FileRef;
 use app::domain::consult::Side;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -20,9 +21,17 @@ use tokio::sync::mpsc;
 pub struct News {
     pub consult_id: i64,
     pub what: What,
-    /// The entry itself, when the news never left this process (saves a read).
+    /// The entry itself, when the news never left this process: its connections send it
+    /// without reading the log again.
     #[serde(skip)]
-    pub row: Option<Arc<consult_message::Model>>,
+    pub fresh: Option<Arc<Fresh>>,
+}
+
+/// An entry just stored, as the sender's server has it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Fresh {
+    pub message: consult_message::Model,
+    pub file: Option<FileRef>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

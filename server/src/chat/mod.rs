@@ -8,7 +8,9 @@ pub mod files;
 pub mod hub;
 pub mod log;
 pub mod service;
+pub mod sessions;
 pub mod socket;
+pub mod writer;
 
 use crate::config::{Config, Mode};
 use crate::feature::{Feature, Job, logged};
@@ -22,9 +24,16 @@ use std::time::Duration;
 
 pub struct Chat;
 
+/// How often the sessions behind open connections are checked (a logged-out session's
+/// connections close within this and a ping).
+const SESSION_CHECK: Duration = Duration::from_secs(20);
+
 /// What the chat keeps for the life of the server.
 pub struct ChatParts {
     pub hub: Arc<Hub>,
+    pub sessions: Arc<sessions::SessionWatch>,
+    /// Messages waiting for the next batch.
+    pub writer: writer::Writer,
     pub bus: Arc<dyn bus::Bus>,
     pub connections_per_account: usize,
     /// Seconds a message may stay unread before the reader is nudged by SMS.
@@ -71,6 +80,8 @@ impl Feature for Chat {
         };
         parts.insert(ChatParts {
             hub,
+            sessions: Arc::default(),
+            writer: writer::Writer::default(),
             bus,
             connections_per_account: config.chat_connections_per_account.max(1),
             nudge_secs: config.chat_nudge_minutes.clamp(1, 24 * 60) * 60,
@@ -79,20 +90,38 @@ impl Feature for Chat {
         });
     }
     fn jobs(&self) -> Vec<Job> {
-        vec![Job {
-            name: "nudging unread consult messages",
-            every: Duration::from_secs(30),
-            first_after: Duration::from_secs(30),
-            run: |state, now| {
-                Box::pin(async move {
-                    logged(
-                        "nudging unread messages",
-                        service::nudge_unread(&state, now).await,
-                    );
-                    Ok(())
-                })
+        vec![
+            Job {
+                name: "checking the sessions of consult connections",
+                every: SESSION_CHECK,
+                first_after: SESSION_CHECK,
+                run: |state, now| {
+                    Box::pin(async move {
+                        if let Ok(parts) = state.parts.get::<ChatParts>() {
+                            parts
+                                .sessions
+                                .check(&state.db, now.unix_timestamp())
+                                .await?;
+                        }
+                        Ok(())
+                    })
+                },
             },
-        }]
+            Job {
+                name: "nudging unread consult messages",
+                every: Duration::from_secs(30),
+                first_after: Duration::from_secs(30),
+                run: |state, now| {
+                    Box::pin(async move {
+                        logged(
+                            "nudging unread messages",
+                            service::nudge_unread(&state, now).await,
+                        );
+                        Ok(())
+                    })
+                },
+            },
+        ]
     }
 }
 
@@ -104,7 +133,7 @@ pub fn publish(state: &Arc<State>, consult_id: i64, seq: i64) {
         News {
             consult_id,
             what: What::Entry { seq },
-            row: None,
+            fresh: None,
         },
     );
 }

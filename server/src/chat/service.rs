@@ -3,22 +3,22 @@
 //! same client id gets the number it already has. The doctor's first message starts the
 //! service: the consult moves to "in progress" and its order is served, in the same
 //! transaction.
+use super::hub::{Fresh, News, What};
 use super::log::{self, NewEntry};
+use super::writer::{self, Pending, Written};
 use crate::consult::access::{self, Participant};
 use crate::consult::life;
 use crate::context::RequestContext;
 use crate::db::{self, consult, consult_file, consult_message};
 use crate::error::AppError;
-use crate::orders::AfterCommit;
 use crate::state::State;
 use app::chat::protocol::{Entry, EntryKind, FileRef, PAGE};
 use app::domain::consult::{
-    ConsultEvent, ConsultStatus, Side, WriteRefused, WriteWindow, may_recall, parse_client_id,
-    parse_text,
+    ConsultStatus, Side, WriteRefused, WriteWindow, may_recall, parse_client_id, parse_text,
 };
 use app::domain::{ErrorCode, Field, FieldError};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::collections::HashMap;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -36,6 +36,16 @@ pub struct Sent {
     pub consult_id: i64,
     pub seq: i64,
     pub repeat: bool,
+}
+
+impl Sent {
+    fn repeat(consult_id: i64, seq: i64) -> Self {
+        Sent {
+            consult_id,
+            seq,
+            repeat: true,
+        }
+    }
 }
 
 pub(crate) fn refused(r: WriteRefused) -> AppError {
@@ -66,20 +76,27 @@ pub async fn send(
     body: Body,
     cx: &RequestContext,
 ) -> Result<Sent, AppError> {
+    let c = access::find(&state.db, who, number).await?;
+    send_to(state, who, &c, client_id, body, cx).await
+}
+
+/// Stores a message from `who` in `c`, a consult [`access::find`] gave `who`. One write
+/// transaction: the number (with the sender's read mark and the row's lock), the entry,
+/// and the doctor's first answer when it is one. A resend gets the number it already has.
+pub async fn send_to(
+    state: &Arc<State>,
+    who: Participant,
+    c: &consult::Model,
+    client_id: &str,
+    body: Body,
+    cx: &RequestContext,
+) -> Result<Sent, AppError> {
     let client_id = parse_client_id(client_id).ok_or(FieldError::new(
         ErrorCode::MessageIdInvalid,
         Field::ClientId,
     ))?;
-    let c = access::find(&state.db, who, number).await?;
     let side = who.side();
-    if let Some(m) = log::by_client_id(&state.db, c.id, side, &client_id).await? {
-        return Ok(Sent {
-            consult_id: c.id,
-            seq: m.seq,
-            repeat: true,
-        });
-    }
-    let (kind, text, file_id) = match body {
+    let (kind, text, file) = match body {
         Body::Text(t) => {
             let t = parse_text(&t)?;
             let words = state.words.filter().find(&t);
@@ -99,70 +116,32 @@ pub async fn send(
                 .one(&state.db)
                 .await?
                 .ok_or(FieldError::new(ErrorCode::NotFound, Field::Files))?;
-            (EntryKind::File, String::new(), Some(f.id))
+            (EntryKind::File, String::new(), Some(f))
         }
     };
-    let now = cx.now.unix_timestamp();
-    let txn = db::begin_write(&state.db).await?;
-    // The counter first: the write lock (SQLite) or the row lock (PostgreSQL) from the
-    // first statement, so concurrent senders queue instead of failing half-way.
-    let seq = log::next_seq(&txn, c.id, now)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("consult {} vanished", c.id))?;
-    let current = life::locked(&txn, c.id).await?;
-    if let Err(r) = window(&current)?.may_write(side, now) {
-        txn.rollback().await?;
-        return Err(refused(r));
-    }
-    let entry = NewEntry {
-        side,
-        author_id: Some(who.author_id()),
-        client_id: Some(client_id.clone()),
-        kind,
-        body: text,
-        file_id,
-        recalls_seq: None,
-    };
-    if let Err(e) = log::insert(&txn, c.id, seq, entry, now).await {
-        txn.rollback().await?;
-        // The same message sent twice at once: the other one is stored.
-        if db::is_unique_violation(&e)
-            && let Some(m) = log::by_client_id(&state.db, c.id, side, &client_id).await?
-        {
-            return Ok(Sent {
-                consult_id: c.id,
-                seq: m.seq,
-                repeat: true,
-            });
-        }
-        return Err(e.into());
-    }
-    let mut after = AfterCommit::default();
-    let mut last = seq;
-    if side == Side::Doctor && life::status_of(&current)? == ConsultStatus::Waiting {
-        let moved = life::step(
-            &txn,
-            c.id,
-            ConsultEvent::DoctorAnswered,
-            Some(who.author_id()),
-            None,
-            cx,
-            &mut after,
-        )
-        .await?;
-        if moved != life::Moved::Stale {
-            last += 1;
-        }
-    }
-    // The sender has read everything up to their own message.
-    mark_read(&txn, c.id, side, seq).await?;
-    txn.commit().await?;
-    after.run(state);
-    super::publish(state, c.id, last);
-    Ok(Sent {
+    let pending = Pending {
         consult_id: c.id,
-        seq,
-        repeat: false,
+        side,
+        doctor: (side == Side::Doctor).then(|| who.author_id()),
+        entry: NewEntry {
+            side,
+            author_id: Some(who.author_id()),
+            client_id: Some(client_id),
+            kind,
+            body: text,
+            file_id: file.as_ref().map(|f| f.id),
+            recalls_seq: None,
+        },
+        file: file.as_ref().map(file_ref),
+        cx: cx.clone(),
+    };
+    Ok(match writer::write(state, pending).await? {
+        Written::Stored { message, .. } => Sent {
+            consult_id: c.id,
+            seq: message.seq,
+            repeat: false,
+        },
+        Written::Repeat { seq } => Sent::repeat(c.id, seq),
     })
 }
 
@@ -216,7 +195,7 @@ pub async fn recall(
         file_id: None,
         recalls_seq: Some(seq),
     };
-    log::insert(&txn, c.id, next, entry, now).await?;
+    let stored = log::insert(&txn, c.id, next, entry, now).await?;
     crate::audit::record(
         &txn,
         cx.audit(crate::audit::AuditAction::MessageRecalled)
@@ -226,7 +205,17 @@ pub async fn recall(
     )
     .await?;
     txn.commit().await?;
-    super::publish(state, c.id, next);
+    super::news(
+        state,
+        News {
+            consult_id: c.id,
+            what: What::Entry { seq: next },
+            fresh: Some(Arc::new(Fresh {
+                message: stored,
+                file: None,
+            })),
+        },
+    );
     Ok(Sent {
         consult_id: c.id,
         seq: next,
@@ -367,26 +356,11 @@ async fn nudge_side(
             Expr::col(consult::Column::LastSeq),
         ))
         .filter(not_nudged_within_the_hour(nudged_at, ts))
+        .filter(unread_since(reader, writer, ts - nudge_secs))
         .all(&state.db)
         .await?;
     let mut nudged = 0;
     for c in behind {
-        let read = match reader {
-            Reader::Patient => c.patient_read_seq,
-            Reader::Doctor => c.doctor_read_seq,
-        };
-        let oldest_unread = consult_message::Entity::find()
-            .filter(consult_message::Column::ConsultId.eq(c.id))
-            .filter(consult_message::Column::Seq.gt(read))
-            .filter(consult_message::Column::Side.eq(writer.as_str()))
-            .filter(consult_message::Column::Kind.is_in(["text", "file"]))
-            .order_by_asc(consult_message::Column::Seq)
-            .one(&state.db)
-            .await?;
-        let Some(m) = oldest_unread else { continue };
-        if m.created_at > ts - nudge_secs {
-            continue;
-        }
         // The claim: of two servers running this job, one sends.
         let txn = db::begin_write(&state.db).await?;
         let claimed = consult::Entity::update_many()
@@ -462,6 +436,23 @@ async fn doctor_phone(state: &State, doctor_id: i64) -> anyhow::Result<String> {
     state.crypto.decrypt(
         &cipher,
         &crate::staff::totp::totp_context(staff_id, "phone"),
+    )
+}
+
+/// The consult has a message of `writer`'s that the reader has not read, written at or
+/// before `before`: one query for all consults, however many have unread messages.
+fn unread_since(reader: Reader, writer: Side, before: i64) -> Expr {
+    let read = match reader {
+        Reader::Patient => "consult.patient_read_seq",
+        Reader::Doctor => "consult.doctor_read_seq",
+    };
+    Expr::cust_with_values(
+        format!(
+            "EXISTS (SELECT 1 FROM consult_message m WHERE m.consult_id = consult.id \
+             AND m.seq > {read} AND m.side = $1 AND m.kind IN ('text', 'file') \
+             AND m.created_at <= $2)"
+        ),
+        [sea_orm::Value::from(writer.as_str()), before.into()],
     )
 }
 

@@ -7,11 +7,14 @@
 //! Limits: frames ≤ 64 KiB, an 8 KiB read buffer and a bounded write buffer; a ping every
 //! 25 s and a close after 60 s without a frame or pong (`FUZHEN_CHAT_PING_SECS`); a
 //! per-connection frame rate (`FUZHEN_CHAT_FRAMES_PER_SECOND`); a
-//! per-account connection count; the session checked at each ping; the page's origin
-//! checked at the upgrade. A bad frame gets an error frame and changes nothing.
+//! per-account connection count; the session checked by a job every 20 s (a connection
+//! whose session has ended closes at its next ping); the page's origin checked at the
+//! upgrade. A bad frame gets an error frame and changes nothing.
 use super::ChatParts;
 use super::hub::{Listener, News, What};
+use super::log;
 use super::service::{self, Body};
+use super::sessions::Watched;
 use crate::consult::access::{self, Participant};
 use crate::context::RequestContext;
 use crate::db::consult;
@@ -28,7 +31,7 @@ use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::time::Duration;
 use time::OffsetDateTime;
-use tokio::time::{Instant, interval};
+use tokio::time::{Instant, interval_at};
 
 /// How long one frame may take to go out before the client counts as too slow.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -49,6 +52,12 @@ pub async fn upgrade(
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
     let hub = parts.hub.clone();
+    // The session is watched by its id; its data is not kept while connected.
+    let watched = session
+        .as_ref()
+        .and_then(tower_sessions::Session::id)
+        .map(|id| parts.sessions.watch(&id));
+    drop(session);
     let seat = hub.seat(who.account_key(), parts.connections_per_account);
     let pace = Pace {
         ping_every: parts.ping_every,
@@ -69,11 +78,10 @@ pub async fn upgrade(
                     .await;
                 return;
             };
-            let session_id = session.as_ref().and_then(tower_sessions::Session::id);
             let conn = Connection {
                 state,
                 who,
-                session_id,
+                session: watched,
                 listener: hub.listener(),
                 joined: HashMap::new(),
                 ip,
@@ -135,7 +143,8 @@ struct Connection {
     pace: Pace,
     state: AppState,
     who: Participant,
-    session_id: Option<tower_sessions::session::Id>,
+    /// The session it was opened with (none: not a browser's).
+    session: Option<Watched>,
     listener: Listener,
     joined: HashMap<i64, Joined>,
     ip: String,
@@ -160,8 +169,9 @@ impl Connection {
     }
 
     async fn serve(&mut self, socket: &mut WebSocket) -> End {
-        let mut ping = interval(self.pace.ping_every);
-        ping.tick().await;
+        // Each connection's pings at its own phase, so 10,000 of them do not tick at once.
+        let phase = self.pace.ping_every.mul_f64(rand::random::<f64>());
+        let mut ping = interval_at(Instant::now() + phase, self.pace.ping_every);
         let idle_after = self.pace.ping_every * 12 / 5;
         let burst = self.pace.frames_per_second * 4.0;
         let mut heard = Instant::now();
@@ -181,7 +191,8 @@ impl Connection {
                     }
                     match msg {
                         Message::Text(text) => {
-                            if let Err(end) = self.frame(socket, text.as_str()).await {
+                            // Boxed: a waiting connection holds no room for a frame's work.
+                            if let Err(end) = Box::pin(self.frame(socket, text.as_str())).await {
                                 return end;
                             }
                         }
@@ -196,7 +207,7 @@ impl Connection {
                 }
                 news = self.listener.news.recv() => {
                     let Some(news) = news else { return End::Gone };
-                    if let Err(end) = self.news(socket, news).await {
+                    if let Err(end) = Box::pin(self.news(socket, news)).await {
                         return end;
                     }
                 }
@@ -204,7 +215,7 @@ impl Connection {
                     if heard.elapsed() >= idle_after {
                         return End::Close(close::IDLE, "idle");
                     }
-                    if !self.session_alive().await {
+                    if self.session.as_ref().is_some_and(Watched::ended) {
                         return End::Close(close::UNAUTHENTICATED, "session ended");
                     }
                     // A connection dropped from a consult as too slow resumes from the log.
@@ -218,19 +229,6 @@ impl Connection {
                     }
                 }
             }
-        }
-    }
-
-    async fn session_alive(&self) -> bool {
-        use tower_sessions::SessionStore;
-        let Some(id) = self.session_id else {
-            return true;
-        };
-        match self.state.sessions.load(&id).await {
-            Ok(Some(r)) => r.expiry_date > OffsetDateTime::now_utc(),
-            Ok(None) => false,
-            // The database is down: keep the connection; the next ping asks again.
-            Err(_) => true,
         }
     }
 
@@ -271,15 +269,9 @@ impl Connection {
                 client_id,
                 text,
             } => {
-                let r = service::send(
-                    &self.state,
-                    self.who,
-                    &consult,
-                    &client_id,
-                    Body::Text(text),
-                    &self.cx(),
-                )
-                .await;
+                let r = self
+                    .send_message(&consult, &client_id, Body::Text(text))
+                    .await;
                 self.acked(socket, consult, client_id, r).await
             }
             ClientFrame::SendFile {
@@ -287,15 +279,9 @@ impl Connection {
                 client_id,
                 file,
             } => {
-                let r = service::send(
-                    &self.state,
-                    self.who,
-                    &consult,
-                    &client_id,
-                    Body::File(file),
-                    &self.cx(),
-                )
-                .await;
+                let r = self
+                    .send_message(&consult, &client_id, Body::File(file))
+                    .await;
                 self.acked(socket, consult, client_id, r).await
             }
             ClientFrame::Recall {
@@ -321,7 +307,7 @@ impl Connection {
                         News {
                             consult_id: c,
                             what: What::Read { side, seq },
-                            row: None,
+                            fresh: None,
                         },
                     ),
                     Ok(false) => {}
@@ -346,11 +332,30 @@ impl Connection {
                         what: What::Typing {
                             side: self.who.side(),
                         },
-                        row: None,
+                        fresh: None,
                     },
                 );
                 Ok(())
             }
+        }
+    }
+
+    /// A message to a consult: one the connection follows is not looked up again.
+    async fn send_message(
+        &self,
+        number: &str,
+        client_id: &str,
+        body: Body,
+    ) -> Result<service::Sent, AppError> {
+        let cx = self.cx();
+        let joined = self
+            .joined_by_number(number)
+            .and_then(|id| self.joined.get(&id));
+        match joined {
+            Some(j) => {
+                service::send_to(&self.state, self.who, &j.consult, client_id, body, &cx).await
+            }
+            None => service::send(&self.state, self.who, number, client_id, body, &cx).await,
         }
     }
 
@@ -494,7 +499,22 @@ impl Connection {
         let number = j.consult.consult_number.clone();
         let me = self.who.side();
         match news.what {
-            What::Entry { seq } if seq > j.sent => self.catch_up(socket, news.consult_id).await,
+            What::Entry { seq } if seq > j.sent => {
+                // The entry came with the news: no read of the log when it is the next one.
+                if let Some(f) = &news.fresh
+                    && f.message.seq == j.sent + 1
+                {
+                    let entry = log::view(&j.consult, &f.message, f.file.clone(), false, me);
+                    self.send(socket, &ServerFrame::Entry(entry)).await?;
+                    if let Some(j) = self.joined.get_mut(&news.consult_id) {
+                        j.sent = f.message.seq;
+                    }
+                    if seq == f.message.seq {
+                        return Ok(());
+                    }
+                }
+                self.catch_up(socket, news.consult_id).await
+            }
             What::Entry { .. } => Ok(()),
             What::Read { side, seq } if side != me => {
                 self.send(

@@ -45,7 +45,7 @@ async fn read_all(state: &AppState, c: &consult::Model, side: Side) -> Result<()
             crate::chat::hub::News {
                 consult_id: c.id,
                 what,
-                row: None,
+                fresh: None,
             },
         );
     }
