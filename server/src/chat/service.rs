@@ -446,14 +446,13 @@ fn unread_since(reader: Reader, writer: Side, before: i64) -> Expr {
         Reader::Patient => "consult.patient_read_seq",
         Reader::Doctor => "consult.doctor_read_seq",
     };
-    Expr::cust_with_values(
-        format!(
-            "EXISTS (SELECT 1 FROM consult_message m WHERE m.consult_id = consult.id \
-             AND m.seq > {read} AND m.side = $1 AND m.kind IN ('text', 'file') \
-             AND m.created_at <= $2)"
-        ),
-        [sea_orm::Value::from(writer.as_str()), before.into()],
-    )
+    // Only the server's own words and a number go into the text.
+    let writer = writer.as_str();
+    Expr::cust(format!(
+        "EXISTS (SELECT 1 FROM consult_message m WHERE m.consult_id = consult.id \
+         AND m.seq > {read} AND m.side = '{writer}' AND m.kind IN ('text', 'file') \
+         AND m.created_at <= {before})"
+    ))
 }
 
 fn not_nudged_within_the_hour(column: consult::Column, ts: i64) -> sea_orm::Condition {

@@ -351,5 +351,19 @@ pub async fn bad_frames_are_refused_and_change_nothing(db: Db) {
         .execute_unprepared("DELETE FROM session WHERE patient_id IS NOT NULL")
         .await
         .unwrap();
+    // The job that checks the sessions of open connections (every 20 s) runs now.
+    let parts = p
+        .patient
+        .state
+        .parts
+        .get::<server::chat::ChatParts>()
+        .unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let ended = parts
+        .sessions
+        .check(&p.patient.state.db, now)
+        .await
+        .unwrap();
+    assert!(ended >= 1, "the deleted session is found ended");
     assert_eq!(close_code(&mut two).await, Some(4401));
 }
