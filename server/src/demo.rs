@@ -256,7 +256,166 @@ pub async fn seed(state: &AppState, mode: Mode) -> anyhow::Result<Seeded> {
     )
     .await
     .map_err(anyhow_of)?;
+    let demo_doctor = staff::list(state)
+        .await
+        .map_err(anyhow_of)?
+        .into_iter()
+        .find(|s| s.username == "demo.doctor")
+        .context("no demo doctor")?
+        .id;
+    consult(state, wang, operator, &cardiologist, demo_doctor, now).await?;
     Ok(Seeded::Created)
+}
+
+/// 王建国's paid text consult with demo.doctor, a question asked and answered: the
+/// consult page, the doctor's desk and the message centre have something to show. Made
+/// the way a patient makes one: screen, notice, hold, sandbox payment.
+async fn consult(
+    state: &AppState,
+    wang: i64,
+    operator: i64,
+    doctor: &crate::db::doctor::Model,
+    doctor_staff: i64,
+    now: OffsetDateTime,
+) -> anyhow::Result<()> {
+    use crate::chat::service::Body;
+    use crate::consult::access::Participant;
+    use crate::eligibility::consult_consents::{self, ConsultFor};
+    use app::domain::consult_consent::ScreenPass;
+    use app::domain::schedule::{ConsultType, SessionPlan, Split};
+
+    let slots = crate::booking::schedule::publish_session(
+        state,
+        &doctor.doctor_number,
+        ConsultType::Text,
+        SessionPlan {
+            date: app::domain::schedule::add_days(app::domain::china_time::today(now), 1),
+            start_minute: 19 * 60,
+            end_minute: 19 * 60 + 30,
+            split: Split::SlotMinutes(30),
+        },
+        operator,
+        &demo(now),
+    )
+    .await
+    .map_err(anyhow_of)?;
+    let slot = slots.first().context("no demo slot")?;
+    let patient = RequestContext {
+        actor: crate::audit::Actor::Patient(wang),
+        ..demo(now)
+    };
+    let answers = app::domain::emergency::ALL_RED_FLAGS
+        .iter()
+        .map(|f| (f.as_str().to_owned(), false))
+        .collect();
+    crate::eligibility::screen::submit(state, wang, None, &answers, &patient)
+        .await
+        .map_err(anyhow_of)?;
+    let consent = consult_consents::give(
+        state,
+        &ConsultFor {
+            patient_id: wang,
+            member: None,
+            icd10: "I10".into(),
+            department: app::domain::department::Department::Cardiology,
+        },
+        Some(ScreenPass {
+            at: now.unix_timestamp(),
+            member: None,
+            critical: false,
+        }),
+        true,
+        &state.consult_notice_version,
+        &patient,
+    )
+    .await
+    .map_err(anyhow_of)?;
+    let held = crate::booking::hold_writer::hold(
+        state,
+        &crate::booking::holds::HoldRequest {
+            patient_id: wang,
+            member: None,
+            slot_number: slot.clone(),
+            consult_consent: consent,
+            known_birth_date: None,
+        },
+        state.hold_secs,
+        IP,
+        now,
+    )
+    .await
+    .map_err(anyhow_of)?;
+    let next = crate::booking::paying::start_payment(
+        state,
+        wang,
+        &held.booking_number,
+        app::domain::payment_method::PaymentMethod::WechatPay,
+        app::domain::payment_method::Browser::Phone,
+        &patient,
+    )
+    .await
+    .map_err(anyhow_of)?;
+    let crate::orders::PayNext::Redirect(url) = next else {
+        bail!("the demo booking did not ask for a payment");
+    };
+    let order = url
+        .trim_start_matches("/pay/sandbox/")
+        .split('?')
+        .next()
+        .context("no order in the sandbox's address")?;
+    crate::orders::sandbox_choose(
+        state,
+        wang,
+        order,
+        Some(crate::orders::payments::sandbox::Choice::Succeed),
+        now,
+    )
+    .await
+    .map_err(anyhow_of)?;
+    let booking = crate::db::booking::Entity::find()
+        .filter(crate::db::booking::Column::BookingNumber.eq(held.booking_number.as_str()))
+        .one(&state.db)
+        .await?
+        .context("the demo booking")?;
+    let number = crate::db::consult::Entity::find()
+        .filter(crate::db::consult::Column::BookingId.eq(booking.id))
+        .one(&state.db)
+        .await?
+        .context("the demo consult did not open on payment")?
+        .consult_number;
+    let said = [
+        (
+            Participant::Patient { id: wang },
+            "刘医生您好，我最近早上量血压在 150/95 左右，氨氯地平还在吃，需要加药吗？",
+        ),
+        (
+            Participant::Doctor {
+                staff_id: doctor_staff,
+                doctor_id: doctor.id,
+            },
+            "您好，请连续一周早晚各量一次血压，记录后拍照发给我，我看过再决定是否调整。",
+        ),
+    ];
+    for (who, text) in said {
+        let cx = RequestContext {
+            actor: match who {
+                Participant::Patient { id } => crate::audit::Actor::Patient(id),
+                Participant::Doctor { staff_id, .. } => crate::audit::Actor::Staff(staff_id),
+            },
+            ..demo(now)
+        };
+        crate::chat::service::send(
+            state,
+            who,
+            &number,
+            &uuid::Uuid::now_v7().to_string(),
+            Body::Text(text.into()),
+            &cx,
+        )
+        .await
+        .map_err(anyhow_of)?;
+    }
+    Ok(())
 }
 
 fn approve(icd10: &str, department: &str) -> Decision {

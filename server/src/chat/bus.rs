@@ -4,55 +4,108 @@
 //! resumes, never loses it, because the log is the database. PostgreSQL's `NOTIFY` carries
 //! ids only (its payload is small, and the servers read the log); Redis carries the new
 //! entry too, so the other servers send it on without reading the log.
+//!
+//! News is handed to an [`Outbox`]: one task per server publishes what has gathered
+//! since its last publish as one message, so a busy server sends one bus message per
+//! round trip rather than one per entry, and the other servers wake once for all of it.
 use super::hub::{Fresh, Hub, News};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::mpsc;
 
 /// The channel every server listens on.
 pub const CHANNEL: &str = "fuzhen_consult";
 
+/// Most news in one bus message (PostgreSQL's payload must stay under 8,000 bytes; ids
+/// only, about 70 bytes each).
+const POSTGRES_BATCH: usize = 64;
+const REDIS_BATCH: usize = 256;
+/// News waiting for the publisher; beyond this it is dropped (the clients' resume
+/// catches up).
+const OUTBOX: usize = 8192;
+
 #[async_trait::async_trait]
 pub trait Bus: Send + Sync {
     /// Tells the other servers; best effort.
-    async fn publish(&self, news: &News);
+    async fn publish(&self, news: &[News]);
+    /// Most news in one call.
+    fn batch(&self) -> usize;
 }
 
-/// One server: nothing to tell anyone else (the embedded default).
-pub struct InProcess;
+/// Where this server's news waits for the bus: nothing for one server alone (the
+/// embedded default), else a queue drained by one publishing task.
+pub struct Outbox(Option<mpsc::Sender<News>>);
 
-#[async_trait::async_trait]
-impl Bus for InProcess {
-    async fn publish(&self, _news: &News) {}
+impl Outbox {
+    /// One server: nothing to tell anyone else.
+    pub fn none() -> Self {
+        Self(None)
+    }
+
+    /// Starts the task that publishes on `bus`.
+    pub fn start(bus: Arc<dyn Bus>) -> Self {
+        let (tx, mut rx) = mpsc::channel::<News>(OUTBOX);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(bus.batch());
+            while rx.recv_many(&mut batch, bus.batch()).await > 0 {
+                bus.publish(&batch).await;
+                batch.clear();
+            }
+        });
+        Self(Some(tx))
+    }
+
+    /// Queues `news` for the other servers.
+    pub fn send(&self, news: News) {
+        if let Some(tx) = &self.0
+            && tx.try_send(news).is_err()
+        {
+            tracing::warn!("the consult bus is behind; news dropped (clients catch up on resume)");
+        }
+    }
 }
 
-/// What goes on the wire: the news, which server sent it (a server ignores its own), and
-/// on Redis the entry itself.
+/// One piece of news on the wire, with the entry itself on Redis.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Wire {
-    from: u64,
     #[serde(flatten)]
     news: News,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     entry: Option<Fresh>,
 }
 
-fn encode(from: u64, news: &News, with_entry: bool) -> Option<String> {
-    serde_json::to_string(&Wire {
-        from,
-        news: news.clone(),
-        entry: news.fresh.as_deref().filter(|_| with_entry).cloned(),
-    })
-    .ok()
+/// `<server>\n<JSON array>`: a server skips its own messages by the first line, without
+/// reading the rest.
+fn encode(from: u64, news: &[News], with_entry: bool) -> Option<String> {
+    let wire: Vec<Wire> = news
+        .iter()
+        .map(|n| Wire {
+            news: n.clone(),
+            entry: n.fresh.as_deref().filter(|_| with_entry).cloned(),
+        })
+        .collect();
+    let json = serde_json::to_string(&wire).ok()?;
+    Some(format!("{from}\n{json}"))
 }
 
 /// Hands what another server sent to this server's connections.
 fn heard(hub: &Hub, me: u64, payload: &str) {
-    match serde_json::from_str::<Wire>(payload) {
-        Ok(w) if w.from != me => hub.deliver(News {
-            fresh: w.entry.map(Arc::new),
-            ..w.news
-        }),
-        Ok(_) => {}
+    let Some((from, json)) = payload.split_once('\n') else {
+        tracing::warn!("unreadable news on the consult bus");
+        return;
+    };
+    if from.parse::<u64>().ok() == Some(me) {
+        return;
+    }
+    match serde_json::from_str::<Vec<Wire>>(json) {
+        Ok(wire) => {
+            for w in wire {
+                hub.deliver(News {
+                    fresh: w.entry.map(Arc::new),
+                    ..w.news
+                });
+            }
+        }
         Err(e) => tracing::warn!(error = %e, "unreadable news on the consult bus"),
     }
 }
@@ -94,7 +147,7 @@ impl Postgres {
 
 #[async_trait::async_trait]
 impl Bus for Postgres {
-    async fn publish(&self, news: &News) {
+    async fn publish(&self, news: &[News]) {
         use sea_orm::ConnectionTrait;
         let Some(payload) = encode(self.me, news, false) else {
             return;
@@ -111,6 +164,9 @@ impl Bus for Postgres {
             tracing::warn!(error = %e, "news not published on the consult bus");
         }
     }
+    fn batch(&self) -> usize {
+        POSTGRES_BATCH
+    }
 }
 
 /// Redis pub/sub, for servers that share a Redis (`FUZHEN_BUS=redis`, `FUZHEN_REDIS_URL`).
@@ -118,6 +174,7 @@ impl Bus for Postgres {
 /// bring a second provider (Redis sits on the internal network).
 pub struct Redis {
     client: redis::Client,
+    /// Only the outbox's task publishes, so the lock is never contended.
     publisher: tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
     me: u64,
 }
@@ -160,33 +217,32 @@ impl Redis {
 
 #[async_trait::async_trait]
 impl Bus for Redis {
-    async fn publish(&self, news: &News) {
+    async fn publish(&self, news: &[News]) {
         let Some(payload) = encode(self.me, news, true) else {
             return;
         };
-        // A multiplexed connection serves concurrent publishes: the lock is held only to
-        // take (or make) it.
-        let mut conn = {
-            let mut publisher = self.publisher.lock().await;
-            match publisher.as_ref() {
-                Some(c) => c.clone(),
-                None => match self.client.get_multiplexed_async_connection().await {
-                    Ok(c) => publisher.insert(c).clone(),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "news not published on the consult bus (Redis)");
-                        return;
-                    }
-                },
-            }
+        let mut publisher = self.publisher.lock().await;
+        let conn = match publisher.as_mut() {
+            Some(c) => c,
+            None => match self.client.get_multiplexed_async_connection().await {
+                Ok(c) => publisher.insert(c),
+                Err(e) => {
+                    tracing::warn!(error = %e, "news not published on the consult bus (Redis)");
+                    return;
+                }
+            },
         };
         let sent: redis::RedisResult<i64> = redis::cmd("PUBLISH")
             .arg(CHANNEL)
             .arg(payload)
-            .query_async(&mut conn)
+            .query_async(conn)
             .await;
         if let Err(e) = sent {
             tracing::warn!(error = %e, "news not published on the consult bus (Redis)");
-            *self.publisher.lock().await = None;
+            *publisher = None;
         }
+    }
+    fn batch(&self) -> usize {
+        REDIS_BATCH
     }
 }

@@ -34,7 +34,8 @@ pub struct ChatParts {
     pub sessions: Arc<sessions::SessionWatch>,
     /// Messages waiting for the next batch.
     pub writer: writer::Writer,
-    pub bus: Arc<dyn bus::Bus>,
+    /// News for the other servers.
+    pub outbox: bus::Outbox,
     pub connections_per_account: usize,
     /// Seconds a message may stay unread before the reader is nudged by SMS.
     pub nudge_secs: i64,
@@ -51,21 +52,21 @@ impl Feature for Chat {
     }
     fn parts(&self, config: &Config, db: &sea_orm::DatabaseConnection, parts: &mut Parts) {
         let hub = Arc::new(Hub::default());
-        let bus: Arc<dyn bus::Bus> = match config.bus.as_str() {
-            "postgres" if config.database_url.starts_with("postgres") => Arc::new(
+        let bus: Option<Arc<dyn bus::Bus>> = match config.bus.as_str() {
+            "postgres" if config.database_url.starts_with("postgres") => Some(Arc::new(
                 bus::Postgres::start(db.clone(), config.database_url.clone(), hub.clone()),
-            ),
+            )),
             "redis" => match config
                 .redis_url
                 .as_deref()
                 .map(|url| bus::Redis::start(url, hub.clone()))
             {
-                Some(Ok(redis)) => Arc::new(redis),
+                Some(Ok(redis)) => Some(Arc::new(redis)),
                 _ => {
                     tracing::warn!(
                         "FUZHEN_BUS=redis needs a valid FUZHEN_REDIS_URL; one server only"
                     );
-                    Arc::new(bus::InProcess)
+                    None
                 }
             },
             other => {
@@ -75,14 +76,14 @@ impl Feature for Chat {
                         "unknown or unusable FUZHEN_BUS; one server only"
                     );
                 }
-                Arc::new(bus::InProcess)
+                None
             }
         };
         parts.insert(ChatParts {
             hub,
             sessions: Arc::default(),
             writer: writer::Writer::default(),
-            bus,
+            outbox: bus.map_or_else(bus::Outbox::none, bus::Outbox::start),
             connections_per_account: config.chat_connections_per_account.max(1),
             nudge_secs: config.chat_nudge_minutes.clamp(1, 24 * 60) * 60,
             frames_per_second: f64::from(config.chat_frames_per_second.max(1)),
@@ -144,8 +145,7 @@ pub fn news(state: &Arc<State>, news: News) {
         return;
     };
     parts.hub.deliver(news.clone());
-    let bus = parts.bus.clone();
-    tokio::spawn(async move { bus.publish(&news).await });
+    parts.outbox.send(news);
 }
 
 /// [`publish`], once `after`'s transaction has committed.

@@ -4,7 +4,7 @@
 //! client beyond one bounded queue while connected, so a phone that sleeps costs nothing
 //! and catches up from the log when it comes back.
 //!
-//! Limits: frames ≤ 64 KiB, an 8 KiB read buffer and a bounded write buffer; a ping every
+//! Limits: frames ≤ 64 KiB, a 2 KiB read buffer and a bounded write buffer; a ping every
 //! 25 s and a close after 60 s without a frame or pong (`FUZHEN_CHAT_PING_SECS`); a
 //! per-connection frame rate (`FUZHEN_CHAT_FRAMES_PER_SECOND`); a
 //! per-account connection count; the session checked by a job every 20 s (a connection
@@ -63,9 +63,10 @@ pub async fn upgrade(
         ping_every: parts.ping_every,
         frames_per_second: parts.frames_per_second,
     };
-    // Small buffers: 10,000 phones hold a connection each. Frames are flushed as they
-    // are written (no write buffer); a frame bigger than the read buffer grows it.
-    ws.read_buffer_size(4 * 1024)
+    // Small buffers: 10,000 phones hold a connection each, and most frames are a few
+    // hundred bytes. Frames are flushed as they are written (no write buffer); a frame
+    // bigger than the read buffer grows it.
+    ws.read_buffer_size(2 * 1024)
         .write_buffer_size(0)
         .max_write_buffer_size(4 * MAX_FRAME_BYTES)
         .max_message_size(MAX_FRAME_BYTES)
