@@ -1,6 +1,6 @@
 //! Demo data for trying the app locally (`server dev seed`; `make run` calls it): staff
 //! of every role with known passwords and authenticator secrets, patients with family
-//! members, and proofs in every state. Refused in production mode; running it again
+//! members, proofs in every state, and a paid consult with a question answered. Refused in production mode; running it again
 //! changes nothing. The credentials are in the README, for local use only.
 use crate::accounts::service as accounts;
 use crate::accounts::service::RegisterInput;
@@ -263,7 +263,10 @@ pub async fn seed(state: &AppState, mode: Mode) -> anyhow::Result<Seeded> {
         .find(|s| s.username == "demo.doctor")
         .context("no demo doctor")?
         .id;
-    consult(state, wang, operator, &cardiologist, demo_doctor, now).await?;
+    // Paid through the sandbox: with a real provider there is no demo consult.
+    if state.payments.name() == crate::orders::payments::sandbox::NAME {
+        consult(state, wang, operator, &cardiologist, demo_doctor, now).await?;
+    }
     Ok(Seeded::Created)
 }
 

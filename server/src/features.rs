@@ -30,6 +30,7 @@ pub static FEATURES: &[&dyn Feature] = &[
     &crate::consult::Consults,
     &crate::chat::Chat,
     &crate::records::Records,
+    &crate::db::checkpoint::SqliteLog,
 ];
 
 /// The server's state with every feature's order subjects and parts.

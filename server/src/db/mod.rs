@@ -1,5 +1,6 @@
 //! The database: entities and connection. One way in: sea-orm.
 pub mod booking;
+pub mod checkpoint;
 pub mod consent_record;
 pub mod consult;
 pub mod consult_consent;
@@ -145,6 +146,10 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(5))
                     .foreign_keys(true)
+                    .pragma(
+                        "wal_autocheckpoint",
+                        checkpoint::AUTOCHECKPOINT_PAGES.to_string(),
+                    )
             });
     } else {
         options.max_connections(16);

@@ -1,5 +1,6 @@
 //! The demo data for local use: every role can log in with the README's credentials,
-//! proofs exist in every state, a second run changes nothing, production refuses.
+//! proofs exist in every state, a consult has been asked and answered, a second run
+//! changes nothing, production refuses.
 use crate::helpers::{Db, TestApp, spawn_app};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
@@ -79,4 +80,25 @@ pub async fn demo_data_covers_every_role_and_state(db: Db) {
     assert_eq!(family["members"].as_array().unwrap().len(), 1, "{family}");
     let proofs: Value = patient.get("/api/v1/proofs").await.json().await.unwrap();
     assert_eq!(proofs.as_array().unwrap().len(), 3, "{proofs}");
+
+    // And a paid text consult with demo.doctor: asked, answered, so in progress.
+    let consults: Value = patient.get("/api/v1/consults").await.json().await.unwrap();
+    let consults = consults.as_array().unwrap();
+    assert_eq!(consults.len(), 1, "{consults:?}");
+    assert_eq!(consults[0]["status"], "in_progress", "{consults:?}");
+    let number = consults[0]["consult_number"].as_str().unwrap();
+    let history: Value = patient
+        .get(&format!("/api/v1/consults/{number}/messages?after=0"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sides: Vec<&str> = history["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "text")
+        .filter_map(|e| e["side"].as_str())
+        .collect();
+    assert_eq!(sides, ["patient", "doctor"], "{history}");
 }
