@@ -152,7 +152,13 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
                     )
             });
     } else {
-        options.max_connections(16);
+        // sqlx keeps each connection's prepared statements; the batch writers' statements
+        // differ with the batch's size, and at 100 (the default) they were prepared again
+        // and again, which made a busy writer slower the more it had to catch up
+        // (docs/performance.md, "Consult connections"). About 130 were seen in use.
+        options
+            .max_connections(16)
+            .map_sqlx_postgres_opts(|o| o.statement_cache_capacity(256));
     }
     // A starved pool answers "busy" well before the request timeout, and says so in the log.
     // Only a connection idle long enough to have been dropped (by the server, a proxy or a
