@@ -34,12 +34,16 @@ pub trait Bus: Send + Sync {
 
 /// Where this server's news waits for the bus: nothing for one server alone (the
 /// embedded default), else a queue drained by one publishing task.
-pub struct Outbox(Option<mpsc::Sender<News>>);
+pub struct Outbox(
+    Option<mpsc::Sender<News>>,
+    /// Whether news is being dropped (said once in the log, not for every piece).
+    std::sync::atomic::AtomicBool,
+);
 
 impl Outbox {
     /// One server: nothing to tell anyone else.
     pub fn none() -> Self {
-        Self(None)
+        Self(None, Default::default())
     }
 
     /// Starts the task that publishes on `bus`.
@@ -52,14 +56,17 @@ impl Outbox {
                 batch.clear();
             }
         });
-        Self(Some(tx))
+        Self(Some(tx), Default::default())
     }
 
     /// Queues `news` for the other servers.
     pub fn send(&self, news: News) {
-        if let Some(tx) = &self.0
-            && tx.try_send(news).is_err()
-        {
+        use std::sync::atomic::Ordering;
+        let Some(tx) = &self.0 else {
+            return;
+        };
+        let dropped = tx.try_send(news).is_err();
+        if self.1.swap(dropped, Ordering::Relaxed) != dropped && dropped {
             tracing::warn!("the consult bus is behind; news dropped (clients catch up on resume)");
         }
     }
