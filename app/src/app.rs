@@ -6,7 +6,7 @@ use crate::assets::{AppStylesheet, IslandScripts};
 use crate::booking::{BookingPage, ConsultsPage, QueuePage};
 use crate::components::NotFound;
 use crate::components::{Access, TabBar, TopBar, gated};
-use crate::consult::{ConsultDeskPage, ConsultPage, DoctorConsultPage};
+use crate::consult::{ConsultCallPage, ConsultDeskPage, ConsultPage, DoctorConsultPage};
 use crate::doctors::{DoctorPage, DoctorsPage};
 use crate::eligibility::{ConsultConsentPage, ConsultStartPage, EmergencyPage, ScreenPage};
 use crate::family::{AddFamilyMemberPage, FamilyListPage};
@@ -141,6 +141,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/consent/:document") ssr=SsrMode::Async view=|| gated(Access::Anyone, ConsentDocumentPage) />
                         <Route path=path!("/consults") ssr=SsrMode::Async view=|| gated(Access::Consented, ConsultsPage) />
                         <Route path=path!("/consults/:number") ssr=SsrMode::Async view=|| gated(Access::Consented, ConsultPage) />
+                        <Route path=path!("/consults/:number/call") ssr=SsrMode::Async view=|| gated(Access::Consented, ConsultCallPage) />
                         <Route path=path!("/records") ssr=SsrMode::Async view=|| gated(Access::Consented, RecordsPage) />
                         <Route path=path!("/records/access") ssr=SsrMode::Async view=|| gated(Access::Consented, AccessLogPage) />
                         <Route path=path!("/records/:number") ssr=SsrMode::Async view=|| gated(Access::Consented, RecordPage) />

@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod app;
 pub mod assets;
 pub mod booking;
+pub mod call;
 pub mod chat;
 pub mod components;
 pub mod consult;

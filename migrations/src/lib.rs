@@ -28,6 +28,7 @@ mod m20261207_000018_refund_recovery;
 mod m20261207_000019_audit_keyed;
 mod m20261207_000020_audit_anchors;
 mod m20261208_000021_consults;
+mod m20261209_000022_calls;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000019_audit_keyed::Migration),
             Box::new(m20261207_000020_audit_anchors::Migration),
             Box::new(m20261208_000021_consults::Migration),
+            Box::new(m20261209_000022_calls::Migration),
         ]
     }
 }

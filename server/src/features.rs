@@ -29,6 +29,7 @@ pub static FEATURES: &[&dyn Feature] = &[
     &crate::notices::Notices,
     &crate::consult::Consults,
     &crate::chat::Chat,
+    &crate::call::Calls,
     &crate::records::Records,
     &crate::db::checkpoint::SqliteLog,
 ];

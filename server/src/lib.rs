@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod booking;
+pub mod call;
 pub mod caller;
 pub mod chat;
 pub mod config;

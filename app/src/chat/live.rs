@@ -27,6 +27,25 @@ enum Link {
     Down,
 }
 
+/// The consult connection as the call panel uses it (nothing on the server's side).
+#[derive(Clone, Copy)]
+pub struct Wire {
+    #[cfg(feature = "hydrate")]
+    conn: browser::Conn,
+}
+
+#[cfg(feature = "hydrate")]
+impl Wire {
+    pub fn send(&self, f: super::protocol::ClientFrame) {
+        self.conn.send(f);
+    }
+
+    /// Hands the call's frames, its log entries and the connection's state to `call`.
+    pub fn on_call(&self, call: std::rc::Rc<dyn Fn(crate::call::browser::CallFrame)>) {
+        self.conn.on_call(call);
+    }
+}
+
 /// The live conversation and the composer. `socket` is the connection's path, `files`
 /// the path the consult's files are read under, `last_seq` the last entry the page
 /// shows, `action` where the plain form posts, `client_id` the plain form's message id.
@@ -43,6 +62,10 @@ pub fn ChatLive(
     csrf: String,
     english: bool,
     can_write: bool,
+    /// A video consult's call panel, above the conversation.
+    call: Option<crate::call::CallSetup>,
+    /// Where the call panel's "go on in writing" leads.
+    text_href: String,
 ) -> impl IntoView {
     let locale = if english { Locale::en } else { Locale::zh_CN };
     let (entries, set_entries) = signal(Vec::<Entry>::new());
@@ -77,6 +100,16 @@ pub fn ChatLive(
         set_entries,
     );
 
+    #[cfg(feature = "hydrate")]
+    let wire = Wire { conn };
+    #[cfg(not(feature = "hydrate"))]
+    let wire = Wire {};
+    let panel = call.map(|setup| {
+        view! {
+            <crate::call::CallPanel locale=locale viewer=viewer consult=consult.clone()
+                setup=setup wire=wire text_href=text_href.clone() />
+        }
+    });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         #[cfg(feature = "hydrate")]
         {
@@ -110,6 +143,7 @@ pub fn ChatLive(
     }
     };
     view! {
+        {panel}
         <ol class="chat-log chat-live" aria-live="polite" data-testid="chat-live">
             {move || {
                 let files = files_path.clone();
@@ -180,8 +214,11 @@ mod browser {
         pub set_other_read: WriteSignal<i64>,
     }
 
+    type CallHandler = Rc<dyn Fn(crate::call::browser::CallFrame)>;
+
     struct State {
         setup: Setup,
+        call: Option<CallHandler>,
         ws: Option<web_sys::WebSocket>,
         last: i64,
         outbox: Vec<Unsent>,
@@ -261,6 +298,7 @@ mod browser {
             let state = Rc::new(RefCell::new(State {
                 last: setup.last_seq,
                 setup,
+                call: None,
                 ws: None,
                 outbox,
                 retry_ms: 1_000,
@@ -307,6 +345,20 @@ mod browser {
                     },
                 );
             }
+        }
+
+        /// Sends a frame now if the connection is open (a call's frames are not kept:
+        /// the call panel asks again after a reconnection).
+        pub fn send(&self, f: ClientFrame) {
+            let state = self.0.get_value();
+            let s = state.borrow();
+            if let Some(ws) = &s.ws {
+                send_frame(ws, &f);
+            }
+        }
+
+        pub fn on_call(&self, call: CallHandler) {
+            self.0.get_value().borrow_mut().call = Some(call);
         }
 
         /// At most one typing frame every 3 seconds.
@@ -383,6 +435,10 @@ mod browser {
             Closure::<dyn FnMut()>::new(move || {
                 state.borrow().setup.set_link.set(Link::Down);
                 state.borrow_mut().ws = None;
+                let call = state.borrow().call.clone();
+                if let Some(call) = call {
+                    call(crate::call::browser::CallFrame::Down);
+                }
                 retry(state.clone());
             })
         };
@@ -414,8 +470,15 @@ mod browser {
     }
 
     fn take(state: &Rc<RefCell<State>>, ws: &web_sys::WebSocket, frame: ServerFrame) {
+        use crate::call::browser::CallFrame;
+        // The call panel's share, handed over once this connection's state is released.
+        let mut for_call = None;
         let mut s = state.borrow_mut();
         match frame {
+            f @ (ServerFrame::Call(_) | ServerFrame::Signal { .. }) => {
+                for_call = Some(CallFrame::Server(f));
+            }
+
             ServerFrame::Entry(e) => {
                 if e.seq <= s.last {
                     return;
@@ -430,6 +493,9 @@ mod browser {
                     && let Some(seq) = e.recalls
                 {
                     mark_recalled(seq);
+                }
+                if e.call.is_some() {
+                    for_call = Some(CallFrame::Entry(e.clone()));
                 }
                 let theirs = e.side != s.setup_side();
                 if theirs {
@@ -452,7 +518,7 @@ mod browser {
                 save_outbox(&s.setup.consult, &s.outbox);
                 s.setup.set_pending.set(s.outbox.clone());
             }
-            ServerFrame::Live { .. } => {}
+            ServerFrame::Live { .. } => for_call = Some(CallFrame::Live),
             ServerFrame::Read { seq, .. } => s.setup.set_other_read.set(seq),
             ServerFrame::Typing { .. } => {
                 s.setup.set_typing.set(true);
@@ -481,7 +547,12 @@ mod browser {
                 save_outbox(&s.setup.consult, &s.outbox);
                 s.setup.set_pending.set(s.outbox.clone());
             }
-            ServerFrame::Error { .. } => {}
+            f @ ServerFrame::Error { .. } => for_call = Some(CallFrame::Server(f)),
+        }
+        let call = s.call.clone();
+        drop(s);
+        if let (Some(call), Some(f)) = (call, for_call) {
+            call(f);
         }
     }
 

@@ -2,8 +2,10 @@
 //! carries every consult the viewer takes part in; frames are JSON objects tagged by
 //! `type`. The log is the database: each consult's entries are numbered (`seq`) without
 //! gaps, so a client that knows its last `seq` can always resume, and a resend with the
-//! same client id is answered with the seq it already has. `signal` frames are reserved
-//! for calls (video, voice), which ride the same connection.
+//! same client id is answered with the seq it already has. Calls (video, voice) ride the
+//! same connection: `call` frames move a call, `signal` frames carry its offers and
+//! answers between the two browsers.
+use crate::domain::call::{CallAction, CallMedia, CallNote, MediaSystem};
 use crate::domain::consult::{ConsultStatus, Side};
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +15,8 @@ pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 pub const PAGE: usize = 100;
 /// Consults one `hello` may name.
 pub const MAX_CONSULTS_PER_HELLO: usize = 50;
+/// The longest session description a signal may carry, in bytes.
+pub const MAX_SDP_BYTES: usize = 32 * 1024;
 
 /// What a client sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +49,58 @@ pub enum ClientFrame {
         client_id: String,
         seq: i64,
     },
+    /// Starts, joins, leaves, ends or falls back from the consult's call.
+    Call { consult: String, action: CallAction },
+    /// An offer or answer for the other side of call `call` (the backup system, where
+    /// the two browsers connect directly).
+    Signal {
+        consult: String,
+        call: String,
+        generation: u32,
+        kind: SdpKind,
+        sdp: String,
+    },
+}
+
+/// What a session description is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SdpKind {
+    Offer,
+    Answer,
+}
+
+/// A STUN or TURN server for a call, as `RTCIceServer` takes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+/// A consult's call as one side sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CallView {
+    pub consult: String,
+    pub call: String,
+    pub system: MediaSystem,
+    pub media: CallMedia,
+    /// False once ended.
+    pub live: bool,
+    pub patient_in: bool,
+    pub doctor_in: bool,
+    /// Unix seconds.
+    pub started_at: i64,
+    /// Media only through the relay (TURN), so neither side learns the other's address.
+    #[serde(default)]
+    pub relay_only: bool,
+    /// The STUN/TURN servers to use, with credentials for this call (none once ended).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ice_servers: Vec<IceServer>,
 }
 
 /// Where a client stands in one consult.
@@ -76,6 +132,17 @@ pub enum ServerFrame {
     },
     /// The other side is typing.
     Typing { consult: String, side: Side },
+    /// The consult's call, after every change and on `hello` while one runs.
+    Call(CallView),
+    /// An offer or answer from the other side of the call.
+    Signal {
+        consult: String,
+        call: String,
+        from: Side,
+        generation: u32,
+        kind: SdpKind,
+        sdp: String,
+    },
     /// A frame was refused; nothing changed. `client_id` names the message refused.
     Error {
         code: String,
@@ -110,6 +177,9 @@ pub struct Entry {
     pub status: Option<ConsultStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For a step of a call: which call, what happened, on which system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<CallNote>,
     /// The sender's own id for it (only on the sender's side's entries).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
@@ -124,7 +194,7 @@ pub enum EntryKind {
     Text,
     File,
     Recall,
-    /// The consult moved (opened, answered, ended).
+    /// The consult moved (opened, answered, ended), or its call did (`call`).
     Event,
 }
 

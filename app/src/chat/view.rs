@@ -1,6 +1,7 @@
 //! One entry of a consult's conversation as both the server's page and the live island
 //! draw it.
 use super::protocol::{Entry, EntryKind};
+use crate::domain::call::{CallMedia, CallNote, CallStep, Fallback};
 use crate::domain::consult::{ConsultStatus, Side};
 use crate::i18n::*;
 use leptos::prelude::*;
@@ -15,6 +16,30 @@ pub fn event_text(locale: Locale, status: ConsultStatus) -> &'static str {
         ConsultStatus::Unanswered => td_string!(locale, chat.event_unanswered),
         ConsultStatus::Cancelled => td_string!(locale, chat.event_cancelled),
     }
+}
+
+/// What a step of a call says (R-CONS-4: who and when), in the reader's language.
+pub fn call_text(locale: Locale, note: &CallNote, side: Side, viewer: Side) -> String {
+    let who = match (side == viewer, side) {
+        (true, _) => td_string!(locale, chat.you),
+        (false, Side::Doctor) => td_string!(locale, chat.doctor),
+        (false, Side::Patient) => td_string!(locale, chat.patient),
+        (false, Side::System) => "",
+    };
+    let media = match note.media {
+        CallMedia::Video => td_string!(locale, call.video),
+        CallMedia::Voice => td_string!(locale, call.voice),
+    };
+    let template = match (note.step, note.to) {
+        (CallStep::Started, _) => td_string!(locale, call.event_started),
+        (CallStep::Joined, _) => td_string!(locale, call.event_joined),
+        (CallStep::Left, _) => td_string!(locale, call.event_left),
+        (CallStep::Ended, _) => td_string!(locale, call.event_ended),
+        (CallStep::FellBack, Some(Fallback::Voice)) => td_string!(locale, call.event_to_voice),
+        (CallStep::FellBack, Some(Fallback::Text)) => td_string!(locale, call.event_to_text),
+        (CallStep::FellBack, _) => td_string!(locale, call.event_backup),
+    };
+    crate::localized::fill(template, &[("who", who), ("media", media)])
 }
 
 /// `HH:MM` in China time, from Unix seconds (no date library in the browser's build).
@@ -33,7 +58,14 @@ pub fn entry_view(locale: Locale, e: Entry, viewer: Side, files: &str, recalled:
     match e.kind {
         EntryKind::Recall => ().into_any(),
         EntryKind::Event => {
-            let text = e.status.map(|s| event_text(locale, s)).unwrap_or_default();
+            let text = match &e.call {
+                Some(note) => call_text(locale, note, e.side, viewer),
+                None => e
+                    .status
+                    .map(|s| event_text(locale, s))
+                    .unwrap_or_default()
+                    .to_owned(),
+            };
             let reason = e.reason.map(|r| format!("：{r}"));
             view! {
                 <li class="chat-event" id=id data-seq=e.seq>

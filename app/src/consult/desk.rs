@@ -226,6 +226,8 @@ fn doctor_consult(
                     csrf=csrf.clone()
                     english=english
                     can_write=open
+                    call=page.call_check.clone().filter(|_| open).map(|ice_servers| crate::call::CallSetup { ice_servers })
+                    text_href=format!("/staff/consults/{number}")
                 />
                 {(open && !quick.is_empty()).then(|| view! {
                     <section class="card" aria-labelledby="quick-title">

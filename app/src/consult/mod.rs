@@ -4,7 +4,7 @@ mod desk;
 mod pages;
 
 pub use desk::{ConsultDeskPage, DoctorConsultPage};
-pub use pages::{ConsultListSection, ConsultPage};
+pub use pages::{ConsultCallPage, ConsultListSection, ConsultPage};
 
 use crate::domain::consult::ConsultStatus;
 use crate::domain::schedule::ConsultType;
@@ -122,6 +122,9 @@ pub struct ConsultPageData {
     pub file_client_id: String,
     /// Whether the patient may write now; otherwise why not.
     pub write_refused: Option<crate::domain::ErrorCode>,
+    /// A video consult's STUN/TURN for the check before a call (none: not a video
+    /// consult).
+    pub call_check: Option<Vec<crate::chat::protocol::IceServer>>,
 }
 
 /// The doctor's consult page (R-CONS-2): the patient's brief, the conversation, the
@@ -136,6 +139,8 @@ pub struct DoctorConsultData {
     pub file_client_id: String,
     pub record: Option<crate::records::RecordView>,
     pub quick_replies: Vec<String>,
+    /// A video consult's STUN/TURN for the check before a call.
+    pub call_check: Option<Vec<crate::chat::protocol::IceServer>>,
 }
 
 /// The account's consults.

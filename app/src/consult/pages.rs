@@ -120,6 +120,17 @@ pub(crate) fn consult_notes(locale: Locale, c: &ConsultView) -> AnyView {
 /// A consult, for the patient.
 #[component]
 pub fn ConsultPage() -> impl IntoView {
+    consult_route(false)
+}
+
+/// A video consult's call, for the patient: the check, the call, and the conversation
+/// beside it.
+#[component]
+pub fn ConsultCallPage() -> impl IntoView {
+    consult_route(true)
+}
+
+fn consult_route(call: bool) -> impl IntoView {
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
     let number = use_params_map().with_untracked(|p| p.get("number").unwrap_or_default());
@@ -136,7 +147,7 @@ pub fn ConsultPage() -> impl IntoView {
                         let csrf = csrf.clone();
                         Suspend::new(async move {
                             match data.await {
-                                Some(page) => consult_page(locale, page, csrf).into_any(),
+                                Some(page) => consult_page(locale, page, csrf, call).into_any(),
                                 None => view! { <NotFound /> }.into_any(),
                             }
                         })
@@ -147,7 +158,7 @@ pub fn ConsultPage() -> impl IntoView {
     }
 }
 
-fn consult_page(locale: Locale, page: ConsultPageData, csrf: String) -> impl IntoView {
+fn consult_page(locale: Locale, page: ConsultPageData, csrf: String, call: bool) -> impl IntoView {
     let english = locale == Locale::en;
     let c = page.consult;
     let number = c.consult_number.clone();
@@ -157,6 +168,16 @@ fn consult_page(locale: Locale, page: ConsultPageData, csrf: String) -> impl Int
     let refused = page.write_refused.map(|code| error_message(locale, code));
     let photos = c.consult_type != ConsultType::Text && can_write;
     let last_seq = page.entries.last().map_or(0, |e| e.seq);
+    let open = c.status.is_open();
+    // The call page carries the call panel; the consult page leads to it.
+    let call_setup = page
+        .call_check
+        .clone()
+        .filter(|_| call && open)
+        .map(|ice_servers| crate::call::CallSetup { ice_servers });
+    let enter_call = (page.call_check.is_some() && open && !call).then(|| view! {
+        <p><a class="button button-block" href=format!("/consults/{number}/call") data-testid="enter-call">{td_string!(locale, chat.enter_video)}</a></p>
+    });
     view! {
         <h1>{c.doctor_name.clone()}</h1>
         <section class="card consult-head" aria-label=td_string!(locale, chat.diagnosis)>
@@ -166,6 +187,7 @@ fn consult_page(locale: Locale, page: ConsultPageData, csrf: String) -> impl Int
             </p>
             {notes}
         </section>
+        {enter_call}
         {conversation(locale, page.entries, Side::Patient, &files)}
         <ChatLive
             consult=number.clone()
@@ -178,6 +200,8 @@ fn consult_page(locale: Locale, page: ConsultPageData, csrf: String) -> impl Int
             csrf=csrf.clone()
             english=english
             can_write=can_write
+            call=call_setup
+            text_href=format!("/consults/{number}")
         />
         {refused.map(|m| view! { <p class="hint" data-testid="write-refused">{m}</p> })}
         {photos.then(|| view! {

@@ -274,6 +274,15 @@ error_codes! {
     /// The record changed since it was read (another save came first).
     RecordChanged => "record_changed", 409;
     ReasonMissing => "reason_missing", 422;
+    // Calls (R-CONS-1, R-CONS-6).
+    /// Only a video consult has calls.
+    CallNotVideo => "call_not_video", 409;
+    /// A call of this consult is already running.
+    CallAlreadyLive => "call_already_live", 409;
+    /// No call of this consult is running.
+    CallNotRunning => "call_not_running", 409;
+    /// An offer or answer that is not one, or too large.
+    SignalInvalid => "signal_invalid", 422;
     // Sessions and access (R-REG-5, R-SEC-1).
     LoginFailed => "login_failed", 401;
     AccountLocked => "account_locked", 429;

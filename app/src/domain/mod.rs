@@ -3,6 +3,7 @@
 
 pub mod age;
 pub mod booking;
+pub mod call;
 pub mod china_time;
 pub mod consent;
 pub mod consult;

@@ -163,6 +163,10 @@ pub enum AuditAction {
     PricePublished,
     /// A directory doctor was linked to a staff account.
     DoctorAccountLinked,
+    /// A doctor started a call in a consult, on a media system (R-CONS-6).
+    CallStarted,
+    /// A call ended (by the doctor, a fallback, or with its consult).
+    CallEnded,
 }
 
 impl AuditAction {
@@ -230,6 +234,8 @@ impl AuditAction {
             AuditAction::DoctorCreated => "doctor_created",
             AuditAction::PricePublished => "price_published",
             AuditAction::DoctorAccountLinked => "doctor_account_linked",
+            AuditAction::CallStarted => "call_started",
+            AuditAction::CallEnded => "call_ended",
         }
     }
 }

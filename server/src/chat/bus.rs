@@ -16,10 +16,14 @@ use tokio::sync::mpsc;
 /// The channel every server listens on.
 pub const CHANNEL: &str = "fuzhen_consult";
 
-/// Most news in one bus message (PostgreSQL's payload must stay under 8,000 bytes; ids
-/// only, about 70 bytes each).
+/// Most news in one bus message (on PostgreSQL ids only, about 70 bytes each).
 const POSTGRES_BATCH: usize = 64;
 const REDIS_BATCH: usize = 256;
+/// The largest bus message: PostgreSQL's `NOTIFY` takes under 8,000 bytes; Redis far
+/// more, but one message of a few hundred kilobytes at most keeps every server's reads
+/// short.
+const POSTGRES_PAYLOAD: usize = 7_900;
+const REDIS_PAYLOAD: usize = 512 * 1024;
 /// News waiting for the publisher; beyond this it is dropped (the clients' resume
 /// catches up).
 const OUTBOX: usize = 8192;
@@ -82,17 +86,39 @@ struct Wire {
 }
 
 /// `<server>\n<JSON array>`: a server skips its own messages by the first line, without
-/// reading the rest.
-fn encode(from: u64, news: &[News], with_entry: bool) -> Option<String> {
-    let wire: Vec<Wire> = news
-        .iter()
-        .map(|n| Wire {
+/// reading the rest. Each message stays under `budget` bytes (a call's offer is a few
+/// kilobytes, so on PostgreSQL one may travel alone); a single piece of news larger than
+/// that is dropped with a warning.
+fn encode(from: u64, news: &[News], with_entry: bool, budget: usize) -> Vec<String> {
+    let head = format!("{from}\n[");
+    let mut out = Vec::new();
+    let mut payload = head.clone();
+    for n in news {
+        let wire = Wire {
             news: n.clone(),
             entry: n.fresh.as_deref().filter(|_| with_entry).cloned(),
-        })
-        .collect();
-    let json = serde_json::to_string(&wire).ok()?;
-    Some(format!("{from}\n{json}"))
+        };
+        let Ok(json) = serde_json::to_string(&wire) else {
+            continue;
+        };
+        if head.len() + json.len() + 1 > budget {
+            tracing::warn!(bytes = json.len(), "news too large for the consult bus; dropped");
+            continue;
+        }
+        if payload.len() + json.len() + 2 > budget {
+            payload.push(']');
+            out.push(std::mem::replace(&mut payload, head.clone()));
+        }
+        if payload.len() > head.len() {
+            payload.push(',');
+        }
+        payload.push_str(&json);
+    }
+    if payload.len() > head.len() {
+        payload.push(']');
+        out.push(payload);
+    }
+    out
 }
 
 /// Hands what another server sent to this server's connections.
@@ -156,19 +182,18 @@ impl Postgres {
 impl Bus for Postgres {
     async fn publish(&self, news: &[News]) {
         use sea_orm::ConnectionTrait;
-        let Some(payload) = encode(self.me, news, false) else {
-            return;
-        };
-        let sent = self
-            .db
-            .execute_raw(crate::db::sql(
-                sea_orm::DbBackend::Postgres,
-                "SELECT pg_notify($1, $2)",
-                vec![CHANNEL.into(), payload.into()],
-            ))
-            .await;
-        if let Err(e) = sent {
-            tracing::warn!(error = %e, "news not published on the consult bus");
+        for payload in encode(self.me, news, false, POSTGRES_PAYLOAD) {
+            let sent = self
+                .db
+                .execute_raw(crate::db::sql(
+                    sea_orm::DbBackend::Postgres,
+                    "SELECT pg_notify($1, $2)",
+                    vec![CHANNEL.into(), payload.into()],
+                ))
+                .await;
+            if let Err(e) = sent {
+                tracing::warn!(error = %e, "news not published on the consult bus");
+            }
         }
     }
     fn batch(&self) -> usize {
@@ -225,9 +250,6 @@ impl Redis {
 #[async_trait::async_trait]
 impl Bus for Redis {
     async fn publish(&self, news: &[News]) {
-        let Some(payload) = encode(self.me, news, true) else {
-            return;
-        };
         let mut publisher = self.publisher.lock().await;
         let conn = match publisher.as_mut() {
             Some(c) => c,
@@ -239,17 +261,67 @@ impl Bus for Redis {
                 }
             },
         };
-        let sent: redis::RedisResult<i64> = redis::cmd("PUBLISH")
-            .arg(CHANNEL)
-            .arg(payload)
-            .query_async(conn)
-            .await;
-        if let Err(e) = sent {
-            tracing::warn!(error = %e, "news not published on the consult bus (Redis)");
-            *publisher = None;
+        for payload in encode(self.me, news, true, REDIS_PAYLOAD) {
+            let sent: redis::RedisResult<i64> = redis::cmd("PUBLISH")
+                .arg(CHANNEL)
+                .arg(payload)
+                .query_async(&mut *conn)
+                .await;
+            if let Err(e) = sent {
+                tracing::warn!(error = %e, "news not published on the consult bus (Redis)");
+                *publisher = None;
+                return;
+            }
         }
     }
     fn batch(&self) -> usize {
         REDIS_BATCH
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::hub::{Signal, What};
+    use app::chat::protocol::SdpKind;
+    use app::domain::consult::Side;
+
+    fn read(n: i64) -> News {
+        News {
+            consult_id: n,
+            what: What::Read {
+                side: Side::Patient,
+                seq: n,
+            },
+            fresh: None,
+        }
+    }
+
+    #[test]
+    fn bus_messages_stay_under_the_budget_and_an_offer_may_travel_alone() {
+        let offer = |bytes: usize| News {
+            consult_id: 9,
+            what: What::Signal(Box::new(Signal {
+                call: "CL1".into(),
+                from: Side::Doctor,
+                generation: 1,
+                kind: SdpKind::Offer,
+                sdp: "v".repeat(bytes),
+            })),
+            fresh: None,
+        };
+        let news = vec![read(1), offer(6_000), read(2), read(3), offer(20_000)];
+        let out = encode(7, &news, false, POSTGRES_PAYLOAD);
+        // The oversized offer is dropped; the rest split into two messages.
+        assert_eq!(out.len(), 2, "{out:?}");
+        let mut heard = 0;
+        for payload in &out {
+            assert!(payload.len() <= POSTGRES_PAYLOAD, "{}", payload.len());
+            let (from, json) = payload.split_once('\n').unwrap();
+            assert_eq!(from, "7");
+            heard += serde_json::from_str::<Vec<Wire>>(json).unwrap().len();
+        }
+        assert_eq!(heard, 4);
+        assert!(encode(7, &[], false, POSTGRES_PAYLOAD).is_empty());
     }
 }

@@ -8,7 +8,7 @@
 //! PostgreSQL `LISTEN/NOTIFY` or Redis pub/sub; each server delivers what it hears to its
 //! own connections.
 use crate::db::consult_message;
-use app::chat::protocol::FileRef;
+use app::chat::protocol::{CallView, FileRef, SdpKind};
 use app::domain::consult::Side;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -34,7 +34,7 @@ pub struct Fresh {
     pub file: Option<FileRef>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum What {
     /// The log has entries up to `seq`.
@@ -48,6 +48,20 @@ pub enum What {
     Typing {
         side: Side,
     },
+    /// The consult's call as it stands now.
+    Call(Box<CallView>),
+    /// An offer or answer from one side of a call to the other.
+    Signal(Box<Signal>),
+}
+
+/// A session description on its way to the other side of a call.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Signal {
+    pub call: String,
+    pub from: Side,
+    pub generation: u32,
+    pub kind: SdpKind,
+    pub sdp: String,
 }
 
 /// Queue length per connection.

@@ -4,6 +4,7 @@
 use crate::db::{self, consult, consult_message};
 use crate::error::AppError;
 use app::chat::protocol::{Entry, EntryKind, FileRef};
+use app::domain::call::CallNote;
 use app::domain::consult::{ConsultStatus, Side};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
@@ -22,12 +23,16 @@ pub struct NewEntry {
     pub recalls_seq: Option<i64>,
 }
 
-/// What a move entry's body holds.
+/// What an event entry's body holds: a move of the consult (its new status and the
+/// reason the patient sees), or a step of its call.
 #[derive(Serialize, Deserialize)]
-pub struct MoveBody {
-    pub status: ConsultStatus,
+pub struct EventBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ConsultStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<CallNote>,
 }
 
 impl NewEntry {
@@ -43,7 +48,31 @@ impl NewEntry {
             author_id: author,
             client_id: None,
             kind: EntryKind::Event,
-            body: serde_json::to_string(&MoveBody { status, reason }).unwrap_or_default(),
+            body: serde_json::to_string(&EventBody {
+                status: Some(status),
+                reason,
+                call: None,
+            })
+            .unwrap_or_default(),
+            file_id: None,
+            recalls_seq: None,
+        }
+    }
+
+    /// A step of a call, by `side` (`author`: the patient's or the doctor's id; none for
+    /// the server's own steps).
+    pub fn call(note: CallNote, side: Side, author: Option<i64>) -> Self {
+        Self {
+            side,
+            author_id: author,
+            client_id: None,
+            kind: EntryKind::Event,
+            body: serde_json::to_string(&EventBody {
+                status: None,
+                reason: None,
+                call: Some(note),
+            })
+            .unwrap_or_default(),
             file_id: None,
             recalls_seq: None,
         }
@@ -166,7 +195,7 @@ pub fn view(
     let side = Side::parse(&m.side).unwrap_or(Side::System);
     let kind = EntryKind::parse(&m.kind).unwrap_or(EntryKind::Event);
     let moved = (kind == EntryKind::Event)
-        .then(|| serde_json::from_str::<MoveBody>(&m.body).ok())
+        .then(|| serde_json::from_str::<EventBody>(&m.body).ok())
         .flatten();
     Entry {
         consult: c.consult_number.clone(),
@@ -176,7 +205,8 @@ pub fn view(
         text: (kind == EntryKind::Text && !recalled).then(|| m.body.clone()),
         file: if recalled { None } else { file },
         recalls: m.recalls_seq,
-        status: moved.as_ref().map(|b| b.status),
+        status: moved.as_ref().and_then(|b| b.status),
+        call: moved.as_ref().and_then(|b| b.call.clone()),
         reason: moved.and_then(|b| b.reason),
         client_id: m.client_id.clone().filter(|_| side == viewer),
         at: m.created_at,

@@ -11,7 +11,7 @@
 //! whose session has ended closes at its next ping); the page's origin checked at the
 //! upgrade. A bad frame gets an error frame and changes nothing.
 use super::ChatParts;
-use super::hub::{Listener, News, What};
+use super::hub::{Listener, News, Signal, What};
 use super::log;
 use super::service::{self, Body};
 use super::sessions::Watched;
@@ -21,8 +21,10 @@ use crate::db::consult;
 use crate::error::AppError;
 use crate::state::{AppState, State};
 use app::chat::protocol::{
-    ClientFrame, MAX_CONSULTS_PER_HELLO, MAX_FRAME_BYTES, Resume, ServerFrame, close,
+    CallView, ClientFrame, MAX_CONSULTS_PER_HELLO, MAX_FRAME_BYTES, MAX_SDP_BYTES, Resume,
+    ServerFrame, close,
 };
+use app::domain::call::{CallAction, Fallback};
 use app::domain::ErrorCode;
 use app::domain::consult::Side;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -85,6 +87,7 @@ pub async fn upgrade(
                 session: watched,
                 listener: hub.listener(),
                 joined: HashMap::new(),
+                in_call: HashMap::new(),
                 ip,
                 pace,
             };
@@ -148,6 +151,8 @@ struct Connection {
     session: Option<Watched>,
     listener: Listener,
     joined: HashMap<i64, Joined>,
+    /// The calls this connection is in, by consult: left when it closes.
+    in_call: HashMap<i64, String>,
     ip: String,
 }
 
@@ -162,6 +167,17 @@ impl Connection {
         let end = self.serve(&mut socket).await;
         if let Ok(parts) = self.state.parts.get::<ChatParts>() {
             parts.hub.leave(&self.listener, self.joined.keys().copied());
+        }
+        // A page that went away has left its calls (it joins again when it comes back).
+        for (consult_id, _) in std::mem::take(&mut self.in_call) {
+            if let Some(j) = self.joined.get(&consult_id) {
+                let (state, who, c, cx) = (self.state.clone(), self.who, j.consult.clone(), self.cx());
+                tokio::spawn(async move {
+                    if let Err(e) = crate::call::service::act(&state, who, &c, CallAction::Leave, &cx).await {
+                        tracing::warn!(error = ?e, "a closed connection's call was not left");
+                    }
+                });
+            }
         }
         if let End::Close(code, reason) = end {
             let _ =
@@ -320,6 +336,51 @@ impl Connection {
                 }
                 Ok(())
             }
+            ClientFrame::Call { consult, action } => self.call(socket, consult, action).await,
+            ClientFrame::Signal {
+                consult,
+                call,
+                generation,
+                kind,
+                sdp,
+            } => {
+                let Some(c) = self.joined_by_number(&consult) else {
+                    return self
+                        .send(socket, &error(ErrorCode::NotFound, Some(consult), None))
+                        .await;
+                };
+                if sdp.len() > MAX_SDP_BYTES || !sdp.starts_with("v=0") {
+                    return self
+                        .send(socket, &error(ErrorCode::SignalInvalid, Some(consult), None))
+                        .await;
+                }
+                // Only from a page in the call, for a call the browsers carry themselves.
+                let mine = self.in_call.get(&c) == Some(&call);
+                let relays = mine
+                    && crate::call::service::relays(&self.state.db, c, &call)
+                        .await
+                        .unwrap_or(false);
+                if !relays {
+                    return self
+                        .send(socket, &error(ErrorCode::CallNotRunning, Some(consult), None))
+                        .await;
+                }
+                super::news(
+                    &self.state,
+                    News {
+                        consult_id: c,
+                        what: What::Signal(Box::new(Signal {
+                            call,
+                            from: self.who.side(),
+                            generation,
+                            kind,
+                            sdp,
+                        })),
+                        fresh: None,
+                    },
+                );
+                Ok(())
+            }
             ClientFrame::Typing { consult } => {
                 let Some(c) = self.joined_by_number(&consult) else {
                     return self
@@ -339,6 +400,66 @@ impl Connection {
                 Ok(())
             }
         }
+    }
+
+    /// A move of the consult's call; the call's news then reaches every page of both
+    /// sides, this one too.
+    async fn call(
+        &mut self,
+        socket: &mut WebSocket,
+        consult: String,
+        action: CallAction,
+    ) -> Result<(), End> {
+        let Some(id) = self.joined_by_number(&consult) else {
+            return self
+                .send(socket, &error(ErrorCode::NotFound, Some(consult), None))
+                .await;
+        };
+        let Some(c) = self.joined.get(&id).map(|j| j.consult.clone()) else {
+            return Ok(());
+        };
+        match crate::call::service::act(&self.state, self.who, &c, action, &self.cx()).await {
+            Ok(call) => {
+                let gone = matches!(
+                    action,
+                    CallAction::Leave
+                        | CallAction::End
+                        | CallAction::FallBack {
+                            to: Fallback::Text
+                        }
+                );
+                match call {
+                    Some(call) if !gone && call.ended_at.is_none() => {
+                        self.in_call.insert(id, call.call_number);
+                    }
+                    _ => {
+                        self.in_call.remove(&id);
+                    }
+                }
+                Ok(())
+            }
+            Err(e) => {
+                if let AppError::Internal(err) = &e {
+                    tracing::warn!(error = ?err, "a call action failed");
+                }
+                self.send(socket, &error(e.code(), Some(consult), None)).await
+            }
+        }
+    }
+
+    /// The call frame for this connection: the call with the relay's credentials.
+    fn call_frame(&self, mut view: CallView) -> ServerFrame {
+        if view.live
+            && let Ok(parts) = self.state.parts.get::<crate::call::CallParts>()
+        {
+            view.relay_only = parts.media.relay_only;
+            view.ice_servers = parts.media.ice_servers(
+                &view.call,
+                view.started_at,
+                OffsetDateTime::now_utc().unix_timestamp(),
+            );
+        }
+        ServerFrame::Call(view)
     }
 
     /// A message to a consult: one the connection follows is not looked up again.
@@ -460,7 +581,16 @@ impl Connection {
                 consult: j.consult.consult_number.clone(),
                 last_seq: j.sent,
             };
+            let video = j.consult.consult_type == "video";
+            let number = j.consult.consult_number.clone();
             self.send(socket, &live).await?;
+            // A video consult's running call, so a page that comes back can rejoin it.
+            if video
+                && let Ok(Some(call)) = crate::call::service::running(&self.state.db, id).await
+            {
+                let f = self.call_frame(crate::call::service::view(&call, &number));
+                self.send(socket, &f).await?;
+            }
         }
         Ok(())
     }
@@ -524,6 +654,34 @@ impl Connection {
                         consult: number,
                         side,
                         seq,
+                    },
+                )
+                .await
+            }
+            What::Call(view) => {
+                if !view.live {
+                    self.in_call.remove(&news.consult_id);
+                }
+                let f = self.call_frame(*view);
+                self.send(socket, &f).await
+            }
+            What::Signal(sig) if sig.from != me => {
+                let Signal {
+                    call,
+                    from,
+                    generation,
+                    kind,
+                    sdp,
+                } = *sig;
+                self.send(
+                    socket,
+                    &ServerFrame::Signal {
+                        consult: number,
+                        call,
+                        from,
+                        generation,
+                        kind,
+                        sdp,
                     },
                 )
                 .await

@@ -257,6 +257,10 @@ pub async fn step(
     }
     let entry = log::append(txn, c.id, NewEntry::moved(to, reason.clone(), by), now).await?;
     crate::chat::publish_after(after, c.id, entry.seq);
+    if ends {
+        // A call still running ends with its consult.
+        crate::call::service::end_with_consult(txn, &c, cx, after).await?;
+    }
     follow(txn, &c, effect, cx, after).await?;
     if let Some(kind) = notice_of(to) {
         let params = reason

@@ -87,6 +87,7 @@ pub(crate) fn answers(pages: &mut PageAnswers) {
             .err()
             .map(|r| crate::chat::service::refused(r).code());
         let (client_id, upload_key, file_client_id) = ids();
+        let call_check = check_ice(&state, &c);
         Ok(Some(ConsultPageData {
             consult,
             entries,
@@ -94,6 +95,7 @@ pub(crate) fn answers(pages: &mut PageAnswers) {
             upload_key,
             file_client_id,
             write_refused,
+            call_check,
         }))
     });
     pages.answer(|state, mut parts, _: ConsultDeskQuery| async move {
@@ -136,6 +138,7 @@ pub(crate) fn answers(pages: &mut PageAnswers) {
             .map(|q| q.body)
             .collect();
         let (client_id, upload_key, file_client_id) = ids();
+        let call_check = check_ice(&state, &c);
         Ok(Some(DoctorConsultData {
             consult,
             entries,
@@ -144,6 +147,18 @@ pub(crate) fn answers(pages: &mut PageAnswers) {
             file_client_id,
             record,
             quick_replies,
+            call_check,
         }))
     });
+}
+
+/// A video consult's STUN/TURN for the network check before a call (credentials of
+/// their own; each call brings its own).
+fn check_ice(state: &crate::state::State, c: &crate::db::consult::Model) -> Option<Vec<app::chat::protocol::IceServer>> {
+    if c.consult_type != "video" {
+        return None;
+    }
+    let parts = state.parts.get::<crate::call::CallParts>().ok()?;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    Some(parts.media.ice_servers(&format!("check-{}", c.consult_number), now, now))
 }

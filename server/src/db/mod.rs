@@ -1,8 +1,10 @@
 //! The database: entities and connection. One way in: sea-orm.
 pub mod booking;
+pub mod call_recording;
 pub mod checkpoint;
 pub mod consent_record;
 pub mod consult;
+pub mod consult_call;
 pub mod consult_consent;
 pub mod consult_file;
 pub mod consult_message;

@@ -1,0 +1,388 @@
+//! The call panel of a video consult (R-CONS-1, R-CONS-6): a check of the camera,
+//! microphone and network before the call, then the call itself with mute, camera off,
+//! front/back camera, a quality hint, one-tap rejoin, and the fallbacks to voice and to
+//! text. It lives inside the consult's live island and rides its connection: `call`
+//! frames move the call, `signal` frames carry the browsers' offer and answer.
+//!
+//! Without WebAssembly, or in a browser without camera access (some in-app browsers),
+//! the panel says so, shows how to open the page in the system browser, and the consult
+//! goes on in writing below it.
+#[cfg(feature = "hydrate")]
+pub mod browser;
+
+use crate::chat::protocol::{CallView, IceServer};
+use crate::domain::call::CallQuality;
+use crate::domain::consult::Side;
+use crate::i18n::*;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What the page gives the call panel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallSetup {
+    /// STUN/TURN for the network check before a call (each call brings its own).
+    pub ice_servers: Vec<IceServer>,
+}
+
+/// Where the panel stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Not hydrated yet (or no WebAssembly).
+    Static,
+    /// Before the call: the check, and the call to start or answer.
+    Lobby,
+    /// In the call.
+    InCall,
+    /// This browser cannot use a camera or microphone.
+    Unsupported,
+    /// The side chose to go on in writing.
+    Text,
+}
+
+/// What the check found of a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    Unchecked,
+    Checking,
+    Ok,
+    /// The user or the system refused access.
+    Denied,
+    /// No such device.
+    Missing,
+    Failed,
+}
+
+/// What the network check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Network {
+    Unchecked,
+    Checking,
+    /// The relay (TURN) answered: the call can go through on any network.
+    Relay,
+    /// The public address was found (STUN); direct calls should work.
+    Direct,
+    /// No STUN or TURN is configured: calls within this network only.
+    Local,
+    /// A relay is configured but did not answer.
+    Blocked,
+}
+
+/// The panel's signals, written by the browser's controller.
+#[derive(Clone, Copy)]
+pub struct CallUi {
+    pub phase: RwSignal<Phase>,
+    pub camera: RwSignal<Device>,
+    pub microphone: RwSignal<Device>,
+    /// 0–100.
+    pub mic_level: RwSignal<u8>,
+    pub network: RwSignal<Network>,
+    pub call: RwSignal<Option<CallView>>,
+    pub muted: RwSignal<bool>,
+    pub camera_off: RwSignal<bool>,
+    pub voice_only: RwSignal<bool>,
+    /// Quality, round trip (ms) and loss (%).
+    pub quality: RwSignal<Option<(CallQuality, u32, u32)>>,
+    /// The remote media waits for a tap to play (autoplay refused).
+    pub needs_tap: RwSignal<bool>,
+    /// The connection dropped: rejoin with one tap.
+    pub broken: RwSignal<bool>,
+    /// Connected to the other side.
+    pub connected: RwSignal<bool>,
+    /// The last refusal's code.
+    pub refused: RwSignal<Option<crate::domain::ErrorCode>>,
+    /// Frames decoded and audio bytes received from the other side so far.
+    pub received: RwSignal<(u64, u64)>,
+    /// The page runs inside WeChat.
+    pub wechat: RwSignal<bool>,
+    pub local_video: NodeRef<leptos::html::Video>,
+    pub remote_video: NodeRef<leptos::html::Video>,
+}
+
+impl CallUi {
+    fn new() -> Self {
+        Self {
+            phase: RwSignal::new(Phase::Static),
+            camera: RwSignal::new(Device::Unchecked),
+            microphone: RwSignal::new(Device::Unchecked),
+            mic_level: RwSignal::new(0),
+            network: RwSignal::new(Network::Unchecked),
+            call: RwSignal::new(None),
+            muted: RwSignal::new(false),
+            camera_off: RwSignal::new(false),
+            voice_only: RwSignal::new(false),
+            quality: RwSignal::new(None),
+            needs_tap: RwSignal::new(false),
+            broken: RwSignal::new(false),
+            connected: RwSignal::new(false),
+            refused: RwSignal::new(None),
+            received: RwSignal::new((0, 0)),
+            wechat: RwSignal::new(false),
+            local_video: NodeRef::new(),
+            remote_video: NodeRef::new(),
+        }
+    }
+}
+
+fn device_text(locale: Locale, d: Device) -> &'static str {
+    match d {
+        Device::Unchecked => td_string!(locale, call.device_unchecked),
+        Device::Checking => td_string!(locale, call.device_checking),
+        Device::Ok => td_string!(locale, call.device_ok),
+        Device::Denied => td_string!(locale, call.device_denied),
+        Device::Missing => td_string!(locale, call.device_missing),
+        Device::Failed => td_string!(locale, call.device_failed),
+    }
+}
+
+fn network_text(locale: Locale, n: Network) -> &'static str {
+    match n {
+        Network::Unchecked => td_string!(locale, call.device_unchecked),
+        Network::Checking => td_string!(locale, call.device_checking),
+        Network::Relay => td_string!(locale, call.network_relay),
+        Network::Direct => td_string!(locale, call.network_direct),
+        Network::Local => td_string!(locale, call.network_local),
+        Network::Blocked => td_string!(locale, call.network_blocked),
+    }
+}
+
+fn quality_text(locale: Locale, q: CallQuality) -> &'static str {
+    match q {
+        CallQuality::Good => td_string!(locale, call.quality_good),
+        CallQuality::Fair => td_string!(locale, call.quality_fair),
+        CallQuality::Poor => td_string!(locale, call.quality_poor),
+    }
+}
+
+/// The call panel. `wire` is the consult connection it rides.
+#[component]
+pub fn CallPanel(
+    locale: Locale,
+    viewer: Side,
+    consult: String,
+    setup: CallSetup,
+    wire: crate::chat::live::Wire,
+    /// Where "go on in writing" leads (the consult's page).
+    text_href: String,
+) -> impl IntoView {
+    let ui = CallUi::new();
+    #[cfg(feature = "hydrate")]
+    let ctl = browser::Ctl::new(ui, wire, viewer, consult.clone(), setup);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (&wire, &setup, &consult);
+    macro_rules! act {
+        ($method:ident $(, $arg:expr)*) => {
+            move |_| {
+                #[cfg(feature = "hydrate")]
+                ctl.$method($($arg),*);
+            }
+        };
+    }
+    let doctor = viewer == Side::Doctor;
+    let phase = ui.phase;
+    let call = ui.call;
+    let live_call = move || call.get().filter(|c| c.live);
+    let me_in = move || {
+        live_call().is_some_and(|c| if doctor { c.doctor_in } else { c.patient_in })
+    };
+    let advice = move || {
+        let denied = ui.camera.get() == Device::Denied || ui.microphone.get() == Device::Denied;
+        let missing = ui.camera.get() == Device::Missing;
+        let blocked = ui.network.get() == Network::Blocked;
+        let wechat = ui.wechat.get();
+        let mut lines = Vec::new();
+        if denied {
+            lines.push(if wechat {
+                td_string!(locale, call.advice_denied_wechat)
+            } else {
+                td_string!(locale, call.advice_denied)
+            });
+        }
+        if missing {
+            lines.push(td_string!(locale, call.advice_missing));
+        }
+        if blocked {
+            lines.push(td_string!(locale, call.advice_blocked));
+        }
+        (!lines.is_empty()).then(|| view! {
+            <div class="alert alert-error" role="alert" data-testid="call-advice">
+                {lines.into_iter().map(|l| view! { <p>{l}</p> }).collect_view()}
+            </div>
+        })
+    };
+    let check = move || view! {
+        <section class="call-check" aria-labelledby="call-check-title">
+            <h3 id="call-check-title">{td_string!(locale, call.check_title)}</h3>
+            <dl class="call-devices">
+                <dt>{td_string!(locale, call.camera)}</dt>
+                <dd data-testid="check-camera">{move || device_text(locale, ui.camera.get())}</dd>
+                <dt>{td_string!(locale, call.microphone)}</dt>
+                <dd data-testid="check-microphone">
+                    {move || device_text(locale, ui.microphone.get())}
+                    <meter class="call-level" min="0" max="100" low="10" high="90" optimum="50"
+                        aria-label=td_string!(locale, call.mic_level)
+                        value=move || ui.mic_level.get().to_string()></meter>
+                </dd>
+                <dt>{td_string!(locale, call.network)}</dt>
+                <dd data-testid="check-network">{move || network_text(locale, ui.network.get())}</dd>
+            </dl>
+            {advice}
+            <button type="button" class="button button-secondary button-block" data-testid="call-check"
+                on:click=act!(check)>{td_string!(locale, call.check)}</button>
+        </section>
+    };
+    let lobby = move || {
+        let start_or_answer = match (doctor, live_call()) {
+            (true, None) => view! {
+                <div class="call-actions">
+                    <button type="button" class="button" data-testid="call-start-video" on:click=act!(start, false)>
+                        {td_string!(locale, call.start_video)}
+                    </button>
+                    <button type="button" class="button button-secondary" data-testid="call-start-voice" on:click=act!(start, true)>
+                        {td_string!(locale, call.start_voice)}
+                    </button>
+                </div>
+            }
+            .into_any(),
+            (false, None) => view! {
+                <p class="hint" data-testid="call-waiting">{td_string!(locale, call.waiting_for_doctor)}</p>
+            }
+            .into_any(),
+            (_, Some(_)) => view! {
+                {(!doctor).then(|| view! {
+                    <p class="alert alert-notice" role="status" data-testid="call-ringing">{td_string!(locale, call.ringing)}</p>
+                })}
+                <button type="button" class="button button-block" data-testid="call-join" on:click=act!(join)>
+                    {if doctor { td_string!(locale, call.rejoin) } else { td_string!(locale, call.answer) }}
+                </button>
+            }
+            .into_any(),
+        };
+        view! { {start_or_answer} {check()} }
+    };
+    let quality = move || {
+        ui.quality.get().map(|(q, rtt, loss)| view! {
+            <p class="hint call-quality" data-testid="call-quality" data-quality=format!("{q:?}")>
+                {quality_text(locale, q)}
+                {format!(" · {}", crate::localized::fill(td_string!(locale, call.figures), &[("rtt", &rtt.to_string()), ("loss", &loss.to_string())]))}
+            </p>
+        })
+    };
+    let in_call = move || view! {
+        <div class="call-stage" data-testid="call-stage"
+            data-frames=move || ui.received.get().0.to_string()
+            data-audio=move || ui.received.get().1.to_string()
+            data-connected=move || ui.connected.get().to_string()>
+            <video class="call-remote" node_ref=ui.remote_video autoplay=true playsinline=true
+                attr:webkit-playsinline="true" attr:x5-playsinline="true"
+                aria-label=td_string!(locale, call.remote_video)></video>
+            <video class="call-local" node_ref=ui.local_video autoplay=true playsinline=true muted=true
+                attr:webkit-playsinline="true" attr:x5-playsinline="true"
+                aria-label=td_string!(locale, call.local_video)></video>
+            {move || (!ui.connected.get()).then(|| view! {
+                <p class="call-overlay" role="status">{if ui.broken.get() {
+                    td_string!(locale, call.dropped)
+                } else {
+                    td_string!(locale, call.connecting)
+                }}</p>
+            })}
+        </div>
+        {move || ui.needs_tap.get().then(|| view! {
+            <button type="button" class="button button-block" data-testid="call-play" on:click=act!(play)>
+                {td_string!(locale, call.tap_to_play)}
+            </button>
+        })}
+        {move || ui.broken.get().then(|| view! {
+            <button type="button" class="button button-block" data-testid="call-rejoin" on:click=act!(rejoin)>
+                {td_string!(locale, call.rejoin)}
+            </button>
+        })}
+        {quality}
+        <p class="hint">{td_string!(locale, call.speaker_hint)}</p>
+        <div class="call-controls">
+            <button type="button" class="button button-secondary" data-testid="call-mute"
+                aria-pressed=move || ui.muted.get().to_string() on:click=act!(toggle_mute)>
+                {move || if ui.muted.get() { td_string!(locale, call.unmute) } else { td_string!(locale, call.mute) }}
+            </button>
+            {move || (!ui.voice_only.get()).then(|| view! {
+                <button type="button" class="button button-secondary" data-testid="call-camera"
+                    aria-pressed=move || ui.camera_off.get().to_string() on:click=act!(toggle_camera)>
+                    {move || if ui.camera_off.get() { td_string!(locale, call.camera_on) } else { td_string!(locale, call.camera_off) }}
+                </button>
+                <button type="button" class="button button-secondary" data-testid="call-flip" on:click=act!(flip_camera)>
+                    {td_string!(locale, call.flip)}
+                </button>
+                <button type="button" class="button button-secondary" data-testid="call-voice" on:click=act!(voice_only)>
+                    {td_string!(locale, call.to_voice)}
+                </button>
+            })}
+            <button type="button" class="button button-secondary" data-testid="call-text" on:click=act!(text_only)>
+                {td_string!(locale, call.to_text)}
+            </button>
+            {if doctor {
+                view! {
+                    <button type="button" class="button button-danger" data-testid="call-end" on:click=act!(end)>
+                        {td_string!(locale, call.end)}
+                    </button>
+                }
+                .into_any()
+            } else {
+                view! {
+                    <button type="button" class="button button-danger" data-testid="call-leave" on:click=act!(leave)>
+                        {td_string!(locale, call.leave)}
+                    </button>
+                }
+                .into_any()
+            }}
+        </div>
+    };
+    let href = text_href.clone();
+    let unsupported = move || view! {
+        <div class="alert alert-error" role="alert" data-testid="call-unsupported">
+            <p>{td_string!(locale, call.unsupported)}</p>
+            <p>{if ui.wechat.get() {
+                td_string!(locale, call.open_in_browser_wechat)
+            } else {
+                td_string!(locale, call.open_in_browser)
+            }}</p>
+        </div>
+        <p><a class="button button-secondary button-block" href=href.clone() data-testid="call-text-path">{td_string!(locale, call.go_text)}</a></p>
+    };
+    let body = move || match phase.get() {
+        Phase::Static => view! {
+            <p class="hint" data-testid="call-static">{td_string!(locale, call.needs_script)}</p>
+        }
+        .into_any(),
+        Phase::Unsupported => unsupported().into_any(),
+        Phase::Text => view! {
+            <p class="alert alert-notice" role="status" data-testid="call-text-mode">{td_string!(locale, call.text_mode)}</p>
+            {(!doctor).then(|| view! {
+                <button type="button" class="button button-secondary button-block" on:click=act!(back_to_lobby)>
+                    {td_string!(locale, call.back_to_call)}
+                </button>
+            })}
+        }
+        .into_any(),
+        Phase::InCall if me_in() => in_call().into_any(),
+        Phase::InCall | Phase::Lobby => lobby().into_any(),
+    };
+    let refused = move || {
+        ui.refused.get().map(|code| view! {
+            <p class="alert alert-error" role="alert" data-testid="call-refused">{crate::localized::error_message(locale, code)}</p>
+        })
+    };
+    let ended = move || {
+        call.get()
+            .filter(|c| !c.live)
+            .map(|_| view! { <p class="hint" data-testid="call-ended">{td_string!(locale, call.ended)}</p> })
+    };
+    view! {
+        <section class="card call-panel" aria-labelledby="call-title" data-testid="call-panel"
+            data-phase=move || format!("{:?}", phase.get())>
+            <h2 id="call-title">{td_string!(locale, call.title)}</h2>
+            <p class="hint">{td_string!(locale, call.recorded)}</p>
+            {refused}
+            {ended}
+            {body}
+        </section>
+    }
+}

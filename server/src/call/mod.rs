@@ -1,0 +1,58 @@
+//! Video and voice calls of consults (R-CONS-1, R-CONS-4, R-CONS-6, R-CONS-7): started by
+//! the doctor inside a video consult, carried by one of two media systems (the primary
+//! media server, or the backup where the browsers connect directly through STUN/TURN),
+//! signalled over the consult connection (`crate::chat::socket`), each step an entry of
+//! the consult's log. The pages are the consult pages' call panel (`app::call`).
+pub mod media;
+pub mod service;
+
+use crate::config::Config;
+use crate::feature::{Feature, Job, logged};
+use crate::parts::Parts;
+use std::time::Duration;
+
+pub struct Calls;
+
+/// What calls keep for the life of the server.
+pub struct CallParts {
+    pub media: media::Media,
+}
+
+impl Feature for Calls {
+    fn parts(&self, config: &Config, _db: &sea_orm::DatabaseConnection, parts: &mut Parts) {
+        parts.insert(CallParts {
+            media: media::Media::from_config(config, None),
+        });
+    }
+    fn jobs(&self) -> Vec<Job> {
+        vec![
+            Job {
+                name: "checking the primary media server",
+                every: Duration::from_secs(10),
+                first_after: Duration::ZERO,
+                run: |state, now| {
+                    Box::pin(async move {
+                        if let Ok(parts) = state.parts.get::<CallParts>() {
+                            parts.media.check_primary(now.unix_timestamp()).await;
+                        }
+                        Ok(())
+                    })
+                },
+            },
+            Job {
+                name: "ending calls that ran too long",
+                every: Duration::from_secs(60),
+                first_after: Duration::from_secs(60),
+                run: |state, now| {
+                    Box::pin(async move {
+                        logged(
+                            "ending overlong calls",
+                            service::end_overlong(&state, now.unix_timestamp()).await,
+                        );
+                        Ok(())
+                    })
+                },
+            },
+        ]
+    }
+}
