@@ -5,10 +5,13 @@
 //!   changes (a call stays on its system; a fallback to the backup is a new call). At
 //!   most one call of a consult runs at a time: a unique index over the consults of the
 //!   calls not yet ended, so two starts at once make one call.
-//! - `call_recording`: at most one per call, append-only (the database refuses a change,
-//!   a deletion or a second one): the object's key, its SHA-256, size and duration, who
-//!   made it (the media server, or the doctor's page on the backup), and the day before
-//!   which nothing may remove it.
+//! - `call_recording`: one per part of a call (a page that reloads mid-call starts a new
+//!   part), append-only (the database refuses a change, a deletion or a second one for
+//!   the same part): the object's key, its SHA-256, size and duration, who made it (the
+//!   media server, or the doctor's page on the backup), and the day before which nothing
+//!   may remove it.
+//! - `call_recording_chunk`: the pieces a doctor's page has uploaded of a part not yet
+//!   put together, so an upload resumes where it stopped.
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
@@ -40,7 +43,9 @@ const TABLES: &[&str] = &[
     "CREATE INDEX consult_call_consult ON consult_call (consult_id, started_at)",
     "CREATE TABLE call_recording ( \
      id BIGSERIAL PRIMARY KEY, \
-     call_id BIGINT NOT NULL UNIQUE REFERENCES consult_call (id), \
+     recording_number VARCHAR(32) NOT NULL UNIQUE, \
+     call_id BIGINT NOT NULL REFERENCES consult_call (id), \
+     part INTEGER NOT NULL CHECK (part >= 0), \
      consult_id BIGINT NOT NULL REFERENCES consult (id), \
      made_by VARCHAR(8) NOT NULL CHECK (made_by IN ('server', 'client')), \
      object_key VARCHAR(255) NOT NULL, \
@@ -49,7 +54,18 @@ const TABLES: &[&str] = &[
      bytes BIGINT NOT NULL CHECK (bytes > 0), \
      duration_ms BIGINT NOT NULL CHECK (duration_ms >= 0), \
      keep_until BIGINT NOT NULL, \
-     created_at BIGINT NOT NULL)",
+     created_at BIGINT NOT NULL, \
+     UNIQUE (call_id, part))",
+    "CREATE INDEX call_recording_consult ON call_recording (consult_id)",
+    "CREATE TABLE call_recording_chunk ( \
+     id BIGSERIAL PRIMARY KEY, \
+     call_id BIGINT NOT NULL REFERENCES consult_call (id), \
+     part INTEGER NOT NULL CHECK (part >= 0), \
+     idx INTEGER NOT NULL CHECK (idx >= 0), \
+     bytes BIGINT NOT NULL CHECK (bytes > 0), \
+     sha256 VARCHAR(64) NOT NULL, \
+     received_at BIGINT NOT NULL, \
+     UNIQUE (call_id, part, idx))",
 ];
 
 fn up(backend: DbBackend) -> Vec<String> {
@@ -101,7 +117,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let db = m.get_connection();
         // Dropping a table drops its triggers.
-        for t in ["call_recording", "consult_call"] {
+        for t in ["call_recording_chunk", "call_recording", "consult_call"] {
             db.execute_unprepared(&format!("DROP TABLE IF EXISTS {t}"))
                 .await?;
         }

@@ -73,6 +73,31 @@ impl Files {
             .await?)
     }
 
+    /// Writes the objects at `sources`, in order, as one object at `key` (a multipart
+    /// upload: nothing is held whole in memory); its size in bytes and SHA-256 (hex).
+    pub async fn assemble(&self, key: &str, sources: &[String]) -> anyhow::Result<(u64, String)> {
+        use sha2::Digest;
+        let upload = self.store.put_multipart(&ObjectPath::parse(key)?).await?;
+        let mut write = object_store::WriteMultipart::new(upload);
+        let mut hash = sha2::Sha256::new();
+        let mut size = 0u64;
+        for source in sources {
+            match self.get(source).await {
+                Ok(bytes) => {
+                    hash.update(&bytes);
+                    size += bytes.len() as u64;
+                    write.write(&bytes);
+                }
+                Err(e) => {
+                    let _ = write.abort().await;
+                    return Err(e);
+                }
+            }
+        }
+        write.finish().await?;
+        Ok((size, hex::encode(hash.finalize())))
+    }
+
     /// Keys under `prefix` last written before `before` (Unix seconds).
     pub async fn written_before(&self, prefix: &str, before: i64) -> anyhow::Result<Vec<String>> {
         use futures_util::TryStreamExt;

@@ -44,6 +44,8 @@ struct State {
     counted: (f64, f64),
     meter: Option<i32>,
     stats: Option<i32>,
+    /// The doctor's page's recording of a backup call, by call.
+    recording: Option<(String, super::recorder::Recorder)>,
 }
 
 /// The controller's handle: cheap to copy into event handlers.
@@ -177,6 +179,7 @@ impl Ctl {
             counted: (0.0, 0.0),
             meter: None,
             stats: None,
+            recording: None,
         }));
         let ctl = Ctl(StoredValue::new_local(state));
         ui.wechat.set(in_wechat());
@@ -194,6 +197,7 @@ impl Ctl {
                 if want {
                     ctl.send(CallAction::Leave);
                 }
+                ctl.stop_recording();
             });
             let _ = w.add_event_listener_with_callback("pagehide", gone.as_ref().unchecked_ref());
             gone.forget();
@@ -414,6 +418,7 @@ impl Ctl {
     }
 
     pub fn end(&self) {
+        self.stop_recording();
         self.state().borrow_mut().want_in = false;
         self.send(CallAction::End);
         self.negotiate(NegotiationEvent::Left, None);
@@ -613,6 +618,7 @@ impl Ctl {
             self.negotiate(NegotiationEvent::Left, None);
         }
         if !live {
+            self.stop_recording();
             self.negotiate(NegotiationEvent::Left, None);
             s.borrow_mut().want_in = false;
             if ui.phase.get_untracked() == Phase::InCall {
@@ -694,6 +700,51 @@ impl Ctl {
         }
     }
 
+    /// The doctor's page starts recording a backup call once media flows (R-CONS-7); a
+    /// page that cannot says why.
+    fn record(&self) {
+        let s = self.state();
+        let (viewer, view, csrf, local, ui, voice) = {
+            let st = s.borrow();
+            (
+                st.viewer,
+                st.view.clone(),
+                st.setup.csrf.clone(),
+                st.local.clone(),
+                st.ui,
+                st.ui.voice_only.get_untracked(),
+            )
+        };
+        let Some(view) = view else { return };
+        if viewer != Side::Doctor || view.system != crate::domain::call::MediaSystem::Direct {
+            return;
+        }
+        if s.borrow().recording.as_ref().is_some_and(|(c, _)| *c == view.call) {
+            return;
+        }
+        let (Some(local), Some(remote), Some(mine)) = (
+            local,
+            ui.remote_video.get_untracked(),
+            ui.local_video.get_untracked(),
+        ) else {
+            return;
+        };
+        let ctl = *self;
+        spawn_local(async move {
+            match super::recorder::Recorder::start(view.call.clone(), csrf.clone(), &local, &remote, &mine, voice).await {
+                Ok(r) => ctl.state().borrow_mut().recording = Some((view.call, r)),
+                Err(reason) => super::recorder::unavailable(&view.call, &csrf, reason),
+            }
+        });
+    }
+
+    fn stop_recording(&self) {
+        let taken = self.state().borrow_mut().recording.take();
+        if let Some((_, r)) = taken {
+            r.stop();
+        }
+    }
+
     fn close_peer(&self) {
         let s = self.state();
         let mut s = s.borrow_mut();
@@ -756,6 +807,7 @@ impl Ctl {
                 P::Connected => {
                     ui.connected.set(true);
                     ctl.negotiate(NegotiationEvent::MediaFlowing, None);
+                    ctl.record();
                 }
                 P::Failed => ctl.negotiate(NegotiationEvent::MediaLost, None),
                 P::Disconnected => {

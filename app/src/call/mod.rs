@@ -9,6 +9,8 @@
 //! goes on in writing below it.
 #[cfg(feature = "hydrate")]
 pub mod browser;
+#[cfg(feature = "hydrate")]
+mod recorder;
 
 use crate::chat::protocol::{CallView, IceServer};
 use crate::domain::call::CallQuality;
@@ -22,6 +24,8 @@ use serde::{Deserialize, Serialize};
 pub struct CallSetup {
     /// STUN/TURN for the network check before a call (each call brings its own).
     pub ice_servers: Vec<IceServer>,
+    /// The page's CSRF token (the doctor's page uploads the backup's recording).
+    pub csrf: String,
 }
 
 /// Where the panel stands.

@@ -226,7 +226,7 @@ fn doctor_consult(
                     csrf=csrf.clone()
                     english=english
                     can_write=open
-                    call=page.call_check.clone().filter(|_| open).map(|ice_servers| crate::call::CallSetup { ice_servers })
+                    call=page.call_check.clone().filter(|_| open).map(|ice_servers| crate::call::CallSetup { ice_servers, csrf: csrf.clone() })
                     text_href=format!("/staff/consults/{number}")
                 />
                 {(open && !quick.is_empty()).then(|| view! {

@@ -167,6 +167,8 @@ pub enum AuditAction {
     CallStarted,
     /// A call ended (by the doctor, a fallback, or with its consult).
     CallEnded,
+    /// A call's recording was stored in the record (R-CONS-7), with its hash.
+    RecordingStored,
 }
 
 impl AuditAction {
@@ -236,6 +238,7 @@ impl AuditAction {
             AuditAction::DoctorAccountLinked => "doctor_account_linked",
             AuditAction::CallStarted => "call_started",
             AuditAction::CallEnded => "call_ended",
+            AuditAction::RecordingStored => "recording_stored",
         }
     }
 }

@@ -3,10 +3,14 @@
 //! media server, or the backup where the browsers connect directly through STUN/TURN),
 //! signalled over the consult connection (`crate::chat::socket`), each step an entry of
 //! the consult's log. The pages are the consult pages' call panel (`app::call`).
+pub mod api;
 pub mod media;
+pub mod recording;
 pub mod service;
 
-use crate::config::Config;
+use crate::config::{Config, Mode};
+use crate::state::AppState;
+use crate::web::api::ApiRoutes;
 use crate::feature::{Feature, Job, logged};
 use crate::parts::Parts;
 use std::time::Duration;
@@ -16,12 +20,18 @@ pub struct Calls;
 /// What calls keep for the life of the server.
 pub struct CallParts {
     pub media: media::Media,
+    /// Days a recording is kept at least (R-CONS-7).
+    pub retention_days: i64,
 }
 
 impl Feature for Calls {
+    fn api(&self, _mode: Mode, _state: &AppState) -> ApiRoutes {
+        api::routes()
+    }
     fn parts(&self, config: &Config, _db: &sea_orm::DatabaseConnection, parts: &mut Parts) {
         parts.insert(CallParts {
             media: media::Media::from_config(config, None),
+            retention_days: config.recording_retention_days,
         });
     }
     fn jobs(&self) -> Vec<Job> {

@@ -5,7 +5,9 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
+    pub recording_number: String,
     pub call_id: i64,
+    pub part: i32,
     pub consult_id: i64,
     pub made_by: String,
     pub object_key: String,

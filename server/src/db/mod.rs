@@ -1,6 +1,7 @@
 //! The database: entities and connection. One way in: sea-orm.
 pub mod booking;
 pub mod call_recording;
+pub mod call_recording_chunk;
 pub mod checkpoint;
 pub mod consent_record;
 pub mod consult;

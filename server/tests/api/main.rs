@@ -6,6 +6,7 @@
     reason = "tests: an unwrap that fails is a failed assertion"
 )]
 mod booking;
+mod call;
 mod chat;
 mod consult;
 mod consult_consent;
@@ -60,6 +61,9 @@ on_both_databases!(
     consult::a_booking_cancelled_before_the_answer_cancels_its_consult,
     chat::a_thousand_messages_survive_random_drops,
     chat::bad_frames_are_refused_and_change_nothing,
+    call::a_call_is_started_answered_relayed_and_ended_in_the_consult_log,
+    call::calls_of_someone_elses_consult_are_not_found_and_only_one_runs,
+    call::recordings_cannot_be_changed_or_deleted,
     records::a_completed_consult_archives_its_record_for_good,
     records::patients_see_who_viewed_their_record,
     consult::a_paid_booking_opens_a_consult_that_the_doctors_answer_serves,

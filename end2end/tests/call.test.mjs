@@ -1,0 +1,181 @@
+// Video consults on phones at 390×844, zh-CN (R-CONS-1, R-CONS-4, R-CONS-6): a patient
+// called in from the doctor's live video queue checks camera and microphone, answers the
+// doctor's call and both sides receive each other's video and sound (read from
+// getStats() on each page); a reload and one tap bring the patient back; the doctor ends
+// the call and the consult goes on. A browser without camera access is offered the
+// system browser and the written consult. Chromium's fake camera and microphone.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+import { BASE, SHOTS, launchOptions, createAdmin, staffLogin, registerPatient, onboardStaff, minimalPdf } from './helpers.mjs';
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({
+    ...launchOptions,
+    args: [...launchOptions.args, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required'],
+  });
+});
+after(async () => { await browser?.close(); });
+
+const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' };
+
+/// A video consult opened at once from the doctor's live video queue: the patient's and
+/// the doctor's contexts and the consult's number.
+async function videoConsult(n) {
+  const adminCtx = await browser.newContext();
+  const admin = adminCtx.request;
+  const adminHeaders = await staffLogin(admin, `admin.call${n}`, createAdmin(`admin.call${n}`));
+  const approverCtx = await browser.newContext();
+  const approver = approverCtx.request;
+  const approverHeaders = await staffLogin(approver, `admin2.call${n}`, createAdmin(`admin2.call${n}`));
+  let phones = 0;
+  const make = (username, role) => onboardStaff(
+    { api: admin, headers: adminHeaders }, { api: approver, headers: approverHeaders },
+    { username, role, display_name: role === 'doctor' ? '陈静' : '王运营', phone: `1370015${n}${String(++phones).padStart(3, '0')}` },
+  );
+  const opCtx = await browser.newContext();
+  const op = opCtx.request;
+  const opHeaders = await staffLogin(op, `op.call${n}`, await make(`op.call${n}`, 'operator'));
+  const drCtx = await browser.newContext(PHONE);
+  const dr = drCtx.request;
+  const drHeaders = await staffLogin(dr, `dr.call${n}`, await make(`dr.call${n}`, 'doctor'));
+  const doc = await op.post(`${BASE}/api/v1/staff/doctors`, {
+    headers: opHeaders,
+    data: { name: '陈静', title: 'chief', department: 'cardiology', licence_number: `11011000000930${n}`,
+      practicing_since: '2004-09-01', specialties: '高血压', bio: '' },
+  });
+  assert.equal(doc.status(), 201, await doc.text());
+  const doctorNumber = (await doc.json()).doctor_number;
+  assert.equal((await op.put(`${BASE}/api/v1/staff/doctors/${doctorNumber}/account`, { headers: opHeaders, data: { username: `dr.call${n}` } })).status(), 204);
+  assert.equal((await dr.put(`${BASE}/api/v1/staff/me/presence`, { headers: drHeaders, data: { consult_type: 'video', online: true } })).status(), 204);
+
+  const patientCtx = await browser.newContext(PHONE);
+  const api = patientCtx.request;
+  const [phone, idNumber] = [['13500137001', '110105198909090017'], ['13500137002', '110105199001010025']][n - 1];
+  const headers = await registerPatient(api, { phone, idNumber, name: '李娜' });
+  const up = await api.post(`${BASE}/api/v1/proofs`, {
+    headers,
+    multipart: { institution: '北京协和医院', diagnosed_on: '2026-06-01', icd10: 'I10', note: '',
+      idempotency_key: `call-${phone}`, files: { name: 'report.pdf', mimeType: 'application/pdf', buffer: minimalPdf() } },
+  });
+  assert.equal(up.status(), 201, await up.text());
+  const decided = await op.post(`${BASE}/api/v1/staff/proofs/${(await up.json()).proof_number}/decision`, {
+    headers: opHeaders, data: { decision: 'approve', icd10: 'I10', department: 'cardiology' },
+  });
+  assert.ok(decided.ok(), await decided.text());
+  const answers = Object.fromEntries(['chest_pain', 'breathing_difficulty', 'heavy_bleeding', 'lost_consciousness',
+    'stroke_signs', 'seizure', 'severe_allergy', 'poisoning', 'infant_high_fever', 'self_harm'].map((f) => [f, false]));
+  assert.equal((await api.post(`${BASE}/api/v1/emergency-screen`, { headers, data: { answers, critical: false } })).status(), 200);
+  const { version } = await (await api.get(`${BASE}/api/v1/consult-notice`)).json();
+  assert.equal((await api.post(`${BASE}/api/v1/consult-consents`, { headers, data: { icd10: 'I10', department: 'cardiology', version, accept: true } })).status(), 201);
+  const joined = await api.post(`${BASE}/api/v1/queue`, { headers, data: { doctor_number: doctorNumber, consult_type: 'video' } });
+  assert.equal(joined.status(), 201, await joined.text());
+  const called = await dr.post(`${BASE}/api/v1/staff/me/queue/next`, { headers: drHeaders, data: { consult_type: 'video' } });
+  assert.equal(called.status(), 200, await called.text());
+  const [consult] = await (await api.get(`${BASE}/api/v1/consults`)).json();
+  for (const c of [adminCtx, approverCtx, opCtx]) await c.close();
+  return { patientCtx, drCtx, number: consult.consult_number };
+}
+
+/// What has arrived from the other side so far, as the page's getStats() reading says.
+async function received(page) {
+  const stage = page.locator('[data-testid=call-stage]');
+  return { frames: Number(await stage.getAttribute('data-frames')), audio: Number(await stage.getAttribute('data-audio')) };
+}
+
+/// Both kinds of media keep arriving on `page`.
+async function mediaFlows(page, label) {
+  await page.waitForFunction(() => document.querySelector('[data-testid=call-stage]')?.dataset.connected === 'true', null, { timeout: 20_000 });
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid=call-stage]').dataset.frames) > 0, null, { timeout: 20_000 });
+  const first = await received(page);
+  await page.waitForTimeout(4_500);
+  const later = await received(page);
+  assert.ok(later.frames > first.frames, `${label}: video frames decoded grow (${first.frames} → ${later.frames})`);
+  assert.ok(later.audio > first.audio, `${label}: audio received grows (${first.audio} → ${later.audio})`);
+}
+
+test('the doctor calls, the patient checks the devices and answers, both see and hear each other, and a drop is one tap', async () => {
+  const { patientCtx, drCtx, number } = await videoConsult(1);
+  const patient = await patientCtx.newPage();
+  const doctor = await drCtx.newPage();
+  await doctor.goto(`${BASE}/staff/consults/${number}`);
+  await patient.goto(`${BASE}/consults/${number}`);
+  await patient.click('[data-testid=enter-call]');
+  await patient.waitForURL(new RegExp(`/consults/${number}/call$`));
+  await patient.locator('[data-testid=call-panel][data-phase=Lobby]').waitFor({ timeout: 10_000 });
+  assert.match(await patient.textContent('[data-testid=call-waiting]'), /医生还未发起通话/);
+
+  // The check: camera preview, microphone, network.
+  await patient.click('[data-testid=call-check]');
+  await patient.locator('[data-testid=check-camera]', { hasText: '正常' }).waitFor({ timeout: 10_000 });
+  await patient.locator('[data-testid=check-microphone]', { hasText: '正常' }).waitFor();
+  await patient.locator('[data-testid=check-network]', { hasText: '可以连接' }).waitFor({ timeout: 10_000 });
+  if (SHOTS) await patient.screenshot({ path: `${SHOTS}/js-call-check.png`, fullPage: true });
+
+  // The doctor calls; the patient's page rings by itself and one tap answers.
+  await doctor.locator('[data-testid=call-panel][data-phase=Lobby]').waitFor({ timeout: 10_000 });
+  await doctor.click('[data-testid=call-start-video]');
+  await patient.locator('[data-testid=call-ringing]').waitFor({ timeout: 10_000 });
+  if (SHOTS) await patient.screenshot({ path: `${SHOTS}/js-call-ringing.png`, fullPage: true });
+  await patient.click('[data-testid=call-join]');
+  await mediaFlows(patient, 'patient');
+  await mediaFlows(doctor, 'doctor');
+  await patient.locator('[data-testid=call-quality]').waitFor({ timeout: 10_000 });
+  if (SHOTS) {
+    await patient.screenshot({ path: `${SHOTS}/js-call-patient.png`, fullPage: true });
+    await doctor.screenshot({ path: `${SHOTS}/js-call-doctor.png`, fullPage: true });
+  }
+  // Mute and camera off say so on their buttons.
+  await patient.click('[data-testid=call-mute]');
+  assert.equal(await patient.getAttribute('[data-testid=call-mute]', 'aria-pressed'), 'true');
+  await patient.click('[data-testid=call-mute]');
+  await patient.click('[data-testid=call-camera]');
+  assert.equal(await patient.getAttribute('[data-testid=call-camera]', 'aria-pressed'), 'true');
+  await patient.click('[data-testid=call-camera]');
+
+  // A drop (the page reloads): the call is still there, one tap and media flows again.
+  await patient.reload();
+  await patient.locator('[data-testid=call-join]').waitFor({ timeout: 10_000 });
+  await patient.click('[data-testid=call-join]');
+  await mediaFlows(patient, 'patient after rejoining');
+  await mediaFlows(doctor, 'doctor after the patient rejoined');
+
+  // The doctor ends the call; the consult goes on in writing, and the log says who did what.
+  await doctor.click('[data-testid=call-end]');
+  await patient.locator('[data-testid=call-ended]').waitFor({ timeout: 10_000 });
+  const log = await patient.textContent('main');
+  for (const said of ['医生发起了视频通话', '您进入了通话', '您离开了通话', '通话已结束']) {
+    assert.ok(log.includes(said), `the log says ${said}`);
+  }
+  if (SHOTS) await patient.screenshot({ path: `${SHOTS}/js-call-ended.png`, fullPage: true });
+  await patientCtx.close();
+  await drCtx.close();
+});
+
+test('a browser without camera access is sent to the system browser or to writing; without JavaScript the page says so', async () => {
+  const { patientCtx, drCtx, number } = await videoConsult(2);
+  // WeChat's in-app browser with no getUserMedia.
+  const wechat = await browser.newContext({ ...PHONE, storageState: await patientCtx.storageState(),
+    userAgent: 'Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/116.0 Mobile Safari/537.36 MicroMessenger/8.0.44' });
+  await wechat.addInitScript(() => { Object.defineProperty(navigator, 'mediaDevices', { value: undefined }); });
+  const page = await wechat.newPage();
+  await page.goto(`${BASE}/consults/${number}/call`);
+  await page.locator('[data-testid=call-unsupported]').waitFor({ timeout: 10_000 });
+  assert.match(await page.textContent('[data-testid=call-unsupported]'), /在默认浏览器中打开/);
+  if (SHOTS) await page.screenshot({ path: `${SHOTS}/js-call-wechat-unsupported.png`, fullPage: true });
+  await page.click('[data-testid=call-text-path]');
+  await page.waitForURL(new RegExp(`/consults/${number}$`));
+  await page.fill('#f-text', '视频打不开，我先文字描述一下。');
+  await page.click('.chat-composer button[type=submit]');
+  await page.locator('.chat-message', { hasText: '视频打不开' }).first().waitFor({ timeout: 10_000 });
+
+  const nojs = await browser.newContext({ ...PHONE, javaScriptEnabled: false, storageState: await patientCtx.storageState() });
+  const plain = await nojs.newPage();
+  await plain.goto(`${BASE}/consults/${number}/call`);
+  assert.match(await plain.textContent('[data-testid=call-static]'), /需要浏览器运行 JavaScript/);
+  assert.equal(await plain.locator('#f-text').count(), 1, 'the written consult is on the same page');
+  if (SHOTS) await plain.screenshot({ path: `${SHOTS}/nojs-call.png`, fullPage: true });
+  for (const c of [wechat, nojs, patientCtx, drCtx]) await c.close();
+});

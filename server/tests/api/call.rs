@@ -1,0 +1,249 @@
+//! Calls in video consults (R-CONS-1, R-CONS-4, R-CONS-6, R-CONS-7): started by the
+//! doctor within the consult's time, joined, left and ended over the consult connection,
+//! each step an entry of the consult's log; offers relayed only between the two sides of
+//! a running backup call; one call at a time, decided by the database.
+use crate::chat::{Ws, connect, next, send};
+use crate::consult::{Paid, paid_consult};
+use crate::helpers::Db;
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+
+const PATIENT: &str = "/api/v1/consults/socket";
+const DOCTOR: &str = "/api/v1/staff/consults/socket";
+
+/// A connection that follows the consult, read to its `live`.
+async fn follow(app: &crate::helpers::TestApp, path: &str, consult: &str) -> Ws {
+    let mut ws = connect(app, path).await.unwrap();
+    send(
+        &mut ws,
+        json!({ "type": "hello", "consults": [{ "consult": consult, "after": 0 }] }),
+    )
+    .await;
+    while next(&mut ws).await.unwrap()["type"] != "live" {}
+    ws
+}
+
+/// Frames until one of `kind` (and, for entries, a call step) arrives.
+async fn until(ws: &mut Ws, want: impl Fn(&Value) -> bool) -> Value {
+    loop {
+        let f = next(ws).await.expect("a frame");
+        if want(&f) {
+            return f;
+        }
+    }
+}
+
+fn call_frame(f: &Value) -> bool {
+    f["type"] == "call"
+}
+
+fn step(name: &'static str) -> impl Fn(&Value) -> bool {
+    move |f| f["type"] == "entry" && f["call"]["step"] == name
+}
+
+fn error(code: &'static str) -> impl Fn(&Value) -> bool {
+    move |f| f["type"] == "error" && f["code"] == code
+}
+
+fn action(consult: &str, action: Value) -> Value {
+    json!({ "type": "call", "consult": consult, "action": action })
+}
+
+async fn count(p: &Paid, sql: &str) -> i64 {
+    crate::booking::number(&p.patient, sql).await
+}
+
+/// Moves the appointment to now: its time has come.
+async fn open_now(p: &Paid) {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    p.patient
+        .state
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE consult SET opens_at = {now} WHERE consult_number = '{}'",
+            p.consult
+        ))
+        .await
+        .unwrap();
+}
+
+// R-CONS-1, R-CONS-4, R-CONS-6: the doctor calls within the consult's time, the patient
+// answers, offers pass between them, drops and leaves are logged, the doctor ends it.
+pub async fn a_call_is_started_answered_relayed_and_ended_in_the_consult_log(db: Db) {
+    let p = paid_consult(db, "video").await;
+    let c = p.consult.clone();
+    let mut patient = follow(&p.patient, PATIENT, &c).await;
+    let mut doctor = follow(&p.doctor, DOCTOR, &c).await;
+    let video = json!({ "do": "start", "media": "video" });
+    // Two days before the appointment: not yet.
+    send(&mut doctor, action(&c, video.clone())).await;
+    until(&mut doctor, error("consult_not_yet_open")).await;
+    open_now(&p).await;
+    // Only the doctor calls; the patient cannot join a call that is not running.
+    send(&mut patient, action(&c, video.clone())).await;
+    until(&mut patient, error("forbidden")).await;
+    send(&mut patient, action(&c, json!({ "do": "join" }))).await;
+    until(&mut patient, error("call_not_running")).await;
+    // A connection that has not said hello for the consult is refused as for a stranger.
+    let mut fresh = connect(&p.doctor, DOCTOR).await.unwrap();
+    send(&mut fresh, action(&c, video.clone())).await;
+    until(&mut fresh, error("not_found")).await;
+
+    send(&mut doctor, action(&c, video.clone())).await;
+    let started = until(&mut patient, call_frame).await;
+    assert_eq!(started["live"], true, "{started}");
+    assert_eq!(started["system"], "direct", "no media server: the backup");
+    assert_eq!((started["doctor_in"].as_bool(), started["patient_in"].as_bool()), (Some(true), Some(false)));
+    let call = started["call"].as_str().unwrap().to_owned();
+    let entry = until(&mut patient, step("started")).await;
+    assert_eq!((entry["side"].as_str(), entry["call"]["call"].as_str()), (Some("doctor"), Some(call.as_str())));
+    until(&mut doctor, call_frame).await;
+    send(&mut doctor, action(&c, video.clone())).await;
+    until(&mut doctor, error("call_already_live")).await;
+
+    // The patient answers: both are in, and the service has begun (R-CONS-3).
+    send(&mut patient, action(&c, json!({ "do": "join" }))).await;
+    let joined = until(&mut doctor, call_frame).await;
+    assert_eq!(joined["patient_in"], true, "{joined}");
+    until(&mut doctor, step("joined")).await;
+    let status = until(&mut doctor, |f| f["type"] == "entry" && f["status"].is_string()).await;
+    assert_eq!(status["status"], "in_progress");
+
+    // An offer goes to the other side only.
+    let offer = "v=0\r\no=- 1 2 IN IP4 10.9.0.2\r\ns=-\r\n";
+    send(&mut doctor, json!({ "type": "signal", "consult": c, "call": call, "generation": 1, "kind": "offer", "sdp": offer })).await;
+    let got = until(&mut patient, |f| f["type"] == "signal").await;
+    assert_eq!((got["from"].as_str(), got["sdp"].as_str(), got["generation"].as_i64()), (Some("doctor"), Some(offer), Some(1)));
+    // Not a session description, or for another call: refused, nothing relayed.
+    send(&mut patient, json!({ "type": "signal", "consult": c, "call": call, "generation": 1, "kind": "answer", "sdp": "<script>" })).await;
+    until(&mut patient, error("signal_invalid")).await;
+    send(&mut patient, json!({ "type": "signal", "consult": c, "call": "CL00000000000000", "generation": 1, "kind": "answer", "sdp": offer })).await;
+    until(&mut patient, error("call_not_running")).await;
+    send(&mut patient, json!({ "type": "signal", "consult": c, "call": call, "generation": 1, "kind": "answer", "sdp": "v=0\r\n" })).await;
+    let answer = until(&mut doctor, |f| f["type"] == "signal").await;
+    assert_eq!(answer["from"], "patient");
+
+    // The patient's phone drops: the connection closing leaves the call, logged.
+    drop(patient);
+    let dropped = until(&mut doctor, step("left")).await;
+    assert_eq!(dropped["side"], "patient");
+    // Back: the page rejoins with one tap (a join again).
+    let mut patient = follow(&p.patient, PATIENT, &c).await;
+    send(&mut patient, action(&c, json!({ "do": "join" }))).await;
+    until(&mut doctor, step("joined")).await;
+    // A page of the patient's that is not in the call cannot send offers.
+    let mut other_tab = follow(&p.patient, PATIENT, &c).await;
+    send(&mut other_tab, json!({ "type": "signal", "consult": c, "call": call, "generation": 2, "kind": "answer", "sdp": "v=0\r\n" })).await;
+    until(&mut other_tab, error("call_not_running")).await;
+    // Voice only, then the doctor ends the call; the consult goes on.
+    send(&mut patient, action(&c, json!({ "do": "fall_back", "to": "voice" }))).await;
+    let voice = until(&mut doctor, step("fell_back")).await;
+    assert_eq!(voice["call"]["to"], "voice");
+    send(&mut patient, action(&c, json!({ "do": "end" }))).await;
+    until(&mut patient, error("forbidden")).await;
+    send(&mut doctor, action(&c, json!({ "do": "end" }))).await;
+    let ended = until(&mut patient, call_frame).await;
+    assert_eq!((ended["live"].as_bool(), ended["media"].as_str()), (Some(false), Some("voice")));
+    assert!(ended.get("ice_servers").is_none(), "no credentials for an ended call");
+    until(&mut patient, step("ended")).await;
+    let steps = count(&p, "SELECT COUNT(*) AS n FROM consult_message WHERE body LIKE '%\"call\":%'").await;
+    assert_eq!(steps, 6, "started, joined, left, joined, fell back, ended");
+    assert_eq!(count(&p, "SELECT COUNT(*) AS n FROM consult WHERE status = 'in_progress'").await, 1);
+    assert_eq!(
+        count(&p, "SELECT COUNT(*) AS n FROM audit_log WHERE action IN ('call_started', 'call_ended')").await,
+        2
+    );
+    // A new call may start once the last has ended.
+    send(&mut doctor, action(&c, json!({ "do": "start", "media": "voice" }))).await;
+    let again = until(&mut doctor, call_frame).await;
+    assert_ne!(again["call"], call.as_str());
+    assert_eq!((again["live"].as_bool(), again["media"].as_str()), (Some(true), Some("voice")));
+}
+
+// Security: someone else's consult answers "not found" to calls and signals, exactly
+// like one that does not exist; two starts at once make one call (the database's index).
+pub async fn calls_of_someone_elses_consult_are_not_found_and_only_one_runs(db: Db) {
+    let p = paid_consult(db, "video").await;
+    let c = p.consult.clone();
+    open_now(&p).await;
+    let mut other = p.patient.other_client().await;
+    assert_eq!(
+        other.register("13800138112", "110105198001010032").await.status(),
+        reqwest::StatusCode::CREATED
+    );
+    let mut theirs = connect(&other, PATIENT).await.unwrap();
+    send(&mut theirs, json!({ "type": "hello", "consults": [{ "consult": c, "after": 0 }] })).await;
+    until(&mut theirs, error("not_found")).await;
+    send(&mut theirs, action(&c, json!({ "do": "join" }))).await;
+    until(&mut theirs, error("not_found")).await;
+    send(&mut theirs, json!({ "type": "signal", "consult": c, "call": "CL1", "generation": 1, "kind": "offer", "sdp": "v=0\r\n" })).await;
+    until(&mut theirs, error("not_found")).await;
+
+    // Four of the doctor's pages start a call at the same moment: one call.
+    let mut pages = Vec::new();
+    for _ in 0..4 {
+        pages.push(follow(&p.doctor, DOCTOR, &c).await);
+    }
+    let start = action(&c, json!({ "do": "start", "media": "video" }));
+    futures_util::future::join_all(pages.iter_mut().map(|ws| send(ws, start.clone()))).await;
+    let mut refused = 0;
+    for ws in &mut pages {
+        let f = until(ws, |f| call_frame(f) || f["type"] == "error").await;
+        if f["type"] == "error" {
+            assert_eq!(f["code"], "call_already_live", "{f}");
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 3);
+    assert_eq!(count(&p, "SELECT COUNT(*) AS n FROM consult_call").await, 1);
+    // The consult ends (referred): its call ends with it.
+    let res = p
+        .doctor
+        .post(
+            &format!("/api/v1/staff/consults/{c}/referral"),
+            &json!({ "reason": "需要线下检查" }),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let ended = until(&mut pages[0], |f| call_frame(f) && f["live"] == false).await;
+    assert_eq!(ended["consult"], c.as_str());
+    assert_eq!(
+        count(&p, "SELECT COUNT(*) AS n FROM consult_call WHERE end_cause = 'consult_ended'").await,
+        1
+    );
+    send(&mut pages[1], action(&c, json!({ "do": "start", "media": "video" }))).await;
+    until(&mut pages[1], error("consult_ended")).await;
+}
+
+// R-CONS-7: a recording, once stored, is never changed, replaced or deleted: the database
+// refuses it.
+pub async fn recordings_cannot_be_changed_or_deleted(db: Db) {
+    let p = paid_consult(db, "video").await;
+    open_now(&p).await;
+    let mut doctor = follow(&p.doctor, DOCTOR, &p.consult).await;
+    send(&mut doctor, action(&p.consult, json!({ "do": "start", "media": "video" }))).await;
+    until(&mut doctor, call_frame).await;
+    let db = &p.patient.state.db;
+    db.execute_unprepared(
+        "INSERT INTO call_recording (recording_number, call_id, part, consult_id, made_by, \
+         object_key, content_type, sha256, bytes, duration_ms, keep_until, created_at) \
+         SELECT 'RC1', id, 0, consult_id, 'server', 'recordings/x.webm', 'video/webm', 'ab', 10, \
+         1000, 2000000000, 1 FROM consult_call",
+    )
+    .await
+    .unwrap();
+    for sql in [
+        "UPDATE call_recording SET sha256 = 'cd'",
+        "DELETE FROM call_recording",
+        "INSERT INTO call_recording (recording_number, call_id, part, consult_id, made_by, \
+         object_key, content_type, sha256, bytes, duration_ms, keep_until, created_at) \
+         SELECT 'RC2', call_id, 0, consult_id, 'client', 'recordings/y.webm', 'video/webm', \
+         'ef', 10, 1000, 2000000000, 1 FROM call_recording",
+    ] {
+        assert!(db.execute_unprepared(sql).await.is_err(), "{sql}");
+    }
+    assert_eq!(
+        count(&p, "SELECT COUNT(*) AS n FROM call_recording WHERE sha256 = 'ab'").await,
+        1
+    );
+}
