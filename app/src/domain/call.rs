@@ -123,7 +123,7 @@ pub struct CallNote {
 /// What a side asks of a consult's call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(tag = "action", rename_all = "snake_case")]
+#[serde(tag = "do", rename_all = "snake_case")]
 pub enum CallAction {
     /// The doctor calls the patient.
     Start { media: CallMedia },

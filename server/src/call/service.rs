@@ -188,6 +188,12 @@ pub async fn act(
     let parts = state.parts.get::<CallParts>()?;
     let now = cx.now.unix_timestamp();
     let side = who.side();
+    // The consult as it is now (a connection's copy is from when it said hello).
+    let fresh = consult::Entity::find_by_id(c.id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("consult {} vanished", c.id))?;
+    let c = &fresh;
     // A first look outside the transaction, so that a media server's room is prepared
     // before the database is locked; the decision is taken again under the lock.
     let before = running(&state.db, c.id).await?;

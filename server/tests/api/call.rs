@@ -155,7 +155,7 @@ pub async fn a_call_is_started_answered_relayed_and_ended_in_the_consult_log(db:
     );
     // A new call may start once the last has ended.
     send(&mut doctor, action(&c, json!({ "do": "start", "media": "voice" }))).await;
-    let again = until(&mut doctor, call_frame).await;
+    let again = until(&mut doctor, |f| call_frame(f) && f["live"] == true).await;
     assert_ne!(again["call"], call.as_str());
     assert_eq!((again["live"].as_bool(), again["media"].as_str()), (Some(true), Some("voice")));
 }
