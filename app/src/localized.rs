@@ -87,6 +87,7 @@ pub fn error_message(locale: Locale, code: ErrorCode) -> String {
         CallAlreadyLive => td_string!(locale, errors.call_already_live),
         CallNotRunning => td_string!(locale, errors.call_not_running),
         SignalInvalid => td_string!(locale, errors.signal_invalid),
+        RecordingIncomplete => td_string!(locale, errors.recording_incomplete),
         ProofNotPending => td_string!(locale, errors.proof_not_pending),
         ScreenUnanswered => td_string!(locale, errors.screen_unanswered),
         ScreenRequired => td_string!(locale, errors.screen_required),

@@ -283,6 +283,8 @@ error_codes! {
     CallNotRunning => "call_not_running", 409;
     /// An offer or answer that is not one, or too large.
     SignalInvalid => "signal_invalid", 422;
+    /// A recording's part is missing pieces, so it cannot be completed yet.
+    RecordingIncomplete => "recording_incomplete", 409;
     // Sessions and access (R-REG-5, R-SEC-1).
     LoginFailed => "login_failed", 401;
     AccountLocked => "account_locked", 429;

@@ -250,7 +250,7 @@ pub async fn finish(
         .map(|ch| ch.idx)
         .collect();
     if pieces <= 0 || have != (0..pieces).collect::<Vec<_>>() {
-        return Err(FieldError::new(ErrorCode::InvalidQuery, Field::Body).into());
+        return Err(FieldError::general(ErrorCode::RecordingIncomplete).into());
     }
     // The page's clock, kept within the call's own length.
     let call_ms = (call.ended_at.unwrap_or(now) - call.started_at + 60).max(0) * 1000;

@@ -247,3 +247,82 @@ pub async fn recordings_cannot_be_changed_or_deleted(db: Db) {
         1
     );
 }
+
+async fn put_piece(app: &crate::helpers::TestApp, path: &str, bytes: &[u8]) -> reqwest::StatusCode {
+    app.client
+        .put(app.url(path))
+        .header("x-csrf-token", &app.csrf)
+        .header("content-type", "application/octet-stream")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+// R-CONS-7, R-EMR-2: the doctor's page uploads a backup call's recording in pieces (a
+// piece sent again is stored once, the upload resumes from what the server holds); the
+// completed part is one object with its SHA-256 in the consult's record; the doctor's
+// read of it is logged and the patient sees it; nobody else can upload or read it.
+pub async fn a_backup_calls_recording_goes_up_in_pieces_into_the_record(db: Db) {
+    use sha2::Digest;
+    let p = paid_consult(db, "video").await;
+    let c = p.consult.clone();
+    open_now(&p).await;
+    let mut doctor = follow(&p.doctor, DOCTOR, &c).await;
+    send(&mut doctor, action(&c, json!({ "do": "start", "media": "video" }))).await;
+    let call = until(&mut doctor, call_frame).await["call"].as_str().unwrap().to_owned();
+    let pieces: Vec<Vec<u8>> = (0..3u8).map(|i| vec![i + 1; 1000 + usize::from(i)]).collect();
+    let path = |part: i32, i: usize| format!("/api/v1/staff/calls/{call}/recording/{part}/{i}");
+    assert_eq!(put_piece(&p.doctor, &path(0, 0), &pieces[0]).await, reqwest::StatusCode::NO_CONTENT);
+    // The same piece again (a retry after a lost answer): stored once.
+    assert_eq!(put_piece(&p.doctor, &path(0, 0), &pieces[0]).await, reqwest::StatusCode::NO_CONTENT);
+    assert_eq!(put_piece(&p.doctor, &path(0, 2), &pieces[2]).await, reqwest::StatusCode::NO_CONTENT);
+    let progress: Value = p.doctor.get(&format!("/api/v1/staff/calls/{call}/recording")).await.json().await.unwrap();
+    assert_eq!(progress["parts"], json!([{ "part": 0, "pieces": [0, 2] }]), "{progress}");
+    // A part with a missing piece cannot be completed.
+    let finish = format!("/api/v1/staff/calls/{call}/recording/0/finish");
+    let res = p.doctor.post(&finish, &json!({ "pieces": 3, "duration_ms": 15_000 })).await;
+    assert_eq!(res.status(), reqwest::StatusCode::CONFLICT);
+    // Only the call's doctor uploads: a patient has no staff session, an operator is not
+    // a doctor.
+    assert_eq!(put_piece(&p.patient, &path(0, 1), &pieces[1]).await, reqwest::StatusCode::UNAUTHORIZED);
+    assert_eq!(put_piece(&p.operator, &path(0, 1), &pieces[1]).await, reqwest::StatusCode::FORBIDDEN);
+    assert_eq!(put_piece(&p.doctor, &path(0, 1), &pieces[1]).await, reqwest::StatusCode::NO_CONTENT);
+    let res = p.doctor.post(&finish, &json!({ "pieces": 3, "duration_ms": 15_000 })).await;
+    assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+    let rec: Value = res.json().await.unwrap();
+    let whole: Vec<u8> = pieces.concat();
+    assert_eq!(rec["sha256"], hex::encode(sha2::Sha256::digest(&whole)), "{rec}");
+    assert_eq!(rec["bytes"], whole.len());
+    assert_eq!(rec["made_by"], "client");
+    // Complete for good: no piece, and no second completion.
+    assert_eq!(put_piece(&p.doctor, &path(0, 3), &pieces[0]).await, reqwest::StatusCode::CONFLICT);
+    let again = p.doctor.post(&finish, &json!({ "pieces": 3, "duration_ms": 15_000 })).await;
+    assert_ne!(again.status(), reqwest::StatusCode::CREATED);
+    // In the consult's record, on both sides.
+    let calls: Value = p.patient.get(&format!("/api/v1/consults/{c}/calls")).await.json().await.unwrap();
+    assert_eq!(calls[0]["recording"], "recorded", "{calls}");
+    let number = calls[0]["recordings"][0]["recording_number"].as_str().unwrap().to_owned();
+    let mine = p.patient.get(&format!("/api/v1/consults/{c}/recordings/{number}")).await;
+    assert_eq!(mine.status(), reqwest::StatusCode::OK);
+    assert_eq!(mine.bytes().await.unwrap().to_vec(), whole);
+    let log: Value = p.patient.get("/api/v1/records/access-log").await.json().await.unwrap();
+    let before = log.as_array().unwrap().len();
+    let theirs = p.doctor.get(&format!("/api/v1/staff/consults/{c}/recordings/{number}")).await;
+    assert_eq!(theirs.status(), reqwest::StatusCode::OK);
+    let log: Value = p.patient.get("/api/v1/records/access-log").await.json().await.unwrap();
+    assert_eq!(log.as_array().unwrap().len(), before + 1, "the doctor's read is in the patient's log: {log}");
+    // Someone else's account: not found.
+    let mut other = p.patient.other_client().await;
+    assert_eq!(other.register("13800138113", "110105198001010032").await.status(), reqwest::StatusCode::CREATED);
+    assert_eq!(
+        other.get(&format!("/api/v1/consults/{c}/recordings/{number}")).await.status(),
+        reqwest::StatusCode::NOT_FOUND
+    );
+    // A page that cannot record says why; a recorded call keeps "recorded".
+    let res = p.doctor.post(&format!("/api/v1/staff/calls/{call}/recording/unavailable"), &json!({ "reason": "此浏览器不支持录制" })).await;
+    assert_eq!(res.status(), reqwest::StatusCode::NO_CONTENT);
+    assert_eq!(count(&p, "SELECT COUNT(*) AS n FROM consult_call WHERE recording = 'recorded'").await, 1);
+    assert_eq!(count(&p, "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'recording_stored'").await, 1);
+}

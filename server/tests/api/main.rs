@@ -64,6 +64,7 @@ on_both_databases!(
     call::a_call_is_started_answered_relayed_and_ended_in_the_consult_log,
     call::calls_of_someone_elses_consult_are_not_found_and_only_one_runs,
     call::recordings_cannot_be_changed_or_deleted,
+    call::a_backup_calls_recording_goes_up_in_pieces_into_the_record,
     records::a_completed_consult_archives_its_record_for_good,
     records::patients_see_who_viewed_their_record,
     consult::a_paid_booking_opens_a_consult_that_the_doctors_answer_serves,
