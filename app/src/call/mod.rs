@@ -19,6 +19,81 @@ use crate::i18n::*;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+/// A recording as the consult's record lists it (R-CONS-7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RecordingView {
+    pub recording_number: String,
+    pub call: String,
+    pub part: i32,
+    /// `server` (the media server) or `client` (the doctor's page on the backup).
+    pub made_by: String,
+    pub content_type: String,
+    pub bytes: i64,
+    pub duration_ms: i64,
+    pub sha256: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// One of a consult's calls and what was recorded of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CallRecord {
+    pub call: String,
+    /// `sfu` (the primary) or `direct` (the backup).
+    pub system: String,
+    pub media: String,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    /// `pending`, `recorded` or `none`.
+    pub recording: String,
+    /// Why there is no recording.
+    pub note: Option<String>,
+    pub recordings: Vec<RecordingView>,
+}
+
+/// A consult's calls, for its page: when, on which line, and the recordings with links
+/// under `files` (`/api/v1/consults/{n}/recordings` or the staff one).
+pub fn calls_section(locale: Locale, calls: Vec<CallRecord>, files: String) -> impl IntoView {
+    (!calls.is_empty()).then(|| {
+        view! {
+            <section class="card" aria-labelledby="calls-title" data-testid="calls">
+                <h2 id="calls-title">{td_string!(locale, call.calls_title)}</h2>
+                <ul class="call-list">
+                    {calls.into_iter().map(|c| {
+                        let line = if c.system == "sfu" { td_string!(locale, call.primary_line) } else { td_string!(locale, call.backup_line) };
+                        let media = if c.media == "voice" { td_string!(locale, call.voice) } else { td_string!(locale, call.video) };
+                        let when = crate::consult::when(c.started_at);
+                        let minutes = c.ended_at.map(|e| ((e - c.started_at).max(0) + 59) / 60);
+                        let length = minutes.map(|m| crate::localized::fill(td_string!(locale, call.minutes), &[("n", &m.to_string())]));
+                        let status = match c.recording.as_str() {
+                            "recorded" => None,
+                            "none" => Some(crate::localized::fill(td_string!(locale, call.not_recorded), &[("reason", c.note.as_deref().unwrap_or_default())])),
+                            _ => Some(td_string!(locale, call.recording_pending).to_owned()),
+                        };
+                        let files = files.clone();
+                        view! {
+                            <li>
+                                <p>{format!("{when} · {media} · {line}")}{length.map(|l| format!(" · {l}"))}</p>
+                                {status.map(|s| view! { <p class="hint">{s}</p> })}
+                                {c.recordings.into_iter().map(|r| {
+                                    let secs = r.duration_ms / 1000;
+                                    view! {
+                                        <p><a href=format!("{files}/{}", r.recording_number) rel="noopener" data-testid="recording">
+                                            {crate::localized::fill(td_string!(locale, call.recording_link), &[("length", &format!("{}:{:02}", secs / 60, secs % 60))])}
+                                        </a></p>
+                                    }
+                                }).collect_view()}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </section>
+        }
+    })
+}
+
 /// What the page gives the call panel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallSetup {

@@ -214,6 +214,7 @@ fn doctor_consult(
                     </p>
                     {consult_notes(locale, &c)}
                 </section>
+                {crate::call::calls_section(locale, page.calls.clone(), format!("/api/v1/staff/consults/{number}/recordings"))}
                 {conversation(locale, page.entries, Side::Doctor, &files)}
                 <ChatLive
                     consult=number.clone()

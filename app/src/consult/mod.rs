@@ -5,6 +5,7 @@ mod pages;
 
 pub use desk::{ConsultDeskPage, DoctorConsultPage};
 pub use pages::{ConsultCallPage, ConsultListSection, ConsultPage};
+pub(crate) use pages::when;
 
 use crate::domain::consult::ConsultStatus;
 use crate::domain::schedule::ConsultType;
@@ -125,6 +126,8 @@ pub struct ConsultPageData {
     /// A video consult's STUN/TURN for the check before a call (none: not a video
     /// consult).
     pub call_check: Option<Vec<crate::chat::protocol::IceServer>>,
+    /// The consult's calls and their recordings (R-CONS-7).
+    pub calls: Vec<crate::call::CallRecord>,
 }
 
 /// The doctor's consult page (R-CONS-2): the patient's brief, the conversation, the
@@ -141,6 +144,8 @@ pub struct DoctorConsultData {
     pub quick_replies: Vec<String>,
     /// A video consult's STUN/TURN for the check before a call.
     pub call_check: Option<Vec<crate::chat::protocol::IceServer>>,
+    /// The consult's calls and their recordings (R-CONS-7).
+    pub calls: Vec<crate::call::CallRecord>,
 }
 
 /// The account's consults.

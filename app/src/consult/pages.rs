@@ -188,6 +188,7 @@ fn consult_page(locale: Locale, page: ConsultPageData, csrf: String, call: bool)
             {notes}
         </section>
         {enter_call}
+        {crate::call::calls_section(locale, page.calls, format!("/api/v1/consults/{number}/recordings"))}
         {conversation(locale, page.entries, Side::Patient, &files)}
         <ChatLive
             consult=number.clone()

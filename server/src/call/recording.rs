@@ -16,6 +16,7 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
 };
+pub use app::call::{CallRecord, RecordingView};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use std::sync::Arc;
@@ -30,22 +31,6 @@ pub const MAX_PARTS: i32 = 50;
 pub const UPLOAD_GRACE_SECS: i64 = 3600;
 /// The longest reason a page gives for not recording.
 pub const MAX_REASON_CHARS: usize = 200;
-
-/// A recording as the record lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct RecordingView {
-    pub recording_number: String,
-    pub call: String,
-    pub part: i32,
-    /// `server` (the media server) or `client` (the doctor's page on the backup).
-    pub made_by: String,
-    pub content_type: String,
-    pub bytes: i64,
-    pub duration_ms: i64,
-    pub sha256: String,
-    /// Unix seconds.
-    pub created_at: i64,
-}
 
 fn view(r: &call_recording::Model, call: &str) -> RecordingView {
     RecordingView {
@@ -334,21 +319,6 @@ pub async fn unavailable(
         .exec(&state.db)
         .await?;
     Ok(())
-}
-
-/// A consult's calls with what was recorded of each, for its record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct CallRecord {
-    pub call: String,
-    pub system: String,
-    pub media: String,
-    pub started_at: i64,
-    pub ended_at: Option<i64>,
-    /// `pending`, `recorded` or `none`.
-    pub recording: String,
-    /// Why there is no recording.
-    pub note: Option<String>,
-    pub recordings: Vec<RecordingView>,
 }
 
 pub async fn of_consult(

@@ -88,7 +88,9 @@ pub(crate) fn answers(pages: &mut PageAnswers) {
             .map(|r| crate::chat::service::refused(r).code());
         let (client_id, upload_key, file_client_id) = ids();
         let call_check = check_ice(&state, &c);
+        let calls = crate::call::recording::of_consult(&state.db, c.id).await?;
         Ok(Some(ConsultPageData {
+            calls,
             consult,
             entries,
             client_id,
@@ -139,7 +141,9 @@ pub(crate) fn answers(pages: &mut PageAnswers) {
             .collect();
         let (client_id, upload_key, file_client_id) = ids();
         let call_check = check_ice(&state, &c);
+        let calls = crate::call::recording::of_consult(&state.db, c.id).await?;
         Ok(Some(DoctorConsultData {
+            calls,
             consult,
             entries,
             client_id,
