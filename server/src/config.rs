@@ -552,7 +552,9 @@ impl Config {
             );
         }
         if self.call_relay_only && self.turn_urls.is_empty() {
-            bail!("FUZHEN_CALL_RELAY_ONLY needs FUZHEN_TURN_URLS: without a relay no call connects");
+            bail!(
+                "FUZHEN_CALL_RELAY_ONLY needs FUZHEN_TURN_URLS: without a relay no call connects"
+            );
         }
         if self.recording_retention_days < app::domain::call::MIN_RECORDING_RETENTION_DAYS {
             bail!(

@@ -240,7 +240,11 @@ impl Ctl {
             let st = s.borrow();
             (st.ui, st.ui.voice_only.get_untracked(), st.facing_user)
         };
-        ui.camera.set(if voice { Device::Unchecked } else { Device::Checking });
+        ui.camera.set(if voice {
+            Device::Unchecked
+        } else {
+            Device::Checking
+        });
         ui.microphone.set(Device::Checking);
         let stream = match user_media(!voice, facing).await {
             Ok(stream) => {
@@ -335,9 +339,9 @@ impl Ctl {
             return;
         }
         ui.network.set(Network::Checking);
-        let Ok(pc) = RtcPeerConnection::new_with_configuration(
-            &configuration(&ice, false).unchecked_into(),
-        ) else {
+        let Ok(pc) =
+            RtcPeerConnection::new_with_configuration(&configuration(&ice, false).unchecked_into())
+        else {
             ui.network.set(Network::Blocked);
             return;
         };
@@ -468,16 +472,24 @@ impl Ctl {
                 s.facing_user = !s.facing_user;
                 s.facing_user
             };
-            let Some(devices) = media_devices() else { return };
+            let Some(devices) = media_devices() else {
+                return;
+            };
             let constraints = json(&serde_json::json!({
                 "video": { "facingMode": if facing { "user" } else { "environment" } }
             }));
-            let Ok(promise) = devices.get_user_media_with_constraints(&constraints.unchecked_into()) else {
+            let Ok(promise) =
+                devices.get_user_media_with_constraints(&constraints.unchecked_into())
+            else {
                 return;
             };
-            let Ok(fresh) = JsFuture::from(promise).await else { return };
+            let Ok(fresh) = JsFuture::from(promise).await else {
+                return;
+            };
             let fresh: MediaStream = fresh.unchecked_into();
-            let Some(track) = tracks(&fresh, true).into_iter().next() else { return };
+            let Some(track) = tracks(&fresh, true).into_iter().next() else {
+                return;
+            };
             let s = ctl.state();
             let s = s.borrow();
             if let Some(local) = &s.local {
@@ -693,7 +705,8 @@ impl Ctl {
                 if let (Some(pc), Some(sdp)) = (pc, sdp) {
                     spawn_local(async move {
                         let d = description("answer", &sdp);
-                        let _ = JsFuture::from(pc.set_remote_description(&d.unchecked_into())).await;
+                        let _ =
+                            JsFuture::from(pc.set_remote_description(&d.unchecked_into())).await;
                     });
                 }
             }
@@ -719,7 +732,11 @@ impl Ctl {
         if viewer != Side::Doctor || view.system != crate::domain::call::MediaSystem::Direct {
             return;
         }
-        if s.borrow().recording.as_ref().is_some_and(|(c, _)| *c == view.call) {
+        if s.borrow()
+            .recording
+            .as_ref()
+            .is_some_and(|(c, _)| *c == view.call)
+        {
             return;
         }
         let (Some(local), Some(remote), Some(mine)) = (
@@ -731,7 +748,16 @@ impl Ctl {
         };
         let ctl = *self;
         spawn_local(async move {
-            match super::recorder::Recorder::start(view.call.clone(), csrf.clone(), &local, &remote, &mine, voice).await {
+            match super::recorder::Recorder::start(
+                view.call.clone(),
+                csrf.clone(),
+                &local,
+                &remote,
+                &mine,
+                voice,
+            )
+            .await
+            {
                 Ok(r) => ctl.state().borrow_mut().recording = Some((view.call, r)),
                 Err(reason) => super::recorder::unavailable(&view.call, &csrf, reason),
             }
@@ -780,8 +806,8 @@ impl Ctl {
             }
         }
         let ui = s.borrow().ui;
-        let on_track = Closure::<dyn FnMut(web_sys::RtcTrackEvent)>::new(
-            move |e: web_sys::RtcTrackEvent| {
+        let on_track =
+            Closure::<dyn FnMut(web_sys::RtcTrackEvent)>::new(move |e: web_sys::RtcTrackEvent| {
                 let Some(stream) = e.streams().get(0).dyn_into::<MediaStream>().ok() else {
                     return;
                 };
@@ -795,8 +821,7 @@ impl Ctl {
                         });
                     }
                 }
-            },
-        );
+            });
         pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
         on_track.forget();
         let ctl = *self;
@@ -950,8 +975,11 @@ impl Ctl {
         ui.received.set((frames as u64, audio_bytes as u64));
         if let Some(rtt) = rtt {
             let loss = loss_between(before_lost, before_received, lost, received);
-            ui.quality
-                .set(Some((quality(rtt, loss), rtt.round() as u32, (loss * 100.0).round() as u32)));
+            ui.quality.set(Some((
+                quality(rtt, loss),
+                rtt.round() as u32,
+                (loss * 100.0).round() as u32,
+            )));
         }
     }
 }

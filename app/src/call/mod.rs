@@ -260,9 +260,8 @@ pub fn CallPanel(
     let phase = ui.phase;
     let call = ui.call;
     let live_call = move || call.get().filter(|c| c.live);
-    let me_in = move || {
-        live_call().is_some_and(|c| if doctor { c.doctor_in } else { c.patient_in })
-    };
+    let me_in =
+        move || live_call().is_some_and(|c| if doctor { c.doctor_in } else { c.patient_in });
     let advice = move || {
         let denied = ui.camera.get() == Device::Denied || ui.microphone.get() == Device::Denied;
         let missing = ui.camera.get() == Device::Missing;
@@ -282,32 +281,36 @@ pub fn CallPanel(
         if blocked {
             lines.push(td_string!(locale, call.advice_blocked));
         }
-        (!lines.is_empty()).then(|| view! {
-            <div class="alert alert-error" role="alert" data-testid="call-advice">
-                {lines.into_iter().map(|l| view! { <p>{l}</p> }).collect_view()}
-            </div>
+        (!lines.is_empty()).then(|| {
+            view! {
+                <div class="alert alert-error" role="alert" data-testid="call-advice">
+                    {lines.into_iter().map(|l| view! { <p>{l}</p> }).collect_view()}
+                </div>
+            }
         })
     };
-    let check = move || view! {
-        <section class="call-check" aria-labelledby="call-check-title">
-            <h3 id="call-check-title">{td_string!(locale, call.check_title)}</h3>
-            <dl class="call-devices">
-                <dt>{td_string!(locale, call.camera)}</dt>
-                <dd data-testid="check-camera">{move || device_text(locale, ui.camera.get())}</dd>
-                <dt>{td_string!(locale, call.microphone)}</dt>
-                <dd data-testid="check-microphone">
-                    {move || device_text(locale, ui.microphone.get())}
-                    <meter class="call-level" min="0" max="100" low="10" high="90" optimum="50"
-                        aria-label=td_string!(locale, call.mic_level)
-                        value=move || ui.mic_level.get().to_string()></meter>
-                </dd>
-                <dt>{td_string!(locale, call.network)}</dt>
-                <dd data-testid="check-network">{move || network_text(locale, ui.network.get())}</dd>
-            </dl>
-            {advice}
-            <button type="button" class="button button-secondary button-block" data-testid="call-check"
-                on:click=act!(check)>{td_string!(locale, call.check)}</button>
-        </section>
+    let check = move || {
+        view! {
+            <section class="call-check" aria-labelledby="call-check-title">
+                <h3 id="call-check-title">{td_string!(locale, call.check_title)}</h3>
+                <dl class="call-devices">
+                    <dt>{td_string!(locale, call.camera)}</dt>
+                    <dd data-testid="check-camera">{move || device_text(locale, ui.camera.get())}</dd>
+                    <dt>{td_string!(locale, call.microphone)}</dt>
+                    <dd data-testid="check-microphone">
+                        {move || device_text(locale, ui.microphone.get())}
+                        <meter class="call-level" min="0" max="100" low="10" high="90" optimum="50"
+                            aria-label=td_string!(locale, call.mic_level)
+                            value=move || ui.mic_level.get().to_string()></meter>
+                    </dd>
+                    <dt>{td_string!(locale, call.network)}</dt>
+                    <dd data-testid="check-network">{move || network_text(locale, ui.network.get())}</dd>
+                </dl>
+                {advice}
+                <button type="button" class="button button-secondary button-block" data-testid="call-check"
+                    on:click=act!(check)>{td_string!(locale, call.check)}</button>
+            </section>
+        }
     };
     let lobby = move || {
         let start_or_answer = match (doctor, live_call()) {
@@ -346,87 +349,92 @@ pub fn CallPanel(
             </p>
         })
     };
-    let in_call = move || view! {
-        <div class="call-stage" data-testid="call-stage"
-            data-frames=move || ui.received.get().0.to_string()
-            data-audio=move || ui.received.get().1.to_string()
-            data-connected=move || ui.connected.get().to_string()>
-            <video class="call-remote" node_ref=ui.remote_video autoplay=true playsinline=true
-                attr:webkit-playsinline="true" attr:x5-playsinline="true"
-                aria-label=td_string!(locale, call.remote_video)></video>
-            <video class="call-local" node_ref=ui.local_video autoplay=true playsinline=true muted=true
-                attr:webkit-playsinline="true" attr:x5-playsinline="true"
-                aria-label=td_string!(locale, call.local_video)></video>
-            {move || (!ui.connected.get()).then(|| view! {
-                <p class="call-overlay" role="status">{if ui.broken.get() {
-                    td_string!(locale, call.dropped)
+    let in_call = move || {
+        view! {
+            <div class="call-stage" data-testid="call-stage"
+                data-frames=move || ui.received.get().0.to_string()
+                data-audio=move || ui.received.get().1.to_string()
+                data-connected=move || ui.connected.get().to_string()>
+                <video class="call-remote" node_ref=ui.remote_video autoplay=true playsinline=true
+                    attr:webkit-playsinline="true" attr:x5-playsinline="true"
+                    aria-label=td_string!(locale, call.remote_video)></video>
+                <video class="call-local" node_ref=ui.local_video autoplay=true playsinline=true muted=true
+                    attr:webkit-playsinline="true" attr:x5-playsinline="true"
+                    aria-label=td_string!(locale, call.local_video)></video>
+                {move || (!ui.connected.get()).then(|| view! {
+                    <p class="call-overlay" role="status">{if ui.broken.get() {
+                        td_string!(locale, call.dropped)
+                    } else {
+                        td_string!(locale, call.connecting)
+                    }}</p>
+                })}
+            </div>
+            {move || ui.needs_tap.get().then(|| view! {
+                <button type="button" class="button button-block" data-testid="call-play" on:click=act!(play)>
+                    {td_string!(locale, call.tap_to_play)}
+                </button>
+            })}
+            {move || ui.broken.get().then(|| view! {
+                <button type="button" class="button button-block" data-testid="call-rejoin" on:click=act!(rejoin)>
+                    {td_string!(locale, call.rejoin)}
+                </button>
+            })}
+            {quality}
+            <p class="hint">{td_string!(locale, call.speaker_hint)}</p>
+            <div class="call-controls">
+                <button type="button" class="button button-secondary" data-testid="call-mute"
+                    aria-pressed=move || ui.muted.get().to_string() on:click=act!(toggle_mute)>
+                    {move || if ui.muted.get() { td_string!(locale, call.unmute) } else { td_string!(locale, call.mute) }}
+                </button>
+                {move || (!ui.voice_only.get()).then(|| view! {
+                    <button type="button" class="button button-secondary" data-testid="call-camera"
+                        aria-pressed=move || ui.camera_off.get().to_string() on:click=act!(toggle_camera)>
+                        {move || if ui.camera_off.get() { td_string!(locale, call.camera_on) } else { td_string!(locale, call.camera_off) }}
+                    </button>
+                    <button type="button" class="button button-secondary" data-testid="call-flip" on:click=act!(flip_camera)>
+                        {td_string!(locale, call.flip)}
+                    </button>
+                    <button type="button" class="button button-secondary" data-testid="call-voice" on:click=act!(voice_only)>
+                        {td_string!(locale, call.to_voice)}
+                    </button>
+                })}
+                <button type="button" class="button button-secondary" data-testid="call-text" on:click=act!(text_only)>
+                    {td_string!(locale, call.to_text)}
+                </button>
+                {if doctor {
+                    view! {
+                        <button type="button" class="button button-danger" data-testid="call-end" on:click=act!(end)>
+                            {td_string!(locale, call.end)}
+                        </button>
+                    }
+                    .into_any()
                 } else {
-                    td_string!(locale, call.connecting)
-                }}</p>
-            })}
-        </div>
-        {move || ui.needs_tap.get().then(|| view! {
-            <button type="button" class="button button-block" data-testid="call-play" on:click=act!(play)>
-                {td_string!(locale, call.tap_to_play)}
-            </button>
-        })}
-        {move || ui.broken.get().then(|| view! {
-            <button type="button" class="button button-block" data-testid="call-rejoin" on:click=act!(rejoin)>
-                {td_string!(locale, call.rejoin)}
-            </button>
-        })}
-        {quality}
-        <p class="hint">{td_string!(locale, call.speaker_hint)}</p>
-        <div class="call-controls">
-            <button type="button" class="button button-secondary" data-testid="call-mute"
-                aria-pressed=move || ui.muted.get().to_string() on:click=act!(toggle_mute)>
-                {move || if ui.muted.get() { td_string!(locale, call.unmute) } else { td_string!(locale, call.mute) }}
-            </button>
-            {move || (!ui.voice_only.get()).then(|| view! {
-                <button type="button" class="button button-secondary" data-testid="call-camera"
-                    aria-pressed=move || ui.camera_off.get().to_string() on:click=act!(toggle_camera)>
-                    {move || if ui.camera_off.get() { td_string!(locale, call.camera_on) } else { td_string!(locale, call.camera_off) }}
-                </button>
-                <button type="button" class="button button-secondary" data-testid="call-flip" on:click=act!(flip_camera)>
-                    {td_string!(locale, call.flip)}
-                </button>
-                <button type="button" class="button button-secondary" data-testid="call-voice" on:click=act!(voice_only)>
-                    {td_string!(locale, call.to_voice)}
-                </button>
-            })}
-            <button type="button" class="button button-secondary" data-testid="call-text" on:click=act!(text_only)>
-                {td_string!(locale, call.to_text)}
-            </button>
-            {if doctor {
-                view! {
-                    <button type="button" class="button button-danger" data-testid="call-end" on:click=act!(end)>
-                        {td_string!(locale, call.end)}
-                    </button>
-                }
-                .into_any()
-            } else {
-                view! {
-                    <button type="button" class="button button-danger" data-testid="call-leave" on:click=act!(leave)>
-                        {td_string!(locale, call.leave)}
-                    </button>
-                }
-                .into_any()
-            }}
-        </div>
+                    view! {
+                        <button type="button" class="button button-danger" data-testid="call-leave" on:click=act!(leave)>
+                            {td_string!(locale, call.leave)}
+                        </button>
+                    }
+                    .into_any()
+                }}
+            </div>
+        }
     };
     let href = text_href.clone();
-    let unsupported = move || view! {
-        <div class="alert alert-error" role="alert" data-testid="call-unsupported">
-            <p>{td_string!(locale, call.unsupported)}</p>
-            <p>{if ui.wechat.get() {
-                td_string!(locale, call.open_in_browser_wechat)
-            } else {
-                td_string!(locale, call.open_in_browser)
-            }}</p>
-        </div>
-        <p><a class="button button-secondary button-block" href=href.clone() data-testid="call-text-path">{td_string!(locale, call.go_text)}</a></p>
+    let unsupported = move || {
+        view! {
+            <div class="alert alert-error" role="alert" data-testid="call-unsupported">
+                <p>{td_string!(locale, call.unsupported)}</p>
+                <p>{if ui.wechat.get() {
+                    td_string!(locale, call.open_in_browser_wechat)
+                } else {
+                    td_string!(locale, call.open_in_browser)
+                }}</p>
+            </div>
+            <p><a class="button button-secondary button-block" href=href.clone() data-testid="call-text-path">{td_string!(locale, call.go_text)}</a></p>
+        }
     };
-    let body = move || match phase.get() {
+    let body = move || {
+        match phase.get() {
         Phase::Static => view! {
             <p class="hint" data-testid="call-static">{td_string!(locale, call.needs_script)}</p>
         }
@@ -443,6 +451,7 @@ pub fn CallPanel(
         .into_any(),
         Phase::InCall if me_in() => in_call().into_any(),
         Phase::InCall | Phase::Lobby => lobby().into_any(),
+    }
     };
     let refused = move || {
         ui.refused.get().map(|code| view! {

@@ -39,7 +39,12 @@ fn window() -> Option<web_sys::Window> {
     web_sys::window()
 }
 
-async fn request(method: &str, url: &str, csrf: &str, body: Option<&JsValue>) -> Result<JsValue, JsValue> {
+async fn request(
+    method: &str,
+    url: &str,
+    csrf: &str,
+    body: Option<&JsValue>,
+) -> Result<JsValue, JsValue> {
     let init = web_sys::RequestInit::new();
     init.set_method(method);
     let headers = js_sys::Object::new();
@@ -53,7 +58,9 @@ async fn request(method: &str, url: &str, csrf: &str, body: Option<&JsValue>) ->
     }
     init.set_credentials(web_sys::RequestCredentials::SameOrigin);
     let w = window().ok_or(JsValue::NULL)?;
-    let res: web_sys::Response = JsFuture::from(w.fetch_with_str_and_init(url, &init)).await?.unchecked_into();
+    let res: web_sys::Response = JsFuture::from(w.fetch_with_str_and_init(url, &init))
+        .await?
+        .unchecked_into();
     if !res.ok() {
         return Err(JsValue::from_f64(f64::from(res.status())));
     }
@@ -85,8 +92,13 @@ async fn next_part(call: &str, csrf: &str) -> i32 {
     };
     let mut highest = -1;
     for list in ["parts", "recordings"] {
-        for item in Array::from(&Reflect::get(&json, &list.into()).unwrap_or(JsValue::UNDEFINED)).iter() {
-            if let Some(p) = Reflect::get(&item, &"part".into()).ok().and_then(|p| p.as_f64()) {
+        for item in
+            Array::from(&Reflect::get(&json, &list.into()).unwrap_or(JsValue::UNDEFINED)).iter()
+        {
+            if let Some(p) = Reflect::get(&item, &"part".into())
+                .ok()
+                .and_then(|p| p.as_f64())
+            {
                 highest = highest.max(p as i32);
             }
         }
@@ -144,11 +156,26 @@ impl Recorder {
             let (them, me) = (remote.clone(), local_video.clone());
             let half = f64::from(WIDTH / 2);
             let tick = Closure::<dyn FnMut()>::new(move || {
-                let _ = ctx.draw_image_with_html_video_element_and_dw_and_dh(&them, 0.0, 0.0, half, f64::from(HEIGHT));
-                let _ = ctx.draw_image_with_html_video_element_and_dw_and_dh(&me, half, 0.0, half, f64::from(HEIGHT));
+                let _ = ctx.draw_image_with_html_video_element_and_dw_and_dh(
+                    &them,
+                    0.0,
+                    0.0,
+                    half,
+                    f64::from(HEIGHT),
+                );
+                let _ = ctx.draw_image_with_html_video_element_and_dw_and_dh(
+                    &me,
+                    half,
+                    0.0,
+                    half,
+                    f64::from(HEIGHT),
+                );
             });
             draw = w
-                .set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), 66)
+                .set_interval_with_callback_and_timeout_and_arguments_0(
+                    tick.as_ref().unchecked_ref(),
+                    66,
+                )
                 .ok();
             tick.forget();
             let picture = canvas
@@ -160,12 +187,17 @@ impl Recorder {
         }
         let stream = MediaStream::new_with_tracks(&tracks).map_err(|_| "无法录制")?;
         let options = web_sys::MediaRecorderOptions::new();
-        let kind = if voice { "audio/webm;codecs=opus" } else { "video/webm;codecs=vp8,opus" };
+        let kind = if voice {
+            "audio/webm;codecs=opus"
+        } else {
+            "video/webm;codecs=vp8,opus"
+        };
         if MediaRecorder::is_type_supported(kind) {
             options.set_mime_type(kind);
         }
-        let recorder = MediaRecorder::new_with_media_stream_and_media_recorder_options(&stream, &options)
-            .map_err(|_| "此浏览器无法录制 WebM")?;
+        let recorder =
+            MediaRecorder::new_with_media_stream_and_media_recorder_options(&stream, &options)
+                .map_err(|_| "此浏览器无法录制 WebM")?;
         let part = next_part(&call, &csrf).await;
         let me = Recorder(Rc::new(RefCell::new(Inner {
             call,
@@ -182,14 +214,15 @@ impl Recorder {
             audio: Some(audio),
         })));
         let piece = me.clone();
-        let on_data = Closure::<dyn FnMut(web_sys::BlobEvent)>::new(move |e: web_sys::BlobEvent| {
-            if let Some(blob) = e.data()
-                && blob.size() > 0.0
-            {
-                piece.0.borrow_mut().queue.push_back(blob);
-                piece.pump();
-            }
-        });
+        let on_data =
+            Closure::<dyn FnMut(web_sys::BlobEvent)>::new(move |e: web_sys::BlobEvent| {
+                if let Some(blob) = e.data()
+                    && blob.size() > 0.0
+                {
+                    piece.0.borrow_mut().queue.push_back(blob);
+                    piece.pump();
+                }
+            });
         recorder.set_ondataavailable(Some(on_data.as_ref().unchecked_ref()));
         on_data.forget();
         let done = me.clone();
@@ -199,7 +232,9 @@ impl Recorder {
         });
         recorder.set_onstop(Some(on_stop.as_ref().unchecked_ref()));
         on_stop.forget();
-        recorder.start_with_time_slice(PIECE_MS).map_err(|_| "无法开始录制")?;
+        recorder
+            .start_with_time_slice(PIECE_MS)
+            .map_err(|_| "无法开始录制")?;
         Ok(me)
     }
 
@@ -231,7 +266,10 @@ impl Recorder {
             let Some(blob) = inner.queue.pop_front() else {
                 if inner.stopped && inner.next > 0 {
                     inner.finished = true;
-                    let url = format!("/api/v1/staff/calls/{}/recording/{}/finish", inner.call, inner.part);
+                    let url = format!(
+                        "/api/v1/staff/calls/{}/recording/{}/finish",
+                        inner.call, inner.part
+                    );
                     let body = serde_json::json!({
                         "pieces": inner.next,
                         "duration_ms": (js_sys::Date::now() - inner.started_ms) as i64,
@@ -253,7 +291,10 @@ impl Recorder {
                 return;
             };
             inner.uploading = true;
-            let url = format!("/api/v1/staff/calls/{}/recording/{}/{}", inner.call, inner.part, inner.next);
+            let url = format!(
+                "/api/v1/staff/calls/{}/recording/{}/{}",
+                inner.call, inner.part, inner.next
+            );
             (blob, url, inner.csrf.clone(), inner.next)
         };
         spawn_local(async move {

@@ -4,8 +4,8 @@ mod desk;
 mod pages;
 
 pub use desk::{ConsultDeskPage, DoctorConsultPage};
-pub use pages::{ConsultCallPage, ConsultListSection, ConsultPage};
 pub(crate) use pages::when;
+pub use pages::{ConsultCallPage, ConsultListSection, ConsultPage};
 
 use crate::domain::consult::ConsultStatus;
 use crate::domain::schedule::ConsultType;

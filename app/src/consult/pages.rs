@@ -174,7 +174,10 @@ fn consult_page(locale: Locale, page: ConsultPageData, csrf: String, call: bool)
         .call_check
         .clone()
         .filter(|_| call && open)
-        .map(|ice_servers| crate::call::CallSetup { ice_servers, csrf: csrf.clone() });
+        .map(|ice_servers| crate::call::CallSetup {
+            ice_servers,
+            csrf: csrf.clone(),
+        });
     let enter_call = (page.call_check.is_some() && open && !call).then(|| view! {
         <p><a class="button button-block" href=format!("/consults/{number}/call") data-testid="enter-call">{td_string!(locale, chat.enter_video)}</a></p>
     });

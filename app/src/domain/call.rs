@@ -126,12 +126,16 @@ pub struct CallNote {
 #[serde(tag = "do", rename_all = "snake_case")]
 pub enum CallAction {
     /// The doctor calls the patient.
-    Start { media: CallMedia },
+    Start {
+        media: CallMedia,
+    },
     Join,
     Leave,
     /// The doctor ends the call (the consult goes on until the doctor completes it).
     End,
-    FallBack { to: Fallback },
+    FallBack {
+        to: Fallback,
+    },
 }
 
 /// A call as the server keeps it.
@@ -318,12 +322,18 @@ pub enum Negotiation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NegotiationEvent {
     /// This side is in the call; whether the other side is too.
-    Joined { other_in: bool },
+    Joined {
+        other_in: bool,
+    },
     /// The other side came in (or came back).
     OtherJoined,
     OtherLeft,
-    OfferReceived { generation: u32 },
-    AnswerReceived { generation: u32 },
+    OfferReceived {
+        generation: u32,
+    },
+    AnswerReceived {
+        generation: u32,
+    },
     /// The peer connection reports `connected`.
     MediaFlowing,
     /// The peer connection reports `failed` or `disconnected` for too long.
@@ -338,9 +348,13 @@ pub enum NegotiationEvent {
 pub enum NegotiationDo {
     Nothing,
     /// Make a new peer connection and send offer `generation`.
-    Offer { generation: u32 },
+    Offer {
+        generation: u32,
+    },
     /// Make a new peer connection, apply the offer and send its answer.
-    Answer { generation: u32 },
+    Answer {
+        generation: u32,
+    },
     /// Apply the answer to the current connection.
     ApplyAnswer,
     /// Close the peer connection.
@@ -371,16 +385,20 @@ impl Negotiation {
             (_, E::Left) => (N::Out, Do::Close),
             (N::Out, E::Joined { other_in }) | (N::Broken { .. }, E::Joined { other_in }) => {
                 if doctor && other_in {
-                    (N::Offered { generation: next }, Do::Offer { generation: next })
+                    (
+                        N::Offered { generation: next },
+                        Do::Offer { generation: next },
+                    )
                 } else {
                     (N::Waiting, Do::Nothing)
                 }
             }
             (N::Out, _) => (N::Out, Do::Nothing),
             // The other side (re)joined: the doctor offers afresh, whatever stood before.
-            (_, E::OtherJoined) if doctor => {
-                (N::Offered { generation: next }, Do::Offer { generation: next })
-            }
+            (_, E::OtherJoined) if doctor => (
+                N::Offered { generation: next },
+                Do::Offer { generation: next },
+            ),
             // The doctor came (back): its page counts offers from 1 again, so the patient
             // drops what it held and takes the next offer, whatever its number.
             (_, E::OtherJoined) => (N::Waiting, Do::Close),
@@ -498,11 +516,23 @@ mod tests {
             Ok(CallOutcome::Start)
         );
         assert_eq!(
-            decide(window(), live(true, true), Side::Patient, CallAction::End, NOW),
+            decide(
+                window(),
+                live(true, true),
+                Side::Patient,
+                CallAction::End,
+                NOW
+            ),
             Err(CallRefused::DoctorOnly)
         );
         assert_eq!(
-            decide(window(), live(true, true), Side::Doctor, CallAction::End, NOW),
+            decide(
+                window(),
+                live(true, true),
+                Side::Doctor,
+                CallAction::End,
+                NOW
+            ),
             Ok(CallOutcome::End)
         );
         assert_eq!(
@@ -514,12 +544,24 @@ mod tests {
             Err(CallRefused::NoCall)
         );
         assert_eq!(
-            decide(window(), live(false, true), Side::Patient, CallAction::Join, NOW),
+            decide(
+                window(),
+                live(false, true),
+                Side::Patient,
+                CallAction::Join,
+                NOW
+            ),
             Ok(CallOutcome::Join)
         );
         // A rejoin after a drop is a join again.
         assert_eq!(
-            decide(window(), live(true, true), Side::Patient, CallAction::Join, NOW),
+            decide(
+                window(),
+                live(true, true),
+                Side::Patient,
+                CallAction::Join,
+                NOW
+            ),
             Ok(CallOutcome::Join)
         );
     }
@@ -588,7 +630,13 @@ mod tests {
     #[test]
     fn leaving_a_call_one_is_not_in_changes_nothing_and_fallbacks_need_a_call() {
         assert_eq!(
-            decide(window(), live(false, true), Side::Patient, CallAction::Leave, NOW),
+            decide(
+                window(),
+                live(false, true),
+                Side::Patient,
+                CallAction::Leave,
+                NOW
+            ),
             Ok(CallOutcome::Nothing)
         );
         assert_eq!(

@@ -165,7 +165,16 @@ pub(crate) async fn finish(
 ) -> Response {
     let result = async {
         let who = Participant::doctor(&state.db, &cx.caller).await?;
-        recording::finish(&state, who, &call, part, input.pieces, input.duration_ms, &cx).await
+        recording::finish(
+            &state,
+            who,
+            &call,
+            part,
+            input.pieces,
+            input.duration_ms,
+            &cx,
+        )
+        .await
     }
     .await;
     json(result, StatusCode::CREATED)
@@ -207,13 +216,9 @@ pub(crate) fn routes() -> ApiRoutes {
             .routes(routes!(progress))
             .routes(routes!(finish))
             .routes(routes!(unavailable))
-            .merge(
-                OpenApiRouter::new()
-                    .routes(routes!(put_piece))
-                    .layer(axum::extract::DefaultBodyLimit::max(
-                        recording::MAX_CHUNK_BYTES + 1024,
-                    )),
-            ),
+            .merge(OpenApiRouter::new().routes(routes!(put_piece)).layer(
+                axum::extract::DefaultBodyLimit::max(recording::MAX_CHUNK_BYTES + 1024),
+            )),
         ..ApiRoutes::default()
     }
 }

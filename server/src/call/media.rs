@@ -95,7 +95,9 @@ impl Media {
             if p.check_health().await {
                 self.primary_healthy_at.store(now, Ordering::Relaxed);
             } else {
-                tracing::warn!("the primary media server failed its health check; new calls use the backup");
+                tracing::warn!(
+                    "the primary media server failed its health check; new calls use the backup"
+                );
             }
         }
     }
@@ -166,7 +168,7 @@ mod tests {
         );
         let none = Media::from_config(&config, None);
         assert!(none.ice_servers("CL1", 0, 0).is_empty());
-        assert_eq!(none.primary_state().configured, false);
+        assert!(!none.primary_state().configured);
         config.stun_urls = vec!["stun:10.9.0.1:3478".into()];
         config.turn_urls = vec!["turn:10.9.0.1:3478?transport=udp".into()];
         config.turn_secret = Some(SecretBox::from(String::from("north")));

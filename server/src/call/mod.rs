@@ -9,10 +9,10 @@ pub mod recording;
 pub mod service;
 
 use crate::config::{Config, Mode};
-use crate::state::AppState;
-use crate::web::api::ApiRoutes;
 use crate::feature::{Feature, Job, logged};
 use crate::parts::Parts;
+use crate::state::AppState;
+use crate::web::api::ApiRoutes;
 use std::time::Duration;
 
 pub struct Calls;

@@ -10,13 +10,13 @@ use crate::context::RequestContext;
 use crate::db::{self, call_recording, call_recording_chunk, consult, consult_call};
 use crate::error::AppError;
 use crate::state::State;
+pub use app::call::{CallRecord, RecordingView};
 use app::domain::call::MediaSystem;
 use app::domain::{ErrorCode, Field, FieldError};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
 };
-pub use app::call::{CallRecord, RecordingView};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use std::sync::Arc;
@@ -206,7 +206,10 @@ pub async fn progress(state: &State, who: Participant, number: &str) -> Result<P
     }
     Ok(Progress {
         parts,
-        recordings: recordings.iter().map(|r| view(r, &call.call_number)).collect(),
+        recordings: recordings
+            .iter()
+            .map(|r| view(r, &call.call_number))
+            .collect(),
     })
 }
 
@@ -246,10 +249,7 @@ pub async fn finish(
         c.consult_number, call.call_number
     );
     let (bytes, sha256) = state.files.assemble(&key, &sources).await?;
-    let retention_days = state
-        .parts
-        .get::<super::CallParts>()?
-        .retention_days;
+    let retention_days = state.parts.get::<super::CallParts>()?.retention_days;
     let stored = call_recording::ActiveModel {
         recording_number: Set(db::new_number("RC")),
         call_id: Set(call.id),
@@ -276,7 +276,10 @@ pub async fn finish(
     };
     consult_call::Entity::update_many()
         .col_expr(consult_call::Column::Recording, Expr::value("recorded"))
-        .col_expr(consult_call::Column::RecordingNote, Expr::value(Option::<String>::None))
+        .col_expr(
+            consult_call::Column::RecordingNote,
+            Expr::value(Option::<String>::None),
+        )
         .filter(consult_call::Column::Id.eq(call.id))
         .exec(&state.db)
         .await?;

@@ -197,19 +197,21 @@ pub async fn act(
     // A first look outside the transaction, so that a media server's room is prepared
     // before the database is locked; the decision is taken again under the lock.
     let before = running(&state.db, c.id).await?;
-    let outcome = decide(window(c)?, before.as_ref().map(facts), side, action, now)
-        .map_err(refused)?;
+    let outcome =
+        decide(window(c)?, before.as_ref().map(facts), side, action, now).map_err(refused)?;
     let (Participant::Doctor { staff_id, .. }, CallOutcome::Start) = (who, outcome) else {
         return step(state, who, c, action, cx).await;
     };
     let CallAction::Start { media } = action else {
         return step(state, who, c, action, cx).await;
     };
-    let last_failed = latest(&state.db, c.id)
-        .await?
-        .is_some_and(|l| system_of(&l) == MediaSystem::Sfu && l.end_cause.as_deref() == Some("fallback"));
+    let last_failed = latest(&state.db, c.id).await?.is_some_and(|l| {
+        system_of(&l) == MediaSystem::Sfu && l.end_cause.as_deref() == Some("fallback")
+    });
     let chosen = choose_system(parts.media.primary_state(), last_failed, now);
-    start(state, c, staff_id, media, chosen, None, cx).await.map(Some)
+    start(state, c, staff_id, media, chosen, None, cx)
+        .await
+        .map(Some)
 }
 
 /// Starts a call on `system` (falling back to the backup when the primary cannot open a
@@ -247,7 +249,16 @@ async fn start(
         if let Some(ended) = ended {
             let n = note(&ended, CallStep::FellBack, Some(Fallback::Backup));
             log_step(&txn, &ended, n, *by, Some(*author), now, &mut after).await?;
-            log_step(&txn, &ended, note(&ended, CallStep::Ended, None), Side::System, None, now, &mut after).await?;
+            log_step(
+                &txn,
+                &ended,
+                note(&ended, CallStep::Ended, None),
+                Side::System,
+                None,
+                now,
+                &mut after,
+            )
+            .await?;
             announce(&mut after, ended, c.consult_number.clone());
         }
     }
@@ -289,7 +300,16 @@ async fn start(
             });
         }
     };
-    log_step(&txn, &call, note(&call, CallStep::Started, None), Side::Doctor, Some(staff_id), now, &mut after).await?;
+    log_step(
+        &txn,
+        &call,
+        note(&call, CallStep::Started, None),
+        Side::Doctor,
+        Some(staff_id),
+        now,
+        &mut after,
+    )
+    .await?;
     audit::record(
         &txn,
         cx.audit(AuditAction::CallStarted)
@@ -357,8 +377,14 @@ async fn step(
     let txn = db::begin_write(&state.db).await?;
     let locked = life::locked(&txn, c.id).await?;
     let current = running(&txn, c.id).await?;
-    let outcome = decide(window(&locked)?, current.as_ref().map(facts), side, action, now)
-        .map_err(refused)?;
+    let outcome = decide(
+        window(&locked)?,
+        current.as_ref().map(facts),
+        side,
+        action,
+        now,
+    )
+    .map_err(refused)?;
     let Some(call) = current else {
         txn.rollback().await?;
         return Ok(None);
@@ -372,8 +398,8 @@ async fn step(
     };
     match outcome {
         CallOutcome::Join => {
-            let mut update = consult_call::Entity::update_many()
-                .col_expr(column(side), Expr::value(true));
+            let mut update =
+                consult_call::Entity::update_many().col_expr(column(side), Expr::value(true));
             if side == Side::Patient && call.patient_joined_at.is_none() {
                 update = update.col_expr(consult_call::Column::PatientJoinedAt, Expr::value(now));
             }
@@ -381,7 +407,16 @@ async fn step(
                 .filter(consult_call::Column::Id.eq(call.id))
                 .exec(&txn)
                 .await?;
-            log_step(&txn, &call, note(&call, CallStep::Joined, None), side, author, now, &mut after).await?;
+            log_step(
+                &txn,
+                &call,
+                note(&call, CallStep::Joined, None),
+                side,
+                author,
+                now,
+                &mut after,
+            )
+            .await?;
             let other_in = match side {
                 Side::Doctor => call.patient_in,
                 _ => call.doctor_in,
@@ -392,7 +427,16 @@ async fn step(
                     Participant::Doctor { staff_id, .. } => staff_id,
                     Participant::Patient { .. } => call.started_by,
                 };
-                life::step(&txn, c.id, ConsultEvent::DoctorAnswered, Some(doctor), None, cx, &mut after).await?;
+                life::step(
+                    &txn,
+                    c.id,
+                    ConsultEvent::DoctorAnswered,
+                    Some(doctor),
+                    None,
+                    cx,
+                    &mut after,
+                )
+                .await?;
             }
         }
         CallOutcome::Leave => {
@@ -401,11 +445,29 @@ async fn step(
                 .filter(consult_call::Column::Id.eq(call.id))
                 .exec(&txn)
                 .await?;
-            log_step(&txn, &call, note(&call, CallStep::Left, None), side, author, now, &mut after).await?;
+            log_step(
+                &txn,
+                &call,
+                note(&call, CallStep::Left, None),
+                side,
+                author,
+                now,
+                &mut after,
+            )
+            .await?;
         }
         CallOutcome::End => {
             if let Some(ended) = end_in(&txn, &call, EndCause::Doctor, now).await? {
-                log_step(&txn, &ended, note(&ended, CallStep::Ended, None), side, author, now, &mut after).await?;
+                log_step(
+                    &txn,
+                    &ended,
+                    note(&ended, CallStep::Ended, None),
+                    side,
+                    author,
+                    now,
+                    &mut after,
+                )
+                .await?;
                 audit::record(
                     &txn,
                     cx.audit(AuditAction::CallEnded)
@@ -423,7 +485,16 @@ async fn step(
                 .filter(consult_call::Column::Id.eq(call.id))
                 .exec(&txn)
                 .await?;
-            log_step(&txn, &call, note(&call, CallStep::FellBack, Some(Fallback::Voice)), side, author, now, &mut after).await?;
+            log_step(
+                &txn,
+                &call,
+                note(&call, CallStep::FellBack, Some(Fallback::Voice)),
+                side,
+                author,
+                now,
+                &mut after,
+            )
+            .await?;
         }
         CallOutcome::FallBack(Fallback::Text) => {
             consult_call::Entity::update_many()
@@ -431,7 +502,16 @@ async fn step(
                 .filter(consult_call::Column::Id.eq(call.id))
                 .exec(&txn)
                 .await?;
-            log_step(&txn, &call, note(&call, CallStep::FellBack, Some(Fallback::Text)), side, author, now, &mut after).await?;
+            log_step(
+                &txn,
+                &call,
+                note(&call, CallStep::FellBack, Some(Fallback::Text)),
+                side,
+                author,
+                now,
+                &mut after,
+            )
+            .await?;
         }
         CallOutcome::FallBack(Fallback::Backup) => {
             if system_of(&call) == MediaSystem::Sfu {
@@ -446,9 +526,22 @@ async fn step(
         let media = media_of(&old);
         let room = old.room.clone();
         let started_by = old.started_by;
-        let call = start(state, c, started_by, media, MediaSystem::Direct, Some((old, side, who.author_id())), cx).await?;
+        let call = start(
+            state,
+            c,
+            started_by,
+            media,
+            MediaSystem::Direct,
+            Some((old, side, who.author_id())),
+            cx,
+        )
+        .await?;
         if let Some(room) = room {
-            parts.media.provider(MediaSystem::Sfu).close_room(&room).await;
+            parts
+                .media
+                .provider(MediaSystem::Sfu)
+                .close_room(&room)
+                .await;
         }
         return Ok(Some(call));
     }
@@ -476,7 +569,16 @@ pub async fn end_with_consult(
     };
     let now = cx.now.unix_timestamp();
     if let Some(ended) = end_in(txn, &call, EndCause::ConsultEnded, now).await? {
-        log_step(txn, &ended, note(&ended, CallStep::Ended, None), Side::System, None, now, after).await?;
+        log_step(
+            txn,
+            &ended,
+            note(&ended, CallStep::Ended, None),
+            Side::System,
+            None,
+            now,
+            after,
+        )
+        .await?;
         announce(after, ended, c.consult_number.clone());
     }
     Ok(())
@@ -498,7 +600,16 @@ pub async fn end_overlong(state: &Arc<State>, now: i64) -> Result<usize, AppErro
             txn.rollback().await?;
             continue;
         };
-        log_step(&txn, &ended, note(&ended, CallStep::Ended, None), Side::System, None, now, &mut after).await?;
+        log_step(
+            &txn,
+            &ended,
+            note(&ended, CallStep::Ended, None),
+            Side::System,
+            None,
+            now,
+            &mut after,
+        )
+        .await?;
         let number = consult::Entity::find_by_id(call.consult_id)
             .one(&txn)
             .await?

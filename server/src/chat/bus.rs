@@ -102,7 +102,10 @@ fn encode(from: u64, news: &[News], with_entry: bool, budget: usize) -> Vec<Stri
             continue;
         };
         if head.len() + json.len() + 1 > budget {
-            tracing::warn!(bytes = json.len(), "news too large for the consult bus; dropped");
+            tracing::warn!(
+                bytes = json.len(),
+                "news too large for the consult bus; dropped"
+            );
             continue;
         }
         if payload.len() + json.len() + 2 > budget {

@@ -24,8 +24,8 @@ use app::chat::protocol::{
     CallView, ClientFrame, MAX_CONSULTS_PER_HELLO, MAX_FRAME_BYTES, MAX_SDP_BYTES, Resume,
     ServerFrame, close,
 };
-use app::domain::call::{CallAction, Fallback};
 use app::domain::ErrorCode;
+use app::domain::call::{CallAction, Fallback};
 use app::domain::consult::Side;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -171,9 +171,12 @@ impl Connection {
         // A page that went away has left its calls (it joins again when it comes back).
         for (consult_id, _) in std::mem::take(&mut self.in_call) {
             if let Some(j) = self.joined.get(&consult_id) {
-                let (state, who, c, cx) = (self.state.clone(), self.who, j.consult.clone(), self.cx());
+                let (state, who, c, cx) =
+                    (self.state.clone(), self.who, j.consult.clone(), self.cx());
                 tokio::spawn(async move {
-                    if let Err(e) = crate::call::service::act(&state, who, &c, CallAction::Leave, &cx).await {
+                    if let Err(e) =
+                        crate::call::service::act(&state, who, &c, CallAction::Leave, &cx).await
+                    {
                         tracing::warn!(error = ?e, "a closed connection's call was not left");
                     }
                 });
@@ -351,7 +354,10 @@ impl Connection {
                 };
                 if sdp.len() > MAX_SDP_BYTES || !sdp.starts_with("v=0") {
                     return self
-                        .send(socket, &error(ErrorCode::SignalInvalid, Some(consult), None))
+                        .send(
+                            socket,
+                            &error(ErrorCode::SignalInvalid, Some(consult), None),
+                        )
                         .await;
                 }
                 // Only from a page in the call, for a call the browsers carry themselves.
@@ -362,7 +368,10 @@ impl Connection {
                         .unwrap_or(false);
                 if !relays {
                     return self
-                        .send(socket, &error(ErrorCode::CallNotRunning, Some(consult), None))
+                        .send(
+                            socket,
+                            &error(ErrorCode::CallNotRunning, Some(consult), None),
+                        )
                         .await;
                 }
                 super::news(
@@ -424,9 +433,7 @@ impl Connection {
                     action,
                     CallAction::Leave
                         | CallAction::End
-                        | CallAction::FallBack {
-                            to: Fallback::Text
-                        }
+                        | CallAction::FallBack { to: Fallback::Text }
                 );
                 match call {
                     Some(call) if !gone && call.ended_at.is_none() => {
@@ -442,7 +449,8 @@ impl Connection {
                 if let AppError::Internal(err) = &e {
                     tracing::warn!(error = ?err, "a call action failed");
                 }
-                self.send(socket, &error(e.code(), Some(consult), None)).await
+                self.send(socket, &error(e.code(), Some(consult), None))
+                    .await
             }
         }
     }
@@ -585,8 +593,7 @@ impl Connection {
             let number = j.consult.consult_number.clone();
             self.send(socket, &live).await?;
             // A video consult's running call, so a page that comes back can rejoin it.
-            if video
-                && let Ok(Some(call)) = crate::call::service::running(&self.state.db, id).await
+            if video && let Ok(Some(call)) = crate::call::service::running(&self.state.db, id).await
             {
                 let f = self.call_frame(crate::call::service::view(&call, &number));
                 self.send(socket, &f).await?;

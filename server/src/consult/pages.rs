@@ -158,11 +158,18 @@ pub(crate) fn answers(pages: &mut PageAnswers) {
 
 /// A video consult's STUN/TURN for the network check before a call (credentials of
 /// their own; each call brings its own).
-fn check_ice(state: &crate::state::State, c: &crate::db::consult::Model) -> Option<Vec<app::chat::protocol::IceServer>> {
+fn check_ice(
+    state: &crate::state::State,
+    c: &crate::db::consult::Model,
+) -> Option<Vec<app::chat::protocol::IceServer>> {
     if c.consult_type != "video" {
         return None;
     }
     let parts = state.parts.get::<crate::call::CallParts>().ok()?;
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    Some(parts.media.ice_servers(&format!("check-{}", c.consult_number), now, now))
+    Some(
+        parts
+            .media
+            .ice_servers(&format!("check-{}", c.consult_number), now, now),
+    )
 }

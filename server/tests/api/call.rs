@@ -93,10 +93,19 @@ pub async fn a_call_is_started_answered_relayed_and_ended_in_the_consult_log(db:
     let started = until(&mut patient, call_frame).await;
     assert_eq!(started["live"], true, "{started}");
     assert_eq!(started["system"], "direct", "no media server: the backup");
-    assert_eq!((started["doctor_in"].as_bool(), started["patient_in"].as_bool()), (Some(true), Some(false)));
+    assert_eq!(
+        (
+            started["doctor_in"].as_bool(),
+            started["patient_in"].as_bool()
+        ),
+        (Some(true), Some(false))
+    );
     let call = started["call"].as_str().unwrap().to_owned();
     let entry = until(&mut patient, step("started")).await;
-    assert_eq!((entry["side"].as_str(), entry["call"]["call"].as_str()), (Some("doctor"), Some(call.as_str())));
+    assert_eq!(
+        (entry["side"].as_str(), entry["call"]["call"].as_str()),
+        (Some("doctor"), Some(call.as_str()))
+    );
     until(&mut doctor, call_frame).await;
     send(&mut doctor, action(&c, video.clone())).await;
     until(&mut doctor, error("call_already_live")).await;
@@ -106,14 +115,24 @@ pub async fn a_call_is_started_answered_relayed_and_ended_in_the_consult_log(db:
     let joined = until(&mut doctor, call_frame).await;
     assert_eq!(joined["patient_in"], true, "{joined}");
     until(&mut doctor, step("joined")).await;
-    let status = until(&mut doctor, |f| f["type"] == "entry" && f["status"].is_string()).await;
+    let status = until(&mut doctor, |f| {
+        f["type"] == "entry" && f["status"].is_string()
+    })
+    .await;
     assert_eq!(status["status"], "in_progress");
 
     // An offer goes to the other side only.
     let offer = "v=0\r\no=- 1 2 IN IP4 10.9.0.2\r\ns=-\r\n";
     send(&mut doctor, json!({ "type": "signal", "consult": c, "call": call, "generation": 1, "kind": "offer", "sdp": offer })).await;
     let got = until(&mut patient, |f| f["type"] == "signal").await;
-    assert_eq!((got["from"].as_str(), got["sdp"].as_str(), got["generation"].as_i64()), (Some("doctor"), Some(offer), Some(1)));
+    assert_eq!(
+        (
+            got["from"].as_str(),
+            got["sdp"].as_str(),
+            got["generation"].as_i64()
+        ),
+        (Some("doctor"), Some(offer), Some(1))
+    );
     // Not a session description, or for another call: refused, nothing relayed.
     send(&mut patient, json!({ "type": "signal", "consult": c, "call": call, "generation": 1, "kind": "answer", "sdp": "<script>" })).await;
     until(&mut patient, error("signal_invalid")).await;
@@ -136,28 +155,60 @@ pub async fn a_call_is_started_answered_relayed_and_ended_in_the_consult_log(db:
     send(&mut other_tab, json!({ "type": "signal", "consult": c, "call": call, "generation": 2, "kind": "answer", "sdp": "v=0\r\n" })).await;
     until(&mut other_tab, error("call_not_running")).await;
     // Voice only, then the doctor ends the call; the consult goes on.
-    send(&mut patient, action(&c, json!({ "do": "fall_back", "to": "voice" }))).await;
+    send(
+        &mut patient,
+        action(&c, json!({ "do": "fall_back", "to": "voice" })),
+    )
+    .await;
     let voice = until(&mut doctor, step("fell_back")).await;
     assert_eq!(voice["call"]["to"], "voice");
     send(&mut patient, action(&c, json!({ "do": "end" }))).await;
     until(&mut patient, error("forbidden")).await;
     send(&mut doctor, action(&c, json!({ "do": "end" }))).await;
     let ended = until(&mut patient, call_frame).await;
-    assert_eq!((ended["live"].as_bool(), ended["media"].as_str()), (Some(false), Some("voice")));
-    assert!(ended.get("ice_servers").is_none(), "no credentials for an ended call");
-    until(&mut patient, step("ended")).await;
-    let steps = count(&p, "SELECT COUNT(*) AS n FROM consult_message WHERE body LIKE '%\"call\":%'").await;
-    assert_eq!(steps, 6, "started, joined, left, joined, fell back, ended");
-    assert_eq!(count(&p, "SELECT COUNT(*) AS n FROM consult WHERE status = 'in_progress'").await, 1);
     assert_eq!(
-        count(&p, "SELECT COUNT(*) AS n FROM audit_log WHERE action IN ('call_started', 'call_ended')").await,
+        (ended["live"].as_bool(), ended["media"].as_str()),
+        (Some(false), Some("voice"))
+    );
+    assert!(
+        ended.get("ice_servers").is_none(),
+        "no credentials for an ended call"
+    );
+    until(&mut patient, step("ended")).await;
+    let steps = count(
+        &p,
+        "SELECT COUNT(*) AS n FROM consult_message WHERE body LIKE '%\"call\":%'",
+    )
+    .await;
+    assert_eq!(steps, 6, "started, joined, left, joined, fell back, ended");
+    assert_eq!(
+        count(
+            &p,
+            "SELECT COUNT(*) AS n FROM consult WHERE status = 'in_progress'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &p,
+            "SELECT COUNT(*) AS n FROM audit_log WHERE action IN ('call_started', 'call_ended')"
+        )
+        .await,
         2
     );
     // A new call may start once the last has ended.
-    send(&mut doctor, action(&c, json!({ "do": "start", "media": "voice" }))).await;
+    send(
+        &mut doctor,
+        action(&c, json!({ "do": "start", "media": "voice" })),
+    )
+    .await;
     let again = until(&mut doctor, |f| call_frame(f) && f["live"] == true).await;
     assert_ne!(again["call"], call.as_str());
-    assert_eq!((again["live"].as_bool(), again["media"].as_str()), (Some(true), Some("voice")));
+    assert_eq!(
+        (again["live"].as_bool(), again["media"].as_str()),
+        (Some(true), Some("voice"))
+    );
 }
 
 // Security: someone else's consult answers "not found" to calls and signals, exactly
@@ -168,11 +219,18 @@ pub async fn calls_of_someone_elses_consult_are_not_found_and_only_one_runs(db: 
     open_now(&p).await;
     let mut other = p.patient.other_client().await;
     assert_eq!(
-        other.register("13800138112", "110105198001010032").await.status(),
+        other
+            .register("13800138112", "110105198001010032")
+            .await
+            .status(),
         reqwest::StatusCode::CREATED
     );
     let mut theirs = connect(&other, PATIENT).await.unwrap();
-    send(&mut theirs, json!({ "type": "hello", "consults": [{ "consult": c, "after": 0 }] })).await;
+    send(
+        &mut theirs,
+        json!({ "type": "hello", "consults": [{ "consult": c, "after": 0 }] }),
+    )
+    .await;
     until(&mut theirs, error("not_found")).await;
     send(&mut theirs, action(&c, json!({ "do": "join" }))).await;
     until(&mut theirs, error("not_found")).await;
@@ -208,10 +266,18 @@ pub async fn calls_of_someone_elses_consult_are_not_found_and_only_one_runs(db: 
     let ended = until(&mut pages[0], |f| call_frame(f) && f["live"] == false).await;
     assert_eq!(ended["consult"], c.as_str());
     assert_eq!(
-        count(&p, "SELECT COUNT(*) AS n FROM consult_call WHERE end_cause = 'consult_ended'").await,
+        count(
+            &p,
+            "SELECT COUNT(*) AS n FROM consult_call WHERE end_cause = 'consult_ended'"
+        )
+        .await,
         1
     );
-    send(&mut pages[1], action(&c, json!({ "do": "start", "media": "video" }))).await;
+    send(
+        &mut pages[1],
+        action(&c, json!({ "do": "start", "media": "video" })),
+    )
+    .await;
     until(&mut pages[1], error("consult_ended")).await;
 }
 
@@ -221,7 +287,11 @@ pub async fn recordings_cannot_be_changed_or_deleted(db: Db) {
     let p = paid_consult(db, "video").await;
     open_now(&p).await;
     let mut doctor = follow(&p.doctor, DOCTOR, &p.consult).await;
-    send(&mut doctor, action(&p.consult, json!({ "do": "start", "media": "video" }))).await;
+    send(
+        &mut doctor,
+        action(&p.consult, json!({ "do": "start", "media": "video" })),
+    )
+    .await;
     until(&mut doctor, call_frame).await;
     let db = &p.patient.state.db;
     db.execute_unprepared(
@@ -243,7 +313,11 @@ pub async fn recordings_cannot_be_changed_or_deleted(db: Db) {
         assert!(db.execute_unprepared(sql).await.is_err(), "{sql}");
     }
     assert_eq!(
-        count(&p, "SELECT COUNT(*) AS n FROM call_recording WHERE sha256 = 'ab'").await,
+        count(
+            &p,
+            "SELECT COUNT(*) AS n FROM call_recording WHERE sha256 = 'ab'"
+        )
+        .await,
         1
     );
 }
@@ -270,59 +344,172 @@ pub async fn a_backup_calls_recording_goes_up_in_pieces_into_the_record(db: Db) 
     let c = p.consult.clone();
     open_now(&p).await;
     let mut doctor = follow(&p.doctor, DOCTOR, &c).await;
-    send(&mut doctor, action(&c, json!({ "do": "start", "media": "video" }))).await;
-    let call = until(&mut doctor, call_frame).await["call"].as_str().unwrap().to_owned();
-    let pieces: Vec<Vec<u8>> = (0..3u8).map(|i| vec![i + 1; 1000 + usize::from(i)]).collect();
+    send(
+        &mut doctor,
+        action(&c, json!({ "do": "start", "media": "video" })),
+    )
+    .await;
+    let call = until(&mut doctor, call_frame).await["call"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pieces: Vec<Vec<u8>> = (0..3u8)
+        .map(|i| vec![i + 1; 1000 + usize::from(i)])
+        .collect();
     let path = |part: i32, i: usize| format!("/api/v1/staff/calls/{call}/recording/{part}/{i}");
-    assert_eq!(put_piece(&p.doctor, &path(0, 0), &pieces[0]).await, reqwest::StatusCode::NO_CONTENT);
+    assert_eq!(
+        put_piece(&p.doctor, &path(0, 0), &pieces[0]).await,
+        reqwest::StatusCode::NO_CONTENT
+    );
     // The same piece again (a retry after a lost answer): stored once.
-    assert_eq!(put_piece(&p.doctor, &path(0, 0), &pieces[0]).await, reqwest::StatusCode::NO_CONTENT);
-    assert_eq!(put_piece(&p.doctor, &path(0, 2), &pieces[2]).await, reqwest::StatusCode::NO_CONTENT);
-    let progress: Value = p.doctor.get(&format!("/api/v1/staff/calls/{call}/recording")).await.json().await.unwrap();
-    assert_eq!(progress["parts"], json!([{ "part": 0, "pieces": [0, 2] }]), "{progress}");
+    assert_eq!(
+        put_piece(&p.doctor, &path(0, 0), &pieces[0]).await,
+        reqwest::StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        put_piece(&p.doctor, &path(0, 2), &pieces[2]).await,
+        reqwest::StatusCode::NO_CONTENT
+    );
+    let progress: Value = p
+        .doctor
+        .get(&format!("/api/v1/staff/calls/{call}/recording"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        progress["parts"],
+        json!([{ "part": 0, "pieces": [0, 2] }]),
+        "{progress}"
+    );
     // A part with a missing piece cannot be completed.
     let finish = format!("/api/v1/staff/calls/{call}/recording/0/finish");
-    let res = p.doctor.post(&finish, &json!({ "pieces": 3, "duration_ms": 15_000 })).await;
+    let res = p
+        .doctor
+        .post(&finish, &json!({ "pieces": 3, "duration_ms": 15_000 }))
+        .await;
     assert_eq!(res.status(), reqwest::StatusCode::CONFLICT);
     // Only the call's doctor uploads: a patient has no staff session, an operator is not
     // a doctor.
-    assert_eq!(put_piece(&p.patient, &path(0, 1), &pieces[1]).await, reqwest::StatusCode::UNAUTHORIZED);
-    assert_eq!(put_piece(&p.operator, &path(0, 1), &pieces[1]).await, reqwest::StatusCode::FORBIDDEN);
-    assert_eq!(put_piece(&p.doctor, &path(0, 1), &pieces[1]).await, reqwest::StatusCode::NO_CONTENT);
-    let res = p.doctor.post(&finish, &json!({ "pieces": 3, "duration_ms": 15_000 })).await;
+    assert_eq!(
+        put_piece(&p.patient, &path(0, 1), &pieces[1]).await,
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        put_piece(&p.operator, &path(0, 1), &pieces[1]).await,
+        reqwest::StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        put_piece(&p.doctor, &path(0, 1), &pieces[1]).await,
+        reqwest::StatusCode::NO_CONTENT
+    );
+    let res = p
+        .doctor
+        .post(&finish, &json!({ "pieces": 3, "duration_ms": 15_000 }))
+        .await;
     assert_eq!(res.status(), reqwest::StatusCode::CREATED);
     let rec: Value = res.json().await.unwrap();
     let whole: Vec<u8> = pieces.concat();
-    assert_eq!(rec["sha256"], hex::encode(sha2::Sha256::digest(&whole)), "{rec}");
+    assert_eq!(
+        rec["sha256"],
+        hex::encode(sha2::Sha256::digest(&whole)),
+        "{rec}"
+    );
     assert_eq!(rec["bytes"], whole.len());
     assert_eq!(rec["made_by"], "client");
     // Complete for good: no piece, and no second completion.
-    assert_eq!(put_piece(&p.doctor, &path(0, 3), &pieces[0]).await, reqwest::StatusCode::CONFLICT);
-    let again = p.doctor.post(&finish, &json!({ "pieces": 3, "duration_ms": 15_000 })).await;
+    assert_eq!(
+        put_piece(&p.doctor, &path(0, 3), &pieces[0]).await,
+        reqwest::StatusCode::CONFLICT
+    );
+    let again = p
+        .doctor
+        .post(&finish, &json!({ "pieces": 3, "duration_ms": 15_000 }))
+        .await;
     assert_ne!(again.status(), reqwest::StatusCode::CREATED);
     // In the consult's record, on both sides.
-    let calls: Value = p.patient.get(&format!("/api/v1/consults/{c}/calls")).await.json().await.unwrap();
+    let calls: Value = p
+        .patient
+        .get(&format!("/api/v1/consults/{c}/calls"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(calls[0]["recording"], "recorded", "{calls}");
-    let number = calls[0]["recordings"][0]["recording_number"].as_str().unwrap().to_owned();
-    let mine = p.patient.get(&format!("/api/v1/consults/{c}/recordings/{number}")).await;
+    let number = calls[0]["recordings"][0]["recording_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mine = p
+        .patient
+        .get(&format!("/api/v1/consults/{c}/recordings/{number}"))
+        .await;
     assert_eq!(mine.status(), reqwest::StatusCode::OK);
     assert_eq!(mine.bytes().await.unwrap().to_vec(), whole);
-    let log: Value = p.patient.get("/api/v1/records/access-log").await.json().await.unwrap();
+    let log: Value = p
+        .patient
+        .get("/api/v1/records/access-log")
+        .await
+        .json()
+        .await
+        .unwrap();
     let before = log.as_array().unwrap().len();
-    let theirs = p.doctor.get(&format!("/api/v1/staff/consults/{c}/recordings/{number}")).await;
+    let theirs = p
+        .doctor
+        .get(&format!("/api/v1/staff/consults/{c}/recordings/{number}"))
+        .await;
     assert_eq!(theirs.status(), reqwest::StatusCode::OK);
-    let log: Value = p.patient.get("/api/v1/records/access-log").await.json().await.unwrap();
-    assert_eq!(log.as_array().unwrap().len(), before + 1, "the doctor's read is in the patient's log: {log}");
+    let log: Value = p
+        .patient
+        .get("/api/v1/records/access-log")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        log.as_array().unwrap().len(),
+        before + 1,
+        "the doctor's read is in the patient's log: {log}"
+    );
     // Someone else's account: not found.
     let mut other = p.patient.other_client().await;
-    assert_eq!(other.register("13800138113", "110105198001010032").await.status(), reqwest::StatusCode::CREATED);
     assert_eq!(
-        other.get(&format!("/api/v1/consults/{c}/recordings/{number}")).await.status(),
+        other
+            .register("13800138113", "110105198001010032")
+            .await
+            .status(),
+        reqwest::StatusCode::CREATED
+    );
+    assert_eq!(
+        other
+            .get(&format!("/api/v1/consults/{c}/recordings/{number}"))
+            .await
+            .status(),
         reqwest::StatusCode::NOT_FOUND
     );
     // A page that cannot record says why; a recorded call keeps "recorded".
-    let res = p.doctor.post(&format!("/api/v1/staff/calls/{call}/recording/unavailable"), &json!({ "reason": "此浏览器不支持录制" })).await;
+    let res = p
+        .doctor
+        .post(
+            &format!("/api/v1/staff/calls/{call}/recording/unavailable"),
+            &json!({ "reason": "此浏览器不支持录制" }),
+        )
+        .await;
     assert_eq!(res.status(), reqwest::StatusCode::NO_CONTENT);
-    assert_eq!(count(&p, "SELECT COUNT(*) AS n FROM consult_call WHERE recording = 'recorded'").await, 1);
-    assert_eq!(count(&p, "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'recording_stored'").await, 1);
+    assert_eq!(
+        count(
+            &p,
+            "SELECT COUNT(*) AS n FROM consult_call WHERE recording = 'recorded'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &p,
+            "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'recording_stored'"
+        )
+        .await,
+        1
+    );
 }
