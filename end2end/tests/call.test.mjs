@@ -7,7 +7,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { networkInterfaces } from 'node:os';
 import { BASE, SHOTS, launchOptions, createAdmin, staffLogin, registerPatient, onboardStaff, minimalPdf } from './helpers.mjs';
+
+// Chromium leaves loopback out of a call's candidates: the two pages meet on another
+// address of this machine.
+const meetingAddress = Object.values(networkInterfaces()).flat().some((a) => a && a.family === 'IPv4' && !a.internal);
 
 let browser;
 before(async () => {
@@ -96,7 +101,8 @@ async function mediaFlows(page, label) {
   assert.ok(later.audio > first.audio, `${label}: audio received grows (${first.audio} → ${later.audio})`);
 }
 
-test('the doctor calls, the patient checks the devices and answers, both see and hear each other, and a drop is one tap', async () => {
+test('the doctor calls, the patient checks the devices and answers, both see and hear each other, and a drop is one tap',
+  { skip: !meetingAddress && 'no address besides loopback on this machine' }, async () => {
   const { patientCtx, drCtx, number } = await videoConsult(1);
   const patient = await patientCtx.newPage();
   const doctor = await drCtx.newPage();
