@@ -4,6 +4,7 @@
 //! signalled over the consult connection (`crate::chat::socket`), each step an entry of
 //! the consult's log. The pages are the consult pages' call panel (`app::call`).
 pub mod api;
+pub mod janus;
 pub mod media;
 pub mod recording;
 pub mod service;

@@ -19,6 +19,7 @@ mod fake_stripe;
 mod family;
 mod hardening;
 mod helpers;
+mod media_server;
 mod notices;
 mod object_storage;
 mod openapi;
