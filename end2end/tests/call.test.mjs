@@ -58,7 +58,7 @@ async function videoConsult(n) {
 
   const patientCtx = await browser.newContext(PHONE);
   const api = patientCtx.request;
-  const [phone, idNumber] = [['13500137001', '110105198909090017'], ['13500137002', '110105199001010025']][n - 1];
+  const [phone, idNumber] = [['13500137001', '11010519890909001X'], ['13500137002', '110105199001010029']][n - 1];
   const headers = await registerPatient(api, { phone, idNumber, name: '李娜' });
   const up = await api.post(`${BASE}/api/v1/proofs`, {
     headers,
@@ -152,7 +152,7 @@ test('the doctor calls, the patient checks the devices and answers, both see and
   await doctor.click('[data-testid=call-end]');
   await patient.locator('[data-testid=call-ended]').waitFor({ timeout: 10_000 });
   const log = await patient.textContent('main');
-  for (const said of ['医生发起了视频通话', '您进入了通话', '您离开了通话', '通话已结束']) {
+  for (const said of ['医生发起了视频通话', '我进入了通话', '我离开了通话', '通话已结束']) {
     assert.ok(log.includes(said), `the log says ${said}`);
   }
   if (SHOTS) await patient.screenshot({ path: `${SHOTS}/js-call-ended.png`, fullPage: true });

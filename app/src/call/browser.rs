@@ -182,11 +182,15 @@ impl Ctl {
             recording: None,
         }));
         let ctl = Ctl(StoredValue::new_local(state));
-        ui.wechat.set(in_wechat());
-        ui.phase.set(if media_devices().is_some() {
-            Phase::Lobby
-        } else {
-            Phase::Unsupported
+        // The page as the server drew it first; what this browser can do once hydrated
+        // (changing the view while hydrating would mismatch the server's HTML).
+        Effect::new(move |_| {
+            ui.wechat.set(in_wechat());
+            ui.phase.set(if media_devices().is_some() {
+                Phase::Lobby
+            } else {
+                Phase::Unsupported
+            });
         });
         wire.on_call(Rc::new(move |f| ctl.frame(f)));
         // A page that goes away leaves its call at once rather than after the timeout.
