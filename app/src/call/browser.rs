@@ -46,6 +46,8 @@ struct State {
     stats: Option<i32>,
     /// The doctor's page's recording of a backup call, by call.
     recording: Option<(String, super::recorder::Recorder)>,
+    /// The other side's media, kept for a video element drawn again.
+    remote: Option<MediaStream>,
 }
 
 /// The controller's handle: cheap to copy into event handlers.
@@ -180,6 +182,7 @@ impl Ctl {
             meter: None,
             stats: None,
             recording: None,
+            remote: None,
         }));
         let ctl = Ctl(StoredValue::new_local(state));
         // The page as the server drew it first; what this browser can do once hydrated
@@ -191,6 +194,15 @@ impl Ctl {
             } else {
                 Phase::Unsupported
             });
+        });
+        // A video element drawn (again) shows what it should.
+        Effect::new(move |_| {
+            let _ = (
+                ui.local_video.get(),
+                ui.remote_video.get(),
+                ui.preview.get(),
+            );
+            ctl.attach();
         });
         wire.on_call(Rc::new(move |f| ctl.frame(f)));
         // A page that goes away leaves its call at once rather than after the timeout.
@@ -207,6 +219,46 @@ impl Ctl {
             gone.forget();
         }
         ctl
+    }
+
+    /// Puts the camera on the preview and the small picture, and the other side on the
+    /// large one, where they are not already.
+    fn attach(&self) {
+        let s = self.state();
+        let s = s.borrow();
+        let same = |v: &web_sys::HtmlVideoElement, stream: &MediaStream| {
+            v.src_object().is_some_and(|o| o.id() == stream.id())
+        };
+        if let Some(local) = &s.local {
+            for v in [
+                s.ui.local_video.get_untracked(),
+                s.ui.preview.get_untracked(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if !same(&v, local) {
+                    v.set_src_object(Some(local));
+                    let _ = play(&v);
+                }
+            }
+        }
+        if let (Some(remote), Some(v)) = (&s.remote, s.ui.remote_video.get_untracked())
+            && !same(&v, remote)
+        {
+            v.set_src_object(Some(remote));
+            if let Some(p) = play(&v) {
+                let ui = s.ui;
+                spawn_local(async move {
+                    // Refused without a tap (not merely interrupted by a newer play).
+                    if let Err(e) = JsFuture::from(p).await
+                        && get(&e, "name").as_string().as_deref() == Some("NotAllowedError")
+                    {
+                        ui.needs_tap.set(true);
+                    }
+                });
+            }
+        }
     }
 
     fn state(&self) -> Rc<RefCell<State>> {
@@ -275,12 +327,9 @@ impl Ctl {
             }
         };
         ui.microphone.set(Device::Ok);
-        if let Some(v) = ui.local_video.get_untracked() {
-            v.set_src_object(Some(&stream));
-            let _ = play(&v);
-        }
         self.meter(&stream);
         s.borrow_mut().local = Some(stream);
+        self.attach();
         true
     }
 
@@ -810,25 +859,17 @@ impl Ctl {
             }
         }
         let ui = s.borrow().ui;
+        let ctl = *self;
         let on_track =
             Closure::<dyn FnMut(web_sys::RtcTrackEvent)>::new(move |e: web_sys::RtcTrackEvent| {
                 let Some(stream) = e.streams().get(0).dyn_into::<MediaStream>().ok() else {
                     return;
                 };
-                if let Some(v) = ui.remote_video.get_untracked() {
-                    v.set_src_object(Some(&stream));
-                    if let Some(p) = play(&v) {
-                        spawn_local(async move {
-                            if JsFuture::from(p).await.is_err() {
-                                ui.needs_tap.set(true);
-                            }
-                        });
-                    }
-                }
+                ctl.state().borrow_mut().remote = Some(stream);
+                ctl.attach();
             });
         pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
         on_track.forget();
-        let ctl = *self;
         let watched = pc.clone();
         let on_state = Closure::<dyn FnMut()>::new(move || {
             use web_sys::RtcPeerConnectionState as P;

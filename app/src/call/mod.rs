@@ -175,6 +175,8 @@ pub struct CallUi {
     pub wechat: RwSignal<bool>,
     pub local_video: NodeRef<leptos::html::Video>,
     pub remote_video: NodeRef<leptos::html::Video>,
+    /// The camera's preview in the check before the call.
+    pub preview: NodeRef<leptos::html::Video>,
 }
 
 impl CallUi {
@@ -198,6 +200,7 @@ impl CallUi {
             wechat: RwSignal::new(false),
             local_video: NodeRef::new(),
             remote_video: NodeRef::new(),
+            preview: NodeRef::new(),
         }
     }
 }
@@ -293,6 +296,10 @@ pub fn CallPanel(
         view! {
             <section class="call-check" aria-labelledby="call-check-title">
                 <h3 id="call-check-title">{td_string!(locale, call.check_title)}</h3>
+            <video class="call-preview" node_ref=ui.preview autoplay=true playsinline=true muted=true
+                attr:webkit-playsinline="true" attr:x5-playsinline="true"
+                aria-label=td_string!(locale, call.local_video)
+                class:call-preview-on=move || ui.camera.get() == Device::Ok></video>
                 <dl class="call-devices">
                     <dt>{td_string!(locale, call.camera)}</dt>
                     <dd data-testid="check-camera">{move || device_text(locale, ui.camera.get())}</dd>

@@ -87,6 +87,7 @@ pub fn ChatLive(
         set_link,
         set_typing,
         set_other_read,
+        locale,
     });
     #[cfg(not(feature = "hydrate"))]
     let _ = (
@@ -212,6 +213,7 @@ mod browser {
         pub set_link: WriteSignal<Link>,
         pub set_typing: WriteSignal<bool>,
         pub set_other_read: WriteSignal<i64>,
+        pub locale: crate::i18n::Locale,
     }
 
     type CallHandler = Rc<dyn Fn(crate::call::browser::CallFrame)>;
@@ -497,6 +499,9 @@ mod browser {
                 if e.call.is_some() {
                     for_call = Some(CallFrame::Entry(e.clone()));
                 }
+                if let Some(status) = e.status {
+                    show_status(s.setup.locale, status);
+                }
                 let theirs = e.side != s.setup_side();
                 if theirs {
                     // Their message is what they were typing.
@@ -571,6 +576,18 @@ mod browser {
         web_sys::window()
             .and_then(|w| w.document())
             .is_none_or(|d| d.visibility_state() == web_sys::VisibilityState::Visible)
+    }
+
+    /// The consult's status chip, which the server drew, after a move.
+    fn show_status(locale: crate::i18n::Locale, status: crate::domain::consult::ConsultStatus) {
+        if let Some(el) = web_sys::window().and_then(|w| w.document()).and_then(|d| {
+            d.query_selector("[data-testid=consult-status]")
+                .ok()
+                .flatten()
+        }) {
+            el.set_text_content(Some(crate::consult::status_text(locale, status)));
+            el.set_class_name(crate::consult::status_class(status));
+        }
     }
 
     /// A message the page drew on the server, recalled since.

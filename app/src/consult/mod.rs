@@ -4,8 +4,8 @@ mod desk;
 mod pages;
 
 pub use desk::{ConsultDeskPage, DoctorConsultPage};
-pub(crate) use pages::when;
 pub use pages::{ConsultCallPage, ConsultListSection, ConsultPage};
+pub(crate) use pages::{status_class, status_text, when};
 
 use crate::domain::consult::ConsultStatus;
 use crate::domain::schedule::ConsultType;
