@@ -5,7 +5,9 @@ mod pages;
 
 pub use desk::{ConsultDeskPage, DoctorConsultPage};
 pub use pages::{ConsultCallPage, ConsultListSection, ConsultPage};
-pub(crate) use pages::{status_class, status_text, when};
+pub(crate) use pages::when;
+#[cfg(feature = "hydrate")]
+pub(crate) use pages::{status_class, status_text};
 
 use crate::domain::consult::ConsultStatus;
 use crate::domain::schedule::ConsultType;
