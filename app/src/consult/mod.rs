@@ -4,8 +4,8 @@ mod desk;
 mod pages;
 
 pub use desk::{ConsultDeskPage, DoctorConsultPage};
-pub use pages::{ConsultCallPage, ConsultListSection, ConsultPage};
 pub(crate) use pages::when;
+pub use pages::{ConsultCallPage, ConsultListSection, ConsultPage};
 #[cfg(feature = "hydrate")]
 pub(crate) use pages::{status_class, status_text};
 
