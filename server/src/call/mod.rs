@@ -51,6 +51,20 @@ impl Feature for Calls {
                 },
             },
             Job {
+                name: "settling recordings that doctors' pages left behind",
+                every: Duration::from_secs(300),
+                first_after: Duration::from_secs(60),
+                run: |state, now| {
+                    Box::pin(async move {
+                        logged(
+                            "settling abandoned recordings",
+                            recording::settle_abandoned(&state, now).await,
+                        );
+                        Ok(())
+                    })
+                },
+            },
+            Job {
                 name: "ending calls that ran too long",
                 every: Duration::from_secs(60),
                 first_after: Duration::from_secs(60),

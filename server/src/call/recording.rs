@@ -240,10 +240,24 @@ pub async fn finish(
     if pieces <= 0 || have != (0..pieces).collect::<Vec<_>>() {
         return Err(FieldError::general(ErrorCode::RecordingIncomplete).into());
     }
+    store_part(state, &call, &c, part, pieces, duration_ms, cx).await
+}
+
+/// Puts the pieces 0 … pieces − 1 of a part together as one recording of the record.
+async fn store_part(
+    state: &Arc<State>,
+    call: &consult_call::Model,
+    c: &consult::Model,
+    part: i32,
+    pieces: i32,
+    duration_ms: i64,
+    cx: &RequestContext,
+) -> Result<RecordingView, AppError> {
+    let now = cx.now.unix_timestamp();
     // The page's clock, kept within the call's own length.
     let call_ms = (call.ended_at.unwrap_or(now) - call.started_at + 60).max(0) * 1000;
     let duration_ms = duration_ms.clamp(0, call_ms);
-    let sources: Vec<String> = (0..pieces).map(|i| chunk_key(&c, &call, part, i)).collect();
+    let sources: Vec<String> = (0..pieces).map(|i| chunk_key(c, call, part, i)).collect();
     let key = format!(
         "recordings/{}/{}-{part}.webm",
         c.consult_number, call.call_number
@@ -297,6 +311,82 @@ pub async fn finish(
     )
     .await?;
     Ok(view(&stored, &call.call_number))
+}
+
+/// What a doctor's page left behind: for each backup call ended more than the grace
+/// period ago with its recording still pending, the parts it uploaded are put together
+/// (as far as their pieces run without a gap; a page that closed mid-upload), and a call
+/// with nothing uploaded is marked not recorded, with why. Returns the calls settled.
+pub async fn settle_abandoned(
+    state: &Arc<State>,
+    now: time::OffsetDateTime,
+) -> Result<usize, AppError> {
+    let cx = RequestContext::system(now);
+    let at = now.unix_timestamp();
+    let calls = consult_call::Entity::find()
+        .filter(consult_call::Column::System.eq(MediaSystem::Direct.as_str()))
+        .filter(consult_call::Column::Recording.eq("pending"))
+        .filter(consult_call::Column::EndedAt.lt(at - UPLOAD_GRACE_SECS))
+        .all(&state.db)
+        .await?;
+    let mut settled = 0;
+    for call in calls {
+        let Some(c) = consult::Entity::find_by_id(call.consult_id)
+            .one(&state.db)
+            .await?
+        else {
+            continue;
+        };
+        let chunks = call_recording_chunk::Entity::find()
+            .filter(call_recording_chunk::Column::CallId.eq(call.id))
+            .order_by_asc(call_recording_chunk::Column::Part)
+            .order_by_asc(call_recording_chunk::Column::Idx)
+            .all(&state.db)
+            .await?;
+        let done: Vec<i32> = call_recording::Entity::find()
+            .filter(call_recording::Column::CallId.eq(call.id))
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .map(|r| r.part)
+            .collect();
+        let mut parts: Vec<(i32, i32)> = Vec::new();
+        for ch in chunks.iter().filter(|ch| !done.contains(&ch.part)) {
+            match parts.last_mut() {
+                Some((part, run)) if *part == ch.part => {
+                    if ch.idx == *run {
+                        *run += 1;
+                    }
+                }
+                _ => parts.push((ch.part, i32::from(ch.idx == 0))),
+            }
+        }
+        let mut stored = !done.is_empty();
+        for (part, run) in parts.into_iter().filter(|(_, run)| *run > 0) {
+            // About five seconds a piece: the page did not live to say how long.
+            let ms = i64::from(run) * 5_000;
+            match store_part(state, &call, &c, part, run, ms, &cx).await {
+                Ok(_) => stored = true,
+                Err(e) => {
+                    tracing::warn!(error = ?e, call = call.call_number, "an abandoned recording part was not stored")
+                }
+            }
+        }
+        if !stored {
+            consult_call::Entity::update_many()
+                .col_expr(consult_call::Column::Recording, Expr::value("none"))
+                .col_expr(
+                    consult_call::Column::RecordingNote,
+                    Expr::value("医生端未上传录像（页面在通话中关闭或断网）"),
+                )
+                .filter(consult_call::Column::Id.eq(call.id))
+                .filter(consult_call::Column::Recording.eq("pending"))
+                .exec(&state.db)
+                .await?;
+        }
+        settled += 1;
+    }
+    Ok(settled)
 }
 
 /// The doctor's page could not record the call: the call's record says why.

@@ -513,3 +513,70 @@ pub async fn a_backup_calls_recording_goes_up_in_pieces_into_the_record(db: Db) 
         1
     );
 }
+
+// R-CONS-7: a doctor's page that closed mid-call leaves pieces behind: after the grace
+// period they become the recording (as far as they run without a gap); a call with
+// nothing uploaded is marked not recorded, with why.
+pub async fn recordings_left_behind_are_settled_after_the_grace_period(db: Db) {
+    let p = paid_consult(db, "video").await;
+    let c = p.consult.clone();
+    open_now(&p).await;
+    let mut doctor = follow(&p.doctor, DOCTOR, &c).await;
+    let start = action(&c, json!({ "do": "start", "media": "video" }));
+    let end = action(&c, json!({ "do": "end" }));
+    send(&mut doctor, start.clone()).await;
+    let first = until(&mut doctor, |f| call_frame(f) && f["live"] == true).await["call"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for i in [0, 1, 3] {
+        let path = format!("/api/v1/staff/calls/{first}/recording/0/{i}");
+        assert_eq!(
+            put_piece(&p.doctor, &path, &[i as u8 + 1; 100]).await,
+            reqwest::StatusCode::NO_CONTENT
+        );
+    }
+    send(&mut doctor, end.clone()).await;
+    until(&mut doctor, |f| call_frame(f) && f["live"] == false).await;
+    send(&mut doctor, start).await;
+    until(&mut doctor, |f| call_frame(f) && f["live"] == true).await;
+    send(&mut doctor, end).await;
+    until(&mut doctor, |f| call_frame(f) && f["live"] == false).await;
+    let state = &p.patient.state;
+    let now = time::OffsetDateTime::now_utc();
+    // Within the grace period the page may still come back: nothing happens.
+    assert_eq!(
+        server::call::recording::settle_abandoned(state, now)
+            .await
+            .unwrap(),
+        0
+    );
+    let later = now + time::Duration::seconds(server::call::recording::UPLOAD_GRACE_SECS + 1);
+    assert_eq!(
+        server::call::recording::settle_abandoned(state, later)
+            .await
+            .unwrap(),
+        2
+    );
+    let calls: Value = p
+        .patient
+        .get(&format!("/api/v1/consults/{c}/calls"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(calls[0]["recording"], "recorded", "{calls}");
+    assert_eq!(
+        calls[0]["recordings"][0]["bytes"], 200,
+        "pieces 0 and 1; 3 is after a gap"
+    );
+    assert_eq!(calls[1]["recording"], "none");
+    assert!(calls[1]["note"].as_str().unwrap().contains("未上传录像"));
+    // Settled once.
+    assert_eq!(
+        server::call::recording::settle_abandoned(state, later)
+            .await
+            .unwrap(),
+        0
+    );
+}

@@ -66,6 +66,7 @@ on_both_databases!(
     call::calls_of_someone_elses_consult_are_not_found_and_only_one_runs,
     call::recordings_cannot_be_changed_or_deleted,
     call::a_backup_calls_recording_goes_up_in_pieces_into_the_record,
+    call::recordings_left_behind_are_settled_after_the_grace_period,
     records::a_completed_consult_archives_its_record_for_good,
     records::patients_see_who_viewed_their_record,
     consult::a_paid_booking_opens_a_consult_that_the_doctors_answer_serves,
