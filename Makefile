@@ -7,7 +7,8 @@ setup:
 	@bash scripts/setup.sh
 
 build: setup
-	cargo leptos build --release --precompress
+	# --split: code marked #[lazy] (the call panel) goes into WASM loaded only where it is used.
+	cargo leptos build --release --precompress --split
 
 run: build
 	FUZHEN_MODE=dev ./target/release/server dev seed

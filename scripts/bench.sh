@@ -120,11 +120,11 @@ first_visit_wasm() {
   done
   printf '   %-40s %9s B brotli · target ≤ %s B: %s\n' "first visit to / : WASM total" "$total" "$wasm_target" \
     "$([ "$total" -le "$wasm_target" ] && echo met || echo missed)"
-  # The consult page's islands (the conversation) are in the same bundle: every island
-  # page downloads it once, and a consult page after `/` downloads nothing more.
+  # Every island is in the same bundle; the call panel's code (#[lazy], built with
+  # --split) comes apart, fetched only by a page that shows a call.
   local all=0
   for file in target/site/pkg/*.wasm; do all=$((all + $(brotli -c -q 11 "$file" | wc -c))); done
-  printf '   %-40s %9s B brotli (the same bundle: nothing more after /)\n' "a consult page: WASM total" "$all"
+  printf '   %-40s %9s B brotli (the bundle and the call panel)\n' "a call page: WASM total" "$all"
 }
 
 # wrk's latency (e.g. 812.00us, 3.91ms, 1.02s) in milliseconds.

@@ -16,7 +16,7 @@ cargo test -p app --features ssr
 cargo test -p migrations -p server
 
 echo "== release build for the browser tests"
-cargo leptos build --release --precompress
+cargo leptos build --release --precompress --split
 
 echo "== browser tests (Chromium, 390x844, zh-CN)"
 # A call's two pages meet on an address other than loopback (Chromium leaves loopback out

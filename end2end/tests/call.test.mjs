@@ -106,11 +106,18 @@ test('the doctor calls, the patient checks the devices and answers, both see and
   const { patientCtx, drCtx, number } = await videoConsult(1);
   const patient = await patientCtx.newPage();
   const doctor = await drCtx.newPage();
+  // The call panel's code is fetched only by a page that shows a call.
+  const fetched = [];
+  patient.on('request', (r) => fetched.push(new URL(r.url()).pathname));
   await doctor.goto(`${BASE}/staff/consults/${number}`);
   await patient.goto(`${BASE}/consults/${number}`);
+  await patient.waitForLoadState('networkidle');
+  assert.ok(fetched.some((p) => /^\/pkg\/fuzhen\..*\.wasm$/.test(p)), 'the islands load');
+  assert.ok(!fetched.some((p) => p.includes('split_mount_panel')), 'no call code on the consult page');
   await patient.click('[data-testid=enter-call]');
   await patient.waitForURL(new RegExp(`/consults/${number}/call$`));
   await patient.locator('[data-testid=call-panel][data-phase=Lobby]').waitFor({ timeout: 10_000 });
+  assert.ok(fetched.some((p) => p.includes('split_mount_panel')), 'the call page loads the call code');
   assert.match(await patient.textContent('[data-testid=call-waiting]'), /医生还未发起通话/);
 
   // The check: camera preview, microphone, network.

@@ -12,7 +12,10 @@ pub mod browser;
 #[cfg(feature = "hydrate")]
 mod recorder;
 
-use crate::chat::protocol::{CallView, IceServer};
+#[cfg(feature = "hydrate")]
+use crate::chat::protocol::CallView;
+use crate::chat::protocol::IceServer;
+#[cfg(feature = "hydrate")]
 use crate::domain::call::CallQuality;
 use crate::domain::consult::Side;
 use crate::i18n::*;
@@ -103,6 +106,7 @@ pub struct CallSetup {
     pub csrf: String,
 }
 
+#[cfg(feature = "hydrate")]
 /// Where the panel stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -118,6 +122,7 @@ pub enum Phase {
     Text,
 }
 
+#[cfg(feature = "hydrate")]
 /// What the check found of a device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Device {
@@ -131,6 +136,7 @@ pub enum Device {
     Failed,
 }
 
+#[cfg(feature = "hydrate")]
 /// What the network check found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Network {
@@ -146,6 +152,7 @@ pub enum Network {
     Blocked,
 }
 
+#[cfg(feature = "hydrate")]
 /// The panel's signals, written by the browser's controller.
 #[derive(Clone, Copy)]
 pub struct CallUi {
@@ -179,6 +186,7 @@ pub struct CallUi {
     pub preview: NodeRef<leptos::html::Video>,
 }
 
+#[cfg(feature = "hydrate")]
 impl CallUi {
     fn new() -> Self {
         Self {
@@ -205,6 +213,7 @@ impl CallUi {
     }
 }
 
+#[cfg(feature = "hydrate")]
 fn device_text(locale: Locale, d: Device) -> &'static str {
     match d {
         Device::Unchecked => td_string!(locale, call.device_unchecked),
@@ -216,6 +225,7 @@ fn device_text(locale: Locale, d: Device) -> &'static str {
     }
 }
 
+#[cfg(feature = "hydrate")]
 fn network_text(locale: Locale, n: Network) -> &'static str {
     match n {
         Network::Unchecked => td_string!(locale, call.device_unchecked),
@@ -227,6 +237,7 @@ fn network_text(locale: Locale, n: Network) -> &'static str {
     }
 }
 
+#[cfg(feature = "hydrate")]
 fn quality_text(locale: Locale, q: CallQuality) -> &'static str {
     match q {
         CallQuality::Good => td_string!(locale, call.quality_good),
@@ -235,7 +246,10 @@ fn quality_text(locale: Locale, q: CallQuality) -> &'static str {
     }
 }
 
-/// The call panel. `wire` is the consult connection it rides.
+/// The call panel. `wire` is the consult connection it rides. The server draws its frame
+/// and says a call needs JavaScript; in the browser the panel's code (the device check,
+/// the peer connection, the recorder) is loaded apart from the rest of the islands, only
+/// on the pages that show it, and takes the frame over.
 #[component]
 pub fn CallPanel(
     locale: Locale,
@@ -246,17 +260,80 @@ pub fn CallPanel(
     /// Where "go on in writing" leads (the consult's page).
     text_href: String,
 ) -> impl IntoView {
-    let ui = CallUi::new();
+    let body = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
-    let ctl = browser::Ctl::new(ui, wire, viewer, consult.clone(), setup);
+    Effect::new(move |_| {
+        if let Some(el) = body.get() {
+            let args = PanelArgs {
+                locale,
+                viewer,
+                consult: consult.clone(),
+                setup: setup.clone(),
+                wire,
+                text_href: text_href.clone(),
+            };
+            leptos::task::spawn_local(async move {
+                mount_panel(el.into(), args).await;
+            });
+        }
+    });
     #[cfg(not(feature = "hydrate"))]
-    let _ = (&wire, &setup, &consult);
+    let _ = (viewer, &consult, &setup, &wire, &text_href);
+    view! {
+        <section class="card call-panel" aria-labelledby="call-title">
+            <h2 id="call-title">{td_string!(locale, call.title)}</h2>
+            <p class="hint">{td_string!(locale, call.recorded)}</p>
+            <div class="call-body" node_ref=body>
+                <p class="hint" data-testid="call-static">{td_string!(locale, call.needs_script)}</p>
+            </div>
+        </section>
+    }
+}
+
+/// What the panel's lazily loaded code needs.
+#[cfg(feature = "hydrate")]
+pub struct PanelArgs {
+    locale: Locale,
+    viewer: Side,
+    consult: String,
+    setup: CallSetup,
+    wire: crate::chat::live::Wire,
+    text_href: String,
+}
+
+/// Loaded on first use (`cargo leptos build --split`): the panel drawn into the frame.
+#[cfg(feature = "hydrate")]
+#[leptos::lazy]
+fn mount_panel(el: web_sys::HtmlElement, args: PanelArgs) {
+    el.set_inner_html("");
+    let PanelArgs {
+        locale,
+        viewer,
+        consult,
+        setup,
+        wire,
+        text_href,
+    } = args;
+    leptos::mount::mount_to(el, move || {
+        panel(locale, viewer, consult, setup, wire, text_href)
+    })
+    .forget();
+}
+
+#[cfg(feature = "hydrate")]
+fn panel(
+    locale: Locale,
+    viewer: Side,
+    consult: String,
+    setup: CallSetup,
+    wire: crate::chat::live::Wire,
+    text_href: String,
+) -> impl IntoView {
+    let ui = CallUi::new();
+    let ctl = browser::Ctl::new(ui, wire, viewer, consult.clone(), setup);
     macro_rules! act {
         ($method:ident $(, $arg:expr)*) => {
-            move |_| {
-                #[cfg(feature = "hydrate")]
-                ctl.$method($($arg),*);
-            }
+            move |_| ctl.$method($($arg),*)
         };
     }
     let doctor = viewer == Side::Doctor;
@@ -442,10 +519,7 @@ pub fn CallPanel(
     };
     let body = move || {
         match phase.get() {
-        Phase::Static => view! {
-            <p class="hint" data-testid="call-static">{td_string!(locale, call.needs_script)}</p>
-        }
-        .into_any(),
+        Phase::Static => ().into_any(),
         Phase::Unsupported => unsupported().into_any(),
         Phase::Text => view! {
             <p class="alert alert-notice" role="status" data-testid="call-text-mode">{td_string!(locale, call.text_mode)}</p>
@@ -471,13 +545,10 @@ pub fn CallPanel(
             .map(|_| view! { <p class="hint" data-testid="call-ended">{td_string!(locale, call.ended)}</p> })
     };
     view! {
-        <section class="card call-panel" aria-labelledby="call-title" data-testid="call-panel"
-            data-phase=move || format!("{:?}", phase.get())>
-            <h2 id="call-title">{td_string!(locale, call.title)}</h2>
-            <p class="hint">{td_string!(locale, call.recorded)}</p>
+        <div data-testid="call-panel" data-phase=move || format!("{:?}", phase.get())>
             {refused}
             {ended}
             {body}
-        </section>
+        </div>
     }
 }

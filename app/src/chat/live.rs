@@ -221,6 +221,9 @@ mod browser {
     struct State {
         setup: Setup,
         call: Option<CallHandler>,
+        /// What came for the call panel before its code was loaded: the replay's end and
+        /// the call's latest state.
+        call_backlog: Vec<crate::call::browser::CallFrame>,
         ws: Option<web_sys::WebSocket>,
         last: i64,
         outbox: Vec<Unsent>,
@@ -301,6 +304,7 @@ mod browser {
                 last: setup.last_seq,
                 setup,
                 call: None,
+                call_backlog: Vec::new(),
                 ws: None,
                 outbox,
                 retry_ms: 1_000,
@@ -360,7 +364,15 @@ mod browser {
         }
 
         pub fn on_call(&self, call: CallHandler) {
-            self.0.get_value().borrow_mut().call = Some(call);
+            let backlog = {
+                let state = self.0.get_value();
+                let mut s = state.borrow_mut();
+                s.call = Some(call.clone());
+                std::mem::take(&mut s.call_backlog)
+            };
+            for f in backlog {
+                call(f);
+            }
         }
 
         /// At most one typing frame every 3 seconds.
@@ -555,9 +567,25 @@ mod browser {
             f @ ServerFrame::Error { .. } => for_call = Some(CallFrame::Server(f)),
         }
         let call = s.call.clone();
-        drop(s);
-        if let (Some(call), Some(f)) = (call, for_call) {
-            call(f);
+        match (call, for_call) {
+            (Some(call), Some(f)) => {
+                drop(s);
+                call(f);
+            }
+            (None, Some(f)) => {
+                // Kept for the panel until it is loaded: the end of the replay and the
+                // call's latest state (entries are in the page already).
+                match &f {
+                    CallFrame::Live => s.call_backlog.push(f),
+                    CallFrame::Server(ServerFrame::Call(_)) => {
+                        s.call_backlog
+                            .retain(|b| !matches!(b, CallFrame::Server(ServerFrame::Call(_))));
+                        s.call_backlog.push(f);
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
         }
     }
 
