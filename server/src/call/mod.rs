@@ -4,6 +4,7 @@
 //! signalled over the consult connection (`crate::chat::socket`), each step an entry of
 //! the consult's log. The pages are the consult pages' call panel (`app::call`).
 pub mod api;
+pub mod ending;
 pub mod janus;
 pub mod media;
 pub mod recording;
@@ -72,7 +73,7 @@ impl Feature for Calls {
                     Box::pin(async move {
                         logged(
                             "ending overlong calls",
-                            service::end_overlong(&state, now.unix_timestamp()).await,
+                            ending::end_overlong(&state, now.unix_timestamp()).await,
                         );
                         Ok(())
                     })

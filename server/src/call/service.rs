@@ -137,7 +137,7 @@ pub async fn latest(
         .await?)
 }
 
-fn note(call: &consult_call::Model, step: CallStep, to: Option<Fallback>) -> CallNote {
+pub(super) fn note(call: &consult_call::Model, step: CallStep, to: Option<Fallback>) -> CallNote {
     CallNote {
         call: call.call_number.clone(),
         step,
@@ -149,7 +149,7 @@ fn note(call: &consult_call::Model, step: CallStep, to: Option<Fallback>) -> Cal
 
 /// Writes a step of `call` to the consult's log and has the entry and the call's news
 /// published once the transaction commits.
-async fn log_step(
+pub(super) async fn log_step(
     txn: &impl ConnectionTrait,
     call: &consult_call::Model,
     n: CallNote,
@@ -164,7 +164,7 @@ async fn log_step(
 }
 
 /// Tells both sides' connections how the call stands now (after the commit).
-fn announce(after: &mut AfterCommit, call: consult_call::Model, consult_number: String) {
+pub(super) fn announce(after: &mut AfterCommit, call: consult_call::Model, consult_number: String) {
     after.tasks.push(Box::new(move |state| {
         crate::chat::news(
             state,
@@ -328,7 +328,7 @@ async fn start(
     Ok(call)
 }
 
-fn announce_now(state: &Arc<State>, call: &consult_call::Model, consult_number: &str) {
+pub(super) fn announce_now(state: &Arc<State>, call: &consult_call::Model, consult_number: &str) {
     crate::chat::news(
         state,
         News {
@@ -340,7 +340,7 @@ fn announce_now(state: &Arc<State>, call: &consult_call::Model, consult_number: 
 }
 
 /// Ends `call` if it still runs; the ended row.
-async fn end_in(
+pub(super) async fn end_in(
     txn: &impl ConnectionTrait,
     call: &consult_call::Model,
     cause: EndCause,
@@ -439,22 +439,30 @@ async fn step(
                 .await?;
             }
         }
-        CallOutcome::Leave => {
+        CallOutcome::Leave | CallOutcome::FallBack(Fallback::Voice | Fallback::Text) => {
+            // Leaving and writing instead take the side out; voice only changes the media.
+            let (col, value, step, to) = match outcome {
+                CallOutcome::FallBack(Fallback::Voice) => (
+                    consult_call::Column::Media,
+                    Expr::value("voice"),
+                    CallStep::FellBack,
+                    Some(Fallback::Voice),
+                ),
+                CallOutcome::FallBack(to) => (
+                    column(side),
+                    Expr::value(false),
+                    CallStep::FellBack,
+                    Some(to),
+                ),
+                _ => (column(side), Expr::value(false), CallStep::Left, None),
+            };
             consult_call::Entity::update_many()
-                .col_expr(column(side), Expr::value(false))
+                .col_expr(col, value)
                 .filter(consult_call::Column::Id.eq(call.id))
                 .exec(&txn)
                 .await?;
-            log_step(
-                &txn,
-                &call,
-                note(&call, CallStep::Left, None),
-                side,
-                author,
-                now,
-                &mut after,
-            )
-            .await?;
+            let n = note(&call, step, to);
+            log_step(&txn, &call, n, side, author, now, &mut after).await?;
         }
         CallOutcome::End => {
             if let Some(ended) = end_in(&txn, &call, EndCause::Doctor, now).await? {
@@ -478,40 +486,6 @@ async fn step(
                 .await?;
                 close_room = ended.room.clone().map(|r| (system_of(&ended), r));
             }
-        }
-        CallOutcome::FallBack(Fallback::Voice) => {
-            consult_call::Entity::update_many()
-                .col_expr(consult_call::Column::Media, Expr::value("voice"))
-                .filter(consult_call::Column::Id.eq(call.id))
-                .exec(&txn)
-                .await?;
-            log_step(
-                &txn,
-                &call,
-                note(&call, CallStep::FellBack, Some(Fallback::Voice)),
-                side,
-                author,
-                now,
-                &mut after,
-            )
-            .await?;
-        }
-        CallOutcome::FallBack(Fallback::Text) => {
-            consult_call::Entity::update_many()
-                .col_expr(column(side), Expr::value(false))
-                .filter(consult_call::Column::Id.eq(call.id))
-                .exec(&txn)
-                .await?;
-            log_step(
-                &txn,
-                &call,
-                note(&call, CallStep::FellBack, Some(Fallback::Text)),
-                side,
-                author,
-                now,
-                &mut after,
-            )
-            .await?;
         }
         CallOutcome::FallBack(Fallback::Backup) => {
             if system_of(&call) == MediaSystem::Sfu {
@@ -555,72 +529,6 @@ async fn step(
         parts.media.provider(system).close_room(&room).await;
     }
     Ok(now_call)
-}
-
-/// Ends the consult's running call with it (the consult has just ended in `txn`).
-pub async fn end_with_consult(
-    txn: &impl ConnectionTrait,
-    c: &consult::Model,
-    cx: &RequestContext,
-    after: &mut AfterCommit,
-) -> Result<(), AppError> {
-    let Some(call) = running(txn, c.id).await? else {
-        return Ok(());
-    };
-    let now = cx.now.unix_timestamp();
-    if let Some(ended) = end_in(txn, &call, EndCause::ConsultEnded, now).await? {
-        log_step(
-            txn,
-            &ended,
-            note(&ended, CallStep::Ended, None),
-            Side::System,
-            None,
-            now,
-            after,
-        )
-        .await?;
-        announce(after, ended, c.consult_number.clone());
-    }
-    Ok(())
-}
-
-/// Ends calls that have run longer than any call may (a doctor who left without ending
-/// one); returns how many.
-pub async fn end_overlong(state: &Arc<State>, now: i64) -> Result<usize, AppError> {
-    let old = consult_call::Entity::find()
-        .filter(consult_call::Column::EndedAt.is_null())
-        .filter(consult_call::Column::StartedAt.lt(now - app::domain::call::MAX_CALL_SECS))
-        .all(&state.db)
-        .await?;
-    let mut n = 0;
-    for call in old {
-        let txn = db::begin_write(&state.db).await?;
-        let mut after = AfterCommit::default();
-        let Some(ended) = end_in(&txn, &call, EndCause::TooLong, now).await? else {
-            txn.rollback().await?;
-            continue;
-        };
-        log_step(
-            &txn,
-            &ended,
-            note(&ended, CallStep::Ended, None),
-            Side::System,
-            None,
-            now,
-            &mut after,
-        )
-        .await?;
-        let number = consult::Entity::find_by_id(call.consult_id)
-            .one(&txn)
-            .await?
-            .map(|c| c.consult_number)
-            .unwrap_or_default();
-        txn.commit().await?;
-        announce_now(state, &ended, &number);
-        after.run(state);
-        n += 1;
-    }
-    Ok(n)
 }
 
 /// Whether a signal for call `number` of this consult may be relayed: the call runs on

@@ -259,7 +259,7 @@ pub async fn step(
     crate::chat::publish_after(after, c.id, entry.seq);
     if ends {
         // A call still running ends with its consult.
-        crate::call::service::end_with_consult(txn, &c, cx, after).await?;
+        crate::call::ending::end_with_consult(txn, &c, cx, after).await?;
     }
     follow(txn, &c, effect, cx, after).await?;
     if let Some(kind) = notice_of(to) {
