@@ -166,6 +166,9 @@ pub struct Config {
     /// Days a call's recording is kept at least (`FUZHEN_RECORDING_RETENTION_DAYS`;
     /// never less than three years).
     pub recording_retention_days: i64,
+    /// The most a doctor's page may upload of one call's recording
+    /// (`FUZHEN_RECORDING_MAX_MB`, 2,048: a two-hour call at 1 Mbit/s is under 1 GB).
+    pub recording_max_bytes: i64,
 }
 
 /// S3-compatible object storage (`FUZHEN_S3_*`), for uploaded files in production.
@@ -438,6 +441,10 @@ impl Config {
                 "FUZHEN_RECORDING_RETENTION_DAYS",
                 app::domain::call::MIN_RECORDING_RETENTION_DAYS,
             )?,
+            recording_max_bytes: env_parse::<i64>("FUZHEN_RECORDING_MAX_MB", 2048)?
+                .clamp(1, 1 << 20)
+                * 1024
+                * 1024,
             public_url: env("FUZHEN_PUBLIC_URL")
                 .map(|u| u.trim_end_matches('/').to_owned())
                 .unwrap_or_else(|| format!("http://{listen}")),
@@ -533,6 +540,7 @@ impl Config {
             turn_secret: None,
             call_relay_only: false,
             recording_retention_days: app::domain::call::MIN_RECORDING_RETENTION_DAYS,
+            recording_max_bytes: 2048 * 1024 * 1024,
             hash_queue: 64,
             trusted_proxies: Vec::new(),
             sms_provider: "console".into(),

@@ -24,6 +24,8 @@ pub struct CallParts {
     pub media: media::Media,
     /// Days a recording is kept at least (R-CONS-7).
     pub retention_days: i64,
+    /// The most one call's recording may take, in bytes.
+    pub recording_max_bytes: i64,
 }
 
 impl Feature for Calls {
@@ -34,6 +36,7 @@ impl Feature for Calls {
         parts.insert(CallParts {
             media: media::Media::from_config(config, None),
             retention_days: config.recording_retention_days,
+            recording_max_bytes: config.recording_max_bytes,
         });
     }
     fn jobs(&self) -> Vec<Job> {

@@ -15,7 +15,8 @@ use app::domain::call::MediaSystem;
 use app::domain::{ErrorCode, Field, FieldError};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
@@ -133,10 +134,30 @@ pub async fn put_chunk(
     }
     let sha = hex::encode(sha2::Sha256::digest(&bytes));
     let len = bytes.len() as i64;
-    state
-        .files
-        .put(&chunk_key(&c, &call, part, idx), bytes.to_vec())
+    let limit = state.parts.get::<super::CallParts>()?.recording_max_bytes;
+    // The piece is counted under the call's row lock (PostgreSQL; SQLite's write
+    // transaction holds the database), so pieces sent at once cannot pass the call's quota
+    // together. A piece sent again replaces its own count.
+    let txn = db::begin_write(&state.db).await?;
+    consult_call::Entity::find_by_id(call.id)
+        .lock_exclusive()
+        .one(&txn)
         .await?;
+    let used = txn
+        .query_one_raw(db::sql(
+            txn.get_database_backend(),
+            "SELECT CAST(COALESCE(SUM(bytes), 0) AS BIGINT) AS n FROM call_recording_chunk \
+             WHERE call_id = $1 AND NOT (part = $2 AND idx = $3)",
+            vec![call.id.into(), part.into(), idx.into()],
+        ))
+        .await?
+        .map(|r| r.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0);
+    if used + len > limit {
+        txn.rollback().await?;
+        return Err(FieldError::new(ErrorCode::PayloadTooLarge, Field::Body).into());
+    }
     call_recording_chunk::Entity::insert(call_recording_chunk::ActiveModel {
         call_id: Set(call.id),
         part: Set(part),
@@ -159,8 +180,15 @@ pub async fn put_chunk(
         ])
         .to_owned(),
     )
-    .exec(&state.db)
+    .exec(&txn)
     .await?;
+    txn.commit().await?;
+    // The piece itself after its count: a failed write leaves a count that a retry of the
+    // same piece replaces.
+    state
+        .files
+        .put(&chunk_key(&c, &call, part, idx), bytes.to_vec())
+        .await?;
     Ok(())
 }
 

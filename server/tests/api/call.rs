@@ -580,3 +580,74 @@ pub async fn recordings_left_behind_are_settled_after_the_grace_period(db: Db) {
         0
     );
 }
+
+// Resources: one call's recording is limited in bytes, counted under the call's lock, so
+// pieces sent at once cannot pass the quota together; a piece sent again replaces its own
+// count.
+pub async fn a_calls_recording_is_limited_in_bytes_even_sent_at_once(db: Db) {
+    let p = crate::consult::paid_consult_with(db, "video", |c| c.recording_max_bytes = 2_500).await;
+    let c = p.consult.clone();
+    open_now(&p).await;
+    let mut doctor = follow(&p.doctor, DOCTOR, &c).await;
+    send(
+        &mut doctor,
+        action(&c, json!({ "do": "start", "media": "video" })),
+    )
+    .await;
+    let call = until(&mut doctor, call_frame).await["call"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let paths: Vec<String> = (0..8)
+        .map(|i| format!("/api/v1/staff/calls/{call}/recording/0/{i}"))
+        .collect();
+    let statuses = futures_util::future::join_all(
+        paths
+            .iter()
+            .map(|path| put_piece(&p.doctor, path, &[7; 1_000])),
+    )
+    .await;
+    let stored = statuses
+        .iter()
+        .filter(|s| **s == reqwest::StatusCode::NO_CONTENT)
+        .count();
+    assert_eq!(stored, 2, "{statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == reqwest::StatusCode::NO_CONTENT
+                || *s == reqwest::StatusCode::PAYLOAD_TOO_LARGE)
+    );
+    assert_eq!(
+        count(
+            &p,
+            "SELECT CAST(COALESCE(SUM(bytes), 0) AS BIGINT) AS n FROM call_recording_chunk"
+        )
+        .await,
+        2_000
+    );
+    // The same piece again, a little larger, still fits: its own count is replaced.
+    let progress: Value = p
+        .doctor
+        .get(&format!("/api/v1/staff/calls/{call}/recording"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let first = progress["parts"][0]["pieces"][0].as_i64().unwrap();
+    let again = put_piece(
+        &p.doctor,
+        &format!("/api/v1/staff/calls/{call}/recording/0/{first}"),
+        &[8; 1_400],
+    )
+    .await;
+    assert_eq!(again, reqwest::StatusCode::NO_CONTENT);
+    assert_eq!(
+        count(
+            &p,
+            "SELECT CAST(COALESCE(SUM(bytes), 0) AS BIGINT) AS n FROM call_recording_chunk"
+        )
+        .await,
+        2_400
+    );
+}
