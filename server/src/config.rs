@@ -153,22 +153,8 @@ pub struct Config {
     /// Seconds between the server's pings on a consult connection; the session is
     /// checked at each, and a connection silent for 2.4 times as long is closed.
     pub chat_ping_secs: u64,
-    /// STUN servers for calls (`FUZHEN_STUN_URLS`, comma-separated `stun:host:port`).
-    pub stun_urls: Vec<String>,
-    /// TURN servers for calls (`FUZHEN_TURN_URLS`, comma-separated `turn:` and `turns:`
-    /// URLs), with the secret they share with the server (`FUZHEN_TURN_SECRET`, coturn's
-    /// `static-auth-secret`): each call gets credentials that expire with it.
-    pub turn_urls: Vec<String>,
-    pub turn_secret: Option<SecretBox<str>>,
-    /// Calls' media only through the TURN relay (`FUZHEN_CALL_RELAY_ONLY`), so that
-    /// neither the patient nor the doctor learns the other's network address.
-    pub call_relay_only: bool,
-    /// Days a call's recording is kept at least (`FUZHEN_RECORDING_RETENTION_DAYS`;
-    /// never less than three years).
-    pub recording_retention_days: i64,
-    /// The most a doctor's page may upload of one call's recording
-    /// (`FUZHEN_RECORDING_MAX_MB`, 2,048: a two-hour call at 1 Mbit/s is under 1 GB).
-    pub recording_max_bytes: i64,
+    /// Calls: the relay, the primary media server, recordings.
+    pub calls: calls::CallSettings,
 }
 
 /// S3-compatible object storage (`FUZHEN_S3_*`), for uploaded files in production.
@@ -433,18 +419,7 @@ impl Config {
             chat_connections_per_account: env_parse("FUZHEN_CHAT_CONNECTIONS_PER_ACCOUNT", 5)?,
             chat_frames_per_second: env_parse("FUZHEN_CHAT_FRAMES_PER_SECOND", 10)?,
             chat_ping_secs: env_parse("FUZHEN_CHAT_PING_SECS", 25)?,
-            stun_urls: env_list("FUZHEN_STUN_URLS"),
-            turn_urls: env_list("FUZHEN_TURN_URLS"),
-            turn_secret: env("FUZHEN_TURN_SECRET").map(SecretBox::from),
-            call_relay_only: env_parse("FUZHEN_CALL_RELAY_ONLY", false)?,
-            recording_retention_days: env_parse(
-                "FUZHEN_RECORDING_RETENTION_DAYS",
-                app::domain::call::MIN_RECORDING_RETENTION_DAYS,
-            )?,
-            recording_max_bytes: env_parse::<i64>("FUZHEN_RECORDING_MAX_MB", 2048)?
-                .clamp(1, 1 << 20)
-                * 1024
-                * 1024,
+            calls: calls::CallSettings::from_env()?,
             public_url: env("FUZHEN_PUBLIC_URL")
                 .map(|u| u.trim_end_matches('/').to_owned())
                 .unwrap_or_else(|| format!("http://{listen}")),
@@ -535,12 +510,7 @@ impl Config {
             chat_connections_per_account: 5,
             chat_frames_per_second: 10,
             chat_ping_secs: 25,
-            stun_urls: Vec::new(),
-            turn_urls: Vec::new(),
-            turn_secret: None,
-            call_relay_only: false,
-            recording_retention_days: app::domain::call::MIN_RECORDING_RETENTION_DAYS,
-            recording_max_bytes: 2048 * 1024 * 1024,
+            calls: calls::CallSettings::default(),
             hash_queue: 64,
             trusted_proxies: Vec::new(),
             sms_provider: "console".into(),
@@ -554,22 +524,7 @@ impl Config {
 
     /// Refuses settings that must never serve real patients, naming the setting.
     pub fn check_safe(&self) -> anyhow::Result<()> {
-        if !self.turn_urls.is_empty() && self.turn_secret.is_none() {
-            bail!(
-                "FUZHEN_TURN_URLS needs FUZHEN_TURN_SECRET (coturn's static-auth-secret): calls get credentials made with it"
-            );
-        }
-        if self.call_relay_only && self.turn_urls.is_empty() {
-            bail!(
-                "FUZHEN_CALL_RELAY_ONLY needs FUZHEN_TURN_URLS: without a relay no call connects"
-            );
-        }
-        if self.recording_retention_days < app::domain::call::MIN_RECORDING_RETENTION_DAYS {
-            bail!(
-                "FUZHEN_RECORDING_RETENTION_DAYS may not be under {} (recordings are part of the medical record)",
-                app::domain::call::MIN_RECORDING_RETENTION_DAYS
-            );
-        }
+        self.calls.check()?;
         if self.mode == Mode::Production {
             if self.sms_provider == "console" {
                 bail!(
@@ -620,11 +575,7 @@ impl Config {
                     "production mode refuses an http:// FUZHEN_S3_ENDPOINT (patients' files would cross the network unencrypted): use https"
                 );
             }
-            if self.turn_urls.is_empty() {
-                bail!(
-                    "production mode needs FUZHEN_TURN_URLS and FUZHEN_TURN_SECRET: phones on mobile networks reach each other and the media server only through a TURN relay"
-                );
-            }
+            self.calls.check_production()?;
         }
         Ok(())
     }
@@ -637,6 +588,7 @@ impl Config {
     }
 }
 
+pub mod calls;
 mod keys;
 use keys::{decode_key, local_tsa_key, secret};
 

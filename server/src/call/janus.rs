@@ -5,20 +5,39 @@
 //! consult's; the room's own secret is derived from the API secret and the room id, so
 //! nothing secret is stored with the call.
 use super::media::{MediaError, MediaProvider};
+use super::sfu::{Leg, LegNews};
 use app::domain::call::MediaSystem;
+use app::domain::consult::Side;
 use secrecy::{ExposeSecret, SecretBox};
 use serde_json::{Value, json};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::mpsc;
 
-/// How to reach Janus and where it records.
+/// How to reach Janus and where it records. Cheap to clone: each side's media leg
+/// (`super::sfu`) holds one.
+#[derive(Clone)]
 pub struct Janus {
     /// `http://10.0.0.5:8088/janus`
     url: String,
-    api_secret: SecretBox<str>,
+    api_secret: Arc<SecretBox<str>>,
     /// The folder under which Janus writes each consult's recordings (outside Janus's
     /// protected folders).
     recordings: String,
     client: reqwest_s3::Client,
+}
+
+/// `value` as a URL query value (percent-encoded but for unreserved characters).
+fn query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// Janus answered, but not with what was asked.
@@ -40,7 +59,7 @@ impl Janus {
             .build()?;
         Ok(Self {
             url: url.trim_end_matches('/').to_owned(),
-            api_secret: SecretBox::from(api_secret.to_owned()),
+            api_secret: Arc::new(SecretBox::from(api_secret.to_owned())),
             recordings: recordings.trim_end_matches('/').to_owned(),
             client,
         })
@@ -48,7 +67,7 @@ impl Janus {
 
     /// One request of the API: the transaction and the secret added, an error answer
     /// turned into [`MediaError::Refused`].
-    async fn post(&self, path: &str, mut body: Value) -> Result<Value, MediaError> {
+    pub(super) async fn post(&self, path: &str, mut body: Value) -> Result<Value, MediaError> {
         body["transaction"] = json!(format!("{:016x}", rand::random::<u64>()));
         body["apisecret"] = json!(self.api_secret.expose_secret());
         let res = self
@@ -71,25 +90,67 @@ impl Janus {
         Ok(v)
     }
 
-    /// A session with a VideoRoom handle, for requests that answer at once.
-    async fn handle(&self) -> Result<(u64, u64), MediaError> {
+    /// A new session.
+    pub(super) async fn session(&self) -> Result<u64, MediaError> {
         let created = self.post("", json!({ "janus": "create" })).await?;
-        let session = created["data"]["id"]
+        created["data"]["id"]
             .as_u64()
-            .ok_or_else(|| refused(&created))?;
+            .ok_or_else(|| refused(&created))
+    }
+
+    /// A VideoRoom handle in `session`.
+    pub(super) async fn attach(&self, session: u64) -> Result<u64, MediaError> {
         let attached = self
             .post(
                 &format!("/{session}"),
                 json!({ "janus": "attach", "plugin": "janus.plugin.videoroom" }),
             )
             .await?;
-        let handle = attached["data"]["id"]
+        attached["data"]["id"]
             .as_u64()
-            .ok_or_else(|| refused(&attached))?;
-        Ok((session, handle))
+            .ok_or_else(|| refused(&attached))
     }
 
-    async fn end_session(&self, session: u64) {
+    /// A session with a VideoRoom handle, for requests that answer at once.
+    async fn handle(&self) -> Result<(u64, u64), MediaError> {
+        let session = self.session().await?;
+        match self.attach(session).await {
+            Ok(handle) => Ok((session, handle)),
+            Err(e) => {
+                self.end_session(session).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Waits for the session's next events (Janus answers within 30 seconds, with a
+    /// keep-alive when nothing happened).
+    pub(super) async fn events(&self, session: u64) -> Result<Vec<Value>, MediaError> {
+        let res = self
+            .client
+            .get(format!(
+                "{}/{session}?maxev=10&apisecret={}",
+                self.url,
+                query_value(self.api_secret.expose_secret())
+            ))
+            .timeout(Duration::from_secs(45))
+            .send()
+            .await
+            .map_err(|e| MediaError::Unreachable(e.to_string()))?;
+        let bytes = res
+            .bytes()
+            .await
+            .map_err(|e| MediaError::Unreachable(e.to_string()))?;
+        let v: Value =
+            serde_json::from_slice(&bytes).map_err(|e| MediaError::Refused(e.to_string()))?;
+        match v {
+            Value::Array(all) => Ok(all),
+            v if v["janus"] == "error" => Err(refused(&v)),
+            v => Ok(vec![v]),
+        }
+    }
+
+    pub(super) async fn end_session(&self, session: u64) {
         let _ = self
             .post(&format!("/{session}"), json!({ "janus": "destroy" }))
             .await;
@@ -111,6 +172,14 @@ impl Janus {
             return Err(refused(&answer));
         }
         Ok(data.clone())
+    }
+
+    /// Whether `password` is the one Janus's event handler sends (the API secret).
+    pub fn events_password_is(&self, password: &str) -> bool {
+        // Digests compared: how long a match runs says nothing about the secret.
+        let digest = |b: &[u8]| ring::digest::digest(&ring::digest::SHA256, b);
+        digest(self.api_secret.expose_secret().as_bytes()).as_ref()
+            == digest(password.as_bytes()).as_ref()
     }
 
     /// The room's own secret: derived, never stored.
@@ -160,7 +229,9 @@ impl MediaProvider for Janus {
             "description": call,
             "secret": self.room_secret(room),
             "is_private": true,
-            "publishers": 2,
+            // Each side publishes once; a page that comes back before its old
+            // session is gone needs room for a moment.
+            "publishers": 6,
             "audiocodec": "opus",
             "videocodec": "vp8",
             "bitrate": 512_000,
@@ -184,6 +255,25 @@ impl MediaProvider for Janus {
         if let Err(e) = destroyed {
             tracing::warn!(error = %e, room, "a call's room was not closed on the media server");
         }
+    }
+
+    fn leg(
+        &self,
+        room: &str,
+        side: Side,
+        call: &str,
+        consult_id: i64,
+        out: &mpsc::UnboundedSender<LegNews>,
+    ) -> Option<Leg> {
+        let room = room.parse().ok()?;
+        Some(super::sfu::open(
+            self.clone(),
+            room,
+            side,
+            call.to_owned(),
+            consult_id,
+            out.clone(),
+        ))
     }
 
     async fn check_health(&self) -> bool {

@@ -2,12 +2,15 @@
 //! server (an SFU) that the server drives and that records; the backup is the two
 //! browsers connecting directly through STUN/TURN. Each call is pinned to the system it
 //! started on.
+use super::sfu::{Leg, LegNews};
 use crate::config::Config;
 use app::chat::protocol::IceServer;
 use app::domain::call::{MediaSystem, PrimaryState, turn_expires};
+use app::domain::consult::Side;
 use base64::{Engine, engine::general_purpose::STANDARD};
 use secrecy::{ExposeSecret, SecretBox};
 use std::sync::atomic::{AtomicI64, Ordering};
+use tokio::sync::mpsc;
 
 /// Why a media system could not prepare a call.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +33,18 @@ pub trait MediaProvider: Send + Sync {
     async fn close_room(&self, room: &str);
     /// Asks the system whether it works; true when it does.
     async fn check_health(&self) -> bool;
+    /// Carries `side`'s media in call `call`'s room, driven by the server; none when the
+    /// browsers carry it themselves (the backup).
+    fn leg(
+        &self,
+        _room: &str,
+        _side: Side,
+        _call: &str,
+        _consult_id: i64,
+        _out: &mpsc::UnboundedSender<LegNews>,
+    ) -> Option<Leg> {
+        None
+    }
 }
 
 /// The backup: nothing to prepare; the browsers exchange their offer and answer over the
@@ -65,18 +80,37 @@ pub struct Media {
 }
 
 impl Media {
-    pub fn from_config(config: &Config, primary: Option<Box<dyn MediaProvider>>) -> Self {
+    /// The systems `config` sets: the primary is Janus when `FUZHEN_JANUS_*` are set.
+    pub fn from_config(config: &Config) -> Self {
+        let primary = config.calls.janus.as_ref().and_then(|j| {
+            match super::janus::Janus::new(
+                &j.url,
+                j.api_secret.expose_secret(),
+                &j.recordings,
+            ) {
+                Ok(janus) => Some(Box::new(janus) as Box<dyn MediaProvider>),
+                Err(e) => {
+                    tracing::error!(error = %e, "the primary media server's client could not be made; calls use the backup");
+                    None
+                }
+            }
+        });
+        Self::with_primary(config, primary)
+    }
+
+    pub fn with_primary(config: &Config, primary: Option<Box<dyn MediaProvider>>) -> Self {
         Self {
             primary,
             backup: Direct,
             primary_healthy_at: AtomicI64::new(0),
-            stun_urls: config.stun_urls.clone(),
-            turn_urls: config.turn_urls.clone(),
+            stun_urls: config.calls.stun_urls.clone(),
+            turn_urls: config.calls.turn_urls.clone(),
             turn_secret: config
+                .calls
                 .turn_secret
                 .as_ref()
                 .map(|s| SecretBox::from(s.expose_secret().to_owned())),
-            relay_only: config.call_relay_only,
+            relay_only: config.calls.relay_only,
         }
     }
 
@@ -166,13 +200,13 @@ mod tests {
             [1; 32],
             [2; 64],
         );
-        let none = Media::from_config(&config, None);
+        let none = Media::from_config(&config);
         assert!(none.ice_servers("CL1", 0, 0).is_empty());
         assert!(!none.primary_state().configured);
-        config.stun_urls = vec!["stun:10.9.0.1:3478".into()];
-        config.turn_urls = vec!["turn:10.9.0.1:3478?transport=udp".into()];
-        config.turn_secret = Some(SecretBox::from(String::from("north")));
-        let media = Media::from_config(&config, None);
+        config.calls.stun_urls = vec!["stun:10.9.0.1:3478".into()];
+        config.calls.turn_urls = vec!["turn:10.9.0.1:3478?transport=udp".into()];
+        config.calls.turn_secret = Some(SecretBox::from(String::from("north")));
+        let media = Media::from_config(&config);
         let ice = media.ice_servers("CL1", 1_000, 1_060);
         assert_eq!(ice.len(), 2);
         assert_eq!(ice[0].urls, ["stun:10.9.0.1:3478"]);

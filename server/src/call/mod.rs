@@ -9,6 +9,7 @@ pub mod janus;
 pub mod media;
 pub mod recording;
 pub mod service;
+pub mod sfu;
 
 use crate::config::{Config, Mode};
 use crate::feature::{Feature, Job, logged};
@@ -34,9 +35,9 @@ impl Feature for Calls {
     }
     fn parts(&self, config: &Config, _db: &sea_orm::DatabaseConnection, parts: &mut Parts) {
         parts.insert(CallParts {
-            media: media::Media::from_config(config, None),
-            retention_days: config.recording_retention_days,
-            recording_max_bytes: config.recording_max_bytes,
+            media: media::Media::from_config(config),
+            retention_days: config.calls.recording_retention_days,
+            recording_max_bytes: config.calls.recording_max_bytes,
         });
     }
     fn jobs(&self) -> Vec<Job> {

@@ -530,15 +530,3 @@ async fn step(
     }
     Ok(now_call)
 }
-
-/// Whether a signal for call `number` of this consult may be relayed: the call runs on
-/// the backup (the browsers connect directly).
-pub async fn relays(
-    db: &impl ConnectionTrait,
-    consult_id: i64,
-    number: &str,
-) -> Result<bool, AppError> {
-    Ok(running(db, consult_id)
-        .await?
-        .is_some_and(|c| c.call_number == number && system_of(&c) == MediaSystem::Direct))
-}

@@ -40,16 +40,16 @@ fn production_refuses_dev_parts_and_names_the_setting() {
     c.stripe_webhook_secrets = vec![SecretBox::from(String::from("whsec_x"))];
     let e = c.check_safe().unwrap_err().to_string();
     assert!(e.contains("FUZHEN_TURN_URLS"), "{e}");
-    c.turn_urls = vec!["turns:turn.example.cn:443?transport=tcp".into()];
+    c.calls.turn_urls = vec!["turns:turn.example.cn:443?transport=tcp".into()];
     let e = c.check_safe().unwrap_err().to_string();
     assert!(e.contains("FUZHEN_TURN_SECRET"), "{e}");
-    c.turn_secret = Some(SecretBox::from(String::from("coturn secret")));
+    c.calls.turn_secret = Some(SecretBox::from(String::from("coturn secret")));
     assert!(c.check_safe().is_ok());
     // R-CONS-7: recordings are kept at least three years, in every mode.
-    c.recording_retention_days = 3 * 365 - 1;
+    c.calls.recording_retention_days = 3 * 365 - 1;
     let e = c.check_safe().unwrap_err().to_string();
     assert!(e.contains("FUZHEN_RECORDING_RETENTION_DAYS"), "{e}");
-    c.recording_retention_days = 3 * 365;
+    c.calls.recording_retention_days = 3 * 365;
     assert!(c.check_safe().is_ok());
     let s3 = |endpoint: &str| S3Settings {
         bucket: "proofs".into(),

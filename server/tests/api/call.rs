@@ -585,7 +585,8 @@ pub async fn recordings_left_behind_are_settled_after_the_grace_period(db: Db) {
 // pieces sent at once cannot pass the quota together; a piece sent again replaces its own
 // count.
 pub async fn a_calls_recording_is_limited_in_bytes_even_sent_at_once(db: Db) {
-    let p = crate::consult::paid_consult_with(db, "video", |c| c.recording_max_bytes = 2_500).await;
+    let p = crate::consult::paid_consult_with(db, "video", |c| c.calls.recording_max_bytes = 2_500)
+        .await;
     let c = p.consult.clone();
     open_now(&p).await;
     let mut doctor = follow(&p.doctor, DOCTOR, &c).await;

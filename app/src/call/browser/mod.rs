@@ -9,12 +9,13 @@ use super::{CallSetup, CallUi, Phase};
 use crate::chat::live::Wire;
 use crate::chat::protocol::{CallView, ClientFrame, Entry, SdpKind, ServerFrame};
 use crate::domain::call::{
-    CallAction, CallMedia, CallStep, Fallback, Negotiation, NegotiationDo, NegotiationEvent,
+    CallAction, CallMedia, CallStep, Fallback, MediaSystem, Negotiation, NegotiationDo,
+    NegotiationEvent, SfuNegotiation,
 };
 use crate::domain::consult::Side;
 use devices::media_devices;
 use leptos::prelude::*;
-use peer::description;
+use peer::{Role, description};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
@@ -38,8 +39,14 @@ struct State {
     view: Option<CallView>,
     /// The user asked to be in the call (joins again after a reconnection).
     want_in: bool,
+    /// On the backup: the one connection to the other side.
     neg: Negotiation,
+    /// On the primary: the connection that sends (in `pc`) and the one that receives.
+    sfu: SfuNegotiation,
+    /// The connection that sends this side's media (on the backup, the only one).
     pc: Option<RtcPeerConnection>,
+    /// On the primary, the connection that receives the other side's media.
+    sub_pc: Option<RtcPeerConnection>,
     local: Option<MediaStream>,
     facing_user: bool,
     /// The connection has replayed the log: call entries from here are news.
@@ -109,7 +116,9 @@ impl Ctl {
             view: None,
             want_in: false,
             neg: Negotiation::Out,
+            sfu: SfuNegotiation::default(),
             pc: None,
+            sub_pc: None,
             local: None,
             facing_user: true,
             live: false,
@@ -301,9 +310,12 @@ impl Ctl {
         match f {
             CallFrame::Live => self.state().borrow_mut().live = true,
             CallFrame::Down => {
-                let s = self.state();
-                let mut s = s.borrow_mut();
-                s.live = false;
+                self.state().borrow_mut().live = false;
+                // On the primary this side's media went with the connection (the server
+                // drove it): both connections start again once it is back.
+                if self.on_primary() {
+                    self.negotiate(NegotiationEvent::Left, None);
+                }
             }
             CallFrame::Server(ServerFrame::Call(view)) => self.call_view(view),
             CallFrame::Server(ServerFrame::Signal {
@@ -335,9 +347,14 @@ impl Ctl {
 
     fn call_view(&self, view: CallView) {
         let s = self.state();
-        let (ui, viewer, want_in, neg) = {
+        let (ui, viewer, want_in, out) = {
             let st = s.borrow();
-            (st.ui, st.viewer, st.want_in, st.neg)
+            let out = if view.system == MediaSystem::Sfu {
+                st.sfu.publish == Negotiation::Out
+            } else {
+                st.neg == Negotiation::Out
+            };
+            (st.ui, st.viewer, st.want_in, out)
         };
         let me_in = if viewer == Side::Doctor {
             view.doctor_in
@@ -377,7 +394,7 @@ impl Ctl {
         if want_in && !me_in {
             // Back after a reconnection (or a new call on the backup): join again.
             self.send(CallAction::Join);
-        } else if me_in && (neg == Negotiation::Out || replaced) {
+        } else if me_in && (out || replaced) {
             self.negotiate(NegotiationEvent::Joined { other_in }, None);
         }
     }
@@ -407,16 +424,36 @@ impl Ctl {
         }
     }
 
+    /// Whether the current call runs on the primary system.
+    fn on_primary(&self) -> bool {
+        self.state()
+            .borrow()
+            .view
+            .as_ref()
+            .is_some_and(|v| v.system == MediaSystem::Sfu)
+    }
+
     /// Moves the negotiation and does what it says.
     fn negotiate(&self, event: NegotiationEvent, sdp: Option<String>) {
         let s = self.state();
-        let (next, todo) = {
-            let st = s.borrow();
-            st.neg.on(st.viewer, event)
+        let primary = self.on_primary();
+        let (broken, todo) = {
+            let mut st = s.borrow_mut();
+            if primary {
+                let (next, todo) = st.sfu.on(event);
+                st.sfu = next;
+                // What the backup held is gone too (the call moved).
+                st.neg = Negotiation::Out;
+                (matches!(next.publish, Negotiation::Broken { .. }), todo)
+            } else {
+                let (next, todo) = st.neg.on(st.viewer, event);
+                st.neg = next;
+                st.sfu = SfuNegotiation::default();
+                (matches!(next, Negotiation::Broken { .. }), todo)
+            }
         };
-        s.borrow_mut().neg = next;
         let ui = s.borrow().ui;
-        ui.broken.set(matches!(next, Negotiation::Broken { .. }));
+        ui.broken.set(broken);
         match todo {
             NegotiationDo::Nothing => {}
             NegotiationDo::Close => self.close_peer(),
@@ -426,12 +463,14 @@ impl Ctl {
             }
             NegotiationDo::Offer { generation } => {
                 let ctl = *self;
-                spawn_local(async move { ctl.offer(generation).await });
+                let role = if primary { Role::Send } else { Role::Both };
+                spawn_local(async move { ctl.offer(role, generation).await });
             }
             NegotiationDo::Answer { generation } => {
                 let ctl = *self;
                 let sdp = sdp.unwrap_or_default();
-                spawn_local(async move { ctl.answer(generation, sdp).await });
+                let role = if primary { Role::Receive } else { Role::Both };
+                spawn_local(async move { ctl.answer(role, generation, sdp).await });
             }
             NegotiationDo::ApplyAnswer => {
                 let pc = s.borrow().pc.clone();

@@ -1,5 +1,6 @@
-//! The peer connection of the backup system: made with this side's media, the offer or
-//! answer gathered and sent, and `getStats()` read every two seconds.
+//! The peer connections: on the backup one to the other side, with this side's media;
+//! on the primary one that sends to the media server and one that receives from it. The
+//! offer or answer is gathered and sent, and `getStats()` read every two seconds.
 use super::{Ctl, DROP_MS, GATHER_MS, get, json, sleep, window};
 use crate::chat::protocol::{ClientFrame, IceServer, SdpKind};
 use crate::domain::call::{NegotiationEvent, loss_between, quality};
@@ -45,15 +46,31 @@ pub(super) fn description(kind: &str, sdp: &str) -> JsValue {
     json(&serde_json::json!({ "type": kind, "sdp": sdp }))
 }
 
+/// What a peer connection carries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Role {
+    /// The backup: this side's media out, the other side's in.
+    Both,
+    /// The primary: this side's media out to the media server.
+    Send,
+    /// The primary: the other side's media in from the media server.
+    Receive,
+}
+
+fn shut(pc: Option<RtcPeerConnection>) {
+    if let Some(pc) = pc {
+        pc.set_ontrack(None);
+        pc.set_onconnectionstatechange(None);
+        pc.close();
+    }
+}
+
 impl Ctl {
     pub(super) fn close_peer(&self) {
         let s = self.state();
         let mut s = s.borrow_mut();
-        if let Some(pc) = s.pc.take() {
-            pc.set_ontrack(None);
-            pc.set_onconnectionstatechange(None);
-            pc.close();
-        }
+        shut(s.pc.take());
+        shut(s.sub_pc.take());
         if let (Some(id), Some(w)) = (s.stats.take(), window()) {
             w.clear_interval_with_handle(id);
         }
@@ -61,9 +78,13 @@ impl Ctl {
         s.ui.quality.set(None);
     }
 
-    /// A new peer connection with this side's media on it.
-    pub(super) fn new_peer(&self) -> Option<RtcPeerConnection> {
-        self.close_peer();
+    /// A new peer connection for `role` (replacing the one that held it).
+    pub(super) fn new_peer(&self, role: Role) -> Option<RtcPeerConnection> {
+        match role {
+            Role::Both => self.close_peer(),
+            Role::Send => shut(self.state().borrow_mut().pc.take()),
+            Role::Receive => shut(self.state().borrow_mut().sub_pc.take()),
+        }
         let s = self.state();
         let (ice, relay_only) = {
             let st = s.borrow();
@@ -74,7 +95,7 @@ impl Ctl {
             &configuration(&ice, relay_only).unchecked_into(),
         )
         .ok()?;
-        if let Some(stream) = &s.borrow().local {
+        if let (Some(stream), true) = (&s.borrow().local, role != Role::Receive) {
             for t in stream.get_tracks().iter() {
                 let t: MediaStreamTrack = t.unchecked_into();
                 pc.add_track_0(&t, stream);
@@ -84,8 +105,17 @@ impl Ctl {
         let ctl = *self;
         let on_track =
             Closure::<dyn FnMut(web_sys::RtcTrackEvent)>::new(move |e: web_sys::RtcTrackEvent| {
-                let Some(stream) = e.streams().get(0).dyn_into::<MediaStream>().ok() else {
-                    return;
+                let stream = match e.streams().get(0).dyn_into::<MediaStream>() {
+                    Ok(stream) => stream,
+                    // A track without a stream: gathered into one of our own.
+                    Err(_) => {
+                        let held = ctl.state().borrow().remote.clone();
+                        let Some(stream) = held.or_else(|| MediaStream::new().ok()) else {
+                            return;
+                        };
+                        stream.add_track(&e.track());
+                        stream
+                    }
                 };
                 ctl.state().borrow_mut().remote = Some(stream);
                 ctl.attach();
@@ -96,9 +126,16 @@ impl Ctl {
         let on_state = Closure::<dyn FnMut()>::new(move || {
             use web_sys::RtcPeerConnectionState as P;
             match watched.connection_state() {
+                // On the primary, media flows once the sending side is up; the picture
+                // counts as connected once the receiving side is.
+                P::Connected if role == Role::Send => {
+                    ctl.negotiate(NegotiationEvent::MediaFlowing, None);
+                }
                 P::Connected => {
                     ui.connected.set(true);
-                    ctl.negotiate(NegotiationEvent::MediaFlowing, None);
+                    if role == Role::Both {
+                        ctl.negotiate(NegotiationEvent::MediaFlowing, None);
+                    }
                     ctl.record();
                 }
                 P::Failed => ctl.negotiate(NegotiationEvent::MediaLost, None),
@@ -117,8 +154,14 @@ impl Ctl {
         });
         pc.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
         on_state.forget();
-        s.borrow_mut().pc = Some(pc.clone());
-        self.watch_stats();
+        if role == Role::Receive {
+            s.borrow_mut().sub_pc = Some(pc.clone());
+        } else {
+            s.borrow_mut().pc = Some(pc.clone());
+        }
+        if s.borrow().stats.is_none() {
+            self.watch_stats();
+        }
         Some(pc)
     }
 
@@ -140,8 +183,10 @@ impl Ctl {
         });
     }
 
-    pub(super) async fn offer(&self, generation: u32) {
-        let Some(pc) = self.new_peer() else { return };
+    pub(super) async fn offer(&self, role: Role, generation: u32) {
+        let Some(pc) = self.new_peer(role) else {
+            return;
+        };
         let Ok(offer) = JsFuture::from(pc.create_offer()).await else {
             return;
         };
@@ -157,8 +202,10 @@ impl Ctl {
         }
     }
 
-    pub(super) async fn answer(&self, generation: u32, sdp: String) {
-        let Some(pc) = self.new_peer() else { return };
+    pub(super) async fn answer(&self, role: Role, generation: u32, sdp: String) {
+        let Some(pc) = self.new_peer(role) else {
+            return;
+        };
         let d = description("offer", &sdp);
         if JsFuture::from(pc.set_remote_description(&d.unchecked_into()))
             .await
@@ -200,23 +247,31 @@ impl Ctl {
     }
 
     pub(super) async fn read_stats(&self) {
-        let Some(pc) = self.state().borrow().pc.clone() else {
-            return;
-        };
-        let Ok(report) = JsFuture::from(pc.get_stats()).await else {
-            return;
+        let (pc, sub_pc) = {
+            let s = self.state();
+            let s = s.borrow();
+            (s.pc.clone(), s.sub_pc.clone())
         };
         let mut rtt = None::<f64>;
         let (mut frames, mut audio_bytes, mut lost, mut received) = (0.0, 0.0, 0.0, 0.0);
-        let values = js_sys::Reflect::get(&report, &"values".into())
-            .ok()
-            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-            .and_then(|f| f.call0(&report).ok());
-        let Some(iter) = values.and_then(|v| js_sys::try_iter(&v).ok().flatten()) else {
-            return;
-        };
         let num = |o: &JsValue, k: &str| get(o, k).as_f64().unwrap_or(0.0);
-        for stat in iter.flatten() {
+        let mut stats = Vec::new();
+        for pc in [pc, sub_pc].into_iter().flatten() {
+            let Ok(report) = JsFuture::from(pc.get_stats()).await else {
+                continue;
+            };
+            let values = js_sys::Reflect::get(&report, &"values".into())
+                .ok()
+                .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+                .and_then(|f| f.call0(&report).ok());
+            if let Some(iter) = values.and_then(|v| js_sys::try_iter(&v).ok().flatten()) {
+                stats.extend(iter.flatten());
+            }
+        }
+        if stats.is_empty() {
+            return;
+        }
+        for stat in stats {
             match get(&stat, "type").as_string().as_deref() {
                 Some("candidate-pair") if get(&stat, "nominated").as_bool() == Some(true) => {
                     if let Some(r) = get(&stat, "currentRoundTripTime").as_f64() {

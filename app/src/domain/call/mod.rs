@@ -433,5 +433,76 @@ impl Negotiation {
     }
 }
 
+/// The browser's side of a call on the primary system (the media server). The page
+/// sends its media on one connection, which it offers (counting its offers), and
+/// receives the other side's on another, which the server offers; the page answers any
+/// server offer newer than the last it answered. Who came or went does not concern the
+/// page: the server subscribes it to the other side when that side publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SfuNegotiation {
+    /// The sending connection, as [`Negotiation`] names its states.
+    pub publish: Negotiation,
+    /// The last server offer answered (0: none since the page came into the call).
+    pub subscribe: u32,
+}
+
+impl Default for SfuNegotiation {
+    fn default() -> Self {
+        Self {
+            publish: Negotiation::Out,
+            subscribe: 0,
+        }
+    }
+}
+
+impl SfuNegotiation {
+    pub fn on(self, event: NegotiationEvent) -> (SfuNegotiation, NegotiationDo) {
+        use Negotiation as N;
+        use NegotiationDo as Do;
+        use NegotiationEvent as E;
+        let publish = self.publish;
+        let next = publish.generation().wrapping_add(1);
+        let with = |p: Negotiation| SfuNegotiation {
+            publish: p,
+            subscribe: self.subscribe,
+        };
+        match (publish, event) {
+            (_, E::Left) => (SfuNegotiation::default(), Do::Close),
+            (N::Out | N::Broken { .. }, E::Joined { .. }) => (
+                // A new sending connection: the server subscribes this page afresh.
+                SfuNegotiation {
+                    publish: N::Offered { generation: next },
+                    subscribe: 0,
+                },
+                Do::Offer { generation: next },
+            ),
+            (N::Out, _) => (self, Do::Nothing),
+            (N::Offered { generation }, E::AnswerReceived { generation: g }) if g == generation => {
+                (with(N::Answered { generation }), Do::ApplyAnswer)
+            }
+            (_, E::OfferReceived { generation }) if generation > self.subscribe => (
+                SfuNegotiation {
+                    publish,
+                    subscribe: generation,
+                },
+                Do::Answer { generation },
+            ),
+            (N::Answered { generation } | N::Offered { generation }, E::MediaFlowing) => {
+                (with(N::Connected { generation }), Do::Nothing)
+            }
+            (
+                N::Offered { generation }
+                | N::Answered { generation }
+                | N::Connected { generation },
+                E::MediaLost,
+            ) => (with(N::Broken { generation }), Do::Close),
+            (N::Broken { .. } | N::Connected { .. } | N::Waiting, E::Rejoin) => {
+                (SfuNegotiation::default(), Do::JoinAgain)
+            }
+            _ => (self, Do::Nothing),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -304,3 +304,55 @@ fn the_doctor_offers_the_patient_answers_and_stale_answers_are_ignored() {
         (N::Out, Do::Nothing)
     );
 }
+
+#[test]
+fn on_the_media_server_each_page_offers_what_it_sends_and_answers_what_it_receives() {
+    // R-CONS-6: the primary system; the same for the doctor and the patient.
+    use NegotiationDo as Do;
+    use NegotiationEvent as E;
+    let out = SfuNegotiation::default();
+    // Nothing happens to a page that is out of the call.
+    assert_eq!(
+        out.on(E::OfferReceived { generation: 1 }),
+        (out, Do::Nothing)
+    );
+    // In the call, alone or not: the page offers its media at once.
+    let (s, act) = out.on(E::Joined { other_in: false });
+    assert_eq!(act, Do::Offer { generation: 1 });
+    // The server's answer to that offer is applied; an answer to another is not.
+    assert_eq!(s.on(E::AnswerReceived { generation: 2 }), (s, Do::Nothing));
+    let (s, act) = s.on(E::AnswerReceived { generation: 1 });
+    assert_eq!(act, Do::ApplyAnswer);
+    // The other side publishes: the server offers it; a newer offer replaces it, an
+    // older one is ignored.
+    let (s, act) = s.on(E::OfferReceived { generation: 1 });
+    assert_eq!(act, Do::Answer { generation: 1 });
+    let (s, act) = s.on(E::OfferReceived { generation: 2 });
+    assert_eq!(act, Do::Answer { generation: 2 });
+    assert_eq!(s.on(E::OfferReceived { generation: 2 }).1, Do::Nothing);
+    assert_eq!(s.on(E::OfferReceived { generation: 1 }).1, Do::Nothing);
+    // Who comes and goes is the server's concern.
+    assert_eq!(s.on(E::OtherJoined), (s, Do::Nothing));
+    assert_eq!(s.on(E::OtherLeft), (s, Do::Nothing));
+    let (s, _) = s.on(E::MediaFlowing);
+    assert_eq!(s.publish, Negotiation::Connected { generation: 1 });
+    // A drop: broken; one tap joins again, and the next offer is a fresh count of the
+    // server's offers (a new leg counts from 1).
+    let (s, act) = s.on(E::MediaLost);
+    assert_eq!(
+        (s.publish, act),
+        (Negotiation::Broken { generation: 1 }, Do::Close)
+    );
+    let (s, act) = s.on(E::Rejoin);
+    assert_eq!((s, act), (SfuNegotiation::default(), Do::JoinAgain));
+    let (s, act) = s.on(E::Joined { other_in: true });
+    assert_eq!(act, Do::Offer { generation: 1 });
+    assert_eq!(
+        s.on(E::OfferReceived { generation: 1 }).1,
+        Do::Answer { generation: 1 }
+    );
+    // Joined again while sending (the call frame repeated): nothing new.
+    assert_eq!(s.on(E::Joined { other_in: true }).1, Do::Nothing);
+    // Leaving closes both connections and forgets the count.
+    assert_eq!(s.on(E::Left), (SfuNegotiation::default(), Do::Close));
+}

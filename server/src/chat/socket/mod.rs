@@ -10,22 +10,24 @@
 //! per-account connection count; the session checked by a job every 20 s (a connection
 //! whose session has ended closes at its next ping); the page's origin checked at the
 //! upgrade. A bad frame gets an error frame and changes nothing.
+mod call;
+
 use super::ChatParts;
 use super::hub::{Listener, News, Signal, What};
 use super::log;
 use super::service::{self, Body};
 use super::sessions::Watched;
+use crate::call::sfu::{Leg, LegNews};
 use crate::consult::access::{self, Participant};
 use crate::context::RequestContext;
 use crate::db::consult;
 use crate::error::AppError;
 use crate::state::{AppState, State};
 use app::chat::protocol::{
-    CallView, ClientFrame, MAX_CONSULTS_PER_HELLO, MAX_FRAME_BYTES, MAX_SDP_BYTES, Resume,
-    ServerFrame, close,
+    ClientFrame, MAX_CONSULTS_PER_HELLO, MAX_FRAME_BYTES, Resume, ServerFrame, close,
 };
 use app::domain::ErrorCode;
-use app::domain::call::{CallAction, Fallback};
+use app::domain::call::CallAction;
 use app::domain::consult::Side;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -33,6 +35,7 @@ use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::time::Duration;
 use time::OffsetDateTime;
+use tokio::sync::mpsc;
 use tokio::time::{Instant, interval_at};
 
 /// How long one frame may take to go out before the client counts as too slow.
@@ -88,6 +91,8 @@ pub async fn upgrade(
                 listener: hub.listener(),
                 joined: HashMap::new(),
                 in_call: HashMap::new(),
+                legs: HashMap::new(),
+                leg_news: None,
                 ip,
                 pace,
             };
@@ -153,6 +158,13 @@ struct Connection {
     joined: HashMap<i64, Joined>,
     /// The calls this connection is in, by consult: left when it closes.
     in_call: HashMap<i64, String>,
+    /// This side's media legs on the primary system, by consult (dropped: out of the
+    /// room), and where they report (made with the first).
+    legs: HashMap<i64, Leg>,
+    leg_news: Option<(
+        mpsc::UnboundedSender<LegNews>,
+        mpsc::UnboundedReceiver<LegNews>,
+    )>,
     ip: String,
 }
 
@@ -228,6 +240,18 @@ impl Connection {
                 news = self.listener.news.recv() => {
                     let Some(news) = news else { return End::Gone };
                     if let Err(end) = Box::pin(self.news(socket, news)).await {
+                        return end;
+                    }
+                }
+                leg = async {
+                    match &mut self.leg_news {
+                        Some((_, rx)) => rx.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    if let Some(leg) = leg
+                        && let Err(end) = Box::pin(self.leg_news(socket, leg)).await
+                    {
                         return end;
                     }
                 }
@@ -347,48 +371,8 @@ impl Connection {
                 kind,
                 sdp,
             } => {
-                let Some(c) = self.joined_by_number(&consult) else {
-                    return self
-                        .send(socket, &error(ErrorCode::NotFound, Some(consult), None))
-                        .await;
-                };
-                if sdp.len() > MAX_SDP_BYTES || !sdp.starts_with("v=0") {
-                    return self
-                        .send(
-                            socket,
-                            &error(ErrorCode::SignalInvalid, Some(consult), None),
-                        )
-                        .await;
-                }
-                // Only from a page in the call, for a call the browsers carry themselves.
-                let mine = self.in_call.get(&c) == Some(&call);
-                let relays = mine
-                    && crate::call::service::relays(&self.state.db, c, &call)
-                        .await
-                        .unwrap_or(false);
-                if !relays {
-                    return self
-                        .send(
-                            socket,
-                            &error(ErrorCode::CallNotRunning, Some(consult), None),
-                        )
-                        .await;
-                }
-                super::news(
-                    &self.state,
-                    News {
-                        consult_id: c,
-                        what: What::Signal(Box::new(Signal {
-                            call,
-                            from: self.who.side(),
-                            generation,
-                            kind,
-                            sdp,
-                        })),
-                        fresh: None,
-                    },
-                );
-                Ok(())
+                self.signal(socket, consult, call, generation, kind, sdp)
+                    .await
             }
             ClientFrame::Typing { consult } => {
                 let Some(c) = self.joined_by_number(&consult) else {
@@ -409,65 +393,6 @@ impl Connection {
                 Ok(())
             }
         }
-    }
-
-    /// A move of the consult's call; the call's news then reaches every page of both
-    /// sides, this one too.
-    async fn call(
-        &mut self,
-        socket: &mut WebSocket,
-        consult: String,
-        action: CallAction,
-    ) -> Result<(), End> {
-        let Some(id) = self.joined_by_number(&consult) else {
-            return self
-                .send(socket, &error(ErrorCode::NotFound, Some(consult), None))
-                .await;
-        };
-        let Some(c) = self.joined.get(&id).map(|j| j.consult.clone()) else {
-            return Ok(());
-        };
-        match crate::call::service::act(&self.state, self.who, &c, action, &self.cx()).await {
-            Ok(call) => {
-                let gone = matches!(
-                    action,
-                    CallAction::Leave
-                        | CallAction::End
-                        | CallAction::FallBack { to: Fallback::Text }
-                );
-                match call {
-                    Some(call) if !gone && call.ended_at.is_none() => {
-                        self.in_call.insert(id, call.call_number);
-                    }
-                    _ => {
-                        self.in_call.remove(&id);
-                    }
-                }
-                Ok(())
-            }
-            Err(e) => {
-                if let AppError::Internal(err) = &e {
-                    tracing::warn!(error = ?err, "a call action failed");
-                }
-                self.send(socket, &error(e.code(), Some(consult), None))
-                    .await
-            }
-        }
-    }
-
-    /// The call frame for this connection: the call with the relay's credentials.
-    fn call_frame(&self, mut view: CallView) -> ServerFrame {
-        if view.live
-            && let Ok(parts) = self.state.parts.get::<crate::call::CallParts>()
-        {
-            view.relay_only = parts.media.relay_only;
-            view.ice_servers = parts.media.ice_servers(
-                &view.call,
-                view.started_at,
-                OffsetDateTime::now_utc().unix_timestamp(),
-            );
-        }
-        ServerFrame::Call(view)
     }
 
     /// A message to a consult: one the connection follows is not looked up again.
@@ -595,7 +520,7 @@ impl Connection {
             // A video consult's running call, so a page that comes back can rejoin it.
             if video && let Ok(Some(call)) = crate::call::service::running(&self.state.db, id).await
             {
-                let f = self.call_frame(crate::call::service::view(&call, &number));
+                let f = self.call_frame(id, crate::call::service::view(&call, &number));
                 self.send(socket, &f).await?;
             }
         }
@@ -669,7 +594,7 @@ impl Connection {
                 if !view.live {
                     self.in_call.remove(&news.consult_id);
                 }
-                let f = self.call_frame(*view);
+                let f = self.call_frame(news.consult_id, *view);
                 self.send(socket, &f).await
             }
             What::Signal(sig) if sig.from != me => {
