@@ -29,6 +29,7 @@ mod m20261207_000019_audit_keyed;
 mod m20261207_000020_audit_anchors;
 mod m20261208_000021_consults;
 mod m20261209_000022_calls;
+mod m20261210_000023_call_media_events;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000020_audit_anchors::Migration),
             Box::new(m20261208_000021_consults::Migration),
             Box::new(m20261209_000022_calls::Migration),
+            Box::new(m20261210_000023_call_media_events::Migration),
         ]
     }
 }

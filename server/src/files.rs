@@ -98,6 +98,34 @@ impl Files {
         Ok((size, hex::encode(hash.finalize())))
     }
 
+    /// Writes the local file at `path` as the object at `key` (a multipart upload, read
+    /// a megabyte at a time); its size in bytes and SHA-256 (hex).
+    pub async fn put_file(&self, key: &str, path: &std::path::Path) -> anyhow::Result<(u64, String)> {
+        use sha2::Digest;
+        use tokio::io::AsyncReadExt;
+        let mut file = tokio::fs::File::open(path).await?;
+        let upload = self.store.put_multipart(&ObjectPath::parse(key)?).await?;
+        let mut write = object_store::WriteMultipart::new(upload);
+        let mut hash = sha2::Sha256::new();
+        let mut size = 0u64;
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = match file.read(&mut buf).await {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = write.abort().await;
+                    return Err(e.into());
+                }
+            };
+            hash.update(&buf[..n]);
+            size += n as u64;
+            write.write(&buf[..n]);
+        }
+        write.finish().await?;
+        Ok((size, hex::encode(hash.finalize())))
+    }
+
     /// Keys under `prefix` last written before `before` (Unix seconds).
     pub async fn written_before(&self, prefix: &str, before: i64) -> anyhow::Result<Vec<String>> {
         use futures_util::TryStreamExt;

@@ -54,6 +54,23 @@ pub struct CallRecord {
     /// Why there is no recording.
     pub note: Option<String>,
     pub recordings: Vec<RecordingView>,
+    /// What the media server saw of the call (the primary system only), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media_events: Vec<MediaEventView>,
+}
+
+/// A media server's report about a call: a side joining, publishing, leaving, its
+/// connection or media stopping (R-CONS-7, 全程留痕).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MediaEventView {
+    pub side: Option<Side>,
+    /// `joined`, `published`, `unpublished`, `left`, `connected`, `hung_up`,
+    /// `media_stopped`, `media_back`.
+    pub what: String,
+    pub detail: Option<String>,
+    /// Unix milliseconds, the media server's clock.
+    pub at_ms: i64,
 }
 
 /// A consult's calls, for its page: when, on which line, and the recordings with links

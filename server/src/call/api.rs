@@ -219,6 +219,7 @@ pub(crate) fn routes() -> ApiRoutes {
             .merge(OpenApiRouter::new().routes(routes!(put_piece)).layer(
                 axum::extract::DefaultBodyLimit::max(recording::MAX_CHUNK_BYTES + 1024),
             )),
+        providers: super::events::routes(),
         ..ApiRoutes::default()
     }
 }

@@ -5,8 +5,10 @@
 //! the consult's log. The pages are the consult pages' call panel (`app::call`).
 pub mod api;
 pub mod ending;
+pub mod events;
 pub mod janus;
 pub mod media;
+pub mod processing;
 pub mod recording;
 pub mod service;
 pub mod sfu;
@@ -27,6 +29,12 @@ pub struct CallParts {
     pub retention_days: i64,
     /// The most one call's recording may take, in bytes.
     pub recording_max_bytes: i64,
+    /// Where the primary media server records (as this server sees it), when there is one.
+    pub janus_recordings: Option<String>,
+    pub processing: processing::Processing,
+    /// SHA-256 of the password Janus's event handler sends (the API secret).
+    pub janus_events_digest: Option<Vec<u8>>,
+    pub janus_handles: events::Handles,
 }
 
 impl Feature for Calls {
@@ -38,6 +46,15 @@ impl Feature for Calls {
             media: media::Media::from_config(config),
             retention_days: config.calls.recording_retention_days,
             recording_max_bytes: config.calls.recording_max_bytes,
+            janus_recordings: config.calls.janus.as_ref().map(|j| j.recordings.clone()),
+            processing: processing::Processing::default(),
+            janus_events_digest: config.calls.janus.as_ref().map(|j| {
+                use secrecy::ExposeSecret;
+                ring::digest::digest(&ring::digest::SHA256, j.api_secret.expose_secret().as_bytes())
+                    .as_ref()
+                    .to_vec()
+            }),
+            janus_handles: events::Handles::default(),
         });
     }
     fn jobs(&self) -> Vec<Job> {
@@ -51,6 +68,20 @@ impl Feature for Calls {
                         if let Ok(parts) = state.parts.get::<CallParts>() {
                             parts.media.check_primary(now.unix_timestamp()).await;
                         }
+                        Ok(())
+                    })
+                },
+            },
+            Job {
+                name: "processing the media server's recordings",
+                every: Duration::from_secs(15),
+                first_after: Duration::from_secs(15),
+                run: |state, now| {
+                    Box::pin(async move {
+                        logged(
+                            "processing the media server's recordings",
+                            processing::process_ended(&state, now).await,
+                        );
                         Ok(())
                     })
                 },

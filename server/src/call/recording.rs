@@ -10,7 +10,7 @@ use crate::context::RequestContext;
 use crate::db::{self, call_recording, call_recording_chunk, consult, consult_call};
 use crate::error::AppError;
 use crate::state::State;
-pub use app::call::{CallRecord, RecordingView};
+pub use app::call::{CallRecord, MediaEventView, RecordingView};
 use app::domain::call::MediaSystem;
 use app::domain::{ErrorCode, Field, FieldError};
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -456,9 +456,29 @@ pub async fn of_consult(
         .order_by_asc(call_recording::Column::Part)
         .all(db)
         .await?;
+    let ids: Vec<i64> = calls.iter().map(|c| c.id).collect();
+    let events = crate::db::call_media_event::Entity::find()
+        .filter(crate::db::call_media_event::Column::CallId.is_in(ids))
+        .order_by_asc(crate::db::call_media_event::Column::Id)
+        .all(db)
+        .await?;
     Ok(calls
         .into_iter()
         .map(|call| CallRecord {
+            media_events: events
+                .iter()
+                .filter(|e| e.call_id == call.id)
+                .map(|e| MediaEventView {
+                    side: e.side.as_deref().and_then(|s| match s {
+                        "doctor" => Some(app::domain::consult::Side::Doctor),
+                        "patient" => Some(app::domain::consult::Side::Patient),
+                        _ => None,
+                    }),
+                    what: e.what.clone(),
+                    detail: e.detail.clone(),
+                    at_ms: e.at_ms,
+                })
+                .collect(),
             recordings: recordings
                 .iter()
                 .filter(|r| r.call_id == call.id)

@@ -527,6 +527,15 @@ async fn step(
     after.run(state);
     if let Some((system, room)) = close_room {
         parts.media.provider(system).close_room(&room).await;
+        // The room is closed and its files with it: the recording is made at once.
+        let state = state.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(super::processing::SETTLE).await;
+            let now = time::OffsetDateTime::now_utc();
+            if let Err(e) = super::processing::process_ended(&state, now).await {
+                tracing::warn!(error = ?e, "a call's recording was not processed at its end");
+            }
+        });
     }
     Ok(now_call)
 }

@@ -180,12 +180,15 @@ impl Run {
                 let handle = self.janus.attach(self.session).await?;
                 self.publisher = Some(handle);
                 self.publish_generation = generation;
+                // The publisher's id says the side (even: the doctor, odd: the patient),
+                // so the recording's files tell whose they are.
                 self.message(
                     handle,
                     json!({
                         "request": "joinandconfigure",
                         "room": self.room,
                         "ptype": "publisher",
+                        "id": publisher_id(self.side),
                         "display": self.side.as_str(),
                     }),
                     Some(json!({ "type": "offer", "sdp": sdp })),
@@ -285,6 +288,18 @@ impl Run {
         )
         .await
     }
+}
+
+/// A new publisher id for `side`: random, 53 bits (exact as a JSON number), even for
+/// the doctor and odd for the patient.
+pub fn publisher_id(side: Side) -> u64 {
+    let id = (rand::random::<u64>() >> 11) & !1;
+    if side == Side::Doctor { id } else { id | 1 }
+}
+
+/// Whose a publisher id is.
+pub fn side_of_publisher(id: u64) -> Side {
+    if id % 2 == 0 { Side::Doctor } else { Side::Patient }
 }
 
 /// Passes the session's events on until the leg ends or Janus stops answering.

@@ -1,5 +1,6 @@
 //! The database: entities and connection. One way in: sea-orm.
 pub mod booking;
+pub mod call_media_event;
 pub mod call_recording;
 pub mod call_recording_chunk;
 pub mod checkpoint;
