@@ -652,3 +652,86 @@ pub async fn a_calls_recording_is_limited_in_bytes_even_sent_at_once(db: Db) {
         2_400
     );
 }
+
+/// R-CONS-7 (全程留痕): what Janus's event handler reports about a call's room is kept
+/// with the call, in order, append-only; only the media server (the shared secret) may
+/// report.
+pub async fn the_media_servers_reports_are_kept_with_the_call(db: Db) {
+    use base64::Engine;
+    let p = crate::consult::paid_consult_with(db, "video", |c| {
+        c.calls.janus = Some(server::config::calls::JanusSettings {
+            // Never reached: the reports are what this test is about.
+            url: "http://127.0.0.1:9/janus".into(),
+            api_secret: secrecy::SecretBox::from(String::from("janus shared secret")),
+            recordings: "/tmp/fuzhen-no-recordings".into(),
+        })
+    })
+    .await;
+    let c = p.consult.clone();
+    open_now(&p).await;
+    let mut doctor = follow(&p.doctor, DOCTOR, &c).await;
+    send(
+        &mut doctor,
+        action(&c, json!({ "do": "start", "media": "video" })),
+    )
+    .await;
+    until(&mut doctor, call_frame).await;
+    // As if the call had opened room 77 on the media server.
+    p.patient
+        .state
+        .db
+        .execute_unprepared("UPDATE consult_call SET room = '77'")
+        .await
+        .unwrap();
+    let reports = json!([
+        {"type": 64, "handle_id": 9, "timestamp": 1_765_170_000_000_000_i64,
+         "event": {"plugin": "janus.plugin.videoroom",
+                   "data": {"event": "joined", "room": 77, "id": 4813, "display": "patient"}}},
+        {"type": 16, "handle_id": 9, "timestamp": 1_765_170_001_000_000_i64,
+         "event": {"connection": "webrtcup"}},
+        {"type": 1, "session_id": 5, "event": {"name": "created"}},
+        // Another room's: not this consult's.
+        {"type": 64, "handle_id": 10, "event": {"data": {"event": "joined", "room": 78, "id": 2}}},
+    ]);
+    let deliver = |password: Option<&str>| {
+        let mut req = p
+            .patient
+            .client
+            .post(p.patient.url("/api/v1/calls/media-events"))
+            .header("content-type", "application/json")
+            .body(reports.to_string());
+        if let Some(pw) = password {
+            let basic = base64::engine::general_purpose::STANDARD.encode(format!("janus:{pw}"));
+            req = req.header("authorization", format!("Basic {basic}"));
+        }
+        req.send()
+    };
+    assert_eq!(deliver(None).await.unwrap().status(), 401);
+    assert_eq!(deliver(Some("janus shared secreT")).await.unwrap().status(), 401);
+    assert_eq!(count(&p, "SELECT COUNT(*) AS n FROM call_media_event").await, 0);
+    assert_eq!(
+        deliver(Some("janus shared secret")).await.unwrap().status(),
+        204
+    );
+    let calls: Value = p
+        .doctor
+        .get(&format!("/api/v1/staff/consults/{c}/calls"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let seen = &calls[0]["media_events"];
+    assert_eq!(seen.as_array().map(Vec::len), Some(2), "{calls}");
+    assert_eq!(seen[0]["what"], "joined");
+    assert_eq!(seen[0]["side"], "patient");
+    assert_eq!(seen[0]["at_ms"], 1_765_170_000_000_i64);
+    assert_eq!(seen[1]["what"], "connected");
+    assert_eq!(seen[1]["side"], "patient");
+    let db = &p.patient.state.db;
+    for sql in [
+        "UPDATE call_media_event SET what = 'left'",
+        "DELETE FROM call_media_event",
+    ] {
+        assert!(db.execute_unprepared(sql).await.is_err(), "{sql}");
+    }
+}

@@ -68,6 +68,7 @@ on_both_databases!(
     call::a_backup_calls_recording_goes_up_in_pieces_into_the_record,
     call::recordings_left_behind_are_settled_after_the_grace_period,
     call::a_calls_recording_is_limited_in_bytes_even_sent_at_once,
+    call::the_media_servers_reports_are_kept_with_the_call,
     records::a_completed_consult_archives_its_record_for_good,
     records::patients_see_who_viewed_their_record,
     consult::a_paid_booking_opens_a_consult_that_the_doctors_answer_serves,

@@ -234,6 +234,15 @@ impl Connection {
         {
             self.legs.remove(&consult_id);
         }
+        // A call that took over from this one (a fallback to the backup) has this side
+        // in it already: its signals are this connection's now.
+        let me_in = match self.who.side() {
+            app::domain::consult::Side::Doctor => view.doctor_in,
+            _ => view.patient_in,
+        };
+        if view.live && me_in && self.in_call.contains_key(&consult_id) {
+            self.in_call.insert(consult_id, view.call.clone());
+        }
         if view.live
             && let Ok(parts) = self.state.parts.get::<crate::call::CallParts>()
         {
