@@ -49,7 +49,9 @@ impl Wire {
 /// The live conversation and the composer. `socket` is the connection's path, `files`
 /// the path the consult's files are read under, `last_seq` the last entry the page
 /// shows, `action` where the plain form posts, `client_id` the plain form's message id.
-#[island]
+/// Its code loads apart (`lazy`, with `cargo leptos build --split`): only a page that
+/// shows a consult fetches it, so a first visit elsewhere does not.
+#[island(lazy)]
 #[allow(clippy::too_many_arguments)]
 pub fn ChatLive(
     consult: String,

@@ -129,7 +129,7 @@ pub fn ffmpeg_args(inputs: &[Input], out: &Path) -> (Vec<String>, bool) {
     if has_video {
         for a in [
             "-map", "[vout]", "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8",
-            "-b:v", "600k",
+            "-b:v", "600k", "-pix_fmt", "yuv420p",
         ] {
             args.push(a.into());
         }

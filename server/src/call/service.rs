@@ -246,7 +246,18 @@ async fn start(
     let mut after = AfterCommit::default();
     if let Some((old, by, author)) = &replacing {
         let ended = end_in(&txn, old, EndCause::Fallback, now).await?;
-        if let Some(ended) = ended {
+        let Some(ended) = ended else {
+            // Another page moved it first (both sides lost the media server at once):
+            // the call that took over is the one.
+            txn.rollback().await?;
+            if let Some(room) = &room {
+                parts.media.provider(system).close_room(room).await;
+            }
+            return running(&state.db, c.id)
+                .await?
+                .ok_or_else(|| refused(CallRefused::NoCall));
+        };
+        {
             let n = note(&ended, CallStep::FellBack, Some(Fallback::Backup));
             log_step(&txn, &ended, n, *by, Some(*author), now, &mut after).await?;
             log_step(
