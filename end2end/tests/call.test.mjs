@@ -7,99 +7,18 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { networkInterfaces } from 'node:os';
-import { BASE, SHOTS, launchOptions, createAdmin, staffLogin, registerPatient, onboardStaff, minimalPdf } from './helpers.mjs';
+import { SHOTS, BASE, PHONE, callLaunchOptions, nonLoopbackAddress, videoConsult as openVideoConsult, mediaFlows } from './helpers.mjs';
 
 // Chromium leaves loopback out of a call's candidates: the two pages meet on another
 // address of this machine.
-const meetingAddress = Object.values(networkInterfaces()).flat().some((a) => a && a.family === 'IPv4' && !a.internal);
+const meetingAddress = Boolean(nonLoopbackAddress());
 
 let browser;
-before(async () => {
-  browser = await chromium.launch({
-    ...launchOptions,
-    args: [...launchOptions.args, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-      '--autoplay-policy=no-user-gesture-required'],
-  });
-});
+before(async () => { browser = await chromium.launch(callLaunchOptions); });
 after(async () => { await browser?.close(); });
 
-const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' };
-
-/// A video consult opened at once from the doctor's live video queue: the patient's and
-/// the doctor's contexts and the consult's number.
-async function videoConsult(n) {
-  const adminCtx = await browser.newContext();
-  const admin = adminCtx.request;
-  const adminHeaders = await staffLogin(admin, `admin.call${n}`, createAdmin(`admin.call${n}`));
-  const approverCtx = await browser.newContext();
-  const approver = approverCtx.request;
-  const approverHeaders = await staffLogin(approver, `admin2.call${n}`, createAdmin(`admin2.call${n}`));
-  let phones = 0;
-  const make = (username, role) => onboardStaff(
-    { api: admin, headers: adminHeaders }, { api: approver, headers: approverHeaders },
-    { username, role, display_name: role === 'doctor' ? '陈静' : '王运营', phone: `1370015${n}${String(++phones).padStart(3, '0')}` },
-  );
-  const opCtx = await browser.newContext();
-  const op = opCtx.request;
-  const opHeaders = await staffLogin(op, `op.call${n}`, await make(`op.call${n}`, 'operator'));
-  const drCtx = await browser.newContext(PHONE);
-  const dr = drCtx.request;
-  const drHeaders = await staffLogin(dr, `dr.call${n}`, await make(`dr.call${n}`, 'doctor'));
-  const doc = await op.post(`${BASE}/api/v1/staff/doctors`, {
-    headers: opHeaders,
-    data: { name: '陈静', title: 'chief', department: 'cardiology', licence_number: `11011000000930${n}`,
-      practicing_since: '2004-09-01', specialties: '高血压', bio: '' },
-  });
-  assert.equal(doc.status(), 201, await doc.text());
-  const doctorNumber = (await doc.json()).doctor_number;
-  assert.equal((await op.put(`${BASE}/api/v1/staff/doctors/${doctorNumber}/account`, { headers: opHeaders, data: { username: `dr.call${n}` } })).status(), 204);
-  assert.equal((await dr.put(`${BASE}/api/v1/staff/me/presence`, { headers: drHeaders, data: { consult_type: 'video', online: true } })).status(), 204);
-
-  const patientCtx = await browser.newContext(PHONE);
-  const api = patientCtx.request;
-  const [phone, idNumber] = [['13500137001', '11010519890909001X'], ['13500137002', '110105199001010029']][n - 1];
-  const headers = await registerPatient(api, { phone, idNumber, name: '李娜' });
-  const up = await api.post(`${BASE}/api/v1/proofs`, {
-    headers,
-    multipart: { institution: '北京协和医院', diagnosed_on: '2026-06-01', icd10: 'I10', note: '',
-      idempotency_key: `call-${phone}`, files: { name: 'report.pdf', mimeType: 'application/pdf', buffer: minimalPdf() } },
-  });
-  assert.equal(up.status(), 201, await up.text());
-  const decided = await op.post(`${BASE}/api/v1/staff/proofs/${(await up.json()).proof_number}/decision`, {
-    headers: opHeaders, data: { decision: 'approve', icd10: 'I10', department: 'cardiology' },
-  });
-  assert.ok(decided.ok(), await decided.text());
-  const answers = Object.fromEntries(['chest_pain', 'breathing_difficulty', 'heavy_bleeding', 'lost_consciousness',
-    'stroke_signs', 'seizure', 'severe_allergy', 'poisoning', 'infant_high_fever', 'self_harm'].map((f) => [f, false]));
-  assert.equal((await api.post(`${BASE}/api/v1/emergency-screen`, { headers, data: { answers, critical: false } })).status(), 200);
-  const { version } = await (await api.get(`${BASE}/api/v1/consult-notice`)).json();
-  assert.equal((await api.post(`${BASE}/api/v1/consult-consents`, { headers, data: { icd10: 'I10', department: 'cardiology', version, accept: true } })).status(), 201);
-  const joined = await api.post(`${BASE}/api/v1/queue`, { headers, data: { doctor_number: doctorNumber, consult_type: 'video' } });
-  assert.equal(joined.status(), 201, await joined.text());
-  const called = await dr.post(`${BASE}/api/v1/staff/me/queue/next`, { headers: drHeaders, data: { consult_type: 'video' } });
-  assert.equal(called.status(), 200, await called.text());
-  const [consult] = await (await api.get(`${BASE}/api/v1/consults`)).json();
-  for (const c of [adminCtx, approverCtx, opCtx]) await c.close();
-  return { patientCtx, drCtx, number: consult.consult_number };
-}
-
-/// What has arrived from the other side so far, as the page's getStats() reading says.
-async function received(page) {
-  const stage = page.locator('[data-testid=call-stage]');
-  return { frames: Number(await stage.getAttribute('data-frames')), audio: Number(await stage.getAttribute('data-audio')) };
-}
-
-/// Both kinds of media keep arriving on `page`.
-async function mediaFlows(page, label) {
-  await page.waitForFunction(() => document.querySelector('[data-testid=call-stage]')?.dataset.connected === 'true', null, { timeout: 20_000 });
-  await page.waitForFunction(() => Number(document.querySelector('[data-testid=call-stage]').dataset.frames) > 0, null, { timeout: 20_000 });
-  const first = await received(page);
-  await page.waitForTimeout(4_500);
-  const later = await received(page);
-  assert.ok(later.frames > first.frames, `${label}: video frames decoded grow (${first.frames} → ${later.frames})`);
-  assert.ok(later.audio > first.audio, `${label}: audio received grows (${first.audio} → ${later.audio})`);
-}
+/// A video consult opened at once from the doctor's live video queue (helpers.mjs).
+const videoConsult = (n) => openVideoConsult(browser, n);
 
 test('the doctor calls, the patient checks the devices and answers, both see and hear each other, and a drop is one tap',
   { skip: !meetingAddress && 'no address besides loopback on this machine' }, async () => {

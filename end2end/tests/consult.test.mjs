@@ -6,13 +6,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { deflateSync, crc32 } from 'node:zlib';
-import { BASE, SHOTS, launchOptions, createAdmin, staffLogin, registerPatient, onboardStaff, minimalPdf } from './helpers.mjs';
+import { BASE, SHOTS, PHONE, launchOptions, staffTeam, eligiblePatient } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await chromium.launch(launchOptions); });
 after(async () => { await browser?.close(); });
-
-const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' };
 
 /// A 64×48 PNG (a colour gradient): a photo as the picker hands it over.
 const PNG = (() => {
@@ -43,32 +41,11 @@ const PNG = (() => {
 /// A paid 图文 consult: the patient's and the doctor's browser contexts (logged in), and
 /// the consult's number. `n` keeps each run's people apart.
 async function paidConsult(n, javaScriptEnabled) {
-  const adminCtx = await browser.newContext();
-  const admin = adminCtx.request;
-  const adminHeaders = await staffLogin(admin, `admin.cs${n}`, createAdmin(`admin.cs${n}`));
-  const approverCtx = await browser.newContext();
-  const approver = approverCtx.request;
-  const approverHeaders = await staffLogin(approver, `admin2.cs${n}`, createAdmin(`admin2.cs${n}`));
-  let phones = 0;
-  const make = (username, role) => onboardStaff(
-    { api: admin, headers: adminHeaders }, { api: approver, headers: approverHeaders },
-    { username, role, display_name: role === 'doctor' ? '周文' : '王运营', phone: `1370014${n}${String(++phones).padStart(3, '0')}` },
-  );
-  const opCtx = await browser.newContext();
-  const op = opCtx.request;
-  const opHeaders = await staffLogin(op, `op.cs${n}`, await make(`op.cs${n}`, 'operator'));
-  const drCtx = await browser.newContext({ ...PHONE, javaScriptEnabled });
-  const dr = drCtx.request;
-  await staffLogin(dr, `dr.cs${n}`, await make(`dr.cs${n}`, 'doctor'));
-
-  const doc = await op.post(`${BASE}/api/v1/staff/doctors`, {
-    headers: opHeaders,
-    data: { name: '周文', title: 'chief', department: 'cardiology', licence_number: `11011000000920${n}`,
-      practicing_since: '2003-09-01', specialties: '高血压', bio: '' },
+  const { opCtx, op, opHeaders, drCtx, doctorNumber } = await staffTeam(browser, {
+    tag: 'cs', n, phonePrefix: '1370014',
+    doctor: { name: '周文', licence: `11011000000920${n}`, practicingSince: '2003-09-01' },
+    drContext: { ...PHONE, javaScriptEnabled },
   });
-  assert.equal(doc.status(), 201, await doc.text());
-  const doctorNumber = (await doc.json()).doctor_number;
-  assert.equal((await op.put(`${BASE}/api/v1/staff/doctors/${doctorNumber}/account`, { headers: opHeaders, data: { username: `dr.cs${n}` } })).status(), 204);
   for (const consult_type of ['text', 'image_text', 'video']) {
     const price = await op.put(`${BASE}/api/v1/staff/consult-prices`, { headers: opHeaders, data: { title: 'chief', consult_type, fee_fen: 5000 } });
     assert.equal(price.status(), 204, await price.text());
@@ -83,22 +60,7 @@ async function paidConsult(n, javaScriptEnabled) {
   const patientCtx = await browser.newContext({ ...PHONE, javaScriptEnabled });
   const api = patientCtx.request;
   const [phone, idNumber] = n === 1 ? ['13500136001', '110105198707070010'] : ['13500136002', '110105198808080023'];
-  const headers = await registerPatient(api, { phone, idNumber, name: '宋江' });
-  const up = await api.post(`${BASE}/api/v1/proofs`, {
-    headers,
-    multipart: { institution: '北京协和医院', diagnosed_on: '2026-06-01', icd10: 'I10', note: '',
-      idempotency_key: `consult-${phone}`, files: { name: 'report.pdf', mimeType: 'application/pdf', buffer: minimalPdf() } },
-  });
-  assert.equal(up.status(), 201, await up.text());
-  const decided = await op.post(`${BASE}/api/v1/staff/proofs/${(await up.json()).proof_number}/decision`, {
-    headers: opHeaders, data: { decision: 'approve', icd10: 'I10', department: 'cardiology' },
-  });
-  assert.ok(decided.ok(), await decided.text());
-  const answers = Object.fromEntries(['chest_pain', 'breathing_difficulty', 'heavy_bleeding', 'lost_consciousness',
-    'stroke_signs', 'seizure', 'severe_allergy', 'poisoning', 'infant_high_fever', 'self_harm'].map((f) => [f, false]));
-  assert.equal((await api.post(`${BASE}/api/v1/emergency-screen`, { headers, data: { answers, critical: false } })).status(), 200);
-  const { version } = await (await api.get(`${BASE}/api/v1/consult-notice`)).json();
-  assert.equal((await api.post(`${BASE}/api/v1/consult-consents`, { headers, data: { icd10: 'I10', department: 'cardiology', version, accept: true } })).status(), 201);
+  const headers = await eligiblePatient(api, { op, opHeaders }, { phone, idNumber, name: '宋江', key: 'consult' });
   const held = await api.post(`${BASE}/api/v1/holds`, { headers, data: { slot_number: slot } });
   assert.equal(held.status(), 201, await held.text());
   const booking = (await held.json()).booking_number;
@@ -107,7 +69,7 @@ async function paidConsult(n, javaScriptEnabled) {
   const paid = await api.post(`${BASE}/forms/pay/sandbox/${order}`, { form: { choice: 'succeed', csrf_token: headers['x-csrf-token'] }, maxRedirects: 0 });
   assert.equal(paid.status(), 303, await paid.text());
   const [consult] = await (await api.get(`${BASE}/api/v1/consults`)).json();
-  for (const c of [adminCtx, approverCtx, opCtx]) await c.close();
+  await opCtx.close();
   return { patientCtx, drCtx, number: consult.consult_number };
 }
 

@@ -4,45 +4,21 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { BASE, SHOTS, launchOptions, createAdmin, staffLogin, registerPatient, onboardStaff, minimalPdf } from './helpers.mjs';
+import { BASE, SHOTS, launchOptions, staffTeam, eligiblePatient } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await chromium.launch(launchOptions); });
 after(async () => { await browser?.close(); });
 
-const PDF = minimalPdf();
-
 async function liveQueue(javaScriptEnabled) {
   const tag = javaScriptEnabled ? 'js' : 'nojs';
   const n = javaScriptEnabled ? 1 : 2;
-  // Staff: one admin asks for an operator's and a doctor's account, a second approves.
-  const adminCtx = await browser.newContext();
-  const admin = adminCtx.request;
-  const adminHeaders = await staffLogin(admin, `admin.queue${n}`, createAdmin(`admin.queue${n}`));
-  const approverCtx = await browser.newContext();
-  const approver = approverCtx.request;
-  const approverHeaders = await staffLogin(approver, `admin2.queue${n}`, createAdmin(`admin2.queue${n}`));
-  let phones = 0;
-  const make = (username, role) => onboardStaff(
-    { api: admin, headers: adminHeaders }, { api: approver, headers: approverHeaders },
-    { username, role, display_name: role === 'doctor' ? '刘明辉' : '王运营', phone: `1370013${n}${String(++phones).padStart(3, '0')}` },
-  );
-  const opCtx = await browser.newContext();
-  const op = opCtx.request;
-  const opHeaders = await staffLogin(op, `op.queue${n}`, await make(`op.queue${n}`, 'operator'));
-  const drCtx = await browser.newContext();
-  const dr = drCtx.request;
-  const drHeaders = await staffLogin(dr, `dr.queue${n}`, await make(`dr.queue${n}`, 'doctor'));
-
-  // The operator lists the doctor, links the account; the doctor goes online.
-  const doc = await op.post(`${BASE}/api/v1/staff/doctors`, {
-    headers: opHeaders,
-    data: { name: '刘明辉', title: 'chief', department: 'cardiology', licence_number: `11011000000910${n}`,
-      practicing_since: '2001-09-01', specialties: '高血压、心力衰竭', bio: '' },
+  // Staff: one admin asks for an operator's and a doctor's account, a second approves;
+  // the operator lists the doctor and links the account; the doctor goes online.
+  const { opCtx, op, opHeaders, drCtx, dr, drHeaders, doctorNumber } = await staffTeam(browser, {
+    tag: 'queue', n, phonePrefix: '1370013',
+    doctor: { name: '刘明辉', licence: `11011000000910${n}`, practicingSince: '2001-09-01', specialties: '高血压、心力衰竭' },
   });
-  assert.equal(doc.status(), 201);
-  const doctorNumber = (await doc.json()).doctor_number;
-  assert.equal((await op.put(`${BASE}/api/v1/staff/doctors/${doctorNumber}/account`, { headers: opHeaders, data: { username: `dr.queue${n}` } })).status(), 204);
   assert.equal((await dr.put(`${BASE}/api/v1/staff/me/presence`, { headers: drHeaders, data: { consult_type: 'text', online: true } })).status(), 204);
 
   // Two patients with an approved hypertension proof, screened and consented.
@@ -53,26 +29,7 @@ async function liveQueue(javaScriptEnabled) {
   for (const [phone, idNumber, name] of people) {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN', javaScriptEnabled });
     const api = context.request;
-    const headers = await registerPatient(api, { phone, idNumber, name });
-    const up = await api.post(`${BASE}/api/v1/proofs`, {
-      headers,
-      multipart: { institution: '北京协和医院', diagnosed_on: '2026-06-01', icd10: 'I10', note: '',
-        idempotency_key: `queue-${phone}`, files: { name: 'report.pdf', mimeType: 'application/pdf', buffer: PDF } },
-    });
-    assert.equal(up.status(), 201, await up.text());
-    const proof = (await up.json()).proof_number;
-    const decided = await op.post(`${BASE}/api/v1/staff/proofs/${proof}/decision`, {
-      headers: opHeaders, data: { decision: 'approve', icd10: 'I10', department: 'cardiology' },
-    });
-    assert.ok(decided.ok(), await decided.text());
-    const answers = Object.fromEntries(['chest_pain', 'breathing_difficulty', 'heavy_bleeding', 'lost_consciousness',
-      'stroke_signs', 'seizure', 'severe_allergy', 'poisoning', 'infant_high_fever', 'self_harm'].map((f) => [f, false]));
-    assert.equal((await api.post(`${BASE}/api/v1/emergency-screen`, { headers, data: { answers, critical: false } })).status(), 200);
-    const { version } = await (await api.get(`${BASE}/api/v1/consult-notice`)).json();
-    const consent = await api.post(`${BASE}/api/v1/consult-consents`, {
-      headers, data: { icd10: 'I10', department: 'cardiology', version, accept: true },
-    });
-    assert.equal(consent.status(), 201, await consent.text());
+    await eligiblePatient(api, { op, opHeaders }, { phone, idNumber, name, key: 'queue' });
     patients.push(context);
   }
 
@@ -116,7 +73,7 @@ async function liveQueue(javaScriptEnabled) {
   await second.click('form[action$="/leave"] button');
   await second.waitForURL(/\/queue\/QE[0-9a-f]+$/);
   assert.match(await second.textContent('[data-testid=queue-live]'), /您已退出排队/);
-  for (const c of [...patients, adminCtx, opCtx, drCtx]) await c.close();
+  for (const c of [...patients, opCtx, drCtx]) await c.close();
 }
 
 test('patients wait in a live queue and the place updates by itself — with JavaScript', async () => {
