@@ -9,8 +9,12 @@
 # delivery latency; one server, and two over Redis on PostgreSQL). Runs on SQLite, and also on
 # PostgreSQL when FUZHEN_BENCH_POSTGRES_URL (or FUZHEN_TEST_POSTGRES_URL) names a server:
 # a fresh database is created there for the run and dropped at the end.
+# Then the call set-up time (R-CONS-6): calls one after another between two pages, on the
+# peer-to-peer backup (end2end/bench/call-setup.mjs, which can also be pointed at a server
+# with a media server).
 # Benchmarks print; they do not fail on the targets.
 #   BENCH_SECS   seconds per wrk run (default 10)
+#   BENCH_CALLS  calls measured for the call set-up time (default 20)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
@@ -241,6 +245,22 @@ chat_bench() {
   chat_pids=()
 }
 
+# call_setup_bench: the call set-up time between a doctor's page and a patient's page on
+# this machine, peer-to-peer (the pages meet on an address other than loopback, which
+# Chromium leaves out of a call: a dummy interface when there is none, as in scripts/test.sh).
+call_setup_bench() {
+  echo "== call set-up (R-CONS-6): ${BENCH_CALLS:-20} calls in a row on one consult, two pages of this machine"
+  if ! ip -4 -o addr show scope global 2>/dev/null | grep -q inet; then
+    if [ "$(id -u)" = 0 ] && ip link add fuzhen0 type dummy 2>/dev/null; then
+      ip addr add 10.77.0.1/24 dev fuzhen0 && ip link set fuzhen0 up
+    fi
+  fi
+  start_server ""
+  FUZHEN_DATA_DIR="$(dirname "$server_log")" node end2end/bench/call-setup.mjs "$base" "direct (peer-to-peer)" "${BENCH_CALLS:-20}" ||
+    echo "   warning: the call set-up benchmark failed; server log: $server_log"
+  stop_server
+}
+
 # suite NAME [DATABASE_URL]
 suite() {
   local name=$1 db=${2:-} anon session
@@ -303,6 +323,10 @@ suite() {
   ./target/release/examples/bench_webhooks "$base" "$db_url" ||
     echo "   warning: the webhook benchmark failed; server log: $server_log"
   stop_server
+
+  if [ -z "$db" ]; then
+    call_setup_bench
+  fi
 
   if [ -n "$db" ]; then
     echo "== the most PostgreSQL does of a hold's SQL on this machine ($name)"
