@@ -100,7 +100,11 @@ impl Files {
 
     /// Writes the local file at `path` as the object at `key` (a multipart upload, read
     /// a megabyte at a time); its size in bytes and SHA-256 (hex).
-    pub async fn put_file(&self, key: &str, path: &std::path::Path) -> anyhow::Result<(u64, String)> {
+    pub async fn put_file(
+        &self,
+        key: &str,
+        path: &std::path::Path,
+    ) -> anyhow::Result<(u64, String)> {
         use sha2::Digest;
         use tokio::io::AsyncReadExt;
         let mut file = tokio::fs::File::open(path).await?;

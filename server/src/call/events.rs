@@ -13,7 +13,9 @@ use app::domain::consult::Side;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use base64::{Engine, engine::general_purpose::STANDARD};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -67,13 +69,23 @@ pub fn read(e: &Value) -> Option<Seen> {
                 _ => return None,
             };
             let detail = ev["reason"].as_str().map(|r| r.chars().take(64).collect());
-            Some(Seen { what, detail, publisher: None, handle, room: None })
+            Some(Seen {
+                what,
+                detail,
+                publisher: None,
+                handle,
+                room: None,
+            })
         }
         32 => {
             let receiving = ev["receiving"].as_bool()?;
             let kind = ev["media"].as_str().unwrap_or("media");
             Some(Seen {
-                what: if receiving { "media_back" } else { "media_stopped" },
+                what: if receiving {
+                    "media_back"
+                } else {
+                    "media_stopped"
+                },
                 detail: Some(kind.chars().take(16).collect()),
                 publisher: None,
                 handle,
@@ -210,16 +222,35 @@ mod tests {
                       "data": {"event": "joined", "room": 77, "id": 4813, "display": "patient"}}});
         assert_eq!(
             read(&joined),
-            Some(Seen { what: "joined", detail: None, publisher: Some(4813), handle: 9, room: Some(77) })
+            Some(Seen {
+                what: "joined",
+                detail: None,
+                publisher: Some(4813),
+                handle: 9,
+                room: Some(77)
+            })
         );
         let up = json!({"type": 16, "handle_id": 9, "event": {"connection": "webrtcup"}});
         assert_eq!(read(&up).map(|s| s.what), Some("connected"));
-        let lost = json!({"type": 32, "handle_id": 9, "event": {"media": "video", "receiving": false}});
+        let lost =
+            json!({"type": 32, "handle_id": 9, "event": {"media": "video", "receiving": false}});
         let lost = read(&lost).unwrap();
-        assert_eq!((lost.what, lost.detail.as_deref()), ("media_stopped", Some("video")));
+        assert_eq!(
+            (lost.what, lost.detail.as_deref()),
+            ("media_stopped", Some("video"))
+        );
         // Not kept: a session made, an ICE detail, a subscriber's own event.
-        assert_eq!(read(&json!({"type": 1, "event": {"name": "created"}})), None);
-        assert_eq!(read(&json!({"type": 16, "event": {"ice": "gathering"}})), None);
-        assert_eq!(read(&json!({"type": 64, "event": {"data": {"event": "subscribed"}}})), None);
+        assert_eq!(
+            read(&json!({"type": 1, "event": {"name": "created"}})),
+            None
+        );
+        assert_eq!(
+            read(&json!({"type": 16, "event": {"ice": "gathering"}})),
+            None
+        );
+        assert_eq!(
+            read(&json!({"type": 64, "event": {"data": {"event": "subscribed"}}})),
+            None
+        );
     }
 }

@@ -50,9 +50,12 @@ impl Feature for Calls {
             processing: processing::Processing::default(),
             janus_events_digest: config.calls.janus.as_ref().map(|j| {
                 use secrecy::ExposeSecret;
-                ring::digest::digest(&ring::digest::SHA256, j.api_secret.expose_secret().as_bytes())
-                    .as_ref()
-                    .to_vec()
+                ring::digest::digest(
+                    &ring::digest::SHA256,
+                    j.api_secret.expose_secret().as_bytes(),
+                )
+                .as_ref()
+                .to_vec()
             }),
             janus_handles: events::Handles::default(),
         });

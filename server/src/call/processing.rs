@@ -84,7 +84,11 @@ pub fn ffmpeg_args(inputs: &[Input], out: &Path) -> (Vec<String>, bool) {
     let total = format!("{:.3}", total_ms as f64 / 1000.0);
     let mut graph = Vec::new();
     let videos: Vec<(usize, &Input)> = inputs.iter().enumerate().filter(|(_, i)| i.video).collect();
-    let audios: Vec<(usize, &Input)> = inputs.iter().enumerate().filter(|(_, i)| !i.video).collect();
+    let audios: Vec<(usize, &Input)> = inputs
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| !i.video)
+        .collect();
     let has_video = !videos.is_empty();
     if has_video {
         graph.push(format!(
@@ -128,8 +132,18 @@ pub fn ffmpeg_args(inputs: &[Input], out: &Path) -> (Vec<String>, bool) {
     args.push(graph.join(";"));
     if has_video {
         for a in [
-            "-map", "[vout]", "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8",
-            "-b:v", "600k", "-pix_fmt", "yuv420p",
+            "-map",
+            "[vout]",
+            "-c:v",
+            "libvpx",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-b:v",
+            "600k",
+            "-pix_fmt",
+            "yuv420p",
         ] {
             args.push(a.into());
         }
@@ -170,7 +184,10 @@ pub const SETTLE: std::time::Duration = std::time::Duration::from_secs(SETTLE_SE
 
 /// Processes the recordings of the primary system's ended calls that have none yet;
 /// the calls done.
-pub async fn process_ended(state: &Arc<State>, now: time::OffsetDateTime) -> Result<usize, AppError> {
+pub async fn process_ended(
+    state: &Arc<State>,
+    now: time::OffsetDateTime,
+) -> Result<usize, AppError> {
     let parts = state.parts.get::<super::CallParts>()?;
     let Some(root) = parts.janus_recordings.clone() else {
         return Ok(0);
@@ -206,7 +223,10 @@ async fn run(program: &str, args: &[String]) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("{program} did not run: {e}"))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        anyhow::bail!("{program} failed: {}", err.chars().take(500).collect::<String>());
+        anyhow::bail!(
+            "{program} failed: {}",
+            err.chars().take(500).collect::<String>()
+        );
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -305,7 +325,12 @@ async fn process(
         consult_id: Set(c.id),
         made_by: Set("server".to_owned()),
         object_key: Set(key),
-        content_type: Set(if has_video { "video/webm" } else { "audio/webm" }.to_owned()),
+        content_type: Set(if has_video {
+            "video/webm"
+        } else {
+            "audio/webm"
+        }
+        .to_owned()),
         sha256: Set(sha256),
         bytes: Set(i64::try_from(bytes).unwrap_or(i64::MAX)),
         duration_ms: Set(length),
@@ -348,7 +373,11 @@ async fn process(
     Ok(())
 }
 
-async fn not_recorded(state: &State, call: &consult_call::Model, why: &str) -> Result<(), AppError> {
+async fn not_recorded(
+    state: &State,
+    call: &consult_call::Model,
+    why: &str,
+) -> Result<(), AppError> {
     consult_call::Entity::update_many()
         .col_expr(consult_call::Column::Recording, Expr::value("none"))
         .col_expr(consult_call::Column::RecordingNote, Expr::value(why))
@@ -365,10 +394,7 @@ mod tests {
 
     #[test]
     fn janus_file_names_say_the_publisher_the_start_and_the_kind() {
-        let t = parse_name(
-            "77",
-            "videoroom-77-user-4812-1765170000123456-video-1.mjr",
-        );
+        let t = parse_name("77", "videoroom-77-user-4812-1765170000123456-video-1.mjr");
         assert_eq!(
             t,
             Some(Track {
@@ -380,9 +406,18 @@ mod tests {
         assert_eq!(side_of_publisher(4812), Side::Doctor);
         assert!(parse_name("77", "videoroom-77-user-4813-1-audio-0.mjr").is_some_and(|t| !t.video));
         // Another room's files, other files, a data channel's.
-        assert_eq!(parse_name("7", "videoroom-77-user-4812-1-video-1.mjr"), None);
-        assert_eq!(parse_name("77", "videoroom-77-user-4812-1-video-1.webm"), None);
-        assert_eq!(parse_name("77", "videoroom-77-user-4812-1-data-2.mjr"), None);
+        assert_eq!(
+            parse_name("7", "videoroom-77-user-4812-1-video-1.mjr"),
+            None
+        );
+        assert_eq!(
+            parse_name("77", "videoroom-77-user-4812-1-video-1.webm"),
+            None
+        );
+        assert_eq!(
+            parse_name("77", "videoroom-77-user-4812-1-data-2.mjr"),
+            None
+        );
     }
 
     #[test]
@@ -405,11 +440,20 @@ mod tests {
         );
         assert!(video);
         let graph = &args[args.iter().position(|a| a == "-filter_complex").unwrap() + 1];
-        assert!(graph.contains("[0:v]setpts=PTS-STARTPTS+0.000/TB"), "{graph}");
-        assert!(graph.contains("[2:v]setpts=PTS-STARTPTS+2.500/TB"), "{graph}");
+        assert!(
+            graph.contains("[0:v]setpts=PTS-STARTPTS+0.000/TB"),
+            "{graph}"
+        );
+        assert!(
+            graph.contains("[2:v]setpts=PTS-STARTPTS+2.500/TB"),
+            "{graph}"
+        );
         assert!(graph.contains("[base0][v0]overlay=x=0:y=0"), "{graph}");
         assert!(graph.contains("[base1][v1]overlay=x=640:y=0"), "{graph}");
-        assert!(graph.contains("[3:a]aresample=48000,adelay=2500:all=1[a1]"), "{graph}");
+        assert!(
+            graph.contains("[3:a]aresample=48000,adelay=2500:all=1[a1]"),
+            "{graph}"
+        );
         assert!(graph.contains("amix=inputs=2"), "{graph}");
         // As long as the longest track runs from its start.
         assert_eq!(args[args.len() - 2], "60.500");

@@ -334,8 +334,9 @@ async fn start(
     )
     .await?;
     txn.commit().await?;
-    announce_now(state, &call, &c.consult_number);
+    // The call it took over from ends first, so that pages take the new one as current.
     after.run(state);
+    announce_now(state, &call, &c.consult_number);
     Ok(call)
 }
 

@@ -299,7 +299,11 @@ pub fn publisher_id(side: Side) -> u64 {
 
 /// Whose a publisher id is.
 pub fn side_of_publisher(id: u64) -> Side {
-    if id % 2 == 0 { Side::Doctor } else { Side::Patient }
+    if id % 2 == 0 {
+        Side::Doctor
+    } else {
+        Side::Patient
+    }
 }
 
 /// Passes the session's events on until the leg ends or Janus stops answering.

@@ -707,8 +707,14 @@ pub async fn the_media_servers_reports_are_kept_with_the_call(db: Db) {
         req.send()
     };
     assert_eq!(deliver(None).await.unwrap().status(), 401);
-    assert_eq!(deliver(Some("janus shared secreT")).await.unwrap().status(), 401);
-    assert_eq!(count(&p, "SELECT COUNT(*) AS n FROM call_media_event").await, 0);
+    assert_eq!(
+        deliver(Some("janus shared secreT")).await.unwrap().status(),
+        401
+    );
+    assert_eq!(
+        count(&p, "SELECT COUNT(*) AS n FROM call_media_event").await,
+        0
+    );
     assert_eq!(
         deliver(Some("janus shared secret")).await.unwrap().status(),
         204

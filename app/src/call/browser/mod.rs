@@ -368,6 +368,15 @@ impl Ctl {
         };
         let live = view.live;
         let voice = view.media == CallMedia::Voice;
+        // An older call's end, arriving after the call that took over from it: not news.
+        if !live
+            && s.borrow()
+                .view
+                .as_ref()
+                .is_some_and(|v| v.live && v.call != view.call)
+        {
+            return;
+        }
         // A different call (the backup took over): start afresh on it.
         let replaced = s
             .borrow()

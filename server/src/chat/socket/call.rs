@@ -226,12 +226,14 @@ impl Connection {
 
     /// The call frame for this connection: the call with the relay's credentials.
     pub(super) fn call_frame(&mut self, consult_id: i64, mut view: CallView) -> ServerFrame {
-        if !view.live
-            || self
-                .legs
-                .get(&consult_id)
-                .is_some_and(|l| l.call != view.call)
-        {
+        // The leg goes with its call: that call ended, or another one runs now (an older
+        // call's end arriving late changes nothing).
+        let gone = match self.legs.get(&consult_id) {
+            Some(l) if l.call == view.call => !view.live,
+            Some(_) => view.live,
+            None => false,
+        };
+        if gone {
             self.legs.remove(&consult_id);
         }
         // A call that took over from this one (a fallback to the backup) has this side

@@ -591,7 +591,7 @@ impl Connection {
                 .await
             }
             What::Call(view) => {
-                if !view.live {
+                if !view.live && self.in_call.get(&news.consult_id) == Some(&view.call) {
                     self.in_call.remove(&news.consult_id);
                 }
                 let f = self.call_frame(news.consult_id, *view);
