@@ -259,6 +259,13 @@ call_setup_bench() {
   FUZHEN_DATA_DIR="$(dirname "$server_log")" node end2end/bench/call-setup.mjs "$base" "direct (peer-to-peer)" "${BENCH_CALLS:-20}" ||
     echo "   warning: the call set-up benchmark failed; server log: $server_log"
   stop_server
+  # Through the primary system, and its load, when Janus is installed (a server of its own).
+  if command -v "${FUZHEN_BENCH_JANUS:-janus}" >/dev/null 2>&1; then
+    node end2end/bench/call-janus.mjs "${BENCH_CALLS:-20}" 10 ||
+      echo "   warning: the Janus benchmark failed"
+  else
+    echo "   Janus: not installed (apt install janus janus-tools ffmpeg), skipped"
+  fi
 }
 
 # suite NAME [DATABASE_URL]

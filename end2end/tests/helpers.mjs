@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -193,7 +193,7 @@ export async function startServer(env = {}) {
   });
   for (let i = 0; i < 150 && !exited; i++) {
     try {
-      if ((await fetch(`${url}/readyz`)).ok) return { url, dataDir, log, stop };
+      if ((await fetch(`${url}/readyz`)).ok) return { url, dataDir, log, stop, pid: child.pid };
     } catch { /* not listening yet */ }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -359,4 +359,32 @@ export function watchCalls() {
       }).catch(() => {}).finally(() => { entry.polling = false; });
     }
   }, 20);
+}
+
+/// Janus (`command`) with the repository's configuration (deploy/janus/) filled in: its API
+/// on 127.0.0.1:`port` with `secret`, its events to `eventsUrl`, its candidates only on
+/// `address` (one the pages reach). Ready when it returns; `child` to stop it.
+export async function startJanus(command, { secret, port, eventsUrl, address }) {
+  const dir = mkdtempSync(join(tmpdir(), 'fuzhen-janus-'));
+  const rtp = 30_000 + (port % 100) * 100;
+  for (const name of ['janus.jcfg', 'janus.transport.http.jcfg', 'janus.plugin.videoroom.jcfg', 'janus.eventhandler.sampleevh.jcfg']) {
+    const text = readFileSync(new URL(`../../deploy/janus/${name}`, import.meta.url), 'utf8')
+      .replaceAll('@CONFIGS@', dir)
+      .replaceAll('@API_SECRET@', secret)
+      .replaceAll('@EVENTS_URL@', eventsUrl)
+      .replaceAll('@HTTP_PORT@', String(port))
+      .replaceAll('@HTTP_IP@', '127.0.0.1')
+      .replaceAll('@RTP_PORTS@', `${rtp}-${rtp + 99}`)
+      // Candidates only on the address the pages can reach.
+      .replaceAll('@NAT@', `ice_enforce_list = "${address}"`);
+    writeFileSync(join(dir, name), text);
+  }
+  const log = join(dir, 'janus.log');
+  const child = spawn(command, ['-F', dir, '-L', log, '-N'], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}/janus`;
+  for (let i = 0; i < 100 && child.exitCode === null; i++) {
+    try { if ((await fetch(`${url}/info`)).ok) return { child, url, log }; } catch { /* starting */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`janus did not start; its log:\n${readFileSync(log, 'utf8').slice(-3000)}`);
 }

@@ -257,6 +257,8 @@ async fn start(
                 .await?
                 .ok_or_else(|| refused(CallRefused::NoCall));
         };
+        // Its end is not announced on its own: the pages take the call that takes over
+        // as its successor (an end would send them back to the lobby).
         {
             let n = note(&ended, CallStep::FellBack, Some(Fallback::Backup));
             log_step(&txn, &ended, n, *by, Some(*author), now, &mut after).await?;
@@ -270,7 +272,6 @@ async fn start(
                 &mut after,
             )
             .await?;
-            announce(&mut after, ended, c.consult_number.clone());
         }
     }
     // Under the lock: decided again on what the database holds now.
@@ -334,9 +335,8 @@ async fn start(
     )
     .await?;
     txn.commit().await?;
-    // The call it took over from ends first, so that pages take the new one as current.
-    after.run(state);
     announce_now(state, &call, &c.consult_number);
+    after.run(state);
     Ok(call)
 }
 

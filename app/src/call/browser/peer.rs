@@ -76,6 +76,9 @@ impl Ctl {
         }
         s.ui.connected.set(false);
         s.ui.quality.set(None);
+        // What arrives next is counted afresh (a new connection starts at zero).
+        s.ui.received.set((0, 0));
+        s.counted = (0.0, 0.0);
     }
 
     /// A new peer connection for `role` (replacing the one that held it).
