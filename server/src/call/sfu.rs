@@ -299,7 +299,7 @@ pub fn publisher_id(side: Side) -> u64 {
 
 /// Whose a publisher id is.
 pub fn side_of_publisher(id: u64) -> Side {
-    if id % 2 == 0 {
+    if id.is_multiple_of(2) {
         Side::Doctor
     } else {
         Side::Patient
