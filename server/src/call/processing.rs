@@ -214,13 +214,28 @@ pub async fn process_ended(
     Ok(done)
 }
 
+/// Runs `program` with `args` at a low priority (`nice -n 10`, where there is `nice`):
+/// making a recording must not slow the answers to patients and doctors.
 async fn run(program: &str, args: &[String]) -> anyhow::Result<String> {
-    let out = Command::new(program)
+    let niced = Command::new("nice")
+        .arg("-n")
+        .arg("10")
+        .arg(program)
         .args(args)
         .kill_on_drop(true)
         .output()
-        .await
-        .map_err(|e| anyhow::anyhow!("{program} did not run: {e}"))?;
+        .await;
+    let out = match niced {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Command::new(program)
+                .args(args)
+                .kill_on_drop(true)
+                .output()
+                .await
+        }
+        other => other,
+    }
+    .map_err(|e| anyhow::anyhow!("{program} did not run: {e}"))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         anyhow::bail!(
