@@ -58,6 +58,18 @@ async function calls(drCtx, number) {
   return res.json();
 }
 
+/// The doctor's consult page and the patient's call page of consult `number`, the doctor
+/// calling (video) and the patient answering.
+async function inACall(patientCtx, drCtx, number) {
+  const patient = await patientCtx.newPage();
+  const doctor = await drCtx.newPage();
+  await doctor.goto(`${BASE}/staff/consults/${number}`);
+  await patient.goto(`${BASE}/consults/${number}/call`);
+  await patient.locator('[data-testid=call-panel][data-phase=Lobby]').waitFor({ timeout: 10_000 });
+  await callAndAnswer(doctor, patient);
+  return { patient, doctor };
+}
+
 /// The doctor calls (video) and the patient answers on its call page.
 async function callAndAnswer(doctor, patient) {
   await doctor.locator('[data-testid=call-panel][data-phase=Lobby]').waitFor({ timeout: 10_000 });
@@ -69,12 +81,7 @@ async function callAndAnswer(doctor, patient) {
 test('R-CONS-6 R-CONS-7: a call through Janus: both see and hear each other, and the recording is in the record, as long as the call',
   { skip }, async () => {
   const { patientCtx, drCtx, number } = await videoConsult(browser, 1);
-  const patient = await patientCtx.newPage();
-  const doctor = await drCtx.newPage();
-  await doctor.goto(`${BASE}/staff/consults/${number}`);
-  await patient.goto(`${BASE}/consults/${number}/call`);
-  await patient.locator('[data-testid=call-panel][data-phase=Lobby]').waitFor({ timeout: 10_000 });
-  await callAndAnswer(doctor, patient);
+  const { patient, doctor } = await inACall(patientCtx, drCtx, number);
   await mediaFlows(patient, 'patient via Janus');
   await mediaFlows(doctor, 'doctor via Janus');
   const [running] = await calls(drCtx, number);
@@ -125,12 +132,7 @@ test('R-CONS-6 R-CONS-7: a call through Janus: both see and hear each other, and
 test('R-CONS-6: Janus stops mid-call: the call goes on on the backup, and the next call starts there',
   { skip }, async () => {
   const { patientCtx, drCtx, number } = await videoConsult(browser, 2);
-  const patient = await patientCtx.newPage();
-  const doctor = await drCtx.newPage();
-  await doctor.goto(`${BASE}/staff/consults/${number}`);
-  await patient.goto(`${BASE}/consults/${number}/call`);
-  await patient.locator('[data-testid=call-panel][data-phase=Lobby]').waitFor({ timeout: 10_000 });
-  await callAndAnswer(doctor, patient);
+  const { patient, doctor } = await inACall(patientCtx, drCtx, number);
   await mediaFlows(patient, 'patient via Janus');
   assert.equal((await calls(drCtx, number))[0].system, 'sfu');
 
